@@ -1,0 +1,116 @@
+"""CLI: database, users, audit, backup and restore."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from backoffice.cli.main import CliContext
+
+
+def register(sub: Any) -> None:
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="migrate the database to the latest schema (backs up SQLite first)")
+    p.set_defaults(func=db_upgrade)
+    p = db.add_parser("status", help="show the current and latest schema revision")
+    p.set_defaults(func=db_status)
+
+    u = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    p = u.add_parser("add", help="add a user")
+    p.add_argument("username")
+    p.add_argument("--name", default="", help="display name")
+    p.add_argument("--role", required=True, choices=["associate", "manager", "purchasing", "admin"])
+    p.add_argument("--pin", required=True, help="4–12 digits")
+    p.set_defaults(func=users_add)
+    p = u.add_parser("list", help="list users")
+    p.set_defaults(func=users_list)
+    for name, active in (("disable", False), ("enable", True)):
+        p = u.add_parser(name, help=f"{name} a user")
+        p.add_argument("username")
+        p.set_defaults(func=users_set_active, active=active)
+
+    a = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
+    p = a.add_parser("verify", help="check the hash chain and the ledger balances")
+    p.set_defaults(func=audit_verify)
+
+    p = sub.add_parser("backup", help="copy the SQLite database to a file (safe while in use)")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=backup)
+    p = sub.add_parser("restore", help="replace the SQLite database with a backup (the current one is kept)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=restore)
+
+
+def db_upgrade(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.db.migrate import head_revision, upgrade
+
+    saved = upgrade(ctx.db)
+    if saved:
+        print(f"backed up the database to {saved}")
+    print(f"database {ctx.db.display_url} is at revision {head_revision(ctx.db)}")
+    return 0
+
+
+def db_status(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.db.migrate import current_revision, head_revision
+
+    current, head = current_revision(ctx.db), head_revision(ctx.db)
+    print(f"database: {ctx.db.display_url}\ncurrent revision: {current or '(empty)'}\nlatest revision: {head}")
+    return 0
+
+
+def users_add(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import users
+
+    info = users.add_user(ctx.db, ctx.actor, args.username, args.name, args.role, args.pin)
+    print(f"added {info.username} ({info.role.value})")
+    return 0
+
+
+def users_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import users
+
+    for info in users.list_users(ctx.db):
+        state = "active" if info.active else "disabled"
+        print(f"{info.username:<20} {info.role.value:<11} {state:<9} {info.display_name}")
+    return 0
+
+
+def users_set_active(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import users
+
+    info = users.set_active(ctx.db, ctx.actor, args.username, args.active)
+    print(f"{info.username} is now {'active' if info.active else 'disabled'}")
+    return 0
+
+
+def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.errors import UserError
+    from backoffice.services import audit, ledger
+
+    report = audit.verify(ctx.db)
+    mismatches = ledger.check_balances(ctx.db)
+    if report.ok and not mismatches:
+        print(f"audit chain intact: {report.events_checked} events verified; all package balances match the ledger")
+        return 0
+    lines = report.problems + [
+        f"package {m.tag}: quantity {m.package_quantity} but its ledger sums to {m.ledger_quantity}" for m in mismatches
+    ]
+    raise UserError("verification FAILED:\n" + "\n".join(f"  {line}" for line in lines))
+
+
+def backup(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services.backup import backup_sqlite
+
+    out = backup_sqlite(ctx.db, args.out)
+    print(f"backed up {ctx.db.display_url} to {out}")
+    return 0
+
+
+def restore(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services.backup import restore_sqlite
+
+    kept = restore_sqlite(ctx.db, args.file)
+    print(f"restored {args.file}; the previous database was kept as {kept}")
+    return 0

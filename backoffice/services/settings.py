@@ -1,0 +1,87 @@
+"""Store-wide settings, each declared once with its type, default and description
+(the idea of Electrum's ConfigVar); values live in ``store_settings`` as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from backoffice.db.engine import Database
+from backoffice.db.models import StoreSetting
+from backoffice.errors import ValidationError
+from backoffice.services import audit
+from backoffice.services.actor import Actor, Permission
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    key: str
+    type: type
+    default: T
+    description: str
+
+    def decode(self, raw: str) -> T:
+        value = json.loads(raw)
+        return Decimal(value) if self.type is Decimal else self.type(value)
+
+    def encode(self, value: Any) -> str:
+        try:
+            typed = Decimal(str(value)) if self.type is Decimal else self.type(value)
+        except (ValueError, ArithmeticError):
+            raise ValidationError(f"setting {self.key} needs a {self.type.__name__}, not {value!r}") from None
+        return json.dumps(str(typed) if self.type is Decimal else typed)
+
+
+REGISTRY: dict[str, Setting[Any]] = {}
+
+
+def _declare(key: str, type_: type, default: Any, description: str) -> Setting[Any]:
+    setting = Setting(key, type_, default, description)
+    REGISTRY[key] = setting
+    return setting
+
+
+STORE_NAME = _declare("store_name", str, "Green Door Dispensary", "Store name printed on reports and labels")
+LICENSE_NUMBER = _declare("license_number", str, "C10-0000789-LIC", "The store's METRC facility license number")
+TIMEZONE = _declare("timezone", str, "America/Los_Angeles", "Facility time zone (METRC sales times are local)")
+STRICT_TAGS = _declare("strict_tags", bool, False, "Require tags to be 1A4 + 21 hex characters")
+LOCKOUT_ATTEMPTS = _declare("lockout_attempts", int, 5, "Wrong PINs in a row before an account locks")
+LOCKOUT_MINUTES = _declare("lockout_minutes", int, 15, "How long a locked account stays locked")
+APPROVAL_UNITS = _declare("approval_threshold_units", Decimal, Decimal(5), "Adjustments above this many units need a manager PIN")
+APPROVAL_DOLLARS = _declare("approval_threshold_dollars", Decimal, Decimal(100), "Adjustments above this value need a manager PIN")
+LEAD_TIME_DAYS = _declare("lead_time_days", int, 7, "Days from purchase order to product on the shelf")
+TARGET_DAYS_OF_SUPPLY = _declare("target_days_of_supply", int, 21, "Stock to hold after a reorder, in days of sales")
+METRC_BASE_URL = _declare("metrc_base_url", str, "", "METRC API base URL (empty: manual CSV mode)")
+METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
+
+
+def get(session: Session, setting: Setting[T]) -> T:
+    row = session.get(StoreSetting, setting.key)
+    return setting.default if row is None else setting.decode(row.value)
+
+
+def read(db: Database, setting: Setting[T]) -> T:
+    with db.read() as session:
+        return get(session, setting)
+
+
+def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
+    actor.require(Permission.MANAGE_SETTINGS)
+    setting = REGISTRY.get(key)
+    if setting is None:
+        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
+    encoded = setting.encode(value)
+    with db.transaction() as session:
+        row = session.get(StoreSetting, key)
+        before = None if row is None else json.loads(row.value)
+        if row is None:
+            session.add(StoreSetting(key=key, value=encoded))
+        else:
+            row.value = encoded
+        audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
