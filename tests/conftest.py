@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from glob import glob
@@ -86,7 +87,9 @@ class PgServer:
 
     def _run(self, *cmd: str) -> None:
         full = ["runuser", "-u", "postgres", "--", *cmd] if self.as_postgres else list(cmd)
-        subprocess.run(full, check=True, capture_output=True, text=True)
+        done = subprocess.run(full, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -115,19 +118,21 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         if os.environ.get("REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL (initdb) is not installed but REQUIRE_POSTGRES is set")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql); CI sets REQUIRE_POSTGRES")
-    root = Path(tmp_path_factory.mktemp("pg", numbered=True))
-    os.chmod(root.parent, 0o755)
+    # not under pytest's tmp dir: that is private to root, and the server runs as postgres
+    root = Path(tempfile.mkdtemp(prefix="vault-pg-"))
     os.chmod(root, 0o755)
     server = PgServer(root / "cluster")
-    server.start()
     try:
+        server.start()
         server.admin_sql(f"CREATE DATABASE {server.template}")
         db = Database(server.url(server.template))
         upgrade(db, backup=False)
         db.dispose()
         yield server
     finally:
-        server.stop()
+        if (server.data / "postmaster.pid").exists():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _pg_copy(server: PgServer) -> Database:

@@ -233,8 +233,8 @@ def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], re
             session.add(location)
             locations[rec.location_name] = location
             result.locations_created += 1
-        item = items_by_metrc.get(rec.item_metrc_id) if rec.item_metrc_id else None
-        item = item or items_by_name.get(rec.item_name)
+        # METRC's item id is the identity; two METRC items may share a name
+        item = items_by_metrc.get(rec.item_metrc_id) if rec.item_metrc_id else items_by_name.get(rec.item_name)
         if item is None:
             item = Item(
                 sku=f"M{rec.item_metrc_id}" if rec.item_metrc_id else f"M-{rec.tag[-8:]}",
