@@ -120,6 +120,8 @@ def build(db: Database, scale: str = "small", *, seed: int = 7, today: date | No
     today = today or datetime.now(STORE_TZ).date()
     rng = random.Random(seed)
     with db.transaction() as session:
+        if db.is_sqlite:  # a bulk load: a big page cache keeps index inserts off the disk
+            session.connection().exec_driver_sql("PRAGMA cache_size=-400000")
         summary = _Builder(session, spec, rng, today, report).run()
         audit.record(session, SYSTEM, "demo.build", "store", scale,
                      after={"seed": seed, "skus": summary.skus, "packages": summary.packages,
@@ -199,7 +201,7 @@ class _Builder:
         rng = self.rng
         n_lines = max(0, int(rng.gauss(expected_lines, math.sqrt(expected_lines) + 0.5)))
         grams = item["unit"] is Unit.GRAMS
-        size_choices = [Decimal(112), Decimal(224), Decimal(448)] if grams else [Decimal(n) for n in (6, 10, 12, 24)]
+        size_choices = [Decimal(n) for n in ((28, 56, 112, 224) if grams else (4, 6, 10, 12, 20))]
         sale_times = sorted(self._sale_time() for _ in range(n_lines))
         current: dict[str, Any] | None = None
         for sold_at in sale_times:

@@ -62,7 +62,8 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    # the pool hands a connection to one thread at a time; the GUI's worker threads share it
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
     _configure_sqlite(engine)
     return engine
 

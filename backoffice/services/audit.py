@@ -118,3 +118,31 @@ def verify(db: Database, *, batch: int = 5000) -> ChainReport:
                 "the newest rows were deleted"
             )
     return report
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    username: str
+    action: str
+    entity: str
+    before: str | None
+    after: str | None
+    reason: str | None
+
+
+def list_events(db: Database, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:
+    """Newest first; ``text`` matches user, action or entity."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    for word in text.split():
+        like = f"%{word}%"
+        query = query.where(
+            AuditEvent.username.like(like) | AuditEvent.action.like(like)
+            | AuditEvent.entity_type.like(like) | AuditEvent.entity_id.like(like)
+        )
+    with db.read() as session:
+        return [
+            AuditRow(e.id, e.at, e.username, e.action, f"{e.entity_type} {e.entity_id}", e.before, e.after, e.reason)
+            for e in session.scalars(query.offset(offset).limit(limit))
+        ]

@@ -77,6 +77,8 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
     if setting is None:
         raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
     encoded = setting.encode(value)
+    if setting is TIMEZONE:
+        _check_timezone(str(value))
     with db.transaction() as session:
         row = session.get(StoreSetting, key)
         before = None if row is None else json.loads(row.value)
@@ -85,3 +87,12 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
         else:
             row.value = encoded
         audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{name!r} is not a time zone; use a name like America/Los_Angeles") from None

@@ -1,0 +1,42 @@
+"""The main window's tabs, in order. Each workflow module registers its Tab class here."""
+
+from __future__ import annotations
+
+from backoffice.services.actor import Permission
+from ui.tabs.audit import AuditTab
+from ui.tabs.base import Tab
+from ui.tabs.inventory import InventoryTab
+from ui.tabs.placeholder import placeholder
+
+ReceivingTab = placeholder(
+    "Receiving", Permission.RECEIVE,
+    "Check an incoming METRC manifest package by package: scan each tag, accept or reject it, "
+    "and produce the receive sheet to key into METRC.")
+TransfersTab = placeholder(
+    "Transfers", Permission.TRANSFER,
+    "Move product from the vault to the sales floor: record the METRC location change first, "
+    "then confirm the physical move by scanning.")
+CycleCountTab = placeholder(
+    "Cycle Count", Permission.COUNT,
+    "Count a slice of inventory against the ledger, the POS and METRC, trace each variance "
+    "and adjust it with a METRC reason and a note.")
+ReconciliationTab = placeholder(
+    "Reconciliation", Permission.RECONCILE,
+    "Check yesterday's POS sales against METRC's sales receipts and resolve every difference.")
+ReportsTab = placeholder(
+    "Reports", Permission.REPORTS,
+    "Excel velocity and inventory-accuracy workbooks for purchasing.")
+LabelsTab = placeholder(
+    "Labels", Permission.PRINT_LABELS,
+    "Shelf and bin labels with Code 128 barcodes of the METRC tag, printed or saved as PDF.")
+
+TAB_CLASSES: list[type[Tab]] = [
+    InventoryTab,
+    ReceivingTab,
+    TransfersTab,
+    CycleCountTab,
+    ReconciliationTab,
+    ReportsTab,
+    LabelsTab,
+    AuditTab,
+]

@@ -1,0 +1,140 @@
+"""Read side of inventory: browsing, tag look-up, and a package's full history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from backoffice.db.engine import Database
+from backoffice.db.models import AuditEvent, Item, LedgerEntry, Location, Package, User
+from backoffice.domain.enums import LabState, PackageStatus
+from backoffice.domain.units import Unit
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    id: int
+    tag: str
+    sku: str
+    item: str
+    brand: str
+    category: str
+    quantity: Decimal
+    unit: Unit
+    location: str
+    bin: str | None
+    expiration_date: date | None
+    lab_state: LabState
+    status: PackageStatus
+    price: Decimal
+
+
+COLUMNS = ("item", "brand", "category", "tag", "quantity", "unit", "location", "expiration_date", "lab_state")
+_SORT = {
+    "item": Item.name, "brand": Item.brand, "category": Item.category, "tag": Package.tag,
+    "quantity": Package.quantity, "unit": Package.unit, "location": Location.name,
+    "expiration_date": Package.expiration_date, "lab_state": Package.lab_state,
+}
+
+
+def _base(text: str, include_finished: bool) -> Select[Any]:
+    query = (
+        select(Package.id, Package.tag, Item.sku, Item.name, Item.brand, Item.category, Package.quantity,
+               Package.unit, Location.name, Package.bin, Package.expiration_date, Package.lab_state,
+               Package.status, Item.price)
+        .join(Item, Item.id == Package.item_id)
+        .join(Location, Location.id == Package.location_id)
+    )
+    if not include_finished:
+        query = query.where(Package.status != PackageStatus.FINISHED)
+    for word in text.split():
+        if len(word) == 24 and word.isalnum():  # a whole tag: use the unique index
+            query = query.where(Package.tag == word.upper())
+            continue
+        like = f"%{word}%"
+        query = query.where(or_(
+            Package.tag.like(like), Item.sku.like(like), Item.name.like(like), Item.brand.like(like),
+            Item.category.like(like), Location.name.like(like),
+        ))
+    return query
+
+
+def search_packages(db: Database, text: str = "", *, include_finished: bool = False, sort: str = "item",
+                    descending: bool = False, offset: int = 0, limit: int = 500) -> list[PackageRow]:
+    """One page of packages matching every word of ``text`` (tag, SKU, name, brand,
+    category, location), sorted in the database so paging stays consistent."""
+    column = _SORT.get(sort, Item.name)
+    order = column.desc() if descending else column.asc()
+    query = _base(text, include_finished).order_by(order, Package.id).offset(offset).limit(limit)
+    with db.read() as session:
+        return [PackageRow(*row) for row in session.execute(query)]
+
+
+def count_packages(db: Database, text: str = "", *, include_finished: bool = False) -> int:
+    query = select(func.count()).select_from(_base(text, include_finished).subquery())
+    with db.read() as session:
+        return int(session.scalar(query) or 0)
+
+
+def find_by_tag(db: Database, tag: str) -> PackageRow | None:
+    rows = search_packages(db, tag, include_finished=True, limit=1)
+    return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    at: datetime
+    what: str
+    quantity_delta: Decimal | None
+    detail: str
+    who: str
+
+
+def package_history(db: Database, tag: str) -> list[HistoryEvent]:
+    """Everything that happened to a package: ledger rows (receive, moves, sales, adjustments)
+    and audit events about it, oldest first — the trace that explains a variance."""
+    src, dst = aliased(Location), aliased(Location)
+    with db.read() as session:
+        pkg = session.scalar(select(Package).where(Package.tag == tag))
+        if pkg is None:
+            return []
+        events: list[HistoryEvent] = []
+        ledger_rows = session.execute(
+            select(LedgerEntry, src.name, dst.name, User.username)
+            .outerjoin(src, src.id == LedgerEntry.from_location_id)
+            .outerjoin(dst, dst.id == LedgerEntry.to_location_id)
+            .outerjoin(User, User.id == LedgerEntry.user_id)
+            .where(LedgerEntry.package_id == pkg.id)
+            .order_by(LedgerEntry.at, LedgerEntry.id)
+        ).all()
+        for entry, from_name, to_name, username in ledger_rows:
+            parts = []
+            if to_name:
+                parts.append(f"{from_name or '—'} → {to_name}")
+            if entry.kind.value == "receive" and pkg.received_from_manifest:
+                parts.append(f"from manifest {pkg.received_from_manifest}")
+            elif entry.doc_id:
+                parts.append(f"{entry.doc_type.replace('_', ' ')} #{entry.doc_id}")
+            if entry.note:
+                parts.append(entry.note)
+            events.append(HistoryEvent(entry.at, entry.kind.value.replace("_", " "), entry.quantity_delta,
+                                       "; ".join(parts), username or "system"))
+        audits = session.scalars(
+            select(AuditEvent).where(and_(AuditEvent.entity_type == "package", AuditEvent.entity_id == tag))
+            .order_by(AuditEvent.id)
+        ).all()
+        for ev in audits:
+            detail = "; ".join(x for x in (ev.reason, _change(ev.before, ev.after)) if x)
+            events.append(HistoryEvent(ev.at, ev.action, None, detail, ev.username))
+    return sorted(events, key=lambda e: e.at)
+
+
+def _change(before: str | None, after: str | None) -> str:
+    if before and after:
+        return f"{before} → {after}"
+    return after or before or ""

@@ -1,0 +1,74 @@
+"""Start the GUI: logging, database (migrated to head, backed up first), sign-in, window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from backoffice import __version__
+from backoffice.paths import APP_NAME, default_database_url
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("LANG", "C.UTF-8")
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication(args)
+
+    from ui.errors import show_crash
+    from ui.logging_setup import install_excepthook, setup_logging
+    from ui.theme import follow_desktop
+
+    setup_logging()
+    install_excepthook(lambda summary: show_crash(None, summary))
+    follow_desktop(app)
+    settings = QSettings()
+    url = _database_url(args, settings)
+    try:
+        window = open_window(url, settings)
+    except Exception as exc:  # noqa: BLE001 — start-up failures are shown, then we exit
+        from backoffice.errors import UserError
+
+        if not isinstance(exc, UserError):
+            raise
+        QMessageBox.critical(None, "Vault Workstation cannot start", str(exc))
+        return 1
+    if window is None:
+        return 0
+    window.show()
+    return app.exec()
+
+
+def _database_url(args: list[str], settings: QSettings) -> str:
+    if "--db" in args and args.index("--db") + 1 < len(args):
+        return args[args.index("--db") + 1]
+    return os.environ.get("BACKOFFICE_DB") or str(settings.value("database/url", "")) or default_database_url()
+
+
+def open_window(url: str, settings: QSettings):  # type: ignore[no-untyped-def]
+    """Open the database (upgrading it if needed), ask for a sign-in, build the window.
+    Returns None when the user cancels the sign-in."""
+    from backoffice.db.engine import Database
+    from backoffice.db.migrate import upgrade
+    from ui.context import AppContext
+    from ui.main_window import ActivityWatcher, MainWindow
+
+    db = Database(url)
+    upgrade(db)
+    ctx = AppContext(db, settings)
+    window = MainWindow(ctx)
+    if not window.prompt_login():
+        return None
+    window.scanner.install(QApplication.instance())  # type: ignore[arg-type]
+    QApplication.instance().installEventFilter(ActivityWatcher(window))  # type: ignore[union-attr]
+    return window
+
+
+if __name__ == "__main__":
+    sys.exit(main())

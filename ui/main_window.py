@@ -1,0 +1,242 @@
+"""The window an associate lives in all day: tabs, scan handling, who is signed in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from backoffice import __version__
+from backoffice.domain.tags import normalize_tag, tag_problem
+from backoffice.services import settings as store_settings
+from backoffice.services.changes import Changes
+from ui.context import AppContext
+from ui.login import LoginDialog
+from ui.scanner import ScanDetector, mark_scan_field
+from ui.settings_dialog import SettingsDialog, idle_minutes
+from ui.tabs import TAB_CLASSES
+from ui.tabs.base import ScanFeedback, Tab
+from ui.tabs.inventory import InventoryTab
+from ui.theme import STATUS_COLOURS
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        self.store_name = store_settings.read(ctx.db, store_settings.STORE_NAME)
+        self.strict_tags = store_settings.read(ctx.db, store_settings.STRICT_TAGS)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tab_widgets: list[Tab] = [cls(ctx) for cls in TAB_CLASSES]
+        for tab in self.tab_widgets:
+            self.tabs.addTab(tab, tab.title)
+        self.setCentralWidget(self.tabs)
+        self._build_toolbar()
+        self._build_status()
+        self._build_shortcuts()
+
+        self.scanner = ScanDetector(self)
+        self.scanner.scanned.connect(self.handle_scan)
+        self.scanner.double_scan.connect(lambda code: self.show_status(f"{code} was just scanned; ignored the repeat.", "info"))
+        ctx.changed.connect(self._on_changed)
+        ctx.status.connect(self.show_status)
+        ctx.user_changed.connect(self._apply_user)
+
+        self._last_activity = time.monotonic()
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setInterval(15_000)
+        self._idle_timer.timeout.connect(self._check_idle)
+        self._idle_timer.start()
+        self._apply_user()
+        self._restore_layout()
+
+    # --- chrome ------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        self.scan_entry = QLineEdit()
+        self.scan_entry.setObjectName("scanEntry")
+        self.scan_entry.setPlaceholderText("Scan or type a tag, then Enter  (F2)")
+        self.scan_entry.setMaximumWidth(360)
+        mark_scan_field(self.scan_entry)
+        self.scan_entry.returnPressed.connect(self._manual_entry)
+        bar.addWidget(QLabel(" Tag: "))
+        bar.addWidget(self.scan_entry)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy())
+        bar.addWidget(spacer)
+        self.user_label = QLabel()
+        self.user_label.setObjectName("userLabel")
+        bar.addWidget(self.user_label)
+        for text, slot in (("Sign out", self.sign_out), ("Settings…", self.open_settings), ("About", self.about)):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            bar.addAction(action)
+        self.addToolBar(bar)
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel("Ready. Scan a tag anywhere in this window.")
+        self.status_label.setObjectName("scanStatus")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.db_label = QLabel(self.ctx.db.display_url)
+        self.db_label.setStyleSheet("color: gray")
+        self.statusBar().addPermanentWidget(self.db_label)
+        self._status_reset = QTimer(self)
+        self._status_reset.setSingleShot(True)
+        self._status_reset.setInterval(2500)
+        self._status_reset.timeout.connect(lambda: self.status_label.setStyleSheet(""))
+
+    def _build_shortcuts(self) -> None:
+        for number in range(1, len(self.tab_widgets) + 1):
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=number - 1: self.tabs.setCurrentIndex(n))
+        QShortcut(QKeySequence("F2"), self, activated=self.scan_entry.setFocus)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.scan_entry.setFocus)
+
+    # --- scans -------------------------------------------------------------------------------
+
+    def _manual_entry(self) -> None:
+        code = self.scan_entry.text()
+        self.scan_entry.clear()
+        if code.strip():
+            self.handle_scan(code)
+
+    def handle_scan(self, raw: str) -> ScanFeedback:
+        self._last_activity = time.monotonic()
+        code = normalize_tag(raw)
+        problem = tag_problem(code, strict=self.strict_tags)
+        if problem is not None:
+            feedback = ScanFeedback(False, f"“{code[:40]}” is not a METRC tag: {problem}. Scan the package's tag barcode.")
+        else:
+            current = self.tabs.currentWidget()
+            feedback = current.handle_scan(code) if isinstance(current, Tab) and current.isEnabled() else None
+            if feedback is None:
+                inventory = self._inventory_tab()
+                self.tabs.setCurrentWidget(inventory)
+                feedback = inventory.handle_scan(code) or ScanFeedback(False, f"Nothing handles tag {code}.")
+        self.show_status(feedback.message, "ok" if feedback.ok else "error")
+        if not feedback.ok:
+            QApplication.beep()
+        return feedback
+
+    def show_status(self, message: str, kind: str = "info") -> None:
+        self.status_label.setText(message)
+        colour = STATUS_COLOURS.get(kind, "")
+        self.status_label.setStyleSheet(f"color: white; background: {colour}; padding: 2px 6px;" if colour else "")
+        self._status_reset.start()
+
+    def _inventory_tab(self) -> InventoryTab:
+        return next(t for t in self.tab_widgets if isinstance(t, InventoryTab))
+
+    # --- users -------------------------------------------------------------------------------
+
+    def _apply_user(self) -> None:
+        if not self.ctx.signed_in:
+            self.user_label.setText("Not signed in ")
+            return
+        actor = self.ctx.actor
+        self.user_label.setText(f"Signed in: <b>{actor.username}</b> ({actor.role.value}) ")
+        for index, tab in enumerate(self.tab_widgets):
+            allowed = tab.permission is None or actor.can(tab.permission)
+            self.tabs.setTabEnabled(index, allowed)
+            self.tabs.setTabToolTip(index, "" if allowed else f"Your role ({actor.role.value}) may not {tab.permission.value}.")  # type: ignore[union-attr]
+        if not self.tabs.isTabEnabled(self.tabs.currentIndex()):
+            self.tabs.setCurrentIndex(next(i for i in range(self.tabs.count()) if self.tabs.isTabEnabled(i)))
+
+    def sign_out(self) -> None:
+        username = self.ctx.actor.username if self.ctx.signed_in else ""
+        self.ctx.sign_out()
+        self.hide()
+        if not self.prompt_login(username=username):
+            self.close()
+            return
+        self.show()
+
+    def prompt_login(self, *, username: str = "") -> bool:
+        dialog = LoginDialog(self.ctx.db, self.store_name, self if self.isVisible() else None, username=username)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
+            return False
+        self.ctx.sign_in(dialog.user.as_actor())
+        self._last_activity = time.monotonic()
+        return True
+
+    def note_activity(self) -> None:
+        self._last_activity = time.monotonic()
+
+    def _check_idle(self) -> None:
+        if self.ctx.signed_in and time.monotonic() - self._last_activity > idle_minutes(self.ctx.settings) * 60:
+            self.show_status("Signed out after inactivity.", "warn")
+            self.sign_out()
+
+    # --- refresh, settings, about, layout -----------------------------------------------------
+
+    def _on_changed(self, changes: Changes) -> None:
+        for tab in self.tab_widgets:
+            tab.refresh(changes)
+
+    def open_settings(self) -> None:
+        if SettingsDialog(self.ctx, self).exec() == QDialog.DialogCode.Accepted:
+            self.strict_tags = store_settings.read(self.ctx.db, store_settings.STRICT_TAGS)
+            self.ctx.notify(Changes.SETTINGS)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Vault Workstation",
+                          f"<h3>Vault Workstation {__version__}</h3><p>{self.store_name}</p>"
+                          f"<p>Database: <tt>{self.ctx.db.display_url}</tt></p>")
+
+    def _restore_layout(self) -> None:
+        qs = self.ctx.settings
+        geometry = qs.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 880)
+        state = qs.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for splitter in self.findChildren(QSplitter):
+            saved = qs.value(f"splitters/{splitter.objectName()}")
+            if splitter.objectName() and saved is not None:
+                splitter.restoreState(saved)
+        self.tabs.setCurrentIndex(int(qs.value("window/tab", 0)))
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        qs = self.ctx.settings
+        qs.setValue("window/geometry", self.saveGeometry())
+        qs.setValue("window/state", self.saveState())
+        qs.setValue("window/tab", self.tabs.currentIndex())
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                qs.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+        super().closeEvent(event)
+
+
+class ActivityWatcher(QObject):
+    """Any key or mouse press counts as activity for the idle sign-out."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel):
+            self.window.note_activity()
+        return False

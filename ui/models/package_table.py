@@ -1,0 +1,156 @@
+"""The inventory browser's model: packages fetched a page at a time from the database.
+
+Filtering and sorting happen in SQL (like qutebrowser's SQL-backed completion model) so
+50,000 active packages never sit in memory at once and a keystroke costs one small query;
+the view fetches more rows as it scrolls (canFetchMore/fetchMore).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from backoffice.db.engine import Database
+from backoffice.domain.enums import PackageStatus
+from backoffice.services import inventory
+from backoffice.services.inventory import PackageRow
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(enum.IntEnum):
+    ITEM = 0
+    BRAND = 1
+    CATEGORY = 2
+    TAG = 3
+    QUANTITY = 4
+    UNIT = 5
+    LOCATION = 6
+    EXPIRES = 7
+    LAB = 8
+
+
+HEADERS = {
+    Column.ITEM: "Item", Column.BRAND: "Brand", Column.CATEGORY: "Category", Column.TAG: "Tag",
+    Column.QUANTITY: "Qty", Column.UNIT: "Unit", Column.LOCATION: "Location", Column.EXPIRES: "Expires",
+    Column.LAB: "Lab",
+}
+SORT_KEYS = dict(zip(Column, inventory.COLUMNS, strict=True))
+TagRole = Qt.ItemDataRole.UserRole + 1
+
+
+class PackageTableModel(QAbstractTableModel):
+    PAGE = 400
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.rows: list[PackageRow] = []
+        self.text = ""
+        self.include_finished = False
+        self.sort_column = Column.ITEM
+        self.descending = False
+        self._exhausted = False
+
+    # --- what to show ---------------------------------------------------------------------
+
+    def set_filter(self, text: str, include_finished: bool | None = None) -> None:
+        self.text = text.strip()
+        if include_finished is not None:
+            self.include_finished = include_finished
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self.rows = self._page(0)
+        self._exhausted = len(self.rows) < self.PAGE
+        self.endResetModel()
+
+    def _page(self, offset: int) -> list[PackageRow]:
+        return inventory.search_packages(
+            self.db, self.text, include_finished=self.include_finished, sort=SORT_KEYS[self.sort_column],
+            descending=self.descending, offset=offset, limit=self.PAGE,
+        )
+
+    def row_of_tag(self, tag: str) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.tag == tag), None)
+
+    # --- Qt model API ---------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(Column)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802
+        if parent.isValid() or self._exhausted:
+            return
+        more = self._page(len(self.rows))
+        self._exhausted = len(more) < self.PAGE
+        if more:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+            self.rows.extend(more)
+            self.endInsertRows()
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(Column):
+            return HEADERS[Column(section)]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(Column):
+            return
+        self.sort_column = Column(column)
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.layoutAboutToBeChanged.emit()
+        self.rows = self._page(0)
+        self._exhausted = len(self.rows) < self.PAGE
+        self.layoutChanged.emit()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row, col = self.rows[index.row()], Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, col)
+        if role == TagRole:
+            return row.tag
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == Column.QUANTITY:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if row.status is PackageStatus.FINISHED:
+                return QBrush(QColor("#888888"))
+            if col == Column.LAB and not row.lab_state.sellable:
+                return QBrush(QColor("#c62828"))
+        if role == Qt.ItemDataRole.ToolTipRole and col == Column.LAB and not row.lab_state.sellable:
+            return "Lab results do not allow this package on the sales floor"
+        return None
+
+
+def _display(row: PackageRow, col: Column) -> str:
+    match col:
+        case Column.ITEM:
+            return row.item
+        case Column.BRAND:
+            return row.brand
+        case Column.CATEGORY:
+            return row.category
+        case Column.TAG:
+            return row.tag
+        case Column.QUANTITY:
+            return f"{row.quantity.normalize():f}"
+        case Column.UNIT:
+            return row.unit.value
+        case Column.LOCATION:
+            return row.location + (f" · {row.bin}" if row.bin else "")
+        case Column.EXPIRES:
+            return row.expiration_date.isoformat() if row.expiration_date else ""
+        case Column.LAB:
+            return row.lab_state.value

@@ -1,0 +1,100 @@
+"""Settings: this workstation's (QSettings) and the store's (database, admin only)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtPrintSupport import QPrinterInfo
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.services import settings as store_settings
+from backoffice.services.actor import Permission
+from ui.context import AppContext
+from ui.errors import show_error
+
+IDLE_MINUTES_KEY = "session/idle_minutes"
+DB_URL_KEY = "database/url"
+PRINTER_KEY = "labels/printer"
+DEFAULT_IDLE_MINUTES = 10
+
+
+def idle_minutes(settings: QSettings) -> int:
+    return int(settings.value(IDLE_MINUTES_KEY, DEFAULT_IDLE_MINUTES))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Settings")
+        qs = ctx.settings
+
+        machine = QGroupBox("This workstation")
+        self.db_url = QLineEdit(str(qs.value(DB_URL_KEY, "")))
+        self.db_url.setPlaceholderText(f"default: {ctx.db.display_url}")
+        self.db_url.setToolTip("Takes effect at the next start. Empty: the default SQLite file or $BACKOFFICE_DB.")
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 240)
+        self.idle.setSuffix(" min")
+        self.idle.setValue(idle_minutes(qs))
+        self.printer = QComboBox()
+        self.printer.addItem("(system default)", "")
+        for name in QPrinterInfo.availablePrinterNames():
+            self.printer.addItem(name, name)
+        self.printer.setCurrentIndex(max(0, self.printer.findData(qs.value(PRINTER_KEY, ""))))
+        form = QFormLayout(machine)
+        form.addRow("Database URL", self.db_url)
+        form.addRow("Sign out after idle", self.idle)
+        form.addRow("Label printer", self.printer)
+
+        store = QGroupBox("Store (shared by every workstation)")
+        self.store_name = QLineEdit(store_settings.read(ctx.db, store_settings.STORE_NAME))
+        self.license = QLineEdit(store_settings.read(ctx.db, store_settings.LICENSE_NUMBER))
+        self.timezone = QLineEdit(store_settings.read(ctx.db, store_settings.TIMEZONE))
+        self.strict_tags = QCheckBox("Tags must be 1A4 + 21 hex characters")
+        self.strict_tags.setChecked(store_settings.read(ctx.db, store_settings.STRICT_TAGS))
+        sform = QFormLayout(store)
+        sform.addRow("Store name", self.store_name)
+        sform.addRow("METRC license", self.license)
+        sform.addRow("Time zone", self.timezone)
+        sform.addRow("", self.strict_tags)
+        if not ctx.actor.can(Permission.MANAGE_SETTINGS):
+            store.setEnabled(False)
+            store.setToolTip(f"Your role ({ctx.actor.role.value}) may not change store settings.")
+        self.store_box = store
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(machine)
+        layout.addWidget(store)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        qs = self.ctx.settings
+        qs.setValue(DB_URL_KEY, self.db_url.text().strip())
+        qs.setValue(IDLE_MINUTES_KEY, self.idle.value())
+        qs.setValue(PRINTER_KEY, self.printer.currentData())
+        if self.store_box.isEnabled():
+            try:
+                for setting, value in ((store_settings.STORE_NAME, self.store_name.text().strip()),
+                                       (store_settings.LICENSE_NUMBER, self.license.text().strip()),
+                                       (store_settings.TIMEZONE, self.timezone.text().strip()),
+                                       (store_settings.STRICT_TAGS, self.strict_tags.isChecked())):
+                    if value != store_settings.read(self.ctx.db, setting):  # audit real changes only
+                        store_settings.set_value(self.ctx.db, self.ctx.actor, setting.key, value)
+            except Exception as exc:  # noqa: BLE001 — shown to the user by the one error path
+                show_error(self, exc)
+                return
+        self.accept()

@@ -1,0 +1,77 @@
+"""Audit tab: the global audit trail with old → new values, and a chain check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLineEdit, QMessageBox, QPushButton, QTableView, QVBoxLayout
+
+from backoffice.services import audit, ledger
+from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from ui.context import AppContext
+from ui.models.audit_table import AuditTableModel
+from ui.tabs.base import Tab
+from ui.worker import run_task
+
+
+class AuditTab(Tab):
+    title = "Audit"
+    permission = Permission.VIEW_AUDIT
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by user, action or record…")
+        self.filter.setClearButtonEnabled(True)
+        self.verify_button = QPushButton("Verify chain and balances")
+        self.model = AuditTableModel(ctx.db)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.verticalHeader().hide()
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        for col in (5, 6):
+            self.view.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.verify_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        self.filter.returnPressed.connect(lambda: self.model.set_filter(self.filter.text()))
+        self.filter.textChanged.connect(lambda text: text or self.model.set_filter(""))
+        self.verify_button.clicked.connect(self.verify)
+        self._loaded = False
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 — load on first view, not at start-up
+        if not self._loaded:
+            self._loaded = True
+            self.model.set_filter("")
+        super().showEvent(event)
+
+    def refresh(self, changes: Changes) -> None:
+        if self._loaded:
+            self.model.set_filter(self.filter.text())
+
+    def verify(self) -> None:
+        db = self.ctx.db
+
+        def work(progress: Any, cancelled: Any) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
+            progress("Checking the audit chain…", 0.1)
+            report = audit.verify(db)
+            progress("Checking package balances against the ledger…", 0.6)
+            return report, ledger.check_balances(db)
+
+        def done(result: tuple[audit.ChainReport, list[ledger.BalanceMismatch]]) -> None:
+            report, mismatches = result
+            if report.ok and not mismatches:
+                QMessageBox.information(self, "Audit verified",
+                                        f"The audit chain is intact ({report.events_checked:,} events) and every "
+                                        "package balance matches its ledger.")
+                return
+            lines = report.problems[:20] + [f"package {m.tag}: {m.package_quantity} vs ledger {m.ledger_quantity}"
+                                            for m in mismatches[:20]]
+            QMessageBox.critical(self, "Audit verification FAILED", "\n".join(lines))
+
+        self._task = run_task(self, "Verifying the audit trail", work, done)

@@ -1,0 +1,45 @@
+"""The contract every tab of the main window follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from PySide6.QtWidgets import QWidget
+
+from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from ui.context import AppContext
+
+
+@dataclass(frozen=True)
+class ScanFeedback:
+    """What a tab says about a scan: shown in the status line with a colour and a sound."""
+
+    ok: bool
+    message: str
+
+
+class Tab(QWidget):
+    """A tab is one module of widgets over its service.
+
+    - ``title``: the tab's label; ``permission``: what the signed-in role needs to use it
+      (the tab is disabled with a tooltip otherwise; services enforce it anyway).
+    - ``refresh(changes)``: called after any service call; reload only if ``changes``
+      touches what the tab shows.
+    - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
+      let the window do its default (look the tag up in the inventory browser).
+    """
+
+    title: ClassVar[str] = ""
+    permission: ClassVar[Permission | None] = Permission.VIEW_INVENTORY
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def refresh(self, changes: Changes) -> None:
+        """Reload what ``changes`` touches; the default shows nothing that changes."""
+
+    def handle_scan(self, code: str) -> ScanFeedback | None:
+        return None

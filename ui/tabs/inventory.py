@@ -1,0 +1,129 @@
+"""Inventory browser: every package, filtered as you type, with its history beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+)
+
+from backoffice.services import inventory
+from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from ui.context import AppContext
+from ui.models.package_table import Column, PackageTableModel
+from ui.tabs.base import ScanFeedback, Tab
+from ui.widgets.package_detail import PackageDetail
+
+
+class InventoryTab(Tab):
+    title = "Inventory"
+    permission = Permission.VIEW_INVENTORY
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.filter = QLineEdit()
+        self.filter.setObjectName("inventoryFilter")
+        self.filter.setPlaceholderText("Filter by tag, SKU, name, brand, category or location…")
+        self.filter.setClearButtonEnabled(True)
+        self.include_finished = QCheckBox("Include finished packages")
+        self.count_label = QLabel()
+        self.model = PackageTableModel(ctx.db)
+        self.view = QTableView()
+        self.view.setObjectName("inventoryTable")
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(Column.ITEM, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: cheap layout
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(Column.ITEM, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((Column.BRAND, 150), (Column.CATEGORY, 190), (Column.TAG, 210), (Column.QUANTITY, 70),
+                           (Column.UNIT, 60), (Column.LOCATION, 150), (Column.EXPIRES, 95), (Column.LAB, 105)):
+            self.view.setColumnWidth(col, width)
+        self.detail = PackageDetail(ctx.db)
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.include_finished)
+        top.addWidget(self.count_label)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("inventorySplitter")
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        # a keystroke schedules one query; keys typed within the interval share it
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(30)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.filter.textChanged.connect(self._debounce.start)
+        self.include_finished.toggled.connect(self.apply_filter)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        self._debounce.stop()
+        self.model.set_filter(self.filter.text(), self.include_finished.isChecked())
+        shown = len(self.model.rows)
+        more = "+" if self.model.canFetchMore() else ""
+        self.count_label.setText(f"{shown:,}{more} packages")
+
+    def refresh(self, changes: Changes) -> None:
+        if changes & Changes.INVENTORY:
+            current = self._current_tag()
+            self.apply_filter()
+            if current:
+                self.select_tag(current)
+
+    def _current_tag(self) -> str | None:
+        index = self.view.currentIndex()
+        return self.model.rows[index.row()].tag if index.isValid() else None
+
+    def _current_changed(self) -> None:
+        index = self.view.currentIndex()
+        self.detail.show_package(self.model.rows[index.row()] if index.isValid() else None)
+
+    def select_tag(self, tag: str) -> bool:
+        row = self.model.row_of_tag(tag)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def handle_scan(self, code: str) -> ScanFeedback | None:
+        pkg = inventory.find_by_tag(self.ctx.db, code)
+        if pkg is None:
+            return ScanFeedback(False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first.")
+        if not self.select_tag(code):
+            self.filter.blockSignals(True)
+            self.filter.setText(code)
+            self.filter.blockSignals(False)
+            self.include_finished.blockSignals(True)
+            self.include_finished.setChecked(self.include_finished.isChecked() or pkg.status.value == "finished")
+            self.include_finished.blockSignals(False)
+            self.apply_filter()
+            self.select_tag(code)
+        return ScanFeedback(True, f"{pkg.item} — {pkg.quantity.normalize():f} {pkg.unit.value} in {pkg.location} ({pkg.status.value.replace('_', ' ')})")

@@ -1,0 +1,49 @@
+"""Package detail panel: what the package is, where it is, and everything that happened to it."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from backoffice.db.engine import Database
+from backoffice.services import inventory
+from backoffice.services.inventory import PackageRow
+from ui.models.history_table import HistoryTableModel
+
+
+class PackageDetail(QWidget):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.summary = QLabel("Select or scan a package to see its history.")
+        self.summary.setWordWrap(True)
+        self.model = HistoryTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+
+    def show_package(self, row: PackageRow | None) -> None:
+        if row is None:
+            self.summary.setText("Select or scan a package to see its history.")
+            self.model.set_events([])
+            return
+        expires = row.expiration_date.isoformat() if row.expiration_date else "—"
+        lab_colour = "" if row.lab_state.sellable else " style='color:#c62828'"
+        self.summary.setText(
+            f"<b>{escape(row.item)}</b> &nbsp; <span style='color:gray'>{escape(row.brand)} · {escape(row.category)}"
+            f" · {escape(row.sku)}</span><br><tt>{row.tag}</tt><br>"
+            f"<b>{row.quantity.normalize():f} {row.unit.value}</b> in <b>{escape(row.location)}</b>"
+            f"{' · bin ' + escape(row.bin) if row.bin else ''} · {row.status.value.replace('_', ' ')}"
+            f" · expires {expires} · lab <span{lab_colour}>{row.lab_state.value}</span> · ${row.price}"
+        )
+        self.model.set_events(inventory.package_history(self.db, row.tag))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
