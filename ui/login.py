@@ -30,8 +30,12 @@ class LoginDialog(QDialog):
         form.addRow("User", self.username)
         form.addRow("PIN", self.pin)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        sign_in = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        sign_in.setText("Sign in")
+        sign_in.setAutoDefault(False)  # Enter in the PIN field signs in once, not twice
         buttons.accepted.connect(self.try_sign_in)
+        self.username.returnPressed.connect(self.pin.setFocus)
+        self.pin.returnPressed.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<h3>{store_name}</h3>Vault Workstation"))

@@ -76,7 +76,10 @@ class ScanDetector(QObject):
                 focus.setText(focus.text()[: -len(code)])  # the scan was typed into a field: take it back
             self._emit(code)
             return True
-        if not text or text == " " or not text.isprintable() or event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+        if text == " ":  # tags have no spaces: whatever came before was typed, not scanned
+            self._reset()
+            return False
+        if not text or not text.isprintable() or event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
             return False
         if self._buffer and now - self._last_key > self.max_gap:
             self._reset()

@@ -1,0 +1,37 @@
+"""GUI fixtures: a store with the sample METRC packages and one user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from backoffice.db.engine import Database
+from backoffice.importers import metrc_packages
+from backoffice.services.actor import Actor
+from tests.conftest import make_users
+from ui.context import AppContext
+
+
+@pytest.fixture
+def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
+    actors = make_users(sqlite_db)
+    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    return sqlite_db, actors
+
+
+@pytest.fixture
+def ctx(store: tuple[Database, dict[str, Actor]], tmp_path: Path) -> Iterator[AppContext]:
+    db, _ = store
+    context = AppContext(db, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    yield context
+
+
+def scan(qtbot, widget, code: str) -> None:  # type: ignore[no-untyped-def]
+    """A USB scanner: the code typed as a fast burst of keystrokes, then Enter."""
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClicks(widget, code)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)

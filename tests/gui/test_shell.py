@@ -1,0 +1,160 @@
+"""The window an associate lives in: sign-in, role gating, browsing, scanning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog
+
+from backoffice.services import users
+from tests.conftest import PINS
+from tests.gui.conftest import scan
+from ui.context import AppContext
+from ui.login import LoginDialog
+from ui.main_window import MainWindow
+from ui.tabs.inventory import InventoryTab
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
+    win.scanner.install(QApplication.instance())
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    QApplication.instance().removeEventFilter(win.scanner)
+
+
+def _sample_tags(samples: Path) -> list[str]:
+    return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())]
+
+
+def test_login_with_good_pin(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(ctx.db, "Test Store")
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.username, "maria")
+    qtbot.keyClicks(dialog.pin, PINS["maria"])
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.user is not None and dialog.user.role.value == "manager"
+
+
+def test_login_with_bad_pin_then_lockout(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(ctx.db, "Test Store", username="alex")
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.pin, "0000")
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert dialog.user is None and "4 attempts left" in dialog.message.text()
+    assert dialog.pin.text() == ""
+    for _ in range(4):
+        qtbot.keyClicks(dialog.pin, "0000")
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert "locked" in dialog.message.text()
+    qtbot.keyClicks(dialog.pin, PINS["alex"])
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert dialog.user is None and "locked" in dialog.message.text()
+
+
+def test_role_gating_disables_tabs_with_a_reason(window: MainWindow, ctx: AppContext) -> None:
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    audit = titles.index("Audit")
+    reports = titles.index("Reports")
+    assert not window.tabs.isTabEnabled(audit)  # alex is an associate
+    assert "associate" in window.tabs.tabToolTip(audit)
+    assert not window.tabs.isTabEnabled(reports)
+    ctx.sign_in(users.authenticate(ctx.db, "maria", PINS["maria"]).as_actor())
+    assert window.tabs.isTabEnabled(audit) and window.tabs.isTabEnabled(reports)
+    assert "maria" in window.user_label.text()
+
+
+def test_filter_narrows_the_browser(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    inventory = window.tab_widgets[0]
+    assert isinstance(inventory, InventoryTab)
+    everything = len(inventory.model.rows)
+    assert everything == 120
+    qtbot.keyClicks(inventory.filter, "gummies")
+    qtbot.waitUntil(lambda: len(inventory.model.rows) < everything)
+    assert inventory.model.rows and all("gummies" in r.item.lower() for r in inventory.model.rows)
+    inventory.filter.clear()
+    qtbot.keyClicks(inventory.filter, "gummies blue")  # every word must match
+    qtbot.waitUntil(lambda: all("blue" in r.item.lower() for r in inventory.model.rows))
+
+
+def test_model_passes_the_qt_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(window.tab_widgets[0].model)
+
+
+def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tag = _sample_tags(samples)[77]
+    inventory = window.tab_widgets[0]
+    inventory.view.setFocus()
+    scan(qtbot, inventory.view, tag)
+    index = inventory.view.currentIndex()
+    assert index.isValid() and inventory.model.rows[index.row()].tag == tag
+    assert tag in inventory.detail.summary.text()
+    assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
+    assert "#2e7d32" in window.status_label.styleSheet()  # green cue
+
+
+def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tag = _sample_tags(samples)[3]
+    inventory = window.tab_widgets[0]
+    qtbot.keyClicks(inventory.filter, "blue ", delay=60)
+    scan(qtbot, inventory.filter, tag)
+    assert inventory.filter.text() in ("blue ", tag)  # the burst is not left behind as filter text
+    assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
+
+
+def test_unknown_tag_gets_a_clear_message(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.tab_widgets[0].view.setFocus()
+    scan(qtbot, window.tab_widgets[0].view, "1A4060300000000000099999")
+    assert "not in this store's inventory" in window.status_label.text()
+    assert "#c62828" in window.status_label.styleSheet()
+
+
+def test_garbage_scan_is_called_malformed(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.tab_widgets[0].view.setFocus()
+    scan(qtbot, window.tab_widgets[0].view, "HELLO-WORLD-42")
+    assert "is not a METRC tag" in window.status_label.text()
+
+
+def test_slow_typing_is_not_a_scan(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    inventory = window.tab_widgets[0]
+    qtbot.keyClicks(inventory.filter, "tincture", delay=60)  # a person: 60 ms between keys
+    qtbot.keyClick(inventory.filter, Qt.Key.Key_Return)
+    assert inventory.filter.text() == "tincture"
+    assert "Ready" in window.status_label.text()
+
+
+def test_double_scan_is_suppressed(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tag = _sample_tags(samples)[5]
+    seen: list[str] = []
+    window.scanner.scanned.connect(seen.append)
+    window.tab_widgets[0].view.setFocus()
+    scan(qtbot, window.tab_widgets[0].view, tag)
+    scan(qtbot, window.tab_widgets[0].view, tag)
+    assert seen == [tag]
+    assert "ignored the repeat" in window.status_label.text()
+
+
+def test_manual_entry_works_like_a_scan(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tag = _sample_tags(samples)[9]
+    qtbot.keyClicks(window.scan_entry, tag, delay=20)
+    qtbot.keyClick(window.scan_entry, Qt.Key.Key_Return)
+    inventory = window.tab_widgets[0]
+    assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
+    assert window.scan_entry.text() == ""
+
+
+def test_tab_shortcuts_and_layout_is_remembered(qtbot, window: MainWindow, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 1
+    window.close()
+    assert int(ctx.settings.value("window/tab")) == 1
