@@ -106,6 +106,7 @@ def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, s
 def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tag = _sample_tags(samples)[3]
     inventory = window.tab_widgets[0]
+    inventory.filter.setFocus()
     qtbot.keyClicks(inventory.filter, "blue ", delay=60)
     scan(qtbot, inventory.filter, tag)
     assert inventory.filter.text() in ("blue ", tag)  # the burst is not left behind as filter text
@@ -127,6 +128,7 @@ def test_garbage_scan_is_called_malformed(qtbot, window: MainWindow) -> None:  #
 
 def test_slow_typing_is_not_a_scan(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     inventory = window.tab_widgets[0]
+    inventory.filter.setFocus()
     qtbot.keyClicks(inventory.filter, "tincture", delay=60)  # a person: 60 ms between keys
     qtbot.keyClick(inventory.filter, Qt.Key.Key_Return)
     assert inventory.filter.text() == "tincture"
@@ -146,6 +148,7 @@ def test_double_scan_is_suppressed(qtbot, window: MainWindow, samples: Path) -> 
 
 def test_manual_entry_works_like_a_scan(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tag = _sample_tags(samples)[9]
+    window.scan_entry.setFocus()
     qtbot.keyClicks(window.scan_entry, tag, delay=20)
     qtbot.keyClick(window.scan_entry, Qt.Key.Key_Return)
     inventory = window.tab_widgets[0]
