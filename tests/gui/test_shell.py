@@ -28,6 +28,7 @@ def window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
     win.scanner.install(QApplication.instance())
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: bool(win.tab_widgets[0].model.rows))
     yield win
     QApplication.instance().removeEventFilter(win.scanner)
 

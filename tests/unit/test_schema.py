@@ -28,32 +28,44 @@ def test_models_match_migrations(db: Database) -> None:
     assert diff == [], f"models and migrations differ; write a migration: {diff}"
 
 
-def test_revision_chain_is_linear(sqlite_db: Database) -> None:
+def test_revision_chain_is_linear_and_named_by_number(sqlite_db: Database) -> None:
     script = ScriptDirectory.from_config(alembic_config(sqlite_db))
     assert len(script.get_heads()) == 1
-    for rev in script.walk_revisions():
+    assert head_revision(sqlite_db) == script.get_current_head()  # the start-up shortcut agrees
+    revisions = list(reversed(list(script.walk_revisions())))
+    for number, rev in enumerate(revisions, start=1):
         assert not isinstance(rev.down_revision, tuple), f"{rev.revision} merges branches"
+        assert rev.revision == f"{number:04d}", "revision ids are 0001, 0002, … in order"
+        assert Path(rev.path).name.startswith(f"{rev.revision}_")
 
 
 def test_upgrade_is_a_no_op_at_head(sqlite_db: Database) -> None:
     assert upgrade(sqlite_db) is None
 
 
-def test_existing_sqlite_file_is_backed_up_before_migrating(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.sqlite'}")
-    with db.engine.begin() as conn:  # a store at an earlier schema: the version table only
-        conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
-        conn.exec_driver_sql("CREATE TABLE legacy_marker (id INTEGER)")
-        conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0000_before')")
-    script = ScriptDirectory.from_config(alembic_config(db))
-    base = next(r for r in script.walk_revisions() if r.down_revision is None)
+def test_existing_sqlite_file_is_backed_up_before_migrating(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import backoffice.db.migrate as migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    upgrade(db)
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{base.revision}'")
-    if head_revision(db) == base.revision:
-        # one revision only: fake being one behind by stamping an unknown-to-backup state
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM alembic_version")
-        assert upgrade(db) is None  # empty version table: a fresh database, nothing to back up
+        conn.exec_driver_sql("INSERT INTO store_settings VALUES ('store_name', '\"Kept\"')")
+    # pretend a newer release brought a revision this file has not seen yet
+    monkeypatch.setattr(migrate, "is_at_head", lambda _db: False)
+    monkeypatch.setattr("alembic.command.upgrade", lambda cfg, rev: None)
+    saved = upgrade(db)
+    assert saved is not None and saved.exists()
+    backup = Database(f"sqlite:///{saved}")
+    with backup.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT value FROM store_settings").scalar() == '"Kept"'
+    backup.dispose()
+    db.dispose()
+
+
+def test_fresh_database_is_not_backed_up(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    assert upgrade(db) is None
+    assert is_at_head(db)
     db.dispose()
 
 

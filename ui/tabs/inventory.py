@@ -78,7 +78,8 @@ class InventoryTab(Tab):
         self.filter.textChanged.connect(self._debounce.start)
         self.include_finished.toggled.connect(self.apply_filter)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.apply_filter()
+        # the first page loads just after the window appears, so start-up does not wait for it
+        QTimer.singleShot(0, self.apply_filter)
 
     def apply_filter(self) -> None:
         self._debounce.stop()

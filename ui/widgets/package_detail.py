@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from backoffice.db.engine import Database
@@ -29,9 +30,17 @@ class PackageDetail(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        # history loads on the next turn of the event loop: a scan's feedback must not wait
+        # for it, and rows skipped over quickly with the arrow keys cost one load, not many
+        self._pending_tag: str | None = None
+        self._history_timer = QTimer(self)
+        self._history_timer.setSingleShot(True)
+        self._history_timer.setInterval(0)
+        self._history_timer.timeout.connect(self._load_history)
 
     def show_package(self, row: PackageRow | None) -> None:
         if row is None:
+            self._pending_tag = None
             self.summary.setText("Select or scan a package to see its history.")
             self.model.set_events([])
             return
@@ -44,6 +53,12 @@ class PackageDetail(QWidget):
             f"{' · bin ' + escape(row.bin) if row.bin else ''} · {row.status.value.replace('_', ' ')}"
             f" · expires {expires} · lab <span{lab_colour}>{row.lab_state.value}</span> · ${row.price}"
         )
-        self.model.set_events(inventory.package_history(self.db, row.tag))
+        self._pending_tag = row.tag
+        self._history_timer.start()
+
+    def _load_history(self) -> None:
+        if self._pending_tag is None:
+            return
+        self.model.set_events(inventory.package_history(self.db, self._pending_tag))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
