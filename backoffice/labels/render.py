@@ -1,0 +1,224 @@
+"""Paint labels onto a page device: a PDF file, or a QPrinter the GUI hands over.
+
+Thermal templates get one label per page; sheet templates fill slots row by row and may
+start at a later slot to use up a partly used sheet.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter, QPen
+
+from backoffice.errors import RuleViolation, UserError, ValidationError
+from backoffice.labels.barcode import QUIET_ZONE_MODULES, paint_bars
+from backoffice.labels.layout import PDF_DPI, UNITS_PER_MM, LabelLayout, Rect, font, layout_label
+from backoffice.labels.model import LabelData, needing_lab_confirmation
+from backoffice.labels.qtapp import ensure_gui_app
+from backoffice.labels.templates import Template, get_template
+
+Progress = Callable[[int, int], None]  # (labels done, labels in the run)
+Cancel = Callable[[], bool]
+
+# The test print carries the longest barcode a METRC tag can need (letters and digits alternate,
+# so Code 128 can never switch to its compact digit-pair set).
+SAMPLE_LABEL = LabelData(
+    product_name="Test print · Sample Product Name Long Enough To Wrap 3.5 g",
+    barcode_value="1A4A1B2C3D4E5F6A7B8C9D0E", tag="1A4A1B2C3D4E5F6A7B8C9D0E", sku="TEST-0001",
+    brand="Brand", strain="Strain", category="Flower",
+    thc_percent=Decimal("22.5"), cbd_percent=Decimal("0.5"), total_thc_percent=Decimal("24.1"),
+    price=Decimal("42"), packaged_date=date(2025, 1, 1), expiration_date=date(2026, 1, 1), lab_state="TestPassed",
+)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    template: str
+    labels: int  # labels painted, in input order: the first ``labels`` of the run
+    pages: int
+    cancelled: bool = False
+    path: Path | None = None  # the PDF written; None when painting to a printer or cancelled
+
+
+def page_layout(template: Template) -> QPageLayout:
+    """The page a device needs for ``template``: its paper size, no margins (labels place themselves)."""
+    size = QPageSize(QSizeF(template.page_w, template.page_h), QPageSize.Unit.Millimeter, template.name,
+                     QPageSize.SizeMatchPolicy.ExactMatch)  # Letter stays "Letter" for the printer driver
+    orientation = QPageLayout.Orientation.Portrait
+    return QPageLayout(size, orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+
+
+def _check_run(labels: Sequence[LabelData], template: Template, start_position: int, lab_override: bool) -> None:
+    if not labels:
+        raise ValidationError("there are no labels to print")
+    if not 0 <= start_position < template.per_page:
+        if template.is_sheet:
+            raise ValidationError(
+                f"start position {start_position} is not on the sheet: {template.name} has positions "
+                f"0–{template.per_page - 1} ({template.columns} across, {template.rows} down)"
+            )
+        raise ValidationError(f"{template.name} prints one label per page; start position must be 0")
+    if not lab_override and (blocked := needing_lab_confirmation(labels)):
+        listed = ", ".join(f"{b.reference} ({b.lab_state or 'no lab state'})" for b in blocked[:5])
+        more = f" and {len(blocked) - 5} more" if len(blocked) > 5 else ""
+        raise RuleViolation(
+            f"{len(blocked)} label(s) have lab results that do not clear them for sale: {listed}{more}. "
+            "A manager must confirm before they are printed."
+        )
+
+
+def _begin_page_coordinates(painter: QPainter) -> tuple[QPagedPaintDevice, float]:
+    """Make (0, 0) the page corner even on a device whose painter starts at its margins."""
+    device = painter.device()
+    if not isinstance(device, QPagedPaintDevice):
+        raise TypeError(f"labels paint on a page device (QPdfWriter, QPrinter), not {type(device).__name__}")
+    dpi = float(device.logicalDpiX())
+    offset = device.pageLayout().paintRectPixels(round(dpi)).topLeft()
+    painter.translate(-offset.x(), -offset.y())
+    return device, dpi
+
+
+def _paint_label(painter: QPainter, layout: LabelLayout, x_mm: float, y_mm: float) -> None:
+    px_per_mm = layout.dpi / 25.4
+    bars = layout.barcode
+    if bars:
+        # Start on a whole device dot so every bar stays a whole number of dots wide.
+        left = round((x_mm + bars.used.x) * px_per_mm) + QUIET_ZONE_MODULES * bars.module_px
+        paint_bars(painter, bars.pattern, left, (y_mm + bars.used.y) * px_per_mm, bars.module_px,
+                   bars.used.h * px_per_mm)
+    painter.save()
+    painter.translate(x_mm * px_per_mm, y_mm * px_per_mm)
+    painter.scale(px_per_mm / UNITS_PER_MM, px_per_mm / UNITS_PER_MM)
+    painter.setPen(Qt.GlobalColor.black)
+    for text in layout.texts:
+        painter.setFont(font(text.font_px, text.bold, text.mono))
+        painter.setClipRect(_units(text.box))  # belt and braces: the layout already fits the box
+        for (x, y), line in zip(text.baselines, text.lines):
+            painter.drawText(QPointF(x * UNITS_PER_MM, y * UNITS_PER_MM), line)
+    painter.restore()
+
+
+def _units(rect: Rect) -> QRectF:
+    return QRectF(rect.x * UNITS_PER_MM, rect.y * UNITS_PER_MM, rect.w * UNITS_PER_MM, rect.h * UNITS_PER_MM)
+
+
+def render_labels(
+    painter: QPainter,
+    labels: Sequence[LabelData],
+    template_name: str,
+    *,
+    start_position: int = 0,
+    lab_override: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> RenderResult:
+    """Paint ``labels`` with an active painter on a page device set up with ``page_layout``.
+
+    ``lab_override`` is the manager's confirmation for labels whose lab results are not cleared.
+    Every label is laid out before the first is painted, so a bad one stops the run before a
+    page reaches the printer.
+    """
+    template = get_template(template_name)
+    _check_run(labels, template, start_position, lab_override)
+    device, dpi = _begin_page_coordinates(painter)
+    layouts = [layout_label(label, template, dpi=dpi) for label in labels]
+    painted = 0
+    for index, layout in enumerate(layouts):
+        if cancel is not None and cancel():
+            break
+        page, position = divmod(start_position + index, template.per_page)
+        if index and position == 0:
+            device.newPage()
+        _paint_label(painter, layout, *template.slot_origin(position))
+        painted += 1
+        if progress is not None:
+            progress(painted, len(layouts))
+    pages = (start_position + max(painted, 1) - 1) // template.per_page + 1
+    return RenderResult(template.name, painted, pages, cancelled=painted < len(layouts))
+
+
+def render_test_print(painter: QPainter, template_name: str) -> RenderResult:
+    """One page for alignment: every slot outlined, its field boxes dotted, a sample label inside."""
+    template = get_template(template_name)
+    _, dpi = _begin_page_coordinates(painter)
+    sample = layout_label(SAMPLE_LABEL, template, dpi=dpi)
+    px_per_mm = dpi / 25.4
+    outline, boxes = QPen(Qt.GlobalColor.black, 0.15 * px_per_mm), QPen(Qt.GlobalColor.gray, 0.1 * px_per_mm)
+    boxes.setStyle(Qt.PenStyle.DotLine)
+    for position in range(template.per_page):
+        x, y = template.slot_origin(position)
+        painter.setPen(boxes)
+        for box in template.fields:
+            painter.drawRect(_px_rect(x + box.x, y + box.y, box.w, box.h, px_per_mm))
+        painter.setPen(outline)
+        inset = 0.075  # half the outline's width: keep the whole line on the label
+        painter.drawRect(_px_rect(x + inset, y + inset, template.label_w - 2 * inset, template.label_h - 2 * inset,
+                                  px_per_mm))
+        _paint_label(painter, sample, x, y)
+    return RenderResult(template.name, template.per_page, 1)
+
+
+def _px_rect(x: float, y: float, w: float, h: float, px_per_mm: float) -> QRectF:
+    return QRectF(x * px_per_mm, y * px_per_mm, w * px_per_mm, h * px_per_mm)
+
+
+def _to_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callable[[QPainter], RenderResult],
+            ) -> RenderResult:
+    """Run ``paint`` on a PDF next to ``out_path`` and move it into place only when complete."""
+    ensure_gui_app()
+    template = get_template(template_name)
+    out = Path(out_path)
+    if not out.parent.is_dir():
+        raise UserError(f"cannot save {out.name}: folder {out.parent} does not exist")
+    handle, temp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".pdf.part", dir=out.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        writer = QPdfWriter(str(temp))
+        writer.setResolution(PDF_DPI)
+        writer.setPageLayout(page_layout(template))
+        writer.setTitle(f"Labels · {template.description}")
+        writer.setCreator("Vault Workstation")
+        painter = QPainter(writer)
+        if not painter.isActive():
+            raise UserError(f"cannot write {out}: the PDF could not be opened for writing")
+        try:
+            result = paint(painter)
+        finally:
+            painter.end()
+        if result.cancelled:
+            temp.unlink()
+            return result
+        os.replace(temp, out)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return replace(result, path=out)
+
+
+def render_labels_pdf(
+    labels: Sequence[LabelData],
+    template_name: str,
+    out_path: str | os.PathLike[str],
+    *,
+    start_position: int = 0,
+    lab_override: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> RenderResult:
+    """Write ``labels`` to a PDF at ``out_path``; a cancelled or failed run leaves no file behind."""
+    _check_run(labels, get_template(template_name), start_position, lab_override)  # before any file exists
+    return _to_pdf(template_name, out_path, lambda painter: render_labels(
+        painter, labels, template_name, start_position=start_position, lab_override=lab_override,
+        progress=progress, cancel=cancel))
+
+
+def render_test_print_pdf(template_name: str, out_path: str | os.PathLike[str]) -> RenderResult:
+    return _to_pdf(template_name, out_path, lambda painter: render_test_print(painter, template_name))

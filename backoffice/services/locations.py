@@ -1,0 +1,48 @@
+"""The store's rooms (vault, sales floor, quarantine, …) and their METRC names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from backoffice.db.engine import Database
+from backoffice.db.models import Location
+from backoffice.domain.enums import LocationKind
+from backoffice.errors import ValidationError
+from backoffice.services import audit
+from backoffice.services.actor import Actor, Permission
+
+
+@dataclass(frozen=True)
+class LocationInfo:
+    id: int
+    name: str
+    kind: LocationKind
+    metrc_name: str
+
+
+def list_locations(db: Database) -> list[LocationInfo]:
+    with db.read() as session:
+        return [LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)
+                for loc in session.scalars(select(Location).where(Location.active).order_by(Location.name))]
+
+
+def add_location(db: Database, actor: Actor, name: str, kind: LocationKind | str, metrc_name: str = "") -> LocationInfo:
+    actor.require(Permission.MANAGE_SETTINGS)
+    name = name.strip()
+    if not name:
+        raise ValidationError("a location needs a name")
+    try:
+        kind = LocationKind(kind)
+    except ValueError:
+        raise ValidationError(f"unknown location kind {kind!r}; kinds are: {', '.join(k.value for k in LocationKind)}") from None
+    with db.transaction() as session:
+        if session.scalar(select(Location.id).where(Location.name == name)) is not None:
+            raise ValidationError(f"location {name!r} already exists")
+        loc = Location(name=name, kind=kind, metrc_name=metrc_name.strip() or name)
+        session.add(loc)
+        session.flush()
+        audit.record(session, actor, "location.add", "location", loc.id,
+                     after={"name": name, "kind": kind.value, "metrc_name": loc.metrc_name})
+        return LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)
