@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, data
+    from backoffice.cli import admin, data, transfers
 
-    return [admin, data]
+    return [admin, data, transfers]
 
 
 def build_parser() -> argparse.ArgumentParser:

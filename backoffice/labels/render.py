@@ -181,18 +181,7 @@ def _to_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callabl
     os.close(handle)
     temp = Path(temp_name)
     try:
-        writer = QPdfWriter(str(temp))
-        writer.setResolution(PDF_DPI)
-        writer.setPageLayout(page_layout(template))
-        writer.setTitle(f"Labels · {template.description}")
-        writer.setCreator("Vault Workstation")
-        painter = QPainter(writer)
-        if not painter.isActive():
-            raise UserError(f"cannot write {out}: the PDF could not be opened for writing")
-        try:
-            result = paint(painter)
-        finally:
-            painter.end()
+        result = _paint_pdf(temp, template, paint)
         if result.cancelled:
             temp.unlink()
             return result
@@ -201,6 +190,23 @@ def _to_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callabl
         temp.unlink(missing_ok=True)
         raise
     return replace(result, path=out)
+
+
+def _paint_pdf(path: Path, template: Template, paint: Callable[[QPainter], RenderResult]) -> RenderResult:
+    writer = QPdfWriter(str(path))
+    writer.setResolution(PDF_DPI)
+    writer.setPageLayout(page_layout(template))
+    writer.setTitle(f"Labels · {template.description}")
+    writer.setCreator("Vault Workstation")
+    painter = QPainter(writer)
+    try:
+        if not painter.isActive():
+            raise UserError(f"cannot write {path.parent}: the PDF could not be opened for writing")
+        return paint(painter)
+    finally:
+        if painter.isActive():
+            painter.end()
+        del painter, writer  # closes the file now, even while an exception holds this frame (Windows)
 
 
 def render_labels_pdf(
@@ -214,7 +220,6 @@ def render_labels_pdf(
     cancel: Cancel | None = None,
 ) -> RenderResult:
     """Write ``labels`` to a PDF at ``out_path``; a cancelled or failed run leaves no file behind."""
-    _check_run(labels, get_template(template_name), start_position, lab_override)  # before any file exists
     return _to_pdf(template_name, out_path, lambda painter: render_labels(
         painter, labels, template_name, start_position=start_position, lab_override=lab_override,
         progress=progress, cancel=cancel))

@@ -1,0 +1,116 @@
+"""CLI: transfers (create, record, move, cancel, list), replenishment, locations."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from backoffice.cli.main import CliContext
+
+
+def register(sub: Any) -> None:
+    t = sub.add_parser("transfer", help="room-to-room transfers").add_subparsers(dest="transfer_command", required=True)
+    p = t.add_parser("create", help="a draft transfer of whole packages")
+    p.add_argument("--from", dest="from_location", default="Vault")
+    p.add_argument("--to", dest="to_location", default="Sales Floor")
+    p.add_argument("tags", nargs="+")
+    p.set_defaults(func=create)
+    p = t.add_parser("record", help="record the METRC location change (before the product moves)")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=record)
+    p = t.add_parser("move", help="confirm packages arrived at the destination (scans)")
+    p.add_argument("--at", dest="at_location", default="Sales Floor")
+    p.add_argument("tags", nargs="+")
+    p.set_defaults(func=move)
+    p = t.add_parser("cancel", help="cancel a draft")
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cancel)
+    p = t.add_parser("list", help="list transfers")
+    p.add_argument("--open", action="store_true", help="only drafts and recorded ones")
+    p.set_defaults(func=list_)
+    p = t.add_parser("suggest", help="what the sales floor needs today")
+    p.add_argument("--days", type=int, default=3, help="days of sales the floor should hold")
+    p.set_defaults(func=suggest)
+
+    loc = sub.add_parser("locations", help="store locations").add_subparsers(dest="locations_command", required=True)
+    p = loc.add_parser("list")
+    p.set_defaults(func=locations_list)
+    p = loc.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--kind", required=True, choices=["vault", "floor", "quarantine", "receiving", "other"])
+    p.add_argument("--metrc-name", default="")
+    p.set_defaults(func=locations_add)
+
+
+def _print(info: Any) -> None:
+    print(f"transfer #{info.id}: {info.from_location} → {info.to_location}, {info.status.value}, "
+          f"{info.moved_count}/{len(info.lines)} moved")
+    for line in info.lines:
+        print(f"  {line.tag}  {line.quantity.normalize():f} {line.unit:<6} {'moved' if line.moved else '     '}  {line.item}")
+
+
+def create(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import transfers
+
+    _print(transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags))
+    return 0
+
+
+def record(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import transfers
+
+    _print(transfers.record(ctx.db, ctx.actor, args.id))
+    print("location change recorded and queued for METRC; the product may move now")
+    return 0
+
+
+def move(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import transfers
+
+    for tag in args.tags:
+        info = transfers.confirm_arrival(ctx.db, ctx.actor, tag, args.at_location)
+    _print(info)
+    return 0
+
+
+def cancel(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import transfers
+
+    _print(transfers.cancel(ctx.db, ctx.actor, args.id, reason=args.reason))
+    return 0
+
+
+def list_(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import transfers
+
+    for info in transfers.list_transfers(ctx.db, open_only=args.open):
+        print(f"#{info.id:<6} {info.status.value:<10} {info.from_location} → {info.to_location}  "
+              f"{info.moved_count}/{len(info.lines)} moved  created {info.created_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import replenishment
+
+    for s in replenishment.suggest(ctx.db, today=date.today(), days_of_cover=args.days):
+        print(f"{s.sku:<10} {s.item[:50]:<50} need {s.need:f} {s.unit}: {', '.join(s.tags) or 'nothing in the vault'}")
+        print(f"{'':<10} {s.why}")
+    return 0
+
+
+def locations_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import locations
+
+    for loc in locations.list_locations(ctx.db):
+        print(f"{loc.name:<24} {loc.kind.value:<11} METRC: {loc.metrc_name}")
+    return 0
+
+
+def locations_add(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import locations
+
+    loc = locations.add_location(ctx.db, ctx.actor, args.name, args.kind, args.metrc_name)
+    print(f"added {loc.name} ({loc.kind.value})")
+    return 0
