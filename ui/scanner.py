@@ -52,13 +52,12 @@ class ScanDetector(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() != QEvent.Type.KeyPress:
             return False
-        # one key press passes the filter several times (window handle, focus widget, its
-        # parents): take it once, at the focus widget, or at the window when nothing has focus
+        # one key press can pass the filter several times (window handle, focus widget, its
+        # parents): take it at the focus widget, or at the first widget when nothing has focus
         focus = QApplication.focusWidget()
-        target = focus if focus is not None else (watched if isinstance(watched, QWidget) and watched.isWindow() else None)
-        if watched is not target:
+        if not isinstance(watched, QWidget) or (focus is not None and watched is not focus):
             return False
-        return self._key(event, focus)  # type: ignore[arg-type]
+        return self._key(event, watched)
 
     def _key(self, event: QKeyEvent, focus: QWidget | None) -> bool:
         if focus is not None and focus.property(_SCAN_FIELD):

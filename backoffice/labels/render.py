@@ -10,8 +10,6 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
@@ -21,22 +19,12 @@ from backoffice.errors import RuleViolation, UserError, ValidationError
 from backoffice.labels.barcode import QUIET_ZONE_MODULES, paint_bars
 from backoffice.labels.layout import PDF_DPI, UNITS_PER_MM, LabelLayout, Rect, font, layout_label
 from backoffice.labels.model import LabelData, needing_lab_confirmation
+from backoffice.labels.samples import SAMPLE_LABEL
 from backoffice.labels.qtapp import ensure_gui_app
 from backoffice.labels.templates import Template, get_template
 
 Progress = Callable[[int, int], None]  # (labels done, labels in the run)
 Cancel = Callable[[], bool]
-
-# The test print carries the longest barcode a METRC tag can need (letters and digits alternate,
-# so Code 128 can never switch to its compact digit-pair set).
-SAMPLE_LABEL = LabelData(
-    product_name="Test print · Sample Product Name Long Enough To Wrap 3.5 g",
-    barcode_value="1A4A1B2C3D4E5F6A7B8C9D0E", tag="1A4A1B2C3D4E5F6A7B8C9D0E", sku="TEST-0001",
-    brand="Brand", strain="Strain", category="Flower",
-    thc_percent=Decimal("22.5"), cbd_percent=Decimal("0.5"), total_thc_percent=Decimal("24.1"),
-    price=Decimal("42"), packaged_date=date(2025, 1, 1), expiration_date=date(2026, 1, 1), lab_state="TestPassed",
-)
-
 
 @dataclass(frozen=True)
 class RenderResult:

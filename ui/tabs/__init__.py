@@ -7,15 +7,12 @@ from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
 from ui.tabs.inventory import InventoryTab
 from ui.tabs.placeholder import placeholder
+from ui.tabs.transfers import TransfersTab
 
 ReceivingTab = placeholder(
     "Receiving", Permission.RECEIVE,
     "Check an incoming METRC manifest package by package: scan each tag, accept or reject it, "
     "and produce the receive sheet to key into METRC.")
-TransfersTab = placeholder(
-    "Transfers", Permission.TRANSFER,
-    "Move product from the vault to the sales floor: record the METRC location change first, "
-    "then confirm the physical move by scanning.")
 CycleCountTab = placeholder(
     "Cycle Count", Permission.COUNT,
     "Count a slice of inventory against the ledger, the POS and METRC, trace each variance "

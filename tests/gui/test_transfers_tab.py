@@ -1,0 +1,99 @@
+"""Transfers tab driven by scans: build, record, confirm; and the refusal when a scan comes first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from backoffice.domain.enums import TransferStatus
+from backoffice.services import users
+from tests.conftest import PINS
+from tests.gui.conftest import scan
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.tabs.transfers import TransfersTab
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
+    win.scanner.install(QApplication.instance())
+    win.show()
+    qtbot.waitExposed(win)
+    tab = next(t for t in win.tab_widgets if isinstance(t, TransfersTab))
+    win.tabs.setCurrentWidget(tab)
+    tab.transfer_view.setFocus()
+    yield win
+    QApplication.instance().removeEventFilter(win.scanner)
+
+
+def _vault_tags(samples: Path) -> list[str]:
+    return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
+            if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]]
+
+
+def _tab(window: MainWindow) -> TransfersTab:
+    return next(t for t in window.tab_widgets if isinstance(t, TransfersTab))
+
+
+def _answer_message_box(qtbot, button_text: str) -> None:  # type: ignore[no-untyped-def]
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        next(b for b in box.buttons() if button_text in b.text()).click()
+
+    QTimer.singleShot(20, click)
+
+
+def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = _tab(window)
+    tags = _vault_tags(samples)[:2]
+    qtbot.mouseClick(tab.new_button, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton)
+    assert tab.current is not None and tab.current.status is TransferStatus.DRAFT
+    tab.transfer_view.setFocus()
+    for tag in tags:
+        scan(qtbot, tab.transfer_view, tag)
+    assert [line.tag for line in tab.current.lines] == tags
+    assert "Added" in window.status_label.text()
+    tab.record_button.click()
+    assert tab.current.status is TransferStatus.RECORDED
+    assert "Move the product now" in tab.header.text()
+    tab.transfer_view.setFocus()
+    for tag in tags:
+        scan(qtbot, tab.transfer_view, tag)
+    assert tab.current.status is TransferStatus.MOVED
+    assert "Transfer complete" in window.status_label.text()
+
+
+def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    tab = _tab(window)
+    tag = _vault_tags(samples)[0]
+    _answer_message_box(qtbot, "Put it back")
+    scan(qtbot, tab.transfer_view, tag)
+    assert "Refused" in window.status_label.text()
+    assert "#c62828" in window.status_label.styleSheet()
+    _answer_message_box(qtbot, "Create and record")
+    tab.transfer_view.setFocus()
+    window.scanner._last_scan = ("", 0.0)  # the associate scans again after reading the message
+    scan(qtbot, tab.transfer_view, tag)
+    assert "recorded. Now move" in window.status_label.text()
+    assert tab.current is not None and tab.current.status is TransferStatus.RECORDED
+    tab.transfer_view.setFocus()
+    window.scanner._last_scan = ("", 0.0)  # a real associate walks to the floor before scanning again
+    scan(qtbot, tab.transfer_view, tag)
+    assert tab.current.status is TransferStatus.MOVED
+
+
+def test_models_pass_the_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtmodeltester.check(_tab(window).transfer_model)
+    qtmodeltester.check(_tab(window).line_model)
