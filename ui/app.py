@@ -65,9 +65,30 @@ def open_window(url: str, settings: QSettings):  # type: ignore[no-untyped-def]
     window = MainWindow(ctx)
     if not window.prompt_login():
         return None
+    _start_daily_backup(db)
     window.scanner.install(QApplication.instance())  # type: ignore[arg-type]
     QApplication.instance().installEventFilter(ActivityWatcher(window))  # type: ignore[union-attr]
     return window
+
+
+def _start_daily_backup(db) -> None:  # type: ignore[no-untyped-def]
+    """Today's copy of a SQLite store, made in the background so start-up does not wait."""
+    import logging
+
+    from PySide6.QtCore import QThreadPool
+
+    from backoffice.services.backup import daily_backup
+
+    def run() -> None:
+        try:
+            made = daily_backup(db)
+        except Exception:  # noqa: BLE001 — a failed backup must be logged, never crash the app
+            logging.getLogger("db").exception("daily backup failed")
+            return
+        if made:
+            logging.getLogger("db").info("daily backup written to %s", made)
+
+    QThreadPool.globalInstance().start(run)
 
 
 if __name__ == "__main__":

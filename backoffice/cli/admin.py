@@ -35,7 +35,10 @@ def register(sub: Any) -> None:
     p.set_defaults(func=audit_verify)
 
     p = sub.add_parser("backup", help="copy the SQLite database to a file (safe while in use)")
-    p.add_argument("--out", required=True, type=Path)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="the backup file to write")
+    target.add_argument("--daily", action="store_true", help="today's copy in the backup folder, old ones pruned")
+    p.add_argument("--keep-days", type=int, default=14, help="with --daily: how many days of copies to keep")
     p.set_defaults(func=backup)
     p = sub.add_parser("restore", help="replace the SQLite database with a backup (the current one is kept)")
     p.add_argument("file", type=Path)
@@ -101,8 +104,17 @@ def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def backup(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services.backup import backup_sqlite
+    from backoffice.errors import UserError
+    from backoffice.services.backup import backup_sqlite, daily_backup, pg_dump_available
 
+    if not ctx.db.sqlite_path:
+        tool = pg_dump_available()
+        hint = f"run: {tool} --format=custom --file=FILE DBNAME" if tool else "install postgresql-client for pg_dump"
+        raise UserError(f"{ctx.db.display_url} is PostgreSQL; back it up with pg_dump ({hint}).")
+    if args.daily:
+        made = daily_backup(ctx.db, keep_days=args.keep_days)
+        print(f"daily backup written to {made}" if made else "today's daily backup already exists")
+        return 0
     out = backup_sqlite(ctx.db, args.out)
     print(f"backed up {ctx.db.display_url} to {out}")
     return 0

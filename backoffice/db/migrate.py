@@ -54,7 +54,7 @@ def upgrade(db: Database, *, backup: bool = True) -> Path | None:
         return None
     saved = None
     if backup and db.sqlite_path and current_revision(db) is not None:
-        from backoffice.services.backup import backup_sqlite
+        from backoffice.services.backup import backup_sqlite  # services import this module
 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         saved = backup_sqlite(db, backup_dir() / f"pre-migration-{stamp}.sqlite")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from backoffice.db.engine import Database
 from backoffice.errors import UserError
+from backoffice.paths import backup_dir
 
 
 def backup_sqlite(db: Database, out: Path) -> Path:
@@ -34,8 +37,6 @@ def restore_sqlite(db: Database, backup: Path) -> Path:
     """Replace the live SQLite database with ``backup`` after checking it is one of ours.
 
     The current database is first saved beside it, so a wrong restore can be undone."""
-    from datetime import UTC, datetime
-
     if not db.sqlite_path:
         raise UserError(f"{db.display_url} is not a SQLite file; restore PostgreSQL with pg_restore.")
     backup = Path(backup)
@@ -65,3 +66,27 @@ def _check_is_store(path: Path) -> None:
             conn.close()
     except sqlite3.DatabaseError:
         raise UserError(f"{path} is not a Vault Workstation database backup; nothing was restored.") from None
+
+
+def daily_backup(db: Database, *, keep_days: int = 14, today: date | None = None) -> Path | None:
+    """Once a day, a copy of the SQLite database in the backup folder; copies older than
+    ``keep_days`` are removed. Returns the new copy, or None when today's already exists
+    (or the database is not SQLite: PostgreSQL is backed up with pg_dump, see README)."""
+    if not db.sqlite_path:
+        return None
+    today = today or datetime.now(UTC).date()
+    folder = backup_dir()
+    target = folder / f"daily-{today:%Y%m%d}.sqlite"
+    made = None if target.exists() else backup_sqlite(db, target)
+    for old in folder.glob("daily-*.sqlite"):
+        stamp = old.stem.removeprefix("daily-")
+        if stamp.isdigit() and len(stamp) == 8:
+            taken = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+            if (today - taken).days > keep_days:
+                old.unlink()
+    return made
+
+
+def pg_dump_available() -> str | None:
+    """Path of pg_dump when installed (PostgreSQL stores back up with it)."""
+    return shutil.which("pg_dump")

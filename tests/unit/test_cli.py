@@ -86,3 +86,26 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert outputs[0] == outputs[1]
     assert main(["--db", f"sqlite:///{tmp_path / 'a'}.sqlite", "audit", "verify"]) == 0
     assert main(["--db", f"sqlite:///{tmp_path / 'a'}.sqlite", "demo"]) == 1  # never over an existing store
+
+
+def test_daily_backup_once_a_day_with_retention(store: str) -> None:
+    from datetime import date, timedelta
+
+    from backoffice.db.engine import Database
+    from backoffice.paths import backup_dir
+    from backoffice.services.backup import daily_backup
+
+    db = Database(store)
+    first = daily_backup(db, today=date(2026, 11, 1))
+    assert first is not None and first.exists()
+    assert daily_backup(db, today=date(2026, 11, 1)) is None  # once a day
+    later = daily_backup(db, keep_days=14, today=date(2026, 11, 1) + timedelta(days=15))
+    assert later is not None and not first.exists()  # pruned after 14 days
+    assert sorted(p.name for p in backup_dir().glob("daily-*")) == ["daily-20261116.sqlite"]
+    restored = Database(f"sqlite:///{later}")
+    from backoffice.services import audit
+
+    assert audit.verify(restored).ok  # a backup is a store that verifies
+    restored.dispose()
+    db.dispose()
+    assert main(["--db", store, "backup", "--daily"]) == 0
