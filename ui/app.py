@@ -30,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     follow_desktop(app)
     settings = QSettings()
     url = _database_url(args, settings)
+    if "--self-test" in args:
+        return self_test(url, settings)
     try:
         window = open_window(url, settings)
     except Exception as exc:  # noqa: BLE001 — start-up failures are shown, then we exit
@@ -43,6 +45,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     window.show()
     return app.exec()
+
+
+def self_test(url: str, settings: QSettings) -> int:
+    """Open the store, build the whole window (every tab) and show it once, then exit 0.
+    Used by packaging/build.sh to prove a bundle starts on a bare machine."""
+    from backoffice.db.engine import Database
+    from backoffice.db.migrate import upgrade
+    from backoffice.services.actor import SYSTEM
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+
+    db = Database(url)
+    upgrade(db)
+    ctx = AppContext(db, settings)
+    window = MainWindow(ctx)
+    ctx.sign_in(SYSTEM)
+    window.show()
+    QApplication.processEvents()
+    print(f"self-test ok: {len(window.tab_widgets)} tabs on {db.display_url}")
+    window.close()
+    return 0
 
 
 def _database_url(args: list[str], settings: QSettings) -> str:
