@@ -1,0 +1,197 @@
+"""Deliver the METRC outbox: in order, each call once, with retries and backoff.
+
+The journal (``metrc_outbox``) is written in the same transaction as the change that needs
+METRC to hear about it; this module sends it later, so the store keeps working while METRC
+or the network is down. Rules:
+- strictly in id order; the queue stops at the first entry that cannot be sent now, so a
+  later change never reaches METRC before an earlier one;
+- an entry is marked SENDING (committed) before its call, and SENT after it. An entry found
+  still SENDING after a crash has an unknown outcome: location changes are safe to send
+  again (moving a package to where it already is changes nothing); adjustments and sales
+  receipts are not, so they are marked FAILED for a manager to check in METRC first;
+- METRC's rejections (HTTP 400) fail the entry with METRC's own text; outages retry with
+  exponential backoff until ``metrc_max_attempts``;
+- a manager may retry a failed entry or resolve it by hand with a note; manual-mode stores
+  export pending entries as METRC upload CSVs and mark them exported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from backoffice.db.engine import Database
+from backoffice.db.models import OutboxEntry, utcnow
+from backoffice.domain.enums import OutboxKind, OutboxStatus
+from backoffice.errors import NotFound, RuleViolation, ValidationError
+from backoffice.metrc.errors import MetrcError, MetrcUnavailable
+from backoffice.services import audit, settings
+from backoffice.services.actor import SYSTEM, Actor, Permission
+
+IDEMPOTENT = {OutboxKind.CHANGE_LOCATION}
+SENDABLE = {OutboxKind.CHANGE_LOCATION, OutboxKind.ADJUST, OutboxKind.SALES_RECEIPT}
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+class Sender(Protocol):
+    """Sends one journaled call; raises a MetrcError when METRC does not take it."""
+
+    def __call__(self, kind: OutboxKind, payload: list[dict[str, Any]]) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: OutboxKind
+    status: OutboxStatus
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    summary: str
+    doc: str
+
+
+@dataclass
+class SyncResult:
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    stopped_at: int | None = None
+    reason: str = ""
+
+
+def _summary(entry: OutboxEntry) -> str:
+    payload = json.loads(entry.payload)
+    if not isinstance(payload, list):
+        return ""
+    labels = [e.get("Label") or e.get("ExternalReceiptNumber") or "" for e in payload if isinstance(e, dict)]
+    shown = ", ".join(labels[:3]) + (f" +{len(labels) - 3} more" if len(labels) > 3 else "")
+    return f"{len(payload)} element(s): {shown}"
+
+
+def list_entries(db: Database, *, statuses: set[OutboxStatus] | None = None, limit: int = 500) -> list[OutboxRow]:
+    with db.read() as session:
+        query = select(OutboxEntry).order_by(OutboxEntry.id).limit(limit)
+        if statuses:
+            query = query.where(OutboxEntry.status.in_([s.value for s in statuses]))
+        return [OutboxRow(e.id, e.kind, e.status, e.created_at, e.attempts, e.next_attempt_at, e.last_error,
+                          _summary(e), f"{e.doc_type} #{e.doc_id}" if e.doc_id else e.doc_type)
+                for e in session.scalars(query)]
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def sync(db: Database, send: Sender, *, now: Callable[[], datetime] = utcnow, limit: int = 100) -> SyncResult:
+    """Send due entries in order until the queue is empty, waits, or stops at a failure."""
+    result = SyncResult()
+    max_attempts = settings.read(db, settings.METRC_MAX_ATTEMPTS)
+    for _ in range(limit):
+        with db.transaction() as session:
+            entry = session.scalar(
+                select(OutboxEntry)
+                .where(OutboxEntry.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value,
+                                               OutboxStatus.FAILED.value]))
+                .order_by(OutboxEntry.id).limit(1).with_for_update()
+            )
+            if entry is None:
+                return result
+            if entry.status is OutboxStatus.FAILED:
+                result.stopped_at, result.reason = entry.id, f"entry {entry.id} failed: {entry.last_error}"
+                return result
+            if entry.kind not in SENDABLE:
+                # receiving decisions are keyed into METRC's web UI; they wait for a person
+                result.stopped_at, result.reason = entry.id, f"entry {entry.id} is keyed into METRC by hand"
+                return result
+            if entry.status is OutboxStatus.SENDING and entry.kind not in IDEMPOTENT:
+                entry.status = OutboxStatus.FAILED
+                entry.last_error = ("the previous send was interrupted and METRC may have applied it; "
+                                    "check METRC, then retry or resolve this entry")
+                audit.record(session, SYSTEM, "outbox.uncertain", "outbox", entry.id, after={"status": "failed"})
+                result.failed += 1
+                result.stopped_at, result.reason = entry.id, entry.last_error
+                return result
+            if entry.next_attempt_at is not None and entry.next_attempt_at > now():
+                result.waiting += 1
+                result.stopped_at, result.reason = entry.id, f"entry {entry.id} waits until {entry.next_attempt_at:%H:%M:%S}"
+                return result
+            entry.status, entry.attempts = OutboxStatus.SENDING, entry.attempts + 1
+            entry_id, kind, payload, attempts = entry.id, entry.kind, json.loads(entry.payload), entry.attempts
+        try:
+            send(kind, payload)
+        except MetrcError as exc:
+            _record_failure(db, entry_id, exc, attempts, max_attempts, now())
+            if isinstance(exc, MetrcUnavailable) and attempts < max_attempts:
+                result.waiting += 1
+            else:
+                result.failed += 1
+            result.stopped_at, result.reason = entry_id, str(exc)
+            return result
+        with db.transaction() as session:
+            sent = session.get(OutboxEntry, entry_id)
+            sent.status, sent.sent_at, sent.last_error, sent.next_attempt_at = OutboxStatus.SENT, now(), None, None
+            audit.record(session, SYSTEM, "outbox.sent", "outbox", entry_id, after={"kind": kind.value})
+        result.sent += 1
+    return result
+
+
+def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int, max_attempts: int,
+                    now: datetime) -> None:
+    with db.transaction() as session:
+        entry = session.get(OutboxEntry, entry_id)
+        entry.last_error = str(exc)
+        retry = isinstance(exc, MetrcUnavailable) and attempts < max_attempts
+        if retry and not (exc.maybe_applied and entry.kind not in IDEMPOTENT):
+            entry.status = OutboxStatus.PENDING
+            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else _backoff(attempts)
+            entry.next_attempt_at = now + delay
+        else:
+            entry.status = OutboxStatus.FAILED
+            if isinstance(exc, MetrcUnavailable) and exc.maybe_applied:
+                entry.last_error += " — METRC may have applied it; check METRC before retrying"
+        audit.record(session, SYSTEM, "outbox.failed" if entry.status is OutboxStatus.FAILED else "outbox.retry_later",
+                     "outbox", entry_id, after={"attempts": attempts, "error": entry.last_error[:300]})
+
+
+def retry(db: Database, actor: Actor, entry_id: int) -> None:
+    """Put a failed entry back in the queue (after the cause was fixed)."""
+    actor.require(Permission.MANAGE_OUTBOX)
+    with db.transaction() as session:
+        entry = _failed_entry(session, entry_id)
+        entry.status, entry.next_attempt_at, entry.attempts = OutboxStatus.PENDING, None, 0
+        audit.record(session, actor, "outbox.retry", "outbox", entry_id, before={"status": "failed"},
+                     after={"status": "pending"})
+
+
+def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> None:
+    """Close a failed entry by hand (e.g. it was entered in METRC's web UI) with a note."""
+    actor.require(Permission.MANAGE_OUTBOX)
+    if not note.strip():
+        raise ValidationError("say how this entry was resolved (e.g. 'entered in METRC by hand')")
+    with db.transaction() as session:
+        entry = session.get(OutboxEntry, entry_id)
+        if entry is None:
+            raise NotFound(f"there is no outbox entry {entry_id}")
+        if entry.status in (OutboxStatus.SENT, OutboxStatus.RESOLVED):
+            raise RuleViolation(f"outbox entry {entry_id} is already {entry.status.value}")
+        before = entry.status.value
+        entry.status, entry.resolved_by_id, entry.resolution_note = OutboxStatus.RESOLVED, actor.user_id, note.strip()
+        audit.record(session, actor, "outbox.resolve", "outbox", entry_id, before={"status": before},
+                     after={"status": "resolved"}, reason=note.strip())
+
+
+def _failed_entry(session: Any, entry_id: int) -> OutboxEntry:
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no outbox entry {entry_id}")
+    if entry.status is not OutboxStatus.FAILED:
+        raise RuleViolation(f"outbox entry {entry_id} is {entry.status.value}; only failed entries are retried")
+    return entry
