@@ -143,7 +143,9 @@ def _wrap(text: str, metrics: QFontMetricsF, width: float) -> list[str]:
     return lines
 
 
-def _fit_text(field: str, text: str, box: FieldBox) -> PlacedText:
+@lru_cache(maxsize=4096)  # a print run repeats names, brands and potencies across many labels
+def fit_text(field: str, text: str, box: FieldBox) -> PlacedText:
+    """``text`` shrunk, wrapped and elided into ``box``."""
     width, height = box.w * UNITS_PER_MM, box.h * UNITS_PER_MM
     for pt in _sizes(box):
         px = _px(pt)
@@ -197,5 +199,5 @@ def layout_label(label: LabelData, template: Template, *, dpi: float = PDF_DPI) 
         if box.field == BARCODE:
             barcode = _place_barcode(label.barcode_value, box, template, dpi)
         elif text := " ".join(TEXT_FIELDS[box.field](label).split()):
-            texts.append(_fit_text(box.field, text, box))
+            texts.append(fit_text(box.field, text, box))
     return LabelLayout(label, template, dpi, tuple(texts), barcode)

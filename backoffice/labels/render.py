@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter, QPen
+from PySide6.QtGui import QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter
 
 from backoffice.errors import RuleViolation, UserError, ValidationError
 from backoffice.labels.barcode import QUIET_ZONE_MODULES, paint_bars
-from backoffice.labels.layout import PDF_DPI, UNITS_PER_MM, LabelLayout, Rect, font, layout_label
+from backoffice.labels.layout import PDF_DPI, UNITS_PER_MM, LabelLayout, PlacedText, Rect, font, layout_label
 from backoffice.labels.model import LabelData, needing_lab_confirmation
-from backoffice.labels.samples import SAMPLE_LABEL
 from backoffice.labels.qtapp import ensure_gui_app
 from backoffice.labels.templates import Template, get_template
 
 Progress = Callable[[int, int], None]  # (labels done, labels in the run)
 Cancel = Callable[[], bool]
 
+
 @dataclass(frozen=True)
 class RenderResult:
+    """What a run produced; the print log ties its first ``labels`` labels to their packages."""
+
     template: str
     labels: int  # labels painted, in input order: the first ``labels`` of the run
     pages: int
@@ -62,8 +64,11 @@ def _check_run(labels: Sequence[LabelData], template: Template, start_position: 
         )
 
 
-def _begin_page_coordinates(painter: QPainter) -> tuple[QPagedPaintDevice, float]:
-    """Make (0, 0) the page corner even on a device whose painter starts at its margins."""
+def begin_page_coordinates(painter: QPainter) -> tuple[QPagedPaintDevice, float]:
+    """Make (0, 0) the page corner even on a device whose painter starts at its margins.
+
+    Moves the painter: callers wrap the run in ``painter.save()`` / ``painter.restore()``.
+    """
     device = painter.device()
     if not isinstance(device, QPagedPaintDevice):
         raise TypeError(f"labels paint on a page device (QPdfWriter, QPrinter), not {type(device).__name__}")
@@ -73,7 +78,8 @@ def _begin_page_coordinates(painter: QPainter) -> tuple[QPagedPaintDevice, float
     return device, dpi
 
 
-def _paint_label(painter: QPainter, layout: LabelLayout, x_mm: float, y_mm: float) -> None:
+def paint_label(painter: QPainter, layout: LabelLayout, x_mm: float, y_mm: float) -> None:
+    """Paint one laid-out label with its top-left corner at (x_mm, y_mm) from the page corner."""
     px_per_mm = layout.dpi / 25.4
     bars = layout.barcode
     if bars:
@@ -81,11 +87,15 @@ def _paint_label(painter: QPainter, layout: LabelLayout, x_mm: float, y_mm: floa
         left = round((x_mm + bars.used.x) * px_per_mm) + QUIET_ZONE_MODULES * bars.module_px
         paint_bars(painter, bars.pattern, left, (y_mm + bars.used.y) * px_per_mm, bars.module_px,
                    bars.used.h * px_per_mm)
+    paint_texts(painter, layout.texts, x_mm, y_mm, px_per_mm)
+
+
+def paint_texts(painter: QPainter, texts: Iterable[PlacedText], x_mm: float, y_mm: float, px_per_mm: float) -> None:
     painter.save()
     painter.translate(x_mm * px_per_mm, y_mm * px_per_mm)
     painter.scale(px_per_mm / UNITS_PER_MM, px_per_mm / UNITS_PER_MM)
     painter.setPen(Qt.GlobalColor.black)
-    for text in layout.texts:
+    for text in texts:
         painter.setFont(font(text.font_px, text.bold, text.mono))
         painter.setClipRect(_units(text.box))  # belt and braces: the layout already fits the box
         for (x, y), line in zip(text.baselines, text.lines):
@@ -115,49 +125,32 @@ def render_labels(
     """
     template = get_template(template_name)
     _check_run(labels, template, start_position, lab_override)
-    device, dpi = _begin_page_coordinates(painter)
-    layouts = [layout_label(label, template, dpi=dpi) for label in labels]
-    painted = 0
-    for index, layout in enumerate(layouts):
-        if cancel is not None and cancel():
-            break
-        page, position = divmod(start_position + index, template.per_page)
-        if index and position == 0:
-            device.newPage()
-        _paint_label(painter, layout, *template.slot_origin(position))
-        painted += 1
-        if progress is not None:
-            progress(painted, len(layouts))
+    painter.save()
+    try:
+        device, dpi = begin_page_coordinates(painter)
+        layouts = []
+        for label in labels:
+            if cancel is not None and cancel():
+                return RenderResult(template.name, 0, 0, cancelled=True)
+            layouts.append(layout_label(label, template, dpi=dpi))
+        painted = 0
+        for index, layout in enumerate(layouts):
+            if cancel is not None and cancel():
+                break
+            position = (start_position + index) % template.per_page
+            if index and position == 0:
+                device.newPage()
+            paint_label(painter, layout, *template.slot_origin(position))
+            painted += 1
+            if progress is not None:
+                progress(painted, len(layouts))
+    finally:
+        painter.restore()
     pages = (start_position + max(painted, 1) - 1) // template.per_page + 1
     return RenderResult(template.name, painted, pages, cancelled=painted < len(layouts))
 
 
-def render_test_print(painter: QPainter, template_name: str) -> RenderResult:
-    """One page for alignment: every slot outlined, its field boxes dotted, a sample label inside."""
-    template = get_template(template_name)
-    _, dpi = _begin_page_coordinates(painter)
-    sample = layout_label(SAMPLE_LABEL, template, dpi=dpi)
-    px_per_mm = dpi / 25.4
-    outline, boxes = QPen(Qt.GlobalColor.black, 0.15 * px_per_mm), QPen(Qt.GlobalColor.gray, 0.1 * px_per_mm)
-    boxes.setStyle(Qt.PenStyle.DotLine)
-    for position in range(template.per_page):
-        x, y = template.slot_origin(position)
-        painter.setPen(boxes)
-        for box in template.fields:
-            painter.drawRect(_px_rect(x + box.x, y + box.y, box.w, box.h, px_per_mm))
-        painter.setPen(outline)
-        inset = 0.075  # half the outline's width: keep the whole line on the label
-        painter.drawRect(_px_rect(x + inset, y + inset, template.label_w - 2 * inset, template.label_h - 2 * inset,
-                                  px_per_mm))
-        _paint_label(painter, sample, x, y)
-    return RenderResult(template.name, template.per_page, 1)
-
-
-def _px_rect(x: float, y: float, w: float, h: float, px_per_mm: float) -> QRectF:
-    return QRectF(x * px_per_mm, y * px_per_mm, w * px_per_mm, h * px_per_mm)
-
-
-def _to_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callable[[QPainter], RenderResult],
+def write_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callable[[QPainter], RenderResult],
             ) -> RenderResult:
     """Run ``paint`` on a PDF next to ``out_path`` and move it into place only when complete."""
     ensure_gui_app()
@@ -208,10 +201,7 @@ def render_labels_pdf(
     cancel: Cancel | None = None,
 ) -> RenderResult:
     """Write ``labels`` to a PDF at ``out_path``; a cancelled or failed run leaves no file behind."""
-    return _to_pdf(template_name, out_path, lambda painter: render_labels(
+    return write_pdf(template_name, out_path, lambda painter: render_labels(
         painter, labels, template_name, start_position=start_position, lab_override=lab_override,
         progress=progress, cancel=cancel))
 
-
-def render_test_print_pdf(template_name: str, out_path: str | os.PathLike[str]) -> RenderResult:
-    return _to_pdf(template_name, out_path, lambda painter: render_test_print(painter, template_name))

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import replace
@@ -20,7 +21,8 @@ from PySide6.QtGui import QImage, QPageLayout, QPainter, QPdfWriter
 from backoffice.errors import NotFound, RuleViolation, UserError, ValidationError
 from backoffice.labels.layout import PDF_DPI
 from backoffice.labels.model import LabelData
-from backoffice.labels.render import page_layout, render_labels, render_labels_pdf, render_test_print_pdf
+from backoffice.labels.render import page_layout, render_labels, render_labels_pdf
+from backoffice.labels.testprint import render_test_print_pdf
 from backoffice.labels.samples import SAMPLE_LABEL, sample_labels
 from backoffice.labels.templates import TEMPLATES, Template, get_template
 from tests.unit.test_labels_layout import stress_label
@@ -200,6 +202,7 @@ def test_painter_variant_places_labels_from_the_page_corner_despite_margins(tmp_
     writer.setPageLayout(layout)
     painter = QPainter(writer)
     result = render_labels(painter, sample_labels(2), template.name)
+    assert painter.transform().isIdentity()  # the caller's painter is left as it was
     painter.end()
     del painter, writer
     assert (result.labels, result.pages, result.path) == (2, 2, None)
@@ -246,7 +249,7 @@ def test_failed_lab_results_need_a_managers_confirmation(tmp_path: Path) -> None
 
 
 def test_a_bad_label_stops_the_run_before_anything_is_written(tmp_path: Path) -> None:
-    too_long = LabelData(product_name="Shelf", barcode_value="SKU-" + "A1" * 20)
+    too_long = LabelData(product_name="Shelf", barcode_value="SKU-" + "A1" * 20, lab_state="NotRequired")
     with pytest.raises(ValidationError, match="too long"):
         render_labels_pdf([*sample_labels(3), too_long], "thermal-2x1", tmp_path / "x.pdf")
     assert list(tmp_path.iterdir()) == []
@@ -266,6 +269,12 @@ def test_cancel_stops_the_run_and_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cancel_before_the_first_page(tmp_path: Path) -> None:
+    result = render_labels_pdf(sample_labels(3), "avery-5160", tmp_path / "x.pdf", cancel=lambda: True)
+    assert (result.cancelled, result.labels, result.pages) == (True, 0, 0)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
     out = tmp_path / "labels.pdf"
     out.write_bytes(b"old")
@@ -273,10 +282,20 @@ def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"%PDF") and [p.name for p in tmp_path.iterdir()] == ["labels.pdf"]
 
 
+def test_renders_on_a_worker_thread(tmp_path: Path) -> None:
+    """The GUI runs label jobs off its thread, with a progress dialog."""
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(
+        render_labels_pdf(sample_labels(5), "thermal-4x2", tmp_path / "x.pdf").labels))
+    worker.start()
+    worker.join(timeout=60)
+    assert results == [5]
+
+
 def test_renders_without_a_display_or_an_application(tmp_path: Path) -> None:
     """The CLI has no GUI: rendering must make its own offscreen application."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    code = ("import sys; from backoffice.labels.render import render_test_print_pdf; "
+    code = ("import sys; from backoffice.labels.testprint import render_test_print_pdf; "
             "print(render_test_print_pdf('thermal-2x1', sys.argv[1]).pages)")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.pdf")], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
