@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.status_label = QLabel("Ready. Scan a tag anywhere in this window.")
         self.status_label.setObjectName("scanStatus")
+        self.status_label.setAutoFillBackground(True)
+        self.status_label.setContentsMargins(6, 2, 6, 2)
+        self.status_kind = "info"
         self.statusBar().addWidget(self.status_label, 1)
         self.db_label = QLabel(self.ctx.db.display_url)
         self.db_label.setStyleSheet("color: gray")
@@ -103,7 +106,7 @@ class MainWindow(QMainWindow):
         self._status_reset = QTimer(self)
         self._status_reset.setSingleShot(True)
         self._status_reset.setInterval(2500)
-        self._status_reset.timeout.connect(lambda: self.status_label.setStyleSheet(""))
+        self._status_reset.timeout.connect(lambda: self._colour_status("info"))
 
     def _build_shortcuts(self) -> None:
         for number in range(1, len(self.tab_widgets) + 1):
@@ -139,9 +142,18 @@ class MainWindow(QMainWindow):
 
     def show_status(self, message: str, kind: str = "info") -> None:
         self.status_label.setText(message)
-        colour = STATUS_COLOURS.get(kind, "")
-        self.status_label.setStyleSheet(f"color: white; background: {colour}; padding: 2px 6px;" if colour else "")
+        self._colour_status(kind)
         self._status_reset.start()
+
+    def _colour_status(self, kind: str) -> None:
+        # a palette, not a style sheet: re-polishing a style sheet costs milliseconds per scan
+        self.status_kind = kind
+        palette = self.statusBar().palette()
+        colour = STATUS_COLOURS.get(kind, "")
+        if colour:
+            palette.setColor(QPalette.ColorRole.Window, QColor(colour))
+            palette.setColor(QPalette.ColorRole.WindowText, QColor("white"))
+        self.status_label.setPalette(palette)
 
     def _inventory_tab(self) -> InventoryTab:
         return next(t for t in self.tab_widgets if isinstance(t, InventoryTab))

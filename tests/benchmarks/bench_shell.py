@@ -38,6 +38,10 @@ while not window.tab_widgets[0].model.rows:
 first_page = time.perf_counter() - t0
 window.scanner.install(app)
 inventory = window.tab_widgets[0]
+while inventory.model.active_search is None:  # steady state: the in-memory search is loaded
+    app.processEvents()
+    time.sleep(0.01)
+inventory.apply_filter()
 tags = [r.tag for r in inventory.model.rows[:50]]
 from sqlalchemy import text
 with db.read() as s:

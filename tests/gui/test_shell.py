@@ -101,7 +101,7 @@ def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, s
     assert index.isValid() and inventory.model.rows[index.row()].tag == tag
     assert tag in inventory.detail.summary.text()
     assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
-    assert "#2e7d32" in window.status_label.styleSheet()  # green cue
+    assert window.status_kind == "ok"  # green cue
 
 
 def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -118,7 +118,7 @@ def test_unknown_tag_gets_a_clear_message(qtbot, window: MainWindow) -> None:  #
     window.tab_widgets[0].view.setFocus()
     scan(qtbot, window.tab_widgets[0].view, "1A4060300000000000099999")
     assert "not in this store's inventory" in window.status_label.text()
-    assert "#c62828" in window.status_label.styleSheet()
+    assert window.status_kind == "error"
 
 
 def test_garbage_scan_is_called_malformed(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -81,7 +81,7 @@ def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainW
     _answer_message_box(qtbot, "Put it back")
     scan(qtbot, tab.transfer_view, tag)
     assert "Refused" in window.status_label.text()
-    assert "#c62828" in window.status_label.styleSheet()
+    assert window.status_kind == "error"
     _answer_message_box(qtbot, "Create and record")
     tab.transfer_view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # the associate scans again after reading the message

@@ -16,7 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 from backoffice.db.engine import Database
 from backoffice.domain.enums import PackageStatus
 from backoffice.services import inventory
-from backoffice.services.inventory import PackageRow
+from backoffice.services.inventory import ActiveSearch, PackageRow
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -54,6 +54,9 @@ class PackageTableModel(QAbstractTableModel):
         self.sort_column = Column.ITEM
         self.descending = False
         self._exhausted = False
+        # when loaded, unfinished packages are filtered in memory (see ActiveSearch)
+        self.active_search: ActiveSearch | None = None
+        self._row_of: dict[str, int] | None = None
 
     # --- what to show ---------------------------------------------------------------------
 
@@ -65,9 +68,21 @@ class PackageTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
+        self._load_first()
+        self.endResetModel()
+
+    def beginResetModel(self) -> None:  # noqa: N802 — every reset invalidates the tag → row map
+        self._row_of = None
+        super().beginResetModel()
+
+    def _load_first(self) -> None:
+        if self.active_search is not None and not self.include_finished:
+            self.rows = self.active_search.search(self.text, sort=SORT_KEYS[self.sort_column],
+                                                  descending=self.descending)
+            self._exhausted = True
+            return
         self.rows = self._page(0)
         self._exhausted = len(self.rows) < self.PAGE
-        self.endResetModel()
 
     def _page(self, offset: int) -> list[PackageRow]:
         return inventory.search_packages(
@@ -76,7 +91,9 @@ class PackageTableModel(QAbstractTableModel):
         )
 
     def row_of_tag(self, tag: str) -> int | None:
-        return next((i for i, r in enumerate(self.rows) if r.tag == tag), None)
+        if self._row_of is None or len(self._row_of) != len(self.rows):  # rows were reset or fetched
+            self._row_of = {r.tag: i for i, r in enumerate(self.rows)}
+        return self._row_of.get(tag)
 
     # --- Qt model API ---------------------------------------------------------------------
 
@@ -109,10 +126,9 @@ class PackageTableModel(QAbstractTableModel):
             return
         self.sort_column = Column(column)
         self.descending = order == Qt.SortOrder.DescendingOrder
-        self.layoutAboutToBeChanged.emit()
-        self.rows = self._page(0)
-        self._exhausted = len(self.rows) < self.PAGE
-        self.layoutChanged.emit()
+        self.beginResetModel()
+        self._load_first()
+        self.endResetModel()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -15,13 +15,29 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from backoffice.db.engine import Database
 from backoffice.services import inventory
+from backoffice.services.inventory import ActiveSearch
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from ui.context import AppContext
 from ui.models.package_table import Column, PackageTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.package_detail import PackageDetail
+
+
+class _SearchLoader(QObject, QRunnable):
+    """Loads the in-memory search over unfinished packages on a worker thread."""
+
+    loaded = Signal(object)
+
+    def __init__(self, db: Database) -> None:
+        QObject.__init__(self)
+        QRunnable.__init__(self)
+        self.db = db
+
+    def run(self) -> None:
+        self.loaded.emit(ActiveSearch.load(self.db))
 
 
 class InventoryTab(Tab):
@@ -78,8 +94,25 @@ class InventoryTab(Tab):
         self.filter.textChanged.connect(self._debounce.start)
         self.include_finished.toggled.connect(self.apply_filter)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
-        # the first page loads just after the window appears, so start-up does not wait for it
+        # the first page loads just after the window appears, so start-up does not wait for it;
+        # the in-memory search is built in the background once start-up is over
         QTimer.singleShot(0, self.apply_filter)
+        self._loader: _SearchLoader | None = None
+        QTimer.singleShot(1500, self._load_search)
+
+    def _load_search(self) -> None:
+        self._loader = _SearchLoader(self.ctx.db)
+        self._loader.setAutoDelete(False)
+        self._loader.loaded.connect(self._search_loaded)
+        QThreadPool.globalInstance().start(self._loader)
+
+    def _search_loaded(self, search: ActiveSearch) -> None:
+        self.model.active_search = search
+        if not self.model.include_finished:
+            current = self._current_tag()
+            self.apply_filter()
+            if current:
+                self.select_tag(current)
 
     def apply_filter(self) -> None:
         self._debounce.stop()
@@ -90,6 +123,8 @@ class InventoryTab(Tab):
 
     def refresh(self, changes: Changes) -> None:
         if changes & Changes.INVENTORY:
+            self.model.active_search = None  # stale: use the database until the new one is loaded
+            self._load_search()
             current = self._current_tag()
             self.apply_filter()
             if current:
@@ -115,7 +150,8 @@ class InventoryTab(Tab):
         return True
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
-        pkg = inventory.find_by_tag(self.ctx.db, code)
+        search = self.model.active_search
+        pkg = (search.find(code) if search else None) or inventory.find_by_tag(self.ctx.db, code)
         if pkg is None:
             return ScanFeedback(False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first.")
         if not self.select_tag(code):
