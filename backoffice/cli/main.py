@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, data, transfers
+    from backoffice.cli import admin, data, metrc, transfers
 
-    return [admin, data, transfers]
+    return [admin, data, transfers, metrc]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,6 +45,12 @@ class Sender(Protocol):
     def __call__(self, kind: OutboxKind, payload: list[dict[str, Any]]) -> None: ...
 
 
+class AppliedCheck(Protocol):
+    """Asks METRC whether an earlier attempt of this call already took effect."""
+
+    def __call__(self, kind: OutboxKind, payload: list[dict[str, Any]]) -> bool: ...
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -90,8 +96,12 @@ def _backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
 
 
-def sync(db: Database, send: Sender, *, now: Callable[[], datetime] = utcnow, limit: int = 100) -> SyncResult:
-    """Send due entries in order until the queue is empty, waits, or stops at a failure."""
+def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = None,
+         now: Callable[[], datetime] = utcnow, limit: int = 100) -> SyncResult:
+    """Send due entries in order until the queue is empty, waits, or stops at a failure.
+
+    An entry tried before (its answer may have been lost) is first checked with
+    ``already_applied`` when given, so METRC does not receive the same change twice."""
     result = SyncResult()
     max_attempts = settings.read(db, settings.METRC_MAX_ATTEMPTS)
     for _ in range(limit):
@@ -126,7 +136,8 @@ def sync(db: Database, send: Sender, *, now: Callable[[], datetime] = utcnow, li
             entry.status, entry.attempts = OutboxStatus.SENDING, entry.attempts + 1
             entry_id, kind, payload, attempts = entry.id, entry.kind, json.loads(entry.payload), entry.attempts
         try:
-            send(kind, payload)
+            if not (attempts > 1 and already_applied is not None and already_applied(kind, payload)):
+                send(kind, payload)
         except MetrcError as exc:
             _record_failure(db, entry_id, exc, attempts, max_attempts, now())
             if isinstance(exc, MetrcUnavailable) and attempts < max_attempts:

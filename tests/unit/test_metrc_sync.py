@@ -118,3 +118,22 @@ def test_gives_up_after_max_attempts(db: Database) -> None:
         metrc_sync.sync(db, metrc, now=lambda: clock[0])
         clock[0] += timedelta(hours=2)
     assert metrc_sync.list_entries(db)[0].status is OutboxStatus.FAILED
+
+
+def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[str, Actor], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from backoffice.metrc import csv_export
+    from backoffice.services import metrc_manual
+
+    with db.transaction() as session:
+        for i in range(2):
+            outbox.enqueue(session, SYSTEM, OutboxKind.CHANGE_LOCATION,
+                           [{"Label": f"1A406030000000000000000{i}", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
+                           Doc("test", i), f"manual:{i}")
+    with pytest.raises(PermissionDenied):
+        metrc_manual.export_pending(db, actors["alex"], tmp_path)
+    written = metrc_manual.export_pending(db, actors["maria"], tmp_path)
+    assert [rows for _, rows in written] == [2]
+    back = csv_export.read_location_changes(written[0][0])
+    assert [c.label for c in back] == ["1A4060300000000000000000", "1A4060300000000000000001"]
+    assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.EXPORTED}
+    assert metrc_manual.export_pending(db, actors["maria"], tmp_path) == []  # nothing twice
