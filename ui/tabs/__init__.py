@@ -6,6 +6,7 @@ from backoffice.services.actor import Permission
 from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
 from ui.tabs.inventory import InventoryTab
+from ui.tabs.metrc_outbox import MetrcTab
 from ui.tabs.placeholder import placeholder
 from ui.tabs.transfers import TransfersTab
 
@@ -35,5 +36,6 @@ TAB_CLASSES: list[type[Tab]] = [
     ReconciliationTab,
     ReportsTab,
     LabelsTab,
+    MetrcTab,
     AuditTab,
 ]

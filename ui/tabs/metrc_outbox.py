@@ -1,0 +1,218 @@
+"""METRC tab: what the state still has to hear about, sent in order; failures with METRC's
+own words; manager retry/resolve; manual-mode CSV export; the API keys (OS key store)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.domain.enums import OutboxStatus
+from backoffice.errors import UserError
+from backoffice.metrc.keys import MetrcKeyStore
+from backoffice.services import metrc_connection, metrc_manual, metrc_sync, settings
+from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from backoffice.services.metrc_sync import OutboxRow
+from ui.context import AppContext
+from ui.errors import show_error
+from ui.models.simple_table import Col, RowTableModel
+from ui.tabs.base import Tab
+from ui.widgets.table_view import RowTableView
+from ui.worker import run_task
+
+COLOURS = {OutboxStatus.PENDING: "#ef6c00", OutboxStatus.SENDING: "#1565c0", OutboxStatus.FAILED: "#c62828",
+           OutboxStatus.SENT: "#2e7d32", OutboxStatus.EXPORTED: "#2e7d32", OutboxStatus.RESOLVED: "#888888"}
+
+
+class MetrcTab(Tab):
+    title = "METRC"
+    permission = Permission.VIEW_INVENTORY
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.model: RowTableModel[OutboxRow] = RowTableModel([
+            Col("#", lambda r: r.id), Col("Status", lambda r: r.status.value, colour=lambda r: COLOURS[r.status]),
+            Col("Call", lambda r: r.kind.value.replace("_", " ")), Col("From", lambda r: r.doc),
+            Col("Queued", lambda r: r.created_at), Col("Tries", lambda r: r.attempts),
+            Col("What", lambda r: r.summary, tooltip=lambda r: r.last_error),
+        ])
+        self.view = RowTableView(self.model, stretch_column=6)
+        self.view.setObjectName("outboxTable")
+        self.error = QPlainTextEdit()
+        self.error.setReadOnly(True)
+        self.error.setPlaceholderText("Select an entry to see METRC's answer.")
+        self.summary = QLabel()
+        self.show_all = QPushButton("Show sent too")
+        self.show_all.setCheckable(True)
+        self.sync_button = QPushButton("Send to METRC now")
+        self.retry_button = QPushButton("Retry")
+        self.resolve_button = QPushButton("Resolve by hand…")
+        self.export_button = QPushButton("Export CSV for manual upload…")
+        self.keys_button = QPushButton("METRC keys…")
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        for button in (self.show_all, self.sync_button, self.retry_button, self.resolve_button,
+                       self.export_button, self.keys_button):
+            top.addWidget(button)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("outboxSplitter")
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.error)
+        splitter.setStretchFactor(0, 4)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.show_all.toggled.connect(lambda _checked: self.reload())
+        self.sync_button.clicked.connect(self.sync)
+        self.retry_button.clicked.connect(self.retry)
+        self.resolve_button.clicked.connect(self.resolve)
+        self.export_button.clicked.connect(self.export_csv)
+        self.keys_button.clicked.connect(self.edit_keys)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
+        ctx.user_changed.connect(self._apply_role)
+        self._apply_role()
+        self.reload()
+
+    def _apply_role(self) -> None:
+        if not self.ctx.signed_in:
+            return
+        manager = self.ctx.actor.can(Permission.MANAGE_OUTBOX)
+        why = "" if manager else f"Your role ({self.ctx.actor.role.value}) may not retry or resolve METRC entries."
+        for button in (self.retry_button, self.resolve_button, self.export_button):
+            button.setEnabled(manager)
+            button.setToolTip(why)
+
+    def reload(self) -> None:
+        statuses = None if self.show_all.isChecked() else {OutboxStatus.PENDING, OutboxStatus.SENDING,
+                                                            OutboxStatus.FAILED}
+        rows = metrc_sync.list_entries(self.ctx.db, statuses=statuses)
+        self.model.set_rows(rows)
+        failed = sum(1 for r in rows if r.status is OutboxStatus.FAILED)
+        pending = sum(1 for r in rows if r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING))
+        mode = "connected to " + settings.read(self.ctx.db, settings.METRC_BASE_URL) \
+            if settings.read(self.ctx.db, settings.METRC_BASE_URL) else "manual mode (no API address set)"
+        self.summary.setText(f"<b>{pending}</b> waiting, <b style='color:#c62828'>{failed}</b> failed · {mode}")
+
+    def refresh(self, changes: Changes) -> None:
+        if changes & (Changes.OUTBOX | Changes.TRANSFERS | Changes.INVENTORY | Changes.SETTINGS):
+            self.reload()
+
+    def _show_selected(self) -> None:
+        row = self.view.current_row()
+        self.error.setPlainText(row.last_error or "" if isinstance(row, OutboxRow) else "")
+
+    def _selected(self) -> OutboxRow | None:
+        row = self.view.current_row()
+        return row if isinstance(row, OutboxRow) else None
+
+    def sync(self) -> None:
+        db, username = self.ctx.db, self.ctx.actor.username
+
+        def work(progress: Any, cancelled: Any) -> metrc_sync.SyncResult:
+            progress("Sending to METRC…", 0.2)
+            with metrc_connection.connect(db, username) as client:
+                return metrc_sync.sync(db, metrc_connection.sender_for(client),
+                                       already_applied=metrc_connection.applied_check_for(client))
+
+        def done(result: metrc_sync.SyncResult) -> None:
+            self.ctx.notify(Changes.OUTBOX)
+            kind = "ok" if not result.failed else "error"
+            self.ctx.status.emit(f"METRC: sent {result.sent}, failed {result.failed}, waiting {result.waiting}. "
+                                 f"{result.reason}", kind)
+
+        run_task(self, "Sending to METRC", work, done)
+
+    def retry(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        try:
+            metrc_sync.retry(self.ctx.db, self.ctx.actor, row.id)
+        except UserError as exc:
+            show_error(self, exc)
+        self.ctx.notify(Changes.OUTBOX)
+
+    def resolve(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        note, ok = QInputDialog.getText(self, "Resolve by hand", f"How was entry {row.id} resolved in METRC?")
+        if not ok:
+            return
+        try:
+            metrc_sync.resolve(self.ctx.db, self.ctx.actor, row.id, note)
+        except UserError as exc:
+            show_error(self, exc)
+        self.ctx.notify(Changes.OUTBOX)
+
+    def export_csv(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the METRC upload files")
+        if not folder:
+            return
+        try:
+            written = metrc_manual.export_pending(self.ctx.db, self.ctx.actor, folder)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self.ctx.notify(Changes.OUTBOX)
+        self.ctx.status.emit(f"Wrote {len(written)} file(s) to {folder}; upload them in METRC." if written
+                             else "Nothing pending to export.", "ok")
+
+    def edit_keys(self) -> None:
+        KeysDialog(self.ctx, self).exec()
+
+
+class KeysDialog(QDialog):
+    """API keys go to the OS key store (keyring), never to the database or the logs."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("METRC API keys")
+        self.vendor = QLineEdit()
+        self.vendor.setEchoMode(QLineEdit.EchoMode.Password)
+        self.vendor.setPlaceholderText("unchanged")
+        self.user_key = QLineEdit()
+        self.user_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.user_key.setPlaceholderText("unchanged")
+        form = QFormLayout()
+        form.addRow("Vendor key (this installation)", self.vendor)
+        form.addRow(f"User key for {ctx.actor.username}", self.user_key)
+        if not ctx.actor.can(Permission.MANAGE_SETTINGS):
+            self.vendor.setEnabled(False)
+            self.vendor.setToolTip("Only an administrator sets the vendor key.")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Keys are kept in the operating system's key store. METRC keys expire yearly."))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        keys = MetrcKeyStore()
+        try:
+            if self.vendor.text():
+                keys.set_vendor_key(self.vendor.text())
+            if self.user_key.text():
+                keys.set_user_key(self.ctx.actor.username, self.user_key.text())
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
