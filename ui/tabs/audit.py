@@ -31,6 +31,10 @@ class AuditTab(Tab):
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        for col, width in ((0, 60), (1, 150), (2, 110), (3, 160), (4, 150)):
+            self.view.setColumnWidth(col, width)
         for col in (5, 6):
             self.view.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         top = QHBoxLayout()

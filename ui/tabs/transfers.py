@@ -94,6 +94,10 @@ class TransfersTab(Tab):
         splitter.addWidget(self.transfer_view)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([560, 900])
+        for col, width in ((0, 50), (1, 80), (2, 110), (3, 110), (4, 70), (5, 60)):
+            self.transfer_view.setColumnWidth(col, width)
+        self.line_view.setColumnWidth(0, 210)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
