@@ -35,3 +35,23 @@ def scan(qtbot, widget, code: str) -> None:  # type: ignore[no-untyped-def]
 
     qtbot.keyClicks(widget, code)
     qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+@pytest.fixture
+def main_window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
+    """The whole window, signed in as alex (associate), scanner listening, inventory loaded."""
+    from PySide6.QtWidgets import QApplication
+
+    from backoffice.services import users
+    from tests.conftest import PINS
+    from ui.main_window import MainWindow
+
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
+    win.scanner.install(QApplication.instance())
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: bool(win.tab_widgets[0].model.rows))
+    yield win
+    QApplication.instance().removeEventFilter(win.scanner)

@@ -21,16 +21,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
-    win.scanner.install(QApplication.instance())
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: bool(win.tab_widgets[0].model.rows))
-    yield win
-    QApplication.instance().removeEventFilter(win.scanner)
+def window(main_window: MainWindow) -> MainWindow:
+    return main_window
 
 
 def _sample_tags(samples: Path) -> list[str]:

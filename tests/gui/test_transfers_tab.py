@@ -21,18 +21,11 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
-    win.scanner.install(QApplication.instance())
-    win.show()
-    qtbot.waitExposed(win)
-    tab = next(t for t in win.tab_widgets if isinstance(t, TransfersTab))
-    win.tabs.setCurrentWidget(tab)
+def window(main_window: MainWindow) -> MainWindow:
+    tab = next(t for t in main_window.tab_widgets if isinstance(t, TransfersTab))
+    main_window.tabs.setCurrentWidget(tab)
     tab.transfer_view.setFocus()
-    yield win
-    QApplication.instance().removeEventFilter(win.scanner)
+    return main_window
 
 
 def _vault_tags(samples: Path) -> list[str]:

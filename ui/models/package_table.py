@@ -10,15 +10,14 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import PackageStatus
 from backoffice.services import inventory
 from backoffice.services.inventory import ActiveSearch, PackageRow
-
-Index = QModelIndex | QPersistentModelIndex
+from ui.models.paged_table import Index, PagedTableModel
 
 
 class Column(enum.IntEnum):
@@ -33,27 +32,22 @@ class Column(enum.IntEnum):
     LAB = 8
 
 
-HEADERS = {
-    Column.ITEM: "Item", Column.BRAND: "Brand", Column.CATEGORY: "Category", Column.TAG: "Tag",
-    Column.QUANTITY: "Qty", Column.UNIT: "Unit", Column.LOCATION: "Location", Column.EXPIRES: "Expires",
-    Column.LAB: "Lab",
-}
+HEADERS = ("Item", "Brand", "Category", "Tag", "Qty", "Unit", "Location", "Expires", "Lab")  # in Column order
 SORT_KEYS = dict(zip(Column, inventory.COLUMNS, strict=True))
 TagRole = Qt.ItemDataRole.UserRole + 1
 
 
-class PackageTableModel(QAbstractTableModel):
+class PackageTableModel(PagedTableModel[PackageRow]):
     PAGE = 400
+    HEADERS = HEADERS
 
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
-        self.rows: list[PackageRow] = []
         self.text = ""
         self.include_finished = False
         self.sort_column = Column.ITEM
         self.descending = False
-        self._exhausted = False
         # when loaded, unfinished packages are filtered in memory (see ActiveSearch)
         self.active_search: ActiveSearch | None = None
         self._row_of: dict[str, int] | None = None
@@ -67,27 +61,22 @@ class PackageTableModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
+        if self.active_search is None or self.include_finished:
+            self.load_first_page()
+            return
         self.beginResetModel()
-        self._load_first()
+        self.rows = self.active_search.search(self.text, sort=SORT_KEYS[self.sort_column], descending=self.descending)
+        self._exhausted = True
         self.endResetModel()
 
     def beginResetModel(self) -> None:  # noqa: N802 — every reset invalidates the tag → row map
         self._row_of = None
         super().beginResetModel()
 
-    def _load_first(self) -> None:
-        if self.active_search is not None and not self.include_finished:
-            self.rows = self.active_search.search(self.text, sort=SORT_KEYS[self.sort_column],
-                                                  descending=self.descending)
-            self._exhausted = True
-            return
-        self.rows = self._page(0)
-        self._exhausted = len(self.rows) < self.PAGE
-
-    def _page(self, offset: int) -> list[PackageRow]:
+    def fetch(self, offset: int, limit: int) -> list[PackageRow]:
         return inventory.search_packages(
             self.db, self.text, include_finished=self.include_finished, sort=SORT_KEYS[self.sort_column],
-            descending=self.descending, offset=offset, limit=self.PAGE,
+            descending=self.descending, offset=offset, limit=limit,
         )
 
     def row_of_tag(self, tag: str) -> int | None:
@@ -97,38 +86,12 @@ class PackageTableModel(QAbstractTableModel):
 
     # --- Qt model API ---------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(Column)
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802
-        return not parent.isValid() and not self._exhausted
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802
-        if parent.isValid() or self._exhausted:
-            return
-        more = self._page(len(self.rows))
-        self._exhausted = len(more) < self.PAGE
-        if more:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
-            self.rows.extend(more)
-            self.endInsertRows()
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(Column):
-            return HEADERS[Column(section)]
-        return None
-
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(Column):
             return
         self.sort_column = Column(column)
         self.descending = order == Qt.SortOrder.DescendingOrder
-        self.beginResetModel()
-        self._load_first()
-        self.endResetModel()
+        self.reload()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
