@@ -38,7 +38,7 @@ def scan(qtbot, widget, code: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def main_window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
+def main_window(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The whole window, signed in as alex (associate), scanner listening, inventory loaded."""
     from PySide6.QtWidgets import QApplication
 
@@ -46,12 +46,19 @@ def main_window(qtbot, ctx: AppContext):  # type: ignore[no-untyped-def]
     from tests.conftest import PINS
     from ui.main_window import MainWindow
 
+    from ui.tabs.inventory import InventoryTab
+
+    monkeypatch.setattr(InventoryTab, "SEARCH_LOAD_DELAY_MS", 0)  # load it now, not after the test
     win = MainWindow(ctx)
     qtbot.addWidget(win)
     ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
     win.scanner.install(QApplication.instance())
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: bool(win.tab_widgets[0].model.rows))
+    inventory = win.tab_widgets[0]
+    qtbot.waitUntil(lambda: bool(inventory.model.rows) and inventory.model.active_search is not None)
     yield win
     QApplication.instance().removeEventFilter(win.scanner)
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10_000)  # no search loader outlives its database

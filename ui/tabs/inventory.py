@@ -43,6 +43,7 @@ class _SearchLoader(QObject, QRunnable):
 class InventoryTab(Tab):
     title = "Inventory"
     permission = Permission.VIEW_INVENTORY
+    SEARCH_LOAD_DELAY_MS = 1500  # build the in-memory search once start-up is over
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
@@ -98,7 +99,7 @@ class InventoryTab(Tab):
         # the in-memory search is built in the background once start-up is over
         QTimer.singleShot(0, self.apply_filter)
         self._loader: _SearchLoader | None = None
-        QTimer.singleShot(1500, self._load_search)
+        QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
 
     def _load_search(self) -> None:
         self._loader = _SearchLoader(self.ctx.db)
