@@ -47,3 +47,32 @@ def test_model_passes_the_model_tester(qtmodeltester, qtbot, ctx: AppContext) ->
     tab = MetrcTab(ctx)
     qtbot.addWidget(tab)
     qtmodeltester.check(tab.model)
+
+
+def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
+    from backoffice.services import settings
+
+    class MemoryKeys:
+        def vendor_key(self) -> str:
+            return DEFAULT_VENDOR_KEY
+
+        def user_key(self, username: str) -> str:
+            return DEFAULT_USER_KEY
+
+    monkeypatch.setattr("backoffice.services.metrc_connection.MetrcKeyStore", MemoryKeys)
+    with MetrcSimulator(seed_dir=samples) as sim:
+        settings.set_value(ctx.db, SYSTEM, "metrc_base_url", sim.url)
+        settings.set_value(ctx.db, SYSTEM, "license_number", sim.license_number)
+        with ctx.db.transaction() as session:
+            outbox.enqueue(session, SYSTEM, OutboxKind.CHANGE_LOCATION,
+                           [{"Label": "1A4060300000000000000001", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
+                           Doc("test", 1), "bg1")
+        ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
+        tab = MetrcTab(ctx)
+        qtbot.addWidget(tab)
+        ctx.changed.connect(tab.refresh)
+        tab.sync_in_background()
+        qtbot.waitUntil(lambda: tab._background is None, timeout=10_000)
+        assert metrc_sync.list_entries(ctx.db)[0].status is OutboxStatus.SENT
+        assert [b[0]["Label"] for b in sim.applied("packages/v1/change/locations")] == ["1A4060300000000000000001"]

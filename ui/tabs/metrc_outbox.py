@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,9 +40,30 @@ COLOURS = {OutboxStatus.PENDING: "#ef6c00", OutboxStatus.SENDING: "#1565c0", Out
            OutboxStatus.SENT: "#2e7d32", OutboxStatus.EXPORTED: "#2e7d32", OutboxStatus.RESOLVED: "#888888"}
 
 
+class _BackgroundSync(QObject, QRunnable):
+    """One quiet send of the outbox (no dialog): the periodic sync while the app is open."""
+
+    finished = Signal(object)
+
+    def __init__(self, db: Any, username: str) -> None:
+        QObject.__init__(self)
+        QRunnable.__init__(self)
+        self.db, self.username = db, username
+
+    def run(self) -> None:
+        try:
+            with metrc_connection.connect(self.db, self.username) as client:
+                result: object = metrc_sync.sync(self.db, metrc_connection.sender_for(client),
+                                                 already_applied=metrc_connection.applied_check_for(client))
+        except UserError as exc:  # no key, METRC down: shown in the tab, tried again next time
+            result = exc
+        self.finished.emit(result)
+
+
 class MetrcTab(Tab):
     title = "METRC"
     permission = Permission.VIEW_INVENTORY
+    AUTO_SYNC_MS = 5 * 60_000  # sales are due in METRC within 24 h; changes go out every 5 min
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
@@ -88,6 +109,30 @@ class MetrcTab(Tab):
         ctx.user_changed.connect(self._apply_role)
         self._apply_role()
         self.reload()
+        self._background: _BackgroundSync | None = None
+        self._auto = QTimer(self)
+        self._auto.setInterval(self.AUTO_SYNC_MS)
+        self._auto.timeout.connect(self.sync_in_background)
+        self._auto.start()
+
+    def sync_in_background(self) -> None:
+        """Send waiting entries quietly when an API address is set and nobody is mid-send."""
+        if self._background is not None or not self.ctx.signed_in:
+            return
+        if not settings.read(self.ctx.db, settings.METRC_BASE_URL):
+            return
+        if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
+            return
+        self._background = _BackgroundSync(self.ctx.db, self.ctx.actor.username)
+        self._background.setAutoDelete(False)
+        self._background.finished.connect(self._background_done)
+        QThreadPool.globalInstance().start(self._background)
+
+    def _background_done(self, result: object) -> None:
+        self._background = None
+        if isinstance(result, UserError):
+            self.summary.setToolTip(f"Last automatic send failed: {result}")
+        self.ctx.notify(Changes.OUTBOX)
 
     def _apply_role(self) -> None:
         if not self.ctx.signed_in:
