@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, data, metrc, transfers
+    from backoffice.cli import admin, data, labels, metrc, transfers
 
-    return [admin, data, transfers, metrc]
+    return [admin, data, transfers, metrc, labels]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     REPORTS = "pull reports"
     PRINT_LABELS = "print labels"
     OVERRIDE_LAB_WARNING = "print labels for packages without passing lab results"
+    SET_PRICES = "change item prices"
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
@@ -33,7 +34,7 @@ _ASSOCIATE = {
     Permission.ADJUST, Permission.RECONCILE, Permission.IMPORT_DATA, Permission.PRINT_LABELS,
 }
 _MANAGER = _ASSOCIATE | {
-    Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING,
+    Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
     Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE,
 }
 _PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
