@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, data, labels, metrc, transfers
+    from backoffice.cli import admin, counts, data, labels, metrc, transfers
 
-    return [admin, data, transfers, metrc, labels]
+    return [admin, data, transfers, metrc, labels, counts]
 
 
 def build_parser() -> argparse.ArgumentParser:

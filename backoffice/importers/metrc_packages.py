@@ -75,6 +75,11 @@ def parse(path: Path, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRe
         raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {name}: {exc}") from None
+    return parse_records(data, name, strict_tags=strict_tags)
+
+
+def parse_records(data: Any, name: str, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRecord], list[Problem]]:
+    """Check packages already decoded from JSON (a file, or the connector's ``active_packages()``)."""
     if not isinstance(data, list):
         raise ImportFileError(
             f"{name} is not a METRC active-packages list: expected a JSON array of packages, found {type(data).__name__}."
