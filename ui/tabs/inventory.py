@@ -99,6 +99,11 @@ class InventoryTab(Tab):
         # the in-memory search is built in the background once start-up is over
         QTimer.singleShot(0, self.apply_filter)
         self._loader: _SearchLoader | None = None
+        # after changes (a scan session writes many), one reload once they settle
+        self._reload_search = QTimer(self)
+        self._reload_search.setSingleShot(True)
+        self._reload_search.setInterval(2000)
+        self._reload_search.timeout.connect(self._load_search)
         QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
 
     def _load_search(self) -> None:
@@ -108,6 +113,8 @@ class InventoryTab(Tab):
         QThreadPool.globalInstance().start(self._loader)
 
     def _search_loaded(self, search: ActiveSearch) -> None:
+        if self.sender() is not self._loader:
+            return  # an older load finished after a newer one started: it is stale
         self.model.active_search = search
         if not self.model.include_finished:
             current = self._current_tag()
@@ -125,7 +132,7 @@ class InventoryTab(Tab):
     def refresh(self, changes: Changes) -> None:
         if changes & Changes.INVENTORY:
             self.model.active_search = None  # stale: use the database until the new one is loaded
-            self._load_search()
+            self._reload_search.start()
             current = self._current_tag()
             self.apply_filter()
             if current:
