@@ -21,6 +21,7 @@ from backoffice.importers.csv_common import (
     locate_columns,
     missing_columns_error,
     parse_quantity,
+    plain,
     read_csv_table,
     read_source,
 )
@@ -79,7 +80,7 @@ def parse_keyed_sheet(path: Path | str, *, strict_tags: bool = False) -> KeyedSh
             continue
         quantity = problems.check(number, "quantity", parse_quantity, raw_qty, "counted quantity")
         if quantity is not None and quantity < 0:
-            problems.add(number, "quantity", f"counted quantity {quantity} is negative")
+            problems.add(number, "quantity", f"counted quantity {plain(quantity)} is negative")
             continue
         if tag is not None and quantity is not None:
             lines.append(SheetLine(number, tag, quantity))

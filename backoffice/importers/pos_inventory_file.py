@@ -23,6 +23,7 @@ from backoffice.importers.csv_common import (
     locate_columns,
     missing_columns_error,
     parse_quantity,
+    plain,
     read_csv_table,
     read_source,
 )
@@ -76,9 +77,9 @@ def parse(path: Path | str, *, strict_tags: bool = False) -> list[PosInventoryRe
         quantity = problems.check(line, table.headers[found["quantity"]], parse_quantity,
                                   cell(row, found["quantity"]), "quantity on hand")
         if quantity is not None and quantity < 0:
-            problems.add(line, table.headers[found["quantity"]], f"quantity on hand {quantity} is negative")
+            problems.add(line, table.headers[found["quantity"]], f"quantity on hand {plain(quantity)} is negative")
         unit_text = cell_text(cell(row, found.get("unit")))
-        unit = problems.check(line, "Unit", parse_unit, unit_text) if unit_text else None
+        unit = problems.check(line, table.headers[found["unit"]], parse_unit, unit_text) if unit_text else None
         if tag is not None and tag in seen:
             problems.add(line, table.headers[found["tag"]], f"tag {tag} is also on line {seen[tag]}")
             continue

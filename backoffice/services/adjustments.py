@@ -275,11 +275,11 @@ def preview(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int,
         return _check(session, tag, quantity, reason, note, unit, adjustment_date, lock=False)[1]
 
 
-def _approver(db: Database, actor: Actor, username: str | None, pin: str | None) -> Actor:
+def _approver(db: Database, actor: Actor, why: str | None, username: str | None, pin: str | None) -> Actor:
     if username is None and actor.can(Permission.APPROVE_ADJUSTMENT):
         return actor  # a manager approves their own adjustment by making it
     if not username or not pin:
-        raise PermissionDenied("this adjustment is over the approval threshold: a manager must enter their PIN")
+        raise PermissionDenied(f"this adjustment needs approval ({why}): a manager must enter their PIN")
     try:
         approver = users.authenticate(db, username, pin).as_actor()
     except AuthenticationFailed as exc:
@@ -301,7 +301,7 @@ def adjust(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int, 
         raise PermissionDenied("an adjustment must name the person who made it; sign in (CLI: --user NAME)")
     first = preview(db, actor, tag, quantity, reason, note, unit=unit, adjustment_date=adjustment_date)
     # The PIN is checked (and a wrong one counted) before the adjustment's own transaction.
-    approved_by = _approver(db, actor, approver, approver_pin) if first.needs_approval else None
+    approved_by = _approver(db, actor, first.approval_why, approver, approver_pin) if first.needs_approval else None
     with db.transaction() as session:
         pkg, checked, reason_row, when = _check(session, tag, quantity, reason, note, unit, adjustment_date, lock=True)
         if checked.needs_approval and approved_by is None:  # the package changed since the preview
@@ -320,7 +320,7 @@ def adjust(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int, 
         doc = ledger.Doc("adjustment", row.id)
         ledger.post(session, actor, pkg, LedgerKind.ADJUSTMENT, checked.delta, doc,
                     note=f"{reason_row.name}: {note}" if note else reason_row.name)
-        element = PackageAdjustment(pkg.tag, checked.delta, pkg.unit, reason_row.name, when, note)
+        element = PackageAdjustment(pkg.tag, Decimal(_plain(checked.delta)), pkg.unit, reason_row.name, when, note)
         entry = outbox.enqueue(session, actor, OutboxKind.ADJUST, [element.to_metrc()], doc, f"adjustment:{row.id}")
         row.outbox_id = entry.id
         audit.record(

@@ -1,0 +1,64 @@
+"""A scripted count through the ``backoffice`` command: start, import-sheet, variances, submit,
+and ``adjust`` with a manager's approval; user errors exit 1 with the reason on stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backoffice.cli.main import main
+
+GUMMY = "1A4060300000000000000002"
+
+
+@pytest.fixture
+def store(tmp_path: Path, samples: Path) -> list[str]:
+    db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
+    assert main([*db, "db", "upgrade"]) == 0
+    for name, role, pin in (("alex", "associate", "1111"), ("maria", "manager", "2222")):
+        assert main([*db, "users", "add", name, "--role", role, "--pin", pin]) == 0
+    assert main([*db, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+    return db
+
+
+def test_scripted_count_from_start_to_submit(store: list[str], tmp_path: Path, samples: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    alex = [*store, "--user", "alex"]
+    (tmp_path / "pos.csv").write_text(f"Package ID,On Hand\n{GUMMY},11\n")
+    assert main([*alex, "count", "start", "--name", "Gummies", "--category", "Edible (weight - each)",
+                 "--location", "Vault", "--pos-file", str(tmp_path / "pos.csv"),
+                 "--metrc-file", str(samples / "metrc_packages_active.json")]) == 0
+    out = capsys.readouterr().out
+    assert "count #1 'Gummies': open, blind" in out and "POS: pos.csv" in out
+    assert main([*alex, "count", "sheet", "1", "--out", str(tmp_path / "sheet.pdf")]) == 0
+    assert "15 packages, 1 page(s)" in capsys.readouterr().out and (tmp_path / "sheet.pdf").stat().st_size > 0
+    (tmp_path / "keyed.csv").write_text(f"tag,quantity\n{GUMMY},10\n")
+    assert main([*alex, "count", "import-sheet", "1", str(tmp_path / "keyed.csv")]) == 0
+    assert "recorded 1 count(s)" in capsys.readouterr().out
+    assert main([*alex, "count", "variances", "1"]) == 0
+    assert "blind count: results are shown after submit" in capsys.readouterr().out
+    assert main([*store, "--user", "maria", "count", "variances", "1"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(GUMMY))
+    assert line.split()[1:8] == ["variance", "10", "12", "11", "12", "0", "-2"]
+    assert main([*alex, "count", "submit", "1"]) == 1
+    assert "not counted yet" in capsys.readouterr().err
+    assert main([*alex, "count", "submit", "1", "--uncounted-as-zero"]) == 0
+    assert "submitted" in capsys.readouterr().out
+    assert main([*alex, "count", "record", "1", GUMMY, "3"]) == 1
+    assert "frozen" in capsys.readouterr().err
+    assert main([*alex, "count", "list"]) == 0
+    assert "submitted" in capsys.readouterr().out
+
+
+def test_adjust_with_and_without_approval(store: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    alex = [*store, "--user", "alex"]
+    assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone"]) == 1
+    assert "a manager must enter their PIN" in capsys.readouterr().err
+    assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone",
+                 "--approver", "maria", "--approver-pin", "2222"]) == 0
+    assert "12 → 4 (Theft, approved by maria)" in capsys.readouterr().out
+    assert main([*store, "adjust", GUMMY, "--quantity", "-1", "--reason", "Damage"]) == 1
+    assert "sign in (CLI: --user NAME)" in capsys.readouterr().err
+    assert main([*alex, "adjust-reasons"]) == 0
+    assert "Scale Variance" in capsys.readouterr().out
