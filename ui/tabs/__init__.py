@@ -6,6 +6,7 @@ from backoffice.services.actor import Permission
 from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
 from ui.tabs.inventory import InventoryTab
+from ui.tabs.labels import LabelsTab
 from ui.tabs.metrc_outbox import MetrcTab
 from ui.tabs.placeholder import placeholder
 from ui.tabs.transfers import TransfersTab
@@ -24,9 +25,6 @@ ReconciliationTab = placeholder(
 ReportsTab = placeholder(
     "Reports", Permission.REPORTS,
     "Excel velocity and inventory-accuracy workbooks for purchasing.")
-LabelsTab = placeholder(
-    "Labels", Permission.PRINT_LABELS,
-    "Shelf and bin labels with Code 128 barcodes of the METRC tag, printed or saved as PDF.")
 
 TAB_CLASSES: list[type[Tab]] = [
     InventoryTab,
