@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, counts, data, labels, metrc, transfers
+    from backoffice.cli import admin, counts, data, labels, metrc, reports, transfers
 
-    return [admin, data, transfers, metrc, labels, counts]
+    return [admin, data, transfers, metrc, labels, counts, reports]
 
 
 def build_parser() -> argparse.ArgumentParser:
