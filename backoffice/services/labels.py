@@ -152,11 +152,11 @@ def select_labels(db: Database, actor: Actor, selection: Selection, *, kind: Lab
             return _price_changed(session, kind)
         chooser = {Source.TAGS: _by_tags, Source.MANIFEST: _by_manifest, Source.TRANSFER: _by_transfer,
                    Source.CATEGORY: _by_category}[selection.source]
-        description, packages, left_out = chooser(session, selection)
-        return _build(kind, description, packages, left_out)
+        description, packages = chooser(session, selection)
+        return _build(kind, description, packages)
 
 
-def _by_tags(session: Session, selection: Selection) -> tuple[str, list[Package], list[str]]:
+def _by_tags(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     strict = settings.get(session, settings.STRICT_TAGS)
     tags = list(dict.fromkeys(normalize_tag(raw) for raw in selection.values if raw.strip()))
     if not tags:
@@ -169,10 +169,10 @@ def _by_tags(session: Session, selection: Selection) -> tuple[str, list[Package]
     if missing:
         raise NotFound(f"not in this store's inventory: {', '.join(missing)}. Check the label, or receive its "
                        "manifest first.")
-    return f"{len(tags)} scanned tag{'s' if len(tags) != 1 else ''}", [found[tag] for tag in tags], []
+    return f"{len(tags)} scanned tag{'s' if len(tags) != 1 else ''}", [found[tag] for tag in tags]
 
 
-def _by_manifest(session: Session, selection: Selection) -> tuple[str, list[Package], list[str]]:
+def _by_manifest(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     number = selection.value
     line_order = {package_id: index for index, package_id in enumerate(session.scalars(
         select(ManifestLine.package_id).join(Manifest)
@@ -185,10 +185,10 @@ def _by_manifest(session: Session, selection: Selection) -> tuple[str, list[Pack
         raise NotFound(f"no packages were received from manifest {number}; check the number, or receive the "
                        "manifest first")
     ordered = sorted(packages, key=lambda p: (line_order.get(p.id, len(line_order)), p.tag))
-    return f"manifest {number}", ordered, []
+    return f"manifest {number}", ordered
 
 
-def _by_transfer(session: Session, selection: Selection) -> tuple[str, list[Package], list[str]]:
+def _by_transfer(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     text = selection.value.removeprefix("#")
     if not text.isdigit():
         raise ValidationError(f"transfer {selection.value!r} is not a transfer number; transfers are numbered 1, 2, 3, …")
@@ -198,10 +198,10 @@ def _by_transfer(session: Session, selection: Selection) -> tuple[str, list[Pack
     ids = [line.package_id for line in session.scalars(
         select(TransferLine).where(TransferLine.transfer_id == transfer.id).order_by(TransferLine.id))]
     by_id = {pkg.id: pkg for pkg in _packages_where(session, Package.id, ids)}
-    return f"transfer #{transfer.id}", [by_id[i] for i in ids], []
+    return f"transfer #{transfer.id}", [by_id[i] for i in ids]
 
 
-def _by_category(session: Session, selection: Selection) -> tuple[str, list[Package], list[str]]:
+def _by_category(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     wanted = selection.value
     category = session.scalar(select(Item.category).where(func.lower(Item.category) == wanted.lower()).limit(1))
     if category is None:
@@ -212,7 +212,7 @@ def _by_category(session: Session, selection: Selection) -> tuple[str, list[Pack
         .where(Item.category == category, Package.status.in_(_UNFINISHED), Package.quantity > 0)
         .order_by(Item.name, Package.expiration_date, Package.tag)
     ).all()
-    return f"category {category}", list(packages), []
+    return f"category {category}", list(packages)
 
 
 def _price_changed(session: Session, kind: LabelKind) -> LabelRun:
@@ -225,7 +225,7 @@ def _price_changed(session: Session, kind: LabelKind) -> LabelRun:
             .where(Item.price_changed_at.is_not(None), Package.status.in_(_UNFINISHED), ~printed)
             .order_by(Item.category, Item.name, Package.tag)
         ).all()
-        return _build(kind, description, list(packages), [])
+        return _build(kind, description, list(packages))
     printed = (select(LabelPrint.id).where(LabelPrint.item_id == Item.id, LabelPrint.package_id.is_(None),
                                             LabelPrint.printed_at >= Item.price_changed_at).exists())
     items = session.scalars(select(Item).where(Item.price_changed_at.is_not(None), ~printed)
@@ -272,9 +272,8 @@ def recent_manifests(db: Database, *, limit: int = 50) -> list[str]:
 
 # --- building labels ---------------------------------------------------------------------------
 
-def _build(kind: LabelKind, description: str, packages: list[Package], left_out: list[str]) -> LabelRun:
-    finished = [pkg for pkg in packages if pkg.status is PackageStatus.FINISHED]
-    left_out += [f"{pkg.tag}: finished (empty), so no label" for pkg in finished]
+def _build(kind: LabelKind, description: str, packages: list[Package]) -> LabelRun:
+    left_out = [f"{pkg.tag}: finished (empty), so no label" for pkg in packages if pkg.status is PackageStatus.FINISHED]
     live = [pkg for pkg in packages if pkg.status is not PackageStatus.FINISHED]
     if kind is LabelKind.BIN:
         lines = [_bin_line(pkg) for pkg in live]

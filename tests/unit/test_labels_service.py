@@ -25,11 +25,19 @@ from backoffice.services.labels import (
     Selection,
     Source,
     lab_override,
+    list_categories,
     log_print,
+    recent_manifests,
     save_pdf,
     select_labels,
 )
 from tests.conftest import PINS
+
+
+@pytest.fixture(autouse=True)
+def _app(qapp: object) -> None:
+    """PDFs are painted in pytest-qt's application (else rendering makes a bare QGuiApplication
+    that later GUI tests cannot use)."""
 
 
 def tag(n: int) -> str:
@@ -145,6 +153,7 @@ def test_manifest_takes_received_packages_and_manifest_lines_in_manifest_order(
     assert _tags(run) == [store.gummies[1], store.gummies[0], store.flower[1]]
     assert run.source == "manifest M1"
     assert run.left_out == (f"{store.finished}: finished (empty), so no label",)
+    assert recent_manifests(db) == ["M1"]  # the Labels tab's pick list
     with pytest.raises(NotFound, match="no packages were received from manifest M404"):
         select_labels(db, actors["alex"], Selection(Source.MANIFEST, ("M404",)))
     with pytest.raises(ValidationError, match="choose one manifest"):
@@ -164,6 +173,7 @@ def test_transfer_takes_its_lines_in_order(db: Database, actors: dict[str, Actor
 def test_category_takes_packages_in_stock_whatever_the_case(db: Database, actors: dict[str, Actor], store: Store) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("buds",)))
     assert _tags(run) == store.flower and run.source == "category Buds"  # not the finished one
+    assert list_categories(db) == ["Buds", "Edible (weight - each)", "Vape Cartridge"]
     with pytest.raises(NotFound, match="no category 'Flowers'; categories are: Buds, Edible"):
         select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("Flowers",)))
 
