@@ -126,7 +126,7 @@ def build_tiny_store(db: Database, actors: dict[str, Actor]) -> Store:
             {"name": "Sales Floor", "kind": LocationKind.FLOOR, "metrc_name": "Sales Floor"},
             {"name": "Quarantine", "kind": LocationKind.QUARANTINE, "metrc_name": "Quarantine"},
         ])
-        loc = dict(s.execute(select(Location.name, Location.id)).tuples().all())
+        loc = dict(s.execute(select(Location.name, Location.id)).all())
         s.execute(insert(Item), [
             _item("SKU-A", "Kind Gummies 10mg x10", "Kind", "Kind Distribution", "Edible", Unit.EACH, "20", 5),
             _item("SKU-B", INJECTION_NAME, INJECTION_BRAND, INJECTION_VENDOR, "Edible", Unit.EACH, "10", None),
@@ -134,7 +134,7 @@ def build_tiny_store(db: Database, actors: dict[str, Actor]) -> Store:
             _item("SKU-D", "Verde Old Stock Flower", "Verde", "Verde Farms", "Flower", Unit.GRAMS, "8", 7),
             _item("SKU-E", "Verde Discontinued Gummies", "Verde", "Verde Farms", "Edible", Unit.EACH, "15", 7),
         ])
-        ids = dict(s.execute(select(Item.sku, Item.id)).tuples().all())
+        ids = dict(s.execute(select(Item.sku, Item.id)).all())
         items = {key: ids[f"SKU-{key}"] for key in "ABCDE"}
         packages = _packages(s, items, loc)
         sales = _Sales()
@@ -162,7 +162,7 @@ def _packages(s: Any, items: dict[str, int], loc: dict[str, int]) -> dict[str, i
     rows = [{"tag": tag(n), "item_id": items[key], "quantity": Decimal(qty), "unit": unit, "location_id": loc[where],
              "status": status} for n, (key, qty, unit, where, status) in enumerate(spec.values(), start=1)]
     s.execute(insert(Package), rows)
-    by_tag = dict(s.execute(select(Package.tag, Package.id)).tuples().all())
+    by_tag = dict(s.execute(select(Package.tag, Package.id)).all())
     return {name: by_tag[tag(n)] for n, name in enumerate(spec, start=1)}
 
 
@@ -283,7 +283,7 @@ def random_sales(db: Database, *, seed: int, items: int = 12, days: int = 220) -
     with their stock; for checks against pandas over the raw lines."""
     rng = random.Random(seed)
     with db.transaction() as s:
-        loc = dict(s.execute(select(Location.name, Location.id)).tuples().all())
+        loc = dict(s.execute(select(Location.name, Location.id)).all())
         categories = ["Edible", "Flower", "Vape"]
         rows = []
         for n in range(items):
@@ -292,7 +292,7 @@ def random_sales(db: Database, *, seed: int, items: int = 12, days: int = 220) -
                               rng.choice(["North", "South"]), categories[n % 3], unit,
                               str(rng.randint(5, 60)), rng.choice([None, 3, 10])))
         s.execute(insert(Item), rows)
-        ids = dict(s.execute(select(Item.sku, Item.id)).tuples().all())
+        ids = dict(s.execute(select(Item.sku, Item.id)).all())
         sales = _Sales()
         packages = []
         for n, row in enumerate(rows):

@@ -208,7 +208,7 @@ class _Package:
 
 def _count_lines(session: Session, submitted: Any) -> list[_Line]:
     snapshots = dict(session.execute(select(CountSession.id, CountSession.snapshot_at)
-                                     .where(CountSession.id.in_(submitted))).tuples().all())
+                                     .where(CountSession.id.in_(submitted))).all())
     if not snapshots:
         return []
     expected: dict[tuple[int, str], _Expected] = {

@@ -264,11 +264,10 @@ def _sku_row(item: dict[str, Any], sales: tuple[list[int], list[int]], vault: De
     units, revenue = sales  # per week, newest first
     units_window, units_previous = _qty(sum(units[:weeks])), _qty(sum(units[weeks:2 * weeks]))
     window_days = 7 * weeks
-    daily = units_window / window_days
     on_hand = vault + floor
     lead = item["lead_time_days"] or lead_default
-    quantity, math = reorder(daily, on_hand, units_window, window_days, weeks, lead=lead,
-                             lead_from_item=bool(item["lead_time_days"]), target=target, unit=item["unit"])
+    quantity, math = reorder(units_window, window_days, on_hand, lead=lead, lead_from_item=bool(item["lead_time_days"]),
+                             target=target, unit=item["unit"])
     return SkuVelocity(
         item_id=item["id"], sku=item["sku"], name=item["name"], brand=item["brand"], vendor=item["vendor"],
         category=item["category"], unit=item["unit"], price=item["price"], vault=vault, floor=floor,
@@ -277,7 +276,7 @@ def _sku_row(item: dict[str, Any], sales: tuple[list[int], list[int]], vault: De
         units_window=units_window, revenue_window=_money(sum(revenue[:weeks])), units_previous=units_previous,
         avg_weekly=(units_window / weeks).quantize(Decimal("0.01")),
         trend=_change(units_window, units_previous),
-        days_of_supply=(on_hand / daily).quantize(Decimal("0.1")) if daily > 0 else None,
+        days_of_supply=(on_hand * window_days / units_window).quantize(Decimal("0.1")) if units_window > 0 else None,
         last_sale=last_sale,
         weeks_since_last_sale=(Decimal((through - last_sale).days) / 7).quantize(Decimal("0.1")) if last_sale else None,
         lead_time_days=lead, lead_time_from_item=bool(item["lead_time_days"]),
@@ -293,18 +292,19 @@ def _n(value: Decimal, places: int = 1) -> str:
     return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,.{places}f}"
 
 
-def reorder(daily: Decimal, on_hand: Decimal, units_window: Decimal, window_days: int, weeks: int, *, lead: int,
-            lead_from_item: bool, target: int, unit: Unit) -> tuple[Decimal, str]:
+def reorder(units_window: Decimal, window_days: int, on_hand: Decimal, *, lead: int, lead_from_item: bool,
+            target: int, unit: Unit) -> tuple[Decimal, str]:
     """Order enough to cover the lead time plus the target days of supply at the window's
     daily rate, less what is on hand, rounded up to whole units; and say how."""
     u = unit_label(unit)
     if units_window <= 0:
-        return Decimal(0), f"No sales in the last {weeks} weeks: no rate to reorder from."
-    need = daily * (lead + target)
+        return Decimal(0), f"No sales in the last {window_days // 7} weeks: no rate to reorder from."
+    # one division, last: a need that is a whole number comes out exact, so rounding up is right
+    need = units_window * (lead + target) / window_days
     short = need - on_hand
     lead_text = f"{lead} days lead time" + ("" if lead_from_item else " (store default)")
-    base = (f"{_n(daily, 2)} {u}/day ({_n(units_window)} {u} ÷ {window_days} days) × ({lead_text} + {target} days "
-            f"target) = {_n(need)} {u} needed")
+    base = (f"{_n(units_window / window_days, 2)} {u}/day ({_n(units_window)} {u} ÷ {window_days} days) × "
+            f"({lead_text} + {target} days target) = {_n(need)} {u} needed")
     if short <= 0:
         return Decimal(0), f"{base}; {_n(on_hand)} {u} on hand covers it: no order."
     quantity = short.to_integral_value(rounding=ROUND_CEILING)
