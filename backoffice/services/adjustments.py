@@ -174,7 +174,13 @@ class AdjustmentResult:
 
 
 def store_today(session: Session) -> date:
+    """Adjustment dates are the facility's local dates."""
     return datetime.now(ZoneInfo(settings.get(session, settings.TIMEZONE))).date()
+
+
+def today(db: Database) -> date:
+    with db.read() as session:
+        return store_today(session)
 
 
 def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_name: str, note: str,

@@ -735,7 +735,7 @@ def _line(tag: str, exp: CountExpected | None, cnt: _Counted | None, pkg: Packag
     if hide:
         line = replace(line, ledger=None, pos=None, metrc=None, sold_since=None, sales_since=None, moved_since=None,
                        expected=None, variance=None, variance_pos=None, variance_metrc=None, value=None,
-                       remaining=None, hidden=True)
+                       adjusted=Decimal(0), remaining=None, hidden=True)
     return line
 
 

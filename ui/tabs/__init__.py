@@ -5,6 +5,7 @@ from __future__ import annotations
 from backoffice.services.actor import Permission
 from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
+from ui.tabs.cycle_count import CycleCountTab
 from ui.tabs.inventory import InventoryTab
 from ui.tabs.labels import LabelsTab
 from ui.tabs.metrc_outbox import MetrcTab
@@ -15,10 +16,6 @@ ReceivingTab = placeholder(
     "Receiving", Permission.RECEIVE,
     "Check an incoming METRC manifest package by package: scan each tag, accept or reject it, "
     "and produce the receive sheet to key into METRC.")
-CycleCountTab = placeholder(
-    "Cycle Count", Permission.COUNT,
-    "Count a slice of inventory against the ledger, the POS and METRC, trace each variance "
-    "and adjust it with a METRC reason and a note.")
 ReconciliationTab = placeholder(
     "Reconciliation", Permission.RECONCILE,
     "Check yesterday's POS sales against METRC's sales receipts and resolve every difference.")
