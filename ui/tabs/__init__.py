@@ -10,6 +10,7 @@ from ui.tabs.inventory import InventoryTab
 from ui.tabs.labels import LabelsTab
 from ui.tabs.metrc_outbox import MetrcTab
 from ui.tabs.placeholder import placeholder
+from ui.tabs.reports import ReportsTab
 from ui.tabs.transfers import TransfersTab
 
 ReceivingTab = placeholder(
@@ -19,9 +20,6 @@ ReceivingTab = placeholder(
 ReconciliationTab = placeholder(
     "Reconciliation", Permission.RECONCILE,
     "Check yesterday's POS sales against METRC's sales receipts and resolve every difference.")
-ReportsTab = placeholder(
-    "Reports", Permission.REPORTS,
-    "Excel velocity and inventory-accuracy workbooks for purchasing.")
 
 TAB_CLASSES: list[type[Tab]] = [
     InventoryTab,

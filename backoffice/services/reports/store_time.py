@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from backoffice.db.engine import Database
 from backoffice.services import settings
 
 
@@ -16,6 +17,12 @@ def store_zone(session: Session) -> tzinfo:
 
 def store_today(session: Session) -> date:
     return datetime.now(store_zone(session)).date()
+
+
+def today(db: Database) -> date:
+    """The store's date now, for the default windows of the Reports tab."""
+    with db.read() as session:
+        return store_today(session)
 
 
 def utc_bounds(zone: tzinfo, since: date, until: date) -> tuple[datetime, datetime]:
