@@ -473,7 +473,7 @@ def list_counts(db: Database, *, limit: int = 100) -> list[CountInfo]:
 
 # --- counting ---------------------------------------------------------------------------------
 
-def _effective(entries: Sequence[CountEntry]) -> list[CountEntry]:
+def _effective(entries: Sequence[Any]) -> list[Any]:
     """A tag's entries that count: everything since its last recount (entries in id order)."""
     start = 0
     for position, entry in enumerate(entries):
@@ -621,11 +621,33 @@ class _Counted:
     locations: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Pkg:
+    id: int
+    quantity: Decimal
+    unit: Unit
+    item_id: int
+    location: str
+
+
+@dataclass(frozen=True)
+class _ItemInfo:
+    name: str
+    sku: str
+    category: str
+    brand: str
+    price: Decimal
+    unit: Unit
+
+
 def _counted(session: Session, count_id: int) -> dict[str, _Counted]:
     names = _usernames(session)
     loc_names = dict(session.execute(select(Location.id, Location.name)).all())
-    by_tag: dict[str, list[CountEntry]] = defaultdict(list)
-    for entry in session.scalars(select(CountEntry).where(CountEntry.session_id == count_id).order_by(CountEntry.id)):
+    by_tag: dict[str, list[Any]] = defaultdict(list)
+    for entry in session.execute(
+            select(CountEntry.tag, CountEntry.quantity, CountEntry.counted_at, CountEntry.counted_by_id,
+                   CountEntry.location_id, CountEntry.supersedes_previous)
+            .where(CountEntry.session_id == count_id).order_by(CountEntry.id)):
         by_tag[entry.tag].append(entry)
     result: dict[str, _Counted] = {}
     for tag, entries in by_tag.items():
@@ -665,13 +687,19 @@ def _movements(session: Session, package_ids: Sequence[int], since: datetime, un
 
 
 def _lines(session: Session, count: CountSession, *, hide: bool) -> list[VarianceLine]:
-    expected = {e.tag: e for e in session.scalars(select(CountExpected).where(CountExpected.session_id == count.id))}
+    # plain column rows, not ORM objects: a whole-store count has 50,000 lines
+    expected = {e.tag: e for e in session.execute(
+        select(CountExpected.tag, CountExpected.package_id, CountExpected.item_id, CountExpected.location_id,
+               CountExpected.unit, CountExpected.ledger_qty, CountExpected.pos_qty, CountExpected.metrc_qty,
+               CountExpected.unit_price).where(CountExpected.session_id == count.id))}
     counted = _counted(session, count.id)
     tags = sorted(set(expected) | set(counted))
-    packages: dict[str, Package] = {}
+    packages: dict[str, _Pkg] = {}
     for start in range(0, len(tags), _CHUNK):
-        for pkg in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + _CHUNK]))):
-            packages[pkg.tag] = pkg
+        for tag, *fields in session.execute(
+                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Location.name)
+                .join(Location, Location.id == Package.location_id).where(Package.tag.in_(tags[start:start + _CHUNK]))):
+            packages[tag] = _Pkg(*fields)
     adjustments: dict[int, Decimal] = defaultdict(Decimal)
     adjustment_ids: set[int] = set()
     for adj in session.scalars(select(Adjustment).where(Adjustment.count_session_id == count.id)):
@@ -679,8 +707,13 @@ def _lines(session: Session, count: CountSession, *, hide: bool) -> list[Varianc
         adjustment_ids.add(adj.id)
     until = {packages[t].id: c.at for t, c in counted.items() if t in packages}
     moves = _movements(session, [p.id for p in packages.values()], count.snapshot_at, until, adjustment_ids)
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(
-        {e.item_id for e in expected.values() if e.item_id is not None})))} if expected else {}
+    item_ids = sorted({p.item_id for p in packages.values()} | {e.item_id for e in expected.values() if e.item_id})
+    items: dict[int, _ItemInfo] = {}
+    for start in range(0, len(item_ids), _CHUNK):
+        for item_id, *fields in session.execute(
+                select(Item.id, Item.name, Item.sku, Item.category, Item.brand, Item.price, Item.unit)
+                .where(Item.id.in_(item_ids[start:start + _CHUNK]))):
+            items[item_id] = _ItemInfo(*fields)
     loc_names = dict(session.execute(select(Location.id, Location.name)).all())
     lines = [_line(tag, expected.get(tag), counted.get(tag), packages.get(tag), moves, adjustments, items, loc_names,
                    count, hide) for tag in tags]
@@ -691,10 +724,11 @@ def _size_key(line: VarianceLine) -> tuple[Decimal, Decimal, str]:
     return (-abs(line.value or 0), -abs(line.variance or 0), line.tag)
 
 
-def _line(tag: str, exp: CountExpected | None, cnt: _Counted | None, pkg: Package | None,
-          moves: Mapping[int, _Movements], adjustments: Mapping[int, Decimal], items: Mapping[int, Item],
-          loc_names: Mapping[int, str], count: CountSession, hide: bool) -> VarianceLine:
-    item = pkg.item if pkg else (items.get(exp.item_id) if exp and exp.item_id else None)
+def _line(tag: str, exp: Any, cnt: _Counted | None, pkg: _Pkg | None, moves: Mapping[int, _Movements],
+          adjustments: Mapping[int, Decimal], items: Mapping[int, _ItemInfo], loc_names: Mapping[int, str],
+          count: CountSession, hide: bool) -> VarianceLine:
+    """One tag's line; ``exp`` is its frozen expectation row (None when found out of scope)."""
+    item = items.get(pkg.item_id) if pkg else (items.get(exp.item_id) if exp and exp.item_id else None)
     unit = pkg.unit if pkg else (exp.unit if exp else None)
     move = moves.get(pkg.id, _Movements()) if pkg else _Movements()
     adjusted = adjustments.get(pkg.id, Decimal(0)) if pkg else Decimal(0)
@@ -720,7 +754,7 @@ def _line(tag: str, exp: CountExpected | None, cnt: _Counted | None, pkg: Packag
     if hide and status in (LineStatus.MATCH, LineStatus.VARIANCE, LineStatus.RESOLVED):
         status = LineStatus.COUNTED
     value = _money(variance * price) if variance is not None and price is not None else None
-    location = pkg.location.name if pkg else (loc_names.get(exp.location_id, "") if exp and exp.location_id else "")
+    location = pkg.location if pkg else (loc_names.get(exp.location_id, "") if exp and exp.location_id else "")
     line = VarianceLine(
         tag=tag, item=item.name if item else "unknown package", sku=item.sku if item else "",
         category=item.category if item else "", brand=item.brand if item else "", location=location,
@@ -744,7 +778,7 @@ def _money(amount: Decimal) -> Decimal:
     return abs(value) if value == 0 else value  # no "-0.00"
 
 
-def _status(exp: CountExpected | None, cnt: _Counted | None, pkg: Package | None, variance: Decimal | None,
+def _status(exp: Any, cnt: _Counted | None, pkg: _Pkg | None, variance: Decimal | None,
             adjusted: Decimal) -> LineStatus:
     if cnt is None:
         return LineStatus.NOT_COUNTED if exp is not None and exp.ledger_qty is not None else LineStatus.SYSTEM_ONLY
@@ -810,12 +844,12 @@ def submit(db: Database, actor: Actor, count_id: int, *, uncounted_as_zero: bool
             )
         if missing:
             now = utcnow()
-            ids = {p.tag: p.id for p in session.scalars(select(Package).where(Package.tag.in_([m.tag for m in missing])))}
-            for ln in missing:
-                session.add(CountEntry(session_id=count.id, tag=ln.tag, package_id=ids.get(ln.tag), quantity=Decimal(0),
-                                       in_scope=True, supersedes_previous=True, counted_by_id=actor.user_id,
-                                       counted_at=now, note="not found; recorded as 0 at submit"))
-            session.flush()
+            package_ids = dict(session.execute(select(CountExpected.tag, CountExpected.package_id).where(
+                CountExpected.session_id == count.id)).all())
+            session.execute(insert(CountEntry), [
+                {"session_id": count.id, "tag": ln.tag, "package_id": package_ids.get(ln.tag), "quantity": Decimal(0),
+                 "in_scope": True, "supersedes_previous": True, "counted_by_id": actor.user_id, "counted_at": now,
+                 "note": "not found; recorded as 0 at submit"} for ln in missing])
             lines = _lines(session, count, hide=False)
         figures = accuracy_of(lines)
         count.status, count.submitted_at, count.submitted_by_id = CountStatus.SUBMITTED, utcnow(), actor.user_id

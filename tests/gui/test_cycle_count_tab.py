@@ -62,6 +62,7 @@ def _start(qtbot, tab: CycleCountTab, *, blind: bool) -> None:  # type: ignore[n
     _when_modal(StartCountDialog, fill)
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Gummies, vault", timeout=10_000)
+    _settled(qtbot, tab)
 
 
 def _count(qtbot, window: MainWindow, tab: CycleCountTab, tag: str, quantity: str) -> None:  # type: ignore[no-untyped-def]
@@ -83,8 +84,8 @@ def _back_to(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
 
 
 def _settled(qtbot, tab: CycleCountTab) -> None:  # type: ignore[no-untyped-def]
-    """The table reloads once a burst of scans is over."""
-    qtbot.waitUntil(lambda: not tab._reload_timer.isActive())
+    """The table reloads (off the GUI thread) once a burst of scans is over."""
+    qtbot.waitUntil(lambda: not tab._reload_timer.isActive() and not tab.loading)
 
 
 def _adjust(qtbot, tab: CycleCountTab, tag: str, reason: str, note: str, *,  # type: ignore[no-untyped-def]
@@ -109,6 +110,7 @@ def _adjust(qtbot, tab: CycleCountTab, tag: str, reason: str, note: str, *,  # t
     tab.select_tag(tag)
     _when_modal(AdjustDialog, fill)
     qtbot.mouseClick(tab.adjust_button, Qt.MouseButton.LeftButton)
+    _settled(qtbot, tab)
     return seen
 
 
@@ -165,6 +167,7 @@ def test_count_by_scans_adjust_and_submit(qtbot, main_window: MainWindow, tab: C
     # submit: the packages nobody counted are recorded as not found
     _when_modal(QMessageBox, lambda box: next(b for b in box.buttons() if "not found (0)" in b.text()).click())
     qtbot.mouseClick(tab.submit_button, Qt.MouseButton.LeftButton)
+    _settled(qtbot, tab)
     assert tab.current is not None and tab.current.status is CountStatus.SUBMITTED
     assert "SUBMITTED" in tab.header.text() and "accuracy" in tab.header.text()
     assert not tab.submit_button.isEnabled() and not tab.scan_panel.isEnabled()

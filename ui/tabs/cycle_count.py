@@ -8,7 +8,7 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.services import counts, inventory, locations
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Permission
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts import CountInfo, LineStatus, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
@@ -49,6 +50,29 @@ ANY_LOCATION = "(where the ledger has it)"
 BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED)
 
 
+class _LinesLoader(QObject, QRunnable):
+    """Loads a count and its variance lines on a worker thread: a category count on a large
+    store has thousands of lines, and a scan's feedback must not wait for them."""
+
+    done = Signal(object, object)
+    failed = Signal(object)
+
+    def __init__(self, db: Database, actor: Actor, count_id: int) -> None:
+        QObject.__init__(self)
+        QRunnable.__init__(self)
+        self.db, self.actor, self.count_id = db, actor, count_id
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        try:
+            info = counts.get_count(self.db, self.count_id)
+            lines = counts.variance_lines(self.db, self.actor, self.count_id)
+        except BaseException as exc:  # shown on the GUI thread
+            self.failed.emit(exc)
+        else:
+            self.done.emit(info, lines)
+
+
 class CycleCountTab(Tab):
     title = "Cycle Count"
     permission = Permission.COUNT
@@ -58,6 +82,8 @@ class CycleCountTab(Tab):
         super().__init__(ctx)
         self.current: CountInfo | None = None
         self.pending: TagCount | None = None  # scanned, waiting for its quantity
+        self._loader: _LinesLoader | None = None  # the newest load; older ones finish unheard
+        self._running: set[_LinesLoader] = set()  # kept alive until their thread is done
 
         # top: which count, and what to do with it
         self.count_box = QComboBox()
@@ -265,15 +291,44 @@ class CycleCountTab(Tab):
             self.location_box.setCurrentIndex(max(self.location_box.findData(self.current.scope.locations[0]), 0))
         self.reload_lines()
 
+    @property
+    def loading(self) -> bool:
+        return self._loader is not None
+
     def reload_lines(self) -> None:
+        """Reload the current count's lines off the GUI thread."""
         if not self.ctx.signed_in:
             return
-        info = self.current
-        if info is not None:
-            info = self.current = counts.get_count(self.ctx.db, info.id)
-            lines = counts.variance_lines(self.ctx.db, self.ctx.actor, info.id)
-        else:
-            lines = []
+        if self.current is None:
+            self._loader = None
+            self._show_lines(None, [])
+            return
+        loader = _LinesLoader(self.ctx.db, self.ctx.actor, self.current.id)
+        loader.done.connect(self._lines_loaded)
+        loader.failed.connect(self._load_failed)
+        self._loader = loader
+        self._running.add(loader)
+        QThreadPool.globalInstance().start(loader)
+
+    def _finished_loader(self) -> bool:
+        """Forget the loader that just reported; True when it is the newest one."""
+        loader = self.sender()
+        self._running.discard(loader)  # type: ignore[arg-type]
+        if loader is not self._loader:
+            return False
+        self._loader = None
+        return True
+
+    def _lines_loaded(self, info: CountInfo, lines: list[VarianceLine]) -> None:
+        if self._finished_loader() and self.current is not None and info.id == self.current.id:
+            self._show_lines(info, lines)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        if self._finished_loader():
+            show_error(self, exc)
+
+    def _show_lines(self, info: CountInfo | None, lines: list[VarianceLine]) -> None:
+        self.current = info
         selected = self.current_line()
         self.model.set_lines(lines)
         if selected is not None:
