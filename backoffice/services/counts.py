@@ -446,14 +446,17 @@ def _usernames(session: Session) -> dict[int | None, str]:
 
 def _info(session: Session, count: CountSession) -> CountInfo:
     names = _usernames(session)
-    expected_tags = set(session.scalars(select(CountExpected.tag).where(
-        CountExpected.session_id == count.id, CountExpected.ledger_qty.is_not(None))))
-    counted_tags = set(session.scalars(select(CountEntry.tag).where(CountEntry.session_id == count.id).distinct()))
+    in_ledger = (CountExpected.session_id == count.id, CountExpected.ledger_qty.is_not(None))
+    expected = session.scalar(select(func.count()).select_from(CountExpected).where(*in_ledger))
+    counted = session.scalar(
+        select(func.count(CountEntry.tag.distinct())).join(
+            CountExpected, (CountExpected.session_id == CountEntry.session_id) & (CountExpected.tag == CountEntry.tag))
+        .where(CountEntry.session_id == count.id, *in_ledger))
     entries = session.scalar(select(func.count()).select_from(CountEntry).where(CountEntry.session_id == count.id))
     return CountInfo(
         count.id, count.name, Scope.from_json(count.scope), count.blind, count.status, count.snapshot_at,
-        names.get(count.started_by_id, "?"), count.pos_source, count.metrc_source, len(expected_tags),
-        len(expected_tags & counted_tags), int(entries or 0), count.submitted_at,
+        names.get(count.started_by_id, "?"), count.pos_source, count.metrc_source, int(expected or 0),
+        int(counted or 0), int(entries or 0), count.submitted_at,
         names.get(count.submitted_by_id) if count.submitted_by_id else None, count.lines_counted, count.lines_matching,
         count.unit_variance, count.dollar_variance,
     )

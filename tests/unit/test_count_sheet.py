@@ -21,6 +21,11 @@ from backoffice.services.counts import LineStatus, Scope
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
 
+@pytest.fixture(autouse=True)
+def _app(qapp: object) -> None:
+    """Painting needs the application pytest-qt makes (not one of its own in the same process)."""
+
+
 @pytest.fixture
 def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
     from tests.conftest import make_users

@@ -12,6 +12,11 @@ from backoffice.cli.main import main
 GUMMY = "1A4060300000000000000002"
 
 
+@pytest.fixture(autouse=True)
+def _app(qapp: object) -> None:
+    """Painting needs the application pytest-qt makes (not one of its own in the same process)."""
+
+
 @pytest.fixture
 def store(tmp_path: Path, samples: Path) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
