@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from backoffice.domain.enums import CountStatus
 from backoffice.services import adjustments, counts
@@ -57,7 +57,7 @@ def _start(qtbot, tab: CycleCountTab, *, blind: bool) -> None:  # type: ignore[n
         items[0].setCheckState(Qt.CheckState.Checked)
         dialog.locations.findItems("Vault", Qt.MatchFlag.MatchExactly)[0].setCheckState(Qt.CheckState.Checked)
         dialog.blind.setChecked(blind)
-        dialog._accept()
+        next(b for b in dialog.findChildren(QPushButton) if b.text() == "Start count").click()
 
     _when_modal(StartCountDialog, fill)
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
