@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.db.models.base import Base, Timestamped
@@ -54,6 +54,8 @@ class ManifestLine(Base):
     wholesale_price: Mapped[Decimal | None] = mapped_column(Money)
     lab_state: Mapped[LabState] = mapped_column(StrEnumType(LabState))
     production_batch: Mapped[str | None] = mapped_column(String(60))
+    # read off the product label while receiving: manifests do not carry it, bins are chosen by it
+    expiration_date: Mapped[date | None] = mapped_column(Date)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     state: Mapped[ManifestLineState] = mapped_column(
         StrEnumType(ManifestLineState), default=ManifestLineState.PENDING
