@@ -53,6 +53,10 @@ def summary_columns(report: VelocityReport) -> list[Column[SkuVelocity]]:
     w = f"{report.weeks} wk"
     fixed = [Column(f"Units {d} days", Kind.QTY, lambda r, d=d: r.units_last[d]) for d in FIXED_PERIODS]
     fixed += [Column(f"Revenue {d} days", Kind.MONEY, lambda r, d=d: r.revenue_last[d]) for d in FIXED_PERIODS]
+    window = [] if report.window_days in FIXED_PERIODS else [  # else that column already is the window
+        Column(f"Units {w}", Kind.QTY, lambda r: r.units_window),
+        Column(f"Revenue {w}", Kind.MONEY, lambda r: r.revenue_window),
+    ]
     return [
         Column("SKU", Kind.TEXT, lambda r: r.sku, 11),
         Column("Product", Kind.TEXT, lambda r: r.name, 40),
@@ -65,8 +69,7 @@ def summary_columns(report: VelocityReport) -> list[Column[SkuVelocity]]:
         Column("Floor", Kind.QTY, lambda r: r.floor),
         Column("On hand", Kind.QTY, lambda r: r.on_hand),
         *fixed,
-        Column(f"Units {w}", Kind.QTY, lambda r: r.units_window),
-        Column(f"Revenue {w}", Kind.MONEY, lambda r: r.revenue_window),
+        *window,
         Column("Avg units per week", Kind.DEC2, lambda r: r.avg_weekly),
         Column(f"Units previous {w}", Kind.QTY, lambda r: r.units_previous),
         Column("Trend vs previous", Kind.CHANGE, lambda r: r.trend),
@@ -103,7 +106,8 @@ def _cover(book: Book, report: VelocityReport) -> None:
     sheets = [
         ("Summary", "One row per SKU: stock in the vault and on the floor, units and revenue sold in the last "
                     f"7, 28 and 91 days and in the {w}, trend, days of supply, weeks since the last sale and a "
-                    "suggested reorder quantity with its math. Filter or sort any column."),
+                    "suggested reorder quantity with its math. Filter or sort any column. When the window is 1, 4 "
+                    "or 13 weeks, its units and revenue are the 7-, 28- or 91-day columns."),
         ("Weekly", f"Units sold per SKU per week over the {w} (oldest week first); within each category, "
                    "darker green sold more."),
         ("Categories", "Weekly units and revenue per category for the whole menu, with a chart of revenue."),
@@ -138,7 +142,6 @@ def _weekly(book: Book, report: VelocityReport) -> None:
     columns: list[Column[SkuVelocity]] = [
         Column("SKU", Kind.TEXT, lambda r: r.sku, 11),
         Column("Product", Kind.TEXT, lambda r: r.name, 40),
-        Column("Brand", Kind.TEXT, lambda r: r.brand),
         Column("Category", Kind.TEXT, lambda r: r.category),
         Column("Unit", Kind.TEXT, lambda r: r.unit_label, 7),
         *weeks,
@@ -149,7 +152,7 @@ def _weekly(book: Book, report: VelocityReport) -> None:
     first = 1
     for _, members in groupby(report.rows, key=lambda r: r.category):
         last = first + len(list(members)) - 1
-        sheet.conditional_format(first, 5, last, 4 + report.weeks,
+        sheet.conditional_format(first, 4, last, 3 + report.weeks,
                                  {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#63BE7B"})
         first = last + 1
 

@@ -32,6 +32,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from backoffice.errors import UserError, ValidationError
+from backoffice.services.reports.bulk import paused_gc
 
 log = logging.getLogger("export")
 
@@ -157,9 +158,20 @@ class Book:
         get, kind, kind_of = col.value, col.kind, col.kind_of
         if kind_of is not None:
             return lambda row, index, item: self.value(sheet, row, index, kind_of(item), get(item))
-        if kind in (Kind.TEXT, Kind.DATE, Kind.DATETIME, Kind.BOOL):
-            return lambda row, index, item: self.value(sheet, row, index, kind, get(item))
         fmt, whole, blank, number = self.formats[kind], self.formats[Kind.INT], sheet.write_blank, sheet.write_number
+        if kind is Kind.TEXT:
+            string, guarded = sheet.write_string, self.guarded
+
+            def write_text(row: int, index: int, item: Any) -> Any:
+                value = get(item)
+                if value is None:
+                    return blank(row, index, None, fmt)
+                text = str(value)
+                return string(row, index, text, guarded if text.startswith(FORMULA_TRIGGERS) else fmt)
+
+            return write_text
+        if kind in (Kind.DATE, Kind.DATETIME, Kind.BOOL):
+            return lambda row, index, item: self.value(sheet, row, index, kind, get(item))
 
         def write(row: int, index: int, item: Any) -> Any:
             value = get(item)
@@ -307,7 +319,8 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
     book = Book(workbook, report, cancelled or (lambda: False), total_rows)
     stopped = False
     try:
-        build(book)
+        with paused_gc():
+            build(book)
     except _Stop:
         stopped = True
     except BaseException:
@@ -319,7 +332,8 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
         return ExportResult(None, book.sheets, book.rows_written, time.perf_counter() - started, cancelled=True)
     report("Saving the workbook", 1.0)
     try:
-        workbook.close()
+        with paused_gc():
+            workbook.close()
         os.replace(temp, target)
     except OSError as exc:
         temp.unlink(missing_ok=True)

@@ -72,7 +72,7 @@ def test_preview_shows_the_skus_and_the_category_chart(qtbot, qtmodeltester, tab
     assert [s.name() for s in tab.chart.series()] == ["Edible", "Flower"]
     assert [p.y() for p in tab.chart.series()[0].points()] == [0.04, 0.07, 0.06, 0.13]  # $ thousands
 
-    tab.view.sortByColumn(headers.index("Units 4 wk"), Qt.SortOrder.AscendingOrder)  # numbers sort as numbers
+    tab.view.sortByColumn(headers.index("Units 28 days"), Qt.SortOrder.AscendingOrder)  # numbers sort as numbers
     assert [tab.proxy.index(r, 0).data() for r in range(4)] == ["SKU-D", "SKU-A", "SKU-C", "SKU-B"]
     qtbot.keyClicks(tab.filter, "gummies")
     assert tab.proxy.rowCount() == 1

@@ -81,7 +81,8 @@ def test_velocity_workbook_reads_back_typed_formatted_and_frozen(velocity: Veloc
     assert summary.column_dimensions["B"].width == pytest.approx(40, abs=1)
     a = _row_of(summary, "SKU-A")
     assert a["Product"].value == "Kind Gummies 10mg x10" and a["Product"].data_type == "s"
-    for header, value in (("Vault", 2), ("On hand", 3), ("Units 28 days", 8), ("Units 4 wk", 8),
+    assert "Units 4 wk" not in _header(summary)  # a 4-week window is the 28-day column
+    for header, value in (("Vault", 2), ("On hand", 3), ("Units 28 days", 8), ("Units previous 4 wk", 4),
                           ("Suggested reorder", 5), ("Rank in category", 2), ("Lead time (days)", 5)):
         assert a[header].value == value and a[header].data_type == "n", header
     assert a["Price"].value == 20 and a["Price"].number_format == Kind.MONEY.value
@@ -102,9 +103,9 @@ def test_velocity_workbook_reads_back_typed_formatted_and_frozen(velocity: Veloc
 
     weekly = book["Weekly"]
     assert weekly.freeze_panes == "C2"
-    assert _header(weekly)[5:9] == [datetime(2026, 3, 4), datetime(2026, 3, 11), datetime(2026, 3, 18),
+    assert _header(weekly)[4:8] == [datetime(2026, 3, 4), datetime(2026, 3, 11), datetime(2026, 3, 18),
                                     datetime(2026, 3, 25)]
-    assert [cell.value for cell in _row_of(weekly, "SKU-A").values()][5:10] == [2, 0, 3, 3, 8]
+    assert [cell.value for cell in _row_of(weekly, "SKU-A").values()][4:9] == [2, 0, 3, 3, 8]
     assert len(weekly.conditional_formatting) == 2  # a colour scale per category
 
     categories = book["Categories"]
@@ -126,13 +127,23 @@ def test_pandas_reads_the_same_figures(velocity: VelocityReport, tmp_path: Path)
     write_velocity_workbook(velocity, out)
     frame = pd.read_excel(out, sheet_name="Summary")
     assert list(frame["SKU"]) == [r.sku for r in velocity.rows]
-    assert frame["Units 4 wk"].tolist() == [float(r.units_window) for r in velocity.rows]
-    assert frame["Revenue 4 wk"].tolist() == [float(r.revenue_window) for r in velocity.rows]
+    assert frame["Units 28 days"].tolist() == [float(r.units_window) for r in velocity.rows]
+    assert frame["Revenue 28 days"].tolist() == [float(r.revenue_window) for r in velocity.rows]
     assert frame["Suggested reorder"].tolist() == [float(r.reorder_quantity) for r in velocity.rows]
     assert pd.api.types.is_numeric_dtype(frame["On hand"]) and pd.api.types.is_numeric_dtype(frame["Trend vs previous"])
     assert pd.api.types.is_datetime64_any_dtype(frame["Last sale"])
     weekly = pd.read_excel(out, sheet_name="Weekly")
     assert [c for c in weekly.columns if isinstance(c, datetime)] == [pd.Timestamp(d) for d in velocity.week_starts]
+
+
+def test_a_window_of_other_length_gets_its_own_columns(store: tuple[Database, dict[str, Actor]],
+                                                      tmp_path: Path) -> None:
+    db, actors = store
+    report = velocity_report(db, actors["pat"], weeks=6, through=ds.THROUGH)
+    write_velocity_workbook(report, tmp_path / "six.xlsx")
+    frame = pd.read_excel(tmp_path / "six.xlsx", sheet_name="Summary")
+    assert frame["Units 6 wk"].tolist() == [float(r.units_window) for r in report.rows]
+    assert frame.loc[frame["SKU"] == "SKU-A", "Units previous 6 wk"].item() == 4  # Feb 10
 
 
 def test_imported_text_never_becomes_a_formula(store: tuple[Database, dict[str, Actor]], velocity: VelocityReport,

@@ -28,6 +28,7 @@ from backoffice.domain.units import Unit, convert
 from backoffice.errors import ValidationError
 from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.reports.bulk import paused_gc
 from backoffice.services.reports.scope import Scope
 from backoffice.services.reports.store_time import store_today
 
@@ -64,7 +65,6 @@ class SkuVelocity:
     reorder_quantity: Decimal
     reorder_math: str
     weekly_units: list[Decimal]  # oldest week first
-    weekly_revenue: list[Decimal]
     in_scope: bool
     category_rank: int = 0
     category_share: Decimal | None = None
@@ -139,7 +139,7 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
     actor.require(Permission.REPORTS)
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValidationError(f"the window must be 1 to {MAX_WEEKS} weeks, not {weeks}")
-    with db.read() as session:
+    with db.read() as session, paused_gc():
         scope = (scope or Scope()).resolved(session)
         today = store_today(session)
         through = through or today - timedelta(days=1)
@@ -152,33 +152,32 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
         sales = _weekly_sales(session, scope, through, span)
         last_sales = _last_sales(session, scope, through)
         stock = _stock(session, scope, {item["id"]: item["unit"] for item in items})
-        store_name = settings.get(session, settings.STORE_NAME)
-        license_number = settings.get(session, settings.LICENSE_NUMBER)
-        zone_name = settings.get(session, settings.TIMEZONE)
-    menu: list[SkuVelocity] = []
-    for item in items:
-        item_sales = sales.get(item["id"])
-        vault, floor = stock.get(item["id"], (Decimal(0), Decimal(0)))
-        if item_sales is None and vault + floor <= 0:
-            continue  # neither stock nor recent sales: nothing to decide about
-        menu.append(_sku_row(item, item_sales or ([0] * span, [0] * span), vault, floor, last_sales.get(item["id"]),
-                             scope, weeks=weeks, through=through, lead_default=lead_default, target=target))
-    _rank_within_categories(menu)
-    return VelocityReport(
-        store_name=store_name, license_number=license_number, timezone=zone_name, generated_at=utcnow(),
-        generated_by=actor.username, through=through, weeks=weeks, scope=scope, lead_time_days=lead_default,
-        target_days_of_supply=target,
-        week_starts=[through - timedelta(days=7 * (k + 1) - 1) for k in reversed(range(weeks))],
-        rows=sorted((r for r in menu if r.in_scope), key=lambda r: (r.category, r.category_rank)),
-        categories=_category_weeks(menu, weeks), brands=_brand_shares(menu, weeks), menu_skus=len(menu),
-    )
+        menu: list[SkuVelocity] = []
+        for item in items:
+            item_sales = sales.get(item["id"])
+            vault, floor = stock.get(item["id"], (Decimal(0), Decimal(0)))
+            if item_sales is None and vault + floor <= 0:
+                continue  # neither stock nor recent sales: nothing to decide about
+            menu.append(_sku_row(item, item_sales or ([0] * span, [0] * span), vault, floor,
+                                 last_sales.get(item["id"]), scope, weeks=weeks, through=through,
+                                 lead_default=lead_default, target=target))
+        _rank_within_categories(menu)
+        return VelocityReport(
+            store_name=settings.get(session, settings.STORE_NAME),
+            license_number=settings.get(session, settings.LICENSE_NUMBER),
+            timezone=settings.get(session, settings.TIMEZONE), generated_at=utcnow(), generated_by=actor.username,
+            through=through, weeks=weeks, scope=scope, lead_time_days=lead_default, target_days_of_supply=target,
+            week_starts=[through - timedelta(days=7 * (k + 1) - 1) for k in reversed(range(weeks))],
+            rows=sorted((r for r in menu if r.in_scope), key=lambda r: (r.category, r.category_rank)),
+            categories=_category_weeks(menu, sales, weeks), brands=_brand_shares(menu, weeks), menu_skus=len(menu),
+        )
 
 
 # --- queries --------------------------------------------------------------------------------
 
 
 def _menu_items(session: Session, scope: Scope) -> list[dict[str, Any]]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Item.id, Item.sku, Item.name, Item.brand, Item.vendor, Item.category, Item.unit, Item.price,
                Item.lead_time_days).where(scope.category_clause()).order_by(Item.sku)
     )
@@ -206,7 +205,7 @@ def _weekly_sales(session: Session, scope: Scope, through: date, span: int) -> d
     weekly = select(days.c.item_id, days.c.week, func.sum(days.c.units), func.sum(days.c.revenue)) \
         .group_by(days.c.item_id, days.c.week)
     out: dict[int, tuple[list[int], list[int]]] = {}
-    for item_id, week, units, revenue in session.connection().execute(weekly):  # Core: no ORM row overhead
+    for item_id, week, units, revenue in session.connection().execute(weekly).all():  # Core: no ORM row work
         if item_id not in out:
             out[item_id] = ([0] * span, [0] * span)
         out[item_id][0][week] = int(units)
@@ -218,13 +217,13 @@ def _last_sales(session: Session, scope: Scope, through: date) -> dict[int, date
     """Each item's last business day with a sale, found through the (item, day) key."""
     last = select(func.max(SalesDaily.day)).where(SalesDaily.item_id == Item.id, SalesDaily.day <= through) \
         .correlate(Item).scalar_subquery()
-    return {item_id: day for item_id, day in session.execute(select(Item.id, last).where(scope.category_clause()))
-            if day is not None}
+    rows = session.connection().execute(select(Item.id, last).where(scope.category_clause()))
+    return {item_id: day for item_id, day in rows if day is not None}
 
 
 def _stock(session: Session, scope: Scope, item_units: dict[int, Unit]) -> dict[int, tuple[Decimal, Decimal]]:
     """Active packages in the vault and on the floor, in each item's own unit."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Package.item_id, Location.kind, Package.unit, func.sum(Package.quantity))
         .join(Location, Package.location_id == Location.id)
         .where(Package.status == PackageStatus.ACTIVE, Location.kind.in_([LocationKind.VAULT, LocationKind.FLOOR]),
@@ -282,7 +281,6 @@ def _sku_row(item: dict[str, Any], sales: tuple[list[int], list[int]], vault: De
         lead_time_days=lead, lead_time_from_item=bool(item["lead_time_days"]),
         reorder_quantity=quantity, reorder_math=math,
         weekly_units=[_qty(u) for u in reversed(units[:weeks])],
-        weekly_revenue=[_money(r) for r in reversed(revenue[:weeks])],
         in_scope=scope.matches(item["category"], item["brand"], item["vendor"]),
     )
 
@@ -323,20 +321,26 @@ def _rank_within_categories(rows: list[SkuVelocity]) -> None:
             row.category_share = _share(row.units_window, total)
 
 
-def _category_weeks(rows: list[SkuVelocity], weeks: int) -> list[CategoryWeeks]:
-    out: dict[str, CategoryWeeks] = {}
+def _category_weeks(rows: list[SkuVelocity], sales: dict[int, tuple[list[int], list[int]]],
+                    weeks: int) -> list[CategoryWeeks]:
+    """Weekly totals per category, summed as scaled integers."""
+    units: dict[str, list[int]] = {}
+    revenue: dict[str, list[int]] = {}
     units_seen: dict[str, set[Unit]] = defaultdict(set)
     for row in rows:
-        entry = out.get(row.category)
-        if entry is None:
-            entry = out[row.category] = CategoryWeeks(row.category, "", [Decimal(0)] * weeks, [Decimal(0)] * weeks)
         units_seen[row.category].add(row.unit)
-        entry.units = [a + b for a, b in zip(entry.units, row.weekly_units, strict=True)]
-        entry.revenue = [a + b for a, b in zip(entry.revenue, row.weekly_revenue, strict=True)]
-    for name, entry in out.items():
-        seen = units_seen[name]
-        entry.unit_label = unit_label(next(iter(seen))) if len(seen) == 1 else "mixed units"
-    return [out[name] for name in sorted(out)]
+        total_units = units.setdefault(row.category, [0] * weeks)
+        total_revenue = revenue.setdefault(row.category, [0] * weeks)
+        if row.item_id in sales:
+            item_units, item_revenue = sales[row.item_id]
+            for week in range(weeks):
+                total_units[week] += item_units[week]
+                total_revenue[week] += item_revenue[week]
+    return [
+        CategoryWeeks(name, unit_label(next(iter(units_seen[name]))) if len(units_seen[name]) == 1 else "mixed units",
+                      [_qty(u) for u in reversed(units[name])], [_money(r) for r in reversed(revenue[name])])
+        for name in sorted(units)
+    ]
 
 
 def _brand_shares(rows: list[SkuVelocity], weeks: int) -> list[BrandShare]:
