@@ -4,10 +4,11 @@ with its note and approver)."""
 
 from __future__ import annotations
 
+import math
 import os
+from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from xlsxwriter.chart import Chart
 
 from backoffice.exporters.xlsx_common import (
     ACCENT,
@@ -27,6 +28,9 @@ from backoffice.services.reports.accuracy import (
     ReasonTotal,
 )
 from backoffice.services.reports.store_time import local
+
+if TYPE_CHECKING:
+    from xlsxwriter.chart import Chart
 
 
 def write_accuracy_workbook(report: AccuracyReport, path: str | os.PathLike[str], *,
@@ -98,7 +102,7 @@ def adjustment_columns(report: AccuracyReport) -> list[Column[AdjustmentLine]]:
         Column("When", Kind.DATETIME, lambda a: local(zone, a.adjusted_at)),
         Column("Tag", Kind.TEXT, lambda a: a.tag, 26),
         Column("SKU", Kind.TEXT, lambda a: a.sku, 11),
-        Column("Product", Kind.TEXT, lambda a: a.product, 36),
+        Column("Product", Kind.TEXT, lambda a: a.product, 42),
         Column("Category", Kind.TEXT, lambda a: a.category),
         Column("Reason", Kind.TEXT, lambda a: a.reason),
         Column("Change", Kind.QTY, lambda a: a.quantity_delta),
@@ -165,17 +169,23 @@ def _accuracy_chart(book: Book, counts: list[Column[CountAccuracy]], report: Acc
     x = next(i for i, c in enumerate(counts) if c.header == "Submitted")
     y = next(i for i, c in enumerate(counts) if c.header == "Accuracy")
     last = len(report.counts)
+    # zoom in on where the counts are (accuracy lives near the top), in steps of 10 %
+    lowest = min((c.accuracy for c in report.counts if c.accuracy is not None), default=Decimal(0))
+    bottom = max(0.0, math.floor(float(lowest) * 10 - 0.5) / 10)
+    days = max(1, (report.counts[-1].submitted_at - report.counts[0].submitted_at).days)
     chart = book.workbook.add_chart({"type": "line"})
     chart.add_series({
         "name": "Accuracy",
         "categories": ["Counts", 1, x, last, x],
         "values": ["Counts", 1, y, last, y],
         "line": {"color": ACCENT, "width": 2.25},
-        "marker": {"type": "circle", "size": 6, "fill": {"color": ACCENT}, "border": {"color": ACCENT}},
+        "marker": {"type": "circle", "size": 6 if last <= 60 else 3, "fill": {"color": ACCENT},
+                   "border": {"color": ACCENT}},
     })
     chart.set_title({"name": "Accuracy over time (per count)", "name_font": {"size": 13, "bold": True}})
-    chart.set_x_axis({"name": "Submitted", "date_axis": True, "num_format": "mmm d"})
-    chart.set_y_axis({"name": "Lines matching", "num_format": "0%", "min": 0, "max": 1,
+    chart.set_x_axis({"name": "Submitted", "date_axis": True, "num_format": "mmm d",
+                      "major_unit": max(1, days // 10), "major_unit_type": "days"})
+    chart.set_y_axis({"name": "Lines matching", "num_format": "0%", "min": bottom, "max": 1,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 760, "height": 320})

@@ -10,8 +10,6 @@ from decimal import Decimal
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from xlsxwriter.utility import xl_col_to_name
-
 from backoffice.exporters.xlsx_common import (
     Book,
     Cancelled,
@@ -229,6 +227,8 @@ def _brands(book: Book, report: VelocityReport) -> None:
     columns = brand_columns(report)
     sheet = book.table("Brands", columns, report.brands, freeze_columns=2)
     if report.brands and (report.scope.brand or report.scope.vendor):
+        from xlsxwriter.utility import xl_col_to_name
+
         highlight = book.workbook.add_format({"bold": True, "bg_color": "#FFF2CC"})
         flag = xl_col_to_name(len(columns) - 1)
         sheet.conditional_format(1, 0, len(report.brands), len(columns) - 1,

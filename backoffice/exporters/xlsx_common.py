@@ -24,15 +24,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Generic, TypeVar
-
-import xlsxwriter
-from xlsxwriter.chart import Chart
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from backoffice.errors import UserError, ValidationError
 from backoffice.services.reports.bulk import paused_gc
+
+if TYPE_CHECKING:  # xlsxwriter loads when a workbook is written, not when the app starts
+    from xlsxwriter import Workbook
+    from xlsxwriter.chart import Chart
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 log = logging.getLogger("export")
 
@@ -97,7 +98,7 @@ class Book:
     """One workbook being written. ``table`` and ``cover`` add sheets; ``write_workbook``
     saves it."""
 
-    def __init__(self, workbook: xlsxwriter.Workbook, progress: Progress, cancelled: Cancelled,
+    def __init__(self, workbook: Workbook, progress: Progress, cancelled: Cancelled,
                  total_rows: int) -> None:
         self.workbook = workbook
         self._progress, self._cancelled = progress, cancelled
@@ -112,7 +113,6 @@ class Book:
         ) for k in Kind}
         self.guarded = workbook.add_format({**text, "quote_prefix": True})
         self.wrap = workbook.add_format({**base, "text_wrap": True})
-        self.wrap_guarded = workbook.add_format({**base, "text_wrap": True, "quote_prefix": True})
         header = {**base, "bold": True, "text_wrap": True, "valign": "bottom", "bg_color": HEADER_FILL,
                   "bottom": 1, "border_color": "#9BC2E6"}
         self.header = workbook.add_format({**header, "align": "left", "indent": 1})
@@ -125,15 +125,13 @@ class Book:
         self.label = workbook.add_format({**base, "bold": True})
         self.link = workbook.add_format({**base, "font_color": "#0563C1", "underline": 1})
         self.fact_formats = {k: workbook.add_format({**base, "num_format": k.value, "align": "left"}) for k in Kind}
+        # the cover's facts sit flush left under one another, whatever their type
 
     # --- cells ------------------------------------------------------------------------------
 
-    def text(self, sheet: Worksheet, row: int, col: int, value: str, *, wrap: bool = False) -> None:
+    def text(self, sheet: Worksheet, row: int, col: int, value: str, fmt: Format | None = None) -> None:
         """Write imported text as a string cell, whatever it starts with."""
-        if is_formula_like(value):
-            sheet.write_string(row, col, value, self.wrap_guarded if wrap else self.guarded)
-        else:
-            sheet.write_string(row, col, value, self.wrap if wrap else self.formats[Kind.TEXT])
+        sheet.write_string(row, col, value, self.guarded if is_formula_like(value) else fmt or self.formats[Kind.TEXT])
 
     def value(self, sheet: Worksheet, row: int, col: int, kind: Kind, value: Any,
               formats: dict[Kind, Format] | None = None) -> None:
@@ -142,7 +140,7 @@ class Book:
         if value is None:
             sheet.write_blank(row, col, None, fmts[kind])
         elif kind is Kind.TEXT:
-            self.text(sheet, row, col, str(value))
+            self.text(sheet, row, col, str(value), fmts[Kind.TEXT])
         elif kind is Kind.DATE or kind is Kind.DATETIME:
             sheet.write_datetime(row, col, value, fmts[kind])
         elif kind is Kind.BOOL:
@@ -312,6 +310,8 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
         raise UserError(f"cannot save in {target.parent}: {exc.strerror or exc}; choose another folder") from exc
     os.close(fd)
     temp = Path(temp_name)
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(str(temp), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False, "default_date_format": Kind.DATE.value,
@@ -344,7 +344,7 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
     return ExportResult(target, book.sheets, book.rows_written, seconds)
 
 
-def _discard(workbook: xlsxwriter.Workbook, temp: Path) -> None:
+def _discard(workbook: Workbook, temp: Path) -> None:
     """Close the half-built workbook (its sheets stream through temporary files) and delete it."""
     try:
         workbook.close()
