@@ -89,6 +89,14 @@ def _pydate(edit: QDateEdit) -> date:
     return date(d.year(), d.month(), d.day())
 
 
+def _column_width(column: Column[Any]) -> int:
+    if column.header in ("Product", "Reorder math", "Note", "Scope"):
+        return 260
+    if column.kind is Kind.TEXT:
+        return 190 if column.header in ("Category", "Name", "Tag") else 120
+    return {Kind.DATETIME: 130, Kind.ID: 60, Kind.BOOL: 60}.get(column.kind, 96)
+
+
 def _msecs(moment: date | datetime) -> float:
     if not isinstance(moment, datetime):
         moment = datetime.combine(moment, time(0))
@@ -298,9 +306,7 @@ class ReportsTab(Tab):
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.model.set_table(columns(self.report), rows(self.report))
         for index, column in enumerate(self.model.columns):
-            width = 260 if column.header in ("Product", "Reorder math", "Note", "Scope") else \
-                190 if column.kind is Kind.TEXT and column.header in ("Category", "Name", "Tag") else 96
-            self.view.setColumnWidth(index, width)
+            self.view.setColumnWidth(index, _column_width(column))
 
     def _show_summary(self) -> None:
         report = self.report
@@ -342,7 +348,9 @@ class ReportsTab(Tab):
             y_axis.setLabelFormat("%.0f%%")
             points = [("Accuracy", [(c.submitted_at.date(), c.accuracy * 100) for c in report.counts
                                     if c.accuracy is not None])]
-            y_axis.setRange(0, 100)
+            lowest = min((value for _, value in points[0][1]), default=0)
+            y_axis.setRange(max(0, int(lowest) // 10 * 10 - 10 if lowest else 0), 100)  # where the counts are
+            y_axis.setTickCount(6)
         top = 0.0
         for number, (name, values) in enumerate(points):
             series = QLineSeries()
