@@ -211,13 +211,13 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
     for sid, tag, quantity, supersedes in run(
         select(CountEntry.session_id, CountEntry.tag, type_coerce(CountEntry.quantity, BigInteger),
                CountEntry.supersedes_previous).where(CountEntry.session_id.in_(submitted)).order_by(CountEntry.id)
-    ):
+    ).all():
         key = (sid, tag)  # a recount starts the tag's count over; entries from several counters add up
         counted[key] = int(quantity) if supersedes or key not in counted else counted[key] + int(quantity)
     expected = {(sid, tag): (ledger, price, item_id) for sid, tag, ledger, price, item_id in run(
         select(CountExpected.session_id, CountExpected.tag, type_coerce(CountExpected.ledger_qty, BigInteger),
                type_coerce(CountExpected.unit_price, BigInteger), CountExpected.item_id)
-        .where(CountExpected.session_id.in_(submitted)))}
+        .where(CountExpected.session_id.in_(submitted))).all()}
     items = {item_id: (category, price, Unit(unit)) for item_id, category, price, unit in run(
         select(Item.id, Item.category, Item.price, type_coerce(Item.unit, String)))}
     # packages matter only where the ledger expected nothing: finds and unknown tags
@@ -395,22 +395,25 @@ def _categories(lines: list[_Line]) -> list[CategoryAccuracy]:
 
 def _adjustments(session: Session, start: datetime, end: datetime) -> list[AdjustmentLine]:
     by, approver = aliased(User), aliased(User)
-    rows = session.execute(
-        select(Adjustment, Package.tag, Item.sku, Item.name, Item.category, by.display_name, approver.display_name)
+    rows = session.connection().execute(
+        select(Adjustment.id, Adjustment.adjusted_at, Package.tag, Item.sku, Item.name, Item.category,
+               Adjustment.reason, Adjustment.quantity_delta, Adjustment.unit, Adjustment.before_quantity,
+               Adjustment.after_quantity, Adjustment.unit_value, Adjustment.note, by.display_name,
+               approver.display_name, Adjustment.count_session_id)
         .join(Package, Adjustment.package_id == Package.id).join(Item, Package.item_id == Item.id)
         .outerjoin(by, Adjustment.user_id == by.id).outerjoin(approver, Adjustment.approved_by_id == approver.id)
         .where(Adjustment.adjusted_at >= start, Adjustment.adjusted_at < end)
         .order_by(Adjustment.adjusted_at, Adjustment.id)
-    )
+    ).all()
     return [
         AdjustmentLine(
-            adjustment_id=adj.id, adjusted_at=adj.adjusted_at, tag=tag, sku=sku, product=name, category=category,
-            reason=adj.reason, quantity_delta=adj.quantity_delta, unit=adj.unit, before_quantity=adj.before_quantity,
-            after_quantity=adj.after_quantity, unit_value=adj.unit_value,
-            value=to_money(adj.quantity_delta * adj.unit_value), note=adj.note, adjusted_by=by_name or "",
-            approved_by=approver_name or "", count_session_id=adj.count_session_id,
+            adjustment_id=adj_id, adjusted_at=at, tag=tag, sku=sku, product=name, category=category, reason=reason,
+            quantity_delta=delta, unit=unit, before_quantity=before, after_quantity=after, unit_value=unit_value,
+            value=to_money(delta * unit_value), note=note, adjusted_by=by_name or "", approved_by=approver_name or "",
+            count_session_id=count_id,
         )
-        for adj, tag, sku, name, category, by_name, approver_name in rows
+        for adj_id, at, tag, sku, name, category, reason, delta, unit, before, after, unit_value, note, by_name,
+        approver_name, count_id in rows
     ]
 
 
