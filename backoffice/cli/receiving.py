@@ -1,0 +1,147 @@
+"""CLI: incoming manifests.
+
+``import manifest FILE`` (JSON or CSV) or ``import manifest --from-metrc NUMBER`` prints the
+manifest number and package count; ``receive MANIFEST`` shows where its receiving stands and,
+with ``--accept-all``, receives it for stores that check deliveries on paper first (the same
+ledger, audit and METRC outbox rows as a scanned receiving); ``receive-report MANIFEST --out
+F.pdf`` prints the receiving report (the receive sheet to key into METRC); ``receive-check
+MANIFEST`` confirms METRC agrees afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from backoffice.cli.main import CliContext
+from backoffice.errors import ImportFileError
+
+
+def register(sub: Any) -> None:
+    imp = _subcommands(sub.choices["import"])  # `import` is the data area's; manifests join it
+    p = imp.add_parser("manifest", help="an incoming METRC manifest (JSON or CSV), or fetch one from METRC")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", type=Path, nargs="?", help="manifest JSON or CSV file")
+    source.add_argument("--from-metrc", metavar="NUMBER", help="fetch this incoming manifest through the connector")
+    p.set_defaults(func=import_manifest)
+
+    p = sub.add_parser("receive", help="where a manifest's receiving stands; --accept-all receives it whole")
+    p.add_argument("manifest", metavar="MANIFEST", help="manifest number")
+    p.add_argument("--accept-all", action="store_true",
+                   help="accept every package not rejected yet at its shipped quantity and finish (checked on paper)")
+    p.add_argument("--location", help="where the packages go (default: the vault)")
+    _user_option(p)
+    p.set_defaults(func=receive)
+
+    p = sub.add_parser("receive-report", help="receiving report PDF: shipped, received, rejected, by whom, when")
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("--out", required=True, type=Path, metavar="F.pdf")
+    _user_option(p)
+    p.set_defaults(func=report)
+
+    p = sub.add_parser("receive-check", help="check METRC's active packages agree with a finished receiving")
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("--metrc-file", type=Path, metavar="F.json",
+                   help="METRC active packages JSON (default: ask METRC through the connector)")
+    _user_option(p)
+    p.set_defaults(func=check)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> Any:
+    # argparse offers no public way back to a parser's sub-commands once they are added
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _user_option(parser: argparse.ArgumentParser) -> None:
+    """``--user`` after the command too, as in ``receive M --accept-all --user U``."""
+    parser.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS, help="act as this user")
+
+
+def import_manifest(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import receiving
+
+    if args.from_metrc:
+        from backoffice.services import metrc_connection, receiving_metrc
+
+        with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
+            result = receiving_metrc.import_from_metrc(ctx.db, ctx.actor, client, args.from_metrc)
+    else:
+        result = receiving.import_file(ctx.db, ctx.actor, args.file)
+    if result.already_imported:
+        print(f"manifest {result.manifest_number}: {result.packages} packages, already imported "
+              f"({result.status.value}); nothing changed")
+    else:
+        print(f"manifest {result.manifest_number}: {result.packages} packages from {result.shipper_name} imported")
+    if result.unknown_items:
+        print(f"{result.unknown_items} package(s) carry an item not in the catalogue: create each from its manifest "
+              "line (Receiving tab) or reject it")
+    return 0
+
+
+def receive(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import receiving
+
+    manifest_id = receiving.find_manifest(ctx.db, args.manifest)
+    if args.accept_all:
+        result = receiving.accept_all(ctx.db, ctx.actor, manifest_id, location=args.location)
+        print(f"manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
+              f"package(s) accepted, {result.rejected} rejected")
+        for pkg in result.received:
+            print(f"  {pkg.tag}  {pkg.quantity.normalize():f} {pkg.unit.value:<6}  bin {pkg.bin or '—':<9}  "
+                  f"{pkg.item_name}")
+        print(f"receive sheet queued (outbox #{result.outbox_id}): key it into METRC's web UI "
+              f"(backoffice receive-report {result.manifest_number} --out sheet.pdf), then run "
+              f"backoffice receive-check {result.manifest_number}")
+        return 0
+    view = receiving.get_manifest(ctx.db, ctx.actor, manifest_id)
+    print(f"manifest {view.manifest_number} from {view.shipper_name} ({view.shipper_license}): {view.status.value}, "
+          f"{view.seen}/{len(view.lines)} scanned, {view.undecided} undecided")
+    for line in view.lines:
+        received = "" if line.received_quantity is None else f"{line.received_quantity.normalize():f}"
+        print(f"  {line.tag}  {line.state.value:<8}  {line.shipped_quantity.normalize():f} → {received or '—'} "
+              f"{line.unit.value:<6}  {line.item_name}"
+              + (f"  [{line.problem.value}]" if line.problem else "")
+              + (f"  ({line.reject_reason})" if line.reject_reason else ""))
+    return 0
+
+
+def report(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.exporters.receiving_report import export_receiving_report
+    from backoffice.services import receiving
+
+    result = export_receiving_report(ctx.db, ctx.actor, receiving.find_manifest(ctx.db, args.manifest), args.out)
+    print(f"{result.path}: receiving report, {result.packages} packages, {result.pages} page(s)")
+    return 0
+
+
+def check(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import receiving, receiving_metrc
+
+    manifest_id = receiving.find_manifest(ctx.db, args.manifest)
+    packages = _read_packages(args.metrc_file) if args.metrc_file else _active_packages(ctx)
+    result = receiving_metrc.check_metrc(ctx.db, ctx.actor, manifest_id, packages)
+    if result.agrees:
+        closed = f"; receive sheet (outbox #{result.outbox_closed}) closed" if result.outbox_closed else ""
+        print(f"METRC agrees with manifest {result.manifest_number}: {result.accepted} accepted, "
+              f"{result.rejected} rejected{closed}")
+        return 0
+    print(f"METRC differs from manifest {result.manifest_number} in {len(result.problems)} package(s):")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return 1
+
+
+def _read_packages(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportFileError(f"cannot read {path.name} as METRC active packages JSON: {exc}") from None
+
+
+def _active_packages(ctx: CliContext) -> Any:
+    from backoffice.services import metrc_connection
+
+    with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
+        return client.active_packages()
