@@ -10,13 +10,10 @@ from ui.tabs.inventory import InventoryTab
 from ui.tabs.labels import LabelsTab
 from ui.tabs.metrc_outbox import MetrcTab
 from ui.tabs.placeholder import placeholder
+from ui.tabs.receiving import ReceivingTab
 from ui.tabs.reports import ReportsTab
 from ui.tabs.transfers import TransfersTab
 
-ReceivingTab = placeholder(
-    "Receiving", Permission.RECEIVE,
-    "Check an incoming METRC manifest package by package: scan each tag, accept or reject it, "
-    "and produce the receive sheet to key into METRC.")
 ReconciliationTab = placeholder(
     "Reconciliation", Permission.RECONCILE,
     "Check yesterday's POS sales against METRC's sales receipts and resolve every difference.")

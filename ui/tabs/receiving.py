@@ -1,0 +1,541 @@
+"""Receiving tab: import a manifest (file or METRC), scan each package to tick its line,
+correct received quantities, reject what is refused, accept the rest and finish into the
+vault (or another room), then print the receive sheet and bin labels. A receiving in
+progress is reopened where the scans left off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backoffice.domain.enums import ManifestLineState, ManifestStatus
+from backoffice.errors import UserError
+from backoffice.services import receiving, receiving_metrc, settings
+from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from backoffice.services.receiving import (
+    BadScan,
+    FinishResult,
+    ImportResult,
+    LineChange,
+    LineView,
+    ManifestSummary,
+    ManifestView,
+)
+from ui.context import AppContext
+from ui.errors import show_error
+from ui.models.receiving_lines import ReceivingLineModel
+from ui.models.simple_table import Col, RowTableModel
+from ui.tabs.base import ScanFeedback, Tab
+from ui.tabs.receiving_dialogs import ExpirationDialog, FinishDialog, QuantityDialog, RejectDialog
+from ui.widgets.table_view import RowTableView
+from ui.worker import run_task
+
+STATUS_COLOURS = {ManifestStatus.OPEN: "#ef6c00", ManifestStatus.RECEIVED: "#2e7d32"}
+BIN_LABEL_TEMPLATE = "thermal-2x1"
+_SETTING = "receiving/manifest"
+
+
+class ReceivingTab(Tab):
+    title = "Receiving"
+    permission = Permission.RECEIVE
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.list_model: RowTableModel[ManifestSummary] = RowTableModel([
+            Col("Manifest", lambda m: m.manifest_number), Col("Shipper", lambda m: m.shipper_name),
+            Col("Expected", lambda m: m.estimated_arrival),
+            Col("Status", lambda m: m.status.value, colour=lambda m: STATUS_COLOURS[m.status]),
+            Col("Scanned", lambda m: f"{m.scanned}/{m.packages}"), Col("Decided", lambda m: m.decided),
+        ])
+        self.list_view = RowTableView(self.list_model, stretch_column=1)
+        self.list_view.setObjectName("manifestList")
+        self.line_model = ReceivingLineModel()
+        self.line_view = RowTableView(self.line_model, stretch_column=len(self.line_model.columns) - 1)
+        self.line_view.setObjectName("manifestLines")
+        self.line_view.setSelectionMode(RowTableView.SelectionMode.ExtendedSelection)
+        for col, width in ((0, 90), (1, 200), (2, 260), (3, 150), (4, 110), (5, 70), (6, 70), (7, 55), (8, 95),
+                           (9, 75), (10, 85), (11, 75), (12, 80)):
+            self.line_view.setColumnWidth(col, width)
+
+        self.import_button = QPushButton("Import manifest file…")
+        self.fetch_button = QPushButton("Fetch from METRC…")
+        self.show_received = QCheckBox("Show received manifests")
+        self.header = QLabel()
+        self.header.setObjectName("receivingHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.quantity_button = QPushButton("Received quantity…")
+        self.expiry_button = QPushButton("Expiration date…")
+        self.item_button = QPushButton("Create item")
+        self.reject_button = QPushButton("Reject…")
+        self.accept_button = QPushButton("Accept selected")
+        self.accept_scanned_button = QPushButton("Accept all scanned")
+        self.undo_button = QPushButton("Undo decision")
+        self.finish_button = QPushButton("Finish receiving…")
+        self.finish_button.setObjectName("finishReceiving")
+        self.report_button = QPushButton("Receiving report (PDF)…")
+        self.check_button = QPushButton("Check METRC agrees…")
+
+        top = QHBoxLayout()
+        for widget in (self.import_button, self.fetch_button, self.show_received):
+            top.addWidget(widget)
+        top.addStretch(1)
+        line_buttons = QHBoxLayout()
+        for button in (self.quantity_button, self.expiry_button, self.item_button, self.reject_button,
+                       self.accept_button, self.accept_scanned_button, self.undo_button):
+            line_buttons.addWidget(button)
+        line_buttons.addStretch(1)
+        manifest_buttons = QHBoxLayout()
+        for button in (self.finish_button, self.report_button, self.check_button):
+            manifest_buttons.addWidget(button)
+        manifest_buttons.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.header)
+        right_layout.addLayout(line_buttons)
+        right_layout.addWidget(self.line_view, 1)
+        right_layout.addLayout(manifest_buttons)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("receivingSplitter")
+        splitter.addWidget(self.list_view)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 1100])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self.import_button.clicked.connect(self.choose_file)
+        self.fetch_button.clicked.connect(self.fetch_from_metrc)
+        self.show_received.toggled.connect(lambda _: self.reload_list())
+        self.quantity_button.clicked.connect(lambda: self._line_dialog(QuantityDialog))
+        self.expiry_button.clicked.connect(lambda: self._line_dialog(ExpirationDialog))
+        self.reject_button.clicked.connect(lambda: self._line_dialog(RejectDialog))
+        self.item_button.clicked.connect(self.create_item)
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.accept_scanned_button.clicked.connect(self.accept_scanned)
+        self.undo_button.clicked.connect(self.undo)
+        self.finish_button.clicked.connect(self.finish)
+        self.report_button.clicked.connect(lambda: self.save_report(self.current) if self.current else None)
+        self.check_button.clicked.connect(self.check_metrc)
+        self.list_view.selectionModel().currentRowChanged.connect(lambda *_: self._open_current())
+        self.line_view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        self._list_timer = QTimer(self)  # the list's progress figures catch up once a burst of scans ends
+        self._list_timer.setSingleShot(True)
+        self._list_timer.setInterval(800)
+        self._list_timer.timeout.connect(self.reload_list)
+        self.current: ManifestView | None = None
+        if ctx.signed_in:
+            self.reload_list()
+        ctx.user_changed.connect(self._signed_in)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _signed_in(self) -> None:
+        if self.ctx.signed_in and self.ctx.actor.can(Permission.RECEIVE):
+            self.reload_list()
+
+    def reload_list(self) -> None:
+        """The manifest list; keeps the open manifest, or reopens the one last worked on."""
+        if not self.ctx.signed_in or not self.ctx.actor.can(Permission.RECEIVE):
+            return
+        rows = receiving.list_manifests(self.ctx.db, self.ctx.actor, open_only=not self.show_received.isChecked())
+        self.fetch_button.setEnabled(bool(settings.read(self.ctx.db, settings.METRC_BASE_URL)))
+        keep = self.current.id if self.current else self.ctx.settings.value(_SETTING, None)
+        self.list_view.selectionModel().blockSignals(True)
+        self.list_model.set_rows(rows)
+        self.list_view.selectionModel().blockSignals(False)
+        wanted = next((m.id for m in rows if str(m.id) == str(keep)), None)
+        if wanted is None:
+            wanted = next((m.id for m in rows if m.status is ManifestStatus.OPEN), None)
+        if wanted is not None:
+            self.select_manifest(wanted)
+        else:
+            self._show(None)
+
+    def select_manifest(self, manifest_id: int) -> None:
+        for row, summary in enumerate(self.list_model.rows):
+            if summary.id == manifest_id:
+                index = self.list_view.proxy.mapFromSource(self.list_model.index(row, 0))
+                self.list_view.setCurrentIndex(index)
+                self._open_current()
+                return
+
+    def _open_current(self) -> None:
+        summary = self.list_view.current_row()
+        if not isinstance(summary, ManifestSummary) or (self.current is not None and self.current.id == summary.id):
+            return
+        try:
+            view = receiving.get_manifest(self.ctx.db, self.ctx.actor, summary.id)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self.ctx.settings.setValue(_SETTING, view.id)
+        self._show(view)
+
+    def _reload_current(self) -> None:
+        if self.current is not None:
+            self._show(receiving.get_manifest(self.ctx.db, self.ctx.actor, self.current.id))
+
+    def _show(self, view: ManifestView | None) -> None:
+        self.current = view
+        self.line_model.set_rows(view.lines if view else [])
+        self._header()
+        self._enable()
+
+    def refresh(self, changes: Changes) -> None:
+        if changes & (Changes.MANIFESTS | Changes.INVENTORY | Changes.SETTINGS):
+            self.reload_list()
+            self._reload_current()
+
+    def _header(self) -> None:
+        view = self.current
+        if view is None:
+            self.header.setText("Import the delivery's manifest (file from the shipper or METRC), or choose one in "
+                                "the list, then scan each package.")
+            return
+        lines = self.line_model.rows
+        counts = {state: sum(1 for ln in lines if ln.state is state) for state in ManifestLineState}
+        scanned = sum(1 for ln in lines if ln.scanned_at is not None)
+        attention = sum(1 for ln in lines if ln.problem is not None and ln.state is not ManifestLineState.REJECTED)
+        arrival = f"{view.estimated_arrival.astimezone():%Y-%m-%d %H:%M}" if view.estimated_arrival else "—"
+        status = view.status.value if view.status is ManifestStatus.OPEN else \
+            f"received into {view.receiving_location} by {view.finished_by}"
+        warn = f" · <span style='color:#c62828'>⚠ {attention} need a decision by hand</span>" if attention else ""
+        step = ("Scan each package on the dock. Reject what is refused, accept the rest, then finish."
+                if view.status is ManifestStatus.OPEN else "Key the receive sheet into METRC, then check METRC agrees.")
+        self.header.setText(
+            f"<b>Manifest {view.manifest_number}</b> · {view.shipper_name} (license {view.shipper_license}) · "
+            f"<span style='color:{STATUS_COLOURS[view.status]}'>{status}</span><br>"
+            f"Driver {view.driver_name or '—'} · Vehicle {view.vehicle or '—'} · Transporter "
+            f"{view.transporter_license or '—'} · Expected {arrival}<br>"
+            f"<b>{scanned}/{len(lines)} scanned</b> · {counts[ManifestLineState.ACCEPTED]} accepted · "
+            f"{counts[ManifestLineState.REJECTED]} rejected · {counts[ManifestLineState.PENDING]} not scanned{warn}"
+            f"<br>{step}")
+
+    def _enable(self) -> None:
+        view = self.current
+        open_ = view is not None and view.status is ManifestStatus.OPEN
+        line = self._current_line()
+        state = line.state if line else None
+        self.quantity_button.setEnabled(open_ and state is ManifestLineState.SCANNED)
+        self.expiry_button.setEnabled(open_ and state in (ManifestLineState.PENDING, ManifestLineState.SCANNED))
+        self.item_button.setEnabled(open_ and line is not None and line.item_id is None)
+        self.reject_button.setEnabled(open_ and state in (ManifestLineState.PENDING, ManifestLineState.SCANNED))
+        self.accept_button.setEnabled(open_ and line is not None)
+        self.accept_scanned_button.setEnabled(open_)
+        self.undo_button.setEnabled(open_ and state in (ManifestLineState.ACCEPTED, ManifestLineState.REJECTED))
+        self.finish_button.setEnabled(open_)
+        self.report_button.setEnabled(view is not None)
+        self.check_button.setEnabled(view is not None and view.status is ManifestStatus.RECEIVED)
+
+    def _current_line(self) -> LineView | None:
+        row = self.line_view.current_row()
+        return row if isinstance(row, LineView) else None
+
+    def _lines_changed(self, change: LineChange) -> None:
+        rows = self.line_model.update_lines(change.lines)
+        if rows:
+            self._point_at(rows[0])
+        self._header()
+        self._enable()
+        self._list_timer.start()
+        self.ctx.notify(change.changes & ~Changes.MANIFESTS)  # this tab is already up to date
+        self.ctx.status.emit(change.message, "ok")
+
+    def _point_at(self, row: int) -> None:
+        index = self.line_view.proxy.mapFromSource(self.line_model.index(row, 0))
+        self.line_view.setCurrentIndex(index)
+        self.line_view.scrollTo(index)
+
+    # --- scanning -----------------------------------------------------------------------------
+
+    def handle_scan(self, code: str) -> ScanFeedback | None:
+        view = self.current
+        if view is None or view.status is not ManifestStatus.OPEN:
+            return ScanFeedback(False, "Choose the open manifest of this delivery (or import it) before scanning its "
+                                       "packages.")
+        try:
+            result = receiving.scan(self.ctx.db, self.ctx.actor, view.id, code)
+        except BadScan as refused:
+            row = self.line_model.row_of_tag(refused.tag)
+            if row is not None:
+                self._point_at(row)
+            return ScanFeedback(False, str(refused))
+        except UserError as exc:
+            return ScanFeedback(False, str(exc))
+        rows = self.line_model.update_lines([result.line])
+        if rows:
+            self._point_at(rows[0])
+        self._header()
+        self._enable()
+        self._list_timer.start()
+        return ScanFeedback(result.ok, result.message)
+
+    # --- line actions -------------------------------------------------------------------------
+
+    def _line_dialog(self, kind: Any) -> None:
+        line, view = self._current_line(), self.current
+        if line is None or view is None:
+            return
+        dialog = kind(self.ctx, view.id, line, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_change is not None:
+            self._lines_changed(dialog.result_change)
+
+    def create_item(self) -> None:
+        line, view = self._current_line(), self.current
+        if line is None or view is None:
+            return
+        try:
+            created = receiving.create_item_from_line(self.ctx.db, self.ctx.actor, view.id, line.tag)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self._reload_current()
+        self.ctx.notify(created.changes & ~Changes.MANIFESTS)
+        what = "created" if created.created else "found in the catalogue"
+        self.ctx.status.emit(f"Item {created.sku} {what}; {created.lines_linked} manifest line(s) now use it. "
+                             "Set its shelf price in the catalogue.", "ok")
+
+    def accept_selected(self) -> None:
+        view = self.current
+        tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView)]
+        if view is None or not tags:
+            return
+        try:
+            result = receiving.accept(self.ctx.db, self.ctx.actor, view.id, tags)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self._after_accept(f"{len(result.accepted)} package(s) accepted.")
+
+    def accept_scanned(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        try:
+            result = receiving.accept_scanned(self.ctx.db, self.ctx.actor, view.id)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        left = f" {len(result.left)} scanned package(s) need a decision by hand (⚠)." if result.left else ""
+        self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
+
+    def _after_accept(self, message: str, *, warn: bool = False) -> None:
+        self._reload_current()
+        self._list_timer.start()
+        self.ctx.notify(Changes.AUDIT)
+        self.ctx.status.emit(message, "warn" if warn else "ok")
+
+    def undo(self) -> None:
+        line, view = self._current_line(), self.current
+        if line is None or view is None:
+            return
+        try:
+            self._lines_changed(receiving.undo_decision(self.ctx.db, self.ctx.actor, view.id, line.tag))
+        except UserError as exc:
+            show_error(self, exc)
+
+    # --- import -------------------------------------------------------------------------------
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import manifest", str(Path.home()),
+                                              "METRC manifest (*.json *.csv);;All files (*)")
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> None:
+        db, actor = self.ctx.db, self.ctx.actor
+        run_task(self, f"Importing {path.name}", lambda progress, cancelled: receiving.import_file(db, actor, path),
+                 self._imported)
+
+    def fetch_from_metrc(self) -> None:
+        from backoffice.services import metrc_connection
+
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def listing(progress: Any, cancelled: Any) -> list[receiving_metrc.IncomingManifest]:
+            with metrc_connection.connect(db, actor.username) as client:
+                return receiving_metrc.incoming(db, actor, client)
+
+        run_task(self, "Asking METRC for incoming manifests", listing, self._choose_incoming)
+
+    def _choose_incoming(self, incoming: list[receiving_metrc.IncomingManifest]) -> None:
+        waiting = [m for m in incoming if not m.imported]
+        if not waiting:
+            QMessageBox.information(self, "Fetch from METRC", "METRC lists no incoming manifest that is not "
+                                                              "imported here already.")
+            return
+        names = [f"{m.manifest_number} · {m.shipper_name} · {m.packages or '?'} packages" for m in waiting]
+        chosen, ok = QInputDialog.getItem(self, "Fetch from METRC", "Incoming manifest", names, 0, False)
+        if not ok:
+            return
+        number = waiting[names.index(chosen)].manifest_number
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def fetch(progress: Any, cancelled: Any) -> ImportResult:
+            from backoffice.services import metrc_connection
+
+            with metrc_connection.connect(db, actor.username) as client:
+                return receiving_metrc.import_from_metrc(db, actor, client, number)
+
+        run_task(self, f"Fetching manifest {number}", fetch, self._imported)
+
+    def _imported(self, result: ImportResult) -> None:
+        self.show_received.setChecked(self.show_received.isChecked() or result.status is ManifestStatus.RECEIVED)
+        self.current = None
+        self.ctx.settings.setValue(_SETTING, result.manifest_id)
+        self.reload_list()
+        self.select_manifest(result.manifest_id)
+        self.ctx.notify(result.changes & ~Changes.MANIFESTS)
+        again = " (already imported: opened where it stands)" if result.already_imported else ""
+        unknown = f" {result.unknown_items} item(s) are not in the catalogue (⚠)." if result.unknown_items else ""
+        self.ctx.status.emit(f"Manifest {result.manifest_number}: {result.packages} packages{again}. Scan each "
+                             f"package.{unknown}", "warn" if result.unknown_items else "ok")
+
+    # --- finishing, report, METRC check --------------------------------------------------------
+
+    def finish(self) -> None:
+        if self.current is None:
+            return
+        view = receiving.get_manifest(self.ctx.db, self.ctx.actor, self.current.id)
+        if view.undecided:
+            show_error(self, UserError(
+                f"{view.undecided} of {len(view.lines)} packages are neither accepted nor rejected yet. Accept each "
+                "package that arrived; reject the rest (e.g. “Not in the delivery”)."))
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def bins_in(location: str) -> dict[str, str]:
+            try:
+                return receiving.suggest_bins(db, actor, view.id, location)
+            except UserError:
+                return {}
+
+        dialog = FinishDialog(self.ctx, view, self, bins_in)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        location = dialog.location.currentText()
+        run_task(self, f"Receiving manifest {view.manifest_number}",
+                 lambda progress, cancelled: receiving.finish(db, actor, view.id, location=location), self._finished)
+
+    def _finished(self, result: FinishResult) -> None:
+        self.show_received.setChecked(True)  # the received manifest stays in view, with its bins
+        self.ctx.notify(result.changes)
+        self.ctx.status.emit(f"Manifest {result.manifest_number} received into {result.location}: "
+                             f"{len(result.received)} package(s), {result.rejected} rejected. Key the receive sheet "
+                             "into METRC.", "ok")
+        box = QMessageBox(QMessageBox.Icon.Information, "Received",
+                          f"{len(result.received)} package(s) are now in {result.location}; {result.rejected} were "
+                          "rejected.\n\nPrint the receive sheet to key into METRC's web UI, and bin labels for the "
+                          "accepted packages?", parent=self)
+        box.setObjectName("receivedBox")
+        sheet = box.addButton("Save receive sheet (PDF)…", QMessageBox.ButtonRole.AcceptRole)
+        labels_button = box.addButton("Save bin labels (PDF)…", QMessageBox.ButtonRole.ActionRole) \
+            if result.received else None
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is sheet and self.current is not None:
+            self.save_report(self.current)
+        elif labels_button is not None and box.clickedButton() is labels_button:
+            self.save_bin_labels(result.manifest_number)
+
+    def save_report(self, view: ManifestView) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save receiving report",
+                                              str(Path.home() / f"receiving-{view.manifest_number}.pdf"),
+                                              "PDF files (*.pdf)")
+        if not path:
+            return
+        from backoffice.exporters.receiving_report import ReportResult, export_receiving_report
+
+        db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
+
+        def saved(result: ReportResult) -> None:
+            self.ctx.status.emit(f"Receiving report saved: {result.path} ({result.pages} page(s)).", "ok")
+
+        run_task(self, "Saving the receiving report",
+                 lambda progress, cancelled: export_receiving_report(db, actor, manifest_id, path), saved)
+
+    def save_bin_labels(self, manifest_number: str) -> None:
+        from backoffice.services import labels
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save bin labels", str(Path.home() / f"bins-{manifest_number}.pdf"),
+                                              "PDF files (*.pdf)")
+        if not path:
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        try:
+            run = labels.select_labels(db, actor, labels.Selection(labels.Source.MANIFEST, (manifest_number,)))
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        cleared = run.without_flagged()  # labels for product not cleared for sale need a manager: Labels tab
+        left_out = len(run.lines) - len(cleared.lines)
+
+        def saved(job: labels.PrintJob) -> None:
+            extra = (f" {left_out} left out (lab results not cleared): print them from the Labels tab with a "
+                     "manager." if left_out else "")
+            self.ctx.notify(job.changes)
+            self.ctx.status.emit(f"{job.labels} bin label(s) saved to {path}.{extra}", "warn" if left_out else "ok")
+
+        run_task(self, "Saving bin labels", lambda progress, cancelled: labels.save_pdf(
+            db, actor, cleared, BIN_LABEL_TEMPLATE, path, cancel=cancelled), saved)
+
+    def check_metrc(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        if settings.read(db, settings.METRC_BASE_URL):
+            from backoffice.services import metrc_connection
+
+            def ask(progress: Any, cancelled: Any) -> receiving_metrc.MetrcCheck:
+                with metrc_connection.connect(db, actor.username) as client:
+                    return receiving_metrc.check_metrc(db, actor, view.id, client.active_packages())
+
+            run_task(self, "Asking METRC for its active packages", ask, self._checked)
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "METRC active packages (JSON export)", str(Path.home()),
+                                              "JSON (*.json)")
+        if not path:
+            return
+
+        def from_file(progress: Any, cancelled: Any) -> receiving_metrc.MetrcCheck:
+            try:
+                packages = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UserError(f"cannot read {Path(path).name} as METRC active packages JSON: {exc}") from None
+            return receiving_metrc.check_metrc(db, actor, view.id, packages)
+
+        run_task(self, "Checking METRC's active packages", from_file, self._checked)
+
+    def _checked(self, check: receiving_metrc.MetrcCheck) -> None:
+        self.ctx.notify(check.changes)
+        if check.agrees:
+            closed = " The receive sheet is closed in the METRC outbox." if check.outbox_closed else ""
+            QMessageBox.information(self, "METRC agrees", f"METRC shows manifest {check.manifest_number} as received "
+                                                          f"here: {check.accepted} accepted, {check.rejected} "
+                                                          f"rejected.{closed}")
+            return
+        shown = "\n".join(f"• {p}" for p in check.problems[:15])
+        more = f"\n… and {len(check.problems) - 15} more" if len(check.problems) > 15 else ""
+        QMessageBox.warning(self, "METRC differs", f"METRC differs from manifest {check.manifest_number} in "
+                                                   f"{len(check.problems)} package(s):\n\n{shown}{more}")
