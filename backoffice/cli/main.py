@@ -43,9 +43,9 @@ class CliContext:
 
 
 def _areas() -> list[object]:
-    from backoffice.cli import admin, counts, data, labels, metrc, receiving, reports, transfers
+    from backoffice.cli import admin, counts, data, labels, metrc, receiving, reports, sales, transfers
 
-    return [admin, data, transfers, metrc, labels, counts, reports, receiving]
+    return [admin, data, transfers, metrc, labels, counts, reports, receiving, sales]
 
 
 def build_parser() -> argparse.ArgumentParser:

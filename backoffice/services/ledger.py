@@ -6,11 +6,13 @@ kept beside it and ``check_balances`` proves the two agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
@@ -55,6 +57,68 @@ def post(session: Session, actor: Actor, package: Package, kind: LedgerKind, del
         package.status = PackageStatus.FINISHED
         package.finished_at = entry.at
     return entry
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One quantity change for ``post_many`` (no move)."""
+
+    package_id: int
+    kind: LedgerKind
+    delta: Decimal
+    doc: Doc
+    at: datetime
+    note: str | None = None
+
+
+def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> None:
+    """``post`` for thousands of quantity changes at once (a day's POS sales): the same rules,
+    applied in the order given, written with one statement per table instead of one ORM
+    object per row. A positive SALE (a return) that refills a finished package reopens it.
+    ORM Package objects already loaded in ``session`` are expired, so they reload."""
+    ids = sorted({p.package_id for p in postings})
+    state: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.execute(
+            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.status, Package.finished_at,
+                   Package.version).where(Package.id.in_(ids[start:start + 500])).with_for_update()
+        ):
+            state[row.id] = row._asdict()
+    entries = []
+    for p in postings:
+        pkg = state[p.package_id]
+        new_quantity = pkg["quantity"] + p.delta
+        if new_quantity < 0:
+            raise RuleViolation(
+                f"package {pkg['tag']} holds {pkg['quantity']} {pkg['unit'].value}; "
+                f"taking {-p.delta} would leave {new_quantity}. Count it and adjust first."
+            )
+        pkg["quantity"] = new_quantity
+        if new_quantity == 0 and pkg["status"] is not PackageStatus.FINISHED and p.kind in _FINISHING:
+            pkg["status"], pkg["finished_at"] = PackageStatus.FINISHED, p.at
+        elif new_quantity > 0 and pkg["status"] is PackageStatus.FINISHED and p.kind is LedgerKind.SALE:
+            pkg["status"], pkg["finished_at"] = PackageStatus.ACTIVE, None
+        entries.append({"package_id": p.package_id, "at": p.at, "kind": p.kind, "quantity_delta": p.delta,
+                        "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": p.doc.type,
+                        "doc_id": p.doc.id, "user_id": actor.user_id, "note": p.note})
+    if not entries:
+        return
+    connection = session.connection()
+    connection.execute(LedgerEntry.__table__.insert(), entries)
+    packages = Package.__table__
+    connection.execute(
+        packages.update().where(packages.c.id == bindparam("b_id"))
+        .values(quantity=bindparam("b_quantity"), status=bindparam("b_status"),
+                finished_at=bindparam("b_finished_at"), version=bindparam("b_version")),
+        [{"b_id": pid, "b_quantity": pkg["quantity"], "b_status": pkg["status"], "b_finished_at": pkg["finished_at"],
+          "b_version": pkg["version"] + 1} for pid, pkg in state.items()],
+    )
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Package) and obj.id in state:
+            session.expire(obj)
+
+
+_FINISHING = (LedgerKind.SALE, LedgerKind.ADJUSTMENT, LedgerKind.SPLIT_OUT)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,566 @@
+"""Store POS end-of-day exports and METRC sales receipts, ready to reconcile.
+
+POS: one ``pos_imports`` row per file (its SHA-256: the same file twice is a no-op) and one
+``pos_sale_lines`` row per sale line, keyed by (receipt number, line key). The line key is
+the tag (or, for an untagged item, its product name) and its ordinal within the receipt, so
+the same sales exported again in another layout are recognised and skipped. Each new line
+of a known package posts a SALE to the stock ledger and adds to ``sales_daily``, in the
+import's one transaction. A line that cannot be booked (more sold than the package holds, a
+unit of another family) fails the whole file with its line number: nothing half-imports.
+
+METRC: receipts are stored once, found again by METRC's Id, else its receipt number; a
+receipt METRC changed since (corrected in METRC's web UI) replaces the stored copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.orm import Session
+
+from backoffice.db.engine import Database
+from backoffice.db.models import (
+    Item,
+    MetrcReceipt,
+    MetrcReceiptLine,
+    Package,
+    PosImport,
+    PosLayoutMapping,
+    PosSaleLine,
+    SalesDaily,
+    utcnow,
+)
+from backoffice.domain.enums import LedgerKind
+from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.units import Unit, convert
+from backoffice.errors import ImportFileError, Problem, ValidationError
+from backoffice.importers.csv_common import normalize_header, plain
+from backoffice.importers.metrc_sales_file import (
+    ParsedMetrcReceipt,
+    parse_metrc_receipts,
+    parse_metrc_sales_file,
+)
+from backoffice.importers.pos_sales_file import (
+    BUILTIN_LAYOUTS,
+    US_DATE_FORMATS,
+    ParsedPosFile,
+    PosLayout,
+    PosSaleLine as ParsedLine,
+    header_signature,
+    parse_pos_file,
+)
+from backoffice.services import audit, ledger, settings
+from backoffice.services.actor import Actor, Permission
+from backoffice.services.changes import Changes
+from backoffice.services.reports.store_time import store_zone
+
+Progress = Callable[[str, float], None]
+_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
+# A layout without a unit column, for a package this store does not know: the line is kept
+# (reconciliation flags the tag) and counted as Each, the unit of nearly all retail items.
+_FALLBACK_UNIT = Unit.EACH
+
+
+def _quiet(_text: str, _fraction: float) -> None:
+    """Progress sink for callers that do not show progress."""
+
+
+def business_date(sold_at: datetime, tz: tzinfo) -> date:
+    """The store's calendar day of a sale (its local date)."""
+    return sold_at.astimezone(tz).date()
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+# --- POS layouts ---------------------------------------------------------------------------
+
+def saved_layouts(db: Database) -> list[PosLayout]:
+    """The column mappings users saved for exports the built-in layouts do not fit."""
+    with db.read() as session:
+        rows = session.scalars(select(PosLayoutMapping).order_by(PosLayoutMapping.name)).all()
+        return [PosLayout.from_json(r.name, r.signature, r.mapping) for r in rows]
+
+
+def layout_names(db: Database) -> list[str]:
+    return [layout.name for layout in (*BUILTIN_LAYOUTS, *saved_layouts(db))]
+
+
+def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], columns: dict[str, str], *,
+                date_formats: Sequence[str] = US_DATE_FORMATS, timezone: str | None = None) -> PosLayout:
+    """Remember how an export with these ``headers`` maps to sale lines; files with the
+    same headers (in any order, case or spacing) are then read with it."""
+    actor.require(Permission.IMPORT_DATA)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("give the layout a name, such as the POS vendor's")
+    if len(name) > 60:
+        raise ValidationError(f"layout name {name!r} is longer than 60 characters")
+    if any(normalize_header(b.name) == normalize_header(name) for b in BUILTIN_LAYOUTS):
+        raise ValidationError(f"{name!r} is a built-in layout's name; choose another")
+    present = {normalize_header(h): h for h in headers}
+    chosen = {f: h for f, h in columns.items() if h}
+    absent = [h for h in chosen.values() if normalize_header(h) not in present]
+    if absent:
+        raise ValidationError(f"the file has no column {', '.join(map(repr, absent))}")
+    doubled = [h for h, n in Counter(normalize_header(h) for h in chosen.values()).items() if n > 1]
+    if doubled:
+        raise ValidationError(f"column {present[doubled[0]]!r} is mapped to two fields; map each column once")
+    signature = header_signature(headers)
+    layout = PosLayout(name, signature, chosen, tuple(date_formats), timezone or None)  # validates the mapping
+    with db.transaction() as session:
+        clash = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.name == name,
+                                                              PosLayoutMapping.signature != signature))
+        if clash is not None:
+            raise ValidationError(f"another export layout is already called {name!r}; choose another name")
+        row = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.signature == signature))
+        before = None if row is None else {"name": row.name, "mapping": row.mapping}
+        if row is None:
+            session.add(PosLayoutMapping(signature=signature, name=name, mapping=layout.to_json()))
+        else:
+            row.name, row.mapping = name, layout.to_json()
+        audit.record(session, actor, "pos_layout.save", "pos_layout", signature[:16], before=before,
+                     after={"name": name, "mapping": layout.to_json()})
+    return layout
+
+
+def _layout_named(db: Database, name: str) -> PosLayout:
+    layouts = [*BUILTIN_LAYOUTS, *saved_layouts(db)]
+    for layout in layouts:
+        if normalize_header(layout.name) == normalize_header(name):
+            return layout
+    raise ValidationError(f"there is no POS export layout {name!r}; layouts: {', '.join(x.name for x in layouts)}")
+
+
+# --- POS sales -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PosImportResult:
+    file_name: str
+    layout: str
+    import_id: int
+    lines_in_file: int
+    lines_added: int
+    lines_already_imported: int  # the same sales, imported before from this or another file
+    file_seen_before: bool  # this very file (same bytes) was imported before: nothing was read into the store
+    business_dates: tuple[date, ...]
+    unknown_tags: tuple[str, ...]  # sold tags this store has no package for (reconciliation flags them)
+    changes: Changes = Changes.SALES | Changes.INVENTORY
+
+    @property
+    def summary(self) -> str:
+        if self.file_seen_before:
+            return f"{self.file_name} was already imported ({self.lines_in_file} lines); nothing changed."
+        days = ", ".join(d.isoformat() for d in self.business_dates)
+        text = (f"{self.file_name} ({self.layout}): {self.lines_added} sale lines imported"
+                f"{f', {self.lines_already_imported} already imported' if self.lines_already_imported else ''}"
+                f" for {days or 'no day'}.")
+        if self.unknown_tags:
+            text += f" {len(self.unknown_tags)} tag(s) sold are not in this store's inventory."
+        return text
+
+
+class _Package(NamedTuple):
+    """A sold package as the import reads it (Core rows: a day has thousands)."""
+
+    id: int
+    tag: str
+    quantity: Decimal
+    unit: Unit
+    item_id: int
+    item_unit: Unit
+
+
+class _Item(NamedTuple):
+    id: int
+    sku: str
+    unit: Unit
+
+
+@dataclass
+class _NewLine:
+    parsed: ParsedLine
+    key: str
+    day: date
+    unit: Unit
+    package: _Package | None
+    item: _Item | None  # the package's item, or the item with the line's SKU
+
+
+def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str | None = None,
+                    progress: Progress = _quiet) -> PosImportResult:
+    """Read a POS end-of-day export and store its sales (see the module's doc).
+
+    ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
+    file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping."""
+    actor.require(Permission.IMPORT_DATA)
+    with db.read() as session:
+        tz_name = settings.get(session, settings.TIMEZONE)
+        strict = settings.get(session, settings.STRICT_TAGS)
+    forced = _layout_named(db, layout) if layout else None
+    progress("Reading the export", 0.05)
+    parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
+    progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
+    with db.transaction() as session:
+        result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
+    progress("Imported", 1.0)
+    return result
+
+
+def _line_keys(lines: Sequence[ParsedLine]) -> list[str]:
+    """Tag (or the untagged product's name) and its ordinal within the receipt, in file order."""
+    seen: Counter[tuple[str, str]] = Counter()
+    keys = []
+    for line in lines:
+        if line.tag:
+            base = line.tag
+        else:  # accessories: the product name is what every layout has
+            name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
+            base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
+        seen[(line.receipt_number, base)] += 1
+        keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
+    return keys
+
+
+def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, tz: tzinfo) -> PosImportResult:
+    lines = parsed.lines
+    earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
+    if earlier is not None:
+        days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+        return PosImportResult(file_name, earlier.layout, earlier.id, len(lines), 0, len(lines), True,
+                               days, (), Changes.NONE)
+    problems: list[Problem] = []
+    for line in lines:
+        if len(line.receipt_number) > 40:
+            problems.append(Problem(file_name, line.line, "receipt number",
+                                    f"{line.receipt_number!r} is longer than 40 characters"))
+        if line.sku and len(line.sku) > 40:
+            problems.append(Problem(file_name, line.line, "SKU", f"{line.sku!r} is longer than 40 characters"))
+    if problems:
+        raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
+
+    keys = _line_keys(lines)
+    stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
+    packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
+    items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
+
+    new: list[_NewLine] = []
+    repeated = 0
+    for line, key in zip(lines, keys, strict=True):
+        pkg = packages.get(line.tag) if line.tag else None
+        unit = line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku)) or _FALLBACK_UNIT
+        before = stored.get((line.receipt_number, key))
+        if before is not None:
+            repeated += 1
+            if (before.quantity, before.unit, before.amount) != (line.quantity, unit, line.amount):
+                problems.append(Problem(
+                    file_name, line.line, "quantity",
+                    f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
+                    f"{plain(before.quantity)} {before.unit.value} for ${before.amount:,.2f}; this file says "
+                    f"{plain(line.quantity)} {unit.value} for ${line.amount:,.2f}. An imported sale is not changed "
+                    "by a later file: reconcile the day and resolve the difference there",
+                ))
+            continue
+        item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
+        new.append(_NewLine(line, key, business_date(line.sold_at, tz), unit, pkg, item))
+    problems += _booking_problems(file_name, new)
+    if problems:
+        raise ImportFileError(
+            f"{file_name}: {len(problems)} sale line(s) cannot be imported; nothing was imported. "
+            "Fix what each line says and import the file again.",
+            sorted(problems, key=lambda p: p.line),
+        )
+
+    record = PosImport(file_name=file_name[:260], file_sha256=parsed.file_sha256, layout=parsed.layout_name,
+                       line_count=len(lines), imported_by_id=actor.user_id)
+    session.add(record)
+    session.flush()
+    ids = _insert_lines(session, record.id, new)
+    ledger.post_many(session, actor, [
+        ledger.Posting(n.package.id, LedgerKind.SALE, -_in_package_unit(n), ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]),
+                       n.parsed.sold_at, f"POS receipt {n.parsed.receipt_number}")
+        for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line)) if n.package is not None
+    ])
+    _add_to_daily(session, new)
+    unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
+    days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+    audit.record(session, actor, "import.pos_sales", "file", file_name, after={
+        "import": record.id, "layout": parsed.layout_name, "sha256": parsed.file_sha256, "lines": len(lines),
+        "added": len(new), "already_imported": repeated, "days": [d.isoformat() for d in days],
+        "unknown_tags": len(unknown),
+    })
+    return PosImportResult(file_name, parsed.layout_name, record.id, len(lines), len(new), repeated, False, days,
+                           unknown)
+
+
+def _item_unit(item: _Item | None) -> Unit | None:
+    return item.unit if item is not None else None
+
+
+def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
+    for chunk in _chunks(receipts):
+        for line in session.execute(
+            select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.quantity, PosSaleLine.unit,
+                   PosSaleLine.amount).where(PosSaleLine.receipt_number.in_(chunk))
+        ):
+            found[(line.receipt_number, line.line_key)] = line
+    return found
+
+
+def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
+    found: dict[str, _Package] = {}
+    for chunk in _chunks(tags):
+        for row in session.execute(
+            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.item_id, Item.unit)
+            .join(Item, Item.id == Package.item_id).where(Package.tag.in_(chunk))
+        ):
+            found[row[1]] = _Package(*row)
+    return found
+
+
+def _items_by_sku(session: Session, skus: Sequence[str]) -> dict[str, _Item]:
+    found: dict[str, _Item] = {}
+    for chunk in _chunks(skus):
+        for row in session.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
+            found[row[1]] = _Item(*row)
+    return found
+
+
+def _in_package_unit(new: _NewLine) -> Decimal:
+    assert new.package is not None
+    if new.unit is new.package.unit:
+        return new.parsed.quantity
+    return convert(new.parsed.quantity, new.unit, new.package.unit).quantize(QTY_PLACES)
+
+
+def _booking_problems(file_name: str, new: list[_NewLine]) -> list[Problem]:
+    """Lines the stock ledger would refuse, checked in sale order before anything is written."""
+    problems: list[Problem] = []
+    balance: dict[str, Decimal] = {}
+    for n in sorted((n for n in new if n.package is not None), key=lambda n: (n.parsed.sold_at, n.parsed.line)):
+        pkg = n.package
+        assert pkg is not None
+        if n.unit.family is not pkg.unit.family:
+            problems.append(Problem(file_name, n.parsed.line, "unit",
+                                    f"{plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, but that package is "
+                                    f"counted in {pkg.unit.value}; correct the unit in the POS and export again"))
+            continue
+        held = balance.get(pkg.tag, pkg.quantity)
+        after = held - _in_package_unit(n)
+        if after < 0:
+            problems.append(Problem(
+                file_name, n.parsed.line, "quantity",
+                f"receipt {n.parsed.receipt_number} sold {plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, "
+                f"but this store's records show {plain(held)} {pkg.unit.value} left in it. Count the package and "
+                "adjust it (or import the day's earlier sales first), then import this file again",
+            ))
+            continue
+        balance[pkg.tag] = after
+    return problems
+
+
+def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict[tuple[str, str], int]:
+    """Insert the lines (one statement); returns each line's id by (receipt number, line key)."""
+    if not new:
+        return {}
+    connection = session.connection()
+    connection.execute(PosSaleLine.__table__.insert(), [{
+        "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
+        "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
+        "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
+        "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
+        "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
+    } for n in new])
+    # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
+    ids = connection.execute(
+        select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id)
+        .where(PosSaleLine.business_date.in_(sorted({n.day for n in new})), PosSaleLine.import_id == import_id)
+    )
+    return {(number, key): line_id for number, key, line_id in ids}
+
+
+def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
+    """Add the new lines to the per-item, per-day totals the velocity reports read."""
+    totals: dict[tuple[int, date], list[Any]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for n in new:
+        if n.item is None:
+            continue
+        quantity = n.parsed.quantity
+        if n.unit is not n.item.unit and n.unit.family is n.item.unit.family:
+            quantity = convert(quantity, n.unit, n.item.unit).quantize(QTY_PLACES)
+        total = totals[(n.item.id, n.day)]
+        total[0] += quantity
+        total[1] += n.parsed.amount
+        total[2] += 1
+    if not totals:
+        return
+    connection = session.connection()
+    days = sorted({day for _, day in totals})
+    item_ids = sorted({item_id for item_id, _ in totals})
+    existing: dict[tuple[int, date], Any] = {}
+    for chunk in _chunks(item_ids):
+        for row in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units, SalesDaily.revenue,
+                                             SalesDaily.lines)
+                                      .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
+            existing[(row.item_id, row.day)] = row
+    fresh, changed = [], []
+    for (item_id, day), (units, revenue, count) in totals.items():
+        row = existing.get((item_id, day))
+        if row is None:
+            fresh.append({"item_id": item_id, "day": day, "units": units, "revenue": revenue, "lines": count})
+        else:
+            changed.append({"b_item": item_id, "b_day": day, "b_units": row.units + units,
+                            "b_revenue": row.revenue + revenue, "b_lines": row.lines + count})
+    table = SalesDaily.__table__
+    if fresh:
+        connection.execute(table.insert(), fresh)
+    if changed:
+        connection.execute(table.update().where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
+                           .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"),
+                                   lines=bindparam("b_lines")), changed)
+
+
+# --- METRC sales receipts ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MetrcImportResult:
+    source: str
+    receipts: int
+    added: int
+    updated: int  # METRC changed them since they were stored
+    unchanged: int
+    business_dates: tuple[date, ...]
+    changes: Changes = Changes.SALES
+
+    @property
+    def summary(self) -> str:
+        days = ", ".join(d.isoformat() for d in self.business_dates)
+        return (f"{self.source}: {self.receipts} METRC receipts for {days or 'no day'} — {self.added} new, "
+                f"{self.updated} updated, {self.unchanged} already stored.")
+
+
+def import_metrc_file(db: Database, actor: Actor, path: Path | str) -> MetrcImportResult:
+    """Store the receipts of a METRC sales export (API JSON or web CSV)."""
+    actor.require(Permission.IMPORT_DATA)
+    with db.read() as session:
+        tz_name = settings.get(session, settings.TIMEZONE)
+        strict = settings.get(session, settings.STRICT_TAGS)
+    receipts = parse_metrc_sales_file(path, store_tz=tz_name, strict_tags=strict)
+    return store_metrc_receipts(db, actor, receipts, Path(path).name)
+
+
+def fetch_metrc_receipts(db: Database, actor: Actor, day: date, client: Any) -> MetrcImportResult:
+    """Fetch one business day's receipts through the METRC connector (``client`` is a
+    MetrcClient, see services.metrc_connection.connect) and store them."""
+    actor.require(Permission.IMPORT_DATA)
+    with db.read() as session:
+        tz_name = settings.get(session, settings.TIMEZONE)
+    data = client.active_receipts(day, day)
+    receipts = parse_metrc_receipts(data, f"METRC receipts of {day.isoformat()}", store_tz=tz_name)
+    return store_metrc_receipts(db, actor, receipts, f"METRC ({day.isoformat()})")
+
+
+def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMetrcReceipt],
+                         source: str) -> MetrcImportResult:
+    actor.require(Permission.IMPORT_DATA)
+    problems = [Problem(source, r.line, name, f"{value!r} is longer than 40 characters")
+                for r in receipts
+                for name, value in (("ReceiptNumber", r.receipt_number), ("ExternalReceiptNumber",
+                                    r.external_receipt_number), ("SalesCustomerType", r.customer_type))
+                if value and len(value) > 40]
+    if problems:
+        raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
+    with db.transaction() as session:
+        result = _store_receipts(session, actor, receipts, source, store_zone(session))
+        audit.record(session, actor, "import.metrc_sales", "file", source, after={
+            "receipts": result.receipts, "added": result.added, "updated": result.updated,
+            "days": [d.isoformat() for d in result.business_dates],
+        })
+    return result
+
+
+@dataclass
+class _Plan:
+    add: list[ParsedMetrcReceipt] = field(default_factory=list)
+    replace: list[tuple[MetrcReceipt, ParsedMetrcReceipt]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str,
+                    tz: tzinfo) -> MetrcImportResult:
+    by_id: dict[int, MetrcReceipt] = {}
+    ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
+    for chunk in _chunks(ids):
+        by_id.update((r.metrc_id, r) for r in session.scalars(select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))))
+    by_number: dict[str, MetrcReceipt] = {}
+    numbers = sorted({r.receipt_number for r in receipts if r.receipt_number and r.receipt_id not in by_id})
+    for chunk in _chunks(numbers):
+        by_number.update((r.receipt_number, r) for r in session.scalars(
+            select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk))))
+    stored_lines = _receipt_lines(session, [r.id for r in (*by_id.values(), *by_number.values())])
+
+    plan = _Plan()
+    for receipt in receipts:
+        row = by_id.get(receipt.receipt_id) if receipt.receipt_id is not None else None
+        if row is None and receipt.receipt_number:
+            row = by_number.get(receipt.receipt_number)
+        if row is None:
+            plan.add.append(receipt)
+        elif _same(row, stored_lines.get(row.id, []), receipt):
+            plan.unchanged += 1
+        else:
+            plan.replace.append((row, receipt))
+
+    now = utcnow()
+    for row, receipt in plan.replace:
+        row.metrc_id = receipt.receipt_id if receipt.receipt_id is not None else row.metrc_id
+        row.receipt_number, row.external_receipt_number = receipt.receipt_number, receipt.external_receipt_number
+        row.sold_at, row.business_date = receipt.sold_at, business_date(receipt.sold_at, tz)
+        row.customer_type, row.imported_at = receipt.customer_type, now
+    if plan.replace:
+        replaced = [row.id for row, _ in plan.replace]
+        for chunk in _chunks(replaced):
+            session.execute(delete(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id.in_(chunk)))
+    new_ids: list[int] = []
+    if plan.add:
+        new_ids = list(session.execute(insert(MetrcReceipt).returning(MetrcReceipt.id, sort_by_parameter_order=True), [{
+            "metrc_id": r.receipt_id, "receipt_number": r.receipt_number,
+            "external_receipt_number": r.external_receipt_number, "sold_at": r.sold_at,
+            "business_date": business_date(r.sold_at, tz), "customer_type": r.customer_type, "imported_at": now,
+        } for r in plan.add]).scalars())
+    pairs = [*((row.id, r) for row, r in plan.replace), *zip(new_ids, plan.add, strict=True)]
+    line_rows = [{"receipt_id": receipt_id, "tag": tx.tag, "quantity": tx.quantity, "unit": tx.unit,
+                  "amount": tx.amount} for receipt_id, r in pairs for tx in r.transactions]
+    if line_rows:
+        session.execute(insert(MetrcReceiptLine), line_rows)
+    days = tuple(sorted({business_date(r.sold_at, tz) for r in receipts}))
+    return MetrcImportResult(source, len(receipts), len(plan.add), len(plan.replace), plan.unchanged, days)
+
+
+def _receipt_lines(session: Session, receipt_ids: Sequence[int]) -> dict[int, list[MetrcReceiptLine]]:
+    found: dict[int, list[MetrcReceiptLine]] = defaultdict(list)
+    for chunk in _chunks(sorted(receipt_ids)):
+        for line in session.scalars(select(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id.in_(chunk))):
+            found[line.receipt_id].append(line)
+    return found
+
+
+def _same(row: MetrcReceipt, lines: list[MetrcReceiptLine], receipt: ParsedMetrcReceipt) -> bool:
+    def shape(items: Iterable[Any]) -> list[tuple[str, Decimal, Unit, Decimal]]:
+        return sorted((i.tag, i.quantity, i.unit, i.amount) for i in items)
+
+    return ((row.receipt_number, row.external_receipt_number, row.sold_at, row.customer_type)
+            == (receipt.receipt_number, receipt.external_receipt_number, receipt.sold_at, receipt.customer_type)
+            and shape(lines) == shape(receipt.transactions))
