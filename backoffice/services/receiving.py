@@ -332,6 +332,17 @@ def _known(session: Session, lines: Sequence[ManifestLine]) -> _Known:
     return _Known(skus, packages, categories)
 
 
+def _known_one(session: Session, line: ManifestLine, sku: str | None) -> _Known:
+    """``_known`` for the line just scanned, in one query when its item is known (a scan's path)."""
+    if line.item_id is None or sku is None:
+        return _known(session, [line])
+    existing = session.execute(
+        select(Package.status, Location.name, Package.id).join(Location, Location.id == Package.location_id)
+        .where(Package.tag == line.tag)
+    ).first()
+    return _Known({line.item_id: sku}, {line.tag: (existing[0], existing[1], existing[2])} if existing else {}, {})
+
+
 def _problem(line: ManifestLine, known: _Known) -> tuple[ScanProblem, str] | None:
     """Why ``line`` may not be accepted as it stands, or None."""
     item = f"{line.item_name} ({line.category})"
@@ -514,27 +525,33 @@ def scan(db: Database, actor: Actor, manifest_id: int, raw_tag: str) -> ScanResu
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         tag = _tag(session, raw_tag)
-        manifest = _manifest(session, manifest_id)
-        if manifest.status is ManifestStatus.RECEIVED:
-            raise BadScan(f"manifest {manifest.manifest_number} was already received on "
-                          f"{_local(manifest.finished_at)}; open the delivery this package came with.",
-                          problem=ScanProblem.MANIFEST_RECEIVED, tag=tag)
-        line = session.scalar(select(ManifestLine).where(ManifestLine.manifest_id == manifest.id,
-                                                         ManifestLine.tag == tag).with_for_update())
-        if line is None:
+        found = session.execute(  # the line, its manifest's state and its item's SKU in one query
+            select(ManifestLine, Manifest.status, Item.sku)
+            .join(Manifest, Manifest.id == ManifestLine.manifest_id)
+            .outerjoin(Item, Item.id == ManifestLine.item_id)
+            .where(ManifestLine.manifest_id == manifest_id, ManifestLine.tag == tag)
+            .with_for_update(of=ManifestLine)
+        ).first()
+        if found is None or found[1] is ManifestStatus.RECEIVED:
+            manifest = _manifest(session, manifest_id)
+            if manifest.status is ManifestStatus.RECEIVED:
+                raise BadScan(f"manifest {manifest.manifest_number} was already received on "
+                              f"{_local(manifest.finished_at)}; open the delivery this package came with.",
+                              problem=ScanProblem.MANIFEST_RECEIVED, tag=tag)
             raise _not_here(session, manifest, tag)
+        line, _, sku = found
         if line.state is not ManifestLineState.PENDING:
-            raise _again(session, manifest, line)
+            raise _again(session, line)
         if line.item_id is None:  # the item may have been created since the import
             line.item_id = _match_items(session, [(line.item_name, line.category)]).get(_key(line.item_name,
                                                                                               line.category))
         line.state, line.scanned_at, line.scanned_by_id = ManifestLineState.SCANNED, utcnow(), actor.user_id
         line.received_quantity = line.shipped_quantity
         session.flush()
-        view = _view(line, _known(session, [line]), {actor.user_id: actor.username} if actor.user_id else {})
+        view = _view(line, _known_one(session, line, sku), {actor.user_id: actor.username} if actor.user_id else {})
         scanned, total = session.execute(
             select(func.count(ManifestLine.scanned_at), func.count(ManifestLine.id))
-            .where(ManifestLine.manifest_id == manifest.id)
+            .where(ManifestLine.manifest_id == manifest_id)
         ).one()
     message = view.problem_text or (
         f"{tag} ticked: {line.item_name}, {_number(line.shipped_quantity)} {line.unit.value} "
@@ -560,7 +577,7 @@ def _not_here(session: Session, manifest: Manifest, tag: str) -> BadScan:
         problem=ScanProblem.NOT_ON_MANIFEST, tag=tag)
 
 
-def _again(session: Session, manifest: Manifest, line: ManifestLine) -> BadScan:
+def _again(session: Session, line: ManifestLine) -> BadScan:
     who = session.get(User, line.scanned_by_id) if line.scanned_by_id else None
     when = f" at {_local(line.scanned_at)}" if line.scanned_at else ""
     by = f" by {who.username}" if who else ""
