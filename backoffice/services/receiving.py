@@ -620,20 +620,21 @@ def set_received_quantity(db: Database, actor: Actor, manifest_id: int, tag: str
 
 def set_expiration(db: Database, actor: Actor, manifest_id: int, tag: str, expires: date | None, *,
                    same_batch: bool = True) -> LineChange:
-    """The expiration date on a package's label; also set on the manifest's other undecided
-    packages of the same item and production batch when ``same_batch`` (one label, one batch)."""
+    """The expiration date on a package's label, until the receiving is finished; also set on
+    the manifest's other packages of the same item and production batch when ``same_batch``
+    (one batch, one label). Rejected packages take no date: they are not received."""
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         manifest = _open_manifest(session, manifest_id)
         line = _line(session, manifest, _tag(session, tag), lock=True)
-        if line.state in DECIDED:
-            raise RuleViolation(_decided_words(line, "change its expiration date"))
+        if line.state is ManifestLineState.REJECTED:
+            raise RuleViolation(f"{line.tag} is rejected: it is not received, so it needs no expiration date")
         lines = [line]
         if same_batch and line.production_batch:
             lines += session.scalars(select(ManifestLine).where(
                 ManifestLine.manifest_id == manifest.id, ManifestLine.id != line.id,
                 ManifestLine.production_batch == line.production_batch, ManifestLine.item_name == line.item_name,
-                ManifestLine.state.in_([ManifestLineState.PENDING.value, ManifestLineState.SCANNED.value]),
+                ManifestLine.state != ManifestLineState.REJECTED,
             ).order_by(ManifestLine.id)).all()
         for each in lines:
             each.expiration_date = expires

@@ -4,6 +4,7 @@ and save bin labels; a receiving in progress reopens where it was."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,6 +176,37 @@ def test_receiving_report_is_saved_off_the_gui_thread(qtbot, main_window: MainWi
     qtbot.waitUntil(lambda: "Receiving report saved" in main_window.status_label.text(), timeout=20_000)
     QThreadPool.globalInstance().waitForDone(5_000)
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow, tab: ReceivingTab,  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, actor = tab.ctx.db, tab.ctx.actor
+    assert tab.current is not None
+    for n in UNKNOWN:
+        receiving.reject(db, actor, tab.current.id, sample_tag(n), "Not ordered", "not ours")
+    received = receiving.accept_all(db, actor, tab.current.id)  # checked on paper at another workstation
+    tab.ctx.notify(received.changes)
+    assert not tab.check_button.isEnabled()  # the received manifest left the list of open ones
+    tab.show_received.setChecked(True)
+    tab.select_manifest(received.manifest_id)
+    assert tab.check_button.isEnabled() and "Key the receive sheet into METRC" in tab.header.text()
+    export = tmp_path / "active.json"
+    export.write_text(json.dumps([
+        {"Label": p.tag, "Quantity": str(p.quantity), "UnitOfMeasureName": p.unit.value,
+         "ReceivedFromManifestNumber": SAMPLE_NUMBER, "Item": {"Name": p.item_name}} for p in received.received]))
+    monkeypatch.setattr("ui.tabs.receiving.QFileDialog.getOpenFileName", lambda *a, **k: (str(export), ""))
+    said: list[str] = []
+
+    def read(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        said.append(box.text())
+        box.accept()
+
+    _when_modal(QMessageBox, read)
+    tab.check_button.click()
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    assert said[0] == (f"METRC shows manifest {SAMPLE_NUMBER} as received here: 11 accepted, 3 rejected. The "
+                       "receive sheet is closed in the METRC outbox.")
 
 
 def test_models_pass_the_model_tester(qtmodeltester, tab: ReceivingTab) -> None:  # type: ignore[no-untyped-def]

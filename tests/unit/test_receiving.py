@@ -265,12 +265,18 @@ def test_received_quantity_differing_from_shipped_needs_a_note(db: Database, ale
 
 def test_expiration_date_applies_to_the_same_batch(db: Database, alex: Actor) -> None:
     manifest_id = _import(db, alex, line(1, batch="PB-1"), line(2, batch="PB-1"), line(3, batch="PB-2"),
-                          line(4, item=FLOWER, batch="PB-1"))
+                          line(4, item=FLOWER, batch="PB-1"), line(5, batch="PB-1"))
+    receiving.scan(db, alex, manifest_id, tag(2))
+    receiving.accept(db, alex, manifest_id, [tag(2)])
+    receiving.reject(db, alex, manifest_id, tag(5), "Damaged", "wet")
     change = receiving.set_expiration(db, alex, manifest_id, tag(1), date(2027, 3, 1))
     assert [ln.tag for ln in change.lines] == [tag(1), tag(2)]
     receiving.set_expiration(db, alex, manifest_id, tag(3), date(2027, 5, 1), same_batch=False)
     dates = {ln.tag: ln.expiration_date for ln in receiving.get_manifest(db, alex, manifest_id).lines}
-    assert dates == {tag(1): date(2027, 3, 1), tag(2): date(2027, 3, 1), tag(3): date(2027, 5, 1), tag(4): None}
+    assert dates == {tag(1): date(2027, 3, 1), tag(2): date(2027, 3, 1), tag(3): date(2027, 5, 1), tag(4): None,
+                     tag(5): None}
+    with pytest.raises(RuleViolation, match="is rejected: it is not received, so it needs no expiration date"):
+        receiving.set_expiration(db, alex, manifest_id, tag(5), date(2027, 3, 1))
 
 
 # --- accept, reject, undo ----------------------------------------------------------------------
@@ -413,6 +419,18 @@ def test_finish_into_another_room_and_never_onto_the_floor(db: Database, alex: A
         receiving.finish(db, alex, manifest_id, location="Dock")
     result = receiving.finish(db, alex, manifest_id, location="Quarantine")
     assert result.location == "Quarantine" and result.received[0].bin is None  # bins are vault bins
+
+
+def test_a_delivery_refused_whole_is_finished_with_no_packages(db: Database, alex: Actor) -> None:
+    manifest_id = _import(db, alex, line(1), line(2))
+    for code in (tag(1), tag(2)):
+        receiving.reject(db, alex, manifest_id, code, "Not ordered", "wrong store's order")
+    result = receiving.finish(db, alex, manifest_id)
+    assert (result.received, result.rejected) == ([], 2)
+    with db.read() as session:
+        entry = session.get(OutboxEntry, result.outbox_id)
+        assert entry is not None and [e["Decision"] for e in json.loads(entry.payload)] == ["Reject", "Reject"]
+    assert _count(db, Package) == 120
 
 
 def test_a_tag_received_elsewhere_meanwhile_stops_the_finish(db: Database, alex: Actor) -> None:

@@ -237,7 +237,7 @@ class ReceivingTab(Tab):
         line = self._current_line()
         state = line.state if line else None
         self.quantity_button.setEnabled(open_ and state is ManifestLineState.SCANNED)
-        self.expiry_button.setEnabled(open_ and state in (ManifestLineState.PENDING, ManifestLineState.SCANNED))
+        self.expiry_button.setEnabled(open_ and line is not None and state is not ManifestLineState.REJECTED)
         self.item_button.setEnabled(open_ and line is not None and line.item_id is None)
         self.reject_button.setEnabled(open_ and state in (ManifestLineState.PENDING, ManifestLineState.SCANNED))
         self.accept_button.setEnabled(open_ and line is not None)
