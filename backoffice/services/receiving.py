@@ -285,8 +285,8 @@ def _key(name: str, category: str) -> tuple[str, str]:
 
 
 def _match_items(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Item ids for (name, category) pairs, matched without regard to case and spacing;
-    the oldest item wins when the catalogue holds a name twice."""
+    """Item ids for (name, category) pairs, matched without regard to case (runs of spaces in a
+    file count as one); the oldest item wins when the catalogue holds a name twice."""
     keys = {_key(name, category) for name, category in wanted}
     names = {name for name, _ in keys}
     found: dict[tuple[str, str], int] = {}
@@ -425,7 +425,7 @@ def list_manifests(db: Database, actor: Actor, *, open_only: bool = False, limit
     """Newest first, with how far each receiving got (for reopening one in progress)."""
     actor.require(Permission.RECEIVE)
     scanned = func.count(ManifestLine.scanned_at)
-    decided = func.sum(_decided_flag())
+    decided = func.sum(case((ManifestLine.state.in_([state.value for state in DECIDED]), 1), else_=0))
     query = (
         select(Manifest, func.count(ManifestLine.id), scanned, decided)
         .outerjoin(ManifestLine, ManifestLine.manifest_id == Manifest.id)
@@ -439,14 +439,6 @@ def list_manifests(db: Database, actor: Actor, *, open_only: bool = False, limit
                             total, seen, int(done or 0))
             for m, total, seen, done in session.execute(query)
         ]
-
-
-def _decided_flag() -> object:
-    return case((ManifestLine.state.in_([s.value for s in DECIDED]), 1), else_=0)
-
-
-def reject_reasons() -> tuple[str, ...]:
-    return REJECT_REASONS
 
 
 # --- import -----------------------------------------------------------------------------------

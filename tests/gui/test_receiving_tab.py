@@ -17,7 +17,7 @@ from backoffice.db.models import Package
 from backoffice.domain.enums import ManifestLineState, ManifestStatus
 from backoffice.services import receiving
 from tests.gui.conftest import scan
-from tests.unit.receiving_store import SAMPLE_NUMBER, sample_tag
+from tests.unit.receiving_store import SAMPLE_NUMBER, line, manifest, sample_tag
 from ui.main_window import MainWindow
 from ui.tabs.receiving import ReceivingTab
 from ui.tabs.receiving_dialogs import FinishDialog, QuantityDialog, RejectDialog
@@ -165,6 +165,15 @@ def test_a_receiving_in_progress_reopens_where_the_scans_left_off(qtbot, main_wi
     assert "2/14 scanned" in reopened.header.text()
     states = {ln.tag: ln.state for ln in reopened.line_model.rows}
     assert states[sample_tag(3)] is ManifestLineState.SCANNED and states[sample_tag(6)] is ManifestLineState.PENDING
+
+
+def test_a_hidden_tab_catches_up_when_shown(main_window: MainWindow, tab: ReceivingTab) -> None:
+    main_window.tabs.setCurrentIndex(0)
+    result = receiving.import_manifest(tab.ctx.db, tab.ctx.actor, manifest("0009990001", line(1)))
+    tab.ctx.notify(result.changes)
+    assert [m.manifest_number for m in tab.list_model.rows] == [SAMPLE_NUMBER]  # no work while out of sight
+    main_window.tabs.setCurrentWidget(tab)
+    assert [m.manifest_number for m in tab.list_model.rows] == ["0009990001", SAMPLE_NUMBER]
 
 
 def test_receiving_report_is_saved_off_the_gui_thread(qtbot, main_window: MainWindow, tab: ReceivingTab,  # type: ignore[no-untyped-def]

@@ -143,6 +143,7 @@ class ReceivingTab(Tab):
         self._list_timer.setInterval(800)
         self._list_timer.timeout.connect(self.reload_list)
         self.current: ManifestView | None = None
+        self._stale = False
         if ctx.signed_in:
             self.reload_list()
         ctx.user_changed.connect(self._signed_in)
@@ -202,7 +203,18 @@ class ReceivingTab(Tab):
         self._enable()
 
     def refresh(self, changes: Changes) -> None:
-        if changes & (Changes.MANIFESTS | Changes.INVENTORY | Changes.SETTINGS):
+        if not changes & (Changes.MANIFESTS | Changes.INVENTORY | Changes.SETTINGS):
+            return
+        if not self.isVisible():  # other tabs' scans change inventory often: catch up when shown
+            self._stale = True
+            return
+        self.reload_list()
+        self._reload_current()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
             self.reload_list()
             self._reload_current()
 
