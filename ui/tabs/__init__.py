@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from backoffice.services.actor import Permission
 from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
 from ui.tabs.cycle_count import CycleCountTab
 from ui.tabs.inventory import InventoryTab
 from ui.tabs.labels import LabelsTab
 from ui.tabs.metrc_outbox import MetrcTab
-from ui.tabs.placeholder import placeholder
 from ui.tabs.receiving import ReceivingTab
+from ui.tabs.reconciliation import ReconciliationTab
 from ui.tabs.reports import ReportsTab
 from ui.tabs.transfers import TransfersTab
-
-ReconciliationTab = placeholder(
-    "Reconciliation", Permission.RECONCILE,
-    "Check yesterday's POS sales against METRC's sales receipts and resolve every difference.")
 
 TAB_CLASSES: list[type[Tab]] = [
     InventoryTab,

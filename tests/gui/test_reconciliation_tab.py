@@ -1,0 +1,185 @@
+"""The Reconciliation tab driven like an associate: import yesterday's POS export and METRC's
+receipts, reconcile, read a finding's package history, queue the missing receipt and explain
+the other; an unknown export layout is mapped once; the day exports to a workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from PySide6.QtCore import QDate, Qt, QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QFileDialog, QLineEdit, QMessageBox, QPlainTextEdit
+
+from backoffice.db.engine import Database
+from backoffice.domain.enums import FindingKind, FindingStatus
+from backoffice.services import sales_import
+from backoffice.services.actor import Actor
+from backoffice.services.reconciliation import Resolution
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.tabs.reconciliation import ReconciliationTab
+from ui.tabs.reconciliation_dialogs import ColumnMappingDialog, ResolveDialog
+
+pytestmark = pytest.mark.gui
+
+MISSING_TAG = "1A4060300000000000000096"
+
+
+@pytest.fixture
+def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]]) -> Iterator[ReconciliationTab]:  # type: ignore[no-untyped-def]
+    ctx.sign_in(store[1]["alex"])
+    widget = ReconciliationTab(ctx)
+    widget.statuses = []  # type: ignore[attr-defined]
+    ctx.status.connect(lambda text, kind: widget.statuses.append((kind, text)))  # type: ignore[attr-defined]
+    qtbot.addWidget(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def _opening(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+
+
+def _when_dialog(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
+    """Act on the next modal dialog of ``kind`` once it is open (it runs its own event loop)."""
+    def attempt() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            QTimer.singleShot(20, attempt)
+            return
+        act(dialog)
+
+    QTimer.singleShot(20, attempt)
+
+
+def _last_status(tab: ReconciliationTab) -> tuple[str, str]:
+    statuses = tab.statuses  # type: ignore[attr-defined]
+    return statuses[-1] if statuses else ("", "")  # type: ignore[no-any-return]
+
+
+def _select(tab: ReconciliationTab, tag: str) -> None:
+    for row in range(tab.view.proxy.rowCount()):
+        if tab.view.proxy.index(row, 4).data() == tag:
+            tab.view.setCurrentIndex(tab.view.proxy.index(row, 0))
+            return
+    raise AssertionError(f"{tag} is not in the findings table")
+
+
+def _import_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    _opening(monkeypatch, samples / "pos_sales_export_a.csv")
+    qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
+    assert tab.business_day.isoformat() == "2026-11-20"  # the tab moved to the file's day
+    _opening(monkeypatch, samples / "metrc_sales_receipts.json")
+    qtbot.mouseClick(tab.metrc_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "39 METRC receipts" in _last_status(tab)[1], timeout=10_000)
+    assert "not reconciled yet" in tab.summary.text()
+
+
+def test_import_reconcile_and_resolve(qtbot, qtmodeltester, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+                                      monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:
+    _import_day(qtbot, tab, monkeypatch, samples)
+    qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)
+    assert _last_status(tab) == ("warn", "Reconciled 2026-11-20: 2 finding(s), 2 new, 0 no longer found, 2 open.")
+    assert [f.kind for f in tab.model.rows] == [FindingKind.MISSING_IN_METRC, FindingKind.QUANTITY_MISMATCH]
+    assert "POS 40 receipts / 76 lines" in tab.summary.text()
+    qtmodeltester.check(tab.model)
+
+    _select(tab, MISSING_TAG)  # the finding shows its package's history: the sale it never synced
+    qtbot.waitUntil(lambda: tab.detail.model.rowCount() >= 2)
+    assert MISSING_TAG in tab.detail.summary.text()
+
+    def queue(dialog: QDialog) -> None:
+        action = dialog.findChild(QComboBox, "resolveAction")
+        assert [action.itemData(i) for i in range(action.count())] == [Resolution.QUEUE_RECEIPT, Resolution.EXPLAINED]
+        qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "resolveNote"), "POS did not sync at 11:17")
+        dialog.accept()
+
+    _when_dialog(ResolveDialog, queue)
+    qtbot.mouseClick(tab.resolve_button, Qt.MouseButton.LeftButton)
+    kind, text = _last_status(tab)
+    assert kind == "ok" and text.startswith("Resolved 1 finding(s); receipt queued for METRC (outbox #")
+    assert [f.kind for f in tab.model.rows] == [FindingKind.QUANTITY_MISMATCH]  # the view shows open findings
+
+    tab.filter.setText("R1120-0039")  # type in the filter; then explain the other one by double-click
+    assert tab.view.proxy.rowCount() == 1
+
+    def explain_without_then_with_note(dialog: QDialog) -> None:
+        _when_dialog(QMessageBox, lambda box: box.accept())  # "write a note…": the dialog stays open
+        dialog.accept()
+        assert dialog.isVisible()
+        qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "resolveNote"), "Counted: POS right; METRC fixed by hand")
+        dialog.accept()
+
+    _when_dialog(ResolveDialog, explain_without_then_with_note)
+    centre = tab.view.visualRect(tab.view.proxy.index(0, 1)).center()
+    qtbot.mouseClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseDClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert tab.model.rowCount() == 0 and "0 open" in tab.summary.text()
+    tab.show_box.setCurrentText("All")
+    tab.filter.clear()
+    assert {(f.resolution, f.status) for f in tab.model.rows} == {
+        (Resolution.QUEUE_RECEIPT, FindingStatus.RESOLVED), (Resolution.EXPLAINED, FindingStatus.RESOLVED)}
+    qtmodeltester.check(tab.model)
+
+
+def test_open_findings_stay_in_view_on_the_next_day(qtbot, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:
+    _import_day(qtbot, tab, monkeypatch, samples)
+    qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)
+    tab.day.setDate(QDate(2026, 11, 21))
+    assert tab.model.rowCount() == 2 and all(f.carried for f in tab.model.rows)
+    assert "2 open from earlier days" in tab.summary.text()
+    _select(tab, "1A4060300000000000000087")
+    assert tab.resolve_button.isEnabled()
+
+
+def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch, samples: Path,
+                                                          tmp_path: Path) -> None:
+    rows = list(csv.reader(io.StringIO((samples / "pos_sales_export_b.csv").read_text(), newline="")))
+    out = io.StringIO()
+    csv.writer(out).writerows([["Ticket", "Closed At", "METRC Label", "Qty", "Line Total"]] +
+                              [[r[0], r[1], r[2], r[5], r[7]] for r in rows[1:]])
+    (tmp_path / "acme.csv").write_text(out.getvalue())
+    _opening(monkeypatch, tmp_path / "acme.csv")
+
+    def map_columns(dialog: QDialog) -> None:
+        # the guesses already name every required column; the associate names the layout
+        assert {f: b.currentData() for f, b in dialog.boxes.items() if b.currentData()} == {  # type: ignore[attr-defined]
+            "receipt_number": "Ticket", "sold_at": "Closed At", "tag": "METRC Label", "quantity": "Qty",
+            "amount": "Line Total"}
+        qtbot.keyClicks(dialog.findChild(QLineEdit, "layoutName"), "Acme POS")
+        dialog.accept()
+
+    _when_dialog(ColumnMappingDialog, map_columns)
+    qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "acme.csv (Acme POS): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
+    assert ("ok", "Layout 'Acme POS' saved; files with these columns are read this way.") in tab.statuses  # type: ignore[attr-defined]
+    assert [layout.name for layout in sales_import.saved_layouts(tab.ctx.db)] == ["Acme POS"]
+
+
+def test_export_the_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                        samples: Path, tmp_path: Path) -> None:
+    _import_day(qtbot, tab, monkeypatch, samples)
+    qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "day"), "")))
+    qtbot.mouseClick(tab.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _last_status(tab) == ("ok", f"Saved {tmp_path / 'day.xlsx'}"), timeout=10_000)
+    findings = openpyxl.load_workbook(tmp_path / "day.xlsx")["Findings"]
+    assert [r[2].value for r in findings.iter_rows(min_row=2)] == ["R1120-0019", "R1120-0039"]
+
+
+def test_the_window_has_the_tab_for_associates(main_window: MainWindow) -> None:
+    tab = next(t for t in main_window.tab_widgets if isinstance(t, ReconciliationTab))
+    assert main_window.tabs.isTabEnabled(main_window.tabs.indexOf(tab))
