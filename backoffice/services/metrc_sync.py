@@ -109,17 +109,16 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
             entry = session.scalar(
                 select(OutboxEntry)
                 .where(OutboxEntry.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value,
-                                               OutboxStatus.FAILED.value]))
+                                               OutboxStatus.FAILED.value]),
+                       # receive sheets are keyed into METRC's web UI and closed by the METRC
+                       # check; they must not hold back sales, which are due within 24 hours
+                       OutboxEntry.kind.in_([k.value for k in SENDABLE]))
                 .order_by(OutboxEntry.id).limit(1).with_for_update()
             )
             if entry is None:
                 return result
             if entry.status is OutboxStatus.FAILED:
                 result.stopped_at, result.reason = entry.id, f"entry {entry.id} failed: {entry.last_error}"
-                return result
-            if entry.kind not in SENDABLE:
-                # receiving decisions are keyed into METRC's web UI; they wait for a person
-                result.stopped_at, result.reason = entry.id, f"entry {entry.id} is keyed into METRC by hand"
                 return result
             if entry.status is OutboxStatus.SENDING and entry.kind not in IDEMPOTENT:
                 entry.status = OutboxStatus.FAILED

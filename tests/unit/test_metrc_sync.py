@@ -137,3 +137,14 @@ def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[st
     assert [c.label for c in back] == ["1A4060300000000000000000", "1A4060300000000000000001"]
     assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.EXPORTED}
     assert metrc_manual.export_pending(db, actors["maria"], tmp_path) == []  # nothing twice
+
+
+def test_a_receive_sheet_waiting_for_the_web_ui_does_not_hold_back_sales(db: Database) -> None:
+    with db.transaction() as session:
+        outbox.enqueue(session, SYSTEM, OutboxKind.RECEIVE_CONFIRM, [{"Label": "TAGR"}], Doc("manifest", 1), "rc1")
+    _enqueue(db, 1, OutboxKind.SALES_RECEIPT)
+    metrc = ScriptedMetrc()
+    assert metrc_sync.sync(db, metrc).sent == 1
+    assert [kind for kind, _ in metrc.received] == [OutboxKind.SALES_RECEIPT]
+    statuses = {r.kind: r.status for r in metrc_sync.list_entries(db)}
+    assert statuses[OutboxKind.RECEIVE_CONFIRM] is OutboxStatus.PENDING  # still waiting for a person
