@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
@@ -167,23 +168,30 @@ class _Receipt:
 def reconcile_day(db: Database, actor: Actor, day: date) -> DayView:
     """Match the day again and store its findings; returns the day's view."""
     actor.require(Permission.RECONCILE)
-    with db.transaction() as session:
-        tz = store_zone(session)
-        connection = session.connection()  # Core rows: a busy day has 10,000 lines
-        # times in the store's zone: the findings quote them as the receipts show them
-        pos_lines = [_PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
-                     for number, sold_at, tag, quantity, unit, amount in connection.execute(
-            select(PosSaleLine.receipt_number, PosSaleLine.sold_at, PosSaleLine.tag, PosSaleLine.quantity,
-                   PosSaleLine.unit, PosSaleLine.amount).where(PosSaleLine.business_date == day))]
-        receipts = _metrc_receipts(connection, day, tz)
-        floor_tags, known_tags = _tag_sets(connection, day, pos_lines)
-        matches = match_day(pos_lines, receipts, floor_tags=floor_tags, known_tags=known_tags)
-        new, cleared = _store_findings(session, actor, day, matches)
-        audit.record(session, actor, "reconcile.day", "business_date", day.isoformat(), after={
-            "pos_lines": len(pos_lines), "metrc_receipts": len(receipts), "findings": len(matches),
-            "new": new, "cleared": cleared,
-        })
-        view = _view(session, day, tz)
+    try:
+        with db.transaction() as session:
+            return _reconcile(session, actor, day)
+    except IntegrityError:  # PostgreSQL: another workstation stored the same findings at once
+        raise RuleViolation(f"another workstation reconciled {day} at the same moment; reconcile it again") from None
+
+
+def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
+    tz = store_zone(session)
+    connection = session.connection()  # Core rows: a busy day has 10,000 lines
+    # times in the store's zone: the findings quote them as the receipts show them
+    pos_lines = [_PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
+                 for number, sold_at, tag, quantity, unit, amount in connection.execute(
+        select(PosSaleLine.receipt_number, PosSaleLine.sold_at, PosSaleLine.tag, PosSaleLine.quantity,
+               PosSaleLine.unit, PosSaleLine.amount).where(PosSaleLine.business_date == day))]
+    receipts = _metrc_receipts(connection, day, tz)
+    floor_tags, known_tags = _tag_sets(connection, day, pos_lines)
+    matches = match_day(pos_lines, receipts, floor_tags=floor_tags, known_tags=known_tags)
+    new, cleared = _store_findings(session, actor, day, matches)
+    audit.record(session, actor, "reconcile.day", "business_date", day.isoformat(), after={
+        "pos_lines": len(pos_lines), "metrc_receipts": len(receipts), "findings": len(matches),
+        "new": new, "cleared": cleared,
+    })
+    view = _view(session, day, tz)
     return DayView(view.summary, view.findings, new, cleared)
 
 
@@ -218,7 +226,8 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
     floor_ids = set(connection.scalars(select(Location.id).where(Location.kind == LocationKind.FLOOR)))
     first_sale = min(line.sold_at for line in sold)
     moves: dict[int, list[tuple[datetime, int | None, int]]] = defaultdict(list)
-    sold_ids = select(Package.id).where(Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day)))
+    sold_ids = select(Package.id).where(
+        Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day)))
     for pid, at, src, dst in connection.execute(
         select(LedgerEntry.package_id, LedgerEntry.at, LedgerEntry.from_location_id, LedgerEntry.to_location_id)
         .where(LedgerEntry.package_id.in_(sold_ids), LedgerEntry.to_location_id.is_not(None),
@@ -305,7 +314,8 @@ def _view(session: Session, day: date, tz: tzinfo) -> DayView:
         .where(MetrcReceipt.business_date == day)).one()
     reconciled_at = session.scalar(select(func.max(FindingModel.found_at)).where(FindingModel.business_date == day))
     summary = DaySummary(
-        business_date=day, store_name=settings.get(session, settings.STORE_NAME), timezone=settings.get(session, settings.TIMEZONE),
+        business_date=day, store_name=settings.get(session, settings.STORE_NAME),
+        timezone=settings.get(session, settings.TIMEZONE),
         pos_receipts=pos[0] or 0, pos_lines=pos[1] or 0, pos_amount=Decimal(pos[2] or 0),
         metrc_receipts=metrc_heads, metrc_lines=metrc[0] or 0, metrc_amount=Decimal(metrc[1] or 0),
         by_kind=by_kind, open=sum(1 for r in mine if r.status is FindingStatus.OPEN),
@@ -394,10 +404,12 @@ def _can_queue(session: Session, finding: FindingModel) -> bool:
 
 
 def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tuple[list[FindingModel], OutboxEntry]:
+    if finding.kind is not FindingKind.MISSING_IN_METRC:
+        raise RuleViolation("only a sale missing in METRC can be queued for METRC; mark this finding explained")
     if not _can_queue(session, finding):
         raise RuleViolation(
-            f"METRC already has a receipt numbered {finding.receipt_number} (or this is not a missing sale), so a "
-            "new receipt would be refused. Correct that receipt in METRC's web interface, then mark this explained."
+            f"METRC already has a receipt numbered {finding.receipt_number}, so a second one would be refused. "
+            "Correct that receipt in METRC's web interface, then mark this finding explained."
         )
     siblings = list(session.scalars(select(FindingModel).where(
         FindingModel.business_date == finding.business_date, FindingModel.receipt_number == finding.receipt_number,
@@ -417,7 +429,8 @@ def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tup
     sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
     receipt = SalesReceipt(sold_at, finding.receipt_number, tuple(transactions))
     entry = outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()],
-                           Doc("finding", finding.id), f"sales-receipt:{finding.business_date}:{finding.receipt_number}")
+                           Doc("finding", finding.id),
+                           f"sales-receipt:{finding.business_date}:{finding.receipt_number}")
     return siblings, entry
 
 

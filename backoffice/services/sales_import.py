@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
@@ -42,7 +43,7 @@ from backoffice.db.models import (
 from backoffice.domain.enums import LedgerKind
 from backoffice.domain.numbers import QTY_PLACES
 from backoffice.domain.units import Unit, convert
-from backoffice.errors import ImportFileError, Problem, ValidationError
+from backoffice.errors import ImportFileError, Problem, RuleViolation, ValidationError
 from backoffice.importers.csv_common import normalize_header, plain
 from backoffice.importers.metrc_sales_file import (
     ParsedMetrcReceipt,
@@ -212,8 +213,12 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     progress("Reading the export", 0.05)
     parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
-    with db.transaction() as session:
-        result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
+    try:
+        with db.transaction() as session:
+            result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
+    except IntegrityError:  # PostgreSQL: two workstations stored the same sales at once
+        raise RuleViolation(f"another workstation imported these sales at the same moment; import "
+                            f"{Path(path).name} again and the sales already stored are skipped") from None
     progress("Imported", 1.0)
     return result
 
@@ -288,8 +293,9 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     session.flush()
     ids = _insert_lines(session, record.id, new)
     ledger.post_many(session, actor, [
-        ledger.Posting(n.package.id, LedgerKind.SALE, -_in_package_unit(n), ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]),
-                       n.parsed.sold_at, f"POS receipt {n.parsed.receipt_number}")
+        ledger.Posting(n.package.id, LedgerKind.SALE, -_in_package_unit(n),
+                       ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]), n.parsed.sold_at,
+                       f"POS receipt {n.parsed.receipt_number}")
         for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line)) if n.package is not None
     ])
     _add_to_daily(session, new)
@@ -427,7 +433,8 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
     if fresh:
         connection.execute(table.insert(), fresh)
     if changed:
-        connection.execute(table.update().where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
+        connection.execute(table.update()
+                           .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
                            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"),
                                    lines=bindparam("b_lines")), changed)
 
@@ -482,12 +489,16 @@ def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMe
                 if value and len(value) > 40]
     if problems:
         raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
-    with db.transaction() as session:
-        result = _store_receipts(session, actor, receipts, source, store_zone(session))
-        audit.record(session, actor, "import.metrc_sales", "file", source, after={
-            "receipts": result.receipts, "added": result.added, "updated": result.updated,
-            "days": [d.isoformat() for d in result.business_dates],
-        })
+    try:
+        with db.transaction() as session:
+            result = _store_receipts(session, actor, receipts, source, store_zone(session))
+            audit.record(session, actor, "import.metrc_sales", "file", source, after={
+                "receipts": result.receipts, "added": result.added, "updated": result.updated,
+                "days": [d.isoformat() for d in result.business_dates],
+            })
+    except IntegrityError:  # PostgreSQL: two workstations stored the same receipts at once
+        raise RuleViolation(f"another workstation imported these METRC receipts at the same moment; import "
+                            f"{source} again and the receipts already stored are skipped") from None
     return result
 
 
@@ -503,7 +514,8 @@ def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMet
     by_id: dict[int, MetrcReceipt] = {}
     ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
     for chunk in _chunks(ids):
-        by_id.update((r.metrc_id, r) for r in session.scalars(select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))))
+        by_id.update((r.metrc_id, r) for r in session.scalars(
+            select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))))
     by_number: dict[str, MetrcReceipt] = {}
     numbers = sorted({r.receipt_number for r in receipts if r.receipt_number and r.receipt_id not in by_id})
     for chunk in _chunks(numbers):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -123,12 +123,32 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
     assert reconciliation.actions_for(db, missing.id) == []
     with pytest.raises(RuleViolation, match="already resolved"):
         reconciliation.resolve(db, alex, missing.id, Resolution.EXPLAINED, "again")
-    with pytest.raises(RuleViolation, match="METRC already has a receipt numbered R1120-0039"):
+    with pytest.raises(RuleViolation, match="only a sale missing in METRC can be queued"):
         reconciliation.resolve(db, alex, over.id, Resolution.QUEUE_RECEIPT, "queue it")
     # METRC has not got the sale yet, but the resolution stands when the day is run again
     rerun = reconciliation.reconcile_day(db, alex, DAY)
     assert _finding(rerun, MISSING).status is FindingStatus.RESOLVED and rerun.summary.open == 1
     assert audit.verify(db).ok
+
+
+def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(store: tuple[Database, Actor],
+                                                                     tmp_path: Path) -> None:
+    db, alex = store
+    tags = ["1A4060300000000000000009", "1A4060300000000000000048"]
+    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
+              "line_total"]
+    write_csv(tmp_path / "pos.csv", [header, *(["R1", "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"]
+                                              for t in tags)])
+    (tmp_path / "metrc.json").write_text(json.dumps([{
+        "Id": 1, "ReceiptNumber": "R1", "SalesDateTime": "2026-11-20T10:00:00", "SalesCustomerType": "Consumer",
+        "Transactions": [{"PackageLabel": tags[0], "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 10.0}]}]))
+    sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
+    sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
+    view = reconciliation.reconcile_day(db, alex, DAY)
+    assert _keys(view) == [(FindingKind.MISSING_IN_METRC, "R1", tags[1])]
+    assert reconciliation.actions_for(db, view.findings[0].id) == [Resolution.EXPLAINED]
+    with pytest.raises(RuleViolation, match="METRC already has a receipt numbered R1, so a second one would be"):
+        reconciliation.resolve(db, alex, view.findings[0].id, Resolution.QUEUE_RECEIPT, "queue it")
 
 
 def test_resolving_needs_an_action_a_note_and_the_permission(day_in: tuple[Database, Actor],
@@ -147,7 +167,7 @@ def test_resolving_needs_an_action_a_note_and_the_permission(day_in: tuple[Datab
         reconciliation.resolve(db, actors["pat"], over.id, Resolution.EXPLAINED, "counted: POS is right")
     with pytest.raises(PermissionDenied):
         reconciliation.reconcile_day(db, actors["pat"], DAY)
-    result = reconciliation.resolve(db, alex, over.id, "explained", "Counted the shelf: POS is right; METRC fixed by hand")
+    result = reconciliation.resolve(db, alex, over.id, "explained", "Counted the shelf: POS right; METRC fixed")
     assert result.outbox_id is None
     assert _finding(reconciliation.day_view(db, DAY), OVER_DEDUCTED).resolution is Resolution.EXPLAINED
 

@@ -262,7 +262,7 @@ def test_layout_mappings_are_checked(store: tuple[Database, Actor], samples: Pat
     sales_import.save_layout(db, alex, "Mine", headers, columns)
     with pytest.raises(ValidationError, match="already called 'Mine'"):
         sales_import.save_layout(db, alex, "Mine", [*headers, "Budtender"], columns)
-    with pytest.raises(ValidationError, match="there is no POS export layout 'Nope'; layouts: export-a, export-b, Mine"):
+    with pytest.raises(ValidationError, match="no POS export layout 'Nope'; layouts: export-a, export-b, Mine"):
         sales_import.import_pos_file(db, alex, samples / "pos_sales_export_a.csv", layout="Nope")
 
 
