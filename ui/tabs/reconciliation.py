@@ -162,7 +162,7 @@ class ReconciliationTab(Tab):
         self._show(reconciliation.day_view(self.ctx.db, self.business_day))
 
     def refresh(self, changes: Changes) -> None:
-        if changes & (Changes.SALES | Changes.FINDINGS | Changes.INVENTORY | Changes.SETTINGS):
+        if changes & (Changes.SALES | Changes.FINDINGS | Changes.SETTINGS):  # not every scan elsewhere
             self.reload()
 
     def _show(self, view: DayView) -> None:
