@@ -2,8 +2,9 @@
 
 POS: one ``pos_imports`` row per file (its SHA-256: the same file twice is a no-op) and one
 ``pos_sale_lines`` row per sale line, keyed by (receipt number, line key). The line key is
-the tag (or, for an untagged item, its product name) and its ordinal within the receipt, so
-the same sales exported again in another layout are recognised and skipped. Each new line
+the business day, the tag (or, for an untagged item, its product name) and its ordinal
+within the receipt, so the same sales exported again in another layout are recognised and
+skipped. Each new line
 of a known package posts a SALE to the stock ledger and adds to ``sales_daily``, in the
 import's one transaction. A line that cannot be booked (more sold than the package holds, a
 unit of another family) fails the whole file with its line number: nothing half-imports.
@@ -223,8 +224,9 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine]) -> list[str]:
-    """Tag (or the untagged product's name) and its ordinal within the receipt, in file order."""
+def _line_keys(lines: Sequence[ParsedLine], tz: tzinfo) -> list[str]:
+    """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
+    in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
     seen: Counter[tuple[str, str]] = Counter()
     keys = []
     for line in lines:
@@ -233,6 +235,7 @@ def _line_keys(lines: Sequence[ParsedLine]) -> list[str]:
         else:  # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
             base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
+        base = f"{business_date(line.sold_at, tz):%Y%m%d}:{base}"
         seen[(line.receipt_number, base)] += 1
         keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
     return keys
@@ -255,7 +258,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines)
+    keys = _line_keys(lines, tz)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))

@@ -213,9 +213,21 @@ def test_unknown_tags_and_untagged_items_are_kept_without_a_deduction(store: tup
         daily = session.scalars(select(SalesDaily)).all()
     assert lines["Mystery cart"].package_id is None and lines["Mystery cart"].tag == stray
     assert lines["Tincture (no tag)"].item_id is not None and lines["Tincture (no tag)"].unit.value == "Each"
-    assert lines["Lighter"].item_id is None and lines["Lighter"].line_key.startswith("item:")
+    assert lines["Lighter"].item_id is None and lines["Lighter"].line_key.startswith("20261120:item:")
     assert counts(db)["sales"] == 0  # nothing this store can name was deducted
     assert [(d.units, d.revenue, d.lines) for d in daily] == [(1, Decimal("30.00"), 1)]
+
+
+def test_a_receipt_number_used_again_on_another_day_is_another_sale(store: tuple[Database, Actor],
+                                                                    tmp_path: Path) -> None:
+    db, alex = store
+    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
+              "line_total"]
+    for day in ("2026-11-20", "2026-11-21"):  # a POS that numbers its receipts from 1 every morning
+        sale = ["1", f"{day} 10:00:00", TINCTURE, "Tincture", "Tincture", "1", "Each", "32.00"]
+        result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / f"{day}.csv", [header, sale]))
+        assert result.lines_added == 1
+    assert counts(db)["sales"] == 2
 
 
 def test_an_unknown_layout_is_mapped_once_and_recognised_after(store: tuple[Database, Actor], samples: Path,
