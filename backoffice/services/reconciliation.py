@@ -157,12 +157,19 @@ class _PosLine(NamedTuple):
     amount: Decimal
 
 
+class _Transaction(NamedTuple):
+    tag: str
+    quantity: Decimal
+    unit: Unit
+    amount: Decimal
+
+
 @dataclass(frozen=True)
 class _Receipt:
     receipt_number: str | None
     external_receipt_number: str | None
     sold_at: datetime
-    transactions: list[Any]  # rows with tag, quantity, unit, amount
+    transactions: list[_Transaction]
 
 
 def reconcile_day(db: Database, actor: Actor, day: date) -> DayView:
@@ -197,17 +204,18 @@ def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
 
 def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Receipt]:
     receipts: dict[int, _Receipt] = {}
-    for receipt_id, number, external, sold_at in connection.execute(
+    line = MetrcReceiptLine
+    for receipt_id, number, external, sold_at, *transaction in connection.execute(
         select(MetrcReceipt.id, MetrcReceipt.receipt_number, MetrcReceipt.external_receipt_number,
-               MetrcReceipt.sold_at).where(MetrcReceipt.business_date == day).order_by(MetrcReceipt.id)
+               MetrcReceipt.sold_at, line.tag, line.quantity, line.unit, line.amount)
+        .outerjoin(line, line.receipt_id == MetrcReceipt.id)
+        .where(MetrcReceipt.business_date == day).order_by(MetrcReceipt.id, line.id)
     ):
-        receipts[receipt_id] = _Receipt(number, external, sold_at.astimezone(tz), [])
-    for line in connection.execute(
-        select(MetrcReceiptLine.receipt_id, MetrcReceiptLine.tag, MetrcReceiptLine.quantity, MetrcReceiptLine.unit,
-               MetrcReceiptLine.amount).join(MetrcReceipt)
-        .where(MetrcReceipt.business_date == day).order_by(MetrcReceiptLine.id)
-    ):
-        receipts[line.receipt_id].transactions.append(line)
+        receipt = receipts.get(receipt_id)
+        if receipt is None:
+            receipt = receipts[receipt_id] = _Receipt(number, external, sold_at.astimezone(tz), [])
+        if transaction[0] is not None:
+            receipt.transactions.append(_Transaction(*transaction))
     return list(receipts.values())
 
 
