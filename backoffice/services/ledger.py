@@ -104,14 +104,15 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     if not entries:
         return
     connection = session.connection()
-    connection.execute(LedgerEntry.__table__.insert(), entries)
+    # in index order: each package's rows go to one place in the (package, time) index
+    connection.execute(LedgerEntry.__table__.insert(), sorted(entries, key=lambda e: (e["package_id"], e["at"])))
     packages = Package.__table__
     connection.execute(
         packages.update().where(packages.c.id == bindparam("b_id"))
         .values(quantity=bindparam("b_quantity"), status=bindparam("b_status"),
                 finished_at=bindparam("b_finished_at"), version=bindparam("b_version")),
         [{"b_id": pid, "b_quantity": pkg["quantity"], "b_status": pkg["status"], "b_finished_at": pkg["finished_at"],
-          "b_version": pkg["version"] + 1} for pid, pkg in state.items()],
+          "b_version": pkg["version"] + 1} for pid, pkg in sorted(state.items())],
     )
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Package) and obj.id in state:
