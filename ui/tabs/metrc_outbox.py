@@ -26,7 +26,7 @@ from backoffice.domain.enums import OutboxStatus
 from backoffice.errors import UserError
 from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.services import metrc_connection, metrc_manual, metrc_sync, settings
-from backoffice.services.actor import Permission
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.metrc_sync import OutboxRow
 from ui.context import AppContext
@@ -45,16 +45,14 @@ class _BackgroundSync(QObject, QRunnable):
 
     finished = Signal(object)
 
-    def __init__(self, db: Any, username: str) -> None:
+    def __init__(self, db: Any, actor: Actor) -> None:
         QObject.__init__(self)
         QRunnable.__init__(self)
-        self.db, self.username = db, username
+        self.db, self.actor = db, actor
 
     def run(self) -> None:
         try:
-            with metrc_connection.connect(self.db, self.username) as client:
-                result: object = metrc_sync.sync(self.db, metrc_connection.sender_for(client),
-                                                 already_applied=metrc_connection.applied_check_for(client))
+            result: object = metrc_connection.send_now(self.db, self.actor)
         except UserError as exc:  # no key, METRC down: shown in the tab, tried again next time
             result = exc
         self.finished.emit(result)
@@ -123,7 +121,7 @@ class MetrcTab(Tab):
             return
         if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
             return
-        self._background = _BackgroundSync(self.ctx.db, self.ctx.actor.username)
+        self._background = _BackgroundSync(self.ctx.db, self.ctx.actor)
         self._background.setAutoDelete(False)
         self._background.finished.connect(self._background_done)
         QThreadPool.globalInstance().start(self._background)
@@ -167,13 +165,11 @@ class MetrcTab(Tab):
         return row if isinstance(row, OutboxRow) else None
 
     def sync(self) -> None:
-        db, username = self.ctx.db, self.ctx.actor.username
+        db, actor = self.ctx.db, self.ctx.actor
 
         def work(progress: Any, cancelled: Any) -> metrc_sync.SyncResult:
             progress("Sending to METRC…", 0.2)
-            with metrc_connection.connect(db, username) as client:
-                return metrc_sync.sync(db, metrc_connection.sender_for(client),
-                                       already_applied=metrc_connection.applied_check_for(client))
+            return metrc_connection.send_now(db, actor)
 
         def done(result: metrc_sync.SyncResult) -> None:
             self.ctx.notify(Changes.OUTBOX)
