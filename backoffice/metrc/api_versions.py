@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backoffice.metrc.errors import MetrcError
+
 VERSIONS = ("v2", "v1")
 V2_MAX_PAGE_SIZE = 20
 V2_MAX_BATCH = 10
@@ -41,12 +43,18 @@ class ApiVersion:
             raise NotInVersion(operation, self.name) from None
 
 
-class NotInVersion(Exception):
+class NotInVersion(MetrcError):
     """The store's API version has no such call (e.g. Retail ID on v1)."""
 
     def __init__(self, operation: str, version: str) -> None:
         self.operation, self.version = operation, version
-        super().__init__(f"METRC API {version} has no {operation.replace('_', ' ')} call")
+        what = _NEEDS_V2.get(operation, operation.replace("_", " "))
+        super().__init__(f"METRC API {version} has no call for {what}; it needs API v2. If the store's METRC keys "
+                         "are for v2, set the API version to v2 in Settings (backoffice metrc setup --api v2).")
+
+
+_NEEDS_V2 = {"retail_id_eaches": "Retail ID unit codes", "retail_id_qr": "Retail ID unit codes",
+             "adjustments": "the adjustment history", "receipt_by_external": "a receipt by its external number"}
 
 
 def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: Call) -> dict[str, Call]:

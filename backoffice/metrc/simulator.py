@@ -99,12 +99,14 @@ class MetrcSimulator:
                  vendor_key: str = DEFAULT_VENDOR_KEY, user_keys: Iterable[str] = (DEFAULT_USER_KEY,),
                  now: Callable[[], datetime] = datetime.now,
                  reasons: Iterable[Mapping[str, Any]] = DEFAULT_REASONS, port: int = 0, api: str = "v1",
-                 latency_ms: float = 0, max_window: timedelta | None = timedelta(hours=24)) -> None:
+                 latency_ms: float = 0, max_window: timedelta | None = timedelta(hours=24),
+                 lower_case_fields: bool = False) -> None:
         if api not in ("v1", "v2"):
             raise ValueError(f"api must be v1 or v2, not {api!r}")
         self.api = api
         self.latency = latency_ms / 1000
         self.max_window = max_window
+        self.lower_case_fields = lower_case_fields  # as some states spell v2 fields
         self.state = SimState(now, reasons)
         if seed_dir is not None:
             self.state.seed_dir(Path(seed_dir))
@@ -229,6 +231,8 @@ class MetrcSimulator:
             else:
                 answer = self._answer(handler.command, path, query, raw, handler.headers.get("Authorization"))
             status, body, applied, extra = answer
+            if self.lower_case_fields and status < 400:
+                body = _lower_keys(body)
             payload = b"" if body is None else to_json(body).encode()  # under the lock: state may change
             self._log.append(LoggedRequest(handler.command, path, query, raw.decode("utf-8", "replace"),
                                            status, applied))
@@ -271,6 +275,14 @@ class MetrcSimulator:
             return 400, rejected.problems, False, {}
         except TooLarge as too_large:
             return 413, {"Message": str(too_large)}, False, {}
+
+
+def _lower_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k).lower(): _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,11 @@ def sender_for(client: MetrcClient) -> Sender:
     return send
 
 
+# METRC stamps changes to the second, on its own clock: both sides of the adjustment count
+# look this much further back, so an adjustment never falls between the two clocks.
+CLOCK_MARGIN = timedelta(minutes=10)
+
+
 class _AppliedCheck:
     """Whether METRC already took a call whose answer was lost: a location change when every
     package is in its new room; on v2 a sales receipt when METRC holds its external number, and
@@ -102,7 +107,7 @@ class _AppliedCheck:
         in_metrc = Counter(_adjustment_key(h.get("PackageLabel") or h.get("Label"),
                                            h.get("AdjustmentQuantity", h.get("Quantity")),
                                            h.get("AdjustmentReason"), h.get("AdjustmentDate"))
-                           for h in self.client.adjustments(attempt.created_at))
+                           for h in self.client.adjustments(attempt.created_at - CLOCK_MARGIN))
         delivered = Counter(_element_key(e) for e in attempt.delivered + self._delivered_since(attempt))
         wanted = Counter(_element_key(e) for e in attempt.chunk)
         return all(in_metrc[key] - delivered[key] >= count for key, count in wanted.items())
@@ -112,7 +117,7 @@ class _AppliedCheck:
         with self.db.read() as session:
             payloads = session.scalars(select(OutboxEntry.payload).where(
                 OutboxEntry.kind == OutboxKind.ADJUST.value, OutboxEntry.id != attempt.entry_id,
-                OutboxEntry.sent_at >= attempt.created_at)).all()
+                OutboxEntry.sent_at >= attempt.created_at - CLOCK_MARGIN)).all()
         return [e for text in payloads for e in json.loads(text)]
 
 
