@@ -87,7 +87,7 @@ def _v2(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
             return 200, None, True, {}
         case "GET", ["retailid", "v2", "receive", "qr", code] if state.package_of_code(code):
             return 200, state.package_of_code(code), False, {}
-        case "GET", ["retailid", "v2", "receive", label] if label in state.packages:
+        case "GET", ["retailid", "v2", "receive", label] if label in state.packages or state.shipped(label):
             urls = state.qr_codes(label)
             return 200, {"Label": label, "QrCount": len(urls), "Eaches": urls}, False, {}
     return NOT_FOUND
