@@ -15,7 +15,12 @@ from typing import Protocol
 
 import keyring
 import keyring.core
-from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
+from keyring.errors import (
+    KeyringError,
+    KeyringLocked,
+    NoKeyringError,
+    PasswordDeleteError,
+)
 
 from backoffice.errors import ValidationError
 from backoffice.metrc.errors import KeyStoreUnavailable, MetrcKeyMissing

@@ -113,6 +113,19 @@ class SimState:
             return self._active
         return modified_between(self._active, modified_start, modified_end)
 
+    def inactive_packages(self, modified_start: str | None, modified_end: str | None) -> list[Json]:
+        finished = [p for p in self.packages.values() if p.get("FinishedDate")]
+        return modified_between(finished, modified_start, modified_end)
+
+    def finish(self, label: str, when: date) -> None:
+        """As METRC's finish call (or its web UI) does."""
+        self.packages[label].update(FinishedDate=when.isoformat(), IsFinished=True, LastModified=self._stamp())
+        self._active = None
+
+    def touch(self, label: str, **fields: Any) -> None:
+        """Change a package as METRC would on its side (a recall hold, a lab result, a web-UI adjustment)."""
+        self.packages[label].update(fields, LastModified=self._stamp())
+
     def changed(self) -> None:
         """Call after changing ``packages`` from outside (tests): list caches are rebuilt."""
         self._active = None
