@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.db.engine import Database
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
 from backoffice.services import adjustments, counts, metrc_connection, metrc_sync
@@ -32,7 +32,7 @@ def client(samples: Path) -> Iterator[tuple[MetrcSimulator, MetrcClient]]:
 @pytest.fixture
 def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
     actors = make_users(sqlite_db)
-    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     return sqlite_db, actors
 
 
