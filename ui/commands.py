@@ -8,7 +8,8 @@ A command is anything that writes::
                 on_done=self._recorded)
 
 - ``op(job)`` runs on the command thread. There is one: writes run one at a time, in the
-  order they were asked (scans stay in order; SQLite is never written from two threads).
+  order they were asked (scans stay in order). An op that waits on METRC or the network
+  passes ``network=True`` and runs beside it, so scans never queue behind a slow server.
 - ``op`` returns the service's result, which carries ``changes`` (a ``Changes`` flag), or a
   bare ``Changes``. The runner announces them (``ctx.notify``) so each tab refreshes what it
   shows, then calls ``on_done(result)`` on the GUI thread. Never call ``ctx.notify`` yourself
@@ -190,10 +191,10 @@ def _commands() -> QThreadPool:
 
 
 def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T], on_done: Callable[[T], None] | None = None,
-                *, on_error: ErrorHandler | None = None, progress: str | None = None) -> Job:
+                *, on_error: ErrorHandler | None = None, progress: str | None = None, network: bool = False) -> Job:
     """Run a write off the GUI thread; announce its change flags, then ``on_done(result)``."""
     task: _Task[T] = _Task(parent, op, on_done, on_error, progress, announce=ctx)
-    _commands().start(task.runnable)
+    (QThreadPool.globalInstance() if network else _commands()).start(task.runnable)
     return task.job
 
 
