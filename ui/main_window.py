@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
                 inventory = self._inventory_tab()
                 self.tabs.setCurrentWidget(inventory)
                 feedback = inventory.handle_scan(code) or ScanFeedback(False, f"Nothing handles tag {code}.")
-        self.show_status(feedback.message, "ok" if feedback.ok else "error")
+        self.show_status(feedback.message, "info" if feedback.working else "ok" if feedback.ok else "error")
         if not feedback.ok:
             QApplication.beep()
         return feedback
@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
     def _on_message(self, message: messages.Message) -> None:
         if message.in_status_line:
             self.show_status(message.text, message.kind.value)
+        if message.kind is messages.Kind.ERROR:
+            QApplication.beep()
 
     def show_status(self, message: str, kind: str = "info") -> None:
         self.status_label.setText(message)
