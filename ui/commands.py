@@ -32,6 +32,8 @@ For both:
   ``UserError`` (something the person can fix) or ``Cancelled`` goes to ``on_error(exc)`` if
   given, else to the message bridge (a problem box; "cancelled" in the status line).
   Anything else is a bug: logged with its traceback and shown in the crash dialog.
+- A dialog whose OK writes calls ``submit_dialog(self, ctx, op, on_done)`` from its ``accept``:
+  it closes on success and stays open with the service's message on a refusal.
 - Say things to the person through ``ui.messages`` (``messages.ok("Transfer #3 recorded.")``).
 - Tests wait for the threads with ``wait_until_idle()``.
 """
@@ -41,10 +43,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
+
+import shiboken6
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
 from backoffice.errors import UserError
 from backoffice.services.changes import Changes
@@ -110,14 +114,15 @@ def changes_of(result: object) -> Changes:
     return changes
 
 
-class _Task(QObject, Generic[T]):
-    """One op in flight, owned by its parent widget: if the widget is gone, so is the result."""
+class _Task(QObject):
+    """One op in flight. Kept alive by ``_in_flight`` (not by a Qt parent: a job may outlive a
+    dialog); if its parent widget is gone when the result comes, the callbacks are skipped."""
 
     def __init__(self, parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], None] | None,
                  on_error: ErrorHandler | None, progress: str | None, *,
                  announce: AppContext | None = None, current: Callable[[], bool] = lambda: True,
                  settled: Callable[[], None] = lambda: None) -> None:
-        super().__init__(parent)
+        super().__init__()
         self._parent, self._on_done, self._on_error = parent, on_done, on_error
         self._announce, self._current, self._settled = announce, current, settled
         self.job = Job()
@@ -136,6 +141,12 @@ class _Task(QObject, Generic[T]):
         signals.finished.connect(self._finished)
         signals.failed.connect(self._failed)
         self.runnable = _Runnable(op, self.job)
+        self.runnable.setAutoDelete(False)
+        _in_flight.add(self)
+
+    def start(self, pool: QThreadPool) -> Job:
+        pool.start(self.runnable)
+        return self.job
 
     def _on_progress(self, text: str, fraction: float) -> None:
         if self.dialog is not None:
@@ -144,33 +155,49 @@ class _Task(QObject, Generic[T]):
 
     def _close(self) -> None:
         self._settled()
-        if self.dialog is not None:
+        if self.dialog is not None and shiboken6.isValid(self.dialog):
             self.dialog.reset()
             self.dialog.hide()
             self.dialog.deleteLater()
-        QTimer.singleShot(0, self.deleteLater)
+
+    def _parent_alive(self) -> bool:
+        return shiboken6.isValid(self._parent)
+
+    def _release(self) -> None:
+        # dropped from a timer, never inside its own slot (a callback may run a nested event loop)
+        QTimer.singleShot(0, lambda: _in_flight.discard(self))
 
     def _finished(self, result: T) -> None:
-        self._close()
-        if not self._current():
-            return  # a newer query replaced this one: its result is stale
         try:
+            self._close()
+            if not self._current():
+                return  # a newer query replaced this one: its result is stale
             if self._announce is not None:
                 self._announce.notify(changes_of(result))
-            if self._on_done is not None:
+            if self._on_done is not None and self._parent_alive():
                 self._on_done(result)
         except Exception as exc:  # noqa: BLE001 — a bug in a callback: crash dialog, not a silent loss
-            messages.crash(exc, parent=self._parent)
+            messages.crash(exc, parent=self._parent if self._parent_alive() else None)
+        finally:
+            self._release()
 
     def _failed(self, exc: BaseException) -> None:
-        self._close()
+        try:
+            self._close()
+            self._report(exc)
+        finally:
+            self._release()
+
+    def _report(self, exc: BaseException) -> None:
         expected = isinstance(exc, (UserError, Cancelled))
         if not self._current():
             if not expected:
                 _log.error("stale background job failed", exc_info=(type(exc), exc, exc.__traceback__))
             return
         if not expected:
-            messages.crash(exc, parent=self._parent)
+            messages.crash(exc, parent=self._parent if self._parent_alive() else None)
+        elif not self._parent_alive():
+            _log.info("dropped the outcome of a job whose window was closed: %s", exc)
         elif self._on_error is not None:
             self._on_error(exc)
         elif isinstance(exc, Cancelled):
@@ -179,6 +206,7 @@ class _Task(QObject, Generic[T]):
             messages.problem(str(exc), parent=self._parent)
 
 
+_in_flight: set[_Task] = set()
 _command_pool: QThreadPool | None = None
 
 
@@ -191,19 +219,33 @@ def _commands() -> QThreadPool:
 
 
 def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T], on_done: Callable[[T], None] | None = None,
-                *, on_error: ErrorHandler | None = None, progress: str | None = None, network: bool = False) -> Job:
-    """Run a write off the GUI thread; announce its change flags, then ``on_done(result)``."""
-    task: _Task[T] = _Task(parent, op, on_done, on_error, progress, announce=ctx)
-    (QThreadPool.globalInstance() if network else _commands()).start(task.runnable)
-    return task.job
+                *, on_error: ErrorHandler | None = None, progress: str | None = None, network: bool = False,
+                on_settled: Callable[[], None] = lambda: None) -> Job:
+    """Run a write off the GUI thread; announce its change flags, then ``on_done(result)``.
+    ``on_settled()`` runs first whatever the outcome (success, refusal or bug)."""
+    task = _Task(parent, op, on_done, on_error, progress, announce=ctx, settled=on_settled)
+    return task.start(QThreadPool.globalInstance() if network else _commands())
 
 
 def run_query(parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], None],
               *, on_error: ErrorHandler | None = None, progress: str | None = None) -> Job:
     """Run a read (or a file export) off the GUI thread; ``on_done(result)`` on the GUI thread."""
-    task: _Task[T] = _Task(parent, op, on_done, on_error, progress)
-    QThreadPool.globalInstance().start(task.runnable)
-    return task.job
+    return _Task(parent, op, on_done, on_error, progress).start(QThreadPool.globalInstance())
+
+
+def submit_dialog(dialog: QDialog, ctx: AppContext, op: Callable[[Job], T],
+                  on_done: Callable[[T], None] | None = None) -> None:
+    """OK in a dialog that writes: the dialog waits (disabled) while ``op`` runs as a command,
+    closes when it succeeded, and stays open with the service's message when it was refused."""
+    dialog.setEnabled(False)
+
+    def done(result: T) -> None:
+        if on_done is not None:
+            on_done(result)
+        QDialog.accept(dialog)  # the dialog's own accept() is what asked for this
+
+    run_command(dialog, ctx, op, done, on_error=lambda exc: messages.problem(str(exc), parent=dialog),
+                on_settled=lambda: dialog.setEnabled(True))
 
 
 class QueryRunner(QObject):
@@ -230,11 +272,10 @@ class QueryRunner(QObject):
             if generation == self._generation:
                 self._job = None
 
-        task: _Task[T] = _Task(self._parent, op, on_done, on_error, progress, settled=settled,
+        task = _Task(self._parent, op, on_done, on_error, progress, settled=settled,
                                current=lambda: generation == self._generation)
         self._job = task.job
-        QThreadPool.globalInstance().start(task.runnable)
-        return task.job
+        return task.start(QThreadPool.globalInstance())
 
 
 def wait_until_idle(timeout_ms: int = 10_000) -> bool:
