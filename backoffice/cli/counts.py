@@ -193,8 +193,7 @@ def reasons(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.from_metrc:
         from backoffice.services import metrc_connection
 
-        with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
-            listed = adjustments.load_reasons(ctx.db, ctx.actor, client.adjustment_reasons())
+        listed = adjustments.load_reasons(ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor))
     else:
         listed = adjustments.list_reasons(ctx.db)
     for reason in listed:
