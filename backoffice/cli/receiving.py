@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.cli.context import CliContext
-from backoffice.errors import ImportFileError
 
 
 def register_imports(imp: Any) -> None:
