@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -92,7 +92,7 @@ def resolve(ctx: CliContext, args: argparse.Namespace) -> int:
 def export_csv(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import metrc_manual
 
-    written = metrc_manual.export_pending(ctx.db, ctx.actor, args.out)
+    written = metrc_manual.export_pending(ctx.db, ctx.actor, args.out).files
     for path, count in written:
         print(f"{path}: {count} row(s)")
     if not written:

@@ -14,17 +14,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
-def register(sub: Any) -> None:
-    imp = _subcommands(sub.choices["import"])  # `import` is the data area's; manifests join it
+def register_imports(imp: Any) -> None:
     p = imp.add_parser("manifest", help="an incoming METRC manifest (JSON or CSV), or fetch one from METRC")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("file", type=Path, nargs="?", help="manifest JSON or CSV file")
     source.add_argument("--from-metrc", metavar="NUMBER", help="fetch this incoming manifest through the connector")
     p.set_defaults(func=import_manifest)
 
+
+def register(sub: Any) -> None:
     p = sub.add_parser("receive", help="where a manifest's receiving stands; --accept-all receives it whole")
     p.add_argument("manifest", metavar="MANIFEST", help="manifest number")
     p.add_argument("--accept-all", action="store_true",
@@ -45,11 +46,6 @@ def register(sub: Any) -> None:
                    help="METRC active packages JSON (default: ask METRC through the connector)")
     _user_option(p)
     p.set_defaults(func=check)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> Any:
-    # argparse offers no public way back to a parser's sub-commands once they are added
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _user_option(parser: argparse.ArgumentParser) -> None:

@@ -36,6 +36,7 @@ from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.metrc.errors import MetrcError, MetrcUnavailable
 from backoffice.services import audit, settings
 from backoffice.services.actor import SYSTEM, Actor, Permission
+from backoffice.services.changes import Changes
 
 IDEMPOTENT = {OutboxKind.CHANGE_LOCATION}
 SENDABLE = {OutboxKind.CHANGE_LOCATION, OutboxKind.ADJUST, OutboxKind.SALES_RECEIPT}
@@ -88,6 +89,16 @@ class SyncResult:
     waiting: int = 0
     stopped_at: int | None = None
     reason: str = ""
+    changes: Changes = Changes.OUTBOX | Changes.AUDIT
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """A manager's retry or resolution of one entry."""
+
+    entry_id: int
+    status: OutboxStatus
+    changes: Changes = Changes.OUTBOX | Changes.AUDIT
 
 
 def _summary(entry: OutboxEntry) -> str:
@@ -208,7 +219,7 @@ def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int,
                      "outbox", entry_id, after={"attempts": attempts, "error": entry.last_error[:300]})
 
 
-def retry(db: Database, actor: Actor, entry_id: int) -> None:
+def retry(db: Database, actor: Actor, entry_id: int) -> EntryChange:
     """Put a failed entry back in the queue (after the cause was fixed)."""
     actor.require(Permission.MANAGE_OUTBOX)
     with db.transaction() as session:
@@ -216,9 +227,10 @@ def retry(db: Database, actor: Actor, entry_id: int) -> None:
         entry.status, entry.next_attempt_at, entry.attempts = OutboxStatus.PENDING, None, 0
         audit.record(session, actor, "outbox.retry", "outbox", entry_id, before={"status": "failed"},
                      after={"status": "pending"})
+    return EntryChange(entry_id, OutboxStatus.PENDING)
 
 
-def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> None:
+def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> EntryChange:
     """Close a failed entry by hand (e.g. it was entered in METRC's web UI) with a note."""
     actor.require(Permission.MANAGE_OUTBOX)
     if not note.strip():
@@ -233,6 +245,7 @@ def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> None:
         entry.status, entry.resolved_by_id, entry.resolution_note = OutboxStatus.RESOLVED, actor.user_id, note.strip()
         audit.record(session, actor, "outbox.resolve", "outbox", entry_id, before={"status": before},
                      after={"status": "resolved"}, reason=note.strip())
+    return EntryChange(entry_id, OutboxStatus.RESOLVED)
 
 
 def _failed_entry(session: Any, entry_id: int) -> OutboxEntry:

@@ -37,7 +37,7 @@ def test_failed_entry_shows_metrc_text_and_manager_resolves_it(qtbot, ctx: AppCo
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("entered in METRC by hand", True))
     ctx.changed.connect(tab.refresh)
     tab.resolve()
-    assert tab.model.rows == []  # resolved entries leave the default view
+    qtbot.waitUntil(lambda: tab.model.rows == [])  # resolved entries leave the default view
     tab.show_all.setChecked(True)
     assert tab.model.rows[0].status is OutboxStatus.RESOLVED
 
