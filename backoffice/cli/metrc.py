@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
     whose.add_argument("--vendor", action="store_true", help="the integrator's vendor key (administrators)")
     whose.add_argument("--user", dest="key_user", metavar="NAME", help="this user's own METRC key")
     p.set_defaults(func=set_key)
+    p = m.add_parser("drift", help="compare every active package with METRC (first run full, then what changed)")
+    p.add_argument("--full", action="store_true", help="fetch every active package again, not only what changed")
+    p.set_defaults(func=drift)
     register_retail_id(sub)
 
 
@@ -163,3 +166,14 @@ def fetch_retail_ids(ctx: CliContext, args: argparse.Namespace) -> int:
         flag = "REQUIRED by the state: set it aside, do not accept" if result.required else "optional in this state"
         print(f"  {tag} has no unit codes ({flag})")
     return 1 if result.flagged else 0
+
+
+def drift(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import metrc_drift
+
+    result = metrc_drift.check(ctx.db, ctx.actor, full=args.full)
+    for d in result.differences:
+        print(f"{d.tag}  {d.field:<17} store: {d.store:<28} METRC: {d.metrc:<20} {d.item}")
+        print(f"{'':26}likely: {d.cause}")
+    print(result.summary)
+    return 1 if result.differences else 0

@@ -58,7 +58,7 @@ class DriftResult:
     compared: int
     started_at: datetime
     differences: list[Difference] = field(default_factory=list)
-    changes: Changes = Changes.NONE
+    changes: Changes = Changes.AUDIT
 
     @property
     def tags(self) -> list[str]:
@@ -247,7 +247,7 @@ def _quantity_difference(here: _Local, there: MetrcPackageMirror, pending: Pendi
     except ValueError:
         return Difference(here.tag, here.item, "unit", here.unit, there.unit,
                           "the package's unit differs between the store and METRC: correct the item's unit")
-    gap = here.quantity - (metrc + queued)  # what nothing queued accounts for (variance.metrc_gap)
+    gap = here.quantity - (metrc + queued)  # store − (METRC + pending): nothing queued accounts for it
     if gap == 0:
         return None
     queued_text = f" (METRC will show {_qty(metrc + queued)} after outbox{pending.explains(here.tag)})" if queued else ""

@@ -91,3 +91,25 @@ def test_retail_id_resolve_from_the_command_line(store: str, samples: Path, caps
         assert "[cache]" in capsys.readouterr().out
         assert main(["--db", store, "--user", "alex", "retail-id", "resolve", "https://1a4.com/ZZZZ9999"]) == 1
         assert "METRC cannot be reached" in capsys.readouterr().err
+
+
+def test_drift_from_the_command_line(store: str, samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", store, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+    with MetrcSimulator(seed_dir=samples, api="v2") as sim:
+        assert main(["--db", store, "metrc", "setup", "--url", sim.url, "--license", sim.license_number]) == 0
+        MemoryBackend.entries.update({(SERVICE, "vendor"): DEFAULT_VENDOR_KEY,
+                                      (SERVICE, f"user:{getpass_user()}"): DEFAULT_USER_KEY})
+        capsys.readouterr()
+        assert main(["--db", store, "metrc", "drift"]) == 0
+        assert "full check: 120 package(s) fetched from METRC, 120 compared, 0 differ" in capsys.readouterr().out
+        sim.state.touch("1A4060300000000000000001", IsOnHold=True)
+        assert main(["--db", store, "metrc", "drift"]) == 1
+        out = capsys.readouterr().out
+        assert "1A4060300000000000000001  hold" in out and "incremental check: 1 package(s) fetched" in out
+        assert "likely: put on hold in METRC" in out
+
+
+def getpass_user() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from backoffice.db.engine import Database
-from backoffice.importers import metrc_packages
 from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
-from backoffice.services import adjustments, metrc_drift, transfers
+from backoffice.services import adjustments, metrc_drift, metrc_packages_import, transfers
 from backoffice.services.actor import Actor
 
 
@@ -30,7 +29,7 @@ def store(sqlite_db: Database, samples: Path) -> tuple[Database, Actor]:
     from tests.conftest import make_users
 
     actor = make_users(sqlite_db)["alex"]
-    metrc_packages.import_file(sqlite_db, actor, samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actor, samples / "metrc_packages_active.json")
     return sqlite_db, actor
 
 
