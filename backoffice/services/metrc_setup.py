@@ -14,6 +14,7 @@ from backoffice.errors import NotFound, PermissionDenied, ValidationError
 from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.services import audit, settings
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.changes import Changes
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class MetrcSetup:
     window_hours: int
     max_in_flight: int
     retail_id_required: bool
+    changes: Changes = Changes.SETTINGS | Changes.AUDIT
 
 
 def current(db: Database) -> MetrcSetup:
@@ -54,15 +56,17 @@ def configure(db: Database, actor: Actor, *, base_url: str | None = None, licens
     return current(db)
 
 
-def set_vendor_key(db: Database, actor: Actor, key: str, *, keys: MetrcKeyStore | None = None) -> None:
+def set_vendor_key(db: Database, actor: Actor, key: str, *, keys: MetrcKeyStore | None = None) -> Changes:
     """The integrator's key, one per installation: administrators only."""
     actor.require(Permission.MANAGE_SETTINGS)
     (keys or MetrcKeyStore()).set_vendor_key(key)
     with db.transaction() as session:
         audit.record(session, actor, "metrc.key_set", "metrc_key", "vendor")
+    return Changes.AUDIT
 
 
-def set_user_key(db: Database, actor: Actor, username: str, key: str, *, keys: MetrcKeyStore | None = None) -> None:
+def set_user_key(db: Database, actor: Actor, username: str, key: str, *,
+                 keys: MetrcKeyStore | None = None) -> Changes:
     """A person's own METRC key: set by that person, or by whoever manages users."""
     name = username.strip().lower()  # user names are stored in lower case
     if not name:
@@ -75,3 +79,4 @@ def set_user_key(db: Database, actor: Actor, username: str, key: str, *, keys: M
     (keys or MetrcKeyStore()).set_user_key(name, key)
     with db.transaction() as session:
         audit.record(session, actor, "metrc.key_set", "metrc_key", f"user:{name}")
+    return Changes.AUDIT

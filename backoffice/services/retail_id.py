@@ -26,6 +26,7 @@ from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.errors import MetrcNotFound, MetrcUnavailable
 from backoffice.services import audit, metrc_connection, settings
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.changes import Changes
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
@@ -42,6 +43,7 @@ class Scan:
     tag: str
     short_code: str | None  # set when a unit's QR code was scanned
     source: str  # "tag", "cache" or "metrc"
+    changes: Changes = Changes.NONE  # a code fetched from METRC is cached, with an audit event
 
     @property
     def unit(self) -> bool:
@@ -55,6 +57,7 @@ class ManifestCodes:
     codes: int  # unit codes cached
     without_codes: list[str]  # tags METRC lists no unit code for
     required: bool  # the store's state requires a code on every unit
+    changes: Changes = Changes.AUDIT
 
     @property
     def flagged(self) -> list[str]:
@@ -99,7 +102,7 @@ def resolve(db: Database, actor: Actor, text: str, *, connect: Connect | None = 
                        "damaged. Scan the package tag instead.") from None
     tag = validate_tag(str(package.get("Label") or ""))
     _store(db, actor, [(code, text.strip(), tag)], f"qr:{code}")
-    return Scan(tag, code, "metrc")
+    return Scan(tag, code, "metrc", Changes.AUDIT)
 
 
 def cached_tag(db: Database, code: str) -> str | None:
