@@ -106,10 +106,9 @@ def check(db: Database, actor: Actor, *, full: bool = False, connect: Connect | 
     say("Comparing", 0.85)
     with db.read() as session:
         local = _local_packages(session)
-        mirror = {m.tag: m for m in session.scalars(select(MetrcPackageMirror))}
+        mirror = {m.tag: m for m in session.execute(select(*_MIRROR_COLUMNS))}  # rows, not ORM objects: fast
         pending = pending_changes(session)
         finished_here = _finished_here_active_there(session)
-        session.expunge_all()
     differences = compare(local, mirror, pending, finished_here)
     result = DriftResult(full, len(active) + len(finished), len(set(local) | set(mirror)), started, differences)
     with db.transaction() as session:
@@ -179,9 +178,15 @@ def _finished_here_active_there(session: Any) -> dict[str, str]:
     return dict(rows.all())
 
 
-def compare(local: Mapping[str, _Local], mirror: Mapping[str, MetrcPackageMirror], pending: Pending,
+_MIRROR_COLUMNS = (MetrcPackageMirror.tag, MetrcPackageMirror.quantity, MetrcPackageMirror.unit,
+                   MetrcPackageMirror.location, MetrcPackageMirror.on_hold, MetrcPackageMirror.on_recall,
+                   MetrcPackageMirror.lab_state, MetrcPackageMirror.finished)
+
+
+def compare(local: Mapping[str, _Local], mirror: Mapping[str, Any], pending: Pending,
             finished_here: Mapping[str, str] | None = None) -> list[Difference]:
-    """Every difference between the store's packages and METRC's, none that pending changes explain."""
+    """Every difference between the store's packages and METRC's (``mirror``: rows of the mirror's
+    columns), none that pending changes explain."""
     out: list[Difference] = []
     for tag, name in sorted((finished_here or {}).items()):
         out.append(Difference(tag, name, "finished", "finished", "active",
@@ -201,7 +206,7 @@ def compare(local: Mapping[str, _Local], mirror: Mapping[str, MetrcPackageMirror
     return out
 
 
-def _missing(here: _Local, there: MetrcPackageMirror | None, pending: Pending) -> Difference:
+def _missing(here: _Local, there: Any, pending: Pending) -> Difference:
     store = f"{_qty(here.quantity)} {here.unit} in {here.room}"
     if there is not None:
         return Difference(here.tag, here.item, "finished", store, "finished",
@@ -215,7 +220,7 @@ def _missing(here: _Local, there: MetrcPackageMirror | None, pending: Pending) -
     return Difference(here.tag, here.item, "missing in METRC", store, "not active", cause)
 
 
-def _field_differences(here: _Local, there: MetrcPackageMirror, pending: Pending) -> list[Difference]:
+def _field_differences(here: _Local, there: Any, pending: Pending) -> list[Difference]:
     out = []
     quantity = _quantity_difference(here, there, pending)
     if quantity is not None:
@@ -239,7 +244,7 @@ def _field_differences(here: _Local, there: MetrcPackageMirror, pending: Pending
     return out
 
 
-def _quantity_difference(here: _Local, there: MetrcPackageMirror, pending: Pending) -> Difference | None:
+def _quantity_difference(here: _Local, there: Any, pending: Pending) -> Difference | None:
     try:
         metrc = _in_unit(there.quantity, there.unit, here.unit)
         queued = _in_unit(pending.quantity.get(here.tag, Decimal(0)), pending.units.get(here.tag) or here.unit,
