@@ -27,10 +27,9 @@ from backoffice.services import retail_id
 from backoffice.services import settings as store_settings
 from backoffice.services.changes import Changes
 from ui import messages
-from ui.commands import run_command
 from ui.context import AppContext
 from ui.login import LoginDialog
-from ui.scanner import ScanDetector, mark_scan_field
+from ui.scanner import ScanDetector, mark_scan_field, unit_code_package
 from ui.settings_dialog import SettingsDialog, idle_minutes
 from ui.tabs import TAB_CLASSES
 from ui.tabs.base import ScanFeedback, Tab
@@ -149,26 +148,16 @@ class MainWindow(QMainWindow):
         return feedback
 
     def _unit_scan(self, raw: str) -> ScanFeedback:
-        """A Retail ID QR code: its package from the cache filled at receiving (one indexed read,
-        within the frame), otherwise asked of METRC off the GUI thread."""
+        """A Retail ID QR code stands for one unit of its package."""
         try:
-            code = retail_id.short_code(raw)
+            tag = unit_code_package(self, self.ctx, raw,
+                                    later=lambda found: self._show_feedback(self._dispatch(found, unit=True)),
+                                    failed=lambda message: self._show_feedback(ScanFeedback(False, message)))
         except UserError as exc:
             return ScanFeedback(False, str(exc))
-        tag = retail_id.cached_tag(self.ctx.db, code)
-        if tag is not None:
-            return self._dispatch(tag, unit=True)
-        db, actor = self.ctx.db, self.ctx.actor
-
-        def resolved(scan: retail_id.Scan) -> None:
-            self._show_feedback(self._dispatch(scan.tag, unit=True))
-
-        def failed(exc: BaseException) -> None:
-            self._show_feedback(ScanFeedback(False, str(exc)))
-
-        run_command(self, self.ctx, lambda job: retail_id.resolve(db, actor, raw), resolved, on_error=failed,
-                    network=True)
-        return ScanFeedback(True, f"Unit code {code}: asking METRC for its package…", working=True)
+        if tag is None:
+            return ScanFeedback(True, "Unit code scanned: asking METRC for its package…", working=True)
+        return self._dispatch(tag, unit=True)
 
     def _show_feedback(self, feedback: ScanFeedback) -> ScanFeedback:
         self.show_status(feedback.message, "info" if feedback.working else "ok" if feedback.ok else "error")
