@@ -25,12 +25,12 @@ def sim(samples: Path, request: pytest.FixtureRequest) -> Iterator[MetrcSimulato
 
 
 @pytest.fixture
-def store(sqlite_db: Database, samples: Path) -> tuple[Database, Actor]:
+def store(db: Database, samples: Path) -> tuple[Database, Actor]:
     from tests.conftest import make_users
 
-    actor = make_users(sqlite_db)["alex"]
-    metrc_packages_import.import_file(sqlite_db, actor, samples / "metrc_packages_active.json")
-    return sqlite_db, actor
+    actor = make_users(db)["alex"]
+    metrc_packages_import.import_file(db, actor, samples / "metrc_packages_active.json")
+    return db, actor
 
 
 def _connect(sim: MetrcSimulator):  # type: ignore[no-untyped-def]
