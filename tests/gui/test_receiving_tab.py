@@ -21,6 +21,7 @@ from tests.unit.receiving_store import SAMPLE_NUMBER, line, manifest, sample_tag
 from ui.main_window import MainWindow
 from ui.tabs.receiving import ReceivingTab
 from ui.tabs.receiving_dialogs import FinishDialog, QuantityDialog, RejectDialog
+from ui.tabs.receiving_items import CreateItemsDialog
 
 pytestmark = pytest.mark.gui
 
@@ -92,9 +93,20 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
     assert "was already scanned" in _scan(qtbot, window, tab, sample_tag(7))
     assert window.status_kind == "error"
 
-    _select(tab, sample_tag(1))  # the associate adds the new cartridge to the catalogue
+    _select(tab, sample_tag(1))  # the associate adds the new cartridge to the catalogue, unpriced
+    offered: list[tuple[str, str]] = []
+
+    def create(dialog: QWidget) -> None:
+        assert isinstance(dialog, CreateItemsDialog)
+        offered.extend((p.item_name, p.brand) for p in dialog.proposals)
+        assert dialog.no_price.isChecked() and not dialog.no_price.isEnabled()  # an associate sets no price
+        _click(dialog, "Create items")
+
+    _when_modal(CreateItemsDialog, create)
     tab.item_button.click()
-    assert _line(tab, sample_tag(1)).problem is None and "created" in window.status_label.text()
+    assert offered == [("Kind Harvest GMO Cookies Live Resin Cart 1g", "")]  # the store knows no brands yet
+    assert _line(tab, sample_tag(1)).problem is None
+    assert window.status_label.text() == "1 item(s) created (1 with no price yet); 1 manifest line(s) now use them."
 
     for n in (2, 5):  # the others were not ordered: refused
         _select(tab, sample_tag(n))

@@ -46,6 +46,7 @@ from ui.models.receiving_lines import ReceivingLineModel
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.receiving_dialogs import ExpirationDialog, FinishDialog, QuantityDialog, RejectDialog
+from ui.tabs.receiving_items import CreateItemsDialog
 from ui.widgets.table_view import RowTableView
 from ui.worker import run_task
 
@@ -85,7 +86,7 @@ class ReceivingTab(Tab):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.quantity_button = QPushButton("Received quantity…")
         self.expiry_button = QPushButton("Expiration date…")
-        self.item_button = QPushButton("Create item")
+        self.item_button = QPushButton("Create items…")
         self.reject_button = QPushButton("Reject…")
         self.accept_button = QPushButton("Accept selected")
         self.accept_scanned_button = QPushButton("Accept all scanned")
@@ -131,7 +132,7 @@ class ReceivingTab(Tab):
         self.quantity_button.clicked.connect(lambda: self._line_dialog(QuantityDialog))
         self.expiry_button.clicked.connect(lambda: self._line_dialog(ExpirationDialog))
         self.reject_button.clicked.connect(lambda: self._line_dialog(RejectDialog))
-        self.item_button.clicked.connect(self.create_item)
+        self.item_button.clicked.connect(self.create_items)
         self.accept_button.clicked.connect(self.accept_selected)
         self.accept_scanned_button.clicked.connect(self.accept_scanned)
         self.undo_button.clicked.connect(self.undo)
@@ -314,20 +315,27 @@ class ReceivingTab(Tab):
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_change is not None:
             self._lines_changed(dialog.result_change)
 
-    def create_item(self) -> None:
-        line, view = self._current_line(), self.current
-        if line is None or view is None:
+    def create_items(self) -> None:
+        """The new items of the selected lines (or of every line whose item the store lacks)."""
+        view = self.current
+        if view is None:
             return
+        tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView) and row.item_id is None]
         try:
-            created = catalogue.create_item_from_line(self.ctx.db, self.ctx.actor, view.id, line.tag)
+            proposals = catalogue.propose_items(self.ctx.db, self.ctx.actor, view.id, tags or None)
         except UserError as exc:
             show_error(self, exc)
             return
+        if not proposals:
+            self.ctx.status.emit("Every line of this manifest has its item in the catalogue.", "ok")
+            return
+        dialog = CreateItemsDialog(self.ctx, view.id, proposals, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_change is None:
+            return
+        created: catalogue.ItemsCreated = dialog.result_change
         self._reload_current()
         self.ctx.notify(created.changes & ~Changes.MANIFESTS)
-        what = "created" if created.created else "found in the catalogue"
-        self.ctx.status.emit(f"Item {created.sku} {what}; {created.lines_linked} manifest line(s) now use it. "
-                             "Set its shelf price in the catalogue.", "ok")
+        self.ctx.status.emit(created.message, "ok")
 
     def accept_selected(self) -> None:
         view = self.current

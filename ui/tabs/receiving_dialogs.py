@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QRegularExpressionValidator
@@ -41,10 +42,10 @@ def _plain(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-class _ServiceDialog(QDialog):
+class ServiceDialog(QDialog):
     """OK runs the subclass's ``submit()``; a refusal is shown in red and the dialog stays open."""
 
-    submit: Callable[[], LineChange]
+    submit: Callable[[], Any]  # the service's result, kept in ``result_change``
 
     def __init__(self, title: str, ok_text: str, parent: QWidget) -> None:
         super().__init__(parent)
@@ -63,7 +64,7 @@ class _ServiceDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.result_change: LineChange | None = None
+        self.result_change: Any = None
 
     def _field(self, edit: QLineEdit) -> QLineEdit:
         mark_scan_field(edit)  # the scanner leaves it alone: typed digits and Enter stay here
@@ -79,7 +80,7 @@ class _ServiceDialog(QDialog):
         self.accept()
 
 
-class QuantityDialog(_ServiceDialog):
+class QuantityDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Received quantity · {line.tag}", "Save", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
@@ -100,7 +101,7 @@ class QuantityDialog(_ServiceDialog):
                                                self.quantity.text().replace(",", "."), self.note.text())
 
 
-class ExpirationDialog(_ServiceDialog):
+class ExpirationDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Expiration date · {line.tag}", "Save", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
@@ -126,7 +127,7 @@ class ExpirationDialog(_ServiceDialog):
                                         expires, same_batch=self.same_batch.isChecked())  # type: ignore[arg-type]
 
 
-class RejectDialog(_ServiceDialog):
+class RejectDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Reject package · {line.tag}", "Reject package", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
