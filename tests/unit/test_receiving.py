@@ -309,6 +309,9 @@ def test_reject_needs_a_listed_reason_and_a_note(db: Database, alex: Actor) -> N
     missing = _line(db, alex, manifest_id, tag(1))
     assert (missing.state, missing.reject_reason, missing.received_quantity, missing.scanned_at) == (
         ManifestLineState.REJECTED, "Not in the delivery", None, None)
+    receiving.scan(db, alex, manifest_id, tag(3))  # scanned, then refused: it shows no "received 10"
+    refused = receiving.reject(db, alex, manifest_id, tag(3), "Damaged", "crushed box").lines[0]
+    assert (refused.state, refused.received_quantity) == (ManifestLineState.REJECTED, None)
     receiving.scan(db, alex, manifest_id, tag(2))
     with pytest.raises(ValidationError, match="12 received is not short of 10 shipped"):
         receiving.reject(db, alex, manifest_id, tag(2), "Short-shipped", "count", received_quantity="12")

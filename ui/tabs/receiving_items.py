@@ -4,6 +4,8 @@ a tick: it is listed as "no price yet" in the catalogue) and an optional SKU."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
@@ -60,6 +62,7 @@ class CreateItemsDialog(ServiceDialog):
         return [NewItem(p.tag, text(row, _PRICE) or None, text(row, _SKU), text(row, _BRAND))
                 for row, p in enumerate(self.proposals)]
 
-    def submit(self) -> ItemsCreated:
-        return catalogue.create_items_from_lines(self.ctx.db, self.ctx.actor, self.manifest_id, self.new_items(),
-                                                 no_price_ok=self.no_price.isChecked())
+    def submit(self) -> Callable[[], ItemsCreated]:
+        db, actor, manifest_id = self.ctx.db, self.ctx.actor, self.manifest_id
+        wanted, no_price_ok = self.new_items(), self.no_price.isChecked()
+        return lambda: catalogue.create_items_from_lines(db, actor, manifest_id, wanted, no_price_ok=no_price_ok)
