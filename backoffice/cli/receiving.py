@@ -11,7 +11,6 @@ MANIFEST`` confirms METRC agrees afterwards.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +133,13 @@ def check(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _read_packages(path: Path) -> Any:
+    from backoffice.importers.json_file import load_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {path.name} as METRC active packages JSON: {exc}") from None
+    return load_json(text, path.name)
 
 
 def _active_packages(ctx: CliContext) -> Any:

@@ -8,7 +8,6 @@ what to do with the result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +36,7 @@ from backoffice.importers.csv_common import (
     read_source,
     zone,
 )
+from backoffice.importers.json_file import load_json
 
 MANIFEST_DIGITS = 10
 
@@ -111,12 +111,7 @@ def parse_manifest_file(path: Path | str, *, store_tz: str, strict_tags: bool = 
     if src.kind in ("xlsx", "xls"):
         raise ImportFileError(f"{src.name} is an Excel workbook; export the manifest from METRC as CSV or JSON.")
     if src.kind == "json":
-        try:
-            data = json.loads(src.text())
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(
-                f"{src.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-            ) from None
+        data = load_json(src.text(), src.name)
         return parse_manifest_json(data, src.name, store_tz=store_tz, strict_tags=strict_tags, sha256=src.sha256)
     table = read_csv_table(src)
     if table is None:

@@ -9,7 +9,6 @@ count, not by quietly changing inventory.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,11 +20,18 @@ from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, Location, Package
-from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
+from backoffice.domain.enums import (
+    LabState,
+    LedgerKind,
+    LocationKind,
+    PackageStatus,
+    QuantityType,
+)
 from backoffice.domain.numbers import parse_decimal, to_quantity
 from backoffice.domain.tags import tag_problem
 from backoffice.domain.units import Unit, parse_unit
 from backoffice.errors import ImportFileError, Problem, ValidationError
+from backoffice.importers.json_file import load_json
 from backoffice.services import audit, ledger, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
@@ -70,11 +76,10 @@ def parse(path: Path, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRe
     """Read and check every record; returns the good records and the problems found."""
     name = Path(path).name
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {name}: {exc}") from None
+    data = load_json(text, name)
     return parse_records(data, name, strict_tags=strict_tags)
 
 
