@@ -201,7 +201,8 @@ def number_format_of(rows: Iterable[tuple[int, Sequence[object]]], positions: It
     if fmt is not None:
         return fmt
     wanted = [p for p in positions if p is not None]
-    return detect_number_format(row[p] for _, row in rows for p in wanted if p < len(row))
+    # each distinct value votes once: a day's export repeats the same few prices thousands of times
+    return detect_number_format({row[p] for _, row in rows for p in wanted if p < len(row) and isinstance(row[p], str)})
 
 
 def parse_quantity(value: object, what: str, fmt: NumberFormat | None = None) -> Decimal:

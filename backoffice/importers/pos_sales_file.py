@@ -251,6 +251,7 @@ class _LineReader:
         self.time_field = names["sold_at"] + (f" + {names['sold_time']}" if "sold_time" in names else "")
         self._times: dict[object, tuple[datetime | None, str]] = {}
         self._tags: dict[str, tuple[str | None, str]] = {}
+        self._numbers: dict[tuple[str, object], tuple[Decimal | None, str]] = {}
 
     def sold_at(self, n: int, values: Mapping[str, object]) -> datetime | None:
         raw = values["sold_at"]
@@ -279,9 +280,26 @@ class _LineReader:
             self.problems.add(n, self.names["tag"], known[1])
         return known[0]
 
+    def number(self, n: int, field: str, raw: object) -> Decimal | None:
+        """The line's quantity or amount (the same few prices and quantities recur all day)."""
+        key = (field, raw)
+        known = self._numbers.get(key) if isinstance(raw, str) else None
+        if known is None:
+            try:
+                value = parse_quantity(raw, "quantity", self.numbers) if field == "quantity" else \
+                    parse_money(raw, "amount", self.numbers)
+                known = (_non_zero(value) if field == "quantity" else value, "")
+            except ValidationError as exc:
+                known = (None, str(exc))
+            if isinstance(raw, str):
+                self._numbers[key] = known
+        if known[1]:
+            self.problems.add(n, self.names[field], known[1])
+        return known[0]
+
     def line(self, n: int, values: Mapping[str, object]) -> PosSaleLine | None:
         """One row keyed by canonical field; problems name the file's own headers."""
-        problems, names, numbers = self.problems, self.names, self.numbers
+        problems, names = self.problems, self.names
 
         def text(f: str) -> str | None:
             return cell_text(values.get(f)) or None
@@ -293,9 +311,8 @@ class _LineReader:
         tag = None
         if (raw_tag := text("tag")) is not None:
             tag = self.tag(n, raw_tag)
-        quantity = problems.check(n, names["quantity"],
-                                  lambda: _non_zero(parse_quantity(values["quantity"], "quantity", numbers)))
-        amount = problems.check(n, names["amount"], parse_money, values["amount"], "amount", numbers)
+        quantity = self.number(n, "quantity", values["quantity"])
+        amount = self.number(n, "amount", values["amount"])
         unit = None
         if (raw_unit := text("unit")) is not None:
             unit = problems.check(n, names["unit"], parse_unit, raw_unit)

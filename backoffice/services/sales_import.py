@@ -36,7 +36,6 @@ from backoffice.db.models import (
     MetrcReceiptLine,
     Package,
     PosImport,
-    PosLayoutMapping,
     PosSaleLine,
     SalesDaily,
     utcnow,
@@ -44,25 +43,19 @@ from backoffice.db.models import (
 from backoffice.domain.enums import LedgerKind
 from backoffice.domain.numbers import QTY_PLACES
 from backoffice.domain.units import Unit, convert
-from backoffice.errors import ImportFileError, Problem, RuleViolation, ValidationError
-from backoffice.importers.csv_common import normalize_header, plain
+from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.importers.csv_common import plain
 from backoffice.importers.metrc_sales_file import (
     ParsedMetrcReceipt,
     parse_metrc_receipts,
     parse_metrc_sales_file,
 )
-from backoffice.importers.pos_sales_file import (
-    BUILTIN_LAYOUTS,
-    US_DATE_FORMATS,
-    ParsedPosFile,
-    PosLayout,
-    PosSaleLine as ParsedLine,
-    header_signature,
-    parse_pos_file,
-)
+from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
+from backoffice.importers.pos_sales_file import PosSaleLine as ParsedLine
 from backoffice.services import audit, ledger, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.pos_layouts import layout_named, saved_layouts
 from backoffice.services.reports.store_time import store_zone
 
 Progress = Callable[[str, float], None]
@@ -84,65 +77,6 @@ def business_date(sold_at: datetime, tz: tzinfo) -> date:
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start:start + _CHUNK]
-
-
-# --- POS layouts ---------------------------------------------------------------------------
-
-def saved_layouts(db: Database) -> list[PosLayout]:
-    """The column mappings users saved for exports the built-in layouts do not fit."""
-    with db.read() as session:
-        rows = session.scalars(select(PosLayoutMapping).order_by(PosLayoutMapping.name)).all()
-        return [PosLayout.from_json(r.name, r.signature, r.mapping) for r in rows]
-
-
-def layout_names(db: Database) -> list[str]:
-    return [layout.name for layout in (*BUILTIN_LAYOUTS, *saved_layouts(db))]
-
-
-def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], columns: dict[str, str], *,
-                date_formats: Sequence[str] = US_DATE_FORMATS, timezone: str | None = None) -> PosLayout:
-    """Remember how an export with these ``headers`` maps to sale lines; files with the
-    same headers (in any order, case or spacing) are then read with it."""
-    actor.require(Permission.IMPORT_DATA)
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("give the layout a name, such as the POS vendor's")
-    if len(name) > 60:
-        raise ValidationError(f"layout name {name!r} is longer than 60 characters")
-    if any(normalize_header(b.name) == normalize_header(name) for b in BUILTIN_LAYOUTS):
-        raise ValidationError(f"{name!r} is a built-in layout's name; choose another")
-    present = {normalize_header(h): h for h in headers}
-    chosen = {f: h for f, h in columns.items() if h}
-    absent = [h for h in chosen.values() if normalize_header(h) not in present]
-    if absent:
-        raise ValidationError(f"the file has no column {', '.join(map(repr, absent))}")
-    doubled = [h for h, n in Counter(normalize_header(h) for h in chosen.values()).items() if n > 1]
-    if doubled:
-        raise ValidationError(f"column {present[doubled[0]]!r} is mapped to two fields; map each column once")
-    signature = header_signature(headers)
-    layout = PosLayout(name, signature, chosen, tuple(date_formats), timezone or None)  # validates the mapping
-    with db.transaction() as session:
-        clash = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.name == name,
-                                                              PosLayoutMapping.signature != signature))
-        if clash is not None:
-            raise ValidationError(f"another export layout is already called {name!r}; choose another name")
-        row = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.signature == signature))
-        before = None if row is None else {"name": row.name, "mapping": row.mapping}
-        if row is None:
-            session.add(PosLayoutMapping(signature=signature, name=name, mapping=layout.to_json()))
-        else:
-            row.name, row.mapping = name, layout.to_json()
-        audit.record(session, actor, "pos_layout.save", "pos_layout", signature[:16], before=before,
-                     after={"name": name, "mapping": layout.to_json()})
-    return layout
-
-
-def _layout_named(db: Database, name: str) -> PosLayout:
-    layouts = [*BUILTIN_LAYOUTS, *saved_layouts(db)]
-    for layout in layouts:
-        if normalize_header(layout.name) == normalize_header(name):
-            return layout
-    raise ValidationError(f"there is no POS export layout {name!r}; layouts: {', '.join(x.name for x in layouts)}")
 
 
 # --- POS sales -----------------------------------------------------------------------------
@@ -210,7 +144,7 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
-    forced = _layout_named(db, layout) if layout else None
+    forced = layout_named(db, layout) if layout else None
     progress("Reading the export", 0.05)
     parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)

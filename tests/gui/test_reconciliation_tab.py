@@ -12,11 +12,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import QDate, Qt, QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QFileDialog, QLineEdit, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+)
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import FindingKind, FindingStatus
-from backoffice.services import sales_import
+from backoffice.services import pos_layouts
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
 from ui.context import AppContext
@@ -165,7 +173,7 @@ def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: Reconcilia
     qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "acme.csv (Acme POS): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
     assert ("ok", "Layout 'Acme POS' saved; files with these columns are read this way.") in tab.statuses  # type: ignore[attr-defined]
-    assert [layout.name for layout in sales_import.saved_layouts(tab.ctx.db)] == ["Acme POS"]
+    assert [layout.name for layout in pos_layouts.saved_layouts(tab.ctx.db)] == ["Acme POS"]
 
 
 def test_export_the_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]

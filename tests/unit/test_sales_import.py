@@ -15,12 +15,19 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, LedgerEntry, Package, PosImport, PosSaleLine, SalesDaily
+from backoffice.db.models import (
+    AuditEvent,
+    LedgerEntry,
+    Package,
+    PosImport,
+    PosSaleLine,
+    SalesDaily,
+)
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import ImportFileError, ValidationError
 from backoffice.importers import metrc_packages
 from backoffice.importers.pos_sales_file import UnknownLayoutError, parse_pos_file
-from backoffice.services import audit, ledger, sales_import
+from backoffice.services import audit, ledger, pos_layouts, sales_import
 from backoffice.services.actor import Actor
 
 DAY = date(2026, 11, 20)
@@ -243,8 +250,8 @@ def test_an_unknown_layout_is_mapped_once_and_recognised_after(store: tuple[Data
 
     columns = {"receipt_number": "Ticket #", "sold_at": "Closed", "tag": "Tag", "product_name": "Item",
                "quantity": "Qty", "unit": "UOM", "amount": "Total"}
-    sales_import.save_layout(db, alex, "Acme POS", caught.value.headers, columns)
-    assert "Acme POS" in sales_import.layout_names(db)
+    pos_layouts.save_layout(db, alex, "Acme POS", caught.value.headers, columns)
+    assert "Acme POS" in pos_layouts.layout_names(db)
     first = sales_import.import_pos_file(db, alex, tmp_path / "acme.csv")
     assert (first.layout, first.lines_added) == ("Acme POS", 40)
     # the same headers in another order and spelling are the same layout
@@ -264,16 +271,16 @@ def test_layout_mappings_are_checked(store: tuple[Database, Actor], samples: Pat
     headers = ["Ticket", "When", "Tag", "Qty", "Total"]
     columns = {"receipt_number": "Ticket", "sold_at": "When", "tag": "Tag", "quantity": "Qty", "amount": "Total"}
     with pytest.raises(ValidationError, match="must say which column holds: amount"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "amount": ""})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "amount": ""})
     with pytest.raises(ValidationError, match="the file has no column 'Price'"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "amount": "Price"})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "amount": "Price"})
     with pytest.raises(ValidationError, match="mapped to two fields"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "product_name": "Tag"})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "product_name": "Tag"})
     with pytest.raises(ValidationError, match="built-in layout's name"):
-        sales_import.save_layout(db, alex, "Export-A", headers, columns)
-    sales_import.save_layout(db, alex, "Mine", headers, columns)
+        pos_layouts.save_layout(db, alex, "Export-A", headers, columns)
+    pos_layouts.save_layout(db, alex, "Mine", headers, columns)
     with pytest.raises(ValidationError, match="already called 'Mine'"):
-        sales_import.save_layout(db, alex, "Mine", [*headers, "Budtender"], columns)
+        pos_layouts.save_layout(db, alex, "Mine", [*headers, "Budtender"], columns)
     with pytest.raises(ValidationError, match="no POS export layout 'Nope'; layouts: export-a, export-b, Mine"):
         sales_import.import_pos_file(db, alex, samples / "pos_sales_export_a.csv", layout="Nope")
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
-from backoffice.services import inventory, reconciliation, sales_import
+from backoffice.services import inventory, pos_layouts, reconciliation, sales_import
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
@@ -234,7 +234,7 @@ class ReconciliationTab(Tab):
         saved: list[str] = []
 
         def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None) -> None:
-            layout = sales_import.save_layout(self.ctx.db, self.ctx.actor, name, unknown.headers, columns,
+            layout = pos_layouts.save_layout(self.ctx.db, self.ctx.actor, name, unknown.headers, columns,
                                               date_formats=formats, timezone=zone)
             saved.append(layout.name)
 
@@ -330,7 +330,9 @@ class ReconciliationTab(Tab):
         self.ctx.settings.setValue(FOLDER_KEY, str(path.parent))
 
         def work(progress: Progress, cancelled: Any) -> Any:
-            from backoffice.exporters.reconciliation_workbook import write_reconciliation_workbook
+            from backoffice.exporters.reconciliation_workbook import (
+                write_reconciliation_workbook,
+            )
 
             result = write_reconciliation_workbook(view, path, progress=progress, cancelled=cancelled)
             if result.cancelled:
