@@ -159,7 +159,9 @@ def reconcile(ctx: CliContext, args: argparse.Namespace) -> int:
         if f.note:
             print(f"    note: {f.note}")
     if args.out:
-        from backoffice.exporters.reconciliation_workbook import write_reconciliation_workbook
+        from backoffice.exporters.reconciliation_workbook import (
+            write_reconciliation_workbook,
+        )
 
         result = write_reconciliation_workbook(view, args.out)
         print(f"wrote {result.path} ({result.rows} findings)")

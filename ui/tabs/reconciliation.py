@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.domain.enums import FindingKind, FindingStatus
+from backoffice.domain.numbers import NumberFormat
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
 from backoffice.services import inventory, pos_layouts, reconciliation, sales_import
@@ -212,7 +213,7 @@ class ReconciliationTab(Tab):
         return Path(name)
 
     def import_pos(self) -> None:
-        path = self._ask_file("POS end-of-day sales export", "Sales exports (*.csv *.xlsx);;All files (*)")
+        path = self._ask_file("POS end-of-day sales export", "Sales exports (*.csv *.tsv *.txt *.xlsx);;All files (*)")
         if path is not None:
             self.import_pos_file(path)
 
@@ -232,13 +233,19 @@ class ReconciliationTab(Tab):
 
     def _map_columns(self, path: Path, unknown: UnknownLayoutError) -> None:
         saved: list[str] = []
+        try:
+            guess = pos_layouts.guess(self.ctx.db, self.ctx.actor, path)
+        except UserError as exc:
+            show_error(self, exc)
+            return
 
-        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None) -> None:
+        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None,
+                 numbers: NumberFormat | None) -> None:
             layout = pos_layouts.save_layout(self.ctx.db, self.ctx.actor, name, unknown.headers, columns,
-                                              date_formats=formats, timezone=zone)
+                                              date_formats=formats, timezone=zone, number_format=numbers)
             saved.append(layout.name)
 
-        dialog = ColumnMappingDialog(path.name, unknown.headers, save, self)
+        dialog = ColumnMappingDialog(guess, save, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.ctx.status.emit(f"Layout {saved[0]!r} saved; files with these columns are read this way.", "ok")
             self.import_pos_file(path, saved[0])
