@@ -42,7 +42,8 @@ from ui.widgets.table_view import RowTableView
 from ui.worker import Cancelled, Progress, run_task
 
 KIND_COLOURS = {
-    FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.MISSING_IN_POS: "#ad1457",
+    FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.RETURN_NOT_IN_METRC: "#00838f",
+    FindingKind.MISSING_IN_POS: "#ad1457",
     FindingKind.QUANTITY_MISMATCH: "#ef6c00", FindingKind.AMOUNT_MISMATCH: "#9e7700",
     FindingKind.NOT_ON_FLOOR: "#6a1b9a", FindingKind.UNKNOWN_TAG: "#4e342e",
 }
