@@ -15,10 +15,9 @@ from backoffice.domain.text import check_metrc_text, neutralise
 from backoffice.domain.units import Unit
 from backoffice.errors import ImportFileError, ValidationError
 from backoffice.exporters.count_sheet import write_sheet_csv
-from backoffice.importers import metrc_packages
 from backoffice.metrc.csv_export import write_adjustments, write_location_changes
 from backoffice.metrc.payloads import PackageAdjustment
-from backoffice.services import adjustments, locations
+from backoffice.services import adjustments, locations, metrc_packages_import
 from backoffice.services.actor import Actor
 from backoffice.services.counts import SheetLine
 
@@ -61,7 +60,7 @@ def test_metrc_upload_csv_refuses_formula_text_and_writes_nothing(tmp_path: Path
 
 
 def test_formula_text_is_refused_where_it_is_typed(db: Database, actors: dict[str, Actor], samples: Path) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     with pytest.raises(ValidationError, match="the note '=HYPERLINK"):
         adjustments.preview(db, actors["maria"], TAG, "-1", "Damage", HOSTILE)
     with pytest.raises(ValidationError, match="the reason name"):

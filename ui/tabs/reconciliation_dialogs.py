@@ -22,16 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.domain.numbers import NumberFormat
-from backoffice.errors import UserError
 from backoffice.importers.pos_layout_guess import LayoutGuess
-from backoffice.importers.pos_sales_file import (
-    CANONICAL_FIELDS,
-    DATE_STYLE_LABELS,
-    DATE_STYLES,
-    REQUIRED_FIELDS,
-)
+from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, DATE_STYLE_LABELS, DATE_STYLES, REQUIRED_FIELDS
 from backoffice.services.reconciliation import FindingRow, Resolution
-from ui.errors import show_error
+from ui.commands import submit_dialog
+from ui.context import AppContext
 
 FIELD_LABELS = {
     "receipt_number": "Receipt number", "sold_at": "Date (and time, if in one column)",
@@ -51,8 +46,9 @@ class ColumnMappingDialog(QDialog):
     see the first rows read through the mapping; saved under the export's header signature,
     so the next file with these headers is read without asking."""
 
-    def __init__(self, guess: LayoutGuess, save: SaveLayout, parent: QWidget) -> None:
+    def __init__(self, ctx: AppContext, guess: LayoutGuess, save: SaveLayout, parent: QWidget) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.setObjectName("columnMappingDialog")
         self.setWindowTitle("Map the columns of a new POS export")
         self._save, self._guess = save, guess
@@ -127,21 +123,18 @@ class ColumnMappingDialog(QDialog):
             for x in checked.preview.lines))
 
     def accept(self) -> None:
-        try:
-            self._save(self.name.text(), self.columns(), DATE_STYLES[self.date_style.currentData()],
-                       self.timezone.text().strip() or None, self.numbers())
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        super().accept()
+        save, name, columns, numbers = self._save, self.name.text(), self.columns(), self.numbers()
+        formats, zone = DATE_STYLES[self.date_style.currentData()], self.timezone.text().strip() or None
+        submit_dialog(self, self.ctx, lambda job: save(name, columns, formats, zone, numbers))
 
 
 class ResolveDialog(QDialog):
     """Choose what was done about a finding and say why; the note is required."""
 
-    def __init__(self, finding: FindingRow, actions: Sequence[Resolution],
+    def __init__(self, ctx: AppContext, finding: FindingRow, actions: Sequence[Resolution],
                  resolve: Callable[[Resolution, str], object], parent: QWidget) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.setObjectName("resolveDialog")
         self.setWindowTitle(f"Resolve finding #{finding.id}")
         self.resize(560, 300)
@@ -177,9 +170,6 @@ class ResolveDialog(QDialog):
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        try:
-            self.result_value = self._resolve(self.action.currentData(), self.note.toPlainText())
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        super().accept()
+        resolve, action, note = self._resolve, self.action.currentData(), self.note.toPlainText()
+        submit_dialog(self, self.ctx, lambda job: resolve(action, note),
+                      lambda result: setattr(self, "result_value", result))
