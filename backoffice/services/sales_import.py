@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
+from backoffice.db.errors import collision_message
 from backoffice.db.models import (
     Item,
     LedgerEntry,
@@ -164,9 +165,10 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     try:
         with db.transaction() as session:
             result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
-    except IntegrityError:  # PostgreSQL: two workstations stored the same sales at once
-        raise RuleViolation(f"another workstation imported these sales at the same moment; import "
-                            f"{Path(path).name} again and the sales already stored are skipped") from None
+    except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
+        raise RuleViolation(collision_message(
+            exc, f"another workstation imported these sales at the same moment; import {Path(path).name} again "
+                 "and the sales already stored are skipped", ours=("line_key", "file_sha256"))) from None
     progress("Imported", 1.0)
     return result
 
@@ -504,9 +506,10 @@ def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMe
                 "receipts": result.receipts, "added": result.added, "updated": result.updated,
                 "days": [d.isoformat() for d in result.business_dates],
             })
-    except IntegrityError:  # PostgreSQL: two workstations stored the same receipts at once
-        raise RuleViolation(f"another workstation imported these METRC receipts at the same moment; import "
-                            f"{source} again and the receipts already stored are skipped") from None
+    except IntegrityError as exc:  # PostgreSQL: two workstations stored the same receipts at once
+        raise RuleViolation(collision_message(
+            exc, f"another workstation imported these METRC receipts at the same moment; import {source} again "
+                 "and the receipts already stored are skipped", ours=("metrc_id",))) from None
     return result
 
 
