@@ -82,7 +82,7 @@ def add_layout(ctx: CliContext, args: argparse.Namespace) -> int:
         date_formats=DATE_STYLES[args.dates or guess.date_style], timezone=args.timezone,
         number_format=NumberFormat.parse(args.numbers) if args.numbers else guess.number_format,
     )
-    print(f"saved layout {layout.name!r}: " + ", ".join(f"{f}={h}" for f, h in layout.columns.items()))
+    print(f"saved layout {layout.name!r}: {_mapping(layout.columns)}")
     return 0
 
 
@@ -93,6 +93,9 @@ def list_layouts(ctx: CliContext, args: argparse.Namespace) -> int:
     for layout in pos_layouts.all_layouts(ctx.db):
         kind = "built-in" if layout in BUILTIN_LAYOUTS else "saved"
         numbers = layout.number_format.value if layout.number_format else "found per file"
-        print(f"{layout.name} ({kind}; numbers {numbers}): "
-              + ", ".join(f"{f}={h}" for f, h in layout.columns.items()))
+        print(f"{layout.name} ({kind}; numbers {numbers}): {_mapping(layout.columns)}")
     return 0
+
+
+def _mapping(columns: dict[str, str] | Any) -> str:
+    return ", ".join(f"{f}={columns[f]}" for f in CANONICAL_FIELDS if f in columns)
