@@ -212,9 +212,8 @@ class MainWindow(QMainWindow):
             tab.refresh(changes)
 
     def open_settings(self) -> None:
-        if SettingsDialog(self.ctx, self).exec() == QDialog.DialogCode.Accepted:
+        if SettingsDialog(self.ctx, self).exec() == QDialog.DialogCode.Accepted:  # it announced its changes
             self.strict_tags = store_settings.read(self.ctx.db, store_settings.STRICT_TAGS)
-            self.ctx.notify(Changes.SETTINGS)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Vault Workstation",

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from ui.commands import Job, submit_dialog
 from ui.context import AppContext
-from ui.errors import show_error
 
 IDLE_MINUTES_KEY = "session/idle_minutes"
 DB_URL_KEY = "database/url"
@@ -86,15 +87,20 @@ class SettingsDialog(QDialog):
         qs.setValue(DB_URL_KEY, self.db_url.text().strip())
         qs.setValue(IDLE_MINUTES_KEY, self.idle.value())
         qs.setValue(PRINTER_KEY, self.printer.currentData())
-        if self.store_box.isEnabled():
-            try:
-                for setting, value in ((store_settings.STORE_NAME, self.store_name.text().strip()),
-                                       (store_settings.LICENSE_NUMBER, self.license.text().strip()),
-                                       (store_settings.TIMEZONE, self.timezone.text().strip()),
-                                       (store_settings.STRICT_TAGS, self.strict_tags.isChecked())):
-                    if value != store_settings.read(self.ctx.db, setting):  # audit real changes only
-                        store_settings.set_value(self.ctx.db, self.ctx.actor, setting.key, value)
-            except Exception as exc:  # noqa: BLE001 — shown to the user by the one error path
-                show_error(self, exc)
-                return
-        self.accept()
+        if not self.store_box.isEnabled():
+            self.ctx.notify(Changes.SETTINGS)  # this workstation's own settings (QSettings)
+            self.accept()
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        wanted = ((store_settings.STORE_NAME, self.store_name.text().strip()),
+                  (store_settings.LICENSE_NUMBER, self.license.text().strip()),
+                  (store_settings.TIMEZONE, self.timezone.text().strip()),
+                  (store_settings.STRICT_TAGS, self.strict_tags.isChecked()))
+
+        def write(job: Job) -> Changes:
+            for setting, value in wanted:
+                if value != store_settings.read(db, setting):  # audit real changes only
+                    store_settings.set_value(db, actor, setting.key, value)
+            return Changes.SETTINGS | Changes.AUDIT
+
+        submit_dialog(self, self.ctx, write)

@@ -62,3 +62,20 @@ def main_window(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch):  # typ
     from PySide6.QtCore import QThreadPool
 
     QThreadPool.globalInstance().waitForDone(10_000)  # no search loader outlives its database
+
+
+@pytest.fixture
+def statuses() -> Iterator[list[tuple[str, str]]]:
+    """(kind, text) of every status-line message said through the bridge during the test."""
+    from ui import commands, messages
+
+    heard: list[tuple[str, str]] = []
+
+    def hear(message: messages.Message) -> None:
+        if message.in_status_line:
+            heard.append((message.kind.value, message.text))
+
+    messages.bridge().said.connect(hear)
+    yield heard
+    commands.wait_until_idle()
+    messages.bridge().said.disconnect(hear)

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.services import inventory
-from backoffice.services.inventory import ActiveSearch
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from backoffice.services.inventory import ActiveSearch
 from ui.commands import QueryRunner
 from ui.context import AppContext
 from ui.models.package_table import Column, PackageTableModel
