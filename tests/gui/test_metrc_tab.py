@@ -61,7 +61,7 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
             return DEFAULT_USER_KEY
 
     monkeypatch.setattr("backoffice.services.metrc_connection.MetrcKeyStore", MemoryKeys)
-    with MetrcSimulator(seed_dir=samples) as sim:
+    with MetrcSimulator(seed_dir=samples, api="v2") as sim:  # the store's default API version
         settings.set_value(ctx.db, SYSTEM, "metrc_base_url", sim.url)
         settings.set_value(ctx.db, SYSTEM, "license_number", sim.license_number)
         with ctx.db.transaction() as session:
@@ -75,4 +75,4 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
         tab.sync_in_background()
         qtbot.waitUntil(lambda: tab._background is None, timeout=10_000)
         assert metrc_sync.list_entries(ctx.db)[0].status is OutboxStatus.SENT
-        assert [b[0]["Label"] for b in sim.applied("packages/v1/change/locations")] == ["1A4060300000000000000001"]
+        assert [b[0]["Label"] for b in sim.applied("packages/v2/location")] == ["1A4060300000000000000001"]

@@ -28,7 +28,7 @@ from backoffice.domain.enums import OutboxStatus
 from backoffice.errors import UserError
 from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.services import metrc_connection, metrc_manual, metrc_sync, settings
-from backoffice.services.actor import Permission
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.metrc_sync import OutboxRow
 from ui import messages
@@ -42,13 +42,11 @@ COLOURS = {OutboxStatus.PENDING: "#ef6c00", OutboxStatus.SENDING: "#1565c0", Out
            OutboxStatus.SENT: "#2e7d32", OutboxStatus.EXPORTED: "#2e7d32", OutboxStatus.RESOLVED: "#888888"}
 
 
-def _sender(db: Database, username: str) -> Callable[[Job], metrc_sync.SyncResult]:
-    """One send of the outbox in order, as a command op (connect, then sync)."""
+def _sender(db: Database, actor: Actor) -> Callable[[Job], metrc_sync.SyncResult]:
+    """One send of the outbox in order, as a command op."""
 
     def send(job: Job) -> metrc_sync.SyncResult:
-        with metrc_connection.connect(db, username) as client:
-            return metrc_sync.sync(db, metrc_connection.sender_for(client),
-                                   already_applied=metrc_connection.applied_check_for(client))
+        return metrc_connection.send_now(db, actor)
 
     return send
 
@@ -116,7 +114,7 @@ class MetrcTab(Tab):
             return
         if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
             return
-        self._background = run_command(self, self.ctx, _sender(self.ctx.db, self.ctx.actor.username),
+        self._background = run_command(self, self.ctx, _sender(self.ctx.db, self.ctx.actor),
                                        self._background_done, on_error=self._background_failed, network=True)
 
     def _background_done(self, result: metrc_sync.SyncResult) -> None:
@@ -161,7 +159,7 @@ class MetrcTab(Tab):
         return row if isinstance(row, OutboxRow) else None
 
     def sync(self) -> None:
-        send = _sender(self.ctx.db, self.ctx.actor.username)
+        send = _sender(self.ctx.db, self.ctx.actor)
 
         def work(job: Job) -> metrc_sync.SyncResult:
             job.progress("Sending to METRC…", 0.2)
