@@ -44,6 +44,9 @@ class Tab(QWidget):
       shows scan answers and status messages there while the tab is in front.
     - ``usable()``: whether the signed-in user may use this tab; a tab loads nothing for a
       user who may not (no "may not …" box on sign-in).
+    - ``handle_unit_scan(tag)``: a unit's Retail ID QR code was scanned and the window resolved
+      it to its package's tag. It stands for one unit of that package (a count adds 1); tabs
+      that only need the package take it as a tag scan (the default).
     """
 
     title: ClassVar[str] = ""
@@ -62,3 +65,6 @@ class Tab(QWidget):
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         return None
+
+    def handle_unit_scan(self, tag: str) -> ScanFeedback | None:
+        return self.handle_scan(tag)
