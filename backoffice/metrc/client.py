@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from backoffice.domain.tags import validate_tag
+from backoffice.metrc.address import require_tls
 from backoffice.metrc.errors import (
     MetrcKeyMissing,
     MetrcNotFound,
@@ -66,6 +67,7 @@ class MetrcClient:
         if not vendor_key or not user_key:
             who = f"user {username!r}" if username else "this user"
             raise MetrcKeyMissing(f"No METRC API key for {who}: enter the vendor and user keys in Settings.")
+        require_tls(base_url)  # before the keys go into the auth object
         self.base_url = base_url.rstrip("/") + "/"
         self.license_number = license_number
         self.username = username

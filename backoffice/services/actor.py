@@ -25,8 +25,8 @@ class Permission(enum.StrEnum):
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
-    BACKUP_RESTORE = "back up and restore the database"
-    VIEW_AUDIT = "read the audit trail"
+    BACKUP_RESTORE = "back up and restore the database"  # a backup holds every PIN hash: admins only
+    VIEW_AUDIT = "read and verify the audit trail"
 
 
 _ASSOCIATE = {
@@ -35,7 +35,7 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT,
 }
 _PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, AuditHead, utcnow
-from backoffice.services.actor import Actor
+from backoffice.services.actor import Actor, Permission
 
 GENESIS = "0" * 64
 
@@ -81,8 +81,9 @@ class ChainReport:
         return not self.problems
 
 
-def verify(db: Database, *, batch: int = 5000) -> ChainReport:
+def verify(db: Database, actor: Actor, *, batch: int = 5000) -> ChainReport:
     """Walk the whole chain in id order and name every row where it breaks."""
+    actor.require(Permission.VIEW_AUDIT)
     report = ChainReport()
     expected_prev, expected_id = GENESIS, 1
     with db.read() as session:
@@ -132,8 +133,9 @@ class AuditRow:
     reason: str | None
 
 
-def list_events(db: Database, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:
+def list_events(db: Database, actor: Actor, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:
     """Newest first; ``text`` matches user, action or entity."""
+    actor.require(Permission.VIEW_AUDIT)
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     for word in text.split():
         like = f"%{word}%"

@@ -11,10 +11,13 @@ from backoffice.db.engine import Database
 from backoffice.db.sqlite_copy import copy_database
 from backoffice.errors import UserError
 from backoffice.paths import backup_dir
+from backoffice.services.actor import Actor, Permission
 
 
-def backup_sqlite(db: Database, out: Path) -> Path:
-    """Copy a live SQLite database with the online backup API (safe while in use)."""
+def backup_sqlite(db: Database, actor: Actor, out: Path) -> Path:
+    """Copy a live SQLite database with the online backup API (safe while in use). A backup
+    carries every PIN hash, so only an administrator may take one."""
+    actor.require(Permission.BACKUP_RESTORE)
     if not db.sqlite_path:
         raise UserError(
             f"{db.display_url} is not a SQLite file; back up PostgreSQL with pg_dump "
@@ -23,10 +26,11 @@ def backup_sqlite(db: Database, out: Path) -> Path:
     return copy_database(db.sqlite_path, out)
 
 
-def restore_sqlite(db: Database, backup: Path) -> Path:
+def restore_sqlite(db: Database, actor: Actor, backup: Path) -> Path:
     """Replace the live SQLite database with ``backup`` after checking it is one of ours.
 
     The current database is first saved beside it, so a wrong restore can be undone."""
+    actor.require(Permission.BACKUP_RESTORE)
     if not db.sqlite_path:
         raise UserError(f"{db.display_url} is not a SQLite file; restore PostgreSQL with pg_restore.")
     backup = Path(backup)
@@ -35,7 +39,7 @@ def restore_sqlite(db: Database, backup: Path) -> Path:
     _check_is_store(backup)
     db.dispose()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = backup_sqlite(db, Path(db.sqlite_path).with_name(f"before-restore-{stamp}.sqlite"))
+    kept = copy_database(db.sqlite_path, Path(db.sqlite_path).with_name(f"before-restore-{stamp}.sqlite"))
     src = sqlite3.connect(backup)
     dst = sqlite3.connect(db.sqlite_path)
     try:
@@ -58,16 +62,17 @@ def _check_is_store(path: Path) -> None:
         raise UserError(f"{path} is not a Vault Workstation database backup; nothing was restored.") from None
 
 
-def daily_backup(db: Database, *, keep_days: int = 14, today: date | None = None) -> Path | None:
+def daily_backup(db: Database, actor: Actor, *, keep_days: int = 14, today: date | None = None) -> Path | None:
     """Once a day, a copy of the SQLite database in the backup folder; copies older than
     ``keep_days`` are removed. Returns the new copy, or None when today's already exists
     (or the database is not SQLite: PostgreSQL is backed up with pg_dump, see README)."""
+    actor.require(Permission.BACKUP_RESTORE)
     if not db.sqlite_path:
         return None
     today = today or datetime.now(UTC).date()
     folder = backup_dir()
     target = folder / f"daily-{today:%Y%m%d}.sqlite"
-    made = None if target.exists() else backup_sqlite(db, target)
+    made = None if target.exists() else copy_database(db.sqlite_path, target)
     for old in folder.glob("daily-*.sqlite"):
         stamp = old.stem.removeprefix("daily-")
         if stamp.isdigit() and len(stamp) == 8:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Package
 from backoffice.errors import ImportFileError, PermissionDenied
@@ -31,7 +32,7 @@ def test_sample_file_creates_items_locations_packages(db: Database, actors: dict
         assert first.quantity == Decimal(str(records[0]["Quantity"]))
         assert first.location.name == records[0]["LocationName"]
     assert ledger.check_balances(db) == []
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_reimport_updates_without_duplicating_and_reports_differences(
