@@ -45,6 +45,7 @@ def _cheap_pin_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BACKOFFICE_PIN", raising=False)
     monkeypatch.delenv("BACKOFFICE_APPROVER_PIN", raising=False)
     monkeypatch.delenv("BACKOFFICE_NEW_PIN", raising=False)
+    monkeypatch.delenv("BACKOFFICE_AUDIT_ANCHOR", raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from backoffice.cli import (
     labels,
     locations,
     metrc,
+    pending,
     price,
     receiving,
     reports,
@@ -34,7 +35,7 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
+_AREAS = (admin, data, pending, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

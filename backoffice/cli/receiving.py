@@ -11,12 +11,10 @@ MANIFEST`` confirms METRC agrees afterwards.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from backoffice.cli.context import CliContext
-from backoffice.errors import ImportFileError
 
 
 def register_imports(imp: Any) -> None:
@@ -113,10 +111,11 @@ def report(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def check(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.importers import metrc_packages
     from backoffice.services import receiving, receiving_metrc
 
     manifest_id = receiving.find_manifest(ctx.db, args.manifest)
-    packages = _read_packages(args.metrc_file) if args.metrc_file else _active_packages(ctx)
+    packages = metrc_packages.read_json(args.metrc_file) if args.metrc_file else _active_packages(ctx)
     result = receiving_metrc.check_metrc(ctx.db, ctx.actor, manifest_id, packages)
     if result.agrees:
         closed = f"; receive sheet (outbox #{result.outbox_closed}) closed" if result.outbox_closed else ""
@@ -129,15 +128,7 @@ def check(ctx: CliContext, args: argparse.Namespace) -> int:
     return 1
 
 
-def _read_packages(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFileError(f"cannot read {path.name} as METRC active packages JSON: {exc}") from None
-
-
 def _active_packages(ctx: CliContext) -> Any:
     from backoffice.services import metrc_connection
 
-    with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
-        return client.active_packages()
+    return metrc_connection.fetch_active_packages(ctx.db, ctx.actor)

@@ -46,14 +46,18 @@ class MetrcPackageRecord:
 
 def parse(path: Path, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRecord], list[Problem]]:
     """Read and check every record; returns the good records and the problems found."""
+    return parse_records(read_json(path), Path(path).name, strict_tags=strict_tags)
+
+
+def read_json(path: Path | str) -> Any:
+    """The decoded JSON of a METRC export file (BOM tolerated), or an ImportFileError saying where it breaks."""
     name = Path(path).name
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {name}: {exc}") from None
-    return parse_records(data, name, strict_tags=strict_tags)
 
 
 def parse_records(data: Any, name: str, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRecord], list[Problem]]:

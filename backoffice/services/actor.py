@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     MANAGE_SETTINGS = "change store settings"
     BACKUP_RESTORE = "back up and restore the database"  # a backup holds every PIN hash: admins only
     VIEW_AUDIT = "read and verify the audit trail"
+    ACCEPT_HELD_CHANGES = "accept changes from files that lift a hold or a failed lab state"
 
 
 _ASSOCIATE = {
@@ -35,7 +36,7 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.ACCEPT_HELD_CHANGES,
 }
 _PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Package
 from backoffice.errors import ImportFileError, PermissionDenied
-from backoffice.services import metrc_packages_import
-from backoffice.services import audit, ledger
-from backoffice.services.actor import Actor
+from backoffice.services import audit, ledger, metrc_packages_import
+from backoffice.services.actor import SYSTEM, Actor
 
 
 def _count(db: Database, model: type) -> int:

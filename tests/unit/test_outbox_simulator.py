@@ -51,7 +51,7 @@ def test_errors_timeouts_and_outage_mid_queue_deliver_each_change_once_in_order(
     tags = _record_moves(db, make_users(db)["alex"], samples, 5)
     clock = [utcnow()]
     with MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=0.5) as client:
-        send, check = metrc_connection.sender_for(client), metrc_connection.applied_check_for(client)
+        send, check = metrc_connection.sender_for(client), metrc_connection.applied_check_for(client, db)
 
         def run() -> metrc_sync.SyncResult:
             clock[0] += timedelta(hours=2)  # past any backoff
