@@ -329,7 +329,7 @@ def lab_override(db: Database, actor: Actor, manager: str = "", pin: str = "") -
             f"{actor.username} ({actor.role.value}) may not {Permission.OVERRIDE_LAB_WARNING.value}; "
             "a manager must confirm with their user name and PIN"
         )
-    approver = users.authenticate(db, manager, pin).as_actor()
+    approver = users.authenticate(db, manager, pin, purpose="approval").as_actor()
     if not approver.can(Permission.OVERRIDE_LAB_WARNING):
         raise PermissionDenied(f"{approver.username} ({approver.role.value}) may not "
                                f"{Permission.OVERRIDE_LAB_WARNING.value}; ask a manager")

@@ -7,8 +7,14 @@ from decimal import Decimal
 from backoffice.db.engine import Database
 from backoffice.domain.enums import LedgerKind
 from backoffice.domain.units import Unit
-from backoffice.services import adjustments, audit, inventory, metrc_packages_import, transfers
-from backoffice.services.actor import Actor
+from backoffice.services import (
+    adjustments,
+    audit,
+    inventory,
+    metrc_packages_import,
+    transfers,
+)
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.event_words import audit_sentence, ledger_sentence, plural
 
 
@@ -62,5 +68,5 @@ def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: 
     assert all("{" not in event.detail for event in history)
     assert any(event.detail.startswith("Moved from Vault to Sales Floor") for event in history)
     assert any("arrived in Sales Floor" in event.detail for event in history)
-    events = audit.list_events(db, "transfer")
+    events = audit.list_events(db, SYSTEM, "transfer")
     assert events and all("{" not in e.sentence for e in events)

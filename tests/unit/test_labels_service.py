@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, Item, LabelPrint, Location, Manifest, ManifestLine, Package
 from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
@@ -259,7 +260,7 @@ def test_print_log_has_a_row_per_label_and_one_audit_event_per_job(
     assert [r.barcode_value for r in rows] == _tags(run)
     events = _events(db, "labels.print")
     assert len(events) == 1 and events[0].entity_id == job.job and '"labels":3' in (events[0].after or "")
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_a_cancelled_pdf_leaves_no_file_and_no_log(db: Database, actors: dict[str, Actor], store: Store,

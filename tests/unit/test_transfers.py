@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, OutboxEntry, Package, SalesDaily, TagPoolEntry
 from backoffice.domain.enums import LabState, LedgerKind, OutboxKind, PackageStatus, TransferStatus
@@ -52,7 +53,7 @@ def test_record_then_move_changes_location_first_and_queues_metrc(
     assert first.status is TransferStatus.RECORDED and first.moved_count == 1
     done = transfers.confirm_arrival(db, alex, vault_tags[1], "Sales Floor")
     assert done.status is TransferStatus.MOVED
-    assert ledger.check_balances(db) == [] and audit.verify(db).ok
+    assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
 
 
 def test_scan_at_floor_without_recorded_transfer_is_refused(
