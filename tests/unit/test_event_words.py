@@ -65,3 +65,17 @@ def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: 
     assert any("arrived in Sales Floor" in event.detail for event in history)
     events = audit.list_events(db, "transfer")
     assert events and all("{" not in e.sentence for e in events)
+
+
+def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, Actor], samples) -> None:
+    from backoffice.services import metrc_sync
+
+    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    vault = [r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=200)
+             if r.location == "Vault" and r.lab_state.sellable and r.quantity > 0]
+    for tags in (vault[:1], vault[1:5]):
+        transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
+                                                                       tags).id)
+    one, four = metrc_sync.list_entries(db)[-2:]
+    assert one.summary == f"1 package: {vault[0]}"
+    assert four.summary == f"4 packages: {', '.join(vault[1:4])} and 1 more"

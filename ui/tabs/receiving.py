@@ -29,6 +29,7 @@ from backoffice.errors import UserError
 from backoffice.services import receiving, receiving_metrc, settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from backoffice.services.event_words import plural
 from backoffice.services.receiving import (
     BadScan,
     FinishResult,
@@ -231,7 +232,8 @@ class ReceivingTab(Tab):
         arrival = f"{view.estimated_arrival.astimezone():%Y-%m-%d %H:%M}" if view.estimated_arrival else "—"
         status = view.status.value if view.status is ManifestStatus.OPEN else \
             f"received into {view.receiving_location} by {view.finished_by}"
-        warn = f" · <span style='color:#c62828'>⚠ {attention} need a decision by hand</span>" if attention else ""
+        warn = (f" · <span style='color:#c62828'>⚠ {attention} cannot be accepted yet: see Problem "
+                "(e.g. create the item)</span>") if attention else ""
         step = ("Scan each package on the dock. Reject what is refused, accept the rest, then finish."
                 if view.status is ManifestStatus.OPEN else "Key the receive sheet into METRC, then check METRC agrees.")
         self.header.setText(
@@ -348,7 +350,8 @@ class ReceivingTab(Tab):
         except UserError as exc:
             show_error(self, exc)
             return
-        left = f" {len(result.left)} scanned package(s) need a decision by hand (⚠)." if result.left else ""
+        left = (f" {plural(len(result.left), 'scanned package')} cannot be accepted yet (⚠): see Problem, "
+                "e.g. create the item.") if result.left else ""
         self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
 
     def _after_accept(self, message: str, *, warn: bool = False) -> None:
@@ -456,7 +459,7 @@ class ReceivingTab(Tab):
                              f"{len(result.received)} package(s), {result.rejected} rejected. Key the receive sheet "
                              "into METRC.", "ok")
         box = QMessageBox(QMessageBox.Icon.Information, "Received",
-                          f"{len(result.received)} package(s) are now in {result.location}; {result.rejected} were "
+                          f"{plural(len(result.received), 'package')} now in {result.location}; {result.rejected} "
                           "rejected.\n\nPrint the receive sheet to key into METRC's web UI, and bin labels for the "
                           "accepted packages?", parent=self)
         box.setObjectName("receivedBox")
