@@ -200,6 +200,7 @@ class VarianceLine:
     remaining: Decimal | None  # variance not yet explained by those adjustments
     status: LineStatus
     hidden: bool  # blind count: expected figures withheld from this user
+    bin: str = ""  # the package's bin in its room, where the counter finds it
 
     @property
     def needs_attention(self) -> bool:
@@ -631,6 +632,7 @@ class _Pkg:
     unit: Unit
     item_id: int
     location: str
+    bin: str | None
 
 
 @dataclass(frozen=True)
@@ -700,7 +702,8 @@ def _lines(session: Session, count: CountSession, *, hide: bool) -> list[Varianc
     packages: dict[str, _Pkg] = {}
     for start in range(0, len(tags), _CHUNK):
         for tag, *fields in session.execute(
-                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Location.name)
+                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Location.name,
+                       Package.bin)
                 .join(Location, Location.id == Package.location_id).where(Package.tag.in_(tags[start:start + _CHUNK]))):
             packages[tag] = _Pkg(*fields)
     adjustments: dict[int, Decimal] = defaultdict(Decimal)
@@ -768,6 +771,7 @@ def _line(tag: str, exp: Any, cnt: _Counted | None, pkg: _Pkg | None, moves: Map
         expected=expected, variance=variance, variance_pos=versus(pos_qty, count.pos_source),
         variance_metrc=versus(metrc_qty, count.metrc_source), unit_price=price, value=value, adjusted=adjusted,
         remaining=variance - adjusted if variance is not None else None, status=status, hidden=False,
+        bin=(pkg.bin or "") if pkg else "",
     )
     if hide:
         line = replace(line, ledger=None, pos=None, metrc=None, sold_since=None, sales_since=None, moved_since=None,
@@ -875,6 +879,7 @@ class SheetLine:
     location: str
     unit: str
     expected: Decimal | None  # printed only on counts that are not blind
+    bin: str = ""
 
 
 def sheet_lines(db: Database, actor: Actor, count_id: int) -> tuple[CountInfo, list[SheetLine]]:
@@ -884,9 +889,9 @@ def sheet_lines(db: Database, actor: Actor, count_id: int) -> tuple[CountInfo, l
         count = _session(session, count_id)
         loc_names = dict(session.execute(select(Location.id, Location.name)).all())
         rows = session.execute(
-            select(CountExpected, Item.name).outerjoin(Item, Item.id == CountExpected.item_id)
-            .where(CountExpected.session_id == count.id)
+            select(CountExpected, Item.name, Package.bin).outerjoin(Item, Item.id == CountExpected.item_id)
+            .outerjoin(Package, Package.id == CountExpected.package_id).where(CountExpected.session_id == count.id)
         ).all()
         lines = [SheetLine(e.tag, name or "unknown package", loc_names.get(e.location_id, "") if e.location_id else "",
-                           e.unit.value, None if count.blind else e.ledger_qty) for e, name in rows]
-        return _info(session, count), sorted(lines, key=lambda ln: (ln.location, ln.item, ln.tag))
+                           e.unit.value, None if count.blind else e.ledger_qty, bin or "") for e, name, bin in rows]
+        return _info(session, count), sorted(lines, key=lambda ln: (ln.location, ln.bin, ln.item, ln.tag))

@@ -174,3 +174,14 @@ def test_sell_soon_lists_by_expiry(db: Database, actors: dict[str, Actor], vault
     notes = replenishment.sell_soon(db, today=date(2027, 12, 31), within_days=0)
     dates = [n.on for n in notes]
     assert dates == sorted(dates) and notes
+
+
+def test_a_package_moved_to_the_floor_leaves_its_vault_bin(
+        db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+    with db.transaction() as session:
+        session.scalar(select(Package).where(Package.tag == vault_tags[0])).bin = "V-TIN-28"
+    transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
+                                                                   [vault_tags[0]]).id)
+    assert _pkg(db, vault_tags[0]).bin is None  # not "Sales Floor · V-TIN-28"
+    transfers.confirm_arrival(db, actors["alex"], vault_tags[0], "Sales Floor")
+    assert _pkg(db, vault_tags[0]).bin is None and _pkg(db, vault_tags[0]).location.name == "Sales Floor"
