@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -17,7 +17,8 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=demo)
 
-    imp = sub.add_parser("import", help="import files").add_subparsers(dest="import_command", required=True)
+
+def register_imports(imp: Any) -> None:
     p = imp.add_parser("metrc-packages", help="METRC active packages JSON (creates or updates items and packages)")
     p.add_argument("file", type=Path)
     p.add_argument("--skip-bad", action="store_true", help="import the good records and list the skipped ones")
@@ -49,9 +50,9 @@ def demo(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def import_metrc_packages(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.importers import metrc_packages
+    from backoffice.services import metrc_packages_import
 
-    result = metrc_packages.import_file(ctx.db, ctx.actor, args.file, skip_bad=args.skip_bad)
+    result = metrc_packages_import.import_file(ctx.db, ctx.actor, args.file, skip_bad=args.skip_bad)
     print(f"{args.file.name}: {result.created} packages created, {result.updated} updated, "
           f"{result.items_created} items and {result.locations_created} locations created")
     if result.skipped:
