@@ -71,7 +71,7 @@ def plant_differences(session: Session, rng: random.Random, today: date) -> list
         single = [(rid, number) for rid, number, lines in receipts if lines == 1]  # one finding per plant
         kinds = rng.sample(PLANTS, rng.randint(2, 4))
         for kind, (receipt_id, number) in zip(kinds, rng.sample(single, min(len(kinds), len(single))), strict=False):
-            line = session.execute(select(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id == receipt_id)).scalar_one()
+            line = session.scalars(select(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id == receipt_id)).one()
             if kind is FindingKind.MISSING_IN_METRC:  # the upload failed and nobody noticed
                 session.execute(delete(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id == receipt_id))
                 session.execute(delete(MetrcReceipt).where(MetrcReceipt.id == receipt_id))
@@ -88,7 +88,8 @@ def plant_differences(session: Session, rng: random.Random, today: date) -> list
                 assert original is not None
                 copy_id = session.scalar(select(func.max(MetrcReceipt.id))) + 1  # ids were given, not drawn
                 session.execute(insert(MetrcReceipt).values(
-                    id=copy_id, metrc_id=DUPLICATE_ID_OFFSET + duplicates, receipt_number=f"M{DUPLICATE_ID_OFFSET + duplicates}",
+                    id=copy_id, metrc_id=DUPLICATE_ID_OFFSET + duplicates,
+                    receipt_number=f"M{DUPLICATE_ID_OFFSET + duplicates}",
                     external_receipt_number=number, sold_at=original.sold_at + timedelta(minutes=3),
                     business_date=day, customer_type="Consumer", imported_at=original.imported_at))
                 session.execute(insert(MetrcReceiptLine).values(

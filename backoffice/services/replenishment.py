@@ -85,7 +85,8 @@ def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Sugges
             covered += qty
         why = (f"floor has {_plain(have)}; target max(par {_plain(item.floor_par)}, {velocity:f}/day × {days_of_cover} "
                f"days) = {_plain(target)}{' (whole units)' if item.quantity_type is QuantityType.COUNT_BASED else ''}; "
-               f"need {_plain(need)}; {plural(len(chosen), 'vault package')}, earliest expiry first, add {_plain(covered)}")
+               f"need {_plain(need)}; {plural(len(chosen), 'vault package')}, earliest expiry first, "
+               f"add {_plain(covered)}")
         out.append(Suggestion(item.id, item.sku, item.name, item.unit.value, have, item.floor_par, velocity, need,
                               chosen, covered, why))
     return sorted(out, key=lambda s: (-(s.need / s.floor_par if s.floor_par else s.need), s.item))

@@ -151,7 +151,8 @@ def test_cancelling_an_export_writes_nothing(qtbot, tab: ReportsTab, tmp_path: P
     assert date(2026, 3, 31) == tab.through.date().toPython()
 
 
-def test_the_velocity_filter_does_not_empty_the_accuracy_view(qtbot, tab: ReportsTab) -> None:  # type: ignore[no-untyped-def]
+def test_the_velocity_filter_does_not_empty_the_accuracy_view(  # type: ignore[no-untyped-def]
+        qtbot, tab: ReportsTab) -> None:
     _velocity_for_march(qtbot, tab)
     qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 4)

@@ -25,13 +25,14 @@ def test_known_actions_are_sentences() -> None:
     text = audit_sentence("package.adjust", "package", "1A4000000000000000000001", '{"quantity":"12.0000"}',
                           '{"adjustment":3,"approved_by":"maria","count":null,"delta":"-2.0000","outbox":4,'
                           '"quantity":"10.0000"}', "Theft: not on the shelf")
-    assert text == "Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. Theft: not on the shelf."
+    assert text == ("Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. "
+                    "Theft: not on the shelf.")
     text = audit_sentence("transfer.record", "transfer", "7", '{"status":"draft"}',
                           '{"outbox":9,"status":"recorded","tags":["A","B","C","D","E"]}')
     assert text == ("Recorded transfer #7 (the METRC location change) for 5 packages (A, B, C and 2 more); "
                     "queued for METRC as outbox #9.")
-    assert "{" not in audit_sentence("manifest.receive", "manifest", "0004412345", '{"status":"open"}',
-                                     '{"accepted":["A"],"location":"Vault","outbox":2,"rejected":{},"status":"received"}')
+    received = '{"accepted":["A"],"location":"Vault","outbox":2,"rejected":{},"status":"received"}'
+    assert "{" not in audit_sentence("manifest.receive", "manifest", "0004412345", '{"status":"open"}', received)
 
 
 def test_unknown_and_malformed_actions_are_still_words() -> None:

@@ -162,8 +162,8 @@ def test_replenishment_asks_for_whole_units_of_an_item_sold_by_the_each(
         item = session.get(Item, pkg.item_id)
         assert item.quantity_type is QuantityType.COUNT_BASED
         on_floor = sum((p.quantity for p in session.scalars(select(Package).where(
-            Package.item_id == item.id, Package.location.has(name="Sales Floor"), Package.status == PackageStatus.ACTIVE))),
-            Decimal(0))
+            Package.item_id == item.id, Package.location.has(name="Sales Floor"),
+            Package.status == PackageStatus.ACTIVE))), Decimal(0))
         item.floor_par = on_floor + Decimal("4.54")  # a par worked out from a fractional velocity
     (s,) = [s for s in replenishment.suggest(db, today=date(2026, 11, 21)) if s.item_id == item.id]
     assert s.need == Decimal(5)  # five of them go to the floor, not 4.54
