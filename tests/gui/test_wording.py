@@ -34,3 +34,20 @@ def test_reconciliation_before_reconciling_claims_no_findings(qtbot, ctx: AppCon
     qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)  # a day with no sales at all: clean
     qtbot.waitUntil(lambda: "Findings: no differences" in tab.summary.text(), timeout=10_000)
     assert "not reconciled yet" not in tab.summary.text()
+
+
+def test_the_received_box_counts_in_words(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from backoffice.domain.units import Unit
+    from backoffice.services.receiving import FinishResult, ReceivedPackage
+    from ui.tabs.receiving_dialogs import ReceivedDialog
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    one = ReceivedPackage("1A4060300000000000000001", "Gummies", Decimal(10), Unit.EACH, "V-EDI-01")
+    dialog = ReceivedDialog(FinishResult(1, "0004412345", "Vault", [one], 1, 1), parent)
+    text = dialog.findChild(QLabel).text()
+    assert text.startswith("1 package now in Vault; 1 rejected.") and "were" not in text
