@@ -87,13 +87,13 @@ class SettingsDialog(QDialog):
         qs.setValue(IDLE_MINUTES_KEY, self.idle.value())
         qs.setValue(PRINTER_KEY, self.printer.currentData())
         if self.store_box.isEnabled():
-            try:
-                for setting, value in ((store_settings.STORE_NAME, self.store_name.text().strip()),
-                                       (store_settings.LICENSE_NUMBER, self.license.text().strip()),
-                                       (store_settings.TIMEZONE, self.timezone.text().strip()),
-                                       (store_settings.STRICT_TAGS, self.strict_tags.isChecked())):
-                    if value != store_settings.read(self.ctx.db, setting):  # audit real changes only
-                        store_settings.set_value(self.ctx.db, self.ctx.actor, setting.key, value)
+            try:  # checked by the service as `backoffice settings set` is; all or nothing
+                store_settings.set_many(self.ctx.db, self.ctx.actor, {
+                    store_settings.STORE_NAME.key: self.store_name.text(),
+                    store_settings.LICENSE_NUMBER.key: self.license.text(),
+                    store_settings.TIMEZONE.key: self.timezone.text(),
+                    store_settings.STRICT_TAGS.key: self.strict_tags.isChecked(),
+                })
             except Exception as exc:  # noqa: BLE001 — shown to the user by the one error path
                 show_error(self, exc)
                 return

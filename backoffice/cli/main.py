@@ -18,6 +18,7 @@ from backoffice.cli import (
     admin,
     counts,
     data,
+    items,
     labels,
     locations,
     metrc,
@@ -25,6 +26,7 @@ from backoffice.cli import (
     receiving,
     reports,
     sales,
+    settings,
     transfers,
 )
 from backoffice.cli.context import CliContext
@@ -32,7 +34,7 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
+_AREAS = (admin, settings, data, items, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

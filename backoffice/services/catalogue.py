@@ -380,12 +380,12 @@ def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted
     if not wanted:
         raise ValidationError("choose the manifest lines whose items to create")
     priced = [(new, prices.check_price(new.price) if new.price not in (None, "") else Decimal(0)) for new in wanted]
+    if any(price for _, price in priced):
+        actor.require(Permission.SET_PRICES)
     unpriced = [new.tag for new, price in priced if price == 0]
     if unpriced and not no_price_ok:
         raise ValidationError(f"no shelf price for {', '.join(unpriced)}: give one, or confirm that the item(s) go "
                               f"into the catalogue with {NO_PRICE} (a manager sets it before the shelf label)")
-    if any(price for _, price in priced):
-        actor.require(Permission.SET_PRICES)
     with db.transaction() as session:
         manifest = lookup.open_manifest(session, manifest_id)
         brands = known_brands(session)
