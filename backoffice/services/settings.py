@@ -141,10 +141,10 @@ def parse_text(setting: Setting[Any], text: str) -> Any:
 
 
 def set_value(db: Database, actor: Actor, key: str, value: Any) -> SettingsChanged:
-    return set_many(db, actor, {key: value})
+    return set_values(db, actor, {key: value})
 
 
-def set_many(db: Database, actor: Actor, values: dict[str, Any]) -> SettingsChanged:
+def set_values(db: Database, actor: Actor, values: dict[str, Any]) -> SettingsChanged:
     """Change several settings in one transaction: every value is checked first (the Settings
     dialog and ``backoffice settings set`` use the same checks); values already set change nothing."""
     actor.require(Permission.MANAGE_SETTINGS)

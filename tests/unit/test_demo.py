@@ -40,6 +40,7 @@ from backoffice.services import (
     transfers,
     users,
 )
+from backoffice.services.counts.variance import count_lines
 from backoffice.services.reports.accuracy import accuracy_report
 
 TINY = demo.Scale(skus=40, active_packages=240, days=21, sale_lines=2_500)
@@ -93,11 +94,11 @@ def test_the_accuracy_report_has_eight_weeks_of_counts_that_add_up(small: tuple[
     with db.read() as session:
         for count in session.scalars(select(CountSession)):
             assert count.status is CountStatus.SUBMITTED
-            figures = counts.accuracy_of(counts._lines(session, count, hide=False))
+            figures = counts.accuracy_of(count_lines(session, count, hide=False))
             assert (figures.lines_counted, figures.lines_matching, figures.unit_variance, figures.dollar_variance) == (
                 count.lines_counted, count.lines_matching, count.unit_variance, count.dollar_variance)
             assert all(ln.status is not counts.LineStatus.VARIANCE
-                       for ln in counts._lines(session, count, hide=False))  # each variance was adjusted
+                       for ln in count_lines(session, count, hide=False))  # each variance was adjusted
 
 
 def test_a_delivery_and_a_transfer_are_waiting(small: tuple[Database, demo.DemoSummary]) -> None:
