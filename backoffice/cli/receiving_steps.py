@@ -58,9 +58,9 @@ def run_steps(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -> bo
     if args.accept:
         print(f"{len(receiving.accept(db, actor, manifest_id, args.accept).accepted)} package(s) accepted.")
     if args.accept_scanned:
-        result = receiving.accept_scanned(db, actor, manifest_id)
-        print(f"{len(result.accepted)} package(s) accepted.")
-        for tag, why in result.left:
+        accepted = receiving.accept_scanned(db, actor, manifest_id)
+        print(f"{len(accepted.accepted)} package(s) accepted.")
+        for tag, why in accepted.left:
             print(f"warning: {tag} needs a decision by hand: {why}", file=sys.stderr)
     if args.accept_all:
         _print_finished(receiving.accept_all(db, actor, manifest_id, location=args.location))

@@ -129,12 +129,14 @@ class CatalogueTab(Tab):
         if not self.ctx.signed_in or not self.ctx.actor.can(Permission.VIEW_INVENTORY):
             return
         db, actor = self.ctx.db, self.ctx.actor
-        wanted = dict(search=self.search.text(), brand=self.brand.currentData() or _ALL,
-                      category=self.category.currentData() or _ALL, vendor=self.vendor.currentData() or _ALL,
-                      archived=self.archived.isChecked(), no_price_only=self.no_price.isChecked())
+        search, brand = self.search.text(), str(self.brand.currentData() or _ALL)
+        category, vendor = str(self.category.currentData() or _ALL), str(self.vendor.currentData() or _ALL)
+        archived, no_price = self.archived.isChecked(), self.no_price.isChecked()
 
         def load(job: Job) -> tuple[list[ItemRow], Facets | None]:
-            return catalogue.list_items(db, actor, **wanted), catalogue.facets(db, actor) if facets else None
+            rows = catalogue.list_items(db, actor, search=search, brand=brand, category=category, vendor=vendor,
+                                        archived=archived, no_price_only=no_price)
+            return rows, catalogue.facets(db, actor) if facets else None
 
         self.loader.run(load, self._show)
 
