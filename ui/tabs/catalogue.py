@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -61,6 +61,7 @@ class CatalogueTab(Tab):
         self.model = CatalogueModel()
         self.view = RowTableView(self.model, stretch_column=Column.NAME)
         self.view.setObjectName("catalogueItems")
+        self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         for column, width in ((Column.SKU, 110), (Column.BRAND, 150), (Column.CATEGORY, 170), (Column.STRAIN, 120),
                               (Column.UNIT, 70), (Column.PRICE, 95), (Column.FLOOR_PAR, 75), (Column.VENDOR, 170)):
             self.view.setColumnWidth(column, width)
