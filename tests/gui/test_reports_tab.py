@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QDate, QSettings, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QDate, QSettings, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton
 
@@ -18,6 +18,7 @@ from backoffice.db.engine import Database
 from backoffice.services.reports import velocity_report
 from tests.conftest import make_users
 from tests.unit import reports_dataset as ds
+from ui import commands
 from ui.context import AppContext
 from ui.tabs import reports as reports_tab
 from ui.tabs.reports import ReportsTab
@@ -26,20 +27,21 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def tab(qtbot, sqlite_db: Database, tmp_path: Path) -> Iterator[ReportsTab]:  # type: ignore[no-untyped-def]
+def tab(qtbot, sqlite_db: Database, tmp_path: Path,  # type: ignore[no-untyped-def]
+        statuses: list[tuple[str, str]]) -> Iterator[ReportsTab]:
     actors = make_users(sqlite_db)
     ds.build_tiny_store(sqlite_db, actors)
     ctx = AppContext(sqlite_db, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     ctx.sign_in(actors["pat"])
     widget = ReportsTab(ctx)
-    widget.statuses = []  # type: ignore[attr-defined]
-    ctx.status.connect(lambda text, kind: widget.statuses.append((kind, text)))  # type: ignore[attr-defined]
+    widget.statuses = statuses  # type: ignore[attr-defined]
+    ctx.changed.connect(widget.refresh)
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    QThreadPool.globalInstance().waitForDone(10_000)
+    commands.wait_until_idle()
 
 
 def _saving_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[QUrl]:

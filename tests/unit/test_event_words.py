@@ -7,8 +7,7 @@ from decimal import Decimal
 from backoffice.db.engine import Database
 from backoffice.domain.enums import LedgerKind
 from backoffice.domain.units import Unit
-from backoffice.importers import metrc_packages
-from backoffice.services import adjustments, audit, inventory, transfers
+from backoffice.services import adjustments, audit, inventory, metrc_packages_import, transfers
 from backoffice.services.actor import Actor
 from backoffice.services.event_words import audit_sentence, ledger_sentence, plural
 
@@ -52,7 +51,7 @@ def test_ledger_rows_are_sentences() -> None:
 
 
 def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: dict[str, Actor], samples) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     tag = next(r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=50)
                if r.location == "Vault" and r.quantity > 2)
     created = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [tag])

@@ -251,7 +251,7 @@ class CycleCountTab(Tab):
 
     def reload_lines(self) -> None:
         """Reload the current count's lines off the GUI thread."""
-        if not self.ctx.signed_in:
+        if not self.usable():
             return
         if self.current is None:
             self._loader = None
@@ -545,14 +545,16 @@ class CycleCountTab(Tab):
                               "variances. A submitted count cannot change.", parent=self)
             box.setObjectName("submitCountBox")
             as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
+            safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
         else:
             box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
                               f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
                               parent=self)
             box.setObjectName("submitCountBox")
             as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+            safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
+        box.setEscapeButton(safe)
         box.exec()
         if box.clickedButton() is not as_zero:
             return
