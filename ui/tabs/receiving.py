@@ -152,7 +152,7 @@ class ReceivingTab(Tab):
         self.current: ManifestView | None = None
         self._stale = False
         self._own_writes = 0  # commands of this tab whose change flags are yet to be announced
-        self.finishing = FinishFlow(self)
+        self.finishing: FinishFlow = FinishFlow(self)
         if ctx.signed_in:
             self.reload_list()
         ctx.user_changed.connect(self._signed_in)
