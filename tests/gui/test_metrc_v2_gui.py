@@ -89,8 +89,8 @@ def test_settings_dialog_has_the_metrc_fields(qtbot, ctx: AppContext) -> None:  
     dialog.metrc_api.setCurrentIndex(dialog.metrc_api.findData("v1"))
     dialog.metrc_window.setValue(12)
     dialog.retail_id_required.setChecked(True)
-    dialog.save()
-    assert settings.read(ctx.db, settings.METRC_BASE_URL) == "https://api-ny.metrc.com/"
+    dialog.save()  # a command off the GUI thread
+    qtbot.waitUntil(lambda: settings.read(ctx.db, settings.METRC_BASE_URL) == "https://api-ny.metrc.com/", timeout=5_000)
     assert settings.read(ctx.db, settings.METRC_API_VERSION) == "v1"
     assert settings.read(ctx.db, settings.METRC_WINDOW_HOURS) == 12
     assert settings.read(ctx.db, settings.RETAIL_ID_REQUIRED) is True
