@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from backoffice import demo
 from backoffice.db.engine import Database
@@ -51,16 +51,29 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory,
 
 # --- driving the window like a person --------------------------------------------------------
 
+FAILED_IN_DIALOGS: list[BaseException] = []
+
+
 def when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
-    """Answer the next modal dialog of ``kind`` once it is up (it runs its own event loop)."""
+    """Answer the next modal dialog of ``kind`` once it is up (it runs its own event loop). A failure
+    closes the dialog, so the test fails instead of waiting for a person forever."""
     def attempt() -> None:
         widget = QApplication.activeModalWidget()
         if not isinstance(widget, kind):
             QTimer.singleShot(20, attempt)
             return
-        act(widget)
+        try:
+            act(widget)
+        except BaseException as exc:  # noqa: BLE001 — re-raised by the test once the dialog is gone
+            FAILED_IN_DIALOGS.append(exc)
+            widget.close()
 
     QTimer.singleShot(20, attempt)
+
+
+def no_failure_in_dialogs() -> None:
+    if FAILED_IN_DIALOGS:
+        raise FAILED_IN_DIALOGS.pop()
 
 
 def button(parent: QWidget, text: str) -> QPushButton:
@@ -70,6 +83,18 @@ def button(parent: QWidget, text: str) -> QPushButton:
 def click(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
     assert widget.isEnabled(), f"{widget.text() if isinstance(widget, QPushButton) else widget} is disabled"
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def choose(qtbot, box: QComboBox, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick a combo box entry with the arrow keys."""
+    target = box.findText(text)
+    assert target >= 0, f"{text} is not a choice"
+    assert box.isEnabled(), f"the {box.objectName()} box is disabled"
+    for _ in range(box.count()):
+        if box.currentIndex() == target:
+            return
+        qtbot.keyClick(box, Qt.Key.Key_Down if box.currentIndex() < target else Qt.Key.Key_Up)
+    assert box.currentText() == text, f"{box.objectName()}: arrow keys reached {box.currentText()!r}, not {text!r}"
 
 
 def open_tab(qtbot, win: MainWindow, kind: type[Tab]) -> Tab:  # type: ignore[no-untyped-def]
@@ -123,6 +148,7 @@ def test_a_day_in_the_vault(qtbot, demo_store: tuple[str, demo.DemoSummary], tmp
         db = win.ctx.db
         assert win.ctx.actor.username == "maria" and "maria" in win.user_label.text()
         _the_day(qtbot, win, db, summary, tmp_path, monkeypatch)
+        no_failure_in_dialogs()
     finally:
         QApplication.instance().removeEventFilter(win.scanner)
         commands.wait_until_idle()
@@ -135,7 +161,6 @@ def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tm
              monkeypatch: pytest.MonkeyPatch) -> None:
     from ui.tabs.reconciliation import ReconciliationTab
 
-    maria = users.actor_for(db, "maria")
     # 1. reconcile yesterday: the tab opens on yesterday; the planted differences are found
     recon = open_tab(qtbot, win, ReconciliationTab)
     yesterday = datetime.now(demo.STORE_TZ).date() - timedelta(days=1)
@@ -146,3 +171,62 @@ def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tm
     qtbot.waitUntil(lambda: status(win).startswith(f"Reconciled {yesterday}"), timeout=20_000)
     assert {(f.kind, f.receipt_number, f.tag) for f in recon.model.rows} == planted
     assert {(f.kind, f.receipt_number, f.tag) for f in reconciliation.day_view(db, yesterday).findings} == planted
+
+    # 2. a cycle count of one item, counted by scanning, then submitted
+    _count_an_item(qtbot, win, db, summary)
+
+
+def _vault_item(db: Database, summary: demo.DemoSummary) -> tuple[str, dict[str, Decimal]]:
+    """An item whose active packages (one to four) all sit in the vault, none in this morning's transfer."""
+    from sqlalchemy import select
+
+    from backoffice.db.models import Item, Location, Package
+    from backoffice.domain.enums import LocationKind, PackageStatus
+
+    moving = {line.tag for line in transfers.get_transfer(db, summary.transfer_id).lines}  # type: ignore[arg-type]
+    with db.read() as session:
+        rows = session.execute(select(Item.sku, Package.tag, Package.quantity, Location.kind)
+                               .join(Package, Package.item_id == Item.id).join(Location)
+                               .where(Package.status == PackageStatus.ACTIVE).order_by(Item.sku, Package.tag)).all()
+    by_sku: dict[str, list[tuple[str, Decimal, LocationKind]]] = {}
+    for sku, tag, quantity, kind in rows:
+        by_sku.setdefault(sku, []).append((tag, quantity, kind))
+    sku, packages = next((sku, packages) for sku, packages in by_sku.items() if 1 <= len(packages) <= 4 and all(
+        kind is LocationKind.VAULT and tag not in moving and quantity > 0 for tag, quantity, kind in packages))
+    return sku, {tag: quantity for tag, quantity, _ in packages}
+
+
+def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary) -> None:  # type: ignore[no-untyped-def]
+    from ui.tabs.cycle_count import CycleCountTab
+    from ui.tabs.cycle_count_dialogs import StartCountDialog
+
+    sku, packages = _vault_item(db, summary)
+    tab = open_tab(qtbot, win, CycleCountTab)
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, StartCountDialog)
+        qtbot.keyClick(dialog.name, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(dialog.name, "Morning spot count")
+        qtbot.keyClicks(dialog.skus, sku)
+        click(qtbot, button(dialog, "Start count"))
+
+    when_modal(StartCountDialog, fill)
+    click(qtbot, tab.new_button)
+    no_failure_in_dialogs()
+    qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Morning spot count", timeout=20_000)
+    assert tab.current.expected_lines == len(packages)
+    choose(qtbot, tab.location_box, "Vault")  # counting at: the vault
+    for tag, quantity in packages.items():
+        scan(qtbot, win, tag)
+        qtbot.waitUntil(lambda: tab.pending is not None and tab.pending.tag == tag)
+        qtbot.keyClicks(tab.quantity, f"{quantity.normalize():f}")
+        qtbot.keyClick(tab.quantity, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: status(win).startswith(f"Counted {tag}"))
+    qtbot.waitUntil(lambda: tab.current is not None and tab.current.counted_lines == len(packages), timeout=10_000)
+
+    when_modal(QMessageBox, lambda box: click(qtbot, button(box, "Submit")))
+    click(qtbot, tab.submit_button)
+    count_id = tab.current.id
+    qtbot.waitUntil(lambda: counts.get_count(db, count_id).status is CountStatus.SUBMITTED, timeout=10_000)
+    done = counts.get_count(db, count_id)
+    assert (done.lines_counted, done.lines_matching, done.accuracy) == (len(packages), len(packages), Decimal(100))
