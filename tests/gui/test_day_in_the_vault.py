@@ -17,12 +17,33 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
+from pytestqt.exceptions import TimeoutError
 
 from backoffice import demo
 from backoffice.db.engine import Database
-from backoffice.domain.enums import CountStatus, ManifestStatus, TransferStatus
-from backoffice.services import counts, inventory, receiving, reconciliation, transfers, users
+from backoffice.domain.enums import (
+    CountStatus,
+    ManifestLineState,
+    ManifestStatus,
+    TransferStatus,
+)
+from backoffice.services import (
+    counts,
+    inventory,
+    receiving,
+    reconciliation,
+    transfers,
+    users,
+)
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
@@ -89,7 +110,7 @@ def choose(qtbot, box: QComboBox, text: str) -> None:  # type: ignore[no-untyped
     """Pick a combo box entry with the arrow keys."""
     target = box.findText(text)
     assert target >= 0, f"{text} is not a choice"
-    assert box.isEnabled(), f"the {box.objectName()} box is disabled"
+    qtbot.waitUntil(box.isEnabled, timeout=10_000)  # e.g. until the count has loaded
     for _ in range(box.count()):
         if box.currentIndex() == target:
             return
@@ -174,6 +195,14 @@ def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tm
 
     # 2. a cycle count of one item, counted by scanning, then submitted
     _count_an_item(qtbot, win, db, summary)
+    # 3. the waiting delivery: scan its packages, accept, finish into the vault
+    received = _receive_the_delivery(qtbot, win, db)
+    # 4. replenish the floor: the recorded transfer arrives; a new one is recorded, then moved
+    moved = _replenish_the_floor(qtbot, win, db, summary, received)
+    # 5. both workbooks
+    _export_the_workbooks(qtbot, win, tmp_path, monkeypatch)
+    # 6. shelf-ready package labels for what went to the floor, read back from the PDF
+    _print_labels(qtbot, win, moved[:4], tmp_path, monkeypatch)
 
 
 def _vault_item(db: Database, summary: demo.DemoSummary) -> tuple[str, dict[str, Decimal]]:
@@ -218,10 +247,10 @@ def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSumma
     choose(qtbot, tab.location_box, "Vault")  # counting at: the vault
     for tag, quantity in packages.items():
         scan(qtbot, win, tag)
-        qtbot.waitUntil(lambda: tab.pending is not None and tab.pending.tag == tag)
+        qtbot.waitUntil(lambda t=tag: tab.pending is not None and tab.pending.tag == t)
         qtbot.keyClicks(tab.quantity, f"{quantity.normalize():f}")
         qtbot.keyClick(tab.quantity, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: status(win).startswith(f"Counted {tag}"))
+        _wait_status(qtbot, win, f"Counted {tag}")
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.counted_lines == len(packages), timeout=10_000)
 
     when_modal(QMessageBox, lambda box: click(qtbot, button(box, "Submit")))
@@ -230,3 +259,130 @@ def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSumma
     qtbot.waitUntil(lambda: counts.get_count(db, count_id).status is CountStatus.SUBMITTED, timeout=10_000)
     done = counts.get_count(db, count_id)
     assert (done.lines_counted, done.lines_matching, done.accuracy) == (len(packages), len(packages), Decimal(100))
+
+
+def _wait_status(qtbot, win: MainWindow, start: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        qtbot.waitUntil(lambda: status(win).startswith(start), timeout=10_000)
+    except TimeoutError:
+        raise AssertionError(f"waited for {start!r}; the status line says {status(win)!r}") from None
+
+
+def click_row(qtbot, view, row: int) -> None:  # type: ignore[no-untyped-def]
+    centre = view.visualRect(view.proxy.index(row, 0)).center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
+def _receive_the_delivery(qtbot, win: MainWindow, db: Database) -> list[str]:  # type: ignore[no-untyped-def]
+    from ui.tabs.receiving import ReceivingTab
+
+    maria = users.actor_for(db, "maria")
+    waiting = [receiving.get_manifest(db, maria, m.id) for m in receiving.list_manifests(db, maria, open_only=True)]
+    view = next(v for v in waiting if all(line.item_id is not None for line in v.lines))  # its items are known
+    tags = [line.tag for line in view.lines]
+    tab = open_tab(qtbot, win, ReceivingTab)
+    row = next(r for r in range(tab.list_model.rowCount()) if tab.list_model.rows[r].id == view.id)
+    click_row(qtbot, tab.list_view, tab.list_view.proxy.mapFromSource(tab.list_model.index(row, 0)).row())
+    qtbot.waitUntil(lambda: tab.current is not None and tab.current.id == view.id)
+    for tag in tags:
+        scan(qtbot, win, tag)
+        qtbot.waitUntil(lambda t=tag: t in status(win) and "working…" not in status(win), timeout=10_000)
+    commands.wait_until_idle()
+    lines = receiving.get_manifest(db, maria, view.id).lines
+    assert all(line.state is ManifestLineState.SCANNED for line in lines), [(ln.tag, ln.state) for ln in lines]
+    click(qtbot, tab.accept_scanned_button)
+    qtbot.waitUntil(lambda: "accepted" in status(win), timeout=10_000)
+    assert status(win).startswith(f"{len(tags)} package(s) accepted"), status(win)
+
+    from ui.tabs.receiving_dialogs import FinishDialog, ReceivedDialog
+
+    when_modal(FinishDialog, lambda dialog: click(qtbot, button(dialog, "Receive")))
+    when_modal(ReceivedDialog, lambda dialog: click(qtbot, button(dialog, "Close")))
+    click(qtbot, tab.finish_button)
+    qtbot.waitUntil(lambda: status(win).startswith(f"Manifest {view.manifest_number} received"), timeout=20_000)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=10_000)
+    no_failure_in_dialogs()
+    assert receiving.get_manifest(db, maria, view.id).status is ManifestStatus.RECEIVED
+    for tag in tags:
+        package = inventory.find_by_tag(db, tag)
+        assert package is not None and package.location == "Vault"
+    return tags
+
+
+def _replenish_the_floor(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary,  # type: ignore[no-untyped-def]
+                         received: list[str]) -> list[str]:
+    from ui.tabs.transfers import TransfersTab
+
+    tab = open_tab(qtbot, win, TransfersTab)
+    # this morning's transfer was recorded yesterday: the product arrives, each package scanned on the floor
+    waiting = transfers.get_transfer(db, summary.transfer_id)  # type: ignore[arg-type]
+    row = next(r for r in range(tab.transfer_model.rowCount()) if tab.transfer_model.rows[r].id == waiting.id)
+    click_row(qtbot, tab.transfer_view, tab.transfer_view.proxy.mapFromSource(tab.transfer_model.index(row, 0)).row())
+    assert tab.current is not None and tab.current.id == waiting.id
+    moved = [line.tag for line in waiting.lines]
+    for tag in moved:
+        scan(qtbot, win, tag)
+        _wait_status(qtbot, win, f"{tag} arrived")
+    assert transfers.get_transfer(db, waiting.id).status is TransferStatus.MOVED
+
+    # then a new one: draft, scan what was received, record (METRC first), then move and scan on arrival
+    click(qtbot, button(tab, "New draft"))
+    qtbot.waitUntil(lambda: status(win).startswith("Draft transfer #"), timeout=10_000)
+    draft = tab.current
+    assert draft is not None and draft.status is TransferStatus.DRAFT
+    for tag in received[:2]:
+        scan(qtbot, win, tag)
+        _wait_status(qtbot, win, f"Added {tag}")
+    click(qtbot, tab.record_button)
+    qtbot.waitUntil(lambda: status(win).startswith(f"Transfer #{draft.id} recorded"), timeout=10_000)
+    assert transfers.get_transfer(db, draft.id).status is TransferStatus.RECORDED
+    qtbot.wait(1_300)  # carrying the product out: the same tag again at once would be a scanner's double read
+    for tag in received[:2]:
+        scan(qtbot, win, tag)
+        _wait_status(qtbot, win, f"{tag} arrived")
+    done = transfers.get_transfer(db, draft.id)
+    assert done.status is TransferStatus.MOVED and all(line.moved for line in done.lines)
+    return moved
+
+
+def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.tabs.reports import ReportKind, ReportsTab
+
+    tab = open_tab(qtbot, win, ReportsTab)
+    for kind, name in ((ReportKind.VELOCITY, "velocity.xlsx"), (ReportKind.ACCURACY, "accuracy.xlsx")):
+        choose(qtbot, tab.kind_box, kind.value)
+        path = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, p=path, **k: (str(p), "")))
+        click(qtbot, tab.export_button)
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox)
+                        or any(w.objectName() == "reportSaved" and w.isVisible() for w in QApplication.topLevelWidgets()),
+                        timeout=30_000)
+        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportSaved" and w.isVisible())
+        click(qtbot, button(box, "Close") if any(b.text() == "Close" for b in box.findChildren(QPushButton))
+              else box.findChildren(QPushButton)[-1])
+        book = openpyxl.load_workbook(path, read_only=True)
+        assert book.sheetnames and any(sheet.max_row > 1 for sheet in book.worksheets), f"{name} is empty"
+        book.close()
+
+
+def _print_labels(qtbot, win: MainWindow, tags: list[str], tmp_path: Path,  # type: ignore[no-untyped-def]
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.tabs.labels import LabelsTab
+
+    tab = open_tab(qtbot, win, LabelsTab)
+    for tag in tags:
+        scan(qtbot, win, tag)
+        qtbot.waitUntil(lambda t=tag: t in tab.tags)
+    pdf = tmp_path / "labels.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(pdf), "")))
+    click(qtbot, tab.pdf_button)
+    qtbot.waitUntil(lambda: f"to {pdf}" in status(win), timeout=30_000)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(pdf), str(tmp_path / "labels")], check=True)
+    pages = sorted(tmp_path.glob("labels-*.png"))
+    done = subprocess.run(["zbarimg", "--xml", "-q", *map(str, pages)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    namespace = "{http://zbar.sourceforge.net/2008/barcode}"
+    decoded = [data.text for data in ET.fromstring(done.stdout).iter(f"{namespace}data")]
+    assert sorted(decoded) == sorted(tags)
