@@ -2,7 +2,7 @@
 
 from backoffice.db.models.audit import AuditEvent, AuditHead
 from backoffice.db.models.base import Base, utcnow
-from backoffice.db.models.counts import Adjustment, CountEntry, CountExpected, CountSession
+from backoffice.db.models.counts import Adjustment, CountEntry, CountExpected, CountMetrcFix, CountSession
 from backoffice.db.models.inventory import Item, LedgerEntry, Location, Package, TagPoolEntry
 from backoffice.db.models.labels import LabelPrint
 from backoffice.db.models.metrc import AdjustmentReason, OutboxEntry
@@ -22,7 +22,7 @@ from backoffice.db.models.transfers import Transfer, TransferLine
 
 __all__ = [
     "Adjustment", "AdjustmentReason", "AuditEvent", "AuditHead", "Base", "CountEntry",
-    "CountExpected", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
+    "CountExpected", "CountMetrcFix", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
     "Manifest", "ManifestLine", "MetrcReceipt", "MetrcReceiptLine", "OutboxEntry", "Package",
     "PosImport", "PosLayoutMapping", "PosSaleLine", "SalesDaily", "StoreSetting", "TagPoolEntry",
     "Transfer", "TransferLine", "User", "utcnow",

@@ -40,7 +40,7 @@ from backoffice.domain.units import Unit
 from backoffice.errors import ValidationError
 from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
-from backoffice.services.counts import Scope as CountScope
+from backoffice.services.counts.scope import Scope as CountScope
 from backoffice.services.reports.bulk import paused_gc
 from backoffice.services.reports.store_time import store_zone, utc_bounds
 
