@@ -32,19 +32,21 @@ from backoffice.services import counts, inventory, locations
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
-from backoffice.services.counts import CountInfo, LineStatus, TagCount, VarianceLine
+from backoffice.services.counts import CountInfo, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.models.count_models import Col, LineRole, Show, VarianceFilter, VarianceTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, start_count
+from ui.tabs.cycle_count_metrc import MetrcFixDialog
 from ui.widgets.count_scan_panel import CountScanPanel
 from ui.widgets.package_detail import PackageDetail
 from ui.worker import run_task
 
 ANY_LOCATION = "(where the ledger has it)"
-BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED)
+BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED,
+                 Col.CAUSE)
 
 
 class _LinesLoader(QObject, QRunnable):
@@ -175,7 +177,8 @@ class CycleCountTab(Tab):
         self.view.horizontalHeader().setSectionResizeMode(Col.ITEM, QHeaderView.ResizeMode.Stretch)
         for col, width in ((Col.STATUS, 100), (Col.TAG, 200), (Col.LOCATION, 100), (Col.COUNTED, 64),
                            (Col.LEDGER, 60), (Col.POS, 56), (Col.METRC, 60), (Col.SOLD, 72), (Col.VARIANCE, 70),
-                           (Col.VALUE, 84), (Col.ADJUSTED, 70), (Col.COUNTED_BY, 100)):
+                           (Col.VALUE, 84), (Col.ADJUSTED, 70), (Col.COUNTED_BY, 100), (Col.PENDING, 70),
+                           (Col.CAUSE, 320)):
             self.view.setColumnWidth(col, width)
         self.view.selectionModel().currentRowChanged.connect(self._on_line_chosen)
         self.view.doubleClicked.connect(lambda _index: self.adjust_current())
@@ -203,12 +206,17 @@ class CycleCountTab(Tab):
         self.recount_button.setToolTip("Count this package again; the new count replaces the earlier ones")
         self.adjust_button = QPushButton("Adjust…")
         self.adjust_button.setObjectName("adjustButton")
+        self.fix_metrc_button = QPushButton("Fix METRC…")
+        self.fix_metrc_button.setObjectName("fixMetrcButton")
+        self.fix_metrc_button.setToolTip("METRC differs and the store's ledger is right: queue the receipt that never "
+                                         "reached METRC, or a METRC-only adjustment (the ledger is not changed)")
         self.line_buttons = QHBoxLayout()
-        self.line_buttons.addWidget(self.recount_button)
-        self.line_buttons.addWidget(self.adjust_button)
+        for button in (self.recount_button, self.adjust_button, self.fix_metrc_button):
+            self.line_buttons.addWidget(button)
         self.line_buttons.addStretch(1)
         self.recount_button.clicked.connect(self.recount_current)
         self.adjust_button.clicked.connect(self.adjust_current)
+        self.fix_metrc_button.clicked.connect(self.fix_metrc_current)
 
     # --- data -----------------------------------------------------------------------------------
 
@@ -290,7 +298,8 @@ class CycleCountTab(Tab):
         blind = any(line.hidden for line in lines)
         for col in BLIND_COLUMNS:  # a blind count shows counters only what they counted
             self.view.setColumnHidden(col, blind)
-        sources = ((Col.POS, info.pos_source if info else None), (Col.METRC, info.metrc_source if info else None))
+        metrc = info.metrc_source if info else None
+        sources = ((Col.POS, info.pos_source if info else None), (Col.METRC, metrc), (Col.PENDING, metrc))
         for col, source in sources:
             self.view.setColumnHidden(col, blind or source is None)
         self._show_header(info, lines)
@@ -315,8 +324,10 @@ class CycleCountTab(Tab):
             result = (f"<br>Submitted {info.submitted_at.astimezone():%Y-%m-%d %H:%M} by "  # type: ignore[union-attr]
                       f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
                       f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
-                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance}) · "  # type: ignore[union-attr]
-                      "frozen: corrections are new adjustments")
+                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"  # type: ignore[union-attr]
+                      + (f" · METRC agreed on <b>{info.metrc_agreement} %</b> ({info.metrc_lines_agreeing} of "
+                         f"{info.metrc_lines_compared})" if info.metrc_agreement is not None else "")
+                      + " · frozen: corrections are new adjustments")
         self.header.setText(f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
                             f" · {blind} · snapshot {info.snapshot_at.astimezone():%Y-%m-%d %H:%M} by "
                             f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}")
@@ -327,9 +338,12 @@ class CycleCountTab(Tab):
             self.summary.setText(f"{info.entries} entries · results after submit (blind)")
             return
         figures = counts.accuracy_of(lines)
-        open_lines = sum(1 for line in lines if line.status is LineStatus.VARIANCE)
-        self.summary.setText(f"{figures.lines_matching}/{figures.lines_counted} match · {open_lines} open "
-                             f"variance(s) · ${figures.dollar_variance:,.2f}")
+        differing = sum(1 for line in lines if line.status in counts.DIFFERS)
+        investigate = sum(1 for line in lines if line.investigate)
+        metrc = counts.metrc_agreement_of(lines)
+        self.summary.setText(f"{figures.lines_matching}/{figures.lines_counted} match the ledger · {differing} differ"
+                             f" ({investigate} unexplained) · ${figures.dollar_variance:,.2f}"
+                             + (f" · METRC agrees on {metrc.agreeing}/{metrc.compared}" if metrc.compared else ""))
 
     def _enable(self) -> None:
         info, line = self.current, self.current_line()
@@ -341,6 +355,7 @@ class CycleCountTab(Tab):
         self.recount_button.setEnabled(is_open and line is not None)
         can_adjust = line is not None and line.known and not line.hidden
         self.adjust_button.setEnabled(can_adjust)
+        self.fix_metrc_button.setEnabled(line is not None and not line.hidden and bool(line.metrc_open))
         self.adjust_button.setToolTip("" if line is None or can_adjust else (
             "Blind count: a manager resolves variances before submit, or adjust after submit"
             if line.hidden else "Only packages in this store's inventory can be adjusted"))
@@ -480,6 +495,19 @@ class CycleCountTab(Tab):
                                  f"({result.reason}{approved}); queued for METRC.", "ok")
             self.ctx.notify(result.changes)
             self.reload_lines()
+
+    def fix_metrc_current(self) -> None:
+        line, info = self.current_line(), self.current
+        if line is None or info is None or line.hidden or not line.metrc_open:
+            return
+        try:
+            dialog = MetrcFixDialog(self.ctx.db, self.ctx.actor, info.id, line, parent=self)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        if dialog.exec() and dialog.result_ is not None:
+            self.ctx.status.emit(f"{dialog.result_.describe()}; the store's ledger is unchanged.", "ok")
+            self.ctx.notify(dialog.result_.changes)
 
     # --- count life cycle -----------------------------------------------------------------------
 
