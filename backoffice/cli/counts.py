@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 from backoffice.errors import ValidationError
 
 
@@ -222,8 +222,7 @@ def reasons(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.from_metrc:
         from backoffice.services import metrc_connection
 
-        with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
-            listed = adjustments.load_reasons(ctx.db, ctx.actor, client.adjustment_reasons())
+        listed = adjustments.load_reasons(ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor))
     else:
         listed = adjustments.list_reasons(ctx.db)
     for reason in listed:

@@ -16,9 +16,19 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+)
 
 from backoffice.db.engine import Database
+from backoffice.domain.text import neutralise
 from backoffice.errors import UserError
 from backoffice.labels.qtapp import ensure_gui_app
 from backoffice.services import counts, settings
@@ -68,14 +78,15 @@ def export_count_sheet(db: Database, actor: Actor, count_id: int, out: Path | st
 
 
 def write_sheet_csv(out: Path, lines: Sequence[SheetLine]) -> None:
-    """Tag, Item, Location, Unit and an empty Quantity column: ``count import-sheet`` reads it back."""
+    """Tag, Item, Location, Unit and an empty Quantity column: ``count import-sheet`` reads it back.
+    Text a spreadsheet would run as a formula is neutralised, as in the workbooks."""
     _check_folder(out)
     with _atomic(out, ".csv.part") as temp:
         with open(temp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["Tag", "Item", "Location", "Unit", "Quantity"])
             for line in lines:
-                writer.writerow([line.tag, line.item, line.location, line.unit, ""])
+                writer.writerow([line.tag, *map(neutralise, (line.item, line.location, line.unit)), ""])
 
 
 def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, store_name: str = "",

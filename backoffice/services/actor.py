@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     PRINT_LABELS = "print labels"
     OVERRIDE_LAB_WARNING = "print labels for packages without passing lab results"
     SET_PRICES = "change item prices"
+    EDIT_CATALOGUE = "edit the catalogue"
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
@@ -35,9 +36,11 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE, Permission.EDIT_CATALOGUE,
 }
-_PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
+# purchasing keeps the catalogue: items, vendors and shelf prices
+_PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA, Permission.EDIT_CATALOGUE,
+               Permission.SET_PRICES}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ASSOCIATE: frozenset(_ASSOCIATE),
     Role.MANAGER: frozenset(_MANAGER),

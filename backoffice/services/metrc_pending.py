@@ -1,23 +1,24 @@
 """Pending to METRC: per package, what the store has recorded that METRC has not applied yet.
 
-Two kinds: METRC outbox entries not applied (waiting, being sent, failed, exported to an
-upload file and not confirmed, or sent only after the moment asked about) — adjustments,
-location changes and sales receipts — and POS sales imported with no matching METRC receipt
-line. A sale is checked only on business days whose METRC receipts are in this store's
-records (fetched or imported): on other days there is nothing to check it against. A sale
-whose receipt is already in the outbox is that outbox entry, not counted twice.
+Outbox entries not applied — waiting, being sent or failed, less the part of a long payload
+METRC already took — change what METRC will show: sales and adjustments its quantity, a
+location change its room, a receive sheet not keyed in yet whether it lists the package at
+all. And POS sales imported with no matching METRC receipt line: a sale is checked only on
+business days whose METRC receipts are in this store's records (fetched or imported), since
+on other days there is nothing to check it against; a sale whose receipt is already in the
+outbox is that outbox entry, not counted twice.
 
-Quantities are the signed change to METRC's number in the package's unit (a sale: −2);
-a location change changes no quantity. ``domain.variance.metrc_gap`` weighs them. The cycle
-count uses this as of its METRC snapshot; the METRC drift check as of now.
+Two views of the same journal: ``pending_changes`` (now, summed per package: the METRC drift
+check) and ``pending_to_metrc`` (as of a moment, item by item with a sentence each: a count,
+as of its METRC snapshot). ``domain.variance.metrc_gap`` weighs either against METRC.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -33,16 +34,96 @@ from backoffice.errors import ValidationError
 from backoffice.services.reports.store_time import store_zone
 
 CHUNK = 400
+WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.FAILED.value)
 UNREPORTED_SALE = "unreported sale"  # METRC has no receipt of that number
 UNREPORTED_LINE = "unreported line"  # METRC has the receipt, without (all of) this package's line
-UNAPPLIED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.EXPORTED)
-_QUANTITY_KINDS = (OutboxKind.ADJUST, OutboxKind.CHANGE_LOCATION, OutboxKind.SALES_RECEIPT)
 
+
+@dataclass(frozen=True)
+class _Element:
+    """One package's part of an outbox entry not yet applied."""
+
+    tag: str
+    quantity: Decimal  # the signed change to METRC's quantity (0: not a quantity change)
+    unit: Unit | None
+    room: str | None  # a location change: the room METRC will show
+    receiving: bool  # a receive sheet METRC has not been told about
+    what: str  # in words, e.g. "adjustment -2 Each (Theft)"
+
+
+def _elements(kind: OutboxKind, payload: Any, sent: int) -> Iterator[_Element]:
+    """The elements of an entry's payload METRC has not taken (a long payload goes in chunks)."""
+    for element in payload[sent or 0:] if isinstance(payload, list) else []:
+        if not isinstance(element, dict):
+            continue
+        try:
+            yield from _element(kind, element)
+        except (KeyError, TypeError, ValueError, ValidationError):  # a hand-edited payload: shown, not guessed
+            continue
+
+
+def _element(kind: OutboxKind, element: dict[str, Any]) -> Iterator[_Element]:
+    if kind is OutboxKind.ADJUST and element.get("Label"):
+        quantity = parse_decimal(element["Quantity"], what="Quantity")
+        unit = parse_unit(str(element["UnitOfMeasure"]))
+        yield _Element(str(element["Label"]), quantity, unit, None, False,
+                       f"adjustment {quantity.normalize():+f} {unit.value} ({element.get('AdjustmentReason')})")
+    elif kind is OutboxKind.SALES_RECEIPT:
+        number = element.get("ExternalReceiptNumber") or "?"
+        for line in element.get("Transactions") or []:
+            if isinstance(line, dict) and line.get("PackageLabel"):
+                quantity = parse_decimal(line["Quantity"], what="Quantity")
+                unit = parse_unit(str(line["UnitOfMeasure"]))
+                yield _Element(str(line["PackageLabel"]), -quantity, unit, None, False,
+                               f"POS receipt {number} ({quantity.normalize():f} {unit.value} sold)")
+    elif kind is OutboxKind.CHANGE_LOCATION and element.get("Label"):
+        room = str(element.get("Location") or "")
+        yield _Element(str(element["Label"]), Decimal(0), None, room, False, f"location change to {room}")
+    elif kind is OutboxKind.RECEIVE_CONFIRM:
+        tag = str(element.get("Label") or element.get("PackageLabel") or "")
+        if tag:
+            yield _Element(tag, Decimal(0), None, None, True, "receive sheet not keyed into METRC")
+
+
+# --- now, summed per package (the drift check) -------------------------------------------------
+
+@dataclass
+class Pending:
+    quantity: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # signed, METRC's unit
+    units: dict[str, str] = field(default_factory=dict)  # the unit each pending quantity is in
+    rooms: dict[str, str] = field(default_factory=dict)  # the room METRC will show once applied
+    receiving: dict[str, str] = field(default_factory=dict)  # tag -> manifest whose receive sheet waits
+    entries: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # tag -> outbox ids
+
+    def explains(self, tag: str) -> str:
+        ids = self.entries.get(tag)
+        return f" (outbox #{', #'.join(map(str, ids[:3]))})" if ids else ""
+
+
+def pending_changes(session: Session) -> Pending:
+    pending = Pending()
+    rows = session.execute(select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.sent_elements,
+                                  OutboxEntry.doc_type, OutboxEntry.doc_id)
+                           .where(OutboxEntry.status.in_(WAITING)).order_by(OutboxEntry.id))
+    for entry_id, kind, text, sent, doc_type, doc_id in rows:
+        for element in _elements(OutboxKind(kind), json.loads(text), sent):
+            if element.receiving:
+                pending.receiving[element.tag] = f"{doc_type} #{doc_id}"
+            elif element.room is not None:
+                pending.rooms[element.tag] = element.room
+            else:
+                pending.quantity[element.tag] += element.quantity
+                pending.units.setdefault(element.tag, element.unit.value if element.unit else "")
+            pending.entries[element.tag].append(entry_id)
+    return pending
+
+
+# --- as of a moment, item by item (a count's METRC snapshot) -----------------------------------
 
 @dataclass(frozen=True)
 class PendingItem:
     tag: str
-    kind: str  # "adjustment", "location change", "sales receipt" (outbox), or an unreported sale or line
+    kind: str  # "adjustment", "location change", "sales receipt", "receive sheet" (outbox), or an unreported sale
     quantity: Decimal  # the signed change METRC has not applied, in the package's unit
     text: str  # what it is, in a sentence a person can act on
     outbox_id: int | None = None
@@ -62,7 +143,7 @@ def pending_to_metrc(session: Session, tags: Sequence[str], units: Mapping[str, 
     """Everything pending to METRC for ``tags`` (each in its package unit ``units[tag]``) as of
     ``as_of`` (None: now)."""
     zone = store_zone(session)
-    found = outbox_pending(session, set(tags), units, as_of=as_of, zone=zone)
+    found = outbox_pending(session, set(tags), units, as_of=as_of)
     for tag, items in unreported_sales(session, tags, units, as_of=as_of, zone=zone).items():
         found.setdefault(tag, []).extend(items)
     return found
@@ -72,79 +153,52 @@ def total(items: Sequence[PendingItem]) -> Decimal:
     return sum((item.quantity for item in items), Decimal(0))
 
 
-# --- outbox -----------------------------------------------------------------------------------
+_KIND_WORDS = {OutboxKind.ADJUST: "adjustment", OutboxKind.CHANGE_LOCATION: "location change",
+               OutboxKind.SALES_RECEIPT: "sales receipt", OutboxKind.RECEIVE_CONFIRM: "receive sheet"}
+
 
 def outbox_pending(session: Session, tags: Collection[str] | None, units: Mapping[str, Unit], *,
-                   as_of: datetime | None = None, zone: tzinfo | None = None) -> dict[str, list[PendingItem]]:
-    """Outbox entries journaled by ``as_of`` that METRC had not applied by then (``tags`` None: every package)."""
-    query = select(OutboxEntry).where(OutboxEntry.kind.in_(_QUANTITY_KINDS))
+                   as_of: datetime | None = None) -> dict[str, list[PendingItem]]:
+    """Outbox entries journaled by ``as_of`` that METRC had not applied by then: still waiting,
+    or sent only afterwards (``tags`` None: every package)."""
+    query = select(OutboxEntry)
     if as_of is None:
-        query = query.where(OutboxEntry.status.in_(UNAPPLIED))
+        query = query.where(OutboxEntry.status.in_(WAITING))
     else:
         query = query.where(OutboxEntry.created_at <= as_of, or_(
-            OutboxEntry.status.in_(UNAPPLIED),
-            (OutboxEntry.status == OutboxStatus.SENT) & (OutboxEntry.sent_at > as_of)))
-    zone = zone or store_zone(session)
+            OutboxEntry.status.in_(WAITING), (OutboxEntry.status == OutboxStatus.SENT) & (OutboxEntry.sent_at > as_of)))
     found: dict[str, list[PendingItem]] = defaultdict(list)
     for entry in session.scalars(query.order_by(OutboxEntry.id)):
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue
+        # what METRC took before the moment asked about stays taken; a payload sent later is pending whole
+        sent = entry.sent_elements if entry.status is not OutboxStatus.SENT else 0
         state = _state(entry, as_of)
-        for tag, quantity, unit, what in _elements(entry, zone):
-            if tags is not None and tag not in tags:
+        for element in _elements(entry.kind, payload, sent):
+            if tags is not None and element.tag not in tags:
                 continue
-            change = _in_unit(quantity, unit, units.get(tag))
-            found[tag].append(PendingItem(
-                tag, _KIND_WORDS[entry.kind], change, f"{what} is {state} in the METRC outbox (#{entry.id})",
-                outbox_id=entry.id, failed=entry.status is OutboxStatus.FAILED,
-                receipt_number=_receipt_number(entry) if entry.kind is OutboxKind.SALES_RECEIPT else None))
+            found[element.tag].append(PendingItem(
+                element.tag, _KIND_WORDS[entry.kind], _in_unit(element.quantity, element.unit, units.get(element.tag)),
+                f"{element.what} is {state} in the METRC outbox (#{entry.id})", outbox_id=entry.id,
+                failed=entry.status is OutboxStatus.FAILED,
+                receipt_number=_receipt_number(payload) if entry.kind is OutboxKind.SALES_RECEIPT else None))
     return dict(found)
-
-
-_KIND_WORDS = {OutboxKind.ADJUST: "adjustment", OutboxKind.CHANGE_LOCATION: "location change",
-               OutboxKind.SALES_RECEIPT: "sales receipt"}
 
 
 def _state(entry: OutboxEntry, as_of: datetime | None) -> str:
     if entry.status is OutboxStatus.SENT:
-        return f"sent after {'the snapshot' if as_of else 'now'}" if entry.sent_at else "sent"
+        return "sent after the snapshot" if as_of else "sent"
     if entry.status is OutboxStatus.FAILED:
         return f"failed ({(entry.last_error or 'no reason given')[:120]})"
-    if entry.status is OutboxStatus.EXPORTED:
-        return "exported for METRC's upload page and not confirmed"
     return "being sent" if entry.status is OutboxStatus.SENDING else "waiting"
 
 
-def _elements(entry: OutboxEntry, zone: tzinfo) -> list[tuple[str, Decimal, Unit | None, str]]:
-    """(tag, signed change to METRC's quantity, unit, description) per package the entry touches."""
-    try:
-        payload: Any = json.loads(entry.payload)
-        out = []
-        for element in payload if isinstance(payload, list) else [payload]:
-            if entry.kind is OutboxKind.ADJUST:
-                quantity = parse_decimal(element["Quantity"], what="Quantity")
-                unit = parse_unit(str(element["UnitOfMeasure"]))
-                out.append((element["Label"], quantity, unit,
-                            f"adjustment {quantity.normalize():+f} {unit.value} ({element['AdjustmentReason']})"))
-            elif entry.kind is OutboxKind.CHANGE_LOCATION:
-                out.append((element["Label"], Decimal(0), None, f"location change to {element['Location']}"))
-            else:
-                number = element.get("ExternalReceiptNumber") or "?"
-                for line in element.get("Transactions", []):
-                    quantity = parse_decimal(line["Quantity"], what="Quantity")
-                    unit = parse_unit(str(line["UnitOfMeasure"]))
-                    out.append((line["PackageLabel"], -quantity, unit,
-                                f"POS receipt {number} ({quantity.normalize():f} {unit.value} sold)"))
-        return out
-    except (KeyError, TypeError, ValueError, ValidationError):  # a hand-edited payload: shown, not guessed
-        return []
-
-
-def _receipt_number(entry: OutboxEntry) -> str | None:
-    try:
-        payload = json.loads(entry.payload)
-        first = payload[0] if isinstance(payload, list) else payload
-        return str(first.get("ExternalReceiptNumber")) if first.get("ExternalReceiptNumber") else None
-    except (TypeError, ValueError, IndexError, AttributeError):
-        return None
+def _receipt_number(payload: Any) -> str | None:
+    first = payload[0] if isinstance(payload, list) and payload else payload
+    number = first.get("ExternalReceiptNumber") if isinstance(first, dict) else None
+    return str(number) if number else None
 
 
 def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decimal:

@@ -58,6 +58,14 @@ APPROVAL_DOLLARS = _declare("approval_threshold_dollars", Decimal, Decimal(100),
 LEAD_TIME_DAYS = _declare("lead_time_days", int, 7, "Days from purchase order to product on the shelf")
 TARGET_DAYS_OF_SUPPLY = _declare("target_days_of_supply", int, 21, "Stock to hold after a reorder, in days of sales")
 METRC_BASE_URL = _declare("metrc_base_url", str, "", "METRC API base URL (empty: manual CSV mode)")
+METRC_API_VERSION = _declare("metrc_api_version", str, "v2",
+                             "METRC API version the store's keys are for: v2 (current) or v1 (states still on it)")
+METRC_WINDOW_HOURS = _declare("metrc_window_hours", int, 24,
+                              "Longest lastModified window per METRC list call, in hours (the state's limit)")
+METRC_MAX_IN_FLIGHT = _declare("metrc_max_in_flight", int, 4, "METRC calls sent at the same time (paged lists)")
+RETAIL_ID_REQUIRED = _declare("retail_id_required", bool, False,
+                              "The state requires a Retail ID QR code on every unit (e.g. New York): receiving "
+                              "flags packages without unit codes")
 METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
 
 
@@ -72,21 +80,32 @@ def read(db: Database, setting: Setting[T]) -> T:
 
 
 def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
+    set_values(db, actor, {key: value})
+
+
+def set_values(db: Database, actor: Actor, values: dict[str, Any]) -> None:
+    """Change several settings in one transaction, each change audited (unchanged ones are skipped)."""
     actor.require(Permission.MANAGE_SETTINGS)
-    setting = REGISTRY.get(key)
-    if setting is None:
-        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
-    encoded = setting.encode(value)
-    if setting is TIMEZONE:
-        _check_timezone(str(value))
+    encoded: dict[str, str] = {}
+    for key, value in values.items():
+        setting = REGISTRY.get(key)
+        if setting is None:
+            raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
+        encoded[key] = setting.encode(value)
+        if setting is TIMEZONE:
+            _check_timezone(str(value))
+        _check_metrc(setting, value)
     with db.transaction() as session:
-        row = session.get(StoreSetting, key)
-        before = None if row is None else json.loads(row.value)
-        if row is None:
-            session.add(StoreSetting(key=key, value=encoded))
-        else:
-            row.value = encoded
-        audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
+        for key, text in encoded.items():
+            row = session.get(StoreSetting, key)
+            before = None if row is None else json.loads(row.value)
+            if row is not None and row.value == text:
+                continue
+            if row is None:
+                session.add(StoreSetting(key=key, value=text))
+            else:
+                row.value = text
+            audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(text))
 
 
 def _check_timezone(name: str) -> None:
@@ -96,3 +115,18 @@ def _check_timezone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(f"{name!r} is not a time zone; use a name like America/Los_Angeles") from None
+
+
+def _check_metrc(setting: Setting[Any], value: Any) -> None:
+    if setting is METRC_API_VERSION and str(value) not in ("v1", "v2"):
+        raise ValidationError(f"METRC API version {value!r} is not v1 or v2; use the version the store's keys are for")
+    if setting is METRC_WINDOW_HOURS and not 1 <= int(value) <= 24 * 31:
+        raise ValidationError(f"a METRC window of {value} hours is not between 1 hour and 31 days")
+    if setting is METRC_MAX_IN_FLIGHT and not 1 <= int(value) <= 16:
+        raise ValidationError(f"{value} METRC calls at once is not between 1 and 16")
+    if setting is METRC_BASE_URL and str(value).strip():
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationError(f"METRC address {value!r} is not a web address like https://api-ca.metrc.com/")

@@ -1,7 +1,7 @@
 """count METRC agreement and METRC fixes from count lines
 
 Revision ID: 0003_counts
-Revises: 0002
+Revises: 0003_recv
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_counts'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_recv'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

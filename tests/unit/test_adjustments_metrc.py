@@ -12,7 +12,7 @@ import pytest
 
 from backoffice.db.engine import Database
 from backoffice.errors import UserError, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.errors import MetrcKeyMissing
 from backoffice.metrc.keys import MetrcKeyStore
@@ -36,7 +36,7 @@ def client(samples: Path) -> Iterator[tuple[MetrcSimulator, MetrcClient]]:
 @pytest.fixture
 def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
     actors = make_users(sqlite_db)
-    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     return sqlite_db, actors
 
 
@@ -72,6 +72,7 @@ def test_start_count_with_metrc_fetches_through_the_users_key(
     sim, _ = client
     settings.set_value(db, actors["admin"], settings.METRC_BASE_URL.key, sim.url)
     settings.set_value(db, actors["admin"], settings.LICENSE_NUMBER.key, sim.license_number)
+    settings.set_value(db, actors["admin"], settings.METRC_API_VERSION.key, sim.api)
     keys = MetrcKeyStore(MemoryKeyring())
     keys.set_vendor_key(DEFAULT_VENDOR_KEY)
     with pytest.raises(MetrcKeyMissing, match="alex"):  # no key of their own: nothing is started

@@ -16,8 +16,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, CountMetrcFix, LedgerEntry, OutboxEntry, Package
 from backoffice.domain.enums import LedgerKind, MetrcFixKind, OutboxKind, OutboxStatus
 from backoffice.errors import PermissionDenied, RuleViolation, ValidationError
-from backoffice.importers import metrc_packages
-from backoffice.services import adjustments, counts, ledger, sales_import
+from backoffice.services import adjustments, counts, ledger, metrc_packages_import, sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
 from tests.unit.test_sales_import import write_csv
@@ -31,7 +30,7 @@ POS_HEADER = ["order_id", "completed_at", "metrc_tag", "product", "product_categ
 
 @pytest.fixture
 def store(db: Database, actors: dict[str, Actor], samples: Path) -> Database:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     return db
 
 

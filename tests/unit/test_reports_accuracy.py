@@ -15,8 +15,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import CountSession, Package
 from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, ValidationError
-from backoffice.importers import metrc_packages
-from backoffice.services import adjustments, counts, ledger, prices
+from backoffice.services import adjustments, counts, ledger, metrc_packages_import, prices
 from backoffice.services.actor import Actor
 from backoffice.services.reports import accuracy_report
 from backoffice.services.reports.accuracy import UNKNOWN_CATEGORY
@@ -100,7 +99,7 @@ STRANGER = "1A40603000000000000009ZZ"  # in no system
 
 def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[str, Actor], samples: Path) -> None:
     """Made with the Cycle Count services: the report's categories follow the count's own rules."""
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     with db.read() as session:
         sku = session.scalar(select(Package).where(Package.tag == GUMMY)).item.sku
     prices.set_price(db, actors["maria"], sku, "25.00")
@@ -136,7 +135,7 @@ def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[s
 
 def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors: dict[str, Actor],
                                                             samples: Path) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     records = json.loads((samples / "metrc_packages_active.json").read_text())
     for record in records:
         if record["Label"] == GUMMY_2:
