@@ -103,6 +103,7 @@ def _adjust(qtbot, tab: CycleCountTab, tag: str, reason: str, note: str, *,  # t
             qtbot.keyClicks(dialog.manager, manager[0])
             qtbot.keyClicks(dialog.pin, manager[1])
         dialog.ok.click()
+        qtbot.waitUntil(lambda: not dialog.isVisible() or dialog.isEnabled())  # the command has answered
         if dialog.isVisible():  # refused: say why, and give up
             seen["message"] = dialog.message.text()
             dialog.reject()
@@ -277,7 +278,8 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
         assert isinstance(dialog, MetrcFixDialog)
         assert dialog.queue.isChecked() and dialog.receipt.currentData() == "R7"
         dialog.ok.click()  # no note yet: refused, says why
-        assert dialog.isVisible() and "note" in dialog.message.text()
+        qtbot.waitUntil(lambda: "note" in dialog.message.text() and dialog.isEnabled())
+        assert dialog.isVisible()
         qtbot.keyClicks(dialog.note, "sale of 2 on R7 never reached METRC")
         dialog.ok.click()
 

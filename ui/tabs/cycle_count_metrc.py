@@ -23,23 +23,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.db.engine import Database
-from backoffice.errors import UserError
 from backoffice.services import adjustments, counts
-from backoffice.services.actor import Actor
 from backoffice.services.counts import MetrcFixResult, VarianceLine
+from ui.commands import Job, run_command
+from ui.context import AppContext
 from ui.scanner import mark_scan_field
 
 ERROR_COLOUR = "#c62828"
 
 
 class MetrcFixDialog(QDialog):
-    def __init__(self, db: Database, actor: Actor, count_id: int, line: VarianceLine,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, count_id: int, line: VarianceLine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db, self.actor, self.count_id, self.tag = db, actor, count_id, line.tag
+        self.ctx, self.count_id, self.tag = ctx, count_id, line.tag
         self.result_: MetrcFixResult | None = None
-        self.options = counts.fix_options(db, actor, count_id, line.tag)
+        db = ctx.db
+        self.options = counts.fix_options(db, ctx.actor, count_id, line.tag)
         self.setObjectName("metrcFixDialog")
         self.setWindowTitle(f"Fix METRC for {line.tag}")
         unit = self.options.unit.value
@@ -110,17 +109,24 @@ class MetrcFixDialog(QDialog):
         self.resize(560, 0)
 
     def submit(self) -> None:
-        note = self.note.toPlainText()
-        try:
-            if self.queue.isChecked():
-                self.result_ = counts.queue_missing_receipt(self.db, self.actor, self.count_id, self.tag,
-                                                            self.receipt.currentData() or "", note)
-            else:
-                quantity = self.quantity.text().replace(",", ".")
-                self.result_ = counts.metrc_only_adjustment(
-                    self.db, self.actor, self.count_id, self.tag, quantity if quantity.strip("+-.") else Decimal(0),
-                    self.reason.currentData() or "", note)
-        except UserError as exc:
-            self.message.setText(str(exc))
-            return
-        self.accept()
+        db, actor, count_id, tag, note = self.ctx.db, self.ctx.actor, self.count_id, self.tag, self.note.toPlainText()
+        if self.queue.isChecked():
+            receipt = self.receipt.currentData() or ""
+
+            def op(job: Job) -> MetrcFixResult:
+                return counts.queue_missing_receipt(db, actor, count_id, tag, receipt, note)
+        else:
+            quantity = self.quantity.text().replace(",", ".")
+            change = quantity if quantity.strip("+-.") else Decimal(0)
+            reason = self.reason.currentData() or ""
+
+            def op(job: Job) -> MetrcFixResult:
+                return counts.metrc_only_adjustment(db, actor, count_id, tag, change, reason, note)
+
+        def done(result: MetrcFixResult) -> None:
+            self.result_ = result
+            self.accept()
+
+        self.setEnabled(False)  # until the command is done
+        run_command(self, self.ctx, op, done, on_error=lambda exc: self.message.setText(str(exc)),
+                    on_settled=lambda: self.setEnabled(True))
