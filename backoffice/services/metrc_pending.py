@@ -226,6 +226,8 @@ def unreported_sales(session: Session, tags: Sequence[str], units: Mapping[str, 
             query = query.where(PosSaleLine.sold_at <= as_of)
         sold: dict[tuple[str, str, date], list[Any]] = {}
         for tag, number, day, sold_at, quantity, unit in session.execute(query):
+            if tag is None:
+                continue
             key = (tag, number, day)
             change = _in_unit(quantity, unit, units.get(tag))
             if key in sold:
@@ -241,13 +243,13 @@ def unreported_sales(session: Session, tags: Sequence[str], units: Mapping[str, 
             missing = quantity - in_metrc.get((number, tag), Decimal(0))
             if missing <= 0 or (day, number) in queued:
                 continue  # METRC has it, or the outbox entry for the receipt stands for it
-            unit = units.get(tag)
+            package_unit = units.get(tag)
             has_receipt = (number, None) in in_metrc
             what = ("has no line for this package in METRC's receipt of that number" if has_receipt
                     else "never reached METRC")
             found[tag].append(PendingItem(
                 tag, UNREPORTED_LINE if has_receipt else UNREPORTED_SALE, -missing,
-                f"POS receipt {number} ({missing.normalize():f}{' ' + unit.value if unit else ''} sold "
+                f"POS receipt {number} ({missing.normalize():f}{' ' + package_unit.value if package_unit else ''} sold "
                 f"{sold_at.astimezone(zone):%Y-%m-%d %H:%M}) {what}", receipt_number=number, business_date=day))
     return dict(found)
 
@@ -260,10 +262,11 @@ def _metrc_quantities(session: Session, tags: Sequence[str], numbers: set[str],
     ordered = sorted(numbers)
     for start in range(0, len(ordered), CHUNK):
         part = ordered[start:start + CHUNK]
-        receipts = dict(session.execute(select(MetrcReceipt.id, MetrcReceipt.external_receipt_number).where(
-            MetrcReceipt.external_receipt_number.in_(part))).all())
-        receipts.update(session.execute(select(MetrcReceipt.id, MetrcReceipt.receipt_number).where(
-            MetrcReceipt.receipt_number.in_(part))).all())
+        receipts: dict[int, str] = {}
+        for column in (MetrcReceipt.external_receipt_number, MetrcReceipt.receipt_number):
+            for receipt_id, number in session.execute(select(MetrcReceipt.id, column).where(column.in_(part))):
+                if number is not None:
+                    receipts[receipt_id] = number
         for number in receipts.values():
             found[(number, None)] += 0
         if not receipts:

@@ -125,7 +125,8 @@ def frozen_packages(expected: Mapping[str, Any], moves: Mapping[int, Movements],
             continue
         move = moves.get(package_id)
         location_id = max(move.moves, key=lambda m: m.at).to_location_id if move and move.moves else row.location_id
-        found[tag] = Pkg(package_id, None, row.unit, row.item_id, loc_names.get(location_id, ""))
+        found[tag] = Pkg(package_id, None, row.unit, row.item_id,
+                         loc_names.get(location_id, "") if location_id is not None else "")
     return found
 
 
@@ -145,8 +146,9 @@ def items(session: Session, item_ids: Sequence[int]) -> dict[int, ItemInfo]:
     query = select(Item.id, Item.name, Item.sku, Item.category, Item.brand, Item.price, Item.unit)
     run = session.connection().execute
     for start in range(0, len(item_ids), CHUNK):
-        for item_id, *fields in run(query.where(Item.id.in_(item_ids[start:start + CHUNK]))):
-            found[item_id] = ItemInfo(*fields)
+        for item_id, name, sku, category, brand, price, unit in run(
+                query.where(Item.id.in_(item_ids[start:start + CHUNK]))):
+            found[item_id] = ItemInfo(name, sku, category, brand, price, unit)
     return found
 
 

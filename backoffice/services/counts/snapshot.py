@@ -199,10 +199,10 @@ def _place_strangers(session: Session, count_id: int, scope: Scope, tags: Sequen
         return
     items_by_metrc = {i.metrc_item_id: i for i in session.scalars(select(Item).where(Item.metrc_item_id.is_not(None)))}
     items_by_sku = {i.sku: i for i in session.scalars(select(Item))}
-    locations = {}
-    for loc in session.scalars(select(Location)):
-        locations[loc.metrc_name] = loc
-        locations[loc.name] = loc
+    locations: dict[str, Location] = {}
+    for known in session.scalars(select(Location)):
+        locations[known.metrc_name] = known
+        locations[known.name] = known
     unplaced: list[str] = []
     for tag in tags:
         m, p = metrc.get(tag), pos.get(tag)

@@ -160,7 +160,7 @@ def count_lines(session: Session, count: CountSession, *, hide: bool, with_cause
 
 
 def _size_key(line: VarianceLine) -> tuple[Decimal, Decimal, str]:
-    return (-abs(line.value or 0), -abs(line.variance or 0), line.tag)
+    return (-abs(line.value or _ZERO), -abs(line.variance or _ZERO), line.tag)
 
 
 def _line(tag: str, ctx: _Context) -> VarianceLine:
