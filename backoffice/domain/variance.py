@@ -31,6 +31,7 @@ from backoffice.domain.units import Unit, convert
 
 E = TypeVar("E")
 ZERO = Decimal(0)
+_NO_MONEY = Decimal("0.00")
 
 
 def per_item_unit(package_unit: Unit, item_unit: Unit) -> Decimal:
@@ -77,6 +78,8 @@ def variance(counted: Decimal, expected: Decimal | None) -> Decimal:
 
 def value_of(quantity: Decimal, price: Decimal) -> Decimal:
     """A quantity's worth to the cent (half up), never "-0.00"."""
+    if not quantity:
+        return _NO_MONEY  # most lines of a count match: nothing to round
     value = to_money(quantity * price)
     return abs(value) if value == 0 else value
 

@@ -10,12 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from backoffice.domain import variance as rule
 from backoffice.domain.units import Unit
 from backoffice.domain.variance import Comparison, Source
 from backoffice.services.counts.figures import Corrections, Move, Sale
-from backoffice.services.metrc_pending import PendingItem
+
+if TYPE_CHECKING:  # metrc_pending reaches the counts package through the reports package
+    from backoffice.services.metrc_pending import PendingItem
 
 INVESTIGATE = "nothing explains it: investigate"
 

@@ -116,17 +116,17 @@ def counted(session: Session, count_id: int, loc_names: Mapping[int, str]) -> di
 
 def frozen_packages(expected: Mapping[str, Any], moves: Mapping[int, Movements],
                     loc_names: Mapping[int, str]) -> dict[str, Pkg]:
-    """The packages the snapshot froze, from their expectation rows: nothing to read again.
+    """The packages the snapshot froze, from their expectation rows (tag, package id, item id,
+    location id, unit, …): nothing to read again.
     Where one is now is where the snapshot had it unless a location change was recorded since."""
     found: dict[str, Pkg] = {}
-    for tag, row in expected.items():
-        package_id = row.package_id
+    for tag, package_id, item_id, location_id, unit, *_ in expected.values():
         if package_id is None:
             continue
         move = moves.get(package_id)
-        location_id = max(move.moves, key=lambda m: m.at).to_location_id if move and move.moves else row.location_id
-        found[tag] = Pkg(package_id, None, row.unit, row.item_id,
-                         loc_names.get(location_id, "") if location_id is not None else "")
+        if move is not None and move.moves:
+            location_id = max(move.moves, key=lambda m: m.at).to_location_id
+        found[tag] = Pkg(package_id, None, unit, item_id, loc_names.get(location_id, "") if location_id else "")
     return found
 
 

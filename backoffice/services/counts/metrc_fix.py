@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,8 +40,10 @@ from backoffice.services.adjustments import seed_default_reasons, store_today
 from backoffice.services.changes import Changes
 from backoffice.services.counts.info import load_count
 from backoffice.services.ledger import Doc
-from backoffice.services.metrc_pending import PendingItem
 from backoffice.services.reconciliation import Resolution
+
+if TYPE_CHECKING:  # metrc_pending reaches the counts package through the reports package
+    from backoffice.services.metrc_pending import PendingItem
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,9 +35,11 @@ from backoffice.services.counts import figures
 from backoffice.services.counts.causes import Cause, Evidence, explain
 from backoffice.services.counts.figures import Corrections, Counted, ItemInfo, Movements, Pkg
 from backoffice.services.counts.info import CHUNK, load_count
-from backoffice.services.metrc_pending import PendingItem
 from backoffice.services.reports.bulk import paused_gc
 from backoffice.services.reports.store_time import store_zone
+
+if TYPE_CHECKING:  # metrc_pending reaches the counts package through the reports package
+    from backoffice.services.metrc_pending import PendingItem
 
 
 class LineStatus(enum.StrEnum):
