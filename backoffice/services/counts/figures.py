@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backoffice.db.models import Adjustment, CountEntry, CountMetrcFix, Item, LedgerEntry, Package
+from backoffice.db.models import Adjustment, CountEntry, CountExpected, CountMetrcFix, Item, LedgerEntry, Package
 from backoffice.domain import variance as rule
 from backoffice.domain.enums import LedgerKind, MetrcFixKind
 from backoffice.domain.units import Unit
@@ -65,6 +65,7 @@ class Pkg:
     unit: Unit
     item_id: int
     location: str
+    bin: str | None  # where in its room
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ def counted(session: Session, count_id: int, loc_names: Mapping[int, str]) -> di
     return result
 
 
-def frozen_packages(expected: Mapping[str, Any], moves: Mapping[int, Movements],
-                    loc_names: Mapping[int, str]) -> dict[str, Pkg]:
+def frozen_packages(expected: Mapping[str, Any], moves: Mapping[int, Movements], loc_names: Mapping[int, str],
+                    bins: Mapping[int, str]) -> dict[str, Pkg]:
     """The packages the snapshot froze, from their expectation rows (tag, package id, item id,
     location id, unit, …): nothing to read again.
     Where one is now is where the snapshot had it unless a location change was recorded since."""
@@ -126,7 +127,8 @@ def frozen_packages(expected: Mapping[str, Any], moves: Mapping[int, Movements],
         move = moves.get(package_id)
         if move is not None and move.moves:
             location_id = max(move.moves, key=lambda m: m.at).to_location_id
-        found[tag] = Pkg(package_id, None, unit, item_id, loc_names.get(location_id, "") if location_id else "")
+        found[tag] = Pkg(package_id, None, unit, item_id, loc_names.get(location_id, "") if location_id else "",
+                         bins.get(package_id))
     return found
 
 
@@ -134,11 +136,18 @@ def packages(session: Session, tags: Sequence[str], loc_names: Mapping[int, str]
     """Packages by tag with their balance (finds, tags this store has come to know since the snapshot)."""
     found: dict[str, Pkg] = {}
     for start in range(0, len(tags), CHUNK):
-        for tag, package_id, quantity, unit, item_id, location_id in session.connection().execute(
-                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Package.location_id)
-                .where(Package.tag.in_(tags[start:start + CHUNK]))):
-            found[tag] = Pkg(package_id, quantity, unit, item_id, loc_names.get(location_id, ""))
+        for tag, package_id, quantity, unit, item_id, location_id, bin_ in session.connection().execute(
+                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Package.location_id,
+                       Package.bin).where(Package.tag.in_(tags[start:start + CHUNK]))):
+            found[tag] = Pkg(package_id, quantity, unit, item_id, loc_names.get(location_id, ""), bin_)
     return found
+
+
+def bins(session: Session, count_id: int) -> dict[int, str]:
+    """The bins of the count's packages that have one (most rooms have none)."""
+    return dict(session.connection().execute(
+        select(Package.id, Package.bin).join(CountExpected, CountExpected.package_id == Package.id)
+        .where(CountExpected.session_id == count_id, Package.bin.is_not(None))).all())
 
 
 def items(session: Session, item_ids: Sequence[int]) -> dict[int, ItemInfo]:

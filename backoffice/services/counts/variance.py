@@ -98,6 +98,7 @@ class VarianceLine:
     pending: tuple[PendingItem, ...] = ()
     metrc_fixed: Decimal = Decimal(0)  # METRC-only fixes made from this count
     causes: tuple[Cause, ...] = ()
+    bin: str = ""  # the package's bin in its room, where the counter finds it
 
     @property
     def needs_attention(self) -> bool:
@@ -147,7 +148,7 @@ def count_lines(session: Session, count: CountSession, *, hide: bool, with_cause
     adjusted, metrc_fixes, adjustment_ids = figures.corrections(session, count.id)
     until = {ids[t]: c.at for t, c in counted.items() if t in ids}
     moves = figures.movements(session, list(ids.values()), count.snapshot_at, until, adjustment_ids)
-    packages = {**figures.frozen_packages(expected, moves, loc_names), **others}
+    packages = {**figures.frozen_packages(expected, moves, loc_names, figures.bins(session, count.id)), **others}
     item_ids = sorted({p.item_id for p in packages.values()} | {e.item_id for e in expected.values() if e.item_id})
     units = {tag: pkg.unit for tag, pkg in packages.items()}
     # the outbox part for every package (one small query); unreported sales below, where METRC differs
@@ -214,6 +215,7 @@ def _line(tag: str, ctx: _Context) -> VarianceLine:
         pending_metrc=(metrc_pending.total(tag_pending) if tag_pending else _ZERO)
         if ctx.count.metrc_source and exp is not None else None,
         pending=tuple(tag_pending) if tag_pending else (), metrc_fixed=metrc_fixed,
+        bin=(pkg.bin or "") if pkg else "",
     )
     return _blind(line) if ctx.hide else line
 

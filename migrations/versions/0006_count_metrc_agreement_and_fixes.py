@@ -1,7 +1,7 @@
 """count METRC agreement and METRC fixes from count lines
 
-Revision ID: 0003_counts
-Revises: 0003_recv
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_counts'
-down_revision: str | None = '0003_recv'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
