@@ -145,9 +145,9 @@ def packages(session: Session, tags: Sequence[str], loc_names: Mapping[int, str]
 
 def bins(session: Session, count_id: int) -> dict[int, str]:
     """The bins of the count's packages that have one (most rooms have none)."""
-    return dict(session.connection().execute(
+    return {package_id: bin_ for package_id, bin_ in session.connection().execute(
         select(Package.id, Package.bin).join(CountExpected, CountExpected.package_id == Package.id)
-        .where(CountExpected.session_id == count_id, Package.bin.is_not(None))).all())
+        .where(CountExpected.session_id == count_id, Package.bin.is_not(None))) if bin_}
 
 
 def items(session: Session, item_ids: Sequence[int]) -> dict[int, ItemInfo]:
