@@ -131,7 +131,9 @@ def _three_way(db: Any, folder: Path) -> list[dict[str, Any]]:
             on_shelf = quantity - (tag in adjusted) - (n % 200 == 0)
             writer.writerow([tag, f"{max(on_shelf, 0):f}"])
     _, keyed = _timed(lambda: counts.import_sheet(db, maria, info.id, sheet))
+    cpu = time.process_time()
     lines, took = _timed(lambda: counts.variance_lines(db, maria, info.id))
+    cpu = time.process_time() - cpu  # beside the wall clock: the machine may be shared
     differ = sum(1 for ln in lines if ln.status in counts.DIFFERS)
     causes = sum(len(ln.causes) for ln in lines)
     return [
@@ -139,7 +141,7 @@ def _three_way(db: Any, folder: Path) -> list[dict[str, Any]]:
             f"{started:.2f} s", started < 30),
         row(f"key in a count sheet of {len(packages):,} lines", "< 60 s", f"{keyed:.2f} s", keyed < 60),
         row(f"variance view with statuses and causes, whole store ({len(lines):,} lines, {differ:,} differ, "
-            f"{causes:,} causes)", "< 3 s", f"{took:.2f} s", took < 3),
+            f"{causes:,} causes)", "< 3 s", f"{took:.2f} s (CPU {cpu:.2f} s)", took < 3),
     ]
 
 
