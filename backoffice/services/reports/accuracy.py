@@ -245,7 +245,8 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
         variance = rule.variance(quantity, rule.expected_at_count(base, window) if base is not None else None)
         metrc_agrees = rule.matches(rule.variance(quantity, rule.expected_at_count(exp[3] or Decimal(0), window))) \
             if exp is not None and key[0] in with_metrc else None
-        item = items.get(pkg.item_id if pkg is not None else exp[2] if exp is not None else None)
+        item_id = pkg.item_id if pkg is not None else exp[2] if exp is not None else None
+        item = items.get(item_id) if item_id is not None else None
         if exp is not None:
             value: Decimal | None = rule.value_of(variance, exp[1])
         elif pkg is not None and item is not None:  # priced as the count prices a find
