@@ -27,6 +27,7 @@ import httpx
 
 from backoffice.domain.tags import validate_tag
 from backoffice.errors import ValidationError
+from backoffice.metrc.address import require_tls
 from backoffice.metrc.api_versions import (
     V2_MAX_PAGE_SIZE,
     ApiVersion,
@@ -72,6 +73,7 @@ class MetrcClient:
         if not vendor_key or not user_key:
             who = f"user {username!r}" if username else "this user"
             raise MetrcKeyMissing(f"No METRC API key for {who}: enter the vendor and user keys in Settings.")
+        require_tls(base_url)  # before the keys go into the auth object
         self.api: ApiVersion = api_version(api)
         self.base_url = base_url.rstrip("/") + "/"
         self.license_number = license_number
