@@ -88,6 +88,7 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
         message = _scan(qtbot, window, tab, sample_tag(n))
         if n in UNKNOWN:
             assert "is not in this store's catalogue" in message and window.status_kind == "error"
+            assert tab.panel.text().endswith("then accept the package, or reject it.")  # in full, not cut off
         else:
             assert message.startswith(f"{sample_tag(n)} ticked:") and window.status_kind == "ok"
         assert tab.line_view.current_row() == _line(tab, sample_tag(n))  # the scanned line is in front
@@ -230,7 +231,7 @@ def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow,
     qtbot.waitUntil(lambda: any(m.id == received.manifest_id for m in tab.list_model.rows))
     tab.select_manifest(received.manifest_id)
     qtbot.waitUntil(lambda: tab.check_button.isEnabled())
-    assert "Key the receive sheet into METRC" in tab.header.text()
+    assert "Key the receive sheet into METRC" in tab.panel.text()
     export = tmp_path / "active.json"
     export.write_text(json.dumps([
         {"Label": p.tag, "Quantity": str(p.quantity), "UnitOfMeasureName": p.unit.value,

@@ -52,10 +52,13 @@ from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.receiving_dialogs import ExpirationDialog, QuantityDialog, RejectDialog
 from ui.tabs.receiving_finish import FinishFlow
 from ui.tabs.receiving_items import CreateItemsDialog
+from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.table_view import RowTableView
 
 STATUS_COLOURS = {ManifestStatus.OPEN: "#ef6c00", ManifestStatus.RECEIVED: "#2e7d32"}
 _SETTING = "receiving/manifest"
+NO_MANIFEST = ("Import the delivery's manifest (file from the shipper or METRC), or choose one in the list, then scan "
+               "each package.")
 
 
 class ReceivingTab(Tab):
@@ -87,6 +90,7 @@ class ReceivingTab(Tab):
         self.header.setObjectName("receivingHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.panel = InstructionPanel(NO_MANIFEST)  # the step, and each scan's answer, in full
         self.quantity_button = QPushButton("Received quantity…")
         self.expiry_button = QPushButton("Expiration date…")
         self.item_button = QPushButton("Create items…")
@@ -116,6 +120,7 @@ class ReceivingTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
+        right_layout.addWidget(self.panel)
         right_layout.addLayout(line_buttons)
         right_layout.addWidget(self.line_view, 1)
         right_layout.addLayout(manifest_buttons)
@@ -250,8 +255,8 @@ class ReceivingTab(Tab):
     def _header(self) -> None:
         view = self.current
         if view is None:
-            self.header.setText("Import the delivery's manifest (file from the shipper or METRC), or choose one in "
-                                "the list, then scan each package.")
+            self.header.setText("")
+            self.panel.show_instruction(NO_MANIFEST)
             return
         view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
         attention = view.needs_attention
@@ -269,8 +274,8 @@ class ReceivingTab(Tab):
             f"{view.transporter_license or '—'} · Expected {arrival}<br>"
             f"<b>{view.seen}/{len(view.lines)} scanned</b> · {view.count(ManifestLineState.ACCEPTED)} accepted · "
             f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
-            f"{warn}"
-            f"<br>{step}")
+            f"{warn}")
+        self.panel.show_instruction(step)
 
     def _enable(self) -> None:
         view = self.current
