@@ -49,6 +49,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
+from backoffice.db.errors import known_error
 from backoffice.errors import UserError
 from backoffice.services.changes import Changes
 from ui import messages
@@ -188,6 +189,7 @@ class _Task(QObject):
             self._release()
 
     def _report(self, exc: BaseException) -> None:
+        exc = known_error(exc) or exc  # a busy, full, read-only or damaged database is the person's to fix
         expected = isinstance(exc, (UserError, Cancelled))
         if not self._current():
             if not expected:

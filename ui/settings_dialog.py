@@ -131,7 +131,7 @@ class SettingsDialog(QDialog):
         }
 
         def write(job: Job) -> Changes:
-            store_settings.set_values(db, actor, values)  # one audited transaction; unchanged values not recorded
-            return Changes.SETTINGS | Changes.AUDIT
+            # checked as `backoffice settings set` checks; one audited transaction, all or nothing
+            return store_settings.set_values(db, actor, values).changes | Changes.SETTINGS
 
         submit_dialog(self, self.ctx, write)

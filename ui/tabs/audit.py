@@ -25,7 +25,7 @@ class AuditTab(Tab):
         self.filter.setPlaceholderText("Filter by user, action or record…")
         self.filter.setClearButtonEnabled(True)
         self.verify_button = QPushButton("Verify chain and balances")
-        self.model = AuditTableModel(ctx.db)
+        self.model = AuditTableModel(ctx.db, lambda: ctx.actor)
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.verticalHeader().hide()
@@ -58,11 +58,11 @@ class AuditTab(Tab):
             self.model.set_filter(self.filter.text())
 
     def verify(self) -> None:
-        db = self.ctx.db
+        db, actor = self.ctx.db, self.ctx.actor
 
         def work(job: Job) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
             job.progress("Checking the audit chain…", 0.1)
-            report = audit.verify(db)
+            report = audit.verify(db, actor)
             job.progress("Checking package balances against the ledger…", 0.6)
             return report, ledger.check_balances(db)
 

@@ -297,6 +297,7 @@ class CycleCountTab(Tab):
         self._enable()
 
     def _show_header(self, info: CountInfo | None, lines: list[VarianceLine]) -> None:
+        self.progress.setVisible(info is not None)  # no count open: no "0 of 1 expected packages counted"
         if info is None:
             self.header.setText("No count yet. <b>New count…</b> picks a slice of inventory (a category, a brand, "
                                 "a room) and freezes what the ledger, the POS and METRC expect.")

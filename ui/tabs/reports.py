@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QDate, QDateTime, QSortFilterProxyModel, Qt, QTime, QUrl
@@ -288,6 +289,8 @@ class ReportsTab(Tab):
         self._previews.run(lambda job: build(), self.show_report, progress="Preparing the preview")
 
     def show_report(self, report: Report) -> None:
+        if not isinstance(report, type(self.report)):
+            self.filter.clear()  # a velocity filter would empty the accuracy tables (and the other way round)
         self.report, self._stale = report, False
         kind = ReportKind.VELOCITY if isinstance(report, VelocityReport) else ReportKind.ACCURACY
         self.table_box.blockSignals(True)
@@ -347,8 +350,12 @@ class ReportsTab(Tab):
         else:
             chart.setTitle("Accuracy per count")
             y_axis.setLabelFormat("%.0f%%")
-            points = [("Accuracy", [(c.submitted_at.date(), c.accuracy * 100) for c in report.counts
+            zone = ZoneInfo(report.timezone)  # a count's day is the store's, not UTC's
+            points = [("Accuracy", [(c.submitted_at.astimezone(zone).date(), c.accuracy * 100) for c in report.counts
                                     if c.accuracy is not None])]
+            # the report's whole window: one count is a point inside it, not an axis with no width
+            x_axis.setRange(QDateTime.fromMSecsSinceEpoch(int(_msecs(report.since))),
+                            QDateTime.fromMSecsSinceEpoch(int(_msecs(report.until + timedelta(days=1)))))
             lowest = min((value for _, value in points[0][1]), default=0)
             y_axis.setRange(max(0, int(lowest) // 10 * 10 - 10 if lowest else 0), 100)  # where the counts are
             y_axis.setTickCount(6)
