@@ -98,7 +98,7 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         try:
             result = self.op(self.job)
-        except BaseException as exc:  # every error goes back to the GUI thread, shown there
+        except BaseException as exc:  # noqa: BLE001 — every error goes back to the GUI thread, shown there
             self.job._signals.failed.emit(exc)
         else:
             self.job._signals.finished.emit(result)
@@ -167,7 +167,7 @@ class _Task(QObject):
         # dropped from a timer, never inside its own slot (a callback may run a nested event loop)
         QTimer.singleShot(0, lambda: _in_flight.discard(self))
 
-    def _finished(self, result: T) -> None:
+    def _finished(self, result: Any) -> None:
         try:
             self._close()
             if not self._current():

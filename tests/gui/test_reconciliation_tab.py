@@ -28,7 +28,7 @@ from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.services import pos_layouts
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
-from ui import commands, messages
+from ui import commands
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.reconciliation import ReconciliationTab
@@ -40,23 +40,17 @@ MISSING_TAG = "1A4060300000000000000096"
 
 
 @pytest.fixture
-def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]]) -> Iterator[ReconciliationTab]:  # type: ignore[no-untyped-def]
+def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
+        statuses: list[tuple[str, str]]) -> Iterator[ReconciliationTab]:
     ctx.sign_in(store[1]["alex"])
     widget = ReconciliationTab(ctx)
-    widget.statuses = []  # type: ignore[attr-defined]
-
-    def heard(message: messages.Message) -> None:
-        if message.in_status_line:
-            widget.statuses.append((message.kind.value, message.text))  # type: ignore[attr-defined]
-
-    messages.bridge().said.connect(heard)
+    widget.statuses = statuses  # type: ignore[attr-defined]
     ctx.changed.connect(widget.refresh)
     qtbot.addWidget(widget)
     widget.resize(1400, 900)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    messages.bridge().said.disconnect(heard)
     commands.wait_until_idle()
 
 
