@@ -114,7 +114,9 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         return
     connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
-    connection.execute(_table(LedgerEntry).insert(), sorted(entries, key=lambda e: (e["package_id"], e["at"])))
+    entries.sort(key=lambda e: (e["package_id"], e["at"]))
+    for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
+        connection.execute(_table(LedgerEntry).insert(), entries[start:start + 10_000])
     packages = _table(Package)
     connection.execute(
         packages.update().where(packages.c.id == bindparam("b_id"))
