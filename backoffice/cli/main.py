@@ -20,6 +20,7 @@ from backoffice.cli import (
     admin,
     counts,
     data,
+    items,
     labels,
     locations,
     metrc,
@@ -29,6 +30,7 @@ from backoffice.cli import (
     receiving,
     reports,
     sales,
+    settings,
     transfers,
 )
 from backoffice.cli.context import CliContext
@@ -37,7 +39,8 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, pending, transfers, locations, metrc, labels, price, counts, reports, receiving, sales,
+_AREAS = (admin, settings, data, pending, items, transfers, locations, metrc, labels, price, counts, reports,
+          receiving, sales,
           pos_layouts)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)

@@ -21,10 +21,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from backoffice.domain.tags import validate_tag
+from backoffice.errors import ValidationError
 from backoffice.metrc.address import require_tls
 from backoffice.metrc.api_versions import (
     V2_MAX_PAGE_SIZE,
@@ -329,11 +331,11 @@ def _partly(done: int) -> str:
 
 
 def _path_segment(text: str, what: str) -> str:
-    """A value going into a URL path: no slashes, query or spaces (METRC's numbers and codes have none)."""
+    """A value going into a URL path, percent-encoded whole (a slash cannot reach another path)."""
     value = str(text).strip()
-    if not value or any(c in value for c in "/?#% \t\\") or len(value) > 100:
-        raise MetrcNotFound(f"{value[:40]!r} is not a METRC {what}")
-    return value
+    if not value:
+        raise ValidationError(f"the {what} is empty")
+    return quote(value, safe="")
 
 
 def _reason(exc: httpx.TransportError) -> str:

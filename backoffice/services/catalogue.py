@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
@@ -380,12 +380,12 @@ def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted
     if not wanted:
         raise ValidationError("choose the manifest lines whose items to create")
     priced = [(new, prices.check_price(new.price) if new.price not in (None, "") else Decimal(0)) for new in wanted]
+    if any(price for _, price in priced):
+        actor.require(Permission.SET_PRICES)
     unpriced = [new.tag for new, price in priced if price == 0]
     if unpriced and not no_price_ok:
         raise ValidationError(f"no shelf price for {', '.join(unpriced)}: give one, or confirm that the item(s) go "
                               f"into the catalogue with {NO_PRICE} (a manager sets it before the shelf label)")
-    if any(price for _, price in priced):
-        actor.require(Permission.SET_PRICES)
     with db.transaction() as session:
         manifest = lookup.open_manifest(session, manifest_id)
         brands = known_brands(session)
@@ -424,13 +424,13 @@ def _create_one(session: Session, actor: Actor, manifest: Manifest, line: Manife
         if price:
             prices.apply_price(session, actor, item, price, reason=f"new item from manifest {manifest.manifest_number}")
     open_ids = select(Manifest.id).where(Manifest.status == ManifestStatus.OPEN)
-    linked = session.execute(
+    linked = cast(CursorResult[Any], session.execute(
         update(ManifestLine)
         .where(ManifestLine.item_id.is_(None), ManifestLine.manifest_id.in_(open_ids),
                func.lower(ManifestLine.item_name) == line.item_name.lower(),
                func.lower(ManifestLine.category) == line.category.lower())
         .values(item_id=item.id).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     return ItemCreated(item.sku, item.id, item.name, item.brand, item.price, created, linked)
 
 

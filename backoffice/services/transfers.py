@@ -11,6 +11,7 @@ store's pool.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Location, Package, TagPoolEntry, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LedgerKind, LocationKind, OutboxKind, PackageStatus, TransferStatus
-from backoffice.domain.numbers import to_quantity
+from backoffice.domain.numbers import parse_decimal, to_quantity
 from backoffice.domain.tags import validate_tag
 from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.services import audit, ledger, outbox, settings
@@ -149,7 +150,9 @@ def _check_movable(session: Session, pkg: Package, source: Location, destination
 
 
 def create_transfer(db: Database, actor: Actor, from_location: str, to_location: str, tags: list[str],
-                    *, note: str | None = None) -> TransferInfo:
+                    *, note: str | None = None, splits: Sequence[tuple[str, Decimal | str]] = ()) -> TransferInfo:
+    """A draft of whole packages (``tags``) and of parts of packages (``splits``: tag, quantity),
+    each part cut into a new package with a tag from the pool; all in one transaction."""
     actor.require(Permission.TRANSFER)
     if from_location == to_location:
         raise ValidationError("a transfer needs two different locations")
@@ -163,6 +166,8 @@ def create_transfer(db: Database, actor: Actor, from_location: str, to_location:
             _add_line(session, transfer, source, destination, _package(session, tag))
         audit.record(session, actor, "transfer.create", "transfer", transfer.id,
                      after={"from": source.name, "to": destination.name, "tags": [p for p in dict.fromkeys(tags)]})
+        for tag, quantity in splits:
+            _split(session, actor, transfer, tag, parse_decimal(quantity, what=f"split quantity of {tag}"))
         return _info(session, transfer)
 
 
@@ -213,39 +218,43 @@ def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity:
     """Move part of a package: cut ``quantity`` into a new package with the next pool tag
     (ledger: split out of the source, split into the new one) and put that on the transfer."""
     actor.require(Permission.TRANSFER)
-    quantity = to_quantity(Decimal(quantity))
     with db.transaction() as session:
         transfer = _draft(session, transfer_id)
-        source_pkg = _package(session, tag)
-        if not 0 < quantity < source_pkg.quantity:
-            raise ValidationError(
-                f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
-                f"{source_pkg.unit.value}; to move all of it, add the whole package"
-            )
-        pool = session.scalar(select(TagPoolEntry).where(TagPoolEntry.used_by_package_id.is_(None))
-                              .order_by(TagPoolEntry.tag).limit(1).with_for_update())
-        if pool is None:
-            raise RuleViolation("the store's tag pool is empty; order tags in METRC and import them before splitting")
-        new_pkg = Package(
-            tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
-            location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
-            expiration_date=source_pkg.expiration_date, lab_state=source_pkg.lab_state,
-            thc_percent=source_pkg.thc_percent, cbd_percent=source_pkg.cbd_percent,
-            total_thc_percent=source_pkg.total_thc_percent, coa_reference=source_pkg.coa_reference,
-            received_at=source_pkg.received_at, received_from_manifest=source_pkg.received_from_manifest,
-            source_package_id=source_pkg.id,
-        )
-        session.add(new_pkg)
-        session.flush()
-        pool.used_by_package_id, pool.used_at = new_pkg.id, utcnow()
-        doc = ledger.Doc("transfer", transfer.id)
-        ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
-        ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
-        _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-                  session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
-        audit.record(session, actor, "package.split", "package", source_pkg.tag,
-                     after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
+        _split(session, actor, transfer, tag, quantity)
         return _info(session, transfer)
+
+
+def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantity: Decimal) -> None:
+    quantity = to_quantity(Decimal(quantity))
+    source_pkg = _package(session, tag)
+    if not 0 < quantity < source_pkg.quantity:
+        raise ValidationError(
+            f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
+            f"{source_pkg.unit.value}; to move all of it, add the whole package"
+        )
+    pool = session.scalar(select(TagPoolEntry).where(TagPoolEntry.used_by_package_id.is_(None))
+                          .order_by(TagPoolEntry.tag).limit(1).with_for_update())
+    if pool is None:
+        raise RuleViolation("the store's tag pool is empty; order tags in METRC and import them before splitting")
+    new_pkg = Package(
+        tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
+        location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
+        expiration_date=source_pkg.expiration_date, lab_state=source_pkg.lab_state,
+        thc_percent=source_pkg.thc_percent, cbd_percent=source_pkg.cbd_percent,
+        total_thc_percent=source_pkg.total_thc_percent, coa_reference=source_pkg.coa_reference,
+        received_at=source_pkg.received_at, received_from_manifest=source_pkg.received_from_manifest,
+        source_package_id=source_pkg.id,
+    )
+    session.add(new_pkg)
+    session.flush()
+    pool.used_by_package_id, pool.used_at = new_pkg.id, utcnow()
+    doc = ledger.Doc("transfer", transfer.id)
+    ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
+    ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
+    _add_line(session, transfer, session.get(Location, transfer.from_location_id),
+              session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
+    audit.record(session, actor, "package.split", "package", source_pkg.tag,
+                 after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
 
 
 # --- record, move, cancel ---------------------------------------------------------------------

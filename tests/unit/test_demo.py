@@ -48,7 +48,8 @@ TINY = demo.Scale(skus=40, active_packages=240, days=21, sale_lines=2_500)
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[tuple[Database, demo.DemoSummary]]:
+def small(tmp_path_factory: pytest.TempPathFactory,
+          _sqlite_template: Path) -> Iterator[tuple[Database, demo.DemoSummary]]:
     path = tmp_path_factory.mktemp("demo") / "small.sqlite"
     shutil.copyfile(_sqlite_template, path)
     db = Database(f"sqlite:///{path}")
@@ -67,7 +68,8 @@ def _today() -> date:
     return datetime.now(demo.STORE_TZ).date()
 
 
-def test_reconciling_a_recent_day_finds_exactly_the_planted_differences(small: tuple[Database, demo.DemoSummary]) -> None:
+def test_reconciling_a_recent_day_finds_exactly_the_planted_differences(
+        small: tuple[Database, demo.DemoSummary]) -> None:
     db, summary = small
     admin = users.actor_for(db, "admin")
     yesterday = _today() - timedelta(days=1)

@@ -203,7 +203,10 @@ def test_forms_refuse_a_decimal_comma_rather_than_guess() -> None:
     with pytest.raises(ValidationError, match="ambiguous"):
         parse_decimal("1,5", what="quantity")
     assert parse_decimal("1,234.5") == Decimal("1234.5") and parse_decimal("(4.00)") == Decimal("-4.00")
-    assert detect_number_format(["1,234", "12"]) is None
+    assert detect_number_format(["1,234", "12", "", "-", "()"]) is None
+    for blank in ("", "-", "$", "()"):
+        with pytest.raises(ValidationError, match="empty"):
+            parse_decimal(blank, what="quantity")
     assert detect_number_format(["7,50", "3,5", "1.5"]) is NumberFormat.COMMA
 
 

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLineEdit, QMessageBox, 
 from backoffice.services import audit, ledger
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from ui.commands import Job, run_query
 from ui.context import AppContext
 from ui.models.audit_table import AuditTableModel
 from ui.tabs.base import Tab
-from ui.worker import run_task
 
 
 class AuditTab(Tab):
@@ -60,10 +60,10 @@ class AuditTab(Tab):
     def verify(self) -> None:
         db, actor = self.ctx.db, self.ctx.actor
 
-        def work(progress: Any, cancelled: Any) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
-            progress("Checking the audit chain…", 0.1)
+        def work(job: Job) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
+            job.progress("Checking the audit chain…", 0.1)
             report = audit.verify(db, actor)
-            progress("Checking package balances against the ledger…", 0.6)
+            job.progress("Checking package balances against the ledger…", 0.6)
             return report, ledger.check_balances(db)
 
         def done(result: tuple[audit.ChainReport, list[ledger.BalanceMismatch]]) -> None:
@@ -77,4 +77,4 @@ class AuditTab(Tab):
                                             for m in mismatches[:20]]
             QMessageBox.critical(self, "Audit verification FAILED", "\n".join(lines))
 
-        self._task = run_task(self, "Verifying the audit trail", work, done)
+        run_query(self, work, done, progress="Verifying the audit trail")

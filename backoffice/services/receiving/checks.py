@@ -102,7 +102,7 @@ def known_about(session: Session, lines: Sequence[ManifestLine]) -> Known:
         ):
             packages[tag] = (status, location, package_id)
     unknown = {" ".join(line.item_name.split()).lower() for line in lines if line.item_id is None}
-    categories = dict(session.execute(
+    categories: dict[str, str] = dict(session.execute(
         select(func.lower(Item.name), Item.category).where(func.lower(Item.name).in_(unknown))
     ).all()) if unknown else {}
     return Known(skus, packages, categories)

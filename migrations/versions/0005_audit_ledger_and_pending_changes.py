@@ -1,7 +1,7 @@
 """Audit chain covers ledger rows; changes from imported files that wait for a manager
 
-Revision ID: 0003_security
-Revises: 0003_recv
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from backoffice.db.types import UtcDateTime
 
-revision: str = '0003_security'
-down_revision: str | None = '0003_recv'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
