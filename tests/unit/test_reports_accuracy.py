@@ -14,8 +14,13 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Package
 from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import adjustments, counts, ledger, prices
+from backoffice.services import (
+    adjustments,
+    counts,
+    ledger,
+    metrc_packages_import,
+    prices,
+)
 from backoffice.services.actor import Actor
 from backoffice.services.reports import accuracy_report
 from backoffice.services.reports.accuracy import UNKNOWN_CATEGORY
