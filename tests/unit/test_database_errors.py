@@ -75,23 +75,24 @@ def test_a_busy_database_names_who_holds_it(tmp_path: Path) -> None:
 
 
 def test_cli_says_one_sentence_for_a_damaged_or_read_only_store(tmp_path: Path, sqlite_db: Database,
-                                                                capsys: pytest.CaptureFixture[str],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    make_users(sqlite_db)
+    signed_in = signin(monkeypatch, "admin")
     damaged = tmp_path / "damaged.sqlite"
     damaged.write_bytes(b"this is not a database, it was overwritten" * 100)
-    assert main(["--db", f"sqlite:///{damaged}", *signin(monkeypatch, "admin"), "pos-layout", "list"]) == 1
+    assert main(["--db", f"sqlite:///{damaged}", *signed_in, "pos-layout", "list"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {damaged} is damaged and cannot be read.") and "Traceback" not in err
 
     fresh = tmp_path / "empty.sqlite"
-    assert main(["--db", f"sqlite:///{fresh}", *signin(monkeypatch, "admin"), "pos-layout", "list"]) == 1
+    assert main(["--db", f"sqlite:///{fresh}", *signed_in, "pos-layout", "list"]) == 1
     assert "is not a Vault Workstation store" in capsys.readouterr().err
 
     assert sqlite_db.sqlite_path is not None
-    make_users(sqlite_db)
     read_only = f"sqlite:///file:{sqlite_db.sqlite_path}?mode=ro&uri=true"
     sample = Path(__file__).parents[1] / "samples" / "pos_sales_export_a.csv"
-    assert main(["--db", read_only, *signin(monkeypatch, "alex"), "import", "pos-sales", str(sample)]) == 1
+    assert main(["--db", read_only, *signed_in, "import", "pos-sales", str(sample)]) == 1
     err = capsys.readouterr().err
     assert "can only be read, not written" in err and "Traceback" not in err
     with sqlite_db.read() as session:

@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, Item, LedgerEntry, Location, Manifest, ManifestLine, OutboxEntry, Package
+from backoffice.db.models import (
+    AuditEvent,
+    Item,
+    LedgerEntry,
+    Location,
+    Manifest,
+    ManifestLine,
+    OutboxEntry,
+    Package,
+)
 from backoffice.domain.enums import (
     LabState,
     LedgerKind,
@@ -24,9 +32,15 @@ from backoffice.domain.enums import (
     PackageStatus,
 )
 from backoffice.domain.units import Unit
-from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
+from backoffice.errors import (
+    ImportFileError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
 from backoffice.services import audit, catalogue, ledger, receiving
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.catalogue import NewItem
 from backoffice.services.receiving import BadScan, ScanProblem
 from tests.unit.receiving_store import (
