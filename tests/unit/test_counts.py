@@ -13,9 +13,20 @@ from sqlalchemy import func, select
 from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry, CountExpected, CountSession, Package
 from backoffice.domain.enums import CountStatus, LedgerKind
-from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import adjustments, counts, ledger, prices
+from backoffice.errors import (
+    ImportFileError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from backoffice.services import (
+    adjustments,
+    counts,
+    ledger,
+    metrc_packages_import,
+    prices,
+)
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
 from backoffice.services.transfers import NotRecorded
