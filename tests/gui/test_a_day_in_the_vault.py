@@ -1,0 +1,164 @@
+"""A day in the vault on the demo store, driven through the real main window by keystrokes
+and clicks: sign in, reconcile yesterday (the planted differences are found), replenish the
+floor (draft by scans, record, arrival scans), export both workbooks, save labels as a PDF
+and decode its barcodes. (Counting and receiving are driven by their own tabs' tests.)"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from sqlalchemy import select
+
+from backoffice import demo
+from backoffice.db.engine import Database
+from backoffice.db.models import Location, Package
+from backoffice.domain.enums import LocationKind, PackageStatus, TransferStatus
+from tests.gui.conftest import type_keys
+from tests.unit.test_labels_render import decode, needs_tools, rasterize
+from ui import commands
+from ui.context import AppContext
+from ui.login import LoginDialog
+from ui.main_window import MainWindow
+from ui.tabs.labels import LabelsTab
+from ui.tabs.reconciliation import ReconciliationTab
+from ui.tabs.reports import ReportsTab
+from ui.tabs.transfers import TransfersTab
+
+pytestmark = pytest.mark.gui
+SCANNER_MS, PERSON_MS = 10, 60
+MARIA_PIN = next(pin for name, _, _, pin in demo.DEMO_USERS if name == "maria")
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[tuple[Path, demo.DemoSummary]]:
+    path = tmp_path_factory.mktemp("day") / "demo.sqlite"
+    shutil.copyfile(_sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    summary = demo.build(db, "small")
+    db.dispose()
+    yield path, summary
+
+
+@pytest.fixture
+def window(qtbot, demo_store: tuple[Path, demo.DemoSummary], tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "store.sqlite"
+    shutil.copyfile(demo_store[0], copy)
+    ctx = AppContext(Database(f"sqlite:///{copy}"), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.scanner.install(QApplication.instance())  # type: ignore[arg-type]
+    yield win
+    QApplication.instance().removeEventFilter(win.scanner)  # type: ignore[union-attr]
+    commands.wait_until_idle()
+    ctx.db.dispose()
+
+
+def _when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
+    def poll() -> None:
+        widget = QApplication.activeModalWidget()
+        if not isinstance(widget, kind):
+            QTimer.singleShot(20, poll)
+            return
+        act(widget)
+
+    QTimer.singleShot(20, poll)
+
+
+def _scan(window: MainWindow, focus: QWidget, code: str, at: list[float]) -> None:
+    focus.setFocus()
+    window.scanner._last_scan = ("", 0.0)  # the next package, not a double scan
+    at[0] = type_keys(code, SCANNER_MS, widget=focus, start_ms=at[0] + 2_000)
+
+
+def _click_tab(qtbot, window: MainWindow, tab: QWidget) -> None:  # type: ignore[no-untyped-def]
+    bar = window.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(window.tabs.indexOf(tab)).center())
+    assert window.tabs.currentWidget() is tab
+
+
+def _saving_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """The Save dialog answers with ``path`` (the person types it)."""
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+
+
+@needs_tools
+def test_a_day_in_the_vault(qtbot, window: MainWindow, demo_store: tuple[Path, demo.DemoSummary],  # type: ignore[no-untyped-def]
+                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = demo_store[1]
+    at = [1_000_000.0]
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: True))
+
+    # morning: maria signs in by keyboard
+    def sign_in(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        type_keys("maria", PERSON_MS, widget=dialog.username)
+        type_keys(MARIA_PIN, PERSON_MS, widget=dialog.pin, start_ms=2_000_000)
+
+    _when_modal(LoginDialog, sign_in)
+    assert window.prompt_login()
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.ctx.actor.username == "maria"
+
+    # reconcile yesterday: exactly the differences the demo planted
+    recon = next(t for t in window.tab_widgets if isinstance(t, ReconciliationTab))
+    _click_tab(qtbot, window, recon)
+    yesterday = datetime.now(demo.STORE_TZ).date() - timedelta(days=1)
+    assert recon.business_day == yesterday
+    qtbot.mouseClick(recon.reconcile_button, Qt.MouseButton.LeftButton)
+    planted = {(p.kind, p.receipt_number, p.tag) for p in summary.planted if p.day == yesterday}
+    qtbot.waitUntil(lambda: recon.model.rowCount() == len(planted), timeout=20_000)
+    assert {(f.kind, f.receipt_number, f.tag) for f in recon.model.rows} == planted
+
+    # replenish the floor: a draft by scans, record it, then scan each package on arrival
+    moves = next(t for t in window.tab_widgets if isinstance(t, TransfersTab))
+    _click_tab(qtbot, window, moves)
+    with window.ctx.db.read() as session:
+        vault = session.scalar(select(Location.id).where(Location.kind == LocationKind.VAULT))
+        tags = list(session.scalars(select(Package.tag).where(
+            Package.location_id == vault, Package.status == PackageStatus.ACTIVE,
+            Package.lab_state == "TestPassed").order_by(Package.id).limit(2)))
+    qtbot.mouseClick(moves.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: moves.current is not None and moves.current.status is TransferStatus.DRAFT)
+    for tag in tags:
+        _scan(window, moves.transfer_view, tag, at)
+    qtbot.waitUntil(lambda: [ln.tag for ln in moves.current.lines] == tags, timeout=10_000)
+    qtbot.mouseClick(moves.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: moves.current.status is TransferStatus.RECORDED, timeout=10_000)
+    for tag in tags:
+        _scan(window, moves.transfer_view, tag, at)
+    qtbot.waitUntil(lambda: "Transfer complete" in moves.panel.text(), timeout=10_000)
+    assert moves.current.status is TransferStatus.MOVED
+
+    # both workbooks: velocity, then accuracy over the eight weeks of counts
+    reports = next(t for t in window.tab_widgets if isinstance(t, ReportsTab))
+    _click_tab(qtbot, window, reports)
+    for kind, name in ((0, "velocity.xlsx"), (1, "accuracy.xlsx")):
+        reports.kind_box.setCurrentIndex(kind)
+        _saving_to(monkeypatch, tmp_path / name)
+        qtbot.mouseClick(reports.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: reports.findChild(QMessageBox, "reportSaved") is not None, timeout=60_000)
+        box = reports.findChild(QMessageBox, "reportSaved")
+        box.close()
+        qtbot.waitUntil(lambda: reports.findChild(QMessageBox, "reportSaved") is None)
+        assert len(openpyxl.load_workbook(tmp_path / name, read_only=True).sheetnames) >= 2
+
+    # bin labels for the two packages just moved, saved as a PDF whose barcodes decode
+    labels = next(t for t in window.tab_widgets if isinstance(t, LabelsTab))
+    _click_tab(qtbot, window, labels)
+    for tag in tags:
+        _scan(window, labels.view, tag, at)
+    qtbot.waitUntil(lambda: [line.label.tag for line in labels.model.rows] == tags, timeout=10_000)
+    out = tmp_path / "labels.pdf"
+    _saving_to(monkeypatch, out)
+    qtbot.mouseClick(labels.pdf_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "page(s)" in window.status_label.text(), timeout=20_000)
+    assert decode(rasterize(out)) == [[tag] for tag in tags]
