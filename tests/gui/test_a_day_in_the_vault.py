@@ -1,7 +1,8 @@
 """A day in the vault on the demo store, driven through the real main window by keystrokes
 and clicks: sign in, reconcile yesterday (the planted differences are found), replenish the
-floor (draft by scans, record, arrival scans), export both workbooks, save labels as a PDF
-and decode its barcodes. (Counting and receiving are driven by their own tabs' tests.)"""
+floor (draft by scans, record, arrival scans), count a category and submit, export both
+workbooks, save labels as a PDF and decode its barcodes. (Receiving the waiting manifest
+is driven by the Receiving tab's own test.)"""
 
 from __future__ import annotations
 
@@ -14,19 +15,21 @@ import openpyxl
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton, QWidget
 from sqlalchemy import select
 
 from backoffice import demo
 from backoffice.db.engine import Database
 from backoffice.db.models import Location, Package
-from backoffice.domain.enums import LocationKind, PackageStatus, TransferStatus
+from backoffice.domain.enums import CountStatus, LocationKind, PackageStatus, TransferStatus
 from tests.gui.conftest import type_keys
 from tests.unit.test_labels_render import decode, needs_tools, rasterize
 from ui import commands
 from ui.context import AppContext
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
+from ui.tabs.cycle_count import CycleCountTab
+from ui.tabs.cycle_count_dialogs import StartCountDialog
 from ui.tabs.labels import LabelsTab
 from ui.tabs.reconciliation import ReconciliationTab
 from ui.tabs.reports import ReportsTab
@@ -137,6 +140,32 @@ def test_a_day_in_the_vault(qtbot, window: MainWindow, demo_store: tuple[Path, d
         _scan(window, moves.transfer_view, tag, at)
     qtbot.waitUntil(lambda: "Transfer complete" in moves.panel.text(), timeout=10_000)
     assert moves.current.status is TransferStatus.MOVED
+
+    # a cycle count of one category in the vault: scan, type the units, submit
+    counting = next(t for t in window.tab_widgets if isinstance(t, CycleCountTab))
+    _click_tab(qtbot, window, counting)
+
+    def start(dialog: QWidget) -> None:
+        assert isinstance(dialog, StartCountDialog)
+        dialog.name.selectAll()  # typing replaces the suggested name
+        type_keys("Morning count", PERSON_MS, widget=dialog.name, enter=False, start_ms=at[0] + 5_000)
+        dialog.categories.item(0).setCheckState(Qt.CheckState.Checked)
+        dialog.locations.findItems("Vault", Qt.MatchFlag.MatchExactly)[0].setCheckState(Qt.CheckState.Checked)
+        dialog.blind.setChecked(False)
+        next(b for b in dialog.findChildren(QPushButton) if b.text() == "Start count").click()
+
+    _when_modal(StartCountDialog, start)
+    qtbot.mouseClick(counting.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: counting.current is not None and counting.current.name == "Morning count"
+                    and bool(counting.model.lines), timeout=20_000)
+    first = counting.model.lines[0].tag
+    _scan(window, counting.view, first, at)
+    qtbot.waitUntil(lambda: counting.pending is not None and counting.pending.tag == first, timeout=10_000)
+    type_keys("1", PERSON_MS, widget=counting.quantity, start_ms=at[0] + 2_000)
+    qtbot.waitUntil(lambda: f"Counted {first}: total 1" in window.status_label.text(), timeout=10_000)
+    _when_modal(QMessageBox, lambda box: next(b for b in box.buttons() if "not found (0)" in b.text()).click())
+    qtbot.mouseClick(counting.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: counting.current.status is CountStatus.SUBMITTED, timeout=20_000)
 
     # both workbooks: velocity, then accuracy over the eight weeks of counts
     reports = next(t for t in window.tab_widgets if isinstance(t, ReportsTab))
