@@ -31,7 +31,7 @@ DEFAULT_IDLE_MINUTES = 10
 
 
 def idle_minutes(settings: QSettings) -> int:
-    return int(settings.value(IDLE_MINUTES_KEY, DEFAULT_IDLE_MINUTES))
+    return int(str(settings.value(IDLE_MINUTES_KEY, DEFAULT_IDLE_MINUTES)))
 
 
 class SettingsDialog(QDialog):

@@ -415,10 +415,12 @@ def _can_queue(session: Session, finding: FindingModel) -> bool:
     at all can be queued; a line missing from a receipt METRC has is fixed in its web UI."""
     if finding.kind is not FindingKind.MISSING_IN_METRC:
         return False
-    number = finding.receipt_number
-    known = session.scalar(select(func.count()).where(
-        or_(MetrcReceipt.external_receipt_number == number, MetrcReceipt.receipt_number == number)))
-    return not known
+    return not metrc_has_receipt(session, finding.receipt_number)
+
+
+def metrc_has_receipt(session: Session, number: str) -> bool:
+    return bool(session.scalar(select(func.count()).where(
+        or_(MetrcReceipt.external_receipt_number == number, MetrcReceipt.receipt_number == number))))
 
 
 def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tuple[list[FindingModel], OutboxEntry]:
@@ -429,27 +431,36 @@ def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tup
             f"METRC already has a receipt numbered {finding.receipt_number}, so a second one would be refused. "
             "Correct that receipt in METRC's web interface, then mark this finding explained."
         )
-    siblings = list(session.scalars(select(FindingModel).where(
-        FindingModel.business_date == finding.business_date, FindingModel.receipt_number == finding.receipt_number,
+    siblings = open_missing_in_metrc(session, finding.business_date, finding.receipt_number)
+    entry = queue_receipt(session, actor, finding.business_date, finding.receipt_number, Doc("finding", finding.id))
+    return siblings, entry
+
+
+def open_missing_in_metrc(session: Session, day: date, number: str) -> list[FindingModel]:
+    """The open "sale missing in METRC" findings of one POS receipt, locked for resolving."""
+    return list(session.scalars(select(FindingModel).where(
+        FindingModel.business_date == day, FindingModel.receipt_number == number,
         FindingModel.kind == FindingKind.MISSING_IN_METRC, FindingModel.status == FindingStatus.OPEN,
     ).with_for_update()))
+
+
+def queue_receipt(session: Session, actor: Actor, day: date, number: str, doc: Doc) -> OutboxEntry:
+    """Queue POS receipt ``number`` of business day ``day`` for METRC (a SALES_RECEIPT outbox
+    entry, once per receipt whoever asks: reconciliation or a count line)."""
     lines = session.execute(
         select(PosSaleLine.tag, PosSaleLine.quantity, PosSaleLine.unit, PosSaleLine.amount, PosSaleLine.sold_at)
-        .where(PosSaleLine.business_date == finding.business_date,
-               PosSaleLine.receipt_number == finding.receipt_number, PosSaleLine.tag.is_not(None))
+        .where(PosSaleLine.business_date == day, PosSaleLine.receipt_number == number, PosSaleLine.tag.is_not(None))
         .order_by(PosSaleLine.sold_at, PosSaleLine.id)
     ).all()
     if not lines:
-        raise RuleViolation(f"the POS lines of receipt {finding.receipt_number} are no longer stored; "
+        raise RuleViolation(f"the POS lines of receipt {number} are no longer stored; "
                             "import the day's POS export again")
     transactions = _transactions(lines)
     tz = store_zone(session)
     sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
-    receipt = SalesReceipt(sold_at, finding.receipt_number, tuple(transactions))
-    entry = outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()],
-                           Doc("finding", finding.id),
-                           f"sales-receipt:{finding.business_date}:{finding.receipt_number}")
-    return siblings, entry
+    receipt = SalesReceipt(sold_at, number, tuple(transactions))
+    return outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()], doc,
+                          f"sales-receipt:{day}:{number}")
 
 
 def _transactions(lines: Iterable[Any]) -> list[SalesTransaction]:

@@ -67,6 +67,7 @@ from backoffice.services.reports.store_time import store_zone
 
 Progress = Callable[[str, float], None]
 _CHUNK = 500  # values per IN (...): well under every driver's parameter limit
+_BATCH = 10_000  # rows per INSERT statement
 # A layout without a unit column, for a package this store does not know: the line is kept
 # (reconciliation flags the tag) and counted as Each, the unit of nearly all retail items.
 _FALLBACK_UNIT = Unit.EACH
@@ -136,7 +137,7 @@ class _Item(NamedTuple):
     unit: Unit
 
 
-@dataclass
+@dataclass(slots=True)
 class _NewLine:
     parsed: ParsedLine
     key: str
@@ -388,17 +389,20 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
 
 
 def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict[tuple[str, str], int]:
-    """Insert the lines (one statement); returns each line's id by (receipt number, line key)."""
+    """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
+    at once); returns each line's id by (receipt number, line key)."""
     if not new:
         return {}
     connection = session.connection()
-    connection.execute(PosSaleLine.__table__.insert(), [{
-        "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
-        "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
-        "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
-        "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
-        "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
-    } for n in sorted(new, key=lambda n: n.parsed.tag or "")])  # in the tag index's order
+    ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
+    for start in range(0, len(ordered), _BATCH):
+        connection.execute(PosSaleLine.__table__.insert(), [{
+            "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
+            "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
+            "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
+            "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
+            "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
+        } for n in ordered[start:start + _BATCH]])
     # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
     ids = connection.execute(
         select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id)

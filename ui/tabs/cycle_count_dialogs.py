@@ -1,5 +1,6 @@
 """Dialogs of the Cycle Count tab: start a count, and adjust a package with a METRC reason
-(before → after shown, a manager's PIN asked for over the threshold)."""
+(before → after shown, a manager's PIN asked for over the threshold; the adjustment runs as a
+command off the GUI thread)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ from backoffice.services import adjustments, counts, inventory
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.adjustments import AdjustmentResult, Preview
 from backoffice.services.counts import Scope, ScopeChoices
+from ui.commands import run_command
+from ui.context import AppContext
 from ui.scanner import mark_scan_field
 
 ERROR_COLOUR = "#c62828"
@@ -175,10 +178,11 @@ class StartCountDialog(QDialog):
 class AdjustDialog(QDialog):
     """Adjust one package by a signed quantity; shows before → after as it is typed."""
 
-    def __init__(self, db: Database, actor: Actor, tag: str, item: str, *, suggested: Decimal | None = None,
+    def __init__(self, ctx: AppContext, tag: str, item: str, *, suggested: Decimal | None = None,
                  count_id: int | None = None, context: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db, self.actor, self.tag, self.count_id = db, actor, tag, count_id
+        self.ctx, self.db, self.actor, self.tag, self.count_id = ctx, ctx.db, ctx.actor, tag, count_id
+        db = ctx.db
         self.result_: AdjustmentResult | None = None
         self.preview: Preview | None = None
         self.setObjectName("adjustDialog")
@@ -328,17 +332,24 @@ class AdjustDialog(QDialog):
             self.message.setText("A manager must enter their user name and PIN to approve this adjustment.")
             (self.pin if self.manager.text().strip() else self.manager).setFocus()
             return
-        try:
-            self.result_ = adjustments.adjust(
-                self.db, self.actor, self.tag, self.quantity.text().replace(",", "."), self.reason_name(),
-                self.note.toPlainText(), adjustment_date=self._adjustment_date(),
-                approver=(self.manager.text().strip() or None) if needs_pin else None,
-                approver_pin=self.pin.text() if needs_pin else None, count_session_id=self.count_id)
-        except UserError as exc:
+        db, actor, tag, count_id = self.db, self.actor, self.tag, self.count_id
+        quantity, reason, note = self.quantity.text().replace(",", "."), self.reason_name(), self.note.toPlainText()
+        when = self._adjustment_date()
+        approver = (self.manager.text().strip() or None) if needs_pin else None
+        pin = self.pin.text() if needs_pin else None
+
+        def done(result: AdjustmentResult) -> None:
+            self.result_ = result
+            self.accept()
+
+        def refused(exc: BaseException) -> None:
             self.message.setText(str(exc))
             self.pin.clear()
-            return
-        self.accept()
+
+        self.setEnabled(False)  # until the command is done: one adjustment per OK
+        run_command(self, self.ctx, lambda job: adjustments.adjust(
+            db, actor, tag, quantity, reason, note, adjustment_date=when, approver=approver, approver_pin=pin,
+            count_session_id=count_id), done, on_error=refused, on_settled=lambda: self.setEnabled(True))
 
 
 def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.CountInfo:

@@ -139,9 +139,10 @@ class LabelsTab(Tab):
         source_row.addWidget(self.show_button)
         choose.addRow("Print", source_row)
         stock_row = QHBoxLayout()
-        for widget in (self.kind_box, QLabel("  on"), self.template_box, QLabel("  skip used labels on the first sheet"),
-                       self.start_spin):
-            stock_row.addWidget(widget)
+        stock_widgets: tuple[QWidget, ...] = (self.kind_box, QLabel("  on"), self.template_box,
+                                              QLabel("  skip used labels on the first sheet"), self.start_spin)
+        for stock_widget in stock_widgets:
+            stock_row.addWidget(stock_widget)
         stock_row.addStretch(1)
         stock_row.addWidget(self.printer_label)
         choose.addRow("As", stock_row)
@@ -544,7 +545,8 @@ class LabOverrideDialog(QDialog):
         self.leave_button = buttons.addButton("Leave them out", QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         for button in buttons.buttons():
-            button.setAutoDefault(False)
+            if isinstance(button, QPushButton):
+                button.setAutoDefault(False)
         self.confirm_button.setDefault(True)  # Enter confirms: in the user field it moves on to the PIN
         self.confirm_button.clicked.connect(self.confirm)
         self.leave_button.clicked.connect(self.accept)

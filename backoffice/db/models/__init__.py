@@ -6,6 +6,7 @@ from backoffice.db.models.counts import (
     Adjustment,
     CountEntry,
     CountExpected,
+    CountMetrcFix,
     CountSession,
 )
 from backoffice.db.models.inventory import (
@@ -39,8 +40,9 @@ from backoffice.db.models.transfers import Transfer, TransferLine
 
 __all__ = [
     "Adjustment", "AdjustmentReason", "AuditEvent", "AuditHead", "Base", "CountEntry",
-    "CountExpected", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
-    "Manifest", "ManifestLine", "PendingPackageChange", "MetrcDriftRun", "MetrcPackageMirror", "MetrcReceipt", "MetrcReceiptLine",
+    "CountExpected", "CountMetrcFix", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
+    "Manifest", "ManifestLine", "PendingPackageChange", "MetrcDriftRun", "MetrcPackageMirror", "MetrcReceipt",
+    "MetrcReceiptLine",
     "OutboxEntry", "Package", "PosImport", "PosLayoutMapping", "PosSaleLine", "RetailIdCode", "SalesDaily",
     "StoreSetting", "TagPoolEntry",
     "Transfer", "TransferLine", "User", "utcnow",
