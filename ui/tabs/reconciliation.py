@@ -27,7 +27,7 @@ from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
-from backoffice.services import inventory, pos_layouts, reconciliation, sales_import
+from backoffice.services import inventory, metrc_receipts_import, pos_layouts, reconciliation, sales_import
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
@@ -254,7 +254,7 @@ class ReconciliationTab(Tab):
         else:
             messages.warning(f"{path.name} was not imported: its columns were not mapped.")
 
-    def _imported(self, result: sales_import.PosImportResult | sales_import.MetrcImportResult) -> None:
+    def _imported(self, result: sales_import.PosImportResult | metrc_receipts_import.MetrcImportResult) -> None:
         days = result.business_dates
         if days and self.business_day not in days:
             self.day.setDate(_qdate(days[-1]))  # show the day the file holds (reloads)
@@ -267,7 +267,7 @@ class ReconciliationTab(Tab):
         if path is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: sales_import.import_metrc_file(db, actor, path), self._imported,
+        run_command(self, self.ctx, lambda job: metrc_receipts_import.import_metrc_file(db, actor, path), self._imported,
                     progress=f"Importing {path.name}")
 
     def fetch_metrc(self) -> None:
@@ -275,10 +275,10 @@ class ReconciliationTab(Tab):
 
         db, actor, day = self.ctx.db, self.ctx.actor, self.business_day
 
-        def work(job: Job) -> sales_import.MetrcImportResult:
+        def work(job: Job) -> metrc_receipts_import.MetrcImportResult:
             job.progress(f"Asking METRC for the receipts of {day}", 0.1)
             with metrc_connection.connect(db, actor.username) as client:
-                return sales_import.fetch_metrc_receipts(db, actor, day, client)
+                return metrc_receipts_import.fetch_metrc_receipts(db, actor, day, client)
 
         run_command(self, self.ctx, work, self._imported, progress="Fetching METRC receipts", network=True)
 

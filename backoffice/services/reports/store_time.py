@@ -11,6 +11,11 @@ from backoffice.db.engine import Database
 from backoffice.services import settings
 
 
+def business_date(sold_at: datetime, tz: tzinfo) -> date:
+    """The store's calendar day of a sale (its local date)."""
+    return sold_at.astimezone(tz).date()
+
+
 def store_zone(session: Session) -> tzinfo:
     return ZoneInfo(settings.get(session, settings.TIMEZONE))
 
