@@ -34,13 +34,12 @@ from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from backoffice.metrc.payloads import NOTE_MAX, PackageAdjustment
-from backoffice.services import audit, metrc_pending, outbox, reconciliation, settings
+from backoffice.services import audit, finding_resolution, metrc_pending, outbox, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.adjustments import seed_default_reasons, store_today
 from backoffice.services.changes import Changes
 from backoffice.services.counts.info import load_count
 from backoffice.services.ledger import Doc
-from backoffice.services.reconciliation import Resolution
 
 if TYPE_CHECKING:  # metrc_pending reaches the counts package through the reports package
     from backoffice.services.metrc_pending import PendingItem
@@ -134,18 +133,20 @@ def queue_missing_receipt(db: Database, actor: Actor, count_id: int, tag: str, r
             known = ", ".join(p.receipt_number or "?" for p in options.receipts) or "none"
             raise RuleViolation(f"POS receipt {number!r} is not a sale of {tag} that METRC lacks (receipts that can "
                                 f"be queued for this line: {known})")
-        if reconciliation.metrc_has_receipt(session, number):  # METRC refuses a second receipt of that number
+        if finding_resolution.metrc_has_receipt(session, number):  # METRC refuses a second receipt of that number
             raise RuleViolation(f"METRC already has a receipt numbered {number}; correct it in METRC's web interface")
         fix = CountMetrcFix(session_id=count.id, tag=tag, package_id=expected.package_id, kind=MetrcFixKind.RECEIPT,
                             quantity_delta=_sold_of(session, item, tag, expected.unit), unit=expected.unit,
                             receipt_number=number, note=note, user_id=actor.user_id)
         session.add(fix)
         session.flush()
-        entry = reconciliation.queue_receipt(session, actor, item.business_date, number, Doc("count_metrc_fix", fix.id))
+        entry = finding_resolution.queue_receipt(session, actor, item.business_date, number,
+                                                 Doc("count_metrc_fix", fix.id))
         fix.outbox_id = entry.id
-        for finding in reconciliation.open_missing_in_metrc(session, item.business_date, number):
-            finding.status, finding.resolution_action = FindingStatus.RESOLVED, Resolution.QUEUE_RECEIPT.value
-            finding.resolution_note = f"queued from count #{count.id}: {note}"[:reconciliation.NOTE_MAX]
+        for finding in finding_resolution.open_missing_in_metrc(session, item.business_date, number):
+            finding.status = FindingStatus.RESOLVED
+            finding.resolution_action = finding_resolution.Resolution.QUEUE_RECEIPT.value
+            finding.resolution_note = f"queued from count #{count.id}: {note}"[:finding_resolution.NOTE_MAX]
             finding.resolved_by_id, finding.resolved_at, finding.outbox_id = actor.user_id, utcnow(), entry.id
         audit.record(session, actor, "count.metrc_receipt", "count", count.id, reason=note,
                      after={"tag": tag, "receipt": number, "day": item.business_date,
