@@ -16,16 +16,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from backoffice.errors import UserError
@@ -38,12 +34,13 @@ from backoffice.services.transfers import NotRecorded
 from ui import messages
 from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
-from ui.models.count_models import Col, LineRole, Show, VarianceFilter, VarianceTableModel
+from ui.models.count_models import Col, LineRole, Show
 from ui.tabs.base import ScanFeedback, Tab
-from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, start_count
+from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, confirm_submit, start_count
 from ui.tabs.cycle_count_metrc import MetrcFixDialog
 from ui.widgets.count_scan_panel import CountScanPanel
 from ui.widgets.package_detail import PackageDetail
+from ui.widgets.variance_panel import VariancePanel
 
 T = TypeVar("T")
 ANY_LOCATION = "(where the ledger has it)"
@@ -96,13 +93,7 @@ class CycleCountTab(Tab):
             top.addWidget(button)
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("countTableSplitter")
-        table_box = QWidget()
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addLayout(self.filter_row)
-        table_layout.addWidget(self.view, 1)
-        table_layout.addLayout(self.line_buttons)
-        right.addWidget(table_box)
+        right.addWidget(self.table_panel)
         right.addWidget(self.detail)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
@@ -132,67 +123,20 @@ class CycleCountTab(Tab):
     def _build_scan_panel(self) -> None:
         self.scan_panel = CountScanPanel()
         panel = self.scan_panel
-        self.location_box, self.scanned, self.quantity = panel.location_box, panel.scanned, panel.quantity
-        self.unit_label, self.recount, self.record_button, self.last = (
-            panel.unit_label, panel.recount, panel.record_button, panel.last)
+        self.location_box, self.quantity, self.recount = panel.location_box, panel.quantity, panel.recount
+        self.record_button, self.last = panel.record_button, panel.last
         self.quantity.returnPressed.connect(self.record_pending)
         self.record_button.clicked.connect(self.record_pending)
 
     def _build_table(self) -> None:
-        self.model = VarianceTableModel()
-        self.proxy = VarianceFilter(self)
-        self.proxy.setSourceModel(self.model)
-        self.view = QTableView()
-        self.view.setObjectName("varianceTable")
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(Col.VALUE, Qt.SortOrder.DescendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(24)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.horizontalHeader().setSectionResizeMode(Col.ITEM, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((Col.STATUS, 100), (Col.TAG, 200), (Col.LOCATION, 100), (Col.COUNTED, 64),
-                           (Col.LEDGER, 60), (Col.POS, 56), (Col.METRC, 60), (Col.SOLD, 72), (Col.VARIANCE, 70),
-                           (Col.VALUE, 84), (Col.ADJUSTED, 70), (Col.COUNTED_BY, 100), (Col.PENDING, 70),
-                           (Col.CAUSE, 320)):
-            self.view.setColumnWidth(col, width)
+        self.table_panel = VariancePanel()
+        panel = self.table_panel
+        self.model, self.proxy, self.view = panel.model, panel.proxy, panel.view
+        self.show_box, self.filter, self.summary = panel.show_box, panel.filter, panel.summary
+        self.recount_button, self.adjust_button, self.fix_metrc_button = (
+            panel.recount_button, panel.adjust_button, panel.fix_metrc_button)
         self.view.selectionModel().currentRowChanged.connect(self._on_line_chosen)
         self.view.doubleClicked.connect(lambda _index: self.adjust_current())
-
-        self.show_box = QComboBox()
-        self.show_box.setObjectName("countShow")
-        for show in Show:
-            self.show_box.addItem(show.value, show)
-        self.show_box.currentIndexChanged.connect(lambda _i: self.proxy.set_show(self.show_box.currentData()))
-        self.filter = QLineEdit()
-        self.filter.setObjectName("countFilter")
-        self.filter.setPlaceholderText("Filter by tag, item, location…")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
-        self.summary = QLabel()
-        self.summary.setObjectName("countSummary")
-        self.filter_row = QHBoxLayout()
-        self.filter_row.addWidget(QLabel("Show"))
-        self.filter_row.addWidget(self.show_box)
-        self.filter_row.addWidget(self.filter, 1)
-        self.filter_row.addWidget(self.summary)
-
-        self.recount_button = QPushButton("Recount…")
-        self.recount_button.setObjectName("recountButton")
-        self.recount_button.setToolTip("Count this package again; the new count replaces the earlier ones")
-        self.adjust_button = QPushButton("Adjust…")
-        self.adjust_button.setObjectName("adjustButton")
-        self.fix_metrc_button = QPushButton("Fix METRC…")
-        self.fix_metrc_button.setObjectName("fixMetrcButton")
-        self.fix_metrc_button.setToolTip("METRC differs and the store's ledger is right: queue the receipt that never "
-                                         "reached METRC, or a METRC-only adjustment (the ledger is not changed)")
-        self.line_buttons = QHBoxLayout()
-        for button in (self.recount_button, self.adjust_button, self.fix_metrc_button):
-            self.line_buttons.addWidget(button)
-        self.line_buttons.addStretch(1)
         self.recount_button.clicked.connect(self.recount_current)
         self.adjust_button.clicked.connect(self.adjust_current)
         self.fix_metrc_button.clicked.connect(self.fix_metrc_current)
@@ -388,28 +332,11 @@ class CycleCountTab(Tab):
 
     def _set_pending(self, status: TagCount) -> None:
         self.pending = status
-        colour = "#2e7d32" if status.known and status.in_scope else ("#6a1b9a" if status.known else "#c62828")
-        scope = "in scope" if status.in_scope else ("outside the scope" if status.known else "not in this store")
-        so_far = (f"Counted so far: <b>{status.counted.normalize():f}</b> ({status.entries} entr"
-                  f"{'y' if status.entries == 1 else 'ies'} by {escape(status.counted_by)})"
-                  if status.counted is not None else "Not counted yet")
-        self.scanned.setText(
-            f"<span style='font-size:13pt'><b>{escape(status.item)}</b></span><br><tt>{status.tag}</tt><br>"
-            f"{escape(status.location or '—')} · <span style='color:{colour}'>{scope}</span><br>{so_far}")
-        self.unit_label.setText(status.unit.value if status.unit else "")
-        self.quantity.setEnabled(True)
-        self.record_button.setEnabled(True)
-        self.quantity.clear()
-        self.quantity.setFocus()
+        self.scan_panel.show_tag(status)
 
     def _clear_pending(self) -> None:
         self.pending = None
-        self.scanned.setText("Scan a package's tag.")
-        self.unit_label.clear()
-        self.quantity.clear()
-        self.quantity.setEnabled(False)
-        self.record_button.setEnabled(False)
-        self.recount.setChecked(False)
+        self.scan_panel.clear_tag()
 
     def record_pending(self) -> None:
         pending, info = self.pending, self.current
@@ -540,25 +467,7 @@ class CycleCountTab(Tab):
         if info is None or not info.is_open:
             return
         uncounted = info.expected_lines - info.counted_lines
-        if uncounted:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Submit count",
-                              f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
-                              "saying they were looked for and not found: they are recorded as 0 and show as "
-                              "variances. A submitted count cannot change.", parent=self)
-            box.setObjectName("submitCountBox")
-            as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
-            safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
-        else:
-            box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
-                              f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
-                              parent=self)
-            box.setObjectName("submitCountBox")
-            as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
-            safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
-        box.setEscapeButton(safe)
-        box.exec()
-        if box.clickedButton() is not as_zero:
+        if not confirm_submit(info, uncounted, self):
             return
         db, actor = self.ctx.db, self.ctx.actor
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -359,3 +360,26 @@ def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.Cou
                                              pos_file=request.pos_file)
     return counts.start_count(db, actor, request.name, request.scope, blind=request.blind,
                               pos_file=request.pos_file, metrc_file=request.metrc_file)
+
+
+def confirm_submit(info: counts.CountInfo, uncounted: int, parent: QWidget) -> bool:
+    """Ask before a count is submitted (it is frozen afterwards); True only for a click on Submit."""
+    if uncounted:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Submit count",
+                          f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
+                          "saying they were looked for and not found: they are recorded as 0 and show as "
+                          "variances. A submitted count cannot change.", parent=parent)
+        box.setObjectName("submitCountBox")
+        as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
+        safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
+    else:
+        box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
+                          f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
+                          parent=parent)
+        box.setObjectName("submitCountBox")
+        as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
+        safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
+    box.setEscapeButton(safe)
+    box.exec()
+    return box.clickedButton() is as_zero
