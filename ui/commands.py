@@ -99,9 +99,16 @@ class _Runnable(QRunnable):
         try:
             result = self.op(self.job)
         except BaseException as exc:  # noqa: BLE001 — every error goes back to the GUI thread, shown there
-            self.job._signals.failed.emit(exc)
+            self._deliver(self.job._signals.failed, exc)
         else:
-            self.job._signals.finished.emit(result)
+            self._deliver(self.job._signals.finished, result)
+
+    @staticmethod
+    def _deliver(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the application is closing and took the receiver with it
+            _log.info("a background job finished after the window closed; its result was dropped")
 
 
 def changes_of(result: object) -> Changes:
