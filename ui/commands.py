@@ -35,6 +35,10 @@ For both:
 - A dialog whose OK writes calls ``submit_dialog(self, ctx, op, on_done)`` from its ``accept``:
   it closes on success and stays open with the service's message on a refusal.
 - Say things to the person through ``ui.messages`` (``messages.ok("Transfer #3 recorded.")``).
+- A scan that writes: ``handle_scan`` starts the command and returns
+  ``ScanFeedback.working_on(code)``; ``on_done``/``on_error`` say the outcome (``messages.ok`` /
+  ``messages.error``). A box opened from that answer goes through
+  ``ui.scan_router.when_no_dialog`` so it never stacks on another one.
 - Tests wait for the threads with ``wait_until_idle()``.
 """
 
