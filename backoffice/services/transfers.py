@@ -105,7 +105,7 @@ def _info(session: Session, transfer: Transfer) -> TransferInfo:
     names = dict(session.execute(select(Location.id, Location.name)).all())
     lines = []
     for line in transfer.lines:
-        pkg = session.get(Package, line.package_id)
+        pkg = session.get_one(Package, line.package_id)
         source = session.get(Package, line.split_from_package_id) if line.split_from_package_id else None
         lines.append(LineInfo(pkg.tag, pkg.item.name, line.quantity, pkg.unit.value, line.moved_at is not None,
                               source.tag if source else None))
@@ -194,8 +194,8 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
         pkg = _package(session, tag)
         if any(line.package_id == pkg.id for line in transfer.lines):
             raise RuleViolation(f"package {pkg.tag} is already on transfer #{transfer.id}")
-        _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-                  session.get(Location, transfer.to_location_id), pkg)
+        _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+                  session.get_one(Location, transfer.to_location_id), pkg)
         audit.record(session, actor, "transfer.add", "transfer", transfer.id, after={"tag": pkg.tag})
         return _info(session, transfer)
 
@@ -251,8 +251,8 @@ def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantit
     doc = ledger.Doc("transfer", transfer.id)
     ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
     ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
-    _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-              session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
+    _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+              session.get_one(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
     audit.record(session, actor, "package.split", "package", source_pkg.tag,
                  after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
 
@@ -266,13 +266,13 @@ def record(db: Database, actor: Actor, transfer_id: int, *, move_date: datetime 
         transfer = _draft(session, transfer_id)
         if not transfer.lines:
             raise RuleViolation(f"transfer #{transfer.id} has no packages; scan or add some first")
-        destination = session.get(Location, transfer.to_location_id)
-        source = session.get(Location, transfer.from_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
+        source = session.get_one(Location, transfer.from_location_id)
         when = move_date or utcnow()
         doc = ledger.Doc("transfer", transfer.id)
         payload = []
         for line in transfer.lines:
-            pkg = session.get(Package, line.package_id)
+            pkg = session.get_one(Package, line.package_id)
             _check_movable_for_record(session, pkg, source, destination, transfer.id)
             ledger.post(session, actor, pkg, LedgerKind.TRANSFER, Decimal(0), doc, to_location=destination, at=when)
             payload.append({"Label": pkg.tag, "Location": destination.metrc_name, "MoveDate": when.date().isoformat()})
@@ -319,7 +319,7 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
                 tag=pkg.tag, from_location=pkg.location.name, to_location=here.name,
             )
         transfer = line.transfer
-        destination = session.get(Location, transfer.to_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
         if transfer.status is TransferStatus.DRAFT:
             raise NotRecorded(
                 f"STOP: transfer #{transfer.id} is still a draft. Record it (the METRC location change) before "

@@ -1,7 +1,7 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from backoffice.db.models.audit import AuditEvent, AuditHead
-from backoffice.db.models.base import Base, utcnow
+from backoffice.db.models.base import Base, table_of, utcnow
 from backoffice.db.models.counts import (
     Adjustment,
     CountEntry,
@@ -45,5 +45,5 @@ __all__ = [
     "MetrcReceiptLine",
     "OutboxEntry", "Package", "PosImport", "PosLayoutMapping", "PosSaleLine", "RetailIdCode", "SalesDaily",
     "StoreSetting", "TagPoolEntry",
-    "Transfer", "TransferLine", "User", "utcnow",
+    "Transfer", "TransferLine", "User", "table_of", "utcnow",
 ]
