@@ -218,7 +218,8 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     repeated = 0
     for line, key in zip(lines, keys, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
-        unit = line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or "")) or _FALLBACK_UNIT
+        unit = (line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or ""))
+                or _FALLBACK_UNIT)
         before = stored.get((line.receipt_number, key))
         if before is not None:
             repeated += 1
