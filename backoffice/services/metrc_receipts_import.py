@@ -106,12 +106,12 @@ def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMet
     ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
     for chunk in in_chunks(ids):
         by_id.update((r.metrc_id, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))))
+            select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))) if r.metrc_id is not None)  # IN matched it
     by_number: dict[str, MetrcReceipt] = {}
     numbers = sorted({r.receipt_number for r in receipts if r.receipt_number and r.receipt_id not in by_id})
     for chunk in in_chunks(numbers):
         by_number.update((r.receipt_number, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk))))
+            select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk))) if r.receipt_number is not None)
     stored_lines = _receipt_lines(session, [r.id for r in (*by_id.values(), *by_number.values())])
 
     plan = _Plan()

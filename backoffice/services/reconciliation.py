@@ -192,7 +192,7 @@ def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
 def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Receipt]:
     receipts: dict[int, _Receipt] = {}
     line = MetrcReceiptLine
-    for receipt_id, number, external, sold_at, *transaction in connection.execute(
+    for receipt_id, number, external, sold_at, tag, quantity, unit, amount in connection.execute(
         select(MetrcReceipt.id, MetrcReceipt.receipt_number, MetrcReceipt.external_receipt_number,
                MetrcReceipt.sold_at, line.tag, line.quantity, line.unit, line.amount)
         .outerjoin(line, line.receipt_id == MetrcReceipt.id)
@@ -201,8 +201,8 @@ def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Rece
         receipt = receipts.get(receipt_id)
         if receipt is None:
             receipt = receipts[receipt_id] = _Receipt(number, external, sold_at.astimezone(tz), [])
-        if transaction[0] is not None:
-            receipt.transactions.append(_Transaction(*transaction))
+        if tag is not None:  # a receipt without lines (outer join)
+            receipt.transactions.append(_Transaction(tag, quantity, unit, amount))
     return list(receipts.values())
 
 
@@ -215,11 +215,11 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
                 .union(select(MetrcReceiptLine.tag).join(MetrcReceipt).where(MetrcReceipt.business_date == day)))
     packages = {tag: (pid, location) for pid, tag, location in connection.execute(
         select(Package.id, Package.tag, Package.location_id).where(Package.tag.in_(day_tags)))}
-    sold = [line for line in pos_lines if line.tag in packages]
+    sold = [(line.tag, line.sold_at) for line in pos_lines if line.tag is not None and line.tag in packages]
     if not sold:
         return set(), set(packages)
     floor_ids = set(connection.scalars(select(Location.id).where(Location.kind == LocationKind.FLOOR)))
-    first_sale = min(line.sold_at for line in sold)
+    first_sale = min(sold_at for _, sold_at in sold)
     moves: dict[int, list[tuple[datetime, int | None, int]]] = defaultdict(list)
     sold_ids = select(Package.id).where(
         Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day)))
@@ -228,16 +228,17 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
         .where(LedgerEntry.package_id.in_(sold_ids), LedgerEntry.to_location_id.is_not(None),
                LedgerEntry.at > first_sale).order_by(LedgerEntry.at, LedgerEntry.id)
     ):
+        assert dst is not None  # the query keeps moves only
         moves[pid].append((at, src, dst))
     off_floor: set[str] = set()
-    for line in sold:
-        pid, location = packages[line.tag]
-        later = next((m for m in moves.get(pid, ()) if m[0] > line.sold_at), None)
+    for tag, sold_at in sold:
+        pid, location = packages[tag]
+        later = next((m for m in moves.get(pid, ()) if m[0] > sold_at), None)
         if later is not None:
             location = later[1] if later[1] is not None else later[2]
         if location not in floor_ids:
-            off_floor.add(line.tag)
-    return {line.tag for line in sold} - off_floor, set(packages)
+            off_floor.add(tag)
+    return {tag for tag, _ in sold} - off_floor, set(packages)
 
 
 def _store_findings(session: Session, actor: Actor, day: date, matches: list[Match]) -> tuple[int, int]:

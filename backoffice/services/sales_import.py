@@ -43,6 +43,7 @@ from backoffice.db.models import (
     PosImport,
     PosSaleLine,
     SalesDaily,
+    table_of,
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES
@@ -202,7 +203,8 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     repeated = 0
     for line, key in zip(lines, keys, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
-        unit = line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku)) or _FALLBACK_UNIT
+        unit = (line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or ""))
+                or _FALLBACK_UNIT)
         before = stored.get((line.receipt_number, key))
         if before is not None:
             repeated += 1
@@ -381,7 +383,7 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        connection.execute(PosSaleLine.__table__.insert(), [{
+        connection.execute(table_of(PosSaleLine).insert(), [{
             "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
             "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
             "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
@@ -416,11 +418,12 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
     item_ids = sorted({item_id for item_id, _ in totals})
     existing: dict[tuple[int, date], Any] = {}
     for chunk in in_chunks(item_ids):
-        for row in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units, SalesDaily.revenue,
-                                             SalesDaily.lines)
-                                      .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
-            existing[(row.item_id, row.day)] = row
-    fresh, changed = [], []
+        for stored in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units,
+                                                SalesDaily.revenue, SalesDaily.lines)
+                                         .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
+            existing[(stored.item_id, stored.day)] = stored
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for (item_id, day), (units, revenue, count) in totals.items():
         row = existing.get((item_id, day))
         if row is None:
@@ -428,7 +431,7 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         else:
             changed.append({"b_item": item_id, "b_day": day, "b_units": row.units + units,
                             "b_revenue": row.revenue + revenue, "b_lines": row.lines + count})
-    table = SalesDaily.__table__
+    table = table_of(SalesDaily)
     if fresh:
         connection.execute(table.insert(), fresh)
     if changed:

@@ -322,7 +322,7 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
     computed: dict[int, list[_Line]] = defaultdict(list)
     for line in lines:
         computed[line.session_id].append(line)
-    adjusted: dict[int, list[Decimal]] = defaultdict(list)
+    adjusted: dict[int | None, list[Decimal]] = defaultdict(list)  # the column is nullable; IN keeps ours
     for session_id, delta, unit_value in session.execute(
         select(Adjustment.count_session_id, Adjustment.quantity_delta, Adjustment.unit_value)
         .where(Adjustment.count_session_id.in_(submitted))
@@ -334,6 +334,7 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
         select(CountSession, submitter.display_name).outerjoin(submitter, CountSession.submitted_by_id == submitter.id)
         .where(CountSession.id.in_(submitted)).order_by(CountSession.submitted_at, CountSession.id)
     ):
+        assert count.submitted_at is not None  # the query keeps submitted counts only
         own = computed.get(count.id, [])
         figures = rule.accuracy((ln.variance, ln.value) for ln in own)
         # the figures frozen at submit are the record; lines recomputed only where they are missing
