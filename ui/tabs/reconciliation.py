@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.enums import FindingKind, FindingStatus
+from backoffice.domain.numbers import NumberFormat
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
 from backoffice.services import inventory, metrc_receipts_import, pos_layouts, reconciliation, sales_import
