@@ -123,7 +123,7 @@ class ReconciliationTab(Tab):
         self.view.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
         self.current_view: DayView | None = None
-        self.reload()
+        self._shown_once = False  # the day is read when the tab is first shown, not at start-up
 
     def _layout(self) -> None:
         top = QHBoxLayout()
@@ -163,8 +163,14 @@ class ReconciliationTab(Tab):
     def reload(self) -> None:
         self._show(reconciliation.day_view(self.ctx.db, self.business_day))
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        if not self._shown_once:
+            self._shown_once = True
+            self.reload()
+        super().showEvent(event)
+
     def refresh(self, changes: Changes) -> None:
-        if changes & (Changes.SALES | Changes.FINDINGS | Changes.SETTINGS):  # not every scan elsewhere
+        if self._shown_once and changes & (Changes.SALES | Changes.FINDINGS | Changes.SETTINGS):  # not every scan
             self.reload()
 
     def _show(self, view: DayView) -> None:
