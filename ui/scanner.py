@@ -73,14 +73,8 @@ def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callabl
     if tag is not None:
         return tag
     db, actor = ctx.db, ctx.actor
-
-    def found(scan: retail_id.Scan) -> None:  # the callers' results are theirs; run_command wants None
-        later(scan.tag)
-
-    def refused(exc: BaseException) -> None:
-        failed(str(exc))
-
-    run_command(parent, ctx, lambda job: retail_id.resolve(db, actor, raw), found, on_error=refused, network=True)
+    run_command(parent, ctx, lambda job: retail_id.resolve(db, actor, raw), lambda scan: later(scan.tag),
+                on_error=lambda exc: failed(str(exc)), network=True)
     return None
 
 

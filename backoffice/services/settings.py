@@ -29,8 +29,7 @@ class Setting(Generic[T]):
     description: str
 
     def decode(self, raw: str) -> T:
-        value = json.loads(raw)
-        return Decimal(value) if self.type is Decimal else self.type(value)
+        return self.type(json.loads(raw))  # a Decimal is stored as its text: Decimal("5.00") reads it back
 
     def encode(self, value: Any) -> str:
         try:

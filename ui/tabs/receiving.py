@@ -90,7 +90,8 @@ class ReceivingTab(Tab):
         self.header.setObjectName("receivingHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.panel = InstructionPanel(NO_MANIFEST)  # the step, and each scan's answer, in full
+        self.steps = InstructionPanel(NO_MANIFEST)  # the step, and each scan's answer, in full
+        self.panel = self.steps
         self.quantity_button = QPushButton("Received quantity…")
         self.expiry_button = QPushButton("Expiration date…")
         self.item_button = QPushButton("Create items…")
@@ -120,7 +121,7 @@ class ReceivingTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
-        right_layout.addWidget(self.panel)
+        right_layout.addWidget(self.steps)
         right_layout.addLayout(line_buttons)
         right_layout.addWidget(self.line_view, 1)
         right_layout.addLayout(manifest_buttons)
@@ -256,7 +257,7 @@ class ReceivingTab(Tab):
         view = self.current
         if view is None:
             self.header.setText("")
-            self.panel.show_instruction(NO_MANIFEST)
+            self.steps.show_instruction(NO_MANIFEST)
             return
         view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
         attention = view.needs_attention
@@ -275,7 +276,7 @@ class ReceivingTab(Tab):
             f"<b>{view.seen}/{len(view.lines)} scanned</b> · {view.count(ManifestLineState.ACCEPTED)} accepted · "
             f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
             f"{warn}")
-        self.panel.show_instruction(step)
+        self.steps.show_instruction(step)
 
     def _enable(self) -> None:
         view = self.current

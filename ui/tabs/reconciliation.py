@@ -158,7 +158,8 @@ class ReconciliationTab(Tab):
 
     @property
     def business_day(self) -> date:
-        return self.day.date().toPython()  # type: ignore[no-any-return]
+        d = self.day.date()  # QDate.toPython() is typed as object in PySide6's stubs
+        return date(d.year(), d.month(), d.day())
 
     def reload(self) -> None:
         self._show(reconciliation.day_view(self.ctx.db, self.business_day))
