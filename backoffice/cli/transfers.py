@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
 from backoffice.cli.main import CliContext
+from backoffice.services import settings
 
 
 def register(sub: Any) -> None:
@@ -94,7 +94,7 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
 def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import replenishment
 
-    for s in replenishment.suggest(ctx.db, today=date.today(), days_of_cover=args.days):
+    for s in replenishment.suggest(ctx.db, today=settings.store_calendar(ctx.db).today(), days_of_cover=args.days):
         print(f"{s.sku:<10} {s.item[:50]:<50} need {s.need:f} {s.unit}: {', '.join(s.tags) or 'nothing in the vault'}")
         print(f"{'':<10} {s.why}")
     return 0

@@ -52,7 +52,6 @@ from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconcile_match import Finding as Match
 from backoffice.services.reconcile_match import match_day
-from backoffice.services.reports.store_time import store_zone
 
 NOTE_MAX = 400
 CLEARED_NOTE = "No longer found when the day was reconciled again."
@@ -183,7 +182,7 @@ def reconcile_day(db: Database, actor: Actor, day: date) -> DayView:
 
 
 def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
-    tz = store_zone(session)
+    tz = settings.calendar(session).zone
     connection = session.connection()  # Core rows: a busy day has 10,000 lines
     # times in the store's zone: the findings quote them as the receipts show them
     pos_lines = [_PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
@@ -297,7 +296,7 @@ def _figures(m: Match) -> dict[str, object]:
 def day_view(db: Database, day: date) -> DayView:
     """The day's stored findings and summary (without matching again)."""
     with db.read() as session:
-        return _view(session, day, store_zone(session))
+        return _view(session, day, settings.calendar(session).zone)
 
 
 def _view(session: Session, day: date, tz: tzinfo) -> DayView:
@@ -433,7 +432,7 @@ def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tup
         raise RuleViolation(f"the POS lines of receipt {finding.receipt_number} are no longer stored; "
                             "import the day's POS export again")
     transactions = _transactions(lines)
-    tz = store_zone(session)
+    tz = settings.calendar(session).zone
     sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
     receipt = SalesReceipt(sold_at, finding.receipt_number, tuple(transactions))
     entry = outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()],

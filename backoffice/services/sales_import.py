@@ -63,7 +63,6 @@ from backoffice.importers.pos_sales_file import (
 from backoffice.services import audit, ledger, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
-from backoffice.services.reports.store_time import store_zone
 
 Progress = Callable[[str, float], None]
 _CHUNK = 500  # values per IN (...): well under every driver's parameter limit
@@ -494,7 +493,7 @@ def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMe
         raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
     try:
         with db.transaction() as session:
-            result = _store_receipts(session, actor, receipts, source, store_zone(session))
+            result = _store_receipts(session, actor, receipts, source, settings.calendar(session).zone)
             audit.record(session, actor, "import.metrc_sales", "file", source, after={
                 "receipts": result.receipts, "added": result.added, "updated": result.updated,
                 "days": [d.isoformat() for d in result.business_dates],

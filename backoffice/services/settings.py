@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import StoreSetting
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.errors import ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
@@ -71,6 +72,16 @@ def read(db: Database, setting: Setting[T]) -> T:
         return get(session, setting)
 
 
+def calendar(session: Session) -> StoreCalendar:
+    """The store's calendar (time zone, today, business days): the one source of "today"."""
+    return StoreCalendar.named(get(session, TIMEZONE))
+
+
+def store_calendar(db: Database) -> StoreCalendar:
+    with db.read() as session:
+        return calendar(session)
+
+
 def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
     actor.require(Permission.MANAGE_SETTINGS)
     setting = REGISTRY.get(key)
@@ -78,7 +89,7 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
         raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
     encoded = setting.encode(value)
     if setting is TIMEZONE:
-        _check_timezone(str(value))
+        StoreCalendar.named(str(value))  # refuses a name that is not a time zone
     with db.transaction() as session:
         row = session.get(StoreSetting, key)
         before = None if row is None else json.loads(row.value)
@@ -87,12 +98,3 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
         else:
             row.value = encoded
         audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{name!r} is not a time zone; use a name like America/Los_Angeles") from None

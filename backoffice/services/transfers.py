@@ -22,11 +22,12 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Location, Package, TagPoolEntry, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LedgerKind, LocationKind, OutboxKind, PackageStatus, TransferStatus
 from backoffice.domain.numbers import to_quantity
-from backoffice.domain.tags import validate_tag
 from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.services import audit, ledger, outbox, settings
+from backoffice.services import audit, ledger, outbox
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.locations import location_named
+from backoffice.services.tags import checked_tag
 
 OPEN = (TransferStatus.DRAFT, TransferStatus.RECORDED)
 
@@ -70,16 +71,8 @@ class TransferInfo:
 
 # --- look-ups ---------------------------------------------------------------------------------
 
-def _location(session: Session, name: str) -> Location:
-    loc = session.scalar(select(Location).where(Location.name == name))
-    if loc is None:
-        names = ", ".join(session.scalars(select(Location.name).order_by(Location.name)))
-        raise NotFound(f"there is no location {name!r}; locations are: {names}")
-    return loc
-
-
 def _package(session: Session, tag: str) -> Package:
-    tag = validate_tag(tag, strict=settings.get(session, settings.STRICT_TAGS))
+    tag = checked_tag(session, tag)
     pkg = session.scalar(select(Package).where(Package.tag == tag))
     if pkg is None:
         raise NotFound(f"tag {tag} is not in this store's inventory; check the label or receive its manifest first")
@@ -154,7 +147,7 @@ def create_transfer(db: Database, actor: Actor, from_location: str, to_location:
     if from_location == to_location:
         raise ValidationError("a transfer needs two different locations")
     with db.transaction() as session:
-        source, destination = _location(session, from_location), _location(session, to_location)
+        source, destination = location_named(session, from_location), location_named(session, to_location)
         transfer = Transfer(from_location_id=source.id, to_location_id=destination.id, created_by_id=actor.user_id,
                             note=note, status=TransferStatus.DRAFT)
         session.add(transfer)
@@ -296,7 +289,7 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
     actor.require(Permission.TRANSFER)
     with db.transaction() as session:
         pkg = _package(session, tag)
-        here = _location(session, at_location)
+        here = location_named(session, at_location)
         line = session.scalar(
             select(TransferLine).join(Transfer)
             .where(TransferLine.package_id == pkg.id, Transfer.status.in_(OPEN), TransferLine.moved_at.is_(None))

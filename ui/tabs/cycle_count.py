@@ -530,7 +530,9 @@ class CycleCountTab(Tab):
 
     def new_count(self) -> None:
         metrc_connected = bool(store_settings.read(self.ctx.db, store_settings.METRC_BASE_URL))
-        dialog = StartCountDialog(counts.scope_choices(self.ctx.db), metrc_connected=metrc_connected, parent=self)
+        today = store_settings.store_calendar(self.ctx.db).today()
+        dialog = StartCountDialog(counts.scope_choices(self.ctx.db), today=today, metrc_connected=metrc_connected,
+                                  parent=self)
         if not dialog.exec() or dialog.request is None:
             return
         request: StartRequest = dialog.request

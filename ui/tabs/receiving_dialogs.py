@@ -5,7 +5,7 @@ and stays open with the service's message when it refuses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from PySide6.QtCore import QDate
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import LocationKind, ManifestLineState
 from backoffice.errors import UserError
 from backoffice.services import locations, receiving
+from backoffice.services import settings as store_settings
 from backoffice.services.receiving import LineChange, LineView, ManifestView
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
@@ -108,7 +109,8 @@ class ExpirationDialog(_ServiceDialog):
         self.date.setObjectName("expirationDate")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        start = line.expiration_date or date.today().replace(year=date.today().year + 1)
+        today = store_settings.store_calendar(ctx.db).today()
+        start = line.expiration_date or today + timedelta(days=365)  # not replace(year=…): 29 February
         self.date.setDate(QDate(start.year, start.month, start.day))
         self.none = QCheckBox("No expiration date on the label")
         self.none.toggled.connect(lambda on: self.date.setEnabled(not on))

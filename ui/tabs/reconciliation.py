@@ -27,10 +27,10 @@ from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
 from backoffice.services import inventory, reconciliation, sales_import
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
-from backoffice.services.reports.store_time import today
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.models.simple_table import Col, RowTableModel
@@ -64,7 +64,8 @@ class ReconciliationTab(Tab):
         self.day.setObjectName("reconDay")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
-        self.day.setDate(_qdate(today(ctx.db) - timedelta(days=1)))  # each morning: yesterday's sales
+        yesterday = store_settings.store_calendar(ctx.db).today() - timedelta(days=1)
+        self.day.setDate(_qdate(yesterday))  # each morning: yesterday's sales
         self.pos_button = QPushButton("Import POS sales…")
         self.pos_button.setObjectName("importPosButton")
         self.metrc_button = QPushButton("Import METRC receipts…")

@@ -3,7 +3,6 @@ physical move by scanning each package at its destination."""
 
 from __future__ import annotations
 
-from datetime import date
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintPreviewDialog
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import LocationKind, TransferStatus
 from backoffice.errors import UserError
 from backoffice.services import locations, replenishment, transfers
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.replenishment import Suggestion
@@ -248,8 +248,9 @@ class TransfersTab(Tab):
 
     def suggest(self) -> None:
         db = self.ctx.db
+        today = store_settings.store_calendar(db).today()
         run_task(self, "Working out what the floor needs",
-                 lambda progress, cancelled: replenishment.suggest(db, today=date.today()), self._show_suggestions)
+                 lambda progress, cancelled: replenishment.suggest(db, today=today), self._show_suggestions)
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
         dialog = SuggestionsDialog(suggestions, self)
@@ -267,7 +268,7 @@ class TransfersTab(Tab):
         self._after(info)
 
     def budtender_lists(self) -> None:
-        today = date.today()
+        today = store_settings.store_calendar(self.ctx.db).today()
         soon = replenishment.sell_soon(self.ctx.db, today=today)
         new = replenishment.new_on_floor(self.ctx.db, today=today)
         html = [f"<h2>Sell soon (expires within 30 days) — {today:%A %d %B %Y}</h2><table border=1 cellpadding=3>",
