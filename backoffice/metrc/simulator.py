@@ -13,7 +13,7 @@ checks the Basic-auth key pair and the license number, answers bad batches with 
 ``requests`` logs every call (body as received, digit for digit; never the keys), and
 ``applied(path)`` lists the batches that changed state, to assert exactly-once delivery.
 
-Standalone: ``python -m backoffice.metrc.simulator --port 8899 --seed-dir ../shared/samples``.
+Standalone: ``python -m backoffice.metrc.simulator --port 8899 --seed-dir tests/samples``.
 """
 
 from __future__ import annotations

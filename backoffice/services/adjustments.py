@@ -35,7 +35,7 @@ from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.tags import checked_tag
 
-# Seen in the wild (DESIGN.md); a store replaces them with its state's list from METRC.
+# Reasons seen in the wild across states; a store replaces them with its state's list from METRC.
 DEFAULT_REASONS: tuple[tuple[str, bool, int | None], ...] = (
     ("Drying", False, None), ("Entry Error", True, None), ("Theft", True, None), ("Waste", False, None),
     ("Spoilage", False, None), ("Damage", False, None), ("Scale Variance", False, 10),

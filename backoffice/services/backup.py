@@ -9,6 +9,7 @@ from pathlib import Path
 
 from backoffice.db.engine import Database
 from backoffice.errors import UserError
+from backoffice.files import atomic_output
 from backoffice.paths import backup_dir
 
 
@@ -23,13 +24,14 @@ def backup_sqlite(db: Database, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         raise UserError(f"{out} already exists; choose another file name.")
-    src = sqlite3.connect(db.sqlite_path)
-    dst = sqlite3.connect(out)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+    with atomic_output(out, ".sqlite.part") as temp:  # a copy cut short by a crash is never taken for a backup
+        src = sqlite3.connect(db.sqlite_path)
+        dst = sqlite3.connect(temp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
     return out
 
 

@@ -188,20 +188,6 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
         return _info(session, transfer)
 
 
-def remove_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> TransferInfo:
-    actor.require(Permission.TRANSFER)
-    with db.transaction() as session:
-        transfer = _draft(session, transfer_id)
-        pkg = _package(session, tag)
-        line = next((ln for ln in transfer.lines if ln.package_id == pkg.id), None)
-        if line is None:
-            raise NotFound(f"package {pkg.tag} is not on transfer #{transfer.id}")
-        transfer.lines.remove(line)
-        session.delete(line)
-        audit.record(session, actor, "transfer.remove", "transfer", transfer.id, before={"tag": pkg.tag})
-        return _info(session, transfer)
-
-
 def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity: Decimal) -> TransferInfo:
     """Move part of a package: cut ``quantity`` into a new package with the next pool tag
     (ledger: split out of the source, split into the new one) and put that on the transfer."""
