@@ -6,8 +6,14 @@ large: 5,000 SKUs, 50,000 active packages (≈250,000 with history), two years o
 
 Sales are generated per item in time order and drawn from its packages first-in first-out,
 so every package's ledger (receive → transfer to floor → sales) sums to its quantity and
-finished packages really were sold out. Rows are bulk-inserted with Core for speed; one
-audit event records the build.
+finished packages really were sold out. Beside them: METRC's copy of every receipt with a
+few planted differences on recent days (``demo_metrc``), eight weeks of submitted cycle
+counts with reason-coded adjustments (``demo_counts``), and this morning's work made through
+the services (``demo_today``): two manifests waiting and a transfer recorded but not moved.
+Rows are bulk-inserted with Core for speed; one audit event records the build.
+
+The whole build is one transaction: a run that fails or is killed part-way leaves the
+database as empty as it found it, and the next run starts afresh.
 """
 
 from __future__ import annotations
@@ -16,33 +22,47 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Integer, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import (
+    Adjustment,
     AdjustmentReason,
+    Base,
+    CountEntry,
+    CountExpected,
+    CountSession,
     Item,
     LedgerEntry,
     Location,
-    MetrcReceipt,
-    MetrcReceiptLine,
     Package,
     PosSaleLine,
     SalesDaily,
     TagPoolEntry,
+    utcnow,
 )
-from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType, Role
+from backoffice.demo_counts import CountHistory
+from backoffice.demo_metrc import Planted, mirror_pos_sales, plant_differences
+from backoffice.demo_today import recorded_transfer, waiting_manifests
+from backoffice.domain.enums import (
+    LabState,
+    LedgerKind,
+    LocationKind,
+    PackageStatus,
+    QuantityType,
+    Role,
+)
 from backoffice.domain.units import Unit
 from backoffice.errors import UserError
 from backoffice.services import audit, users
-from backoffice.services.actor import SYSTEM
+from backoffice.services.actor import SYSTEM, Actor
 
 DEMO_USERS = [  # (user name, display name, role, PIN) — printed in the README
     ("admin", "Store Admin", Role.ADMIN, "9000"),
@@ -70,16 +90,17 @@ BRANDS = ["Kind Harvest", "Verde Labs", "North Coast Extracts", "Lumen", "High P
 STRAINS = ["Blue Dream", "Sour Diesel", "GMO Cookies", "Wedding Cake", "Granddaddy Purple", "Gelato",
            "Jack Herer", "OG Kush", "Pineapple Express", "Zkittlez", "Runtz", "Durban Poison", "Northern Lights",
            "Ice Cream Cake", "Lemon Cherry Gelato", "Mimosa"]
-# (METRC category, product form, unit, quantity type, price range, is_edible)
-CATEGORIES: list[tuple[str, str, Unit, QuantityType, tuple[int, int], bool]] = [
-    ("Buds", "Flower", Unit.GRAMS, QuantityType.WEIGHT_BASED, (8, 16), False),
-    ("Pre-Roll Flower", "Pre-Roll 5pk 2.5g", Unit.EACH, QuantityType.COUNT_BASED, (18, 45), False),
-    ("Edible (weight - each)", "Gummies 10mg x10", Unit.EACH, QuantityType.COUNT_BASED, (16, 30), True),
-    ("Edible (weight - each)", "Chocolate Bar 100mg", Unit.EACH, QuantityType.COUNT_BASED, (18, 28), True),
-    ("Vape Cartridge (weight - each)", "Live Resin Cart 1g", Unit.EACH, QuantityType.COUNT_BASED, (35, 60), False),
-    ("Concentrate (weight - each)", "Live Rosin 1g", Unit.EACH, QuantityType.COUNT_BASED, (40, 80), False),
-    ("Tincture (volume - each)", "Tincture 30ml 1:1", Unit.EACH, QuantityType.COUNT_BASED, (30, 65), True),
-    ("Topical (volume - each)", "Balm 2oz", Unit.EACH, QuantityType.COUNT_BASED, (25, 50), False),
+# (METRC category, product form, unit, quantity type, price range, dose): dosed products carry
+# their potency as THC and CBD mg per unit, the others as THC and CBD % on each package's lab result
+CATEGORIES: list[tuple[str, str, Unit, QuantityType, tuple[int, int], tuple[int, int] | None]] = [
+    ("Buds", "Flower", Unit.GRAMS, QuantityType.WEIGHT_BASED, (8, 16), None),
+    ("Pre-Roll Flower", "Pre-Roll 5pk 2.5g", Unit.EACH, QuantityType.COUNT_BASED, (18, 45), None),
+    ("Edible (weight - each)", "Gummies 10mg x10", Unit.EACH, QuantityType.COUNT_BASED, (16, 30), (100, 0)),
+    ("Edible (weight - each)", "Chocolate Bar 100mg", Unit.EACH, QuantityType.COUNT_BASED, (18, 28), (100, 0)),
+    ("Vape Cartridge (weight - each)", "Live Resin Cart 1g", Unit.EACH, QuantityType.COUNT_BASED, (35, 60), None),
+    ("Concentrate (weight - each)", "Live Rosin 1g", Unit.EACH, QuantityType.COUNT_BASED, (40, 80), None),
+    ("Tincture (volume - each)", "Tincture 30ml 1:1", Unit.EACH, QuantityType.COUNT_BASED, (30, 65), (300, 300)),
+    ("Topical (volume - each)", "Balm 2oz", Unit.EACH, QuantityType.COUNT_BASED, (25, 50), (250, 250)),
 ]
 LOCATIONS = [("Vault", LocationKind.VAULT), ("Sales Floor", LocationKind.FLOOR),
              ("Quarantine", LocationKind.QUARANTINE), ("Receiving Dock", LocationKind.RECEIVING)]
@@ -104,35 +125,66 @@ class DemoSummary:
     active_packages: int
     sale_lines: int
     days: int
+    counts: int = 0
+    planted: list[Planted] = field(default_factory=list)  # differences reconciliation should find
+    manifests: list[str] = field(default_factory=list)  # waiting to be received
+    transfer_id: int | None = None  # recorded, not moved
 
 
 def build(db: Database, scale: str = "small", *, seed: int = 7, today: date | None = None,
           progress: Progress | None = None) -> DemoSummary:
+    """Build the demo store in one transaction: complete, or (failed, killed) not at all."""
     if scale not in SCALES:
         raise UserError(f"unknown demo scale {scale!r}; choose small or large")
     spec = SCALES[scale]
     report = progress or (lambda _msg, _frac: None)
-    with db.read() as session:
-        if session.scalar(select(func.count()).select_from(Item)):
-            raise UserError(f"{db.display_url} already holds items; the demo store needs an empty database.")
-    for username, display, role, pin in DEMO_USERS:
-        users.add_user(db, SYSTEM, username, display, role, pin)
     today = today or datetime.now(STORE_TZ).date()
     rng = random.Random(seed)
-    with db.transaction() as session:
-        if db.is_sqlite:  # a bulk load: a big page cache keeps index inserts off the disk
-            session.connection().exec_driver_sql("PRAGMA cache_size=-400000")
-        summary = _Builder(session, spec, rng, today, report).run()
-        audit.record(session, SYSTEM, "demo.build", "store", scale,
-                     after={"seed": seed, "skus": summary.skus, "packages": summary.packages,
-                            "sale_lines": summary.sale_lines, "through": today.isoformat()})
+    with db.one_transaction() as store:
+        with store.read() as session:
+            if session.scalar(select(func.count()).select_from(Item)):
+                raise UserError(f"{db.display_url} already holds items; the demo store needs an empty database.")
+        people = {username: users.add_user(store, SYSTEM, username, display, role, pin).as_actor()
+                  for username, display, role, pin in DEMO_USERS}
+        with store.transaction() as session:
+            if db.is_sqlite:  # a bulk load: a big page cache keeps index inserts off the disk
+                session.connection().exec_driver_sql("PRAGMA cache_size=-400000")
+            builder = _Builder(session, spec, rng, today, report, people)
+            summary = builder.run()
+            _advance_sequences(session)
+            summary.planted = plant_differences(session, rng, today)
+        report("this morning's deliveries and transfer", 0.97)
+        summary.manifests = waiting_manifests(store, people["alex"], rng, today, STORE_TZ, builder.spare_tags(20))
+        summary.transfer_id = recorded_transfer(store, people["alex"])
+        with store.transaction() as session:
+            audit.record(session, SYSTEM, "demo.build", "store", scale,
+                         after={"seed": seed, "skus": summary.skus, "packages": summary.packages,
+                                "sale_lines": summary.sale_lines, "counts": summary.counts,
+                                "through": today.isoformat()})
     report("done", 1.0)
     return summary
 
 
+def _advance_sequences(session: Session) -> None:
+    """The bulk load gives ids itself; PostgreSQL's sequences must then start past them, or the
+    first row a service adds afterwards collides with one of the demo's."""
+    if session.connection().dialect.name != "postgresql":
+        return
+    for table in Base.metadata.sorted_tables:
+        key = list(table.primary_key.columns)
+        if len(key) != 1 or not isinstance(key[0].type, Integer) or key[0].autoincrement is False:
+            continue
+        column = key[0].name
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                             f"coalesce(max({column}), 0) + 1, false) FROM {table.name}"),
+                        {"table": table.name, "column": column})
+
+
 class _Builder:
-    def __init__(self, session: Session, spec: Scale, rng: random.Random, today: date, report: Progress) -> None:
+    def __init__(self, session: Session, spec: Scale, rng: random.Random, today: date, report: Progress,
+                 people: dict[str, Actor]) -> None:
         self.s, self.spec, self.rng, self.today, self.report = session, spec, rng, today, report
+        self.people = people
         self.start = today - timedelta(days=spec.days)
         self.next_package_id = 1
         self.next_line_id = 1
@@ -143,6 +195,11 @@ class _Builder:
         self.receipts: dict[date, int] = defaultdict(int)
         self.counts = {"packages": 0, "active": 0, "lines": 0}
 
+    def spare_tags(self, n: int) -> list[str]:
+        """Tags no package and no pool entry uses, for this morning's deliveries."""
+        first = self.next_package_id + 500_000
+        return [tag_for(first + k) for k in range(n)]
+
     def run(self) -> DemoSummary:
         self.s.execute(insert(Location), [{"name": n, "kind": k, "metrc_name": n} for n, k in LOCATIONS])
         self.s.execute(insert(AdjustmentReason),
@@ -151,11 +208,18 @@ class _Builder:
         self.loc = {n: i for n, i in self.s.execute(select(Location.name, Location.id))}
         items = self._items()
         self.report("items", 0.05)
+        self.history = CountHistory(
+            self.rng, self.today, STORE_TZ, sorted({i["category"] for i in items}), sorted({i["brand"] for i in items}),
+            brands_per_count=2 if self.spec.skus > 1000 else 0, counter_id=self.people["alex"].user_id,
+            manager_id=self.people["maria"].user_id, locations=self.loc)
+        self.s.execute(insert(CountSession), self.history.session_rows())
         weights = [self.rng.lognormvariate(0, 1.0) for _ in items]
         per_weight = self.spec.sale_lines / sum(weights)
         active_per_item = self.spec.active_packages / len(items)
         for index, (item, weight) in enumerate(zip(items, weights, strict=True)):
+            first_package, first_row = len(self.packages), len(self.ledger)
             self._item_history(item, weight * per_weight, active_per_item)
+            self.history.count_item(item, self.packages[first_package:], self.ledger[first_row:], self.ledger)
             if len(self.lines) >= BATCH or len(self.ledger) >= BATCH:
                 self._flush()
             if index % 100 == 0:
@@ -163,8 +227,11 @@ class _Builder:
         self._flush()
         self._write_daily()
         self._tag_pool()
-        self._metrc_receipts_for_yesterday()
-        return DemoSummary(len(items), self.counts["packages"], self.counts["active"], self.counts["lines"], self.spec.days)
+        self.s.execute(update(CountSession), self.history.figures())
+        self.report("METRC's copy of the sales", 0.95)
+        mirror_pos_sales(self.s, utcnow())
+        return DemoSummary(len(items), self.counts["packages"], self.counts["active"], self.counts["lines"],
+                           self.spec.days, len(self.history.counts))
 
     # --- items ---------------------------------------------------------------------------
 
@@ -174,7 +241,7 @@ class _Builder:
         while len(rows) < self.spec.skus:
             brand = self.rng.choice(BRANDS)
             strain = self.rng.choice(STRAINS)
-            category, form, unit, qtype, (lo, hi), edible = self.rng.choice(CATEGORIES)
+            category, form, unit, qtype, (lo, hi), dose = self.rng.choice(CATEGORIES)
             n += 1
             name = f"{brand} {strain} {form}"
             if name in seen:
@@ -186,7 +253,8 @@ class _Builder:
                 "category": category, "strain": strain, "quantity_type": qtype, "unit": unit, "price": price,
                 "unit_cost": (price * Decimal("0.45")).quantize(Decimal("0.01")),
                 "floor_par": Decimal(self.rng.choice([28, 56, 112])) if unit is Unit.GRAMS else Decimal(self.rng.choice([6, 10, 12, 20])),
-                "unit_thc_mg": Decimal(100) if edible else None, "lead_time_days": self.rng.choice([3, 5, 7, 10, 14]),
+                "unit_thc_mg": Decimal(dose[0]) if dose else None, "unit_cbd_mg": Decimal(dose[1]) if dose else None,
+                "lead_time_days": self.rng.choice([3, 5, 7, 10, 14]),
                 "created_at": datetime.combine(self.start, time(8), STORE_TZ),
             })
         self.s.execute(insert(Item), rows)
@@ -233,15 +301,18 @@ class _Builder:
         packaged = received.date() - timedelta(days=rng.randint(5, 40))
         shelf_life = 180 if item["category"].startswith(("Buds", "Pre-Roll")) else 365
         lab = LabState.TEST_PASSED if rng.random() > 0.01 else rng.choice([LabState.RETEST_PASSED, LabState.REMEDIATED])
-        thc = Decimal(rng.randint(1800, 3200)) / 100 if item["unit"] is Unit.GRAMS else Decimal(rng.randint(6000, 9000)) / 100
+        thc: Decimal | None = None
+        if item["unit_thc_mg"] is None:  # dosed products are labelled in mg per unit instead
+            thc = Decimal(rng.randint(1800, 3200) if item["unit"] is Unit.GRAMS else rng.randint(6000, 9000)) / 100
         pkg = {
             "id": pid, "tag": tag_for(pid), "item_id": item["id"], "quantity": size, "unit": item["unit"],
             "location_id": self.loc["Sales Floor"] if to_floor_at else self.loc["Vault"],
             "bin": None if to_floor_at else f"V-{item['category'][:3].upper()}-{rng.randint(1, 40):02d}",
             "status": PackageStatus.ACTIVE, "packaged_date": packaged,
             "expiration_date": packaged + timedelta(days=shelf_life), "lab_state": lab,
-            "thc_percent": thc, "cbd_percent": Decimal(rng.randint(0, 150)) / 100,
-            "total_thc_percent": (thc * Decimal("0.877") + Decimal("0.4")).quantize(Decimal("0.01")),
+            "thc_percent": thc, "cbd_percent": Decimal(rng.randint(0, 150)) / 100 if thc is not None else None,
+            "total_thc_percent": (thc * Decimal("0.877") + Decimal("0.4")).quantize(Decimal("0.01"))
+            if thc is not None else Decimal(rng.randint(20, 40)) / 100,
             "received_at": received, "received_from_manifest": f"{rng.randint(10**9, 10**10 - 1):010d}",
             "finished_at": None, "version": 1, "created_at": received,
         }
@@ -286,8 +357,12 @@ class _Builder:
     def _flush(self) -> None:
         # called between items, when every buffered package is final; packages go first
         # because ledger rows and sale lines point at them
-        for table, rows in ((Package, self.packages), (PosSaleLine, self.lines), (LedgerEntry, self.ledger)):
-            self._bulk(table, rows)
+        counted = self.history.rows
+        for table, rows in ((Package, self.packages), (PosSaleLine, self.lines), (LedgerEntry, self.ledger),
+                            (CountExpected, counted.expected), (CountEntry, counted.entries),
+                            (Adjustment, counted.adjustments)):
+            if rows:
+                self._bulk(table, rows)
             rows.clear()
 
     def _bulk(self, model: type, rows: list[dict[str, Any]]) -> None:
@@ -319,34 +394,6 @@ class _Builder:
     def _tag_pool(self) -> None:
         first = self.next_package_id + 1_000_000
         self.s.execute(insert(TagPoolEntry), [{"tag": tag_for(first + n)} for n in range(200)])
-
-    def _metrc_receipts_for_yesterday(self) -> None:
-        """METRC's copy of yesterday's receipts, with one sale that never synced, so the
-        Reconciliation tab has something real to find on the demo store."""
-        yesterday = self.today - timedelta(days=1)
-        lines = self.s.execute(
-            select(PosSaleLine.receipt_number, PosSaleLine.sold_at, PosSaleLine.tag, PosSaleLine.quantity,
-                   PosSaleLine.unit, PosSaleLine.amount)
-            .where(PosSaleLine.business_date == yesterday).order_by(PosSaleLine.receipt_number)
-        ).all()
-        by_receipt: dict[str, list[Any]] = defaultdict(list)
-        for line in lines:
-            by_receipt[line.receipt_number].append(line)
-        numbers = sorted(by_receipt)
-        never_synced = numbers[len(numbers) // 2] if numbers else None
-        now = datetime.now(UTC)
-        for n, number in enumerate(numbers):
-            if number == never_synced:
-                continue
-            first = by_receipt[number][0]
-            receipt_id = self.s.execute(insert(MetrcReceipt).values(
-                metrc_id=900_000 + n, receipt_number=f"M{900_000 + n}", external_receipt_number=number,
-                sold_at=first.sold_at, business_date=yesterday, customer_type="Consumer", imported_at=now,
-            ).returning(MetrcReceipt.id)).scalar_one()
-            self.s.execute(insert(MetrcReceiptLine), [
-                {"receipt_id": receipt_id, "tag": ln.tag, "quantity": ln.quantity, "unit": ln.unit, "amount": ln.amount}
-                for ln in by_receipt[number]
-            ])
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

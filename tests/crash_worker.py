@@ -15,7 +15,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Package
 from backoffice.domain.enums import PackageStatus
 from backoffice.errors import UserError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import transfers, users
 
 
@@ -29,7 +29,7 @@ def main() -> None:
         step = rng.random()
         try:
             if step < 0.15:
-                metrc_packages.import_file(db, actor, samples / "metrc_packages_active.json")
+                metrc_packages_import.import_file(db, actor, samples / "metrc_packages_active.json")
                 continue
             with db.read() as session:
                 where = "Vault" if step < 0.6 else "Sales Floor"

@@ -21,12 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(args)
 
-    from ui.errors import show_crash
-    from ui.logging_setup import install_excepthook, setup_logging
+    from ui.logging_setup import setup_logging
+    from ui.messages import install_crash_hooks
     from ui.theme import follow_desktop
 
     setup_logging()
-    install_excepthook(lambda summary: show_crash(None, summary))
+    install_crash_hooks()
     follow_desktop(app)
     settings = QSettings()
     url = _database_url(args, settings)

@@ -7,14 +7,16 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from backoffice.db.engine import Database
 from backoffice.services.actor import Actor
 from backoffice.services.changes import Changes
+from ui import messages
 
 
 class AppContext(QObject):
     """Shared by the main window and its tabs.
 
-    ``changed`` carries the Changes flags a service call returned, so each tab refreshes only
-    what it shows; ``status`` shows a short message in the window's status line with a kind
-    (info, ok, warn, error) that picks its colour.
+    ``changed`` carries the Changes flags a command returned (ui/commands.py announces them),
+    so each tab refreshes only what it shows. ``status(text, kind)`` with a kind of
+    ``ui.messages.Kind`` (info, ok, warn, error) is passed on to the message bridge; new code
+    calls ``ui.messages`` directly.
     """
 
     changed = Signal(object)
@@ -26,6 +28,7 @@ class AppContext(QObject):
         self.db = db
         self.settings = settings
         self._actor: Actor | None = None
+        self.status.connect(lambda text, kind: messages.say(messages.Kind(kind), text))
 
     @property
     def actor(self) -> Actor:

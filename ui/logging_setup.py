@@ -1,13 +1,11 @@
-"""Named loggers into a rotating file in the user log folder; uncaught exceptions and Qt
-messages go there too (the idea of qutebrowser's utils/log.py)."""
+"""Named loggers into a rotating file in the user log folder; Qt's own messages go there too
+(the idea of qutebrowser's utils/log.py). Uncaught exceptions: ui.messages.install_crash_hooks."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import sys
 from pathlib import Path
-from types import TracebackType
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 
@@ -38,13 +36,3 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
         QtMsgType.QtFatalMsg: logging.CRITICAL,
     }.get(kind, logging.WARNING)
     _qt_log.log(level, message)
-
-
-def install_excepthook(on_crash: "callable[[str], None]") -> None:  # type: ignore[valid-type]
-    """Log any uncaught exception with its traceback and tell the user where the log is."""
-
-    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        logging.getLogger("crash").error("uncaught exception", exc_info=(kind, value, tb))
-        on_crash(f"{kind.__name__}: {value}")
-
-    sys.excepthook = hook

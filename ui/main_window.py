@@ -24,6 +24,7 @@ from backoffice import __version__
 from backoffice.domain.tags import normalize_tag, tag_problem
 from backoffice.services import settings as store_settings
 from backoffice.services.changes import Changes
+from ui import messages
 from ui.context import AppContext
 from ui.login import LoginDialog
 from ui.scanner import ScanDetector, mark_scan_field
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self.scanner.scanned.connect(self.handle_scan)
         self.scanner.double_scan.connect(lambda code: self.show_status(f"{code} was just scanned; ignored the repeat.", "info"))
         ctx.changed.connect(self._on_changed)
-        ctx.status.connect(self.show_status)
+        messages.bridge().said.connect(self._on_message)
         ctx.user_changed.connect(self._apply_user)
 
         self._last_activity = time.monotonic()
@@ -135,10 +136,16 @@ class MainWindow(QMainWindow):
                 inventory = self._inventory_tab()
                 self.tabs.setCurrentWidget(inventory)
                 feedback = inventory.handle_scan(code) or ScanFeedback(False, f"Nothing handles tag {code}.")
-        self.show_status(feedback.message, "ok" if feedback.ok else "error")
+        self.show_status(feedback.message, "info" if feedback.working else "ok" if feedback.ok else "error")
         if not feedback.ok:
             QApplication.beep()
         return feedback
+
+    def _on_message(self, message: messages.Message) -> None:
+        if message.in_status_line:
+            self.show_status(message.text, message.kind.value)
+        if message.kind is messages.Kind.ERROR:
+            QApplication.beep()
 
     def show_status(self, message: str, kind: str = "info") -> None:
         self.status_label.setText(message)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -28,7 +28,10 @@ def register(sub: Any) -> None:
     p.add_argument("--location", action="append", default=[], metavar="L", help="repeat for several")
     p.add_argument("--not-blind", action="store_true", help="counters may see expected quantities")
     p.add_argument("--pos-file", type=Path, metavar="F", help="POS inventory export (CSV: tag, quantity on hand)")
-    p.add_argument("--metrc-file", type=Path, metavar="F", help="METRC active packages (JSON)")
+    metrc = p.add_mutually_exclusive_group()
+    metrc.add_argument("--metrc-file", type=Path, metavar="F", help="METRC active packages (JSON)")
+    metrc.add_argument("--fetch-metrc", action="store_true",
+                       help="fetch METRC's active packages now through the connector (needs --user's METRC key)")
     p.set_defaults(func=start)
     p = c.add_parser("record", help="record a counted quantity for a tag")
     p.add_argument("id", type=int)
@@ -94,8 +97,12 @@ def start(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import counts
 
     scope = counts.Scope(tuple(args.category), tuple(args.brand), tuple(args.item), tuple(args.location))
-    info = counts.start_count(ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind,
-                              pos_file=args.pos_file, metrc_file=args.metrc_file)
+    if args.fetch_metrc:
+        info = counts.start_count_with_metrc(ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind,
+                                             pos_file=args.pos_file)
+    else:
+        info = counts.start_count(ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind,
+                                  pos_file=args.pos_file, metrc_file=args.metrc_file)
     _print_count(info)
     return 0
 
@@ -186,8 +193,7 @@ def reasons(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.from_metrc:
         from backoffice.services import metrc_connection
 
-        with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
-            listed = adjustments.load_reasons(ctx.db, ctx.actor, client.adjustment_reasons())
+        listed = adjustments.load_reasons(ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor))
     else:
         listed = adjustments.list_reasons(ctx.db)
     for reason in listed:

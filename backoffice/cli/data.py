@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -17,7 +17,8 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=demo)
 
-    imp = sub.add_parser("import", help="import files").add_subparsers(dest="import_command", required=True)
+
+def register_imports(imp: Any) -> None:
     p = imp.add_parser("metrc-packages", help="METRC active packages JSON (creates or updates items and packages)")
     p.add_argument("file", type=Path)
     p.add_argument("--skip-bad", action="store_true", help="import the good records and list the skipped ones")
@@ -41,14 +42,17 @@ def demo(ctx: CliContext, args: argparse.Namespace) -> int:
     print(f"demo store ({args.scale}, seed {args.seed}) built in {time.perf_counter() - started:.1f} s: "
           f"{summary.skus:,} SKUs, {summary.packages:,} packages ({summary.active_packages:,} active), "
           f"{summary.sale_lines:,} sale lines over {summary.days} days")
+    print(f"waiting: manifest(s) {', '.join(summary.manifests)} to receive; transfer #{summary.transfer_id} recorded, "
+          f"not moved; {summary.counts} cycle counts submitted; {len(summary.planted)} differences between the POS "
+          "and METRC to find in the last 7 days")
     print("users: " + ", ".join(f"{u} ({r.value}, PIN {pin})" for u, _, r, pin in demo_store.DEMO_USERS))
     return 0
 
 
 def import_metrc_packages(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.importers import metrc_packages
+    from backoffice.services import metrc_packages_import
 
-    result = metrc_packages.import_file(ctx.db, ctx.actor, args.file, skip_bad=args.skip_bad)
+    result = metrc_packages_import.import_file(ctx.db, ctx.actor, args.file, skip_bad=args.skip_bad)
     print(f"{args.file.name}: {result.created} packages created, {result.updated} updated, "
           f"{result.items_created} items and {result.locations_created} locations created")
     if result.skipped:

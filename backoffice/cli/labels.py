@@ -1,4 +1,4 @@
-"""CLI: labels to PDF, the alignment test print, and item prices.
+"""CLI: labels to PDF and the alignment test print.
 
 ``backoffice labels --template NAME (--tags T … | --manifest M | --transfer ID | --category C |
 --price-changed) --out FILE.pdf`` prints a run; ``backoffice labels test-print --template NAME
@@ -12,7 +12,7 @@ import argparse
 import getpass
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 from backoffice.errors import RuleViolation
 from backoffice.labels.templates import TEMPLATES
 
@@ -55,13 +55,6 @@ def register(sub: Any) -> None:
     t.add_argument("--template", required=True, choices=list(TEMPLATES))
     t.add_argument("--out", required=True, metavar="FILE.pdf")
     t.set_defaults(func=test_print)
-
-    price = sub.add_parser("price", help="item prices").add_subparsers(dest="price_command", required=True)
-    s = price.add_parser("set", help="set an item's shelf price (its shelf labels then count as out of date)")
-    s.add_argument("sku")
-    s.add_argument("amount", help="dollars and cents, e.g. 24.99")
-    s.add_argument("--reason", default=None)
-    s.set_defaults(func=set_price)
 
 
 def _selection(args: argparse.Namespace) -> Any:
@@ -119,14 +112,3 @@ def test_print(ctx: CliContext, args: argparse.Namespace) -> int:
           "on plain paper and hold it against the label stock")
     return 0
 
-
-def set_price(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services import prices
-
-    change = prices.set_price(ctx.db, ctx.actor, args.sku, args.amount, reason=args.reason)
-    if not change.changed:
-        print(f"{change.sku} {change.item}: already ${change.after:,.2f}; nothing changed")
-        return 0
-    print(f"{change.sku} {change.item}: ${change.before:,.2f} → ${change.after:,.2f}; "
-          "its labels are now listed under --price-changed")
-    return 0

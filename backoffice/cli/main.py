@@ -1,51 +1,40 @@
 """The ``backoffice`` command. Exit codes: 0 ok, 1 a user error (message on stderr), 2 usage.
 
 Each area registers its sub-commands from its own module (``backoffice/cli/<area>.py``)
-with ``register(subparsers)``; a command function takes ``(ctx, args)`` and returns 0.
+with ``register(subparsers)``, and its file imports under the shared ``import`` command with
+``register_imports(subparsers)``; a command function takes ``(ctx, args)``
+(``backoffice.cli.context.CliContext``) and returns 0.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 from backoffice import __version__
-from backoffice.db.engine import Database
-from backoffice.domain.enums import Role
+from backoffice.cli import (
+    admin,
+    counts,
+    data,
+    labels,
+    locations,
+    metrc,
+    price,
+    receiving,
+    reports,
+    sales,
+    transfers,
+)
+from backoffice.cli.context import CliContext
 from backoffice.errors import UserError
 from backoffice.paths import default_database_url
-from backoffice.services.actor import Actor
 
-
-@dataclass
-class CliContext:
-    db_url: str
-    user: str | None
-
-    @cached_property
-    def db(self) -> Database:
-        return Database(self.db_url)
-
-    @cached_property
-    def actor(self) -> Actor:
-        """``--user`` when given (its role is enforced); otherwise the shell's own user as an
-        administrator, since whoever runs the CLI can already open the database file."""
-        if self.user:
-            from backoffice.services.users import actor_for
-
-            return actor_for(self.db, self.user)
-        return Actor(None, f"cli:{getpass.getuser()}", Role.ADMIN)
-
-
-def _areas() -> list[object]:
-    from backoffice.cli import admin, counts, data, labels, metrc, receiving, reports, sales, transfers
-
-    return [admin, data, transfers, metrc, labels, counts, reports, receiving, sales]
+# Order is the order of `backoffice --help`.
+_AREAS = (admin, data, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
+# Areas whose files join the one `import` command.
+_IMPORT_AREAS = (data, receiving, sales)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="act as this user; their role's permissions apply")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for area in _areas():
-        area.register(sub)  # type: ignore[attr-defined]
+    for area in _AREAS:
+        area.register(sub)
+    imports = sub.add_parser("import", help="import files").add_subparsers(dest="import_command", required=True)
+    for area in _IMPORT_AREAS:
+        area.register_imports(imports)
     return parser
 
 

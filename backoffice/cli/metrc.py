@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -43,12 +43,9 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def sync(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services import metrc_connection, metrc_sync
+    from backoffice.services import metrc_connection
 
-    username = ctx.user or ctx.actor.username
-    with metrc_connection.connect(ctx.db, username) as client:
-        result = metrc_sync.sync(ctx.db, metrc_connection.sender_for(client),
-                                 already_applied=metrc_connection.applied_check_for(client))
+    result = metrc_connection.send_now(ctx.db, ctx.actor)
     print(f"sent {result.sent}, failed {result.failed}, waiting {result.waiting}")
     if result.reason:
         print(f"stopped: {result.reason}")
@@ -74,7 +71,7 @@ def resolve(ctx: CliContext, args: argparse.Namespace) -> int:
 def export_csv(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import metrc_manual
 
-    written = metrc_manual.export_pending(ctx.db, ctx.actor, args.out)
+    written = metrc_manual.export_pending(ctx.db, ctx.actor, args.out).files
     for path, count in written:
         print(f"{path}: {count} row(s)")
     if not written:

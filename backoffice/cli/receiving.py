@@ -11,22 +11,21 @@ MANIFEST`` confirms METRC agrees afterwards.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
-from backoffice.errors import ImportFileError
+from backoffice.cli.context import CliContext
 
 
-def register(sub: Any) -> None:
-    imp = _subcommands(sub.choices["import"])  # `import` is the data area's; manifests join it
+def register_imports(imp: Any) -> None:
     p = imp.add_parser("manifest", help="an incoming METRC manifest (JSON or CSV), or fetch one from METRC")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("file", type=Path, nargs="?", help="manifest JSON or CSV file")
     source.add_argument("--from-metrc", metavar="NUMBER", help="fetch this incoming manifest through the connector")
     p.set_defaults(func=import_manifest)
 
+
+def register(sub: Any) -> None:
     p = sub.add_parser("receive", help="where a manifest's receiving stands; --accept-all receives it whole")
     p.add_argument("manifest", metavar="MANIFEST", help="manifest number")
     p.add_argument("--accept-all", action="store_true",
@@ -47,11 +46,6 @@ def register(sub: Any) -> None:
                    help="METRC active packages JSON (default: ask METRC through the connector)")
     _user_option(p)
     p.set_defaults(func=check)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> Any:
-    # argparse offers no public way back to a parser's sub-commands once they are added
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _user_option(parser: argparse.ArgumentParser) -> None:
@@ -117,10 +111,11 @@ def report(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def check(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.importers import metrc_packages
     from backoffice.services import receiving, receiving_metrc
 
     manifest_id = receiving.find_manifest(ctx.db, args.manifest)
-    packages = _read_packages(args.metrc_file) if args.metrc_file else _active_packages(ctx)
+    packages = metrc_packages.read_json(args.metrc_file) if args.metrc_file else _active_packages(ctx)
     result = receiving_metrc.check_metrc(ctx.db, ctx.actor, manifest_id, packages)
     if result.agrees:
         closed = f"; receive sheet (outbox #{result.outbox_closed}) closed" if result.outbox_closed else ""
@@ -133,15 +128,7 @@ def check(ctx: CliContext, args: argparse.Namespace) -> int:
     return 1
 
 
-def _read_packages(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFileError(f"cannot read {path.name} as METRC active packages JSON: {exc}") from None
-
-
 def _active_packages(ctx: CliContext) -> Any:
     from backoffice.services import metrc_connection
 
-    with metrc_connection.connect(ctx.db, ctx.actor.username) as client:
-        return client.active_packages()
+    return metrc_connection.fetch_active_packages(ctx.db, ctx.actor)

@@ -10,7 +10,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
 def _day(text: str) -> date:

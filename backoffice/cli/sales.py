@@ -13,11 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 
 
-def register(sub: Any) -> None:
-    imp = _subcommands(sub.choices["import"])  # `import` is the data area's; sales files join it
+def register_imports(imp: Any) -> None:
     p = imp.add_parser("pos-sales", help="a POS end-of-day sales export (CSV or .xlsx; layout found by its headers)")
     p.add_argument("file", type=Path)
     p.add_argument("--layout", metavar="NAME", help="read the file with this layout (built-in or saved) "
@@ -27,15 +26,12 @@ def register(sub: Any) -> None:
     p.add_argument("file", type=Path)
     p.set_defaults(func=import_metrc_sales)
 
+
+def register(sub: Any) -> None:
     p = sub.add_parser("reconcile", help="match a business day's POS sales against METRC and list the differences")
     p.add_argument("--date", required=True, type=_day, metavar="YYYY-MM-DD", help="the business day")
     p.add_argument("--out", type=Path, metavar="FILE.xlsx", help="also write the reconciliation workbook")
     p.set_defaults(func=reconcile)
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> Any:
-    # argparse offers no public way back to a parser's sub-commands once they are added
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def _day(text: str) -> date:

@@ -1,11 +1,11 @@
-"""CLI: transfers (create, record, move, cancel, list), replenishment, locations."""
+"""CLI: transfers (create, record, move, cancel, list) and replenishment."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from backoffice.cli.main import CliContext
+from backoffice.cli.context import CliContext
 from backoffice.services import settings
 
 
@@ -33,15 +33,6 @@ def register(sub: Any) -> None:
     p = t.add_parser("suggest", help="what the sales floor needs today")
     p.add_argument("--days", type=int, default=3, help="days of sales the floor should hold")
     p.set_defaults(func=suggest)
-
-    loc = sub.add_parser("locations", help="store locations").add_subparsers(dest="locations_command", required=True)
-    p = loc.add_parser("list")
-    p.set_defaults(func=locations_list)
-    p = loc.add_parser("add")
-    p.add_argument("name")
-    p.add_argument("--kind", required=True, choices=["vault", "floor", "quarantine", "receiving", "other"])
-    p.add_argument("--metrc-name", default="")
-    p.set_defaults(func=locations_add)
 
 
 def _print(info: Any) -> None:
@@ -99,18 +90,3 @@ def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"{'':<10} {s.why}")
     return 0
 
-
-def locations_list(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services import locations
-
-    for loc in locations.list_locations(ctx.db):
-        print(f"{loc.name:<24} {loc.kind.value:<11} METRC: {loc.metrc_name}")
-    return 0
-
-
-def locations_add(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services import locations
-
-    loc = locations.add_location(ctx.db, ctx.actor, args.name, args.kind, args.metrc_name)
-    print(f"added {loc.name} ({loc.kind.value})")
-    return 0

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("db")
@@ -52,8 +52,39 @@ class Database:
         with self._sessions() as session:
             yield session
 
+    @contextmanager
+    def one_transaction(self) -> Iterator[Database]:
+        """A view of this database whose every ``transaction()`` and ``read()`` joins one outer
+        transaction (each as a savepoint), committed when the block ends and rolled back whole
+        if it raises or the process dies: for a build of many service calls that must land
+        complete or not at all."""
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield _Joined(self, connection)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Joined(Database):
+    """Sessions bound to one connection inside its transaction: ``session.begin()`` makes a
+    savepoint, so a service's commit releases it and its failure rolls back its part only."""
+
+    def __init__(self, parent: Database, connection: Connection) -> None:  # shares the parent's engine
+        self.url = parent.url
+        self.engine = parent.engine
+        self._sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                      join_transaction_mode="create_savepoint")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:  # the connection belongs to the outer block
+        pass
 
 
 def _make_engine(url: str, *, echo: bool) -> Engine:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
 from backoffice.db.engine import Database
+from backoffice.db.sqlite_copy import copy_database
 from backoffice.paths import backup_dir, migrations_dir
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ def upgrade(db: Database, *, backup: bool = True) -> Path | None:
         return None
     saved = None
     if backup and db.sqlite_path and current_revision(db) is not None:
-        from backoffice.services.backup import backup_sqlite  # services import this module
-
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        saved = backup_sqlite(db, backup_dir() / f"pre-migration-{stamp}.sqlite")
+        saved = copy_database(db.sqlite_path, backup_dir() / f"pre-migration-{stamp}.sqlite")
         log.info("backed up %s to %s before migrating", db.sqlite_path, saved)
     from alembic import command
 

@@ -40,6 +40,10 @@ class MetrcNotFound(MetrcError):
     """METRC has no such record (HTTP 404), e.g. a package that is not on this license."""
 
 
+class MetrcTooLarge(MetrcError):
+    """METRC refused a write as too large (HTTP 413); nothing in that call was applied."""
+
+
 class MetrcUnexpectedResponse(MetrcError):
     """METRC answered in a way the connector does not understand (a bug or an API change)."""
 

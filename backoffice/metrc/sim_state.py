@@ -9,8 +9,9 @@ nothing is applied. Messages are modelled on METRC's wording.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ DEFAULT_REASONS: tuple[Json, ...] = tuple(
 )
 DEFAULT_LOCATIONS = ("Vault", "Sales Floor", "Quarantine")
 _QTY = Decimal("0.0001")
+QR_HOST = "https://1a4.com/"  # Retail ID unit codes are URLs; the first path segment is the short code
+_MAX_EACHES = 500  # unit codes made up per package (a package of more units gets this many)
 
 
 class Rejected(Exception):
@@ -50,7 +53,10 @@ class SimState:
         self.transfers: list[Json] = []
         self.deliveries: dict[int, list[Json]] = {}
         self.receipts: list[Json] = []
+        self.adjustments: list[Json] = []  # history, as GET packages/v2/adjustments answers it
+        self.qr_index: dict[str, str] = {}  # short code -> label, filled as codes are handed out
         self._next_id = 900_000
+        self._active: list[Json] | None = None  # cache; dropped on every change
         for name in DEFAULT_LOCATIONS:
             self.add_location(name)
 
@@ -72,7 +78,9 @@ class SimState:
         if pkg.get("LocationName"):
             self.add_location(pkg["LocationName"], pkg.get("LocationId"))
             pkg["LocationId"] = self.locations[pkg["LocationName"]]
+        pkg.setdefault("LastModified", self._stamp())
         self.packages[pkg["Label"]] = pkg
+        self._active = None
 
     def add_transfer(self, transfer: Mapping[str, Any]) -> None:
         data = copy.deepcopy(dict(transfer))
@@ -98,8 +106,37 @@ class SimState:
 
     # --- GET -----------------------------------------------------------------------------
 
-    def active_packages(self) -> list[Json]:
-        return [p for p in self.packages.values() if not p.get("FinishedDate")]
+    def active_packages(self, modified_start: str | None = None, modified_end: str | None = None) -> list[Json]:
+        if self._active is None:
+            self._active = [p for p in self.packages.values() if not p.get("FinishedDate")]
+        if modified_start is None and modified_end is None:
+            return self._active
+        return modified_between(self._active, modified_start, modified_end)
+
+    def changed(self) -> None:
+        """Call after changing ``packages`` from outside (tests): list caches are rebuilt."""
+        self._active = None
+
+    # --- Retail ID -----------------------------------------------------------------------
+
+    def qr_codes(self, label: str) -> list[str]:
+        """The unit QR URLs of a package: ``ProductLabel.QrCount`` of them when seeded, otherwise one per
+        unit of a count-based package (none for weighed product). Made up from the label, so they are stable."""
+        pkg = self.packages[label]
+        product = pkg.get("ProductLabel") or {}
+        count = product.get("QrCount") if isinstance(product, dict) else None
+        if count is None:
+            count = int(Decimal(pkg["Quantity"])) if pkg.get("UnitOfMeasureName") == "Each" else 0
+        urls = []
+        for n in range(1, min(int(count), _MAX_EACHES) + 1):
+            code = hashlib.sha256(f"{label}/{n}".encode()).hexdigest()[:12].upper()
+            self.qr_index[code] = label
+            urls.append(f"{QR_HOST}{code}")
+        return urls
+
+    def package_of_code(self, short_code: str) -> Json | None:
+        label = self.qr_index.get(short_code.upper())
+        return None if label is None else self.packages.get(label)
 
     def incoming_transfers(self) -> list[Json]:
         return self.transfers
@@ -128,10 +165,13 @@ class SimState:
                 problems.append({"row": row, "message": str(problem)})
         if problems:
             raise Rejected(problems)
-        for pkg, location in moves:
+        for (pkg, location), element in zip(moves, batch, strict=True):
             pkg.update(LocationName=location, LocationId=self.locations[location], LastModified=self._stamp())
+            if "Sublocation" in element:
+                pkg["Sublocation"] = element["Sublocation"]
 
-    def adjust(self, batch: list[Any]) -> None:
+    def adjust(self, batch: list[Any]) -> list[int]:
+        """Apply the batch; the ids of the adjustment records (v2 answers them)."""
         after: dict[str, Decimal] = {}
         problems = []
         for row, element in enumerate(batch):
@@ -156,6 +196,18 @@ class SimState:
             raise Rejected(problems)
         for label, quantity in after.items():
             self.packages[label].update(Quantity=quantity, LastModified=self._stamp())
+        ids = []
+        for element in batch:
+            ids.append(self._new_id())
+            self.adjustments.append({
+                "Id": ids[-1], "PackageLabel": element["Label"], "AdjustmentQuantity": element["Quantity"],
+                "AdjustmentUnitOfMeasureName": element["UnitOfMeasure"], "AdjustmentReason": element["AdjustmentReason"],
+                "AdjustmentDate": element["AdjustmentDate"], "ReasonNote": element.get("ReasonNote"),
+                "LastModified": self._stamp()})
+        return ids
+
+    def receipt_by_external(self, number: str) -> Json | None:
+        return next((r for r in self.receipts if r.get("ExternalReceiptNumber") == number), None)
 
     def record_receipts(self, batch: list[Any]) -> None:
         known = {r.get(k) for r in self.receipts for k in ("ExternalReceiptNumber", "ReceiptNumber")} - {None}
@@ -244,7 +296,8 @@ class SimState:
                 "Transactions": transactions, "LastModified": self._stamp()}
 
     def _stamp(self) -> str:
-        return self._now().isoformat(timespec="seconds")
+        now = self._now()  # a naive clock is local time, as datetime.now() gives it
+        return (now if now.tzinfo else now.astimezone()).astimezone(UTC).isoformat(timespec="seconds")
 
 
 class _Problem(Exception):
@@ -301,3 +354,19 @@ def _bound(text: str | None, *, end_of_day: bool) -> datetime | None:
         value = value.replace(hour=23, minute=59, second=59)
     return value
 
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def modified_between(rows: Iterable[Json], start: str | None, end: str | None) -> list[Json]:
+    """The rows whose ``LastModified`` lies in [start, end] (ISO times; no offset means UTC)."""
+    try:
+        low = _instant(start) if start else None
+        high = _instant(end) if end else None
+    except ValueError:
+        raise Rejected([{"Message": f"'{start}' or '{end}' is not a valid date and time."}]) from None
+    return [r for r in rows
+            if (low is None or _instant(r["LastModified"]) >= low) and (high is None or _instant(r["LastModified"]) <= high)]

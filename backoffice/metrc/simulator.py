@@ -1,6 +1,7 @@
 """A small METRC look-alike on 127.0.0.1, for the tests and the demo.
 
-It serves the v1 endpoints the connector uses over an in-memory facility (``SimState``),
+It serves one METRC API version (``api="v1"`` or ``"v2"``, see ``sim_routes``; the other
+answers 404) over an in-memory facility (``SimState``),
 checks the Basic-auth key pair and the license number, answers bad batches with 400 and
 ``[{"row", "message"}]`` as METRC does, and can misbehave on purpose:
 
@@ -8,12 +9,13 @@ checks the Basic-auth key pair and the license number, answers bad batches with 
 - ``delay_next(seconds, count=1)``: calls are processed (and applied) at once but answered
   late, so a client with a shorter timeout gives up on a change METRC did record;
 - ``go_away(after=n)``: after n more answered calls the server stops listening (later
-  calls are refused); ``come_back()`` listens again on the same port with the same state.
+  calls are refused); ``come_back()`` listens again on the same port with the same state;
+- ``latency_ms``: every answer leaves that much later (calls are served concurrently).
 
 ``requests`` logs every call (body as received, digit for digit; never the keys), and
 ``applied(path)`` lists the batches that changed state, to assert exactly-once delivery.
 
-Standalone: ``python -m backoffice.metrc.simulator --port 8899 --seed-dir tests/samples``.
+Standalone: ``python -m backoffice.metrc.simulator --api v2 --port 8899 --seed-dir tests/samples``.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from backoffice.metrc.payloads import from_json, to_json
+from backoffice.metrc.sim_routes import Answer, TooLarge, route
 from backoffice.metrc.sim_state import DEFAULT_REASONS, Rejected, SimState
 
 DEFAULT_LICENSE = "C10-0000789-LIC"  # the recipient license in the sample manifest
@@ -46,7 +49,6 @@ HOST = "127.0.0.1"
 
 log = logging.getLogger("metrc.simulator")
 
-Answer = tuple[int, Any, bool, dict[str, str]]  # status, JSON body (None: empty), applied, extra headers
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.simulator._serve(self)
 
-    do_POST = do_GET
+    do_POST = do_PUT = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
@@ -96,7 +98,15 @@ class MetrcSimulator:
     def __init__(self, *, seed_dir: Path | str | None = None, license_number: str = DEFAULT_LICENSE,
                  vendor_key: str = DEFAULT_VENDOR_KEY, user_keys: Iterable[str] = (DEFAULT_USER_KEY,),
                  now: Callable[[], datetime] = datetime.now,
-                 reasons: Iterable[Mapping[str, Any]] = DEFAULT_REASONS, port: int = 0) -> None:
+                 reasons: Iterable[Mapping[str, Any]] = DEFAULT_REASONS, port: int = 0, api: str = "v1",
+                 latency_ms: float = 0, max_window: timedelta | None = timedelta(hours=24),
+                 lower_case_fields: bool = False) -> None:
+        if api not in ("v1", "v2"):
+            raise ValueError(f"api must be v1 or v2, not {api!r}")
+        self.api = api
+        self.latency = latency_ms / 1000
+        self.max_window = max_window
+        self.lower_case_fields = lower_case_fields  # as some states spell v2 fields
         self.state = SimState(now, reasons)
         if seed_dir is not None:
             self.state.seed_dir(Path(seed_dir))
@@ -114,7 +124,7 @@ class MetrcSimulator:
         self._log: list[LoggedRequest] = []
 
     def __repr__(self) -> str:
-        return f"MetrcSimulator(url={self.url!r}, license_number={self.license_number!r})"
+        return f"MetrcSimulator(url={self.url!r}, license_number={self.license_number!r}, api={self.api!r})"
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -213,7 +223,7 @@ class MetrcSimulator:
                 if self._calls_left <= 0:
                     return  # gone: the connection closes without an answer
                 self._calls_left -= 1
-            delay = self._delays.popleft() if self._delays else 0.0
+            delay = (self._delays.popleft() if self._delays else 0.0) + self.latency
             if self._failures:
                 status, retry_after = self._failures.popleft()
                 extra = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
@@ -221,6 +231,8 @@ class MetrcSimulator:
             else:
                 answer = self._answer(handler.command, path, query, raw, handler.headers.get("Authorization"))
             status, body, applied, extra = answer
+            if self.lower_case_fields and status < 400:
+                body = _lower_keys(body)
             payload = b"" if body is None else to_json(body).encode()  # under the lock: state may change
             self._log.append(LoggedRequest(handler.command, path, query, raw.decode("utf-8", "replace"),
                                            status, applied))
@@ -258,46 +270,19 @@ class MetrcSimulator:
         if query.get("licenseNumber") != self.license_number:
             return 403, {"Message": f"No valid license {query.get('licenseNumber')!r} for this user."}, False, {}
         try:
-            return self._route(method, path.split("/"), query, raw)
+            return route(self.api, self.state, method, path.split("/"), query, raw, self.max_window)
         except Rejected as rejected:
             return 400, rejected.problems, False, {}
-
-    def _route(self, method: str, parts: list[str], query: Mapping[str, str], raw: bytes) -> Answer:
-        state = self.state
-        match method, parts:
-            case "GET", ["packages", "v1", "active"]:
-                return 200, state.active_packages(), False, {}
-            case "GET", ["packages", "v1", "adjust", "reasons"]:
-                return 200, state.reasons, False, {}
-            case "GET", ["packages", "v1", label] if label in state.packages:
-                return 200, state.packages[label], False, {}
-            case "POST", ["packages", "v1", "change", "locations"]:
-                state.change_locations(_batch(raw))
-                return 200, None, True, {}
-            case "POST", ["packages", "v1", "adjust"]:
-                state.adjust(_batch(raw))
-                return 200, None, True, {}
-            case "GET", ["transfers", "v1", "incoming"]:
-                return 200, state.incoming_transfers(), False, {}
-            case "GET", ["transfers", "v1", "delivery", delivery, "packages"] if (
-                    delivery.isdigit() and int(delivery) in state.deliveries):
-                return 200, state.deliveries[int(delivery)], False, {}
-            case "GET", ["sales", "v1", "receipts", "active"]:
-                return 200, state.receipts_between(query.get("salesDateStart"), query.get("salesDateEnd")), False, {}
-            case "POST", ["sales", "v1", "receipts"]:
-                state.record_receipts(_batch(raw))
-                return 200, None, True, {}
-        return 404, {"Message": "No HTTP resource was found that matches the request URI."}, False, {}
+        except TooLarge as too_large:
+            return 413, {"Message": str(too_large)}, False, {}
 
 
-def _batch(raw: bytes) -> list[Any]:
-    try:
-        data = from_json(raw)
-    except ValueError:
-        raise Rejected([{"Message": "The request is invalid: the body is not JSON."}]) from None
-    if not isinstance(data, list):
-        raise Rejected([{"Message": "The request is invalid: the body must be a JSON array."}])
-    return data
+def _lower_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k).lower(): _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,17 +292,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-dir", type=Path, help="folder with metrc_packages_active.json and friends")
     parser.add_argument("--license", default=DEFAULT_LICENSE, help="facility license number to accept")
     parser.add_argument("--vendor-key", default=DEFAULT_VENDOR_KEY, help="vendor key to accept")
+    parser.add_argument("--api", choices=("v1", "v2"), default="v2",
+                        help="the one METRC API version to serve (the other answers 404); default v2")
+    parser.add_argument("--latency-ms", type=float, default=0, help="answer every call this many ms late")
     parser.add_argument("--user-key", action="append",
                         help=f"user key to accept (repeatable; default {DEFAULT_USER_KEY})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     sim = MetrcSimulator(seed_dir=args.seed_dir, license_number=args.license, vendor_key=args.vendor_key,
-                         user_keys=args.user_key or (DEFAULT_USER_KEY,), port=args.port)
+                         user_keys=args.user_key or (DEFAULT_USER_KEY,), port=args.port, api=args.api,
+                         latency_ms=args.latency_ms)
     # `kill` (as a demo script stops it) shuts down as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with sim:
         state = sim.state
-        print(f"METRC simulator at {sim.url} for license {sim.license_number}: {len(state.packages)} packages, "
+        print(f"METRC simulator (API {sim.api}) at {sim.url} for license {sim.license_number}: {len(state.packages)} packages, "
               f"{len(state.transfers)} incoming transfers, {len(state.receipts)} receipts. Ctrl-C stops it.",
               flush=True)
         try:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, AuditHead, utcnow
 from backoffice.services.actor import Actor
+from backoffice.services.event_words import audit_sentence
 
 GENESIS = "0" * 64
 
@@ -130,6 +131,12 @@ class AuditRow:
     before: str | None
     after: str | None
     reason: str | None
+
+    @property
+    def sentence(self) -> str:
+        """What happened, in words (the Audit tab shows this, not the stored JSON)."""
+        entity_type, _, entity_id = self.entity.partition(" ")
+        return audit_sentence(self.action, entity_type, entity_id, self.before, self.after, self.reason)
 
 
 def list_events(db: Database, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from backoffice.db.engine import Database
+from backoffice.db.sqlite_copy import copy_database
 from backoffice.errors import UserError
-from backoffice.files import atomic_output
 from backoffice.paths import backup_dir
 
 
@@ -20,19 +20,7 @@ def backup_sqlite(db: Database, out: Path) -> Path:
             f"{db.display_url} is not a SQLite file; back up PostgreSQL with pg_dump "
             "(see README, 'Backups')."
         )
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        raise UserError(f"{out} already exists; choose another file name.")
-    with atomic_output(out, ".sqlite.part") as temp:  # a copy cut short by a crash is never taken for a backup
-        src = sqlite3.connect(db.sqlite_path)
-        dst = sqlite3.connect(temp)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
-    return out
+    return copy_database(db.sqlite_path, out)
 
 
 def restore_sqlite(db: Database, backup: Path) -> Path:

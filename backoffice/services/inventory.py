@@ -12,8 +12,9 @@ from sqlalchemy.orm import aliased
 
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, Item, LedgerEntry, Location, Package, User
-from backoffice.domain.enums import LabState, PackageStatus
+from backoffice.domain.enums import LabState, LedgerKind, PackageStatus
 from backoffice.domain.units import Unit
+from backoffice.services.event_words import audit_sentence, ledger_sentence
 
 
 @dataclass(frozen=True)
@@ -108,31 +109,20 @@ def package_history(db: Database, tag: str) -> list[HistoryEvent]:
             .order_by(LedgerEntry.at, LedgerEntry.id)
         ).all()
         for entry, from_name, to_name, username in ledger_rows:
-            parts = []
-            if to_name:
-                parts.append(f"{from_name or '—'} → {to_name}")
-            if entry.kind.value == "receive" and pkg.received_from_manifest:
-                parts.append(f"from manifest {pkg.received_from_manifest}")
-            elif entry.doc_id:
-                parts.append(f"{entry.doc_type.replace('_', ' ')} #{entry.doc_id}")
-            if entry.note:
-                parts.append(entry.note)
-            events.append(HistoryEvent(entry.at, entry.kind.value.replace("_", " "), entry.quantity_delta,
-                                       "; ".join(parts), username or "system"))
+            manifest = pkg.received_from_manifest if entry.kind is LedgerKind.RECEIVE else None
+            detail = ledger_sentence(entry.kind, entry.quantity_delta, entry.unit, from_name, to_name, entry.doc_type,
+                                     entry.doc_id, entry.note, manifest)
+            events.append(HistoryEvent(entry.at, entry.kind.value.replace("_", " "), entry.quantity_delta, detail,
+                                       username or "system"))
         audits = session.scalars(
             select(AuditEvent).where(and_(AuditEvent.entity_type == "package", AuditEvent.entity_id == tag))
             .order_by(AuditEvent.id)
         ).all()
         for ev in audits:
-            detail = "; ".join(x for x in (ev.reason, _change(ev.before, ev.after)) if x)
-            events.append(HistoryEvent(ev.at, ev.action, None, detail, ev.username))
+            detail = audit_sentence(ev.action, ev.entity_type, ev.entity_id, ev.before, ev.after, ev.reason)
+            events.append(HistoryEvent(ev.at, ev.action.replace(".", " ").replace("_", " "), None, detail,
+                                       ev.username))
     return sorted(events, key=lambda e: e.at)
-
-
-def _change(before: str | None, after: str | None) -> str:
-    if before and after:
-        return f"{before} → {after}"
-    return after or before or ""
 
 
 class ActiveSearch:

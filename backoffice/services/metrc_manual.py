@@ -8,6 +8,7 @@ both exported and pending, or marked exported without a file.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from backoffice.domain.enums import OutboxKind, OutboxStatus
 from backoffice.metrc import csv_export
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.changes import Changes
 
 _WRITERS = {
     OutboxKind.CHANGE_LOCATION: ("location-changes", csv_export.write_location_changes),
@@ -26,8 +28,14 @@ _WRITERS = {
 }
 
 
-def export_pending(db: Database, actor: Actor, out_dir: Path) -> list[tuple[Path, int]]:
-    """Write one CSV per kind for every pending entry; returns (file, rows) per file written."""
+@dataclass(frozen=True)
+class ManualExport:
+    files: list[tuple[Path, int]]  # (file, rows) per file written
+    changes: Changes = Changes.OUTBOX | Changes.AUDIT
+
+
+def export_pending(db: Database, actor: Actor, out_dir: Path) -> ManualExport:
+    """Write one CSV per kind for every pending entry and mark those entries exported."""
     actor.require(Permission.MANAGE_OUTBOX)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,4 +64,4 @@ def export_pending(db: Database, actor: Actor, out_dir: Path) -> list[tuple[Path
         for path, _ in written:
             path.unlink(missing_ok=True)
         raise
-    return written
+    return ManualExport(written)

@@ -5,10 +5,14 @@ METRC to hear about it; this module sends it later, so the store keeps working w
 or the network is down. Rules:
 - strictly in id order; the queue stops at the first entry that cannot be sent now, so a
   later change never reaches METRC before an earlier one;
-- an entry is marked SENDING (committed) before its call, and SENT after it. An entry found
-  still SENDING after a crash has an unknown outcome: location changes are safe to send
-  again (moving a package to where it already is changes nothing); adjustments and sales
-  receipts are not, so they are marked FAILED for a manager to check in METRC first;
+- an entry is marked SENDING (committed) before its call, and SENT after it. A payload longer
+  than METRC takes in one call (v2: 10 objects) goes as several calls in order, and the
+  count METRC has taken is committed after each, so a retry resumes where METRC stopped;
+- an entry whose answer was lost (time-out, broken connection, crash while SENDING) has an
+  unknown outcome. Before it is sent again METRC is asked whether it took it (``AppliedCheck``):
+  location changes by the package's room; on v2, sales receipts by their external number and
+  adjustments against METRC's adjustment history. A kind the check cannot answer (v1
+  adjustments and receipts) is marked FAILED for a manager to check in METRC first;
 - METRC's rejections (HTTP 400) fail the entry with METRC's own text; outages retry with
   exponential backoff until ``metrc_max_attempts``;
 - a manager may retry a failed entry or resolve it by hand with a note; manual-mode stores
@@ -32,6 +36,7 @@ from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.metrc.errors import MetrcError, MetrcUnavailable
 from backoffice.services import audit, settings
 from backoffice.services.actor import SYSTEM, Actor, Permission
+from backoffice.services.changes import Changes
 
 IDEMPOTENT = {OutboxKind.CHANGE_LOCATION}
 SENDABLE = {OutboxKind.CHANGE_LOCATION, OutboxKind.ADJUST, OutboxKind.SALES_RECEIPT}
@@ -45,10 +50,23 @@ class Sender(Protocol):
     def __call__(self, kind: OutboxKind, payload: list[dict[str, Any]]) -> None: ...
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A call about to be sent again after its answer was lost: METRC may already have it."""
+
+    entry_id: int
+    kind: OutboxKind
+    chunk: list[dict[str, Any]]  # what is about to be sent
+    delivered: list[dict[str, Any]]  # earlier elements of the same entry METRC has taken
+    created_at: datetime
+
+
 class AppliedCheck(Protocol):
     """Asks METRC whether an earlier attempt of this call already took effect."""
 
-    def __call__(self, kind: OutboxKind, payload: list[dict[str, Any]]) -> bool: ...
+    kinds: frozenset[OutboxKind]  # the kinds this check can answer for
+
+    def __call__(self, attempt: Attempt) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,16 @@ class SyncResult:
     waiting: int = 0
     stopped_at: int | None = None
     reason: str = ""
+    changes: Changes = Changes.OUTBOX | Changes.AUDIT
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """A manager's retry or resolution of one entry."""
+
+    entry_id: int
+    status: OutboxStatus
+    changes: Changes = Changes.OUTBOX | Changes.AUDIT
 
 
 def _summary(entry: OutboxEntry) -> str:
@@ -97,13 +125,15 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = None,
-         now: Callable[[], datetime] = utcnow, limit: int = 100) -> SyncResult:
+         now: Callable[[], datetime] = utcnow, limit: int = 100, chunk_size: int | None = None) -> SyncResult:
     """Send due entries in order until the queue is empty, waits, or stops at a failure.
 
-    An entry tried before (its answer may have been lost) is first checked with
-    ``already_applied`` when given, so METRC does not receive the same change twice."""
+    ``chunk_size`` is the most objects one call may carry (None: any). An entry whose answer
+    may have been lost is first checked with ``already_applied`` when it can tell, so METRC
+    does not receive the same change twice."""
     result = SyncResult()
     max_attempts = settings.read(db, settings.METRC_MAX_ATTEMPTS)
+    checkable = IDEMPOTENT | (already_applied.kinds if already_applied is not None else frozenset())
     for _ in range(limit):
         with db.transaction() as session:
             entry = session.scalar(
@@ -120,7 +150,8 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
             if entry.status is OutboxStatus.FAILED:
                 result.stopped_at, result.reason = entry.id, f"entry {entry.id} failed: {entry.last_error}"
                 return result
-            if entry.status is OutboxStatus.SENDING and entry.kind not in IDEMPOTENT:
+            interrupted = entry.status is OutboxStatus.SENDING
+            if interrupted and entry.kind not in checkable:
                 entry.status = OutboxStatus.FAILED
                 entry.last_error = ("the previous send was interrupted and METRC may have applied it; "
                                     "check METRC, then retry or resolve this entry")
@@ -134,32 +165,49 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
                 return result
             entry.status, entry.attempts = OutboxStatus.SENDING, entry.attempts + 1
             entry_id, kind, payload, attempts = entry.id, entry.kind, json.loads(entry.payload), entry.attempts
+            done, created_at = entry.sent_elements, entry.created_at
+        uncertain = interrupted or attempts > 1
+        size = chunk_size or len(payload) or 1
         try:
-            if not (attempts > 1 and already_applied is not None and already_applied(kind, payload)):
-                send(kind, payload)
+            while done < len(payload):
+                chunk = payload[done:done + size]
+                attempt = Attempt(entry_id, kind, chunk, payload[:done], created_at)
+                check = already_applied is not None and uncertain and kind in already_applied.kinds
+                if not (check and already_applied(attempt)):  # type: ignore[misc]
+                    send(kind, chunk)
+                uncertain = False  # the calls after the first one of this run start fresh
+                done += len(chunk)
+                _record_progress(db, entry_id, done, len(payload), now())
         except MetrcError as exc:
-            _record_failure(db, entry_id, exc, attempts, max_attempts, now())
+            _record_failure(db, entry_id, exc, attempts, max_attempts, now(), checkable)
             if isinstance(exc, MetrcUnavailable) and attempts < max_attempts:
                 result.waiting += 1
             else:
                 result.failed += 1
             result.stopped_at, result.reason = entry_id, str(exc)
             return result
-        with db.transaction() as session:
-            sent = session.get(OutboxEntry, entry_id)
-            sent.status, sent.sent_at, sent.last_error, sent.next_attempt_at = OutboxStatus.SENT, now(), None, None
-            audit.record(session, SYSTEM, "outbox.sent", "outbox", entry_id, after={"kind": kind.value})
+        if not payload:
+            _record_progress(db, entry_id, 0, 0, now())
         result.sent += 1
     return result
 
 
+def _record_progress(db: Database, entry_id: int, done: int, total: int, now: datetime) -> None:
+    with db.transaction() as session:
+        entry = session.get(OutboxEntry, entry_id)
+        entry.sent_elements = done
+        if done >= total:
+            entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = OutboxStatus.SENT, now, None, None
+            audit.record(session, SYSTEM, "outbox.sent", "outbox", entry_id, after={"kind": entry.kind.value})
+
+
 def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int, max_attempts: int,
-                    now: datetime) -> None:
+                    now: datetime, checkable: frozenset[OutboxKind] | set[OutboxKind]) -> None:
     with db.transaction() as session:
         entry = session.get(OutboxEntry, entry_id)
         entry.last_error = str(exc)
         retry = isinstance(exc, MetrcUnavailable) and attempts < max_attempts
-        if retry and not (exc.maybe_applied and entry.kind not in IDEMPOTENT):
+        if retry and not (exc.maybe_applied and entry.kind not in checkable):
             entry.status = OutboxStatus.PENDING
             delay = timedelta(seconds=exc.retry_after) if exc.retry_after else _backoff(attempts)
             entry.next_attempt_at = now + delay
@@ -171,7 +219,7 @@ def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int,
                      "outbox", entry_id, after={"attempts": attempts, "error": entry.last_error[:300]})
 
 
-def retry(db: Database, actor: Actor, entry_id: int) -> None:
+def retry(db: Database, actor: Actor, entry_id: int) -> EntryChange:
     """Put a failed entry back in the queue (after the cause was fixed)."""
     actor.require(Permission.MANAGE_OUTBOX)
     with db.transaction() as session:
@@ -179,9 +227,10 @@ def retry(db: Database, actor: Actor, entry_id: int) -> None:
         entry.status, entry.next_attempt_at, entry.attempts = OutboxStatus.PENDING, None, 0
         audit.record(session, actor, "outbox.retry", "outbox", entry_id, before={"status": "failed"},
                      after={"status": "pending"})
+    return EntryChange(entry_id, OutboxStatus.PENDING)
 
 
-def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> None:
+def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> EntryChange:
     """Close a failed entry by hand (e.g. it was entered in METRC's web UI) with a note."""
     actor.require(Permission.MANAGE_OUTBOX)
     if not note.strip():
@@ -196,6 +245,7 @@ def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> None:
         entry.status, entry.resolved_by_id, entry.resolution_note = OutboxStatus.RESOLVED, actor.user_id, note.strip()
         audit.record(session, actor, "outbox.resolve", "outbox", entry_id, before={"status": before},
                      after={"status": "resolved"}, reason=note.strip())
+    return EntryChange(entry_id, OutboxStatus.RESOLVED)
 
 
 def _failed_entry(session: Any, entry_id: int) -> OutboxEntry:

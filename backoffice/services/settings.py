@@ -59,6 +59,14 @@ APPROVAL_DOLLARS = _declare("approval_threshold_dollars", Decimal, Decimal(100),
 LEAD_TIME_DAYS = _declare("lead_time_days", int, 7, "Days from purchase order to product on the shelf")
 TARGET_DAYS_OF_SUPPLY = _declare("target_days_of_supply", int, 21, "Stock to hold after a reorder, in days of sales")
 METRC_BASE_URL = _declare("metrc_base_url", str, "", "METRC API base URL (empty: manual CSV mode)")
+METRC_API_VERSION = _declare("metrc_api_version", str, "v2",
+                             "METRC API version the store's keys are for: v2 (current) or v1 (states still on it)")
+METRC_WINDOW_HOURS = _declare("metrc_window_hours", int, 24,
+                              "Longest lastModified window per METRC list call, in hours (the state's limit)")
+METRC_MAX_IN_FLIGHT = _declare("metrc_max_in_flight", int, 4, "METRC calls sent at the same time (paged lists)")
+RETAIL_ID_REQUIRED = _declare("retail_id_required", bool, False,
+                              "The state requires a Retail ID QR code on every unit (e.g. New York): receiving "
+                              "flags packages without unit codes")
 METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
 
 
@@ -90,6 +98,7 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
     encoded = setting.encode(value)
     if setting is TIMEZONE:
         StoreCalendar.named(str(value))  # refuses a name that is not a time zone
+    _check_metrc(setting, value)
     with db.transaction() as session:
         row = session.get(StoreSetting, key)
         before = None if row is None else json.loads(row.value)
@@ -98,3 +107,18 @@ def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
         else:
             row.value = encoded
         audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
+
+
+def _check_metrc(setting: Setting[Any], value: Any) -> None:
+    if setting is METRC_API_VERSION and str(value) not in ("v1", "v2"):
+        raise ValidationError(f"METRC API version {value!r} is not v1 or v2; use the version the store's keys are for")
+    if setting is METRC_WINDOW_HOURS and not 1 <= int(value) <= 24 * 31:
+        raise ValidationError(f"a METRC window of {value} hours is not between 1 hour and 31 days")
+    if setting is METRC_MAX_IN_FLIGHT and not 1 <= int(value) <= 16:
+        raise ValidationError(f"{value} METRC calls at once is not between 1 and 16")
+    if setting is METRC_BASE_URL and str(value).strip():
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationError(f"METRC address {value!r} is not a web address like https://api-ca.metrc.com/")

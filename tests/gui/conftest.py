@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from backoffice.db.engine import Database
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services.actor import Actor
 from tests.conftest import make_users
 from ui.context import AppContext
@@ -18,7 +18,7 @@ from ui.context import AppContext
 @pytest.fixture
 def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
     actors = make_users(sqlite_db)
-    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     return sqlite_db, actors
 
 

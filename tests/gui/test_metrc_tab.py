@@ -37,7 +37,7 @@ def test_failed_entry_shows_metrc_text_and_manager_resolves_it(qtbot, ctx: AppCo
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("entered in METRC by hand", True))
     ctx.changed.connect(tab.refresh)
     tab.resolve()
-    assert tab.model.rows == []  # resolved entries leave the default view
+    qtbot.waitUntil(lambda: tab.model.rows == [])  # resolved entries leave the default view
     tab.show_all.setChecked(True)
     assert tab.model.rows[0].status is OutboxStatus.RESOLVED
 
@@ -61,7 +61,7 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
             return DEFAULT_USER_KEY
 
     monkeypatch.setattr("backoffice.services.metrc_connection.MetrcKeyStore", MemoryKeys)
-    with MetrcSimulator(seed_dir=samples) as sim:
+    with MetrcSimulator(seed_dir=samples, api="v2") as sim:  # the store's default API version
         settings.set_value(ctx.db, SYSTEM, "metrc_base_url", sim.url)
         settings.set_value(ctx.db, SYSTEM, "license_number", sim.license_number)
         with ctx.db.transaction() as session:
@@ -75,4 +75,4 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
         tab.sync_in_background()
         qtbot.waitUntil(lambda: tab._background is None, timeout=10_000)
         assert metrc_sync.list_entries(ctx.db)[0].status is OutboxStatus.SENT
-        assert [b[0]["Label"] for b in sim.applied("packages/v1/change/locations")] == ["1A4060300000000000000001"]
+        assert [b[0]["Label"] for b in sim.applied("packages/v2/location")] == ["1A4060300000000000000001"]

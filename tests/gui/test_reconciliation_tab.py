@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QDate, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QFileDialog, QLineEdit, QMessageBox, QPlainTextEdit
 
 from backoffice.db.engine import Database
@@ -19,6 +19,7 @@ from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.services import sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
+from ui import commands, messages
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.reconciliation import ReconciliationTab
@@ -34,13 +35,20 @@ def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]]) -> Ite
     ctx.sign_in(store[1]["alex"])
     widget = ReconciliationTab(ctx)
     widget.statuses = []  # type: ignore[attr-defined]
-    ctx.status.connect(lambda text, kind: widget.statuses.append((kind, text)))  # type: ignore[attr-defined]
+
+    def heard(message: messages.Message) -> None:
+        if message.in_status_line:
+            widget.statuses.append((message.kind.value, message.text))  # type: ignore[attr-defined]
+
+    messages.bridge().said.connect(heard)
+    ctx.changed.connect(widget.refresh)
     qtbot.addWidget(widget)
     widget.resize(1400, 900)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    QThreadPool.globalInstance().waitForDone(10_000)
+    messages.bridge().said.disconnect(heard)
+    commands.wait_until_idle()
 
 
 def _opening(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
@@ -115,6 +123,7 @@ def test_import_reconcile_and_resolve(qtbot, qtmodeltester, tab: ReconciliationT
     def explain_without_then_with_note(dialog: QDialog) -> None:
         _when_dialog(QMessageBox, lambda box: box.accept())  # "write a note…": the dialog stays open
         dialog.accept()
+        qtbot.waitUntil(dialog.isEnabled)
         assert dialog.isVisible()
         qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "resolveNote"), "Counted: POS right; METRC fixed by hand")
         dialog.accept()

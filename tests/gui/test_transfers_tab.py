@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice.domain.enums import TransferStatus
 from backoffice.services import users
 from tests.conftest import PINS
 from tests.gui.conftest import scan
+from ui import commands
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.transfers import TransfersTab
@@ -51,20 +52,20 @@ def _answer_message_box(qtbot, button_text: str) -> None:  # type: ignore[no-unt
 def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tab = _tab(window)
     tags = _vault_tags(samples)[:2]
-    qtbot.mouseClick(tab.new_button, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton)
-    assert tab.current is not None and tab.current.status is TransferStatus.DRAFT
+    qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.current is not None and tab.current.status is TransferStatus.DRAFT)
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)
-    assert [line.tag for line in tab.current.lines] == tags
+    qtbot.waitUntil(lambda: [line.tag for line in tab.current.lines] == tags)
     assert "Added" in window.status_label.text()
     tab.record_button.click()
-    assert tab.current.status is TransferStatus.RECORDED
+    qtbot.waitUntil(lambda: tab.current.status is TransferStatus.RECORDED)
     assert "Move the product now" in tab.header.text()
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)
-    assert tab.current.status is TransferStatus.MOVED
+    qtbot.waitUntil(lambda: tab.current.status is TransferStatus.MOVED)
     assert "Transfer complete" in window.status_label.text()
 
 
@@ -73,18 +74,19 @@ def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainW
     tag = _vault_tags(samples)[0]
     _answer_message_box(qtbot, "Put it back")
     scan(qtbot, tab.transfer_view, tag)
-    assert "Refused" in window.status_label.text()
+    qtbot.waitUntil(lambda: "Refused" in window.status_label.text())
     assert window.status_kind == "error"
+    commands.wait_until_idle()
     _answer_message_box(qtbot, "Create and record")
     tab.transfer_view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # the associate scans again after reading the message
     scan(qtbot, tab.transfer_view, tag)
-    assert "recorded. Now move" in window.status_label.text()
+    qtbot.waitUntil(lambda: "recorded. Now move" in window.status_label.text())
     assert tab.current is not None and tab.current.status is TransferStatus.RECORDED
     tab.transfer_view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # a real associate walks to the floor before scanning again
     scan(qtbot, tab.transfer_view, tag)
-    assert tab.current.status is TransferStatus.MOVED
+    qtbot.waitUntil(lambda: tab.current.status is TransferStatus.MOVED)
 
 
 def test_models_pass_the_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

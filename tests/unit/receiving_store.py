@@ -9,7 +9,7 @@ from pathlib import Path
 from backoffice.db.engine import Database
 from backoffice.domain.enums import LabState
 from backoffice.domain.units import Unit
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.importers.manifest_file import ParsedManifest, ParsedManifestLine
 from backoffice.services import locations
 from backoffice.services.actor import Actor
@@ -31,7 +31,7 @@ def tag(n: int) -> str:
 
 
 def stock_store(db: Database, admin: Actor, samples: Path) -> None:
-    metrc_packages.import_file(db, admin, samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, admin, samples / "metrc_packages_active.json")
     locations.add_location(db, admin, "Quarantine", "quarantine")
 
 

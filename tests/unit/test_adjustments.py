@@ -15,7 +15,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Adjustment, AdjustmentReason, AuditEvent, LedgerEntry, OutboxEntry, Package
 from backoffice.domain.enums import LedgerKind, OutboxKind, PackageStatus
 from backoffice.errors import AuthenticationFailed, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import adjustments, audit, ledger, outbox, prices, settings
 from backoffice.services.actor import Actor
 
@@ -25,7 +25,7 @@ FLOWER = "1A4060300000000000000008"  # 113.4 Grams
 
 @pytest.fixture
 def store(db: Database, actors: dict[str, Actor], samples: Path) -> Database:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     return db
 
 

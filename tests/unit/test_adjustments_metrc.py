@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 
 from backoffice.db.engine import Database
-from backoffice.importers import metrc_packages
+from backoffice.errors import UserError, ValidationError
+from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
+from backoffice.metrc.errors import MetrcKeyMissing
+from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
-from backoffice.services import adjustments, counts, metrc_connection, metrc_sync
+from backoffice.services import adjustments, counts, metrc_connection, metrc_sync, settings
 from backoffice.services.actor import Actor
 from backoffice.services.counts import Scope
 from tests.conftest import make_users
+from tests.unit.test_metrc_keys import MemoryKeyring
 
 GUMMY = "1A4060300000000000000002"  # 12 Each, here and in METRC
 
@@ -32,7 +36,7 @@ def client(samples: Path) -> Iterator[tuple[MetrcSimulator, MetrcClient]]:
 @pytest.fixture
 def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
     actors = make_users(sqlite_db)
-    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     return sqlite_db, actors
 
 
@@ -60,3 +64,32 @@ def test_count_snapshots_metrc_through_the_connector(
     counts.record_count(db, actors["alex"], info.id, GUMMY, 12)
     line = next(ln for ln in counts.variance_lines(db, actors["maria"], info.id) if ln.tag == GUMMY)
     assert (line.metrc, line.variance_metrc) == (12, 0)
+
+
+def test_start_count_with_metrc_fetches_through_the_users_key(
+        store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]) -> None:
+    db, actors = store
+    sim, _ = client
+    settings.set_value(db, actors["admin"], settings.METRC_BASE_URL.key, sim.url)
+    settings.set_value(db, actors["admin"], settings.LICENSE_NUMBER.key, sim.license_number)
+    keys = MetrcKeyStore(MemoryKeyring())
+    keys.set_vendor_key(DEFAULT_VENDOR_KEY)
+    with pytest.raises(MetrcKeyMissing, match="alex"):  # no key of their own: nothing is started
+        counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope(), keys=keys)
+    assert counts.list_counts(db) == []
+    keys.set_user_key("alex", DEFAULT_USER_KEY)
+    with pytest.raises(ValidationError, match="name"):
+        counts.start_count_with_metrc(db, actors["alex"], "  ", Scope(), keys=keys)
+    info = counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope(categories=("Edible (weight - each)",)),
+                                         keys=keys)
+    assert info.metrc_source and "METRC" in info.metrc_source
+    counts.record_count(db, actors["alex"], info.id, GUMMY, 12)
+    line = next(ln for ln in counts.variance_lines(db, actors["maria"], info.id) if ln.tag == GUMMY)
+    assert (line.metrc, line.variance_metrc) == (12, 0)
+
+
+def test_start_count_with_metrc_in_manual_mode_says_so(store: tuple[Database, dict[str, Actor]]) -> None:
+    db, actors = store
+    with pytest.raises(UserError, match="manual mode"):
+        counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope())
+    assert counts.list_counts(db) == []

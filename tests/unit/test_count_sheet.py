@@ -13,7 +13,7 @@ import pytest
 from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.exporters import count_sheet
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import counts
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
@@ -31,7 +31,7 @@ def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor
     from tests.conftest import make_users
 
     actors = make_users(sqlite_db)
-    metrc_packages.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     return sqlite_db, actors
 
 

@@ -14,7 +14,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry, CountExpected, CountSession, Package
 from backoffice.domain.enums import CountStatus, LedgerKind
 from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import adjustments, counts, ledger, prices
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
@@ -30,7 +30,7 @@ STRANGER = "1A40603000000000000009ZZ"  # in no system
 
 @pytest.fixture
 def store(db: Database, actors: dict[str, Actor], samples: Path) -> Database:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     with db.read() as session:
         sku = session.scalar(select(Package).where(Package.tag == GUMMY)).item.sku
     prices.set_price(db, actors["maria"], sku, "25.00")

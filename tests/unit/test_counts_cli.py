@@ -67,3 +67,17 @@ def test_adjust_with_and_without_approval(store: list[str], capsys: pytest.Captu
     assert "sign in (CLI: --user NAME)" in capsys.readouterr().err
     assert main([*alex, "adjust-reasons"]) == 0
     assert "Scale Variance" in capsys.readouterr().out
+
+
+def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    alex = [*store, "--user", "alex"]
+    assert main([*alex, "count", "start", "--name", "Gummies", "--fetch-metrc"]) == 1
+    assert "manual mode" in capsys.readouterr().err  # no METRC address set: nothing started
+    with pytest.raises(SystemExit) as usage:  # a file and a fetch are two answers to one question
+        main([*alex, "count", "start", "--name", "Gummies", "--fetch-metrc",
+              "--metrc-file", str(samples / "metrc_packages_active.json")])
+    assert usage.value.code == 2
+    capsys.readouterr()
+    assert main([*alex, "count", "list"]) == 0
+    assert capsys.readouterr().out == ""

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry
 from backoffice.errors import RuleViolation
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import counts
 from backoffice.services.actor import Actor
 from backoffice.services.counts import Scope
@@ -37,7 +37,7 @@ def _workstation(url: str, actor: Actor, count_id: int, name: str, errors: list[
 
 def test_two_workstations_counting_one_tag_lose_no_update(db: Database, actors: dict[str, Actor],
                                                            samples: Path) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     info = counts.start_count(db, actors["alex"], "Busy vault", Scope(categories=(EDIBLES,)))
     url = db.url.render_as_string(hide_password=False)
     errors: list[BaseException] = []
@@ -56,7 +56,7 @@ def test_two_workstations_counting_one_tag_lose_no_update(db: Database, actors: 
 
 def test_submit_racing_counters_freezes_a_consistent_count(db: Database, actors: dict[str, Actor],
                                                            samples: Path) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     info = counts.start_count(db, actors["alex"], "Race", Scope(categories=(EDIBLES,)))
     url = db.url.render_as_string(hide_password=False)
     accepted: list[int] = []

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, OutboxEntry, Transfer
 from backoffice.domain.enums import LedgerKind, TransferStatus
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import audit, ledger
 from tests.conftest import make_users
 
@@ -54,7 +54,7 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(tmp_path: Path, samp
     db = Database(url)
     upgrade(db, backup=False)
     actors = make_users(db)
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     db.dispose()
     rng = random.Random(1234)
     committed_before = 0

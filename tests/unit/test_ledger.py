@@ -10,7 +10,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Package
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import ledger
 from backoffice.services.actor import Actor
 
@@ -18,7 +18,7 @@ from backoffice.services.actor import Actor
 def test_quantity_cannot_go_below_zero_and_nothing_is_written(
     db: Database, actors: dict[str, Actor], samples: Path
 ) -> None:
-    metrc_packages.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
     with db.read() as session:
         tag = session.scalars(select(Package.tag).order_by(Package.id)).first()
     with pytest.raises(RuleViolation, match="would leave"), db.transaction() as session:
@@ -29,7 +29,7 @@ def test_quantity_cannot_go_below_zero_and_nothing_is_written(
 
 
 def test_selling_out_finishes_the_package(db: Database, actors: dict[str, Actor], samples: Path) -> None:
-    metrc_packages.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
     with db.transaction() as session:
         pkg = session.scalars(select(Package).order_by(Package.id)).first()
         ledger.post(session, actors["alex"], pkg, LedgerKind.SALE, -pkg.quantity, ledger.Doc("test", 1))
@@ -38,7 +38,7 @@ def test_selling_out_finishes_the_package(db: Database, actors: dict[str, Actor]
 
 
 def test_balance_check_names_a_tampered_package(db: Database, actors: dict[str, Actor], samples: Path) -> None:
-    metrc_packages.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["alex"], samples / "metrc_packages_active.json")
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE packages SET quantity = quantity + 10000 WHERE id = 1"))
     mismatches = ledger.check_balances(db)

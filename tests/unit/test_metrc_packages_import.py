@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Package
 from backoffice.errors import ImportFileError, PermissionDenied
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import audit, ledger
 from backoffice.services.actor import Actor
 
@@ -23,7 +23,7 @@ def _count(db: Database, model: type) -> int:
 def test_sample_file_creates_items_locations_packages(db: Database, actors: dict[str, Actor], samples: Path) -> None:
     path = samples / "metrc_packages_active.json"
     records = json.loads(path.read_text())
-    result = metrc_packages.import_file(db, actors["alex"], path)
+    result = metrc_packages_import.import_file(db, actors["alex"], path)
     assert result.created == len(records) == _count(db, Package)
     assert result.items_created == len({r["Item"]["Id"] for r in records}) == _count(db, Item)
     with db.read() as session:
@@ -38,12 +38,12 @@ def test_reimport_updates_without_duplicating_and_reports_differences(
     db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path
 ) -> None:
     path = samples / "metrc_packages_active.json"
-    metrc_packages.import_file(db, actors["alex"], path)
+    metrc_packages_import.import_file(db, actors["alex"], path)
     records = json.loads(path.read_text())
     records[0]["Quantity"] = records[0]["Quantity"] + 1
     changed = tmp_path / "active.json"
     changed.write_text(json.dumps(records))
-    result = metrc_packages.import_file(db, actors["alex"], changed)
+    result = metrc_packages_import.import_file(db, actors["alex"], changed)
     assert result.created == 0 and result.updated == len(records)
     assert _count(db, Package) == len(records)
     assert [d for d in result.differences if d.startswith(records[0]["Label"])]
@@ -79,7 +79,7 @@ def test_bad_record_imports_nothing_and_names_record_and_field(
     actor = make_users(sqlite_db)["alex"]
     path = _bad_file(tmp_path, samples, mutate)
     with pytest.raises(ImportFileError) as err:
-        metrc_packages.import_file(sqlite_db, actor, path)
+        metrc_packages_import.import_file(sqlite_db, actor, path)
     message = str(err.value)
     assert "nothing was imported" in message
     assert f"bad.json, line 2, field '{field}'" in message and reason in message
@@ -91,7 +91,7 @@ def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(sqlite_db: Database
 
     actor = make_users(sqlite_db)["alex"]
     path = _bad_file(tmp_path, samples, lambda r: r[2].update(Quantity="lots"))
-    result = metrc_packages.import_file(sqlite_db, actor, path, skip_bad=True)
+    result = metrc_packages_import.import_file(sqlite_db, actor, path, skip_bad=True)
     assert result.created == 4
     assert [(p.line, p.field) for p in result.skipped] == [(3, "Quantity")]
 
@@ -106,14 +106,14 @@ def test_malformed_json(sqlite_db: Database, tmp_path: Path, content: str, messa
     path = tmp_path / "broken.json"
     path.write_text(content)
     with pytest.raises(ImportFileError, match=message):
-        metrc_packages.import_file(sqlite_db, make_users(sqlite_db)["alex"], path)
+        metrc_packages_import.import_file(sqlite_db, make_users(sqlite_db)["alex"], path)
 
 
 def test_purchasing_may_import_but_not_without_permission(sqlite_db: Database, samples: Path) -> None:
     from backoffice.domain.enums import Role
 
     nobody = Actor(None, "kiosk", Role.PURCHASING)
-    metrc_packages.import_file(sqlite_db, nobody, samples / "metrc_packages_active.json")  # allowed
+    metrc_packages_import.import_file(sqlite_db, nobody, samples / "metrc_packages_active.json")  # allowed
     with pytest.raises(PermissionDenied):
         from backoffice.services import users
 

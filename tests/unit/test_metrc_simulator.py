@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -230,19 +231,26 @@ def test_stop_is_clean_with_an_answer_still_delayed(samples: Path) -> None:
     assert (datetime.now() - started).total_seconds() < 5
 
 
-def test_runs_standalone_for_the_demo(samples: Path) -> None:
+@pytest.mark.parametrize("api", ["v1", "v2"])
+def test_runs_standalone_for_the_demo(samples: Path, api: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "backoffice.metrc.simulator", "--port", "0",
-                             "--seed-dir", str(samples)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen([sys.executable, "-m", "backoffice.metrc.simulator", "--port", "0", "--api", api,
+                             "--latency-ms", "20", "--seed-dir", str(samples)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    other = "v2" if api == "v1" else "v1"
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
-        assert "120 packages" in banner and "C10-0000789-LIC" in banner
+        assert "120 packages" in banner and "C10-0000789-LIC" in banner and f"API {api}" in banner
         url = banner.split(" at ")[1].split(" ")[0]
         with httpx.Client(base_url=url, auth=AUTH, timeout=5) as c:
-            response = c.get("packages/v1/adjust/reasons", params={"licenseNumber": "C10-0000789-LIC"})
-        assert response.status_code == 200 and from_json(response.content)[0]["Name"] == "Drying"
+            started = time.monotonic()
+            response = c.get(f"packages/{api}/adjust/reasons", params={"licenseNumber": "C10-0000789-LIC"})
+            assert time.monotonic() - started >= 0.02
+            wrong = c.get(f"packages/{other}/adjust/reasons", params={"licenseNumber": "C10-0000789-LIC"})
+        assert response.status_code == 200 and wrong.status_code == 404
+        body = from_json(response.content)
+        assert (body if api == "v1" else body["Data"])[0]["Name"] == "Drying"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)

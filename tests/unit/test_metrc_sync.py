@@ -15,6 +15,7 @@ from backoffice.errors import PermissionDenied, ValidationError
 from backoffice.metrc.errors import MetrcRejected, MetrcUnavailable, RowProblem
 from backoffice.services import audit, metrc_sync, outbox
 from backoffice.services.actor import SYSTEM, Actor
+from backoffice.services.changes import Changes
 from backoffice.services.ledger import Doc
 
 
@@ -131,12 +132,13 @@ def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[st
                            Doc("test", i), f"manual:{i}")
     with pytest.raises(PermissionDenied):
         metrc_manual.export_pending(db, actors["alex"], tmp_path)
-    written = metrc_manual.export_pending(db, actors["maria"], tmp_path)
-    assert [rows for _, rows in written] == [2]
+    export = metrc_manual.export_pending(db, actors["maria"], tmp_path)
+    written = export.files
+    assert [rows for _, rows in written] == [2] and export.changes & Changes.OUTBOX
     back = csv_export.read_location_changes(written[0][0])
     assert [c.label for c in back] == ["1A4060300000000000000000", "1A4060300000000000000001"]
     assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.EXPORTED}
-    assert metrc_manual.export_pending(db, actors["maria"], tmp_path) == []  # nothing twice
+    assert metrc_manual.export_pending(db, actors["maria"], tmp_path).files == []  # nothing twice
 
 
 def test_a_receive_sheet_waiting_for_the_web_ui_does_not_hold_back_sales(db: Database) -> None:

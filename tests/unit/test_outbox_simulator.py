@@ -14,7 +14,7 @@ import pytest
 from backoffice.db.engine import Database
 from backoffice.db.models import utcnow
 from backoffice.domain.enums import OutboxStatus
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
 from backoffice.services import metrc_connection, metrc_sync, transfers
@@ -30,7 +30,7 @@ def sim(samples: Path) -> Iterator[MetrcSimulator]:
 
 
 def _record_moves(db: Database, actor: Actor, samples: Path, count: int) -> list[str]:
-    metrc_packages.import_file(db, actor, samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actor, samples / "metrc_packages_active.json")
     tags = [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
             if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]][:count]
     for tag in tags:
@@ -51,7 +51,7 @@ def test_errors_timeouts_and_outage_mid_queue_deliver_each_change_once_in_order(
     tags = _record_moves(db, make_users(db)["alex"], samples, 5)
     clock = [utcnow()]
     with MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=0.5) as client:
-        send, check = metrc_connection.sender_for(client), metrc_connection.applied_check_for(client)
+        send, check = metrc_connection.sender_for(client), metrc_connection.applied_check_for(client, db)
 
         def run() -> metrc_sync.SyncResult:
             clock[0] += timedelta(hours=2)  # past any backoff

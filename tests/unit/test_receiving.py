@@ -24,7 +24,7 @@ from backoffice.domain.enums import (
 )
 from backoffice.domain.units import Unit
 from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.services import audit, ledger, receiving
+from backoffice.services import audit, catalogue, ledger, receiving
 from backoffice.services.actor import Actor
 from backoffice.services.receiving import BadScan, ScanProblem
 from tests.unit.receiving_store import (
@@ -338,7 +338,7 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
     first = _import(db, alex, line(1, item=UNKNOWN, quantity="10", price="207.00"), line(2, item=UNKNOWN))
     second = _import(db, alex, line(3, item=(UNKNOWN[0].upper(), UNKNOWN[1])), number="0009990002")
     receiving.scan(db, alex, first, tag(1))
-    created = receiving.create_item_from_line(db, alex, first, tag(1))
+    created = catalogue.create_item_from_line(db, alex, first, tag(1))
     assert created.created and created.lines_linked == 3 and created.sku == f"R-{tag(1)[-10:]}"
     with db.read() as session:
         item = session.get(Item, created.item_id)
@@ -348,11 +348,11 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
     assert _line(db, alex, second, tag(3)).item_sku == created.sku
     assert receiving.accept(db, alex, first, [tag(1)]).accepted == [tag(1)]
     with pytest.raises(RuleViolation, match="already matched to item R-"):
-        receiving.create_item_from_line(db, alex, first, tag(2))
+        catalogue.create_item_from_line(db, alex, first, tag(2))
     other = _import(db, alex, line(4, item=("Brand New Thing", "Edible (weight - each)")), number="0009990003")
     with pytest.raises(ValidationError, match=f"SKU {created.sku} is taken"):
-        receiving.create_item_from_line(db, alex, other, tag(4), sku=created.sku)
-    assert receiving.create_item_from_line(db, alex, other, tag(4), sku="EDI-NEW-1").sku == "EDI-NEW-1"
+        catalogue.create_item_from_line(db, alex, other, tag(4), sku=created.sku)
+    assert catalogue.create_item_from_line(db, alex, other, tag(4), sku="EDI-NEW-1").sku == "EDI-NEW-1"
 
 
 # --- finish -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Package
 from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import adjustments, counts, ledger, prices, settings
 from backoffice.services.actor import Actor
 from backoffice.services.reports import accuracy_report
@@ -98,7 +98,7 @@ STRANGER = "1A40603000000000000009ZZ"  # in no system
 
 def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[str, Actor], samples: Path) -> None:
     """Made with the Cycle Count services: the report's categories follow the count's own rules."""
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     with db.read() as session:
         sku = session.scalar(select(Package).where(Package.tag == GUMMY)).item.sku
     prices.set_price(db, actors["maria"], sku, "25.00")

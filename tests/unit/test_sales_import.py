@@ -18,7 +18,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, LedgerEntry, Package, PosImport, PosSaleLine, SalesDaily
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import ImportFileError, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.importers.pos_sales_file import UnknownLayoutError, parse_pos_file
 from backoffice.services import audit, ledger, sales_import
 from backoffice.services.actor import Actor
@@ -30,7 +30,7 @@ FLOWER = "1A4060300000000000000054"  # on the floor, sold in Grams
 
 @pytest.fixture
 def store(db: Database, actors: dict[str, Actor], samples: Path) -> tuple[Database, Actor]:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     return db, actors["alex"]
 
 

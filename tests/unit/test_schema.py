@@ -82,3 +82,19 @@ def test_backoffice_never_imports_qt_widgets() -> None:
             if any("QtWidgets" in n or n == "ui" or n.startswith("ui.") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_db_and_importers_never_import_services() -> None:
+    """Layers point one way: services write through db/ and read files through importers/."""
+    offenders = []
+    for folder in ("db", "importers"):
+        for path in (ROOT / "backoffice" / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(n.startswith("backoffice.services") for n in names):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

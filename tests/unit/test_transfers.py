@@ -14,14 +14,14 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, OutboxEntry, Package, SalesDaily, TagPoolEntry
 from backoffice.domain.enums import LabState, LedgerKind, OutboxKind, PackageStatus, TransferStatus
 from backoffice.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.importers import metrc_packages
+from backoffice.services import metrc_packages_import
 from backoffice.services import audit, ledger, locations, replenishment, transfers
 from backoffice.services.actor import Actor
 
 
 @pytest.fixture
 def vault_tags(db: Database, actors: dict[str, Actor], samples: Path) -> list[str]:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     locations.add_location(db, actors["admin"], "Quarantine", "quarantine")
     records = json.loads((samples / "metrc_packages_active.json").read_text())
     return [r["Label"] for r in records if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed"

@@ -14,7 +14,7 @@ from ui.models.paged_table import Index, PagedTableModel
 
 class AuditTableModel(PagedTableModel[AuditRow]):
     PAGE = 500
-    HEADERS = ("#", "When", "Who", "Action", "Record", "Before", "After", "Reason")
+    HEADERS = ("#", "When", "Who", "Action", "What happened")
 
     def __init__(self, db: Database) -> None:
         super().__init__()
@@ -32,6 +32,5 @@ class AuditTableModel(PagedTableModel[AuditRow]):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         r = self.rows[index.row()]
-        values = (r.id, r.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), r.username, r.action, r.entity,
-                  r.before or "", r.after or "", r.reason or "")
+        values = (r.id, r.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), r.username, r.action, r.sentence)
         return values[index.column()]

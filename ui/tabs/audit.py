@@ -33,10 +33,9 @@ class AuditTab(Tab):
         self.view.setWordWrap(False)
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        for col, width in ((0, 60), (1, 150), (2, 110), (3, 160), (4, 150)):
+        for col, width in ((0, 60), (1, 150), (2, 110), (3, 150)):
             self.view.setColumnWidth(col, width)
-        for col in (5, 6):
-            self.view.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        self.view.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.verify_button)

@@ -14,10 +14,19 @@ from ui.context import AppContext
 
 @dataclass(frozen=True)
 class ScanFeedback:
-    """What a tab says about a scan: shown in the status line with a colour and a sound."""
+    """What a tab says about a scan: shown in the status line with a colour and a sound.
+
+    A scan that writes runs as a command (ui/commands.py); the tab then returns
+    ``ScanFeedback.working_on(code)`` and says the outcome through ``ui.messages`` when it is known
+    (``ok`` for done, ``error`` for refused: red, with a beep)."""
 
     ok: bool
     message: str
+    working: bool = False
+
+    @classmethod
+    def working_on(cls, code: str) -> ScanFeedback:
+        return cls(True, f"{code}: working…", working=True)
 
 
 class Tab(QWidget):
@@ -28,7 +37,8 @@ class Tab(QWidget):
     - ``refresh(changes)``: called after any service call; reload only if ``changes``
       touches what the tab shows.
     - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
-      let the window do its default (look the tag up in the inventory browser).
+      let the window do its default (look the tag up in the inventory browser). Writes go
+      through ``ui.commands.run_command``, never on the GUI thread.
     """
 
     title: ClassVar[str] = ""

@@ -9,14 +9,10 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QComboBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,6 +39,7 @@ from ui.errors import show_error
 from ui.models.count_models import Col, LineRole, Show, VarianceFilter, VarianceTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, start_count
+from ui.widgets.count_scan_panel import CountScanPanel
 from ui.widgets.package_detail import PackageDetail
 from ui.worker import run_task
 
@@ -152,54 +149,11 @@ class CycleCountTab(Tab):
     # --- layout ---------------------------------------------------------------------------------
 
     def _build_scan_panel(self) -> None:
-        self.scan_panel = QGroupBox("Scan to count")
-        self.scan_panel.setObjectName("scanPanel")
-        self.location_box = QComboBox()
-        self.location_box.setObjectName("countLocation")
-        self.location_box.setToolTip("Where you are counting. On the sales floor, a package whose transfer is "
-                                     "not recorded is refused.")
-        self.scanned = QLabel("Scan a package's tag.")
-        self.scanned.setObjectName("scannedPackage")
-        self.scanned.setWordWrap(True)
-        self.scanned.setTextFormat(Qt.TextFormat.RichText)
-        self.scanned.setMinimumHeight(64)
-        self.scanned.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-        self.quantity = QLineEdit()
-        self.quantity.setObjectName("countQuantity")
-        self.quantity.setPlaceholderText("units, Enter")
-        self.quantity.setFixedWidth(150)
-        self.quantity.setValidator(QRegularExpressionValidator(r"^\d{0,7}([.,]\d{0,4})?$", self.quantity))
-        self.quantity.setStyleSheet("font-size: 18pt")
-        self.quantity.setEnabled(False)
-        self.unit_label = QLabel()
-        self.recount = QCheckBox("Recount: replace what was counted before")
-        self.recount.setObjectName("recountCheck")
-        self.record_button = QPushButton("Record count")
-        self.record_button.setObjectName("recordCountButton")
-        self.record_button.setEnabled(False)
-        self.last = QLabel("Scan a tag, type the units you see, press Enter.")
-        self.last.setObjectName("lastRecorded")
-        self.last.setWordWrap(True)
-        self.last.setStyleSheet("color: gray")
-        self.scan_panel.setToolTip("Scan a tag, type the number of units you see, press Enter. Counting the same "
-                                   "package again adds to it (two counters, two shelves); tick Recount to replace.")
-        where = QFormLayout()
-        where.addRow("Counting at", self.location_box)
-        left = QVBoxLayout()
-        left.addLayout(where)
-        left.addWidget(self.last)
-        left.addStretch(1)
-        entry = QVBoxLayout()
-        quantity_row = QHBoxLayout()
-        quantity_row.addWidget(self.quantity)
-        quantity_row.addWidget(self.unit_label)
-        quantity_row.addWidget(self.record_button)
-        entry.addLayout(quantity_row)
-        entry.addWidget(self.recount)
-        layout = QHBoxLayout(self.scan_panel)
-        layout.addLayout(left, 2)
-        layout.addWidget(self.scanned, 3)
-        layout.addLayout(entry)
+        self.scan_panel = CountScanPanel()
+        panel = self.scan_panel
+        self.location_box, self.scanned, self.quantity = panel.location_box, panel.scanned, panel.quantity
+        self.unit_label, self.recount, self.record_button, self.last = (
+            panel.unit_label, panel.recount, panel.record_button, panel.last)
         self.quantity.returnPressed.connect(self.record_pending)
         self.record_button.clicked.connect(self.record_pending)
 
@@ -336,7 +290,8 @@ class CycleCountTab(Tab):
         blind = any(line.hidden for line in lines)
         for col in BLIND_COLUMNS:  # a blind count shows counters only what they counted
             self.view.setColumnHidden(col, blind)
-        for col, source in ((Col.POS, info.pos_source if info else None), (Col.METRC, info.metrc_source if info else None)):
+        sources = ((Col.POS, info.pos_source if info else None), (Col.METRC, info.metrc_source if info else None))
+        for col, source in sources:
             self.view.setColumnHidden(col, blind or source is None)
         self._show_header(info, lines)
         self._enable()

@@ -344,12 +344,9 @@ class AdjustDialog(QDialog):
 
 
 def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.CountInfo:
-    """Runs off the GUI thread: fetch METRC's packages when asked, then snapshot."""
-    data = None
+    """Runs off the GUI thread: the service fetches METRC's packages when asked, then snapshots."""
     if request.fetch_metrc:
-        from backoffice.services import metrc_connection
-
-        with metrc_connection.connect(db, actor.username) as client:
-            data = client.active_packages()
+        return counts.start_count_with_metrc(db, actor, request.name, request.scope, blind=request.blind,
+                                             pos_file=request.pos_file)
     return counts.start_count(db, actor, request.name, request.scope, blind=request.blind,
-                              pos_file=request.pos_file, metrc_file=request.metrc_file, metrc_packages_data=data)
+                              pos_file=request.pos_file, metrc_file=request.metrc_file)

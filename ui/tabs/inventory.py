@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -15,29 +15,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from backoffice.db.engine import Database
 from backoffice.services import inventory
 from backoffice.services.inventory import ActiveSearch
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from ui.commands import QueryRunner
 from ui.context import AppContext
 from ui.models.package_table import Column, PackageTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.package_detail import PackageDetail
-
-
-class _SearchLoader(QObject, QRunnable):
-    """Loads the in-memory search over unfinished packages on a worker thread."""
-
-    loaded = Signal(object)
-
-    def __init__(self, db: Database) -> None:
-        QObject.__init__(self)
-        QRunnable.__init__(self)
-        self.db = db
-
-    def run(self) -> None:
-        self.loaded.emit(ActiveSearch.load(self.db))
 
 
 class InventoryTab(Tab):
@@ -98,7 +84,7 @@ class InventoryTab(Tab):
         # the first page loads just after the window appears, so start-up does not wait for it;
         # the in-memory search is built in the background once start-up is over
         QTimer.singleShot(0, self.apply_filter)
-        self._loader: _SearchLoader | None = None
+        self._search_loader = QueryRunner(self)
         # after changes (a scan session writes many), one reload once they settle
         self._reload_search = QTimer(self)
         self._reload_search.setSingleShot(True)
@@ -107,14 +93,10 @@ class InventoryTab(Tab):
         QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
 
     def _load_search(self) -> None:
-        self._loader = _SearchLoader(self.ctx.db)
-        self._loader.setAutoDelete(False)
-        self._loader.loaded.connect(self._search_loaded)
-        QThreadPool.globalInstance().start(self._loader)
+        db = self.ctx.db
+        self._search_loader.run(lambda job: ActiveSearch.load(db), self._search_loaded)
 
     def _search_loaded(self, search: ActiveSearch) -> None:
-        if self.sender() is not self._loader:
-            return  # an older load finished after a newer one started: it is stale
         self.model.active_search = search
         if not self.model.include_finished:
             current = self._current_tag()

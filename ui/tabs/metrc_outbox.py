@@ -3,9 +3,10 @@ own words; manager retry/resolve; manual-mode CSV export; the API keys (OS key s
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,42 +23,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backoffice.db.engine import Database
 from backoffice.domain.enums import OutboxStatus
 from backoffice.errors import UserError
 from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.services import metrc_connection, metrc_manual, metrc_sync, settings
-from backoffice.services.actor import Permission
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.metrc_sync import OutboxRow
+from ui import messages
+from ui.commands import Job, run_command
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import Tab
 from ui.widgets.table_view import RowTableView
-from ui.worker import run_task
 
 COLOURS = {OutboxStatus.PENDING: "#ef6c00", OutboxStatus.SENDING: "#1565c0", OutboxStatus.FAILED: "#c62828",
            OutboxStatus.SENT: "#2e7d32", OutboxStatus.EXPORTED: "#2e7d32", OutboxStatus.RESOLVED: "#888888"}
 
 
-class _BackgroundSync(QObject, QRunnable):
-    """One quiet send of the outbox (no dialog): the periodic sync while the app is open."""
+def _sender(db: Database, actor: Actor) -> Callable[[Job], metrc_sync.SyncResult]:
+    """One send of the outbox in order, as a command op."""
 
-    finished = Signal(object)
+    def send(job: Job) -> metrc_sync.SyncResult:
+        return metrc_connection.send_now(db, actor)
 
-    def __init__(self, db: Any, username: str) -> None:
-        QObject.__init__(self)
-        QRunnable.__init__(self)
-        self.db, self.username = db, username
-
-    def run(self) -> None:
-        try:
-            with metrc_connection.connect(self.db, self.username) as client:
-                result: object = metrc_sync.sync(self.db, metrc_connection.sender_for(client),
-                                                 already_applied=metrc_connection.applied_check_for(client))
-        except UserError as exc:  # no key, METRC down: shown in the tab, tried again next time
-            result = exc
-        self.finished.emit(result)
+    return send
 
 
 class MetrcTab(Tab):
@@ -109,7 +100,7 @@ class MetrcTab(Tab):
         ctx.user_changed.connect(self._apply_role)
         self._apply_role()
         self.reload()
-        self._background: _BackgroundSync | None = None
+        self._background: Job | None = None
         self._auto = QTimer(self)
         self._auto.setInterval(self.AUTO_SYNC_MS)
         self._auto.timeout.connect(self.sync_in_background)
@@ -123,16 +114,17 @@ class MetrcTab(Tab):
             return
         if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
             return
-        self._background = _BackgroundSync(self.ctx.db, self.ctx.actor.username)
-        self._background.setAutoDelete(False)
-        self._background.finished.connect(self._background_done)
-        QThreadPool.globalInstance().start(self._background)
+        self._background = run_command(self, self.ctx, _sender(self.ctx.db, self.ctx.actor),
+                                       self._background_done, on_error=self._background_failed, network=True)
 
-    def _background_done(self, result: object) -> None:
+    def _background_done(self, result: metrc_sync.SyncResult) -> None:
         self._background = None
-        if isinstance(result, UserError):
-            self.summary.setToolTip(f"Last automatic send failed: {result}")
-        self.ctx.notify(Changes.OUTBOX)
+        self.summary.setToolTip("")
+
+    def _background_failed(self, exc: BaseException) -> None:
+        """No key, METRC down: shown in the tab's tooltip, tried again next time."""
+        self._background = None
+        self.summary.setToolTip(f"Last automatic send failed: {exc}")
 
     def _apply_role(self) -> None:
         if not self.ctx.signed_in:
@@ -167,31 +159,25 @@ class MetrcTab(Tab):
         return row if isinstance(row, OutboxRow) else None
 
     def sync(self) -> None:
-        db, username = self.ctx.db, self.ctx.actor.username
+        send = _sender(self.ctx.db, self.ctx.actor)
 
-        def work(progress: Any, cancelled: Any) -> metrc_sync.SyncResult:
-            progress("Sending to METRC…", 0.2)
-            with metrc_connection.connect(db, username) as client:
-                return metrc_sync.sync(db, metrc_connection.sender_for(client),
-                                       already_applied=metrc_connection.applied_check_for(client))
+        def work(job: Job) -> metrc_sync.SyncResult:
+            job.progress("Sending to METRC…", 0.2)
+            return send(job)
 
         def done(result: metrc_sync.SyncResult) -> None:
-            self.ctx.notify(Changes.OUTBOX)
-            kind = "ok" if not result.failed else "error"
-            self.ctx.status.emit(f"METRC: sent {result.sent}, failed {result.failed}, waiting {result.waiting}. "
-                                 f"{result.reason}", kind)
+            say = messages.error if result.failed else messages.ok
+            say(f"METRC: sent {result.sent}, failed {result.failed}, waiting {result.waiting}. {result.reason}")
 
-        run_task(self, "Sending to METRC", work, done)
+        run_command(self, self.ctx, work, done, progress="Sending to METRC", network=True)
 
     def retry(self) -> None:
         row = self._selected()
         if row is None:
             return
-        try:
-            metrc_sync.retry(self.ctx.db, self.ctx.actor, row.id)
-        except UserError as exc:
-            show_error(self, exc)
-        self.ctx.notify(Changes.OUTBOX)
+        db, actor = self.ctx.db, self.ctx.actor
+        run_command(self, self.ctx, lambda job: metrc_sync.retry(db, actor, row.id),
+                    lambda change: messages.ok(f"Entry {change.entry_id} is back in the queue."))
 
     def resolve(self) -> None:
         row = self._selected()
@@ -200,24 +186,21 @@ class MetrcTab(Tab):
         note, ok = QInputDialog.getText(self, "Resolve by hand", f"How was entry {row.id} resolved in METRC?")
         if not ok:
             return
-        try:
-            metrc_sync.resolve(self.ctx.db, self.ctx.actor, row.id, note)
-        except UserError as exc:
-            show_error(self, exc)
-        self.ctx.notify(Changes.OUTBOX)
+        db, actor = self.ctx.db, self.ctx.actor
+        run_command(self, self.ctx, lambda job: metrc_sync.resolve(db, actor, row.id, note),
+                    lambda change: messages.ok(f"Entry {change.entry_id} resolved by hand."))
 
     def export_csv(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the METRC upload files")
         if not folder:
             return
-        try:
-            written = metrc_manual.export_pending(self.ctx.db, self.ctx.actor, folder)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.ctx.notify(Changes.OUTBOX)
-        self.ctx.status.emit(f"Wrote {len(written)} file(s) to {folder}; upload them in METRC." if written
-                             else "Nothing pending to export.", "ok")
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def done(export: metrc_manual.ManualExport) -> None:
+            messages.ok(f"Wrote {len(export.files)} file(s) to {folder}; upload them in METRC." if export.files
+                        else "Nothing pending to export.")
+
+        run_command(self, self.ctx, lambda job: metrc_manual.export_pending(db, actor, Path(folder)), done)
 
     def edit_keys(self) -> None:
         KeysDialog(self.ctx, self).exec()
@@ -258,6 +241,6 @@ class KeysDialog(QDialog):
             if self.user_key.text():
                 keys.set_user_key(self.ctx.actor.username, self.user_key.text())
         except UserError as exc:
-            show_error(self, exc)
+            messages.problem(str(exc), parent=self)
             return
         self.accept()

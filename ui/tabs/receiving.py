@@ -6,6 +6,7 @@ progress is reopened where the scans left off."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.enums import ManifestLineState, ManifestStatus
 from backoffice.errors import UserError
-from backoffice.services import receiving, receiving_metrc, settings
+from backoffice.services import catalogue, receiving, receiving_metrc, settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.receiving import (
     BadScan,
     FinishResult,
     ImportResult,
+    LineAction,
     LineChange,
     LineView,
     ManifestSummary,
@@ -224,37 +226,37 @@ class ReceivingTab(Tab):
             self.header.setText("Import the delivery's manifest (file from the shipper or METRC), or choose one in "
                                 "the list, then scan each package.")
             return
-        lines = self.line_model.rows
-        counts = {state: sum(1 for ln in lines if ln.state is state) for state in ManifestLineState}
-        scanned = sum(1 for ln in lines if ln.scanned_at is not None)
-        attention = sum(1 for ln in lines if ln.problem is not None and ln.state is not ManifestLineState.REJECTED)
+        view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
+        attention = view.needs_attention
         arrival = f"{view.estimated_arrival.astimezone():%Y-%m-%d %H:%M}" if view.estimated_arrival else "—"
-        status = view.status.value if view.status is ManifestStatus.OPEN else \
+        status = view.status.value if view.open else \
             f"received into {view.receiving_location} by {view.finished_by}"
         warn = f" · <span style='color:#c62828'>⚠ {attention} need a decision by hand</span>" if attention else ""
         step = ("Scan each package on the dock. Reject what is refused, accept the rest, then finish."
-                if view.status is ManifestStatus.OPEN else "Key the receive sheet into METRC, then check METRC agrees.")
+                if view.open else "Key the receive sheet into METRC, then check METRC agrees.")
         self.header.setText(
             f"<b>Manifest {view.manifest_number}</b> · {view.shipper_name} (license {view.shipper_license}) · "
             f"<span style='color:{STATUS_COLOURS[view.status]}'>{status}</span><br>"
             f"Driver {view.driver_name or '—'} · Vehicle {view.vehicle or '—'} · Transporter "
             f"{view.transporter_license or '—'} · Expected {arrival}<br>"
-            f"<b>{scanned}/{len(lines)} scanned</b> · {counts[ManifestLineState.ACCEPTED]} accepted · "
-            f"{counts[ManifestLineState.REJECTED]} rejected · {counts[ManifestLineState.PENDING]} not scanned{warn}"
+            f"<b>{view.seen}/{len(view.lines)} scanned</b> · {view.count(ManifestLineState.ACCEPTED)} accepted · "
+            f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
+            f"{warn}"
             f"<br>{step}")
 
     def _enable(self) -> None:
         view = self.current
-        open_ = view is not None and view.status is ManifestStatus.OPEN
+        open_ = view is not None and view.open
         line = self._current_line()
-        state = line.state if line else None
-        self.quantity_button.setEnabled(open_ and state is ManifestLineState.SCANNED)
-        self.expiry_button.setEnabled(open_ and line is not None and state is not ManifestLineState.REJECTED)
-        self.item_button.setEnabled(open_ and line is not None and line.item_id is None)
-        self.reject_button.setEnabled(open_ and state in (ManifestLineState.PENDING, ManifestLineState.SCANNED))
+        allowed = receiving.line_actions(line, view.status) if line is not None and view is not None else frozenset()
+        self.quantity_button.setEnabled(LineAction.SET_QUANTITY in allowed)
+        self.expiry_button.setEnabled(LineAction.SET_EXPIRATION in allowed)
+        self.item_button.setEnabled(LineAction.CREATE_ITEM in allowed)
+        self.reject_button.setEnabled(LineAction.REJECT in allowed)
+        # a selection of several lines is accepted all or none: the service says which one stands in the way
         self.accept_button.setEnabled(open_ and line is not None)
         self.accept_scanned_button.setEnabled(open_)
-        self.undo_button.setEnabled(open_ and state in (ManifestLineState.ACCEPTED, ManifestLineState.REJECTED))
+        self.undo_button.setEnabled(LineAction.UNDO in allowed)
         self.finish_button.setEnabled(open_)
         self.report_button.setEnabled(view is not None)
         self.check_button.setEnabled(view is not None and view.status is ManifestStatus.RECEIVED)
@@ -317,7 +319,7 @@ class ReceivingTab(Tab):
         if line is None or view is None:
             return
         try:
-            created = receiving.create_item_from_line(self.ctx.db, self.ctx.actor, view.id, line.tag)
+            created = catalogue.create_item_from_line(self.ctx.db, self.ctx.actor, view.id, line.tag)
         except UserError as exc:
             show_error(self, exc)
             return
@@ -428,11 +430,10 @@ class ReceivingTab(Tab):
     def finish(self) -> None:
         if self.current is None:
             return
-        view = receiving.get_manifest(self.ctx.db, self.ctx.actor, self.current.id)
-        if view.undecided:
-            show_error(self, UserError(
-                f"{view.undecided} of {len(view.lines)} packages are neither accepted nor rejected yet. Accept each "
-                "package that arrived; reject the rest (e.g. “Not in the delivery”)."))
+        try:
+            view = receiving.ready_to_finish(self.ctx.db, self.ctx.actor, self.current.id)
+        except UserError as exc:
+            show_error(self, exc)
             return
         db, actor = self.ctx.db, self.ctx.actor
 

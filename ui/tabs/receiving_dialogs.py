@@ -5,7 +5,7 @@ and stays open with the service's message when it refuses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date
 from decimal import Decimal
 
 from PySide6.QtCore import QDate
@@ -101,6 +101,11 @@ class QuantityDialog(_ServiceDialog):
                                                self.quantity.text().replace(",", "."), self.note.text())
 
 
+def a_year_after(day: date) -> date:
+    """The same day next year; 29 February becomes 28 February (``replace(year=…)`` would raise)."""
+    return day.replace(year=day.year + 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year + 1)
+
+
 class ExpirationDialog(_ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Expiration date · {line.tag}", "Save", parent)
@@ -109,8 +114,7 @@ class ExpirationDialog(_ServiceDialog):
         self.date.setObjectName("expirationDate")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        today = store_settings.store_calendar(ctx.db).today()
-        start = line.expiration_date or today + timedelta(days=365)  # not replace(year=…): 29 February
+        start = line.expiration_date or a_year_after(store_settings.store_calendar(ctx.db).today())
         self.date.setDate(QDate(start.year, start.month, start.day))
         self.none = QCheckBox("No expiration date on the label")
         self.none.toggled.connect(lambda on: self.date.setEnabled(not on))

@@ -31,14 +31,14 @@ from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
+from ui import messages
+from ui.commands import Cancelled, Job, run_command, run_query
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import Tab
 from ui.tabs.reconciliation_dialogs import ColumnMappingDialog, ResolveDialog
 from ui.widgets.package_detail import PackageDetail
 from ui.widgets.table_view import RowTableView
-from ui.worker import Cancelled, Progress, run_task
 
 KIND_COLOURS = {
     FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.MISSING_IN_POS: "#ad1457",
@@ -220,31 +220,33 @@ class ReconciliationTab(Tab):
     def import_pos_file(self, path: Path, layout: str | None = None) -> None:
         db, actor = self.ctx.db, self.ctx.actor
 
-        def work(progress: Progress, cancelled: Any) -> sales_import.PosImportResult:
-            return sales_import.import_pos_file(db, actor, path, layout=layout, progress=progress)
+        def work(job: Job) -> sales_import.PosImportResult:
+            return sales_import.import_pos_file(db, actor, path, layout=layout, progress=job.progress)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UnknownLayoutError):
                 self._map_columns(path, exc)
             else:
-                show_error(self, exc)
+                messages.exception(exc, parent=self)
 
-        run_task(self, f"Importing {path.name}", work, self._imported, failed)
+        run_command(self, self.ctx, work, self._imported, on_error=failed, progress=f"Importing {path.name}")
 
     def _map_columns(self, path: Path, unknown: UnknownLayoutError) -> None:
         saved: list[str] = []
+        db, actor = self.ctx.db, self.ctx.actor
 
-        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None) -> None:
-            layout = sales_import.save_layout(self.ctx.db, self.ctx.actor, name, unknown.headers, columns,
-                                              date_formats=formats, timezone=zone)
+        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None) -> Changes:
+            layout = sales_import.save_layout(db, actor, name, unknown.headers, columns, date_formats=formats,
+                                              timezone=zone)
             saved.append(layout.name)
+            return Changes.SETTINGS
 
-        dialog = ColumnMappingDialog(path.name, unknown.headers, save, self)
+        dialog = ColumnMappingDialog(self.ctx, path.name, unknown.headers, save, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.ctx.status.emit(f"Layout {saved[0]!r} saved; files with these columns are read this way.", "ok")
+            messages.ok(f"Layout {saved[0]!r} saved; files with these columns are read this way.")
             self.import_pos_file(path, saved[0])
         else:
-            self.ctx.status.emit(f"{path.name} was not imported: its columns were not mapped.", "warn")
+            messages.warning(f"{path.name} was not imported: its columns were not mapped.")
 
     def _imported(self, result: sales_import.PosImportResult | sales_import.MetrcImportResult) -> None:
         days = result.business_dates
@@ -252,44 +254,42 @@ class ReconciliationTab(Tab):
             self.day.setDate(_qdate(days[-1]))  # show the day the file holds (reloads)
         else:
             self.reload()
-        self.ctx.notify(result.changes)
-        self.ctx.status.emit(result.summary, "ok")
+        messages.ok(result.summary)
 
     def import_metrc(self) -> None:
         path = self._ask_file("METRC sales receipts", "METRC receipts (*.json *.csv);;All files (*)")
         if path is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_task(self, f"Importing {path.name}",
-                 lambda progress, cancelled: sales_import.import_metrc_file(db, actor, path), self._imported)
+        run_command(self, self.ctx, lambda job: sales_import.import_metrc_file(db, actor, path), self._imported,
+                    progress=f"Importing {path.name}")
 
     def fetch_metrc(self) -> None:
         from backoffice.services import metrc_connection
 
         db, actor, day = self.ctx.db, self.ctx.actor, self.business_day
 
-        def work(progress: Progress, cancelled: Any) -> sales_import.MetrcImportResult:
-            progress(f"Asking METRC for the receipts of {day}", 0.1)
+        def work(job: Job) -> sales_import.MetrcImportResult:
+            job.progress(f"Asking METRC for the receipts of {day}", 0.1)
             with metrc_connection.connect(db, actor.username) as client:
                 return sales_import.fetch_metrc_receipts(db, actor, day, client)
 
-        run_task(self, "Fetching METRC receipts", work, self._imported)
+        run_command(self, self.ctx, work, self._imported, progress="Fetching METRC receipts", network=True)
 
     # --- reconciling and resolving ----------------------------------------------------------------
 
     def reconcile(self) -> None:
         db, actor, day = self.ctx.db, self.ctx.actor, self.business_day
-        run_task(self, f"Reconciling {day}", lambda progress, cancelled: reconciliation.reconcile_day(db, actor, day),
-                 self._reconciled)
+        run_command(self, self.ctx, lambda job: reconciliation.reconcile_day(db, actor, day), self._reconciled,
+                    progress=f"Reconciling {day}")
 
     def _reconciled(self, view: DayView) -> None:
         if view.summary.business_date == self.business_day:
             self._show(view)
-        self.ctx.notify(view.changes)
         found = len([f for f in view.findings if not f.carried])
-        kind = "ok" if view.summary.open == 0 else "warn"
-        self.ctx.status.emit(f"Reconciled {view.summary.business_date}: {found} finding(s), {view.new} new, "
-                             f"{view.cleared} no longer found, {view.summary.open} open.", kind)
+        say = messages.ok if view.summary.open == 0 else messages.warning
+        say(f"Reconciled {view.summary.business_date}: {found} finding(s), {view.new} new, "
+            f"{view.cleared} no longer found, {view.summary.open} open.")
 
     def resolve_current(self) -> None:
         finding = self.current
@@ -299,21 +299,20 @@ class ReconciliationTab(Tab):
         try:
             actions = reconciliation.actions_for(db, finding.id)
         except UserError as exc:
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
             return
 
         def resolve(action: Resolution, note: str) -> reconciliation.ResolveResult:
             return reconciliation.resolve(db, actor, finding.id, action, note)
 
-        dialog = ResolveDialog(finding, actions, resolve, self)
+        dialog = ResolveDialog(self.ctx, finding, actions, resolve, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         result = dialog.result_value
         assert isinstance(result, reconciliation.ResolveResult)
         self.reload()
-        self.ctx.notify(result.changes)
         queued = f"; receipt queued for METRC (outbox #{result.outbox_id})" if result.outbox_id else ""
-        self.ctx.status.emit(f"Resolved {len(result.resolved)} finding(s){queued}.", "ok")
+        messages.ok(f"Resolved {len(result.resolved)} finding(s){queued}.")
 
     # --- export -------------------------------------------------------------------------------------
 
@@ -330,19 +329,19 @@ class ReconciliationTab(Tab):
         path = Path(chosen if chosen.lower().endswith(".xlsx") else f"{chosen}.xlsx")
         self.ctx.settings.setValue(FOLDER_KEY, str(path.parent))
 
-        def work(progress: Progress, cancelled: Any) -> Any:
+        def work(job: Job) -> Any:
             from backoffice.exporters.reconciliation_workbook import write_reconciliation_workbook
 
-            result = write_reconciliation_workbook(view, path, progress=progress, cancelled=cancelled)
+            result = write_reconciliation_workbook(view, path, progress=job.progress, cancelled=job.cancelled)
             if result.cancelled:
                 raise Cancelled
             return result
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, Cancelled):
-                self.ctx.status.emit("Export cancelled: no file was written.", "warn")
+                messages.warning("Export cancelled: no file was written.")
             else:
-                show_error(self, exc)
+                messages.exception(exc, parent=self)
 
-        run_task(self, f"Exporting {path.name}", work,
-                 lambda result: self.ctx.status.emit(f"Saved {result.path}", "ok"), failed)
+        run_query(self, work, lambda result: messages.ok(f"Saved {result.path}"), on_error=failed,
+                  progress=f"Exporting {path.name}")

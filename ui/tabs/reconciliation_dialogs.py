@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.errors import UserError
 from backoffice.importers.csv_common import normalize_header
 from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, REQUIRED_FIELDS, US_DATE_FORMATS
 from backoffice.services.reconciliation import FindingRow, Resolution
-from ui.errors import show_error
+from ui.commands import submit_dialog
+from ui.context import AppContext
 
 FIELD_LABELS = {
     "receipt_number": "Receipt number", "sold_at": "Date and time", "tag": "Package tag (METRC)", "sku": "SKU",
@@ -68,8 +68,10 @@ class ColumnMappingDialog(QDialog):
     """Say which column of an unknown export holds each field; saved under the export's header
     signature, so the next file with these headers is read without asking."""
 
-    def __init__(self, file_name: str, headers: Sequence[str], save: SaveLayout, parent: QWidget) -> None:
+    def __init__(self, ctx: AppContext, file_name: str, headers: Sequence[str], save: SaveLayout,
+                 parent: QWidget) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.setObjectName("columnMappingDialog")
         self.setWindowTitle("Map the columns of a new POS export")
         self._save = save
@@ -113,21 +115,18 @@ class ColumnMappingDialog(QDialog):
         return {field: box.currentData() for field, box in self.boxes.items() if box.currentData()}
 
     def accept(self) -> None:
-        try:
-            self._save(self.name.text(), self.columns(), DATE_STYLES[self.date_style.currentText()],
-                       self.timezone.text().strip() or None)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        super().accept()
+        save, name, columns = self._save, self.name.text(), self.columns()
+        formats, zone = DATE_STYLES[self.date_style.currentText()], self.timezone.text().strip() or None
+        submit_dialog(self, self.ctx, lambda job: save(name, columns, formats, zone))
 
 
 class ResolveDialog(QDialog):
     """Choose what was done about a finding and say why; the note is required."""
 
-    def __init__(self, finding: FindingRow, actions: Sequence[Resolution],
+    def __init__(self, ctx: AppContext, finding: FindingRow, actions: Sequence[Resolution],
                  resolve: Callable[[Resolution, str], object], parent: QWidget) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.setObjectName("resolveDialog")
         self.setWindowTitle(f"Resolve finding #{finding.id}")
         self.resize(560, 300)
@@ -163,9 +162,6 @@ class ResolveDialog(QDialog):
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        try:
-            self.result_value = self._resolve(self.action.currentData(), self.note.toPlainText())
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        super().accept()
+        resolve, action, note = self._resolve, self.action.currentData(), self.note.toPlainText()
+        submit_dialog(self, self.ctx, lambda job: resolve(action, note),
+                      lambda result: setattr(self, "result_value", result))

@@ -21,19 +21,18 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.domain.enums import LocationKind, TransferStatus
-from backoffice.errors import UserError
 from backoffice.services import locations, replenishment, transfers
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.replenishment import Suggestion
 from backoffice.services.transfers import LineInfo, TransferInfo
+from ui import messages
+from ui.commands import Job, run_command, run_query
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.table_view import RowTableView
-from ui.worker import run_task
 
 STATUS_COLOURS = {TransferStatus.DRAFT: "#ef6c00", TransferStatus.RECORDED: "#1565c0",
                   TransferStatus.MOVED: "#2e7d32", TransferStatus.CANCELLED: "#888888"}
@@ -165,32 +164,32 @@ class TransfersTab(Tab):
                             f"{info.moved_count}/{len(info.lines)} arrived<br>{step}")
 
     def _after(self, info: TransferInfo) -> None:
-        self.ctx.notify(info.changes)
+        """A command changed this transfer: the runner announced it (the list reloaded); show it."""
         self.select_transfer(info.id)
         self._show_current()
 
     # --- actions ------------------------------------------------------------------------------
 
     def new_draft(self) -> None:
-        try:
-            info = transfers.create_transfer(self.ctx.db, self.ctx.actor, self.from_box.currentText(),
-                                             self.to_box.currentText(), [])
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._after(info)
-        self.ctx.status.emit(f"Draft transfer #{info.id} started: scan packages to add them.", "info")
+        db, actor = self.ctx.db, self.ctx.actor
+        source, destination = self.from_box.currentText(), self.to_box.currentText()
+
+        def done(info: TransferInfo) -> None:
+            self._after(info)
+            messages.info(f"Draft transfer #{info.id} started: scan packages to add them.")
+
+        run_command(self, self.ctx, lambda job: transfers.create_transfer(db, actor, source, destination, []), done)
 
     def record_current(self) -> None:
         if self.current is None:
             return
-        try:
-            info = transfers.record(self.ctx.db, self.ctx.actor, self.current.id)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._after(info)
-        self.ctx.status.emit(f"Transfer #{info.id} recorded and queued for METRC. Move the product now.", "ok")
+        db, actor, transfer_id = self.ctx.db, self.ctx.actor, self.current.id
+
+        def done(info: TransferInfo) -> None:
+            self._after(info)
+            messages.ok(f"Transfer #{info.id} recorded and queued for METRC. Move the product now.")
+
+        run_command(self, self.ctx, lambda job: transfers.record(db, actor, transfer_id), done)
 
     def cancel_current(self) -> None:
         if self.current is None:
@@ -198,30 +197,40 @@ class TransfersTab(Tab):
         reason, ok = QInputDialog.getText(self, "Cancel draft", "Why is this transfer cancelled?")
         if not ok:
             return
-        try:
-            self._after(transfers.cancel(self.ctx.db, self.ctx.actor, self.current.id, reason=reason))
-        except UserError as exc:
-            show_error(self, exc)
+        db, actor, transfer_id = self.ctx.db, self.ctx.actor, self.current.id
+        run_command(self, self.ctx, lambda job: transfers.cancel(db, actor, transfer_id, reason=reason), self._after)
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
-        info = self.current
-        try:
-            if info is not None and info.status is TransferStatus.DRAFT:
-                new = transfers.add_package(self.ctx.db, self.ctx.actor, info.id, code)
-                self._after(new)
-                return ScanFeedback(True, f"Added {code} to draft #{new.id} ({len(new.lines)} packages).")
-            destination = info.to_location if info is not None and info.status is TransferStatus.RECORDED \
-                else self.to_box.currentText()
-            new = transfers.confirm_arrival(self.ctx.db, self.ctx.actor, code, destination)
-        except transfers.NotRecorded as refused:
-            return self._refused(refused)
-        except UserError as exc:
-            return ScanFeedback(False, str(exc))
-        self._after(new)
-        done = " Transfer complete." if new.status is TransferStatus.MOVED else ""
-        return ScanFeedback(True, f"{code} arrived at {new.to_location} ({new.moved_count}/{len(new.lines)}).{done}")
+        info, db, actor = self.current, self.ctx.db, self.ctx.actor
+        if info is not None and info.status is TransferStatus.DRAFT:
+            draft_id = info.id
 
-    def _refused(self, refused: transfers.NotRecorded) -> ScanFeedback:
+            def added(new: TransferInfo) -> None:
+                self._after(new)
+                messages.ok(f"Added {code} to draft #{new.id} ({len(new.lines)} packages).")
+
+            run_command(self, self.ctx, lambda job: transfers.add_package(db, actor, draft_id, code), added,
+                        on_error=self._scan_refused)
+            return ScanFeedback.working_on(code)
+        destination = info.to_location if info is not None and info.status is TransferStatus.RECORDED \
+            else self.to_box.currentText()
+
+        def arrived(new: TransferInfo) -> None:
+            self._after(new)
+            done = " Transfer complete." if new.status is TransferStatus.MOVED else ""
+            messages.ok(f"{code} arrived at {new.to_location} ({new.moved_count}/{len(new.lines)}).{done}")
+
+        run_command(self, self.ctx, lambda job: transfers.confirm_arrival(db, actor, code, destination), arrived,
+                    on_error=self._scan_refused)
+        return ScanFeedback.working_on(code)
+
+    def _scan_refused(self, exc: BaseException) -> None:
+        if isinstance(exc, transfers.NotRecorded):
+            self._refused(exc)
+        else:
+            messages.error(str(exc))
+
+    def _refused(self, refused: transfers.NotRecorded) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Transfer not recorded", str(refused), parent=self)
         box.setObjectName("notRecordedBox")
         if refused.draft_transfer_id is not None:
@@ -230,27 +239,30 @@ class TransfersTab(Tab):
             box.addButton(f"Create and record {refused.from_location} → {refused.to_location} now",
                           QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Put it back", QMessageBox.ButtonRole.RejectRole)
+        messages.error(f"Refused: {refused.tag} has no recorded transfer. Product stays where it was.")
         box.exec()
         if box.buttonRole(box.clickedButton()) != QMessageBox.ButtonRole.AcceptRole:
-            return ScanFeedback(False, f"Refused: {refused.tag} has no recorded transfer. Product stays where it was.")
-        try:
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def record(job: Job) -> TransferInfo:
             if refused.draft_transfer_id is not None:
-                info = transfers.record(self.ctx.db, self.ctx.actor, refused.draft_transfer_id)
-            else:
-                info = transfers.record_now(self.ctx.db, self.ctx.actor, refused.tag, refused.from_location,
-                                            refused.to_location)
-        except UserError as exc:
-            return ScanFeedback(False, str(exc))
-        self._after(info)
-        return ScanFeedback(True, f"Transfer #{info.id} recorded. Now move {refused.tag} and scan it again.")
+                return transfers.record(db, actor, refused.draft_transfer_id)
+            return transfers.record_now(db, actor, refused.tag, refused.from_location, refused.to_location)
+
+        def done(info: TransferInfo) -> None:
+            self._after(info)
+            messages.ok(f"Transfer #{info.id} recorded. Now move {refused.tag} and scan it again.")
+
+        run_command(self, self.ctx, record, done)
 
     # --- replenishment and budtender lists ------------------------------------------------------
 
     def suggest(self) -> None:
         db = self.ctx.db
         today = store_settings.store_calendar(db).today()
-        run_task(self, "Working out what the floor needs",
-                 lambda progress, cancelled: replenishment.suggest(db, today=today), self._show_suggestions)
+        run_query(self, lambda job: replenishment.suggest(db, today=today), self._show_suggestions,
+                  progress="Working out what the floor needs")
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
         dialog = SuggestionsDialog(suggestions, self)
@@ -259,13 +271,10 @@ class TransfersTab(Tab):
         chosen = [s for s in dialog.view.selected_rows() if isinstance(s, Suggestion) and s.tags]
         if not chosen:
             return
-        try:
-            info = replenishment.create_from(self.ctx.db, self.ctx.actor, chosen, from_location=self.from_box.currentText(),
-                                             to_location=self.to_box.currentText())
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._after(info)
+        db, actor = self.ctx.db, self.ctx.actor
+        source, destination = self.from_box.currentText(), self.to_box.currentText()
+        run_command(self, self.ctx, lambda job: replenishment.create_from(
+            db, actor, chosen, from_location=source, to_location=destination), self._after)
 
     def budtender_lists(self) -> None:
         today = store_settings.store_calendar(self.ctx.db).today()

@@ -6,6 +6,7 @@ from backoffice.db.models.counts import Adjustment, CountEntry, CountExpected, C
 from backoffice.db.models.inventory import Item, LedgerEntry, Location, Package, TagPoolEntry
 from backoffice.db.models.labels import LabelPrint
 from backoffice.db.models.metrc import AdjustmentReason, OutboxEntry
+from backoffice.db.models.metrc_mirror import MetrcDriftRun, MetrcPackageMirror, RetailIdCode
 from backoffice.db.models.people import User
 from backoffice.db.models.receiving import Manifest, ManifestLine
 from backoffice.db.models.sales import (
@@ -23,7 +24,8 @@ from backoffice.db.models.transfers import Transfer, TransferLine
 __all__ = [
     "Adjustment", "AdjustmentReason", "AuditEvent", "AuditHead", "Base", "CountEntry",
     "CountExpected", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
-    "Manifest", "ManifestLine", "MetrcReceipt", "MetrcReceiptLine", "OutboxEntry", "Package",
-    "PosImport", "PosLayoutMapping", "PosSaleLine", "SalesDaily", "StoreSetting", "TagPoolEntry",
+    "Manifest", "ManifestLine", "MetrcDriftRun", "MetrcPackageMirror", "MetrcReceipt", "MetrcReceiptLine",
+    "OutboxEntry", "Package", "PosImport", "PosLayoutMapping", "PosSaleLine", "RetailIdCode", "SalesDaily",
+    "StoreSetting", "TagPoolEntry",
     "Transfer", "TransferLine", "User", "utcnow",
 ]

@@ -28,6 +28,9 @@ class OutboxEntry(Timestamped, Base):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(StrEnumType(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
+    # elements of the payload METRC has taken (v2 takes at most 10 per call, so a longer
+    # payload goes as several calls; a retry resumes after the last one METRC took)
+    sent_elements: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -2,15 +2,12 @@
 category, adjustments by reason with notes and approvers, and the value of shrinkage.
 
 Read straight from the count and adjustment tables. Per count, the figures frozen at submit
-are reported as they were frozen. Per category they are recomputed line by line with the
-cycle count's own rules (``backoffice.services.counts``), so the categories of a count add
-up to its frozen figures: a line is a tag with counted entries (in scope, found out of
-scope, or unknown); its count is the sum of its entries since the last recount; it is
-expected at this system's ledger quantity frozen at the snapshot (for a find, the package's
-ledger balance then) plus the ledger movements of the package between the snapshot and the
-moment it was counted (sales during the count are not variance), leaving out the count's
-own adjustments; it matches when counted equals expected. Unit and dollar variance add up
-the size of each difference, as at submit; the net dollar variance keeps the sign.
+are reported as they were frozen. Per category they are recomputed line by line: this module
+fetches each counted line's figures (entries, frozen expectation, ledger movements) and the
+count's own rule, ``backoffice.domain.variance``, decides counted, expected, variance, value
+and match, so the categories of a count add up to its frozen figures. Unit and dollar
+variance add up the size of each difference, as at submit; the net dollar variance keeps
+the sign.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, exists, func, select, tuple_, type_coerce
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from backoffice.db.engine import Database
@@ -36,9 +33,10 @@ from backoffice.db.models import (
     User,
     utcnow,
 )
+from backoffice.domain import variance as rule
 from backoffice.domain.enums import CountStatus
 from backoffice.domain.numbers import to_money
-from backoffice.domain.units import Unit, convert
+from backoffice.domain.units import Unit
 from backoffice.errors import ValidationError
 from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
@@ -186,68 +184,60 @@ def accuracy_report(db: Database, actor: Actor, *, since: date, until: date) -> 
 class _Line:
     session_id: int
     category: str
-    variance: int  # in ten-thousandths of a unit, as quantities are stored
-    cents: int | None  # the variance's value; None: no price is known (a package in no system)
-
-
-def _qty(scaled: int) -> Decimal:
-    return Decimal(scaled).scaleb(-4)
-
-
-def _cents_half_up(value_e6: int) -> int:
-    """Millionths of a dollar (ten-thousandths of a unit × cents) to cents, half away from zero,
-    like ``to_money``."""
-    cents, rest = divmod(abs(value_e6), 10_000)
-    cents += rest * 2 >= 10_000
-    return cents if value_e6 >= 0 else -cents
+    variance: Decimal
+    value: Decimal | None  # the variance's worth; None: no price is known (a package in no system)
 
 
 def _count_lines(session: Session, submitted: Any) -> list[_Line]:
-    """Every counted line of the counts, in scaled integers and joined in Python: a year of
-    daily counts is 55,000 lines, and dictionary joins beat 55,000 index probes."""
+    """Every counted line of the counts, by the count's own rule (``domain.variance``). Rows
+    are fetched in bulk and joined in Python: a year of daily counts is 55,000 lines, and
+    dictionary joins beat 55,000 index probes."""
     run = session.connection().execute  # Core rows: no ORM work per row
-    counted: dict[tuple[int, str], int] = {}
-    for sid, tag, quantity, supersedes in run(
-        select(CountEntry.session_id, CountEntry.tag, type_coerce(CountEntry.quantity, BigInteger),
-               CountEntry.supersedes_previous).where(CountEntry.session_id.in_(submitted)).order_by(CountEntry.id)
+    entries: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for entry in run(
+        select(CountEntry.session_id, CountEntry.tag, CountEntry.quantity, CountEntry.supersedes_previous,
+               CountEntry.counted_at).where(CountEntry.session_id.in_(submitted)).order_by(CountEntry.id)
     ).all():
-        key = (sid, tag)  # a recount starts the tag's count over; entries from several counters add up
-        counted[key] = int(quantity) if supersedes or key not in counted else counted[key] + int(quantity)
+        entries[(entry.session_id, entry.tag)].append(entry)
+    counted: dict[tuple[int, str], tuple[Decimal, datetime]] = {}
+    for key, rows in entries.items():
+        effective = rule.effective_entries(rows, lambda e: e.supersedes_previous)
+        counted[key] = (sum((e.quantity for e in effective), Decimal(0)), max(e.counted_at for e in effective))
     expected = {(sid, tag): (ledger, price, item_id) for sid, tag, ledger, price, item_id in run(
-        select(CountExpected.session_id, CountExpected.tag, type_coerce(CountExpected.ledger_qty, BigInteger),
-               type_coerce(CountExpected.unit_price, BigInteger), CountExpected.item_id)
-        .where(CountExpected.session_id.in_(submitted))).all()}
-    items = {item_id: (category, price, Unit(unit)) for item_id, category, price, unit in run(
-        select(Item.id, Item.category, Item.price, type_coerce(Item.unit, String)))}
+        select(CountExpected.session_id, CountExpected.tag, CountExpected.ledger_qty, CountExpected.unit_price,
+               CountExpected.item_id).where(CountExpected.session_id.in_(submitted))).all()}
+    items = {item_id: (category, price, unit) for item_id, category, price, unit in run(
+        select(Item.id, Item.category, Item.price, Item.unit))}
     # packages matter only where the ledger expected nothing: finds and unknown tags
     unexpected = [key for key in counted if expected.get(key, (None,))[0] is None]
     packages = _packages({tag for _, tag in unexpected}, run)
     after_snapshot = _moved_after_snapshot(session, [key for key in unexpected if key[1] in packages])
-    moved = _moved_while_counting(session, submitted)
+    moved = _moved_while_counting(session, submitted, {key: at for key, (_, at) in counted.items()})
     lines = []
-    for key, quantity in counted.items():
+    for key, (quantity, _) in counted.items():
         exp, pkg = expected.get(key), packages.get(key[1])
         if exp is not None and exp[0] is not None:
-            base: int | None = int(exp[0])
-        elif pkg is not None:  # found: the ledger's balance at the snapshot
-            base = pkg.quantity - after_snapshot.get(key, 0)
+            base: Decimal | None = exp[0]
+        elif pkg is not None:  # found
+            base = rule.balance_at_snapshot(pkg.quantity, after_snapshot.get(key, Decimal(0)))
         else:
             base = None
-        variance = quantity - (base + moved.get(key, 0) if base is not None else 0)
+        variance = rule.variance(
+            quantity, rule.expected_at_count(base, moved.get(key, Decimal(0))) if base is not None else None)
         item = items.get(pkg.item_id if pkg is not None else exp[2] if exp is not None else None)
         if exp is not None:
-            cents: int | None = _cents_half_up(variance * int(exp[1]))
+            value: Decimal | None = rule.value_of(variance, exp[1])
         elif pkg is not None and item is not None:  # priced as the count prices a find
-            cents = int(to_money(_qty(variance) * item[1] * _per_item_unit(pkg.unit, item[2])).scaleb(2))
+            value = rule.value_of(variance, rule.unit_price(item[1], pkg.unit, item[2]))
         else:
-            cents = None
-        lines.append(_Line(key[0], item[0] if item else UNKNOWN_CATEGORY, variance, cents))
+            value = None
+        lines.append(_Line(key[0], item[0] if item else UNKNOWN_CATEGORY, variance, value))
     return lines
 
 
 @dataclass(frozen=True)
 class _Package:
-    quantity: int  # scaled, as stored
+    quantity: Decimal
     unit: Unit
     item_id: int
 
@@ -256,80 +246,54 @@ def _packages(tags: set[str], run: Any) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
     for chunk in _chunks(sorted(tags)):
         for tag, quantity, unit, item_id in run(
-            select(Package.tag, type_coerce(Package.quantity, BigInteger), type_coerce(Package.unit, String),
-                   Package.item_id).where(Package.tag.in_(chunk))
+            select(Package.tag, Package.quantity, Package.unit, Package.item_id).where(Package.tag.in_(chunk))
         ):
-            found[tag] = _Package(int(quantity), Unit(unit), item_id)
+            found[tag] = _Package(quantity, unit, item_id)
     return found
 
 
-def _moved_while_counting(session: Session, submitted: Any) -> dict[tuple[int, str], int]:
-    """Per (count, tag): the ledger movements of the package between the snapshot and the
-    moment it was last counted — sales during a count are not variance — leaving out the
-    count's own adjustments. Found in two steps: rows up to the count's submit (few), then
-    each against the time its tag was counted."""
+def _moved_while_counting(session: Session, submitted: Any,
+                          counted_at: dict[tuple[int, str], datetime]) -> dict[tuple[int, str], Decimal]:
+    """Per (count, tag): the ledger movements of the package that change what was expected
+    when it was counted (``rule.in_count_window``), leaving out the count's own adjustments.
+    Only rows between a count's snapshot and its submit are fetched: nothing else can fall in."""
     tags = select(CountEntry.session_id, CountEntry.tag).where(CountEntry.session_id.in_(submitted)).distinct() \
         .subquery()
     own_adjustment = (LedgerEntry.doc_type == "adjustment") & exists().where(
         Adjustment.id == LedgerEntry.doc_id, Adjustment.count_session_id == tags.c.session_id)
-    candidates = session.connection().execute(
-        select(tags.c.session_id, tags.c.tag, LedgerEntry.at, type_coerce(LedgerEntry.quantity_delta, BigInteger))
+    moved: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for sid, tag, snapshot_at, at, delta in session.connection().execute(
+        select(tags.c.session_id, tags.c.tag, CountSession.snapshot_at, LedgerEntry.at, LedgerEntry.quantity_delta)
         .join(Package, Package.tag == tags.c.tag).join(LedgerEntry, LedgerEntry.package_id == Package.id)
         .join(CountSession, CountSession.id == tags.c.session_id)
         .where(LedgerEntry.at > CountSession.snapshot_at, LedgerEntry.at <= CountSession.submitted_at,
                ~own_adjustment)
-    ).all()
-    if not candidates:
-        return {}
-    counted_at = _counted_at(session, {(sid, tag) for sid, tag, _, _ in candidates})
-    moved: dict[tuple[int, str], int] = defaultdict(int)
-    for sid, tag, at, delta in candidates:
-        if at <= counted_at[(sid, tag)]:
-            moved[(sid, tag)] += int(delta)
+    ):
+        if rule.in_count_window(at, snapshot_at, counted_at.get((sid, tag))):
+            moved[(sid, tag)] += delta
     return moved
 
 
-def _counted_at(session: Session, keys: set[tuple[int, str]]) -> dict[tuple[int, str], datetime]:
-    """When each (count, tag) was last counted, over its entries since the last recount."""
-    entries: dict[tuple[int, str], list[tuple[bool, datetime]]] = defaultdict(list)
-    for chunk in _chunks(sorted(keys)):
-        for sid, tag, supersedes, at in session.execute(
-            select(CountEntry.session_id, CountEntry.tag, CountEntry.supersedes_previous, CountEntry.counted_at)
-            .where(tuple_(CountEntry.session_id, CountEntry.tag).in_(chunk)).order_by(CountEntry.id)
-        ):
-            if supersedes:
-                entries[(sid, tag)].clear()
-            entries[(sid, tag)].append((supersedes, at))
-    return {key: max(at for _, at in values) for key, values in entries.items()}
-
-
-def _moved_after_snapshot(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+def _moved_after_snapshot(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
     """For packages found without a ledger expectation: all that moved after the snapshot, so
-    their balance then is quantity − this."""
-    moved: dict[tuple[int, str], int] = {}
+    their balance then is ``rule.balance_at_snapshot``."""
+    moved: dict[tuple[int, str], Decimal] = {}
     for chunk in _chunks(keys):
         tags = select(CountEntry.session_id, CountEntry.tag).distinct() \
             .where(tuple_(CountEntry.session_id, CountEntry.tag).in_(chunk)).subquery()
         for sid, tag, total in session.connection().execute(
-            select(tags.c.session_id, tags.c.tag, func.sum(type_coerce(LedgerEntry.quantity_delta, BigInteger)))
+            select(tags.c.session_id, tags.c.tag, func.sum(LedgerEntry.quantity_delta))
             .join(Package, Package.tag == tags.c.tag).join(LedgerEntry, LedgerEntry.package_id == Package.id)
             .join(CountSession, CountSession.id == tags.c.session_id)
             .where(LedgerEntry.at > CountSession.snapshot_at).group_by(tags.c.session_id, tags.c.tag)
         ):
-            moved[(sid, tag)] = int(total)
+            moved[(sid, tag)] = total
     return moved
 
 
 def _chunks(keys: list[Any], size: int = 400) -> list[list[Any]]:
     """Bounded IN lists (SQLite caps the parameters of one statement)."""
     return [keys[start:start + size] for start in range(0, len(keys), size)]
-
-
-def _per_item_unit(package_unit: Unit, item_unit: Unit) -> Decimal:
-    """How many of the item's price units one package unit is (as the count prices it)."""
-    if package_unit is item_unit or package_unit.family is not item_unit.family:
-        return Decimal(1)
-    return convert(Decimal(1), package_unit, item_unit)
 
 
 def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountAccuracy]:
@@ -349,17 +313,16 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
         .where(CountSession.id.in_(submitted)).order_by(CountSession.submitted_at, CountSession.id)
     ):
         own = computed.get(count.id, [])
+        figures = rule.accuracy((ln.variance, ln.value) for ln in own)
         # the figures frozen at submit are the record; lines recomputed only where they are missing
         out.append(CountAccuracy(
             session_id=count.id, name=count.name, scope=_scope_text(count.scope), blind=count.blind,
             started_at=count.snapshot_at, submitted_at=count.submitted_at, submitted_by=submitted_by or "",
-            lines_counted=count.lines_counted if count.lines_counted is not None else len(own),
-            lines_matching=count.lines_matching if count.lines_matching is not None
-            else sum(1 for ln in own if ln.variance == 0),
-            unit_variance=count.unit_variance if count.unit_variance is not None
-            else _qty(sum(abs(ln.variance) for ln in own)),
+            lines_counted=count.lines_counted if count.lines_counted is not None else figures.lines_counted,
+            lines_matching=count.lines_matching if count.lines_matching is not None else figures.lines_matching,
+            unit_variance=count.unit_variance if count.unit_variance is not None else figures.unit_variance,
             dollar_variance=count.dollar_variance if count.dollar_variance is not None
-            else Decimal(sum(abs(ln.cents) for ln in own if ln.cents is not None)).scaleb(-2),
+            else to_money(figures.dollar_variance),
             adjustments=len(adjusted.get(count.id, [])),
             adjustment_value=sum(adjusted.get(count.id, []), Decimal(0)),
         ))
@@ -381,13 +344,12 @@ def _categories(lines: list[_Line]) -> list[CategoryAccuracy]:
     out = []
     for category in sorted(groups):
         members = groups[category]
-        cents = [ln.cents for ln in members if ln.cents is not None]
+        figures = rule.accuracy((ln.variance, ln.value) for ln in members)
         out.append(CategoryAccuracy(
-            category=category, counts=len({ln.session_id for ln in members}), lines_counted=len(members),
-            lines_matching=sum(1 for ln in members if ln.variance == 0),
-            unit_variance=_qty(sum(abs(ln.variance) for ln in members)),
-            dollar_variance=Decimal(sum(abs(c) for c in cents)).scaleb(-2),
-            net_dollar_variance=Decimal(sum(cents)).scaleb(-2),
+            category=category, counts=len({ln.session_id for ln in members}), lines_counted=figures.lines_counted,
+            lines_matching=figures.lines_matching, unit_variance=figures.unit_variance,
+            dollar_variance=to_money(figures.dollar_variance),
+            net_dollar_variance=to_money(sum((ln.value for ln in members if ln.value is not None), Decimal(0))),
         ))
     return out
 

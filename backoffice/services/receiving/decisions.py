@@ -1,0 +1,135 @@
+"""Deciding each line: accept scanned packages whole (all or none, or every scanned one that
+may be accepted), reject a package with a reason and a note, and undo either before the
+receiving is finished."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backoffice.db.engine import Database
+from backoffice.db.models import Manifest, ManifestLine, utcnow
+from backoffice.domain.enums import ManifestLineState
+from backoffice.domain.numbers import parse_decimal, to_quantity
+from backoffice.errors import RuleViolation, ValidationError
+from backoffice.services import audit
+from backoffice.services.actor import Actor, Permission
+from backoffice.services.receiving.checks import LineAction, allows, decided_words, known_about, why_not_acceptable
+from backoffice.services.receiving.lookup import (
+    clean_note,
+    clean_tag,
+    line_row,
+    lines_by_tag,
+    open_manifest,
+    plain_number,
+)
+from backoffice.services.receiving.reading import line_views
+from backoffice.services.receiving.views import REJECT_REASONS, AcceptResult, LineChange
+
+
+def accept(db: Database, actor: Actor, manifest_id: int, tags: Sequence[str]) -> AcceptResult:
+    """Accept scanned packages whole, at their received quantity. All or none: a tag that may
+    not be accepted (not scanned, failed lab, on hold, unknown item, …) refuses the lot."""
+    actor.require(Permission.RECEIVE)
+    with db.transaction() as session:
+        manifest = open_manifest(session, manifest_id)
+        wanted = list(dict.fromkeys(clean_tag(session, t) for t in tags))
+        lines = lines_by_tag(session, manifest, wanted)
+        known = known_about(session, lines)
+        refusals = [(line.tag, why) for line in lines if (why := why_not_acceptable(line, known))]
+        if refusals:
+            listed = "; ".join(why for _, why in refusals[:5])
+            more = f"; and {len(refusals) - 5} more" if len(refusals) > 5 else ""
+            raise RuleViolation(f"nothing was accepted: {listed}{more}")
+        decide_accept(session, actor, manifest, lines)
+    return AcceptResult([line.tag for line in lines], [])
+
+
+def accept_scanned(db: Database, actor: Actor, manifest_id: int) -> AcceptResult:
+    """Accept every scanned package that may be accepted; the others stay for a decision each."""
+    actor.require(Permission.RECEIVE)
+    with db.transaction() as session:
+        manifest = open_manifest(session, manifest_id)
+        scanned = session.scalars(select(ManifestLine).where(
+            ManifestLine.manifest_id == manifest.id, ManifestLine.state == ManifestLineState.SCANNED
+        ).order_by(ManifestLine.id).with_for_update()).all()
+        known = known_about(session, scanned)
+        left = [(line.tag, why) for line in scanned if (why := why_not_acceptable(line, known))]
+        refused = {tag for tag, _ in left}
+        chosen = [line for line in scanned if line.tag not in refused]
+        if chosen:
+            decide_accept(session, actor, manifest, chosen)
+    return AcceptResult([line.tag for line in chosen], left)
+
+
+def decide_accept(session: Session, actor: Actor, manifest: Manifest, lines: Sequence[ManifestLine]) -> None:
+    now = utcnow()
+    for line in lines:
+        line.state, line.decided_at, line.decided_by_id = ManifestLineState.ACCEPTED, now, actor.user_id
+        line.reject_reason = None
+        if line.received_quantity is None:
+            line.received_quantity = line.shipped_quantity
+    audit.record(session, actor, "manifest.accept", "manifest", manifest.manifest_number,
+                 after={"tags": [line.tag for line in lines]})
+
+
+def reject(db: Database, actor: Actor, manifest_id: int, tag: str, reason: str, note: str, *,
+           received_quantity: Decimal | str | None = None) -> LineChange:
+    """Refuse a package whole, scanned or not, with a reason from REJECT_REASONS and a note.
+    ``received_quantity`` records what did arrive of a short-shipped package."""
+    actor.require(Permission.RECEIVE)
+    if reason not in REJECT_REASONS:
+        raise ValidationError(f"choose a rejection reason from the list: {', '.join(REJECT_REASONS)}")
+    note = clean_note(note)
+    if not note:
+        raise ValidationError("say in a note why the package is rejected (what you saw, who you told)")
+    received = None
+    if received_quantity not in (None, ""):
+        received = to_quantity(parse_decimal(received_quantity, what="received quantity"), what="received quantity")
+        if received < 0:
+            raise ValidationError("received quantity cannot be negative")
+    with db.transaction() as session:
+        manifest = open_manifest(session, manifest_id)
+        line = line_row(session, manifest, clean_tag(session, tag), lock=True)
+        if not allows(line.state, LineAction.REJECT):
+            raise RuleViolation(decided_words(line, LineAction.REJECT))
+        if received is not None and received > line.shipped_quantity and reason == "Short-shipped":
+            raise ValidationError(f"{line.tag}: {plain_number(received)} received is not short of "
+                                  f"{plain_number(line.shipped_quantity)} shipped; choose another reason")
+        line.state, line.decided_at, line.decided_by_id = ManifestLineState.REJECTED, utcnow(), actor.user_id
+        line.reject_reason, line.note = reason, note
+        if received is not None:
+            line.received_quantity = received
+        audit.record(session, actor, "manifest.reject", "package", line.tag, reason=f"{reason}: {note}",
+                     after={"manifest": manifest.manifest_number, "received_quantity": line.received_quantity})
+        views = line_views(session, [line])
+    return LineChange(views, f"{line.tag} rejected ({reason}).")
+
+
+def undo_decision(db: Database, actor: Actor, manifest_id: int, tag: str) -> LineChange:
+    """Take back an accept or reject before the receiving is finished."""
+    actor.require(Permission.RECEIVE)
+    with db.transaction() as session:
+        manifest = open_manifest(session, manifest_id)
+        line = line_row(session, manifest, clean_tag(session, tag), lock=True)
+        if not allows(line.state, LineAction.UNDO):
+            raise RuleViolation(f"{line.tag} is {line.state.value}: there is no decision to undo")
+        before = {"state": line.state.value, "reason": line.reject_reason, "note": line.note}
+        scanned = line.scanned_at is not None
+        line.state = ManifestLineState.SCANNED if scanned else ManifestLineState.PENDING
+        line.decided_at = line.decided_by_id = line.reject_reason = None
+        if line.state is ManifestLineState.PENDING:
+            line.received_quantity = line.note = None
+        elif line.received_quantity is None:
+            line.received_quantity = line.shipped_quantity
+        elif line.received_quantity == line.shipped_quantity:
+            line.note = None
+        audit.record(session, actor, "manifest.undo", "package", line.tag, before=before,
+                     after={"state": line.state.value, "manifest": manifest.manifest_number})
+        views = line_views(session, [line])
+    return LineChange(views, f"{line.tag} is {line.state.value} again.")
+
+
