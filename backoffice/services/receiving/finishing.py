@@ -24,6 +24,7 @@ from backoffice.domain.enums import (
 from backoffice.errors import NotFound, RuleViolation
 from backoffice.services import audit, ledger, outbox, receiving_bins
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.locations import location_named
 from backoffice.services.receiving.checks import known_about, problem, undecided_words
 from backoffice.services.receiving.decisions import decide_accept
 from backoffice.services.receiving.lookup import local_time, manifest_row, open_manifest, plain_number
@@ -34,10 +35,7 @@ from backoffice.services.receiving.views import DECIDED, FinishResult, ManifestV
 def receiving_location(session: Session, name: str | None) -> Location:
     """The named location, or the vault; never the sales floor (product reaches it by a transfer)."""
     if name:
-        loc = session.scalar(select(Location).where(Location.name == name, Location.active))
-        if loc is None:
-            names = ", ".join(session.scalars(select(Location.name).where(Location.active).order_by(Location.name)))
-            raise NotFound(f"there is no location {name!r}; locations are: {names}")
+        loc = location_named(session, name)
     else:
         loc = session.scalar(select(Location).where(Location.kind == LocationKind.VAULT, Location.active)
                              .order_by(Location.id).limit(1))

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, Manifest, ManifestLine, User
 from backoffice.domain.enums import ManifestStatus
-from backoffice.domain.tags import validate_tag
 from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.services import settings
 from backoffice.services.receiving.views import NOTE_LIMIT
+from backoffice.services.tags import checked_tag
 
 
 def manifest_row(session: Session, manifest_id: int, *, lock: bool = False) -> Manifest:
@@ -68,7 +67,7 @@ def lines_by_tag(session: Session, manifest: Manifest, tags: Sequence[str]) -> l
 
 
 def clean_tag(session: Session, raw: str) -> str:
-    return validate_tag(raw, strict=settings.get(session, settings.STRICT_TAGS))
+    return checked_tag(session, raw)
 
 
 def clean_note(note: str | None) -> str:
