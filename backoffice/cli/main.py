@@ -25,6 +25,7 @@ from backoffice.cli import (
     receiving,
     reports,
     sales,
+    tags,
     transfers,
 )
 from backoffice.cli.context import CliContext
@@ -32,7 +33,7 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, transfers, locations, metrc, labels, price, counts, reports, receiving, sales)
+_AREAS = (admin, data, transfers, tags, locations, metrc, labels, price, counts, reports, receiving, sales)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

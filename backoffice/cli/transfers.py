@@ -16,6 +16,11 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="to_location", default="Sales Floor")
     p.add_argument("tags", nargs="+")
     p.set_defaults(func=create)
+    p = t.add_parser("split", help="move part of a package: a new package with the next unused tag joins the draft")
+    p.add_argument("id", type=int)
+    p.add_argument("tag")
+    p.add_argument("quantity")
+    p.set_defaults(func=split)
     p = t.add_parser("record", help="record the METRC location change (before the product moves)")
     p.add_argument("id", type=int)
     p.set_defaults(func=record)
@@ -46,6 +51,16 @@ def create(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import transfers
 
     _print(transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags))
+    return 0
+
+
+def split(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.domain.numbers import parse_decimal
+    from backoffice.services import transfers
+
+    info = transfers.split_into(ctx.db, ctx.actor, args.id, args.tag, parse_decimal(args.quantity, what="quantity"))
+    print(f"split {args.quantity} from {args.tag} into new package {info.split_tag} (the next unused tag)")
+    _print(info)
     return 0
 
 

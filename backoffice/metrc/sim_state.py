@@ -55,6 +55,7 @@ class SimState:
         self.receipts: list[Json] = []
         self.adjustments: list[Json] = []  # history, as GET packages/v2/adjustments answers it
         self.qr_index: dict[str, str] = {}  # short code -> label, filled as codes are handed out
+        self.package_tags: dict[str, int] = {}  # the facility's ordered package tags -> METRC's tag id
         self._next_id = 900_000
         self._active: list[Json] | None = None  # cache; dropped on every change
         for name in DEFAULT_LOCATIONS:
@@ -87,6 +88,11 @@ class SimState:
         self.deliveries[int(data["DeliveryId"])] = data.pop("Packages", [])
         self.transfers.append(data)
 
+    def add_package_tags(self, labels: Iterable[str]) -> None:
+        """Package tags the facility ordered; they are available until a package carries one."""
+        for label in labels:
+            self.package_tags.setdefault(label, self._new_id())
+
     def add_receipt(self, receipt: Mapping[str, Any]) -> None:
         self.receipts.append(copy.deepcopy(dict(receipt)))
 
@@ -112,6 +118,10 @@ class SimState:
         if modified_start is None and modified_end is None:
             return self._active
         return modified_between(self._active, modified_start, modified_end)
+
+    def available_package_tags(self) -> list[Json]:
+        return [{"Id": tag_id, "Label": label, "TagTypeName": "CannabisPackage", "TagStateName": "Available"}
+                for label, tag_id in sorted(self.package_tags.items()) if label not in self.packages]
 
     def changed(self) -> None:
         """Call after changing ``packages`` from outside (tests): list caches are rebuilt."""

@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     PRINT_LABELS = "print labels"
     OVERRIDE_LAB_WARNING = "print labels for packages without passing lab results"
     SET_PRICES = "change item prices"
+    IMPORT_TAGS = "load the store's unused METRC package tags"
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
@@ -35,7 +36,7 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE, Permission.IMPORT_TAGS,
 }
 _PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -67,6 +67,8 @@ METRC_MAX_IN_FLIGHT = _declare("metrc_max_in_flight", int, 4, "METRC calls sent 
 RETAIL_ID_REQUIRED = _declare("retail_id_required", bool, False,
                               "The state requires a Retail ID QR code on every unit (e.g. New York): receiving "
                               "flags packages without unit codes")
+LOW_TAG_THRESHOLD = _declare("low_tag_threshold", int, 20,
+                             "Warn in the Transfers tab when fewer unused package tags than this remain")
 METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
 
 

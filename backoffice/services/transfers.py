@@ -11,7 +11,7 @@ store's pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Location, Package, TagPoolEntry, Transfer, TransferLine, utcnow
+from backoffice.db.models import Location, Package, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LedgerKind, LocationKind, OutboxKind, PackageStatus, TransferStatus
 from backoffice.domain.numbers import to_quantity
 from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.services import audit, ledger, outbox
+from backoffice.services import audit, ledger, outbox, tag_pool
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.locations import location_named
@@ -63,6 +63,7 @@ class TransferInfo:
     moved_at: datetime | None
     lines: list[LineInfo] = field(default_factory=list)
     changes: Changes = Changes.TRANSFERS | Changes.INVENTORY
+    split_tag: str | None = None  # the pool tag a split put on the new package
 
     @property
     def moved_count(self) -> int:
@@ -190,7 +191,8 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
 
 def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity: Decimal) -> TransferInfo:
     """Move part of a package: cut ``quantity`` into a new package with the next pool tag
-    (ledger: split out of the source, split into the new one) and put that on the transfer."""
+    (ledger: split out of the source, split into the new one) and put that on the transfer; the
+    answer's ``split_tag`` says which tag the new package carries."""
     actor.require(Permission.TRANSFER)
     quantity = to_quantity(Decimal(quantity))
     with db.transaction() as session:
@@ -201,10 +203,7 @@ def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity:
                 f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
                 f"{source_pkg.unit.value}; to move all of it, add the whole package"
             )
-        pool = session.scalar(select(TagPoolEntry).where(TagPoolEntry.used_by_package_id.is_(None))
-                              .order_by(TagPoolEntry.tag).limit(1).with_for_update())
-        if pool is None:
-            raise RuleViolation("the store's tag pool is empty; order tags in METRC and import them before splitting")
+        pool = tag_pool.take_next(session)
         new_pkg = Package(
             tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
             location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
@@ -224,7 +223,7 @@ def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity:
                   session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
         audit.record(session, actor, "package.split", "package", source_pkg.tag,
                      after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
-        return _info(session, transfer)
+        return replace(_info(session, transfer), split_tag=new_pkg.tag)
 
 
 # --- record, move, cancel ---------------------------------------------------------------------
