@@ -33,6 +33,7 @@ from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.table_view import RowTableView
+from ui.widgets.tag_supply import TagSupplyBar
 
 STATUS_COLOURS = {TransferStatus.DRAFT: "#ef6c00", TransferStatus.RECORDED: "#1565c0",
                   TransferStatus.MOVED: "#2e7d32", TransferStatus.CANCELLED: "#888888"}
@@ -71,6 +72,7 @@ class TransfersTab(Tab):
         self.header = QLabel("Select a transfer, or start a new draft and scan packages into it.")
         self.header.setObjectName("transferHeader")
         self.header.setWordWrap(True)
+        self.tags = TagSupplyBar(ctx, self)
 
         top = QHBoxLayout()
         for widget in (QLabel("From"), self.from_box, QLabel("to"), self.to_box, self.new_button):
@@ -100,6 +102,7 @@ class TransfersTab(Tab):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.tags)
 
         self.new_button.clicked.connect(self.new_draft)
         self.record_button.clicked.connect(self.record_current)
@@ -126,6 +129,7 @@ class TransfersTab(Tab):
     def reload(self) -> None:
         keep = self.current.id if self.current else None
         self.transfer_model.set_rows(transfers.list_transfers(self.ctx.db))
+        self.tags.reload()
         if keep is not None:
             self.select_transfer(keep)
         self._show_current()
