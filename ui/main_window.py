@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 
 from backoffice import __version__
 from backoffice.domain.tags import normalize_tag, tag_problem
+from backoffice.errors import UserError
+from backoffice.services import retail_id
 from backoffice.services import settings as store_settings
 from backoffice.services.changes import Changes
 from ui import messages
 from ui.context import AppContext
 from ui.login import LoginDialog
-from ui.scanner import ScanDetector, mark_scan_field
+from ui.scanner import ScanDetector, mark_scan_field, unit_code_package
 from ui.settings_dialog import SettingsDialog, idle_minutes
 from ui.tabs import TAB_CLASSES
 from ui.tabs.base import ScanFeedback, Tab
@@ -125,17 +127,39 @@ class MainWindow(QMainWindow):
 
     def handle_scan(self, raw: str) -> ScanFeedback:
         self._last_activity = time.monotonic()
+        if retail_id.is_qr(raw):
+            return self._show_feedback(self._unit_scan(raw))
         code = normalize_tag(raw)
         problem = tag_problem(code, strict=self.strict_tags)
         if problem is not None:
             feedback = ScanFeedback(False, f"“{code[:40]}” is not a METRC tag: {problem}. Scan the package's tag barcode.")
         else:
-            current = self.tabs.currentWidget()
-            feedback = current.handle_scan(code) if isinstance(current, Tab) and current.isEnabled() else None
-            if feedback is None:
-                inventory = self._inventory_tab()
-                self.tabs.setCurrentWidget(inventory)
-                feedback = inventory.handle_scan(code) or ScanFeedback(False, f"Nothing handles tag {code}.")
+            feedback = self._dispatch(code, unit=False)
+        return self._show_feedback(feedback)
+
+    def _dispatch(self, tag: str, *, unit: bool) -> ScanFeedback:
+        current = self.tabs.currentWidget()
+        handler = (current.handle_unit_scan if unit else current.handle_scan) if isinstance(current, Tab) else None
+        feedback = handler(tag) if handler is not None and current.isEnabled() else None
+        if feedback is None:
+            inventory = self._inventory_tab()
+            self.tabs.setCurrentWidget(inventory)
+            feedback = inventory.handle_scan(tag) or ScanFeedback(False, f"Nothing handles tag {tag}.")
+        return feedback
+
+    def _unit_scan(self, raw: str) -> ScanFeedback:
+        """A Retail ID QR code stands for one unit of its package."""
+        try:
+            tag = unit_code_package(self, self.ctx, raw,
+                                    later=lambda found: self._show_feedback(self._dispatch(found, unit=True)),
+                                    failed=lambda message: self._show_feedback(ScanFeedback(False, message)))
+        except UserError as exc:
+            return ScanFeedback(False, str(exc))
+        if tag is None:
+            return ScanFeedback(True, "Unit code scanned: asking METRC for its package…", working=True)
+        return self._dispatch(tag, unit=True)
+
+    def _show_feedback(self, feedback: ScanFeedback) -> ScanFeedback:
         self.show_status(feedback.message, "info" if feedback.working else "ok" if feedback.ok else "error")
         if not feedback.ok:
             QApplication.beep()

@@ -23,6 +23,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from backoffice.db.errors import known_error
 from backoffice.errors import UserError
 from ui.logging_setup import log_file
 
@@ -124,7 +125,9 @@ def crash(exc: BaseException, *, parent: QWidget | None = None) -> None:
 
 
 def exception(exc: BaseException, *, parent: QWidget | None = None, title: str = APP_TITLE) -> None:
-    """Show an exception as what it is: a problem the person can fix, or a crash."""
+    """Show an exception as what it is: a problem the person can fix (the database's own
+    troubles included: busy, disk full, read-only, damaged), or a crash."""
+    exc = known_error(exc) or exc
     if isinstance(exc, UserError):
         problem(str(exc), parent=parent, title=title)
     else:
@@ -147,11 +150,11 @@ def install_crash_hooks() -> None:
     import threading
 
     def on_uncaught(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        crash(value.with_traceback(tb))
+        exception(value.with_traceback(tb))
 
     def on_thread(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is not None:
-            crash(args.exc_value.with_traceback(args.exc_traceback))
+            exception(args.exc_value.with_traceback(args.exc_traceback))
 
     sys.excepthook = on_uncaught
     threading.excepthook = on_thread

@@ -9,21 +9,47 @@ person is far slower. The detector watches key presses application-wide:
 - a field marked as a scan field (``mark_scan_field``) is left alone: it handles its own
   Enter, so manual entry of a tag works the same way as a scan.
 The same code scanned twice within ``double_scan_ms`` is reported once.
+
+A 2D imager types a unit's METRC Retail ID QR code as a URL; ``unit_code_package`` turns it
+into its package's tag (the window does this for every scan; a tab's own scan field calls it
+when ``retail_id.is_qr(text)``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+
+from backoffice.services import retail_id
+from ui.commands import run_command
+from ui.context import AppContext
 
 _SCAN_FIELD = "vaultScanField"
 
 
 def mark_scan_field(widget: QWidget) -> None:
     widget.setProperty(_SCAN_FIELD, True)
+
+
+def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], None],
+                      failed: Callable[[str], None]) -> str | None:
+    """The package tag a scanned Retail ID QR URL stands for (one unit of it).
+
+    From the codes cached at receiving it is returned at once (one indexed read, within the
+    frame). Otherwise METRC is asked off the GUI thread: None is returned now, and later
+    ``later(tag)`` or ``failed(message)`` runs on the GUI thread (offline: a message saying so).
+    Text that is not a Retail ID code raises the service's UserError."""
+    tag = retail_id.cached_tag(ctx.db, retail_id.short_code(raw))
+    if tag is not None:
+        return tag
+    db, actor = ctx.db, ctx.actor
+    run_command(parent, ctx, lambda job: retail_id.resolve(db, actor, raw), lambda scan: later(scan.tag),
+                on_error=lambda exc: failed(str(exc)), network=True)
+    return None
 
 
 class ScanDetector(QObject):

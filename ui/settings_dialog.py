@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backoffice.services import metrc_setup
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from ui.context import AppContext
@@ -68,6 +69,31 @@ class SettingsDialog(QDialog):
         sform.addRow("METRC license", self.license)
         sform.addRow("Time zone", self.timezone)
         sform.addRow("", self.strict_tags)
+        metrc = metrc_setup.current(ctx.db)
+        self.metrc_url = QLineEdit(metrc.base_url)
+        self.metrc_url.setObjectName("metrcUrl")
+        self.metrc_url.setPlaceholderText("empty: manual mode (CSV upload); e.g. https://api-ca.metrc.com/")
+        self.metrc_api = QComboBox()
+        self.metrc_api.setObjectName("metrcApi")
+        for version, label in (("v2", "v2 (current API)"), ("v1", "v1 (states that still run it)")):
+            self.metrc_api.addItem(label, version)
+        self.metrc_api.setCurrentIndex(max(0, self.metrc_api.findData(metrc.api_version)))
+        self.metrc_api.setToolTip("METRC integrator keys are tied to one API version: choose the one the keys are for.")
+        self.metrc_window = QSpinBox()
+        self.metrc_window.setRange(1, 24 * 31)
+        self.metrc_window.setSuffix(" h")
+        self.metrc_window.setValue(metrc.window_hours)
+        self.metrc_window.setToolTip("Longest lastModified window per list call; many states allow 24 hours.")
+        self.metrc_in_flight = QSpinBox()
+        self.metrc_in_flight.setRange(1, 16)
+        self.metrc_in_flight.setValue(metrc.max_in_flight)
+        self.retail_id_required = QCheckBox("The state requires a Retail ID QR code on every unit")
+        self.retail_id_required.setChecked(metrc.retail_id_required)
+        sform.addRow("METRC address", self.metrc_url)
+        sform.addRow("METRC API version", self.metrc_api)
+        sform.addRow("METRC window per call", self.metrc_window)
+        sform.addRow("METRC calls at once", self.metrc_in_flight)
+        sform.addRow("", self.retail_id_required)
         if not ctx.actor.can(Permission.MANAGE_SETTINGS):
             store.setEnabled(False)
             store.setToolTip(f"Your role ({ctx.actor.role.value}) may not change store settings.")
@@ -87,13 +113,19 @@ class SettingsDialog(QDialog):
         qs.setValue(IDLE_MINUTES_KEY, self.idle.value())
         qs.setValue(PRINTER_KEY, self.printer.currentData())
         if self.store_box.isEnabled():
-            try:
-                for setting, value in ((store_settings.STORE_NAME, self.store_name.text().strip()),
-                                       (store_settings.LICENSE_NUMBER, self.license.text().strip()),
-                                       (store_settings.TIMEZONE, self.timezone.text().strip()),
-                                       (store_settings.STRICT_TAGS, self.strict_tags.isChecked())):
-                    if value != store_settings.read(self.ctx.db, setting):  # audit real changes only
-                        store_settings.set_value(self.ctx.db, self.ctx.actor, setting.key, value)
+            values = {
+                store_settings.STORE_NAME.key: self.store_name.text().strip(),
+                store_settings.LICENSE_NUMBER.key: self.license.text().strip(),
+                store_settings.TIMEZONE.key: self.timezone.text().strip(),
+                store_settings.STRICT_TAGS.key: self.strict_tags.isChecked(),
+                store_settings.METRC_BASE_URL.key: self.metrc_url.text().strip(),
+                store_settings.METRC_API_VERSION.key: self.metrc_api.currentData(),
+                store_settings.METRC_WINDOW_HOURS.key: self.metrc_window.value(),
+                store_settings.METRC_MAX_IN_FLIGHT.key: self.metrc_in_flight.value(),
+                store_settings.RETAIL_ID_REQUIRED.key: self.retail_id_required.isChecked(),
+            }
+            try:  # one audited transaction; unchanged values are not recorded
+                store_settings.set_values(self.ctx.db, self.ctx.actor, values)
             except Exception as exc:  # noqa: BLE001 — shown to the user by the one error path
                 show_error(self, exc)
                 return

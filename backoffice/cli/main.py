@@ -21,6 +21,7 @@ from backoffice.cli import (
     labels,
     locations,
     metrc,
+    pos_layouts,
     price,
     receiving,
     reports,
@@ -29,11 +30,13 @@ from backoffice.cli import (
     transfers,
 )
 from backoffice.cli.context import CliContext
+from backoffice.db.errors import known_error
 from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, transfers, tags, locations, metrc, labels, price, counts, reports, receiving, sales)
+_AREAS = (admin, data, transfers, tags, locations, metrc, labels, price, counts, reports, receiving, sales,
+          pos_layouts)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 
@@ -65,12 +68,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        trouble = known_error(exc, _where(ctx))
+        if trouble is None:
+            raise
+        print(f"error: {trouble}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1
     finally:
         if "db" in ctx.__dict__:
             ctx.db.dispose()
+
+
+def _where(ctx: CliContext) -> str:
+    """The database as the error names it: its file, or its server's URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ctx.db_url)
+    if url.get_backend_name() == "sqlite":
+        return url.database or "the store's database"
+    return url.render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

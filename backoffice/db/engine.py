@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from backoffice.db import text_guard
+
 log = logging.getLogger("db")
 
 
@@ -90,10 +92,12 @@ class _Joined(Database):
 def _make_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
-    # the pool hands a connection to one thread at a time; the GUI's worker threads share it
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
-    _configure_sqlite(engine)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        # the pool hands a connection to one thread at a time; the GUI's worker threads share it
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine)
+    text_guard.install(engine)
     return engine
 
 

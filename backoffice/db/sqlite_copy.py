@@ -13,7 +13,10 @@ from backoffice.files import atomic_output
 
 
 def copy_database(sqlite_path: str | Path, out: Path) -> Path:
-    """Copy ``sqlite_path`` to the new file ``out`` (its folder is created)."""
+    """Copy ``sqlite_path`` to the new file ``out`` (its folder is created).
+
+    The copy is written under a temporary name and renamed to ``out`` only when complete, so
+    a full disk or a killed run never leaves a partial file that looks like a backup."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():

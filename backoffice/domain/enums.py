@@ -116,6 +116,7 @@ class CountStatus(enum.StrEnum):
 
 class FindingKind(enum.StrEnum):
     MISSING_IN_METRC = "missing_in_metrc"
+    RETURN_NOT_IN_METRC = "return_not_in_metrc"
     MISSING_IN_POS = "missing_in_pos"
     QUANTITY_MISMATCH = "quantity_mismatch"
     AMOUNT_MISMATCH = "amount_mismatch"

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPdfWriter
 
 from backoffice.db.engine import Database
 from backoffice.domain.store_calendar import StoreCalendar
+from backoffice.domain.text import neutralise
 from backoffice.exporters.pdf_pages import draw_text, font, mm, pen, write_pdf
 from backoffice.files import atomic_output
 from backoffice.services import counts, settings
@@ -66,12 +67,13 @@ def export_count_sheet(db: Database, actor: Actor, count_id: int, out: Path | st
 
 
 def write_sheet_csv(out: Path, lines: Sequence[SheetLine]) -> None:
-    """Tag, Item, Location, Unit and an empty Quantity column: ``count import-sheet`` reads it back."""
+    """Tag, Item, Location, Unit and an empty Quantity column: ``count import-sheet`` reads it back.
+    Text a spreadsheet would run as a formula is neutralised, as in the workbooks."""
     with atomic_output(out, ".csv.part") as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Tag", "Item", "Location", "Unit", "Quantity"])
         for line in lines:
-            writer.writerow([line.tag, line.item, line.location, line.unit, ""])
+            writer.writerow([line.tag, *map(neutralise, (line.item, line.location, line.unit)), ""])
 
 
 def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, store_name: str,

@@ -76,6 +76,8 @@ def _cover(book: Book, view: DayView) -> None:
     notes = [
         (KIND_LABELS[FindingKind.MISSING_IN_METRC], "The POS sold the tag on a receipt METRC has no sale for: METRC "
          "has not deducted the package. Record the sale in METRC (the outbox sends it) within the state's deadline."),
+        (KIND_LABELS[FindingKind.RETURN_NOT_IN_METRC], "The POS took back product (a negative line) on a receipt "
+         "METRC has no return for: record the return in METRC, or explain why the product did not go back."),
         (KIND_LABELS[FindingKind.MISSING_IN_POS], "METRC deducts a tag on a receipt the POS does not have (or has "
          "once while METRC has it twice)."),
         (KIND_LABELS[FindingKind.QUANTITY_MISMATCH], "Both sides have the sale; the quantities differ (compared in "

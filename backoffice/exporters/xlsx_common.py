@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from backoffice.domain.text import FORMULA_TRIGGERS, is_formula_like
 from backoffice.errors import ValidationError
 from backoffice.files import atomic_output
 from backoffice.services.reports.bulk import paused_gc
@@ -40,7 +41,6 @@ log = logging.getLogger("export")
 R = TypeVar("R")
 Progress = Callable[[str, float], None]
 Cancelled = Callable[[], bool]
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = "#DDEBF7"
 ACCENT = "#1F4E79"
 _CANCEL_CHECK_ROWS = 500
@@ -88,10 +88,6 @@ class ExportResult:
 
 class _Stop(Exception):
     """The user cancelled; unwinds the sheet being written."""
-
-
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
 
 
 class Book:

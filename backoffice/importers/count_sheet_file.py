@@ -2,8 +2,9 @@
 
 With a header row, the columns are found by name (``Tag``/``Package``/``Label`` and
 ``Quantity``/``Qty``/``Count``); without one, the first column is the tag and the second
-the quantity. A blank quantity is a box nobody filled in and is skipped. Every line is
-checked first; a sheet with problems records nothing.
+the quantity. A blank quantity is a box nobody filled in and is skipped. The delimiter
+(comma, tab, semicolon) and the number format (1.5 or 1,5) are found from the sheet. Every
+line is checked first; a sheet with problems records nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from backoffice.importers.csv_common import (
     cell_text,
     locate_columns,
     missing_columns_error,
+    number_format_of,
     parse_quantity,
     plain,
     read_csv_table,
@@ -63,6 +65,7 @@ def parse_keyed_sheet(path: Path | str, *, strict_tags: bool = False) -> KeyedSh
         if missing:
             raise missing_columns_error(src, table, missing, "a keyed-in count sheet (tag, quantity)")
         rows, tag_col, qty_col = list(table.rows), found["tag"], found["quantity"]
+    numbers = number_format_of(rows, (qty_col,))  # 1,5 on a sheet keyed in with a decimal comma is 1.5
     problems = Problems(src.name)
     lines: list[SheetLine] = []
     seen: dict[str, int] = {}
@@ -78,7 +81,7 @@ def parse_keyed_sheet(path: Path | str, *, strict_tags: bool = False) -> KeyedSh
         if not raw_qty:
             blank += 1
             continue
-        quantity = problems.check(number, "quantity", parse_quantity, raw_qty, "counted quantity")
+        quantity = problems.check(number, "quantity", parse_quantity, raw_qty, "counted quantity", numbers)
         if quantity is not None and quantity < 0:
             problems.add(number, "quantity", f"counted quantity {plain(quantity)} is negative")
             continue

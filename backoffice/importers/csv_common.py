@@ -14,18 +14,31 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from backoffice.domain.numbers import parse_decimal, to_money, to_quantity
+from backoffice.domain.numbers import (
+    NumberFormat,
+    check_range,
+    detect_number_format,
+    parse_decimal,
+    to_money,
+    to_quantity,
+)
 from backoffice.errors import ImportFileError, Problem, ValidationError
 
 T = TypeVar("T")
 P = ParamSpec("P")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
+DELIMITERS = (",", "\t", ";", "|")
+MAX_CELL = 32_767  # Excel's own limit for a cell's text; nothing a store exports is longer
+# a line or an amount beyond these is a typo or a hostile file, not a sale, a count or a shipment
+QUANTITY_LIMIT = Decimal(1_000_000)
+MONEY_LIMIT = Decimal(1_000_000)
+EARLIEST_YEAR = 2000  # no store's records reach further back; later than next year is a typo too
 
 
 @dataclass(frozen=True)
@@ -49,12 +62,16 @@ class SourceFile:
 
     def text(self) -> str:
         try:
-            return self.data.decode("utf-8-sig")
+            text = self.data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 f"{self.name} is not UTF-8 text (unreadable byte at position {exc.start}); "
                 "save it again as 'CSV UTF-8'."
             ) from None
+        if (at := text.find("\x00")) >= 0:  # UTF-16 saved by mistake, or not text at all
+            raise ImportFileError(f"{self.name}, line {text.count(chr(10), 0, at) + 1}: the file holds a NUL "
+                                  "character, so it is not plain text; save it again as 'CSV UTF-8'.")
+        return text
 
 
 @dataclass(frozen=True)
@@ -86,16 +103,31 @@ def normalize_header(header: str) -> str:
     return _NOT_ALNUM.sub("", header.casefold())
 
 
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a delimited text file: the one of comma, tab, semicolon and pipe that
+    splits its first non-blank line (outside quotes) most often; comma when none does."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    outside = re.sub(r'"[^"]*"', "", first)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the earlier, more common one
+    return best if counts[best] else ","
+
+
 def read_csv_table(src: SourceFile) -> Table | None:
-    """The file's header and data rows, or None when it holds no rows at all."""
+    """The file's header and data rows, or None when it holds no rows at all. The delimiter
+    (comma, tab, semicolon or pipe) is found from the header line."""
+    text = src.text()
     # newline="" keeps CR/LF inside quoted cells and lets csv handle CRLF line ends
-    reader = csv.reader(io.StringIO(src.text(), newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
     headers: list[str] | None = None
     header_line = 0
     rows: list[tuple[int, Sequence[object]]] = []
     start = 1  # a quoted cell can span lines: a row starts one line after the previous ended
     try:
         for cells in reader:
+            if cells and max(map(len, cells)) > MAX_CELL:
+                raise ImportFileError(f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
+                                      "(Excel's limit for a cell); this is not an export a store's system writes.")
             if any(cell.strip() for cell in cells):
                 if headers is None:
                     headers, header_line = [cell.strip() for cell in cells], start
@@ -103,6 +135,9 @@ def read_csv_table(src: SourceFile) -> Table | None:
                     rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise ImportFileError(f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
+                                  "(Excel's limit for a cell), or a quote is unbalanced.") from None
         raise ImportFileError(
             f"{src.name} is not a readable CSV file.",
             [Problem(src.name, reader.line_num, "", f"{exc}; a quote is probably unbalanced")],
@@ -159,12 +194,23 @@ def plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def parse_quantity(value: object, what: str) -> Decimal:
-    return to_quantity(parse_decimal(value, what=what), what=what)
+def number_format_of(rows: Iterable[tuple[int, Sequence[object]]], positions: Iterable[int | None],
+                     fmt: NumberFormat | None = None) -> NumberFormat | None:
+    """The file's number format: ``fmt`` when its layout sets one, else what the numeric
+    columns at ``positions`` show (None when no value tells; the decimal point is assumed)."""
+    if fmt is not None:
+        return fmt
+    wanted = [p for p in positions if p is not None]
+    # each distinct value votes once: a day's export repeats the same few prices thousands of times
+    return detect_number_format({row[p] for _, row in rows for p in wanted if p < len(row) and isinstance(row[p], str)})
 
 
-def parse_money(value: object, what: str) -> Decimal:
-    return to_money(parse_decimal(value, what=what))
+def parse_quantity(value: object, what: str, fmt: NumberFormat | None = None) -> Decimal:
+    return to_quantity(check_range(parse_decimal(value, what=what, fmt=fmt), QUANTITY_LIMIT, what), what=what)
+
+
+def parse_money(value: object, what: str, fmt: NumberFormat | None = None) -> Decimal:
+    return to_money(check_range(parse_decimal(value, what=what, fmt=fmt), MONEY_LIMIT, what))
 
 
 def parse_timestamp(value: object, formats: Sequence[str], tz: ZoneInfo, what: str) -> datetime:
@@ -179,7 +225,28 @@ def parse_timestamp(value: object, formats: Sequence[str], tz: ZoneInfo, what: s
         if not text:
             raise ValidationError(f"{what} is empty")
         parsed = _parse_text_time(text, formats, what)
+    check_year(parsed, what)
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+
+
+def check_year(value: date, what: str) -> None:
+    """Refuse a date far outside any store's life (9999-12-31, 1900-01-01): a typo or a placeholder."""
+    latest = datetime.now(UTC).year + 1
+    if not EARLIEST_YEAR <= value.year <= latest:
+        raise ValidationError(f"{what} {value:%Y-%m-%d} is far outside this store's records "
+                              f"({EARLIEST_YEAR} to {latest}); correct the date")
+
+
+def join_date_time(day: object, clock: object) -> object:
+    """A date and a time from two columns as one value ``parse_timestamp`` reads: typed Excel
+    cells are combined, text is joined with a space."""
+    if isinstance(day, datetime) and isinstance(clock, time):
+        return datetime.combine(day.date(), clock)
+    if isinstance(day, datetime) and isinstance(clock, datetime):  # a time cell typed as 1899-12-30 09:43
+        return datetime.combine(day.date(), clock.time())
+    day_text = day.strftime("%Y-%m-%d") if isinstance(day, date) else cell_text(day)
+    clock_text = clock.strftime("%H:%M:%S") if isinstance(clock, time | datetime) else cell_text(clock)
+    return f"{day_text} {clock_text}".strip()
 
 
 def _parse_text_time(text: str, formats: Sequence[str], what: str) -> datetime:

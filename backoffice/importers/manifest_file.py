@@ -8,7 +8,6 @@ what to do with the result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.domain.enums import LabState
+from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit, parse_unit
 from backoffice.errors import ImportFileError, ValidationError
@@ -29,6 +29,7 @@ from backoffice.importers.csv_common import (
     extra_cells_problem,
     locate_columns,
     missing_columns_error,
+    number_format_of,
     parse_money,
     parse_quantity,
     parse_timestamp,
@@ -37,6 +38,7 @@ from backoffice.importers.csv_common import (
     read_source,
     zone,
 )
+from backoffice.importers.json_file import load_json
 
 MANIFEST_DIGITS = 10
 
@@ -111,12 +113,7 @@ def parse_manifest_file(path: Path | str, *, store_tz: str, strict_tags: bool = 
     if src.kind in ("xlsx", "xls"):
         raise ImportFileError(f"{src.name} is an Excel workbook; export the manifest from METRC as CSV or JSON.")
     if src.kind == "json":
-        try:
-            data = json.loads(src.text())
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(
-                f"{src.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-            ) from None
+        data = load_json(src.text(), src.name)
         return parse_manifest_json(data, src.name, store_tz=store_tz, strict_tags=strict_tags, sha256=src.sha256)
     table = read_csv_table(src)
     if table is None:
@@ -208,6 +205,7 @@ def _from_csv(src: SourceFile, table: Table, strict: bool) -> ParsedManifest:
     if not table.rows:
         raise ImportFileError(f"{src.name} has the manifest's column headers but no package lines.")
     problems = Problems(src.name)
+    numbers = number_format_of(table.rows, (columns.get("shipped_quantity"), columns.get("wholesale_price")))
     names = {key: table.headers[position] for key, position in columns.items()}
     seen: dict[str, int] = {}
     lines: list[ParsedManifestLine] = []
@@ -226,7 +224,7 @@ def _from_csv(src: SourceFile, table: Table, strict: bool) -> ParsedManifest:
                          f"manifest {number} differs from manifest {first[1]} on line {first[0]}; "
                          "a file must hold one manifest")
         values = {key: cell(row, columns.get(key)) for key in _JSON_KEYS}
-        if (line := _line(line_no, values, names, "line", strict, problems, seen)) is not None:
+        if (line := _line(line_no, values, names, "line", strict, problems, seen, numbers)) is not None:
             lines.append(line)
     problems.raise_if_any()
     assert first is not None  # without a manifest number on some row, problems were raised
@@ -243,7 +241,7 @@ def _from_csv(src: SourceFile, table: Table, strict: bool) -> ParsedManifest:
 
 def _line(
     n: int, values: Mapping[str, object], names: Mapping[str, str], unit_word: str, strict: bool,
-    problems: Problems, seen: dict[str, int],
+    problems: Problems, seen: dict[str, int], numbers: NumberFormat | None = None,
 ) -> ParsedManifestLine | None:
     """Check one package line of either shape. ``values`` are keyed like _JSON_KEYS; ``names``
     spell those keys as the file does, so each problem points at the file's own field."""
@@ -257,14 +255,14 @@ def _line(
     if not item_name:
         problems.add(n, names["item_name"], "missing item name")
     shipped = problems.check(
-        n, names["shipped_quantity"], lambda: _positive(parse_quantity(values["shipped_quantity"], "shipped quantity"))
+        n, names["shipped_quantity"], lambda: _positive(parse_quantity(values["shipped_quantity"], "shipped quantity", numbers))
     )
     unit = problems.check(n, names["unit"], lambda: parse_unit(cell_text(values["unit"])))
     price = None
     if cell_text(values["wholesale_price"]):
         price = problems.check(
             n, names["wholesale_price"],
-            lambda: _not_negative(parse_money(values["wholesale_price"], "wholesale price")),
+            lambda: _not_negative(parse_money(values["wholesale_price"], "wholesale price", numbers)),
         )
     if checked_tag is None or shipped is None or unit is None or not item_name:
         return None

@@ -6,7 +6,6 @@ Every record is checked before anything is written; writing them into the store 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from backoffice.domain.numbers import parse_decimal, to_quantity
 from backoffice.domain.tags import tag_problem
 from backoffice.domain.units import Unit, parse_unit
 from backoffice.errors import ImportFileError, Problem, ValidationError
+from backoffice.importers.json_file import load_json
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,10 @@ def read_json(path: Path | str) -> Any:
     """The decoded JSON of a METRC export file (BOM tolerated), or an ImportFileError saying where it breaks."""
     name = Path(path).name
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"cannot read {name}: {exc}") from None
+    return load_json(text, name)
 
 
 def parse_records(data: Any, name: str, *, strict_tags: bool = False) -> tuple[list[MetrcPackageRecord], list[Problem]]:

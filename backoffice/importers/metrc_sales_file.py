@@ -6,7 +6,6 @@ in the store's time zone. A file with no receipts is valid: it says METRC has no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from backoffice.importers.csv_common import (
     read_source,
     zone,
 )
+from backoffice.importers.json_file import load_json
 
 # METRC's web exports write US dates; the API writes ISO 8601 (always accepted)
 _DATE_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
@@ -85,12 +85,7 @@ def parse_metrc_sales_file(path: Path | str, *, store_tz: str, strict_tags: bool
     if src.kind in ("xlsx", "xls"):
         raise ImportFileError(f"{src.name} is an Excel workbook; export METRC sales receipts as CSV or JSON.")
     if src.kind == "json":
-        try:
-            data = json.loads(src.text())
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(
-                f"{src.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-            ) from None
+        data = load_json(src.text(), src.name)
         return parse_metrc_receipts(data, src.name, store_tz=store_tz, strict_tags=strict_tags)
     table = read_csv_table(src)
     if table is None:

@@ -1,18 +1,18 @@
 """POS end-of-day sales exports (CSV or .xlsx) → canonical sale lines.
 
 Each POS vendor names and formats the columns its own way. A ``PosLayout`` is data: which
-header holds each canonical field, which date formats the export writes, and its time
-zone. Layouts are found by the file's headers (case-, spacing- and order-insensitive); a
-file no layout fits raises UnknownLayoutError with the headers, so the UI can ask the user
-to map the columns once and store that mapping under ``header_signature(headers)``.
+header holds each canonical field (the date and the time in one column or two), which date
+formats and number format the export writes, and its time zone. Files are comma-, tab-,
+semicolon- or pipe-separated text, or .xlsx. Layouts are found by the file's headers
+(case-, spacing- and order-insensitive); a file no layout fits raises UnknownLayoutError
+with the headers, so the UI can ask the user to map the columns once (pos_layout_guess
+suggests the mapping) and store it under ``header_signature(headers)``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit, parse_unit
 from backoffice.errors import ImportFileError, ValidationError
@@ -27,12 +28,13 @@ from backoffice.importers.csv_common import (
     Problems,
     SourceFile,
     Table,
-    cell,
     cell_text,
     extra_cells_problem,
+    join_date_time,
     locate_columns,
     missing_columns_error,
     normalize_header,
+    number_format_of,
     parse_money,
     parse_quantity,
     parse_timestamp,
@@ -42,9 +44,10 @@ from backoffice.importers.csv_common import (
 )
 from backoffice.importers.manifest_file import is_manifest_header
 from backoffice.importers.metrc_sales_file import is_metrc_sales_header
+from backoffice.importers.xlsx_table import read_xlsx_table
 
 CANONICAL_FIELDS = (
-    "receipt_number", "sold_at", "tag", "sku", "product_name", "brand", "category",
+    "receipt_number", "sold_at", "sold_time", "tag", "sku", "product_name", "brand", "category",
     "quantity", "unit", "amount", "budtender",
 )
 REQUIRED_FIELDS = ("receipt_number", "sold_at", "tag", "quantity", "amount")
@@ -53,6 +56,13 @@ US_DATE_FORMATS = (
     "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
     "%m/%d/%y %I:%M %p", "%m/%d/%y %H:%M", "%m/%d/%Y %I:%M %p %z", "%m/%d/%Y %H:%M:%S %z",
 )
+DAY_FIRST_DATE_FORMATS = (
+    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M %p", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+)
+# how a layout's dates are written: name → the formats tried after ISO 8601
+DATE_STYLES: dict[str, tuple[str, ...]] = {"us": US_DATE_FORMATS, "iso": (), "day-first": DAY_FIRST_DATE_FORMATS}
+DATE_STYLE_LABELS = {"us": "US: 11/20/2026 9:43 AM (ISO 8601 too)", "iso": "ISO 8601 only: 2026-11-20 09:43",
+                     "day-first": "Day first: 20/11/2026 09:43"}
 
 
 def header_signature(headers: Sequence[str]) -> str:
@@ -68,6 +78,7 @@ class PosLayout:
     columns: Mapping[str, str]  # canonical field → the export's header for it
     date_formats: tuple[str, ...] = US_DATE_FORMATS
     timezone: str | None = None  # zone of naive times when the export is not in the store's zone
+    number_format: NumberFormat | None = None  # None: found from each file's values
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.columns) - set(CANONICAL_FIELDS))
@@ -84,12 +95,15 @@ class PosLayout:
     def to_json(self) -> str:
         """The mapping as stored with a user's saved layout (name and signature stored beside it)."""
         return json.dumps({"columns": dict(self.columns), "date_formats": list(self.date_formats),
-                           "timezone": self.timezone}, sort_keys=True)
+                           "timezone": self.timezone,
+                           "number_format": self.number_format.value if self.number_format else None}, sort_keys=True)
 
     @classmethod
     def from_json(cls, name: str, signature: str, text: str) -> PosLayout:
         data = json.loads(text)
-        return cls(name, signature, dict(data["columns"]), tuple(data["date_formats"]), data.get("timezone"))
+        number_format = data.get("number_format")
+        return cls(name, signature, dict(data["columns"]), tuple(data["date_formats"]), data.get("timezone"),
+                   NumberFormat(number_format) if number_format else None)
 
 
 def _builtin(name: str, columns: dict[str, str], date_formats: tuple[str, ...]) -> PosLayout:
@@ -160,9 +174,24 @@ def detect_layout(headers: Sequence[str], layouts: Sequence[PosLayout] = ()) -> 
 
 def read_headers(path: Path | str) -> list[str]:
     """The header row of an export, for the column-mapping dialog."""
-    src = read_source(path)
-    table = _table(src)
+    table = read_table(path)[1]
     return table.headers if table else []
+
+
+def read_table(path: Path | str) -> tuple[SourceFile, Table | None]:
+    """The export's cells, whatever its kind (CSV of any delimiter, or .xlsx)."""
+    src = read_source(path)
+    return src, _table(src)
+
+
+def parse_table(file: str, sha256: str, table: Table, layout: PosLayout, *, store_tz: str,
+                strict_tags: bool = False) -> ParsedPosFile:
+    """``table``'s rows through ``layout`` (the mapping dialog's preview reads a few rows so)."""
+    columns = locate_columns(table.headers, {f: (h,) for f, h in layout.columns.items()})
+    missing = [h for f, h in layout.columns.items() if f not in columns]
+    if missing:
+        raise ImportFileError(f"{file} lacks the column(s) {', '.join(missing)}.")
+    return _parse_rows(file, sha256, table, layout, columns, store_tz, strict_tags)
 
 
 def parse_pos_file(
@@ -185,51 +214,118 @@ def parse_pos_file(
         raise missing_columns_error(src, table, missing, f"a sales export in layout {layout.name!r}")
     if not table.rows:
         raise ImportFileError(f"{src.name} has column headers but no sales lines.")
-    tz = zone(layout.timezone or store_tz)
-    names = {f: table.headers[position] for f, position in columns.items()}  # as the file spells them
-    problems = Problems(src.name)
+    return _parse_rows(src.name, src.sha256, table, layout, columns, store_tz, strict_tags)
+
+
+def _parse_rows(file: str, sha256: str, table: Table, layout: PosLayout, columns: Mapping[str, int], store_tz: str,
+                strict_tags: bool) -> ParsedPosFile:
+    """Every data row of ``table`` through ``layout``; ``columns`` are the located fields."""
+    numbers = number_format_of(table.rows, (columns.get("quantity"), columns.get("amount")), layout.number_format)
+    reader = _LineReader(
+        names={f: table.headers[position] for f, position in columns.items()},  # as the file spells them
+        formats=layout.date_formats, tz=zone(layout.timezone or store_tz), strict=strict_tags, numbers=numbers,
+        problems=Problems(file),
+    )
+    fields = list(columns.items())
+    width = len(table.headers)
     lines: list[PosSaleLine] = []
     for line_no, row in table.rows:
-        if (why := extra_cells_problem(row, len(table.headers))) is not None:
-            problems.add(line_no, "", why)
+        if len(row) > width and (why := extra_cells_problem(row, width)) is not None:
+            reader.problems.add(line_no, "", why)
             continue
-        values = {f: cell(row, position) for f, position in columns.items()}
-        if (parsed := _line(line_no, values, names, layout.date_formats, tz, strict_tags, problems)) is not None:
+        values = {f: (row[position] if position < len(row) else None) for f, position in fields}
+        if (parsed := reader.line(line_no, values)) is not None:
             lines.append(parsed)
-    problems.raise_if_any()
-    return ParsedPosFile(layout.name, src.sha256, tuple(lines))
+    reader.problems.raise_if_any()
+    return ParsedPosFile(layout.name, sha256, tuple(lines))
 
 
-def _line(
-    n: int, values: Mapping[str, object], names: Mapping[str, str], formats: Sequence[str], tz: ZoneInfo,
-    strict: bool, problems: Problems,
-) -> PosSaleLine | None:
-    """One row keyed by canonical field; ``names`` are the file's headers, for the problems."""
-    def text(f: str) -> str | None:
-        return cell_text(values.get(f)) or None
+class _LineReader:
+    """Reads the rows of one file. Times and tags repeat on every line of a receipt, so each
+    distinct text is checked once (a tenth of a 10,000-line import)."""
 
-    receipt = text("receipt_number")
-    if receipt is None:
-        problems.add(n, names["receipt_number"], "missing receipt number")
-    sold_at = problems.check(n, names["sold_at"], parse_timestamp, values["sold_at"], formats, tz, "sale time")
-    tag = None
-    if (raw_tag := text("tag")) is not None:
-        tag = problems.check(n, names["tag"], validate_tag, raw_tag, strict=strict)
-    quantity = problems.check(n, names["quantity"], lambda: _non_zero(parse_quantity(values["quantity"], "quantity")))
-    amount = problems.check(n, names["amount"], parse_money, values["amount"], "amount")
-    unit = None
-    if (raw_unit := text("unit")) is not None:
-        unit = problems.check(n, names["unit"], parse_unit, raw_unit)
-    if receipt is None or sold_at is None or quantity is None or amount is None:
-        return None
-    if quantity < 0 or amount < 0:
-        # vendors mark a return on the quantity, the amount, or both: a return is negative in both
-        quantity, amount = -abs(quantity), -abs(amount)
-    return PosSaleLine(
-        line=n, receipt_number=receipt, sold_at=sold_at, tag=tag, sku=text("sku"),
-        product_name=text("product_name") or "", brand=text("brand"), category=text("category"),
-        quantity=quantity, unit=unit, amount=amount, budtender=text("budtender"),
-    )
+    def __init__(self, names: Mapping[str, str], formats: Sequence[str], tz: ZoneInfo, strict: bool,
+                 numbers: NumberFormat | None, problems: Problems) -> None:
+        self.names, self.formats, self.tz, self.strict = names, formats, tz, strict
+        self.numbers, self.problems = numbers, problems
+        self.time_field = names["sold_at"] + (f" + {names['sold_time']}" if "sold_time" in names else "")
+        self._times: dict[object, tuple[datetime | None, str]] = {}
+        self._tags: dict[str, tuple[str | None, str]] = {}
+        self._numbers: dict[tuple[str, object], tuple[Decimal | None, str]] = {}
+
+    def sold_at(self, n: int, values: Mapping[str, object]) -> datetime | None:
+        raw = values["sold_at"]
+        if "sold_time" in values:
+            raw = join_date_time(raw, values["sold_time"])
+        known = self._times.get(raw) if isinstance(raw, str) else None
+        if known is None:
+            try:
+                known = (parse_timestamp(raw, self.formats, self.tz, "sale time"), "")
+            except ValidationError as exc:
+                known = (None, str(exc))
+            if isinstance(raw, str):
+                self._times[raw] = known
+        if known[1]:
+            self.problems.add(n, self.time_field, known[1])
+        return known[0]
+
+    def tag(self, n: int, raw: str) -> str | None:
+        known = self._tags.get(raw)
+        if known is None:
+            try:
+                known = self._tags[raw] = (validate_tag(raw, strict=self.strict), "")
+            except ValidationError as exc:
+                known = self._tags[raw] = (None, str(exc))
+        if known[1]:
+            self.problems.add(n, self.names["tag"], known[1])
+        return known[0]
+
+    def number(self, n: int, field: str, raw: object) -> Decimal | None:
+        """The line's quantity or amount (the same few prices and quantities recur all day)."""
+        key = (field, raw)
+        known = self._numbers.get(key) if isinstance(raw, str) else None
+        if known is None:
+            try:
+                value = parse_quantity(raw, "quantity", self.numbers) if field == "quantity" else \
+                    parse_money(raw, "amount", self.numbers)
+                known = (_non_zero(value) if field == "quantity" else value, "")
+            except ValidationError as exc:
+                known = (None, str(exc))
+            if isinstance(raw, str):
+                self._numbers[key] = known
+        if known[1]:
+            self.problems.add(n, self.names[field], known[1])
+        return known[0]
+
+    def line(self, n: int, values: Mapping[str, object]) -> PosSaleLine | None:
+        """One row keyed by canonical field; problems name the file's own headers."""
+        problems, names = self.problems, self.names
+
+        def text(f: str) -> str | None:
+            return cell_text(values.get(f)) or None
+
+        receipt = text("receipt_number")
+        if receipt is None:
+            problems.add(n, names["receipt_number"], "missing receipt number")
+        sold_at = self.sold_at(n, values)
+        tag = None
+        if (raw_tag := text("tag")) is not None:
+            tag = self.tag(n, raw_tag)
+        quantity = self.number(n, "quantity", values["quantity"])
+        amount = self.number(n, "amount", values["amount"])
+        unit = None
+        if (raw_unit := text("unit")) is not None:
+            unit = problems.check(n, names["unit"], parse_unit, raw_unit)
+        if receipt is None or sold_at is None or quantity is None or amount is None:
+            return None
+        if quantity < 0 or amount < 0:
+            # vendors mark a return on the quantity, the amount, or both: a return is negative in both
+            quantity, amount = -abs(quantity), -abs(amount)
+        return PosSaleLine(
+            line=n, receipt_number=receipt, sold_at=sold_at, tag=tag, sku=text("sku"),
+            product_name=text("product_name") or "", brand=text("brand"), category=text("category"),
+            quantity=quantity, unit=unit, amount=amount, budtender=text("budtender"),
+        )
 
 
 def _non_zero(quantity: Decimal) -> Decimal:
@@ -246,32 +342,7 @@ def _table(src: SourceFile) -> Table | None:
         )
     if src.kind == "xls":
         raise ImportFileError(f"{src.name} is an old-style Excel file (.xls); save it as .xlsx or CSV.")
-    return _read_xlsx(src) if src.kind == "xlsx" else read_csv_table(src)
-
-
-def _read_xlsx(src: SourceFile) -> Table | None:
-    from openpyxl import load_workbook  # ~0.3 s to import: only when a workbook is opened
-
-    try:
-        book = load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError(f"{src.name} is not a readable Excel workbook ({exc}).") from None
-    try:
-        sheet = book.worksheets[0]  # end-of-day exports put the sales on the first sheet
-        headers: list[str] | None = None
-        header_line = 0
-        rows: list[tuple[int, Sequence[object]]] = []
-        # read-only rows start at row 1 (empty rows included), so the count is the sheet's row number
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if not any(cell_text(v) for v in values):
-                continue
-            if headers is None:
-                headers, header_line = [cell_text(v) for v in values], number
-            else:
-                rows.append((number, values))
-    finally:
-        book.close()
-    return None if headers is None else Table(headers, header_line, rows)
+    return read_xlsx_table(src) if src.kind == "xlsx" else read_csv_table(src)
 
 
 def _wrong_kind(src: SourceFile, table: Table) -> ImportFileError | None:

@@ -61,6 +61,7 @@ def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: C
     v = version
     calls = {
         "active_packages": Call("GET", f"packages/{v}/active", "the list of active packages"),
+        "inactive_packages": Call("GET", f"packages/{v}/inactive", "the list of finished packages"),
         "package": Call("GET", f"packages/{v}/{{label}}", "package {label}"),
         "adjust": Call("POST", f"packages/{v}/adjust", "the package adjustments"),
         "adjust_reasons": Call("GET", f"packages/{v}/adjust/reasons", "the list of adjustment reasons"),

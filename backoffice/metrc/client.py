@@ -25,7 +25,13 @@ from typing import Any
 import httpx
 
 from backoffice.domain.tags import validate_tag
-from backoffice.metrc.api_versions import V2_MAX_PAGE_SIZE, ApiVersion, Call, api_version, canonical
+from backoffice.metrc.api_versions import (
+    V2_MAX_PAGE_SIZE,
+    ApiVersion,
+    Call,
+    api_version,
+    canonical,
+)
 from backoffice.metrc.errors import (
     MetrcKeyMissing,
     MetrcNotFound,
@@ -113,6 +119,10 @@ class MetrcClient:
         for row in rows:
             latest[row.get("Label") or id(row)] = row
         return list(latest.values())
+
+    def inactive_packages(self, modified_since: datetime, modified_until: datetime | None = None) -> list[JsonObject]:
+        """The packages METRC finished (or archived) in [since, until]."""
+        return self._list("inactive_packages", since=modified_since, until=modified_until)
 
     def package(self, label: str) -> JsonObject:
         tag = validate_tag(label)  # also keeps anything but a tag out of the URL path
@@ -219,7 +229,7 @@ class MetrcClient:
         if self.max_in_flight == 1:
             later = [self._page(call, where, query, n)[0] for n in numbers]
         else:
-            with ThreadPoolExecutor(self.max_in_flight - 1 or 1, thread_name_prefix="metrc-page") as pool:
+            with ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="metrc-page") as pool:
                 later = list(pool.map(lambda n: self._page(call, where, query, n)[0], numbers))
         return first + [row for page in later for row in page]
 

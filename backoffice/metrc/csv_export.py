@@ -11,7 +11,9 @@ for), under one header row of those field names:
 Pass ``header=False`` where a state's import page wants data rows only. Dates are ISO
 (YYYY-MM-DD), quantities are written digit for digit from Decimals, UTF-8 without BOM,
 CRLF line ends. Every element is checked before the file is opened, so a bad element
-leaves no half-written file.
+leaves no half-written file. METRC must receive text as typed, so text that spreadsheets
+would run as a formula cannot be neutralised here: it is refused (and, before that, where
+it is typed: notes, reasons, location names).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from backoffice.domain.text import check_metrc_text
 from backoffice.errors import ImportFileError, Problem, ValidationError
 from backoffice.files import write_text_atomic
 from backoffice.metrc.payloads import LocationChange, PackageAdjustment, coerce
@@ -56,6 +59,18 @@ def read_adjustments(source: Path | TextIO) -> list[PackageAdjustment]:
     return _read(source, ADJUSTMENT_COLUMNS, PackageAdjustment.from_metrc)
 
 
+# text columns (the others are tags, numbers and dates, checked where they are made)
+_TEXT_COLUMNS = ("Location", "UnitOfMeasure", "AdjustmentReason", "ReasonNote")
+
+
+def _refusal(text: str, column: str) -> list[ValidationError]:
+    try:
+        check_metrc_text(text, column)
+    except ValidationError as exc:
+        return [exc]
+    return []
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -67,6 +82,13 @@ def _cell(value: Any) -> str:
 
 
 def _write(target: Path | TextIO, columns: Sequence[str], rows: list[dict[str, Any]], header: bool) -> int:
+    problems = [Problem("METRC upload file", number, column, str(exc))
+                for number, row in enumerate(rows, start=2 if header else 1) for column in _TEXT_COLUMNS
+                if isinstance(row.get(column), str)
+                for exc in _refusal(row[column], column)]
+    if problems:
+        raise ImportFileError("The METRC upload file was not written: some text would run as a spreadsheet formula.",
+                              problems)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:

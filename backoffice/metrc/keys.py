@@ -3,20 +3,30 @@
 Several states require a key per person, so user keys are stored per app user name;
 the integrator's vendor key is one per installation. Entries live under the service
 name ``vault-workstation-metrc`` with the account ``user:<name>`` or ``vendor``.
-Errors name the user, never the key.
+Errors name the user, never the key. The backend is keyring's own choice for the OS, or
+the one named in ``PYTHON_KEYRING_BACKEND`` (read at each use, so a headless workstation
+can point at e.g. ``keyrings.alt.file.EncryptedKeyring``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import keyring
-from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
+import keyring.core
+from keyring.errors import (
+    KeyringError,
+    KeyringLocked,
+    NoKeyringError,
+    PasswordDeleteError,
+)
 
 from backoffice.errors import ValidationError
 from backoffice.metrc.errors import KeyStoreUnavailable, MetrcKeyMissing
 
 SERVICE = "vault-workstation-metrc"
+ENV_BACKEND = "PYTHON_KEYRING_BACKEND"
 _VENDOR = "vendor"
 
 
@@ -74,7 +84,18 @@ class MetrcKeyStore:
 
     def _keyring(self) -> KeyBackend:
         # Resolved per call, so the OS backend is discovered only when a key is first needed.
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        if self._backend is not None:
+            return self._backend
+        named = os.environ.get(ENV_BACKEND, "").strip()
+        if not named:
+            return keyring.get_keyring()
+        try:
+            return keyring.core.load_keyring(named)
+        except (ImportError, AttributeError, ValueError, RuntimeError) as exc:
+            raise KeyStoreUnavailable(
+                f"{ENV_BACKEND} names the key store {named!r}, which cannot be loaded ({type(exc).__name__}): "
+                "install the package that provides it (e.g. pip install keyrings.alt), or unset "
+                f"{ENV_BACKEND} to use the system's key store.") from None
 
     def _get(self, account: str) -> str | None:
         try:
@@ -110,8 +131,10 @@ def _unavailable(exc: KeyringError) -> KeyStoreUnavailable:
         return KeyStoreUnavailable("The system key store is locked: unlock it (log in again or open the "
                                    "keyring/wallet app) and try again.")
     if isinstance(exc, NoKeyringError):
-        return KeyStoreUnavailable("No system key store is available to keep METRC API keys "
-                                   "(Windows Credential Manager, macOS Keychain, GNOME Keyring or KWallet); "
-                                   "install or start one, then enter the keys again in Settings.")
+        return KeyStoreUnavailable(
+            "No key store is available to keep METRC API keys. On a Linux desktop install and start one "
+            "(sudo apt-get install gnome-keyring, or KWallet); on a headless workstation install an encrypted "
+            f"file store (pip install keyrings.alt) and set {ENV_BACKEND}=keyrings.alt.file.EncryptedKeyring. "
+            "Windows and macOS have one built in. Then enter the keys again.")
     return KeyStoreUnavailable(f"The system key store failed ({type(exc).__name__}); try again, "
                                "and if it keeps failing restart the key store or the computer.")

@@ -18,7 +18,8 @@ from typing import Any, Self, TypeVar
 from backoffice.domain.numbers import parse_decimal
 from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit, parse_unit
-from backoffice.errors import ValidationError
+from backoffice.errors import ImportFileError, ValidationError
+from backoffice.importers.json_file import load_json
 
 NOTE_MAX = 200  # METRC caps adjustment notes at 200 characters
 CUSTOMER_TYPES = ("Consumer", "Patient", "Caregiver", "ExternalPatient")
@@ -209,5 +210,10 @@ def _encode(value: Any) -> Iterator[str]:
 
 
 def from_json(text: str | bytes) -> Any:
-    """Parse METRC's JSON with every non-integer number as an exact Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse METRC's JSON with every non-integer number as an exact Decimal. Anything far
+    larger or deeper than METRC's answers raises ValueError, like text that is not JSON."""
+    try:
+        return load_json(text.decode("utf-8-sig") if isinstance(text, bytes) else text, "METRC's answer",
+                         decimals=True)
+    except (ImportFileError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None

@@ -36,6 +36,8 @@ def _v1(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
     match method, parts:
         case "GET", ["packages", "v1", "active"]:
             return 200, _packages(state, query), False, {}
+        case "GET", ["packages", "v1", "inactive"]:
+            return 200, state.inactive_packages(query.get("lastModifiedStart"), query.get("lastModifiedEnd")), False, {}
         case "GET", ["packages", "v1", "adjust", "reasons"]:
             return 200, state.reasons, False, {}
         case "GET", ["packages", "v1", label] if label in state.packages:
@@ -64,6 +66,8 @@ def _v2(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
     match method, parts:
         case "GET", ["packages", "v2", "active"]:
             return _page(_packages(state, query), query)
+        case "GET", ["packages", "v2", "inactive"]:
+            return _page(state.inactive_packages(query.get("lastModifiedStart"), query.get("lastModifiedEnd")), query)
         case "GET", ["packages", "v2", "adjust", "reasons"]:
             return _page(state.reasons, query)
         case "GET", ["packages", "v2", "adjustments"]:
@@ -91,7 +95,7 @@ def _v2(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
             return 200, None, True, {}
         case "GET", ["retailid", "v2", "receive", "qr", code] if state.package_of_code(code):
             return 200, state.package_of_code(code), False, {}
-        case "GET", ["retailid", "v2", "receive", label] if label in state.packages:
+        case "GET", ["retailid", "v2", "receive", label] if label in state.packages or state.shipped(label):
             urls = state.qr_codes(label)
             return 200, {"Label": label, "QrCount": len(urls), "Eaches": urls}, False, {}
     return NOT_FOUND

@@ -119,6 +119,19 @@ class SimState:
             return self._active
         return modified_between(self._active, modified_start, modified_end)
 
+    def inactive_packages(self, modified_start: str | None, modified_end: str | None) -> list[Json]:
+        finished = [p for p in self.packages.values() if p.get("FinishedDate")]
+        return modified_between(finished, modified_start, modified_end)
+
+    def finish(self, label: str, when: date) -> None:
+        """As METRC's finish call (or its web UI) does."""
+        self.packages[label].update(FinishedDate=when.isoformat(), IsFinished=True, LastModified=self._stamp())
+        self._active = None
+
+    def touch(self, label: str, **fields: Any) -> None:
+        """Change a package as METRC would on its side (a recall hold, a lab result, a web-UI adjustment)."""
+        self.packages[label].update(fields, LastModified=self._stamp())
+
     def available_package_tags(self) -> list[Json]:
         return [{"Id": tag_id, "Label": label, "TagTypeName": "CannabisPackage", "TagStateName": "Available"}
                 for label, tag_id in sorted(self.package_tags.items()) if label not in self.packages]
@@ -130,13 +143,16 @@ class SimState:
     # --- Retail ID -----------------------------------------------------------------------
 
     def qr_codes(self, label: str) -> list[str]:
-        """The unit QR URLs of a package: ``ProductLabel.QrCount`` of them when seeded, otherwise one per
-        unit of a count-based package (none for weighed product). Made up from the label, so they are stable."""
-        pkg = self.packages[label]
+        """The unit QR URLs of a package (active or on an incoming delivery): ``ProductLabel.QrCount``
+        of them when given, otherwise one per unit of a count-based package (none for weighed
+        product). Made up from the label, so they are stable."""
+        pkg = self.packages.get(label) or self.shipped(label) or {}
         product = pkg.get("ProductLabel") or {}
         count = product.get("QrCount") if isinstance(product, dict) else None
         if count is None:
-            count = int(Decimal(pkg["Quantity"])) if pkg.get("UnitOfMeasureName") == "Each" else 0
+            quantity = pkg.get("Quantity", pkg.get("ShippedQuantity")) or 0
+            unit = pkg.get("UnitOfMeasureName", pkg.get("ShippedUnitOfMeasureName"))
+            count = int(Decimal(quantity)) if unit == "Each" else 0
         urls = []
         for n in range(1, min(int(count), _MAX_EACHES) + 1):
             code = hashlib.sha256(f"{label}/{n}".encode()).hexdigest()[:12].upper()
@@ -144,9 +160,16 @@ class SimState:
             urls.append(f"{QR_HOST}{code}")
         return urls
 
+    def shipped(self, label: str) -> Json | None:
+        """A package on an incoming delivery."""
+        return next((p for packages in self.deliveries.values() for p in packages if p.get("PackageLabel") == label),
+                    None)
+
     def package_of_code(self, short_code: str) -> Json | None:
         label = self.qr_index.get(short_code.upper())
-        return None if label is None else self.packages.get(label)
+        if label is None:
+            return None
+        return self.packages.get(label) or {"Label": label, **(self.shipped(label) or {})}
 
     def incoming_transfers(self) -> list[Json]:
         return self.transfers

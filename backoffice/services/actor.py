@@ -23,6 +23,7 @@ class Permission(enum.StrEnum):
     OVERRIDE_LAB_WARNING = "print labels for packages without passing lab results"
     SET_PRICES = "change item prices"
     IMPORT_TAGS = "load the store's unused METRC package tags"
+    EDIT_CATALOGUE = "edit the catalogue"
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
@@ -36,9 +37,12 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE, Permission.IMPORT_TAGS,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE, Permission.EDIT_CATALOGUE,
+    Permission.IMPORT_TAGS,
 }
-_PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA}
+# purchasing keeps the catalogue: items, vendors and shelf prices
+_PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA, Permission.EDIT_CATALOGUE,
+               Permission.SET_PRICES}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ASSOCIATE: frozenset(_ASSOCIATE),
     Role.MANAGER: frozenset(_MANAGER),

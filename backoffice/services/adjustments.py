@@ -24,11 +24,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Adjustment, AdjustmentReason, CountSession, Package, User, utcnow
+from backoffice.db.models import (
+    Adjustment,
+    AdjustmentReason,
+    CountSession,
+    Package,
+    User,
+    utcnow,
+)
 from backoffice.domain.enums import LedgerKind, OutboxKind, PackageStatus
 from backoffice.domain.numbers import parse_decimal, to_money, to_quantity
+from backoffice.domain.text import check_metrc_text
 from backoffice.domain.units import Unit, convert, parse_unit
-from backoffice.errors import AuthenticationFailed, NotFound, PermissionDenied, RuleViolation, ValidationError
+from backoffice.errors import (
+    AuthenticationFailed,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
 from backoffice.metrc.payloads import NOTE_MAX, PackageAdjustment
 from backoffice.services import audit, ledger, outbox, settings, users
 from backoffice.services.actor import Actor, Permission
@@ -121,6 +135,7 @@ def set_reason(db: Database, actor: Actor, name: str, *, requires_note: bool, ma
     name = name.strip()
     if not name or len(name) > 80:
         raise ValidationError("a reason name is 1 to 80 characters")
+    check_metrc_text(name, "the reason name")
     if max_percent is not None and not 0 < max_percent <= 100:
         raise ValidationError(f"a cap of {max_percent} % makes no sense; give 1 to 100, or none")
     with db.transaction() as session:
@@ -195,6 +210,7 @@ def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_nam
         raise ValidationError(f"the reason {reason.name!r} needs a note: say what happened (up to {NOTE_MAX} characters)")
     if len(note) > NOTE_MAX:
         raise ValidationError(f"the note has {len(note)} characters; METRC allows {NOTE_MAX}. Shorten it")
+    check_metrc_text(note, "the note")
     after = pkg.quantity + delta
     if after < 0:
         raise RuleViolation(

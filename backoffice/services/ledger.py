@@ -74,7 +74,7 @@ class Posting:
 def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> None:
     """``post`` for thousands of quantity changes at once (a day's POS sales): the same rules,
     applied in the order given, written with one statement per table instead of one ORM
-    object per row. A positive SALE (a return) that refills a finished package reopens it.
+    object per row. Nothing here puts stock back into a finished package (a return does not reopen it).
     ORM Package objects already loaded in ``session`` are expired, so they reload."""
     ids = sorted({p.package_id for p in postings})
     state: dict[int, dict[str, Any]] = {}
@@ -96,8 +96,8 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         pkg["quantity"] = new_quantity
         if new_quantity == 0 and pkg["status"] is not PackageStatus.FINISHED and p.kind in _FINISHING:
             pkg["status"], pkg["finished_at"] = PackageStatus.FINISHED, p.at
-        elif new_quantity > 0 and pkg["status"] is PackageStatus.FINISHED and p.kind is LedgerKind.SALE:
-            pkg["status"], pkg["finished_at"] = PackageStatus.ACTIVE, None
+        elif p.delta > 0 and pkg["status"] is PackageStatus.FINISHED:
+            raise RuleViolation(f"package {pkg['tag']} is finished; only a manager's adjustment brings it back")
         entries.append({"package_id": p.package_id, "at": p.at, "kind": p.kind, "quantity_delta": p.delta,
                         "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": p.doc.type,
                         "doc_id": p.doc.id, "user_id": actor.user_id, "note": p.note})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Location
 from backoffice.domain.enums import LocationKind
+from backoffice.domain.text import check_metrc_text
 from backoffice.errors import NotFound, ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
@@ -44,6 +45,8 @@ def add_location(db: Database, actor: Actor, name: str, kind: LocationKind | str
     name = name.strip()
     if not name:
         raise ValidationError("a location needs a name")
+    check_metrc_text(name, "the location name")
+    check_metrc_text(metrc_name.strip(), "the METRC location name")
     try:
         kind = LocationKind(kind)
     except ValueError:

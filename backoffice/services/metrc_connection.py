@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -70,7 +71,7 @@ def fetch_available_tags(db: Database, actor: Actor, *, keys: MetrcKeyStore | No
 
 
 def sender_for(client: MetrcClient) -> Sender:
-    calls = {
+    calls: dict[OutboxKind, Callable[[list[dict[str, Any]]], None]] = {
         OutboxKind.CHANGE_LOCATION: client.change_locations,
         OutboxKind.ADJUST: client.adjust_packages,
         OutboxKind.SALES_RECEIPT: client.record_receipts,

@@ -192,9 +192,16 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
     return result
 
 
+def _entry(session: Any, entry_id: int) -> OutboxEntry:
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"there is no outbox entry {entry_id}")
+    return entry
+
+
 def _record_progress(db: Database, entry_id: int, done: int, total: int, now: datetime) -> None:
     with db.transaction() as session:
-        entry = session.get(OutboxEntry, entry_id)
+        entry = _entry(session, entry_id)
         entry.sent_elements = done
         if done >= total:
             entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = OutboxStatus.SENT, now, None, None
@@ -204,12 +211,13 @@ def _record_progress(db: Database, entry_id: int, done: int, total: int, now: da
 def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int, max_attempts: int,
                     now: datetime, checkable: frozenset[OutboxKind] | set[OutboxKind]) -> None:
     with db.transaction() as session:
-        entry = session.get(OutboxEntry, entry_id)
+        entry = _entry(session, entry_id)
         entry.last_error = str(exc)
-        retry = isinstance(exc, MetrcUnavailable) and attempts < max_attempts
-        if retry and not (exc.maybe_applied and entry.kind not in checkable):
+        outage = exc if isinstance(exc, MetrcUnavailable) else None
+        if outage is not None and attempts < max_attempts and not (outage.maybe_applied
+                                                                   and entry.kind not in checkable):
             entry.status = OutboxStatus.PENDING
-            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else _backoff(attempts)
+            delay = timedelta(seconds=outage.retry_after) if outage.retry_after else _backoff(attempts)
             entry.next_attempt_at = now + delay
         else:
             entry.status = OutboxStatus.FAILED

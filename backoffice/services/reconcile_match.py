@@ -105,6 +105,8 @@ def match_day(
     findings: list[Finding] = []
     for number, lines, receipt in pairs:
         pos = _totals((line.tag, line.quantity, line.unit, line.amount) for line in lines if line.tag)
+        # a void (a sale and its reversal on one receipt) nets to nothing: METRC needs no record of it
+        pos = {tag: p for tag, p in pos.items() if p.quantity or p.amount}
         findings += _pos_tag_checks(number, pos, floor_tags, known_tags)
         if receipt is None:
             findings += _missing_in_metrc(number, lines[0].sold_at, pos)
@@ -209,6 +211,10 @@ def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decim
 
 def _missing_in_metrc(number: str, sold_at: datetime, pos: dict[str, _Total]) -> list[Finding]:
     return [
+        Finding(FindingKind.RETURN_NOT_IN_METRC, number, tag, p.quantity, p.amount, None, None,
+                f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {_money(-p.amount)}), but "
+                "METRC has no such return. Record the return in METRC, or explain why the product did not go back.")
+        if p.quantity < 0 else
         Finding(FindingKind.MISSING_IN_METRC, number, tag, p.quantity, p.amount, None, None,
                 f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {_money(p.amount)}, "
                 "but METRC has no such sale, so METRC has not deducted this package. Record the sale in METRC.")
@@ -231,6 +237,13 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
     findings = []
     for tag, p in pos.items():
         m = metrc.get(tag)
+        if m is None and p.quantity < 0:
+            findings.append(Finding(
+                FindingKind.RETURN_NOT_IN_METRC, number, tag, p.quantity, p.amount, None, None,
+                f"POS receipt {number} {_sold(p)} of {tag}, but METRC's receipt has no return of that package. "
+                "Record the return in METRC, or explain why the product did not go back.",
+            ))
+            continue
         if m is None:
             findings.append(Finding(
                 FindingKind.MISSING_IN_METRC, number, tag, p.quantity, p.amount, None, None,
@@ -244,7 +257,7 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
             how_far = "" if units_clash else f" ({_difference(m.quantity - pos_quantity, m.unit)})"
             findings.append(Finding(
                 FindingKind.QUANTITY_MISMATCH, number, tag, p.quantity, p.amount, m.quantity, m.amount,
-                f"Receipt {number}, {tag}: the POS sold {_qty(p)}, METRC deducted {_qty(m)}{how_far}.",
+                f"Receipt {number}, {tag}: the POS {_sold(p)}, METRC deducted {_qty(m)}{how_far}.",
             ))
         if p.amount != m.amount:
             findings.append(Finding(
@@ -265,9 +278,9 @@ def _pos_tag_checks(number: str, pos: dict[str, _Total], floor_tags: set[str], k
         if tag not in known_tags:
             findings.append(Finding(
                 FindingKind.UNKNOWN_TAG, number, tag, p.quantity, p.amount, None, None,
-                f"Receipt {number} sold {_qty(p)} of {tag}, a package this store has no record of.",
+                f"Receipt {number} {_sold(p)} of {tag}, a package this store has no record of.",
             ))
-        elif tag not in floor_tags:
+        elif tag not in floor_tags and p.quantity > 0:  # a return may come back to any room
             findings.append(Finding(
                 FindingKind.NOT_ON_FLOOR, number, tag, p.quantity, p.amount, None, None,
                 f"Receipt {number} sold {_qty(p)} of {tag}, which is not on the sales floor: it was sold before "
@@ -284,6 +297,13 @@ def _unknown_in_metrc(number: str, metrc: dict[str, _Total], known_tags: set[str
                 "has no record of.")
         for tag, m in metrc.items() if tag not in known_tags
     ]
+
+
+def _sold(total: _Total) -> str:
+    """What the POS did with a tag: 'sold 2 Each', or for a return 'took back 1 Each (a return)'."""
+    if total.quantity < 0:
+        return f"took back {_qty(_Total(-total.quantity, total.unit, -total.amount))} (a return)"
+    return f"sold {_qty(total)}"
 
 
 def _qty(total: _Total) -> str:

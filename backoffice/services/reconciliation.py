@@ -58,6 +58,7 @@ CLEARED_NOTE = "No longer found when the day was reconciled again."
 
 KIND_LABELS = {
     FindingKind.MISSING_IN_METRC: "Sale missing in METRC",
+    FindingKind.RETURN_NOT_IN_METRC: "Return not in METRC",
     FindingKind.MISSING_IN_POS: "Sale in METRC, not in the POS",
     FindingKind.QUANTITY_MISMATCH: "Quantity differs",
     FindingKind.AMOUNT_MISMATCH: "Amount differs",

@@ -9,6 +9,11 @@ of a known package posts a SALE to the stock ledger and adds to ``sales_daily``,
 import's one transaction. A line that cannot be booked (more sold than the package holds, a
 unit of another family) fails the whole file with its line number: nothing half-imports.
 
+A negative line is a return: it restocks its package with at most what was sold from it
+before, and never reopens a finished package (the line is kept and the result says so: a
+manager decides whether the product goes back). A void, a sale and its reversal on one
+receipt, nets to zero and moves no stock.
+
 METRC: receipts are stored once, found again by METRC's Id, else its receipt number; a
 receipt METRC changed since (corrected in METRC's web UI) replaces the stored copy.
 """
@@ -25,44 +30,39 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
+from backoffice.db.errors import collision_message
 from backoffice.db.models import (
     Item,
+    LedgerEntry,
     MetrcReceipt,
     MetrcReceiptLine,
     Package,
     PosImport,
-    PosLayoutMapping,
     PosSaleLine,
     SalesDaily,
     utcnow,
 )
-from backoffice.domain.enums import LedgerKind
+from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES
 from backoffice.domain.units import Unit, convert
-from backoffice.errors import ImportFileError, Problem, RuleViolation, ValidationError
-from backoffice.importers.csv_common import normalize_header, plain
+from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.importers.csv_common import plain
 from backoffice.importers.metrc_sales_file import (
     ParsedMetrcReceipt,
     parse_metrc_receipts,
     parse_metrc_sales_file,
 )
-from backoffice.importers.pos_sales_file import (
-    BUILTIN_LAYOUTS,
-    US_DATE_FORMATS,
-    ParsedPosFile,
-    PosLayout,
-    PosSaleLine as ParsedLine,
-    header_signature,
-    parse_pos_file,
-)
+from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
+from backoffice.importers.pos_sales_file import PosSaleLine as ParsedLine
 from backoffice.services import audit, ledger, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.pos_layouts import layout_named, saved_layouts
 
 Progress = Callable[[str, float], None]
 _CHUNK = 500  # values per IN (...): well under every driver's parameter limit
@@ -85,65 +85,6 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start:start + _CHUNK]
 
 
-# --- POS layouts ---------------------------------------------------------------------------
-
-def saved_layouts(db: Database) -> list[PosLayout]:
-    """The column mappings users saved for exports the built-in layouts do not fit."""
-    with db.read() as session:
-        rows = session.scalars(select(PosLayoutMapping).order_by(PosLayoutMapping.name)).all()
-        return [PosLayout.from_json(r.name, r.signature, r.mapping) for r in rows]
-
-
-def layout_names(db: Database) -> list[str]:
-    return [layout.name for layout in (*BUILTIN_LAYOUTS, *saved_layouts(db))]
-
-
-def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], columns: dict[str, str], *,
-                date_formats: Sequence[str] = US_DATE_FORMATS, timezone: str | None = None) -> PosLayout:
-    """Remember how an export with these ``headers`` maps to sale lines; files with the
-    same headers (in any order, case or spacing) are then read with it."""
-    actor.require(Permission.IMPORT_DATA)
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError("give the layout a name, such as the POS vendor's")
-    if len(name) > 60:
-        raise ValidationError(f"layout name {name!r} is longer than 60 characters")
-    if any(normalize_header(b.name) == normalize_header(name) for b in BUILTIN_LAYOUTS):
-        raise ValidationError(f"{name!r} is a built-in layout's name; choose another")
-    present = {normalize_header(h): h for h in headers}
-    chosen = {f: h for f, h in columns.items() if h}
-    absent = [h for h in chosen.values() if normalize_header(h) not in present]
-    if absent:
-        raise ValidationError(f"the file has no column {', '.join(map(repr, absent))}")
-    doubled = [h for h, n in Counter(normalize_header(h) for h in chosen.values()).items() if n > 1]
-    if doubled:
-        raise ValidationError(f"column {present[doubled[0]]!r} is mapped to two fields; map each column once")
-    signature = header_signature(headers)
-    layout = PosLayout(name, signature, chosen, tuple(date_formats), timezone or None)  # validates the mapping
-    with db.transaction() as session:
-        clash = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.name == name,
-                                                              PosLayoutMapping.signature != signature))
-        if clash is not None:
-            raise ValidationError(f"another export layout is already called {name!r}; choose another name")
-        row = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.signature == signature))
-        before = None if row is None else {"name": row.name, "mapping": row.mapping}
-        if row is None:
-            session.add(PosLayoutMapping(signature=signature, name=name, mapping=layout.to_json()))
-        else:
-            row.name, row.mapping = name, layout.to_json()
-        audit.record(session, actor, "pos_layout.save", "pos_layout", signature[:16], before=before,
-                     after={"name": name, "mapping": layout.to_json()})
-    return layout
-
-
-def _layout_named(db: Database, name: str) -> PosLayout:
-    layouts = [*BUILTIN_LAYOUTS, *saved_layouts(db)]
-    for layout in layouts:
-        if normalize_header(layout.name) == normalize_header(name):
-            return layout
-    raise ValidationError(f"there is no POS export layout {name!r}; layouts: {', '.join(x.name for x in layouts)}")
-
-
 # --- POS sales -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -158,6 +99,7 @@ class PosImportResult:
     business_dates: tuple[date, ...]
     unknown_tags: tuple[str, ...]  # sold tags this store has no package for (reconciliation flags them)
     changes: Changes = Changes.SALES | Changes.INVENTORY
+    not_restocked: tuple[str, ...] = ()  # finished packages a return was not put back into
 
     @property
     def summary(self) -> str:
@@ -169,6 +111,9 @@ class PosImportResult:
                 f" for {days or 'no day'}.")
         if self.unknown_tags:
             text += f" {len(self.unknown_tags)} tag(s) sold are not in this store's inventory."
+        if self.not_restocked:
+            text += (f" Returns to {len(self.not_restocked)} finished package(s) were not put back into stock "
+                     f"({', '.join(self.not_restocked)}): a manager decides whether they go back on the shelf.")
         return text
 
 
@@ -181,6 +126,7 @@ class _Package(NamedTuple):
     unit: Unit
     item_id: int
     item_unit: Unit
+    finished: bool
 
 
 class _Item(NamedTuple):
@@ -197,6 +143,8 @@ class _NewLine:
     unit: Unit
     package: _Package | None
     item: _Item | None  # the package's item, or the item with the line's SKU
+    moves_stock: bool = True  # False for both lines of a void and for a return to a finished package
+    not_restocked: bool = False  # a return to a finished package
 
 
 def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str | None = None,
@@ -209,16 +157,17 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
-    forced = _layout_named(db, layout) if layout else None
+    forced = layout_named(db, layout) if layout else None
     progress("Reading the export", 0.05)
     parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
     try:
         with db.transaction() as session:
             result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
-    except IntegrityError:  # PostgreSQL: two workstations stored the same sales at once
-        raise RuleViolation(f"another workstation imported these sales at the same moment; import "
-                            f"{Path(path).name} again and the sales already stored are skipped") from None
+    except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
+        raise RuleViolation(collision_message(
+            exc, f"another workstation imported these sales at the same moment; import {Path(path).name} again "
+                 "and the sales already stored are skipped", ours=("line_key", "file_sha256"))) from None
     progress("Imported", 1.0)
     return result
 
@@ -281,7 +230,8 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
         new.append(_NewLine(line, key, business_date(line.sold_at, tz), unit, pkg, item))
-    problems += _booking_problems(file_name, new)
+    _mark_voids(new)
+    problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
         raise ImportFileError(
             f"{file_name}: {len(problems)} sale line(s) cannot be imported; nothing was imported. "
@@ -298,7 +248,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
         ledger.Posting(n.package.id, LedgerKind.SALE, -_in_package_unit(n),
                        ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]), n.parsed.sold_at,
                        f"POS receipt {n.parsed.receipt_number}")
-        for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line)) if n.package is not None
+        for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line)) if n.package is not None and n.moves_stock
     ])
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
@@ -308,8 +258,10 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
         "added": len(new), "already_imported": repeated, "days": [d.isoformat() for d in days],
         "unknown_tags": len(unknown),
     })
+    not_restocked = tuple(sorted({n.package.tag for n in new if n.package is not None and n.parsed.quantity < 0
+                                  and not n.moves_stock and n.not_restocked}))
     return PosImportResult(file_name, parsed.layout_name, record.id, len(lines), len(new), repeated, False, days,
-                           unknown)
+                           unknown, not_restocked=not_restocked)
 
 
 def _item_unit(item: _Item | None) -> Unit | None:
@@ -331,10 +283,11 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
     for chunk in _chunks(tags):
         for row in session.execute(
-            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.item_id, Item.unit)
+            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.item_id, Item.unit,
+                   Package.status == PackageStatus.FINISHED)
             .join(Item, Item.id == Package.item_id).where(Package.tag.in_(chunk))
         ):
-            found[row[1]] = _Package(*row)
+            found[row[1]] = _Package(*row[:6], bool(row[6]))
     return found
 
 
@@ -353,11 +306,48 @@ def _in_package_unit(new: _NewLine) -> Decimal:
     return convert(new.parsed.quantity, new.unit, new.package.unit).quantize(QTY_PLACES)
 
 
-def _booking_problems(file_name: str, new: list[_NewLine]) -> list[Problem]:
-    """Lines the stock ledger would refuse, checked in sale order before anything is written."""
+def _mark_voids(new: list[_NewLine]) -> None:
+    """A negative line that reverses a sale of the same package on its receipt, quantity for
+    quantity, is a void: neither line moves stock."""
+    open_sales: dict[tuple[str, int, Decimal, Unit], list[_NewLine]] = defaultdict(list)
+    for n in new:
+        if n.package is not None and n.parsed.quantity > 0:
+            open_sales[(n.parsed.receipt_number, n.package.id, n.parsed.quantity, n.unit)].append(n)
+    for n in new:
+        if n.package is None or n.parsed.quantity >= 0:
+            continue
+        sales = open_sales.get((n.parsed.receipt_number, n.package.id, -n.parsed.quantity, n.unit))
+        if sales:
+            sale = sales.pop(0)
+            sale.moves_stock = n.moves_stock = False
+
+
+def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
+    """Per package with a return in the file: how much the stock ledger shows sold from it
+    (sales less earlier returns, in the package's unit)."""
+    ids = sorted({n.package.id for n in new if n.package is not None and n.parsed.quantity < 0 and n.moves_stock})
+    sold: dict[int, Decimal] = {}
+    for chunk in _chunks(ids):
+        for package_id, total in session.execute(
+            select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta))
+            .where(LedgerEntry.package_id.in_(chunk), LedgerEntry.kind == LedgerKind.SALE)
+            .group_by(LedgerEntry.package_id)
+        ):
+            sold[package_id] = -Decimal(total or 0)
+    return sold
+
+
+def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int, Decimal]) -> list[Problem]:
+    """Lines the stock ledger would refuse, checked in sale order before anything is written.
+    A return to a package that is (or the file's own sales leave) finished is kept but does not
+    move stock: reopening a finished package is a manager's decision."""
     problems: list[Problem] = []
     balance: dict[str, Decimal] = {}
-    for n in sorted((n for n in new if n.package is not None), key=lambda n: (n.parsed.sold_at, n.parsed.line)):
+    finished: dict[str, bool] = {}
+    sold = dict(sold_before)
+    booked = sorted((n for n in new if n.package is not None and n.moves_stock),
+                    key=lambda n: (n.parsed.sold_at, n.parsed.line))
+    for n in booked:
         pkg = n.package
         assert pkg is not None
         if n.unit.family is not pkg.unit.family:
@@ -366,7 +356,21 @@ def _booking_problems(file_name: str, new: list[_NewLine]) -> list[Problem]:
                                     f"counted in {pkg.unit.value}; correct the unit in the POS and export again"))
             continue
         held = balance.get(pkg.tag, pkg.quantity)
-        after = held - _in_package_unit(n)
+        taken = _in_package_unit(n)
+        if taken < 0:  # a return
+            if finished.get(pkg.tag, pkg.finished):
+                n.moves_stock, n.not_restocked = False, True
+                continue
+            available = sold.get(pkg.id, Decimal(0))
+            if -taken > available:
+                problems.append(Problem(
+                    file_name, n.parsed.line, "quantity",
+                    f"receipt {n.parsed.receipt_number} returns {plain(-n.parsed.quantity)} {n.unit.value} of "
+                    f"{pkg.tag}, but only {plain(max(available, Decimal(0)))} {pkg.unit.value} were sold from it "
+                    "before; a return puts back at most what was sold. Correct the line in the POS and export again",
+                ))
+                continue
+        after = held - taken
         if after < 0:
             problems.append(Problem(
                 file_name, n.parsed.line, "quantity",
@@ -376,6 +380,9 @@ def _booking_problems(file_name: str, new: list[_NewLine]) -> list[Problem]:
             ))
             continue
         balance[pkg.tag] = after
+        sold[pkg.id] = sold.get(pkg.id, Decimal(0)) + taken
+        if after == 0:
+            finished[pkg.tag] = True
     return problems
 
 
@@ -498,9 +505,10 @@ def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMe
                 "receipts": result.receipts, "added": result.added, "updated": result.updated,
                 "days": [d.isoformat() for d in result.business_dates],
             })
-    except IntegrityError:  # PostgreSQL: two workstations stored the same receipts at once
-        raise RuleViolation(f"another workstation imported these METRC receipts at the same moment; import "
-                            f"{source} again and the receipts already stored are skipped") from None
+    except IntegrityError as exc:  # PostgreSQL: two workstations stored the same receipts at once
+        raise RuleViolation(collision_message(
+            exc, f"another workstation imported these METRC receipts at the same moment; import {source} again "
+                 "and the receipts already stored are skipped", ours=("metrc_id",))) from None
     return result
 
 

@@ -93,22 +93,32 @@ def store_calendar(db: Database) -> StoreCalendar:
 
 
 def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
+    set_values(db, actor, {key: value})
+
+
+def set_values(db: Database, actor: Actor, values: dict[str, Any]) -> None:
+    """Change several settings in one transaction, each change audited (unchanged ones are skipped)."""
     actor.require(Permission.MANAGE_SETTINGS)
-    setting = REGISTRY.get(key)
-    if setting is None:
-        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
-    encoded = setting.encode(value)
-    if setting is TIMEZONE:
-        StoreCalendar.named(str(value))  # refuses a name that is not a time zone
-    _check_metrc(setting, value)
+    encoded: dict[str, str] = {}
+    for key, value in values.items():
+        setting = REGISTRY.get(key)
+        if setting is None:
+            raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
+        encoded[key] = setting.encode(value)
+        if setting is TIMEZONE:
+            StoreCalendar.named(str(value))  # refuses a name that is not a time zone
+        _check_metrc(setting, value)
     with db.transaction() as session:
-        row = session.get(StoreSetting, key)
-        before = None if row is None else json.loads(row.value)
-        if row is None:
-            session.add(StoreSetting(key=key, value=encoded))
-        else:
-            row.value = encoded
-        audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(encoded))
+        for key, text in encoded.items():
+            row = session.get(StoreSetting, key)
+            before = None if row is None else json.loads(row.value)
+            if row is not None and row.value == text:
+                continue
+            if row is None:
+                session.add(StoreSetting(key=key, value=text))
+            else:
+                row.value = text
+            audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(text))
 
 
 def _check_metrc(setting: Setting[Any], value: Any) -> None:

@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from backoffice.db.models import Package
 from backoffice.domain.enums import ManifestLineState, ManifestStatus
-from backoffice.services import receiving
+from backoffice.services import locations, receiving
+from backoffice.services.actor import SYSTEM
 from tests.gui.conftest import scan
 from tests.unit.receiving_store import SAMPLE_NUMBER, line, manifest, sample_tag
 from ui.main_window import MainWindow
 from ui.tabs.receiving import ReceivingTab
-from ui.tabs.receiving_dialogs import FinishDialog, QuantityDialog, RejectDialog
+from ui.tabs.receiving_dialogs import FinishDialog, QuantityDialog, ReceivedDialog, RejectDialog, TagEndDelegate
+from ui.tabs.receiving_items import CreateItemsDialog
 
 pytestmark = pytest.mark.gui
 
@@ -30,6 +32,7 @@ FLOWER = 4
 
 @pytest.fixture
 def tab(qtbot, main_window: MainWindow, samples: Path) -> ReceivingTab:  # type: ignore[no-untyped-def]
+    locations.add_location(main_window.ctx.db, SYSTEM, "Quarantine", "quarantine")  # listed before the vault
     found = next(t for t in main_window.tab_widgets if isinstance(t, ReceivingTab))
     main_window.tabs.setCurrentWidget(found)
     found.import_file(samples / "metrc_incoming_transfer.json")
@@ -57,6 +60,7 @@ def _scan(qtbot, window: MainWindow, tab: ReceivingTab, code: str) -> str:  # ty
     tab.line_view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # the next package, not a double scan
     scan(qtbot, tab.line_view, code)
+    qtbot.waitUntil(lambda: not window.status_label.text().endswith("working…"), timeout=10_000)  # a command
     return window.status_label.text()
 
 
@@ -92,9 +96,20 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
     assert "was already scanned" in _scan(qtbot, window, tab, sample_tag(7))
     assert window.status_kind == "error"
 
-    _select(tab, sample_tag(1))  # the associate adds the new cartridge to the catalogue
+    _select(tab, sample_tag(1))  # the associate adds the new cartridge to the catalogue, unpriced
+    offered: list[tuple[str, str]] = []
+
+    def create(dialog: QWidget) -> None:
+        assert isinstance(dialog, CreateItemsDialog)
+        offered.extend((p.item_name, p.brand) for p in dialog.proposals)
+        assert dialog.no_price.isChecked() and not dialog.no_price.isEnabled()  # an associate sets no price
+        _click(dialog, "Create items")
+
+    _when_modal(CreateItemsDialog, create)
     tab.item_button.click()
-    assert _line(tab, sample_tag(1)).problem is None and "created" in window.status_label.text()
+    assert offered == [("Kind Harvest GMO Cookies Live Resin Cart 1g", "")]  # the store knows no brands yet
+    assert _line(tab, sample_tag(1)).problem is None
+    assert window.status_label.text() == "1 item(s) created (1 with no price yet); 1 manifest line(s) now use them."
 
     for n in (2, 5):  # the others were not ordered: refused
         _select(tab, sample_tag(n))
@@ -117,6 +132,7 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
         dialog.quantity.clear()
         qtbot.keyClicks(dialog.quantity, "452.8")
         _click(dialog, "Save")
+        qtbot.waitUntil(dialog.error.isVisible)
         errors.append(dialog.error.text())  # a difference without a note is refused in the dialog
         qtbot.keyClicks(dialog.note, "scale shows 452.8 g")
         _click(dialog, "Save")
@@ -127,25 +143,37 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
     assert str(_line(tab, sample_tag(FLOWER)).received_quantity) == "452.8000"
 
     tab.accept_scanned_button.click()
-    assert "12 package(s) accepted." in window.status_label.text()
+    qtbot.waitUntil(lambda: "12 package(s) accepted." in window.status_label.text())
     assert all(ln.state in (ManifestLineState.ACCEPTED, ManifestLineState.REJECTED) for ln in tab.line_model.rows)
 
     bins: dict[str, str] = {}
 
     def receive(dialog: QWidget) -> None:
         assert isinstance(dialog, FinishDialog)
-        assert dialog.location.currentText() == "Vault"
+        assert dialog.location.currentText() == "Vault"  # not Quarantine, which comes first by name
+        assert isinstance(dialog.bin_view.itemDelegateForColumn(0), TagEndDelegate)  # "…0000005004", not "1A40…"
         bins.update({ln.tag: dialog.bins.data(dialog.bins.index(row, 4)) for row, ln in enumerate(dialog.bins.rows)})
         _click(dialog, "Receive")
 
-    labels_pdf = tmp_path / "bins.pdf"
-    monkeypatch.setattr("ui.tabs.receiving.QFileDialog.getSaveFileName", lambda *a, **k: (str(labels_pdf), ""))
+    labels_pdf, sheet_pdf = tmp_path / "bins.pdf", tmp_path / "sheet.pdf"
+    monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getSaveFileName",
+                        lambda parent, title, *a, **k: (str(labels_pdf if "bin" in title else sheet_pdf), ""))
+
+    def save_both(dialog: QWidget) -> None:  # the choice stays open after the first save
+        assert isinstance(dialog, ReceivedDialog)
+        dialog.labels_button.click()
+        qtbot.waitUntil(lambda: "bin label(s) saved" in window.status_label.text(), timeout=20_000)
+        assert dialog.isVisible()
+        dialog.sheet_button.click()
+        qtbot.waitUntil(lambda: "Receiving report saved" in window.status_label.text(), timeout=20_000)
+        _click(dialog, "Close")
+
     _when_modal(FinishDialog, receive)
-    _when_modal(QMessageBox, lambda box: _click(box, "Save bin labels (PDF)…"))
+    _when_modal(ReceivedDialog, save_both)
     tab.finish_button.click()
-    qtbot.waitUntil(lambda: "bin label(s) saved" in window.status_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "Receiving report saved" in window.status_label.text(), timeout=30_000)
     assert bins[sample_tag(FLOWER)] == "V-BUD-01" and len(bins) == 12
-    assert labels_pdf.read_bytes().startswith(b"%PDF")
+    assert labels_pdf.read_bytes().startswith(b"%PDF") and sheet_pdf.read_bytes().startswith(b"%PDF")
     assert tab.current is not None and tab.current.status is ManifestStatus.RECEIVED
     assert "received into Vault by alex" in tab.header.text()
     with tab.ctx.db.read() as session:
@@ -180,7 +208,7 @@ def test_receiving_report_is_saved_off_the_gui_thread(qtbot, main_window: MainWi
                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _scan(qtbot, main_window, tab, sample_tag(3))
     out = tmp_path / "report.pdf"
-    monkeypatch.setattr("ui.tabs.receiving.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     tab.report_button.click()
     qtbot.waitUntil(lambda: "Receiving report saved" in main_window.status_label.text(), timeout=20_000)
     QThreadPool.globalInstance().waitForDone(5_000)
@@ -203,7 +231,7 @@ def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow,
     export.write_text(json.dumps([
         {"Label": p.tag, "Quantity": str(p.quantity), "UnitOfMeasureName": p.unit.value,
          "ReceivedFromManifestNumber": SAMPLE_NUMBER, "Item": {"Name": p.item_name}} for p in received.received]))
-    monkeypatch.setattr("ui.tabs.receiving.QFileDialog.getOpenFileName", lambda *a, **k: (str(export), ""))
+    monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getOpenFileName", lambda *a, **k: (str(export), ""))
     said: list[str] = []
 
     def read(box: QWidget) -> None:

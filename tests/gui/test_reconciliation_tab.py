@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QFileDialog, QLi
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import FindingKind, FindingStatus
-from backoffice.services import sales_import
+from backoffice.services import pos_layouts
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
 from ui import commands, messages
@@ -174,7 +174,7 @@ def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: Reconcilia
     qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "acme.csv (Acme POS): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
     assert ("ok", "Layout 'Acme POS' saved; files with these columns are read this way.") in tab.statuses  # type: ignore[attr-defined]
-    assert [layout.name for layout in sales_import.saved_layouts(tab.ctx.db)] == ["Acme POS"]
+    assert [layout.name for layout in pos_layouts.saved_layouts(tab.ctx.db)] == ["Acme POS"]
 
 
 def test_export_the_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]

@@ -14,7 +14,6 @@ from backoffice.services import users
 from tests.conftest import PINS
 from tests.gui.conftest import scan
 from ui import commands
-from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.transfers import TransfersTab
 

@@ -26,6 +26,7 @@ from backoffice.domain.units import Unit
 from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
 from backoffice.services import audit, catalogue, ledger, receiving
 from backoffice.services.actor import Actor
+from backoffice.services.catalogue import NewItem
 from backoffice.services.receiving import BadScan, ScanProblem
 from tests.unit.receiving_store import (
     FLOWER,
@@ -308,6 +309,9 @@ def test_reject_needs_a_listed_reason_and_a_note(db: Database, alex: Actor) -> N
     missing = _line(db, alex, manifest_id, tag(1))
     assert (missing.state, missing.reject_reason, missing.received_quantity, missing.scanned_at) == (
         ManifestLineState.REJECTED, "Not in the delivery", None, None)
+    receiving.scan(db, alex, manifest_id, tag(3))  # scanned, then refused: it shows no "received 10"
+    refused = receiving.reject(db, alex, manifest_id, tag(3), "Damaged", "crushed box").lines[0]
+    assert (refused.state, refused.received_quantity) == (ManifestLineState.REJECTED, None)
     receiving.scan(db, alex, manifest_id, tag(2))
     with pytest.raises(ValidationError, match="12 received is not short of 10 shipped"):
         receiving.reject(db, alex, manifest_id, tag(2), "Short-shipped", "count", received_quantity="12")
@@ -338,7 +342,7 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
     first = _import(db, alex, line(1, item=UNKNOWN, quantity="10", price="207.00"), line(2, item=UNKNOWN))
     second = _import(db, alex, line(3, item=(UNKNOWN[0].upper(), UNKNOWN[1])), number="0009990002")
     receiving.scan(db, alex, first, tag(1))
-    created = catalogue.create_item_from_line(db, alex, first, tag(1))
+    [created] = catalogue.create_items_from_lines(db, alex, first, [NewItem(tag(1))], no_price_ok=True).items
     assert created.created and created.lines_linked == 3 and created.sku == f"R-{tag(1)[-10:]}"
     with db.read() as session:
         item = session.get(Item, created.item_id)
@@ -348,11 +352,13 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
     assert _line(db, alex, second, tag(3)).item_sku == created.sku
     assert receiving.accept(db, alex, first, [tag(1)]).accepted == [tag(1)]
     with pytest.raises(RuleViolation, match="already matched to item R-"):
-        catalogue.create_item_from_line(db, alex, first, tag(2))
+        catalogue.create_items_from_lines(db, alex, first, [NewItem(tag(2))], no_price_ok=True)
     other = _import(db, alex, line(4, item=("Brand New Thing", "Edible (weight - each)")), number="0009990003")
     with pytest.raises(ValidationError, match=f"SKU {created.sku} is taken"):
-        catalogue.create_item_from_line(db, alex, other, tag(4), sku=created.sku)
-    assert catalogue.create_item_from_line(db, alex, other, tag(4), sku="EDI-NEW-1").sku == "EDI-NEW-1"
+        catalogue.create_items_from_lines(db, alex, other, [NewItem(tag(4), sku=created.sku)], no_price_ok=True)
+    [mine] = catalogue.create_items_from_lines(db, alex, other, [NewItem(tag(4), sku="EDI-NEW-1")],
+                                               no_price_ok=True).items
+    assert mine.sku == "EDI-NEW-1"
 
 
 # --- finish -----------------------------------------------------------------------------------

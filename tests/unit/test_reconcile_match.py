@@ -185,3 +185,25 @@ def test_a_whole_day_matches_quickly() -> None:
     assert kinds.count(FindingKind.QUANTITY_MISMATCH) == 6
     assert kinds.count(FindingKind.MISSING_IN_METRC) == len(never_sent) == 20
     assert len(findings) == 26  # the receipts with no number were matched by tag and time
+
+
+def test_a_return_is_worded_as_a_return() -> None:
+    findings = _match([_pos("R9", TAG_A, "-1", "-32.00")], [])
+    assert _kinds(findings) == [(FindingKind.RETURN_NOT_IN_METRC, "R9", TAG_A)]
+    assert findings[0].detail == (f"POS receipt R9 at 12:00 took back 1 Each (a return) of {TAG_A} (refund $32.00), "
+                                  "but METRC has no such return. Record the return in METRC, or explain why the "
+                                  "product did not go back.")
+    assert "sold -1" not in findings[0].detail
+    partly = _match([_pos("R9", TAG_A), _pos("R9", TAG_B, "-1", "-5.00")], [_receipt("R9", _tx(TAG_A))])
+    assert _kinds(partly) == [(FindingKind.RETURN_NOT_IN_METRC, "R9", TAG_B)]
+    assert "took back 1 Each (a return)" in partly[0].detail
+    off_floor = _match([_pos("R9", TAG_A, "-1", "-32.00")], [], floor_tags=set())
+    assert [f.kind for f in off_floor] == [FindingKind.RETURN_NOT_IN_METRC]  # a return may come back to any room
+
+
+def test_a_void_nets_to_nothing() -> None:
+    void = [_pos("R5", TAG_A, "2", "20.00"), _pos("R5", TAG_A, "-2", "-20.00")]
+    assert _match(void, []) == []
+    assert _match([*void, _pos("R5", TAG_B)], [_receipt("R5", _tx(TAG_B))]) == []
+    findings = _match(void, [_receipt("R5", _tx(TAG_A, "2", "20.00"))])
+    assert _kinds(findings) == [(FindingKind.MISSING_IN_POS, "R5", TAG_A)]  # METRC kept a sale the POS voided

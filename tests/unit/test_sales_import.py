@@ -15,12 +15,19 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, LedgerEntry, Package, PosImport, PosSaleLine, SalesDaily
+from backoffice.db.models import (
+    AuditEvent,
+    LedgerEntry,
+    Package,
+    PosImport,
+    PosSaleLine,
+    SalesDaily,
+)
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import ImportFileError, ValidationError
 from backoffice.services import metrc_packages_import
 from backoffice.importers.pos_sales_file import UnknownLayoutError, parse_pos_file
-from backoffice.services import audit, ledger, sales_import
+from backoffice.services import audit, ledger, pos_layouts, sales_import
 from backoffice.services.actor import Actor
 
 DAY = date(2026, 11, 20)
@@ -173,24 +180,85 @@ def test_selling_more_than_a_package_holds_or_in_another_unit_family_imports_not
     assert counts(db)["lines"] == 0 and quantities(db)[TINCTURE] == held
 
 
-def test_a_return_refills_a_sold_out_package(store: tuple[Database, Actor], tmp_path: Path) -> None:
+B_HEADER = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
+            "line_total"]
+
+
+def _b_line(receipt: str, at: str, quantity: str, amount: str, tag: str = TINCTURE) -> list[str]:
+    return [receipt, f"2026-11-20 {at}", tag, "Tincture", "Tincture", quantity, "Each", amount]
+
+
+def _package(db: Database, tag: str = TINCTURE) -> Package:
+    with db.read() as session:
+        return session.scalar(select(Package).where(Package.tag == tag))
+
+
+def test_a_return_never_reopens_a_finished_package(store: tuple[Database, Actor], tmp_path: Path) -> None:
     db, alex = store
     held = quantities(db)[TINCTURE]
-    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-              "line_total"]
-    sale = ["R1", "2026-11-20 10:00:00", TINCTURE, "Tincture", "Tincture", str(held), "Each", "320.00"]
-    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "sale.csv", [header, sale]))
-    with db.read() as session:
-        pkg = session.scalar(select(Package).where(Package.tag == TINCTURE))
+    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "sale.csv",
+                                                     [B_HEADER, _b_line("R1", "10:00:00", str(held), "320.00")]))
+    pkg = _package(db)
     assert (pkg.quantity, pkg.status) == (0, PackageStatus.FINISHED)
-    refund = ["R2", "2026-11-20 15:00:00", TINCTURE, "Tincture", "Tincture", "-1", "Each", "-32.00"]
-    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "refund.csv", [header, refund]))
+    result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "refund.csv",
+                                                              [B_HEADER, _b_line("R2", "15:00:00", "-1", "-32.00")]))
+    assert result.lines_added == 1 and result.not_restocked == (TINCTURE,)
+    assert f"Returns to 1 finished package(s) were not put back into stock ({TINCTURE})" in result.summary
+    assert "a manager decides" in result.summary
+    pkg = _package(db)
+    assert (pkg.quantity, pkg.status) == (0, PackageStatus.FINISHED)  # the manager decides, not the import
     with db.read() as session:
-        pkg = session.scalar(select(Package).where(Package.tag == TINCTURE))
         daily = session.scalars(select(SalesDaily)).one()
-    assert (pkg.quantity, pkg.status, pkg.finished_at) == (1, PackageStatus.ACTIVE, None)
+        returned = session.scalar(select(PosSaleLine).where(PosSaleLine.receipt_number == "R2"))
+    assert returned.quantity == -1 and returned.package_id == pkg.id  # kept for reconciliation
     assert (daily.units, daily.revenue, daily.lines) == (held - 1, Decimal("288.00"), 2)
     assert ledger.check_balances(db) == []
+
+
+def test_a_return_in_the_same_file_as_the_last_sale_does_not_reopen_it(store: tuple[Database, Actor],
+                                                                       tmp_path: Path) -> None:
+    db, alex = store
+    held = quantities(db)[TINCTURE]
+    rows = [B_HEADER, _b_line("R1", "10:00:00", str(held), "320.00"), _b_line("R2", "15:00:00", "-1", "-32.00")]
+    result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "day.csv", rows))
+    assert result.not_restocked == (TINCTURE,)
+    assert (_package(db).quantity, _package(db).status) == (0, PackageStatus.FINISHED)
+
+
+def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], tmp_path: Path) -> None:
+    db, alex = store
+    held = quantities(db)[TINCTURE]
+    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "sale.csv",
+                                                     [B_HEADER, _b_line("R1", "10:00:00", "2", "64.00")]))
+    before = counts(db)
+    huge = write_csv(tmp_path / "huge.csv", [B_HEADER, _b_line("R2", "15:00:00", "-3", "-96.00")])
+    with pytest.raises(ImportFileError) as caught:
+        sales_import.import_pos_file(db, alex, huge)
+    assert (f"huge.csv, line 2, field 'quantity': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
+            "sold from it before; a return puts back at most what was sold") in str(caught.value)
+    assert counts(db) == before and quantities(db)[TINCTURE] == held - 2
+    million = write_csv(tmp_path / "million.csv", [B_HEADER, _b_line("R3", "15:00:00", "-1000000", "-1.00")])
+    with pytest.raises(ImportFileError, match="quantity -1,000,000 is out of range"):
+        sales_import.import_pos_file(db, alex, million)
+    fine = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "fine.csv",
+                                                            [B_HEADER, _b_line("R4", "16:00:00", "-2", "-64.00")]))
+    assert fine.not_restocked == () and quantities(db)[TINCTURE] == held
+    assert ledger.check_balances(db) == []
+
+
+def test_a_void_nets_to_zero(store: tuple[Database, Actor], tmp_path: Path) -> None:
+    db, alex = store
+    held = quantities(db)[TINCTURE]
+    rows = [B_HEADER, _b_line("R1", "10:00:00", "-1", "-32.00"), _b_line("R1", "10:00:00", "1", "32.00"),
+            _b_line("R1", "10:00:00", str(held), "320.00"), _b_line("R1", "10:01:00", f"-{held}", "-320.00")]
+    result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "void.csv", rows))
+    assert result.lines_added == 4 and result.not_restocked == ()
+    pkg = _package(db)
+    assert (pkg.quantity, pkg.status) == (held, PackageStatus.ACTIVE)  # selling it all then voiding did not finish it
+    assert counts(db)["sales"] == 0
+    with db.read() as session:
+        daily = session.scalars(select(SalesDaily)).one()
+    assert (daily.units, daily.revenue) == (0, Decimal("0.00"))
 
 
 def test_unknown_tags_and_untagged_items_are_kept_without_a_deduction(store: tuple[Database, Actor],
@@ -243,8 +311,8 @@ def test_an_unknown_layout_is_mapped_once_and_recognised_after(store: tuple[Data
 
     columns = {"receipt_number": "Ticket #", "sold_at": "Closed", "tag": "Tag", "product_name": "Item",
                "quantity": "Qty", "unit": "UOM", "amount": "Total"}
-    sales_import.save_layout(db, alex, "Acme POS", caught.value.headers, columns)
-    assert "Acme POS" in sales_import.layout_names(db)
+    pos_layouts.save_layout(db, alex, "Acme POS", caught.value.headers, columns)
+    assert "Acme POS" in pos_layouts.layout_names(db)
     first = sales_import.import_pos_file(db, alex, tmp_path / "acme.csv")
     assert (first.layout, first.lines_added) == ("Acme POS", 40)
     # the same headers in another order and spelling are the same layout
@@ -264,16 +332,16 @@ def test_layout_mappings_are_checked(store: tuple[Database, Actor], samples: Pat
     headers = ["Ticket", "When", "Tag", "Qty", "Total"]
     columns = {"receipt_number": "Ticket", "sold_at": "When", "tag": "Tag", "quantity": "Qty", "amount": "Total"}
     with pytest.raises(ValidationError, match="must say which column holds: amount"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "amount": ""})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "amount": ""})
     with pytest.raises(ValidationError, match="the file has no column 'Price'"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "amount": "Price"})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "amount": "Price"})
     with pytest.raises(ValidationError, match="mapped to two fields"):
-        sales_import.save_layout(db, alex, "Mine", headers, {**columns, "product_name": "Tag"})
+        pos_layouts.save_layout(db, alex, "Mine", headers, {**columns, "product_name": "Tag"})
     with pytest.raises(ValidationError, match="built-in layout's name"):
-        sales_import.save_layout(db, alex, "Export-A", headers, columns)
-    sales_import.save_layout(db, alex, "Mine", headers, columns)
+        pos_layouts.save_layout(db, alex, "Export-A", headers, columns)
+    pos_layouts.save_layout(db, alex, "Mine", headers, columns)
     with pytest.raises(ValidationError, match="already called 'Mine'"):
-        sales_import.save_layout(db, alex, "Mine", [*headers, "Budtender"], columns)
+        pos_layouts.save_layout(db, alex, "Mine", [*headers, "Budtender"], columns)
     with pytest.raises(ValidationError, match="no POS export layout 'Nope'; layouts: export-a, export-b, Mine"):
         sales_import.import_pos_file(db, alex, samples / "pos_sales_export_a.csv", layout="Nope")
 

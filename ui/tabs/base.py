@@ -39,6 +39,9 @@ class Tab(QWidget):
     - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
       let the window do its default (look the tag up in the inventory browser). Writes go
       through ``ui.commands.run_command``, never on the GUI thread.
+    - ``handle_unit_scan(tag)``: a unit's Retail ID QR code was scanned and the window resolved
+      it to its package's tag. It stands for one unit of that package (a count adds 1); tabs
+      that only need the package take it as a tag scan (the default).
     """
 
     title: ClassVar[str] = ""
@@ -53,3 +56,6 @@ class Tab(QWidget):
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         return None
+
+    def handle_unit_scan(self, tag: str) -> ScanFeedback | None:
+        return self.handle_scan(tag)

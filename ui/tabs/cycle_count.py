@@ -523,7 +523,7 @@ class CycleCountTab(Tab):
         info = self.current
         if info is None:
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Keyed-in count sheet", "", "CSV (*.csv);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(self, "Keyed-in count sheet", "", "Count sheets (*.csv *.tsv *.txt);;All files (*)")
         if not name:
             return
         try:

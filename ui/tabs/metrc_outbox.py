@@ -1,5 +1,6 @@
 """METRC tab: what the state still has to hear about, sent in order; failures with METRC's
-own words; manager retry/resolve; manual-mode CSV export; the API keys (OS key store)."""
+own words; manager retry/resolve; manual-mode CSV export; the API keys (OS key store); and
+the drift check against METRC (``metrc_drift_panel``)."""
 
 from __future__ import annotations
 
@@ -19,22 +20,22 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import OutboxStatus
-from backoffice.errors import UserError
-from backoffice.metrc.keys import MetrcKeyStore
-from backoffice.services import metrc_connection, metrc_manual, metrc_sync, settings
+from backoffice.services import metrc_connection, metrc_manual, metrc_setup, metrc_sync, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.metrc_sync import OutboxRow
 from ui import messages
-from ui.commands import Job, run_command
+from ui.commands import Job, run_command, submit_dialog
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
+from ui.tabs.metrc_drift_panel import DriftPanel
 from ui.tabs.base import Tab
 from ui.widgets.table_view import RowTableView
 
@@ -87,9 +88,18 @@ class MetrcTab(Tab):
         splitter.addWidget(self.view)
         splitter.addWidget(self.error)
         splitter.setStretchFactor(0, 4)
+        outbox_page = QWidget()
+        outbox_layout = QVBoxLayout(outbox_page)
+        outbox_layout.setContentsMargins(0, 0, 0, 0)
+        outbox_layout.addLayout(top)
+        outbox_layout.addWidget(splitter, 1)
+        self.drift = DriftPanel(ctx)
+        self.pages = QTabWidget()
+        self.pages.setObjectName("metrcPages")
+        self.pages.addTab(outbox_page, "Outbox")
+        self.pages.addTab(self.drift, "Check against METRC")
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.pages, 1)
         self.show_all.toggled.connect(lambda _checked: self.reload())
         self.sync_button.clicked.connect(self.sync)
         self.retry_button.clicked.connect(self.retry)
@@ -234,13 +244,14 @@ class KeysDialog(QDialog):
         layout.addWidget(buttons)
 
     def save(self) -> None:
-        keys = MetrcKeyStore()
-        try:
-            if self.vendor.text():
-                keys.set_vendor_key(self.vendor.text())
-            if self.user_key.text():
-                keys.set_user_key(self.ctx.actor.username, self.user_key.text())
-        except UserError as exc:
-            messages.problem(str(exc), parent=self)
-            return
-        self.accept()
+        db, actor = self.ctx.db, self.ctx.actor
+        vendor, user_key = self.vendor.text(), self.user_key.text()
+
+        def store(job: Job) -> Changes:
+            if vendor:
+                metrc_setup.set_vendor_key(db, actor, vendor)
+            if user_key:
+                metrc_setup.set_user_key(db, actor, actor.username, user_key)
+            return Changes.AUDIT
+
+        submit_dialog(self, self.ctx, store, lambda _changes: messages.ok("METRC keys saved in the system key store."))

@@ -5,7 +5,7 @@ progress is reopened where the scans left off."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,26 +31,29 @@ from backoffice.services import catalogue, receiving, receiving_metrc, settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.receiving import (
+    AcceptResult,
     BadScan,
-    FinishResult,
     ImportResult,
     LineAction,
     LineChange,
     LineView,
     ManifestSummary,
     ManifestView,
+    ScanResult,
 )
+from ui import messages
+from ui.commands import Job, run_command, run_query
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.models.receiving_lines import ReceivingLineModel
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import ScanFeedback, Tab
-from ui.tabs.receiving_dialogs import ExpirationDialog, FinishDialog, QuantityDialog, RejectDialog
+from ui.tabs.receiving_dialogs import ExpirationDialog, QuantityDialog, RejectDialog
+from ui.tabs.receiving_finish import FinishFlow
+from ui.tabs.receiving_items import CreateItemsDialog
 from ui.widgets.table_view import RowTableView
-from ui.worker import run_task
 
 STATUS_COLOURS = {ManifestStatus.OPEN: "#ef6c00", ManifestStatus.RECEIVED: "#2e7d32"}
-BIN_LABEL_TEMPLATE = "thermal-2x1"
 _SETTING = "receiving/manifest"
 
 
@@ -85,7 +88,7 @@ class ReceivingTab(Tab):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.quantity_button = QPushButton("Received quantity…")
         self.expiry_button = QPushButton("Expiration date…")
-        self.item_button = QPushButton("Create item")
+        self.item_button = QPushButton("Create items…")
         self.reject_button = QPushButton("Reject…")
         self.accept_button = QPushButton("Accept selected")
         self.accept_scanned_button = QPushButton("Accept all scanned")
@@ -131,13 +134,14 @@ class ReceivingTab(Tab):
         self.quantity_button.clicked.connect(lambda: self._line_dialog(QuantityDialog))
         self.expiry_button.clicked.connect(lambda: self._line_dialog(ExpirationDialog))
         self.reject_button.clicked.connect(lambda: self._line_dialog(RejectDialog))
-        self.item_button.clicked.connect(self.create_item)
+        self.item_button.clicked.connect(self.create_items)
         self.accept_button.clicked.connect(self.accept_selected)
         self.accept_scanned_button.clicked.connect(self.accept_scanned)
         self.undo_button.clicked.connect(self.undo)
-        self.finish_button.clicked.connect(self.finish)
-        self.report_button.clicked.connect(lambda: self.save_report(self.current) if self.current else None)
-        self.check_button.clicked.connect(self.check_metrc)
+        self.finish_button.clicked.connect(lambda: self.finishing.finish())
+        self.report_button.clicked.connect(
+            lambda: self.finishing.save_report(self.current.id, self.current.manifest_number) if self.current else None)
+        self.check_button.clicked.connect(lambda: self.finishing.check_metrc())
         self.list_view.selectionModel().currentRowChanged.connect(lambda *_: self._open_current())
         self.line_view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         self._list_timer = QTimer(self)  # the list's progress figures catch up once a burst of scans ends
@@ -146,6 +150,8 @@ class ReceivingTab(Tab):
         self._list_timer.timeout.connect(self.reload_list)
         self.current: ManifestView | None = None
         self._stale = False
+        self._own_writes = 0  # commands of this tab whose change flags are yet to be announced
+        self.finishing = FinishFlow(self)
         if ctx.signed_in:
             self.reload_list()
         ctx.user_changed.connect(self._signed_in)
@@ -207,6 +213,8 @@ class ReceivingTab(Tab):
     def refresh(self, changes: Changes) -> None:
         if not changes & (Changes.MANIFESTS | Changes.INVENTORY | Changes.SETTINGS):
             return
+        if self._own_writes and not changes & ~(Changes.MANIFESTS | Changes.AUDIT):
+            return  # a scan or line step of this tab: its result updates the lines it touched
         if not self.isVisible():  # other tabs' scans change inventory often: catch up when shown
             self._stale = True
             return
@@ -272,8 +280,7 @@ class ReceivingTab(Tab):
         self._header()
         self._enable()
         self._list_timer.start()
-        self.ctx.notify(change.changes & ~Changes.MANIFESTS)  # this tab is already up to date
-        self.ctx.status.emit(change.message, "ok")
+        messages.ok(change.message)
 
     def _point_at(self, row: int) -> None:
         index = self.line_view.proxy.mapFromSource(self.line_model.index(row, 0))
@@ -284,89 +291,106 @@ class ReceivingTab(Tab):
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         view = self.current
-        if view is None or view.status is not ManifestStatus.OPEN:
+        if view is None or not view.open:
             return ScanFeedback(False, "Choose the open manifest of this delivery (or import it) before scanning its "
                                        "packages.")
-        try:
-            result = receiving.scan(self.ctx.db, self.ctx.actor, view.id, code)
-        except BadScan as refused:
-            row = self.line_model.row_of_tag(refused.tag)
-            if row is not None:
-                self._point_at(row)
-            return ScanFeedback(False, str(refused))
-        except UserError as exc:
-            return ScanFeedback(False, str(exc))
+        db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
+        self._write(lambda job: receiving.scan(db, actor, manifest_id, code), self._scanned,
+                    on_error=self._scan_refused)
+        return ScanFeedback.working_on(code)
+
+    def _scanned(self, result: ScanResult) -> None:
         rows = self.line_model.update_lines([result.line])
         if rows:
             self._point_at(rows[0])
         self._header()
         self._enable()
         self._list_timer.start()
-        return ScanFeedback(result.ok, result.message)
+        (messages.ok if result.ok else messages.error)(result.message)
+
+    def _scan_refused(self, exc: BaseException) -> None:
+        if isinstance(exc, BadScan) and (row := self.line_model.row_of_tag(exc.tag)) is not None:
+            self._point_at(row)
+        messages.error(str(exc))
 
     # --- line actions -------------------------------------------------------------------------
+
+    def _write(self, op: Callable[[Job], Any], on_done: Callable[[Any], None], *,
+               on_error: Callable[[BaseException], None] | None = None) -> None:
+        """A write of this tab as a command. Its manifest change is shown by ``on_done`` line by line,
+        so ``refresh`` skips reloading the whole manifest for it (see ``_own_writes``)."""
+        self._own_writes += 1
+        run_command(self, self.ctx, op, on_done, on_error=on_error,
+                    on_settled=lambda: QTimer.singleShot(0, self._write_settled))
+
+    def _write_settled(self) -> None:
+        self._own_writes -= 1
 
     def _line_dialog(self, kind: Any) -> None:
         line, view = self._current_line(), self.current
         if line is None or view is None:
             return
         dialog = kind(self.ctx, view.id, line, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_change is not None:
+        self._own_writes += 1  # the dialog's command is this tab's write
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            self._own_writes -= 1
+        if accepted and dialog.result_change is not None:
             self._lines_changed(dialog.result_change)
 
-    def create_item(self) -> None:
-        line, view = self._current_line(), self.current
-        if line is None or view is None:
+    def create_items(self) -> None:
+        """The new items of the selected lines (or of every line whose item the store lacks)."""
+        view = self.current
+        if view is None:
             return
+        tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView) and row.item_id is None]
         try:
-            created = catalogue.create_item_from_line(self.ctx.db, self.ctx.actor, view.id, line.tag)
+            proposals = catalogue.propose_items(self.ctx.db, self.ctx.actor, view.id, tags or None)
         except UserError as exc:
             show_error(self, exc)
             return
-        self._reload_current()
-        self.ctx.notify(created.changes & ~Changes.MANIFESTS)
-        what = "created" if created.created else "found in the catalogue"
-        self.ctx.status.emit(f"Item {created.sku} {what}; {created.lines_linked} manifest line(s) now use it. "
-                             "Set its shelf price in the catalogue.", "ok")
+        if not proposals:
+            messages.ok("Every line of this manifest has its item in the catalogue.")
+            return
+        dialog = CreateItemsDialog(self.ctx, view.id, proposals, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_change is None:
+            return
+        created: catalogue.ItemsCreated = dialog.result_change
+        messages.ok(created.message)
 
     def accept_selected(self) -> None:
         view = self.current
         tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView)]
         if view is None or not tags:
             return
-        try:
-            result = receiving.accept(self.ctx.db, self.ctx.actor, view.id, tags)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._after_accept(f"{len(result.accepted)} package(s) accepted.")
+        db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
+        self._write(lambda job: receiving.accept(db, actor, manifest_id, tags),
+                    lambda result: self._after_accept(f"{len(result.accepted)} package(s) accepted."))
 
     def accept_scanned(self) -> None:
         view = self.current
         if view is None:
             return
-        try:
-            result = receiving.accept_scanned(self.ctx.db, self.ctx.actor, view.id)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        left = f" {len(result.left)} scanned package(s) need a decision by hand (⚠)." if result.left else ""
-        self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
+        db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
+
+        def accepted(result: AcceptResult) -> None:
+            left = f" {len(result.left)} scanned package(s) need a decision by hand (⚠)." if result.left else ""
+            self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
+
+        self._write(lambda job: receiving.accept_scanned(db, actor, manifest_id), accepted)
 
     def _after_accept(self, message: str, *, warn: bool = False) -> None:
         self._reload_current()
         self._list_timer.start()
-        self.ctx.notify(Changes.AUDIT)
-        self.ctx.status.emit(message, "warn" if warn else "ok")
+        (messages.warning if warn else messages.ok)(message)
 
     def undo(self) -> None:
         line, view = self._current_line(), self.current
         if line is None or view is None:
             return
-        try:
-            self._lines_changed(receiving.undo_decision(self.ctx.db, self.ctx.actor, view.id, line.tag))
-        except UserError as exc:
-            show_error(self, exc)
+        db, actor, manifest_id, tag = self.ctx.db, self.ctx.actor, view.id, line.tag
+        self._write(lambda job: receiving.undo_decision(db, actor, manifest_id, tag), self._lines_changed)
 
     # --- import -------------------------------------------------------------------------------
 
@@ -378,19 +402,19 @@ class ReceivingTab(Tab):
 
     def import_file(self, path: Path) -> None:
         db, actor = self.ctx.db, self.ctx.actor
-        run_task(self, f"Importing {path.name}", lambda progress, cancelled: receiving.import_file(db, actor, path),
-                 self._imported)
+        run_command(self, self.ctx, lambda job: receiving.import_file(db, actor, path), self._imported,
+                    progress=f"Importing {path.name}")
 
     def fetch_from_metrc(self) -> None:
         from backoffice.services import metrc_connection
 
         db, actor = self.ctx.db, self.ctx.actor
 
-        def listing(progress: Any, cancelled: Any) -> list[receiving_metrc.IncomingManifest]:
+        def listing(job: Job) -> list[receiving_metrc.IncomingManifest]:
             with metrc_connection.connect(db, actor.username) as client:
                 return receiving_metrc.incoming(db, actor, client)
 
-        run_task(self, "Asking METRC for incoming manifests", listing, self._choose_incoming)
+        run_query(self, listing, self._choose_incoming, progress="Asking METRC for incoming manifests")
 
     def _choose_incoming(self, incoming: list[receiving_metrc.IncomingManifest]) -> None:
         waiting = [m for m in incoming if not m.imported]
@@ -405,13 +429,13 @@ class ReceivingTab(Tab):
         number = waiting[names.index(chosen)].manifest_number
         db, actor = self.ctx.db, self.ctx.actor
 
-        def fetch(progress: Any, cancelled: Any) -> ImportResult:
+        def fetch(job: Job) -> ImportResult:
             from backoffice.services import metrc_connection
 
             with metrc_connection.connect(db, actor.username) as client:
                 return receiving_metrc.import_from_metrc(db, actor, client, number)
 
-        run_task(self, f"Fetching manifest {number}", fetch, self._imported)
+        run_command(self, self.ctx, fetch, self._imported, progress=f"Fetching manifest {number}", network=True)
 
     def _imported(self, result: ImportResult) -> None:
         self.show_received.setChecked(self.show_received.isChecked() or result.status is ManifestStatus.RECEIVED)
@@ -419,136 +443,7 @@ class ReceivingTab(Tab):
         self.ctx.settings.setValue(_SETTING, result.manifest_id)
         self.reload_list()
         self.select_manifest(result.manifest_id)
-        self.ctx.notify(result.changes & ~Changes.MANIFESTS)
         again = " (already imported: opened where it stands)" if result.already_imported else ""
         unknown = f" {result.unknown_items} item(s) are not in the catalogue (⚠)." if result.unknown_items else ""
-        self.ctx.status.emit(f"Manifest {result.manifest_number}: {result.packages} packages{again}. Scan each "
-                             f"package.{unknown}", "warn" if result.unknown_items else "ok")
-
-    # --- finishing, report, METRC check --------------------------------------------------------
-
-    def finish(self) -> None:
-        if self.current is None:
-            return
-        try:
-            view = receiving.ready_to_finish(self.ctx.db, self.ctx.actor, self.current.id)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        db, actor = self.ctx.db, self.ctx.actor
-
-        def bins_in(location: str) -> dict[str, str]:
-            try:
-                return receiving.suggest_bins(db, actor, view.id, location)
-            except UserError:
-                return {}
-
-        dialog = FinishDialog(self.ctx, view, self, bins_in)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        location = dialog.location.currentText()
-        run_task(self, f"Receiving manifest {view.manifest_number}",
-                 lambda progress, cancelled: receiving.finish(db, actor, view.id, location=location), self._finished)
-
-    def _finished(self, result: FinishResult) -> None:
-        self.show_received.setChecked(True)  # the received manifest stays in view, with its bins
-        self.ctx.notify(result.changes)
-        self.ctx.status.emit(f"Manifest {result.manifest_number} received into {result.location}: "
-                             f"{len(result.received)} package(s), {result.rejected} rejected. Key the receive sheet "
-                             "into METRC.", "ok")
-        box = QMessageBox(QMessageBox.Icon.Information, "Received",
-                          f"{len(result.received)} package(s) are now in {result.location}; {result.rejected} were "
-                          "rejected.\n\nPrint the receive sheet to key into METRC's web UI, and bin labels for the "
-                          "accepted packages?", parent=self)
-        box.setObjectName("receivedBox")
-        sheet = box.addButton("Save receive sheet (PDF)…", QMessageBox.ButtonRole.AcceptRole)
-        labels_button = box.addButton("Save bin labels (PDF)…", QMessageBox.ButtonRole.ActionRole) \
-            if result.received else None
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is sheet and self.current is not None:
-            self.save_report(self.current)
-        elif labels_button is not None and box.clickedButton() is labels_button:
-            self.save_bin_labels(result.manifest_number)
-
-    def save_report(self, view: ManifestView) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save receiving report",
-                                              str(Path.home() / f"receiving-{view.manifest_number}.pdf"),
-                                              "PDF files (*.pdf)")
-        if not path:
-            return
-        from backoffice.exporters.receiving_report import ReportResult, export_receiving_report
-
-        db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
-
-        def saved(result: ReportResult) -> None:
-            self.ctx.status.emit(f"Receiving report saved: {result.path} ({result.pages} page(s)).", "ok")
-
-        run_task(self, "Saving the receiving report",
-                 lambda progress, cancelled: export_receiving_report(db, actor, manifest_id, path), saved)
-
-    def save_bin_labels(self, manifest_number: str) -> None:
-        from backoffice.services import labels
-
-        path, _ = QFileDialog.getSaveFileName(self, "Save bin labels", str(Path.home() / f"bins-{manifest_number}.pdf"),
-                                              "PDF files (*.pdf)")
-        if not path:
-            return
-        db, actor = self.ctx.db, self.ctx.actor
-        try:
-            run = labels.select_labels(db, actor, labels.Selection(labels.Source.MANIFEST, (manifest_number,)))
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        cleared = run.without_flagged()  # labels for product not cleared for sale need a manager: Labels tab
-        left_out = len(run.lines) - len(cleared.lines)
-
-        def saved(job: labels.PrintJob) -> None:
-            extra = (f" {left_out} left out (lab results not cleared): print them from the Labels tab with a "
-                     "manager." if left_out else "")
-            self.ctx.notify(job.changes)
-            self.ctx.status.emit(f"{job.labels} bin label(s) saved to {path}.{extra}", "warn" if left_out else "ok")
-
-        run_task(self, "Saving bin labels", lambda progress, cancelled: labels.save_pdf(
-            db, actor, cleared, BIN_LABEL_TEMPLATE, path, cancel=cancelled), saved)
-
-    def check_metrc(self) -> None:
-        view = self.current
-        if view is None:
-            return
-        db, actor = self.ctx.db, self.ctx.actor
-        if settings.read(db, settings.METRC_BASE_URL):
-            from backoffice.services import metrc_connection
-
-            def ask(progress: Any, cancelled: Any) -> receiving_metrc.MetrcCheck:
-                with metrc_connection.connect(db, actor.username) as client:
-                    return receiving_metrc.check_metrc(db, actor, view.id, client.active_packages())
-
-            run_task(self, "Asking METRC for its active packages", ask, self._checked)
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "METRC active packages (JSON export)", str(Path.home()),
-                                              "JSON (*.json)")
-        if not path:
-            return
-
-        def from_file(progress: Any, cancelled: Any) -> receiving_metrc.MetrcCheck:
-            try:
-                packages = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise UserError(f"cannot read {Path(path).name} as METRC active packages JSON: {exc}") from None
-            return receiving_metrc.check_metrc(db, actor, view.id, packages)
-
-        run_task(self, "Checking METRC's active packages", from_file, self._checked)
-
-    def _checked(self, check: receiving_metrc.MetrcCheck) -> None:
-        self.ctx.notify(check.changes)
-        if check.agrees:
-            closed = " The receive sheet is closed in the METRC outbox." if check.outbox_closed else ""
-            QMessageBox.information(self, "METRC agrees", f"METRC shows manifest {check.manifest_number} as received "
-                                                          f"here: {check.accepted} accepted, {check.rejected} "
-                                                          f"rejected.{closed}")
-            return
-        shown = "\n".join(f"• {p}" for p in check.problems[:15])
-        more = f"\n… and {len(check.problems) - 15} more" if len(check.problems) > 15 else ""
-        QMessageBox.warning(self, "METRC differs", f"METRC differs from manifest {check.manifest_number} in "
-                                                   f"{len(check.problems)} package(s):\n\n{shown}{more}")
+        (messages.warning if result.unknown_items else messages.ok)(
+            f"Manifest {result.manifest_number}: {result.packages} packages{again}. Scan each package.{unknown}")

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,18 +18,22 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from backoffice.domain.enums import LocationKind, ManifestLineState
-from backoffice.errors import UserError
 from backoffice.services import locations, receiving
 from backoffice.services import settings as store_settings
-from backoffice.services.receiving import LineChange, LineView, ManifestView
+from backoffice.services.receiving import FinishResult, LineChange, LineView, ManifestView
+from ui.commands import run_command
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
 from ui.scanner import mark_scan_field
@@ -42,10 +47,11 @@ def _plain(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-class _ServiceDialog(QDialog):
+class ServiceDialog(QDialog):
     """OK runs the subclass's ``submit()``; a refusal is shown in red and the dialog stays open."""
 
-    submit: Callable[[], LineChange]
+    ctx: AppContext
+    submit: Callable[[], Callable[[], Any]]  # the service call; its result is kept in ``result_change``
 
     def __init__(self, title: str, ok_text: str, parent: QWidget) -> None:
         super().__init__(parent)
@@ -64,23 +70,30 @@ class _ServiceDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.result_change: LineChange | None = None
+        self.result_change: Any = None
 
     def _field(self, edit: QLineEdit) -> QLineEdit:
         mark_scan_field(edit)  # the scanner leaves it alone: typed digits and Enter stay here
         return edit
 
     def _submit(self) -> None:
-        try:
-            self.result_change = self.submit()
-        except UserError as exc:
+        """``submit()`` reads the fields here and returns the service call, which runs as a command."""
+        call = self.submit()
+        self.setEnabled(False)
+
+        def done(result: Any) -> None:
+            self.result_change = result
+            self.accept()
+
+        def refused(exc: BaseException) -> None:
             self.error.setText(str(exc))
             self.error.show()
-            return
-        self.accept()
+
+        run_command(self, self.ctx, lambda job: call(), done, on_error=refused,
+                    on_settled=lambda: self.setEnabled(True))
 
 
-class QuantityDialog(_ServiceDialog):
+class QuantityDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Received quantity · {line.tag}", "Save", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
@@ -96,9 +109,10 @@ class QuantityDialog(_ServiceDialog):
         self.form.addRow("Note", self.note)
         self.quantity.selectAll()
 
-    def submit(self) -> LineChange:
-        return receiving.set_received_quantity(self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag,
-                                               self.quantity.text().replace(",", "."), self.note.text())
+    def submit(self) -> Callable[[], LineChange]:
+        db, actor, manifest_id, tag = self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag
+        quantity, note = self.quantity.text().replace(",", "."), self.note.text()
+        return lambda: receiving.set_received_quantity(db, actor, manifest_id, tag, quantity, note)
 
 
 def a_year_after(day: date) -> date:
@@ -106,7 +120,7 @@ def a_year_after(day: date) -> date:
     return day.replace(year=day.year + 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year + 1)
 
 
-class ExpirationDialog(_ServiceDialog):
+class ExpirationDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Expiration date · {line.tag}", "Save", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
@@ -126,13 +140,14 @@ class ExpirationDialog(_ServiceDialog):
         self.form.addRow("", self.none)
         self.form.addRow("", self.same_batch)
 
-    def submit(self) -> LineChange:
-        expires = None if self.none.isChecked() else self.date.date().toPython()
-        return receiving.set_expiration(self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag,
-                                        expires, same_batch=self.same_batch.isChecked())  # type: ignore[arg-type]
+    def submit(self) -> Callable[[], LineChange]:
+        db, actor, manifest_id, tag = self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag
+        expires: date | None = None if self.none.isChecked() else self.date.date().toPython()  # type: ignore[assignment]
+        same_batch = self.same_batch.isChecked()
+        return lambda: receiving.set_expiration(db, actor, manifest_id, tag, expires, same_batch=same_batch)
 
 
-class RejectDialog(_ServiceDialog):
+class RejectDialog(ServiceDialog):
     def __init__(self, ctx: AppContext, manifest_id: int, line: LineView, parent: QWidget) -> None:
         super().__init__(f"Reject package · {line.tag}", "Reject package", parent)
         self.ctx, self.manifest_id, self.line = ctx, manifest_id, line
@@ -154,10 +169,11 @@ class RejectDialog(_ServiceDialog):
         self.form.addRow(f"Received ({line.unit.value})", self.received)
         self.form.addRow(QLabel("The package is refused whole; it goes back with the driver."))
 
-    def submit(self) -> LineChange:
-        return receiving.reject(self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag,
-                                self.reason.currentText(), self.note.toPlainText(),
-                                received_quantity=self.received.text().replace(",", ".") or None)
+    def submit(self) -> Callable[[], LineChange]:
+        db, actor, manifest_id, tag = self.ctx.db, self.ctx.actor, self.manifest_id, self.line.tag
+        reason, note = self.reason.currentText(), self.note.toPlainText()
+        received = self.received.text().replace(",", ".") or None
+        return lambda: receiving.reject(db, actor, manifest_id, tag, reason, note, received_quantity=received)
 
 
 class FinishDialog(QDialog):
@@ -173,10 +189,9 @@ class FinishDialog(QDialog):
         self.location.setObjectName("receiveLocation")
         for loc in locations.list_locations(ctx.db):
             if loc.kind is not LocationKind.FLOOR:  # the floor is reached by a recorded transfer
-                self.location.addItem(loc.name, loc.kind)
-        vault = next((i for i in range(self.location.count())
-                      if self.location.itemData(i) is LocationKind.VAULT), 0)
-        self.location.setCurrentIndex(vault)
+                self.location.addItem(loc.name, loc.kind.value)  # a plain string survives the round trip
+        vault = self.location.findData(LocationKind.VAULT.value)
+        self.location.setCurrentIndex(max(vault, 0))
         accepted = [ln for ln in view.lines if ln.state is ManifestLineState.ACCEPTED]
         self.bins: RowTableModel[LineView] = RowTableModel([
             Col("Tag", lambda ln: ln.tag), Col("Item", lambda ln: ln.item_name),
@@ -186,6 +201,8 @@ class FinishDialog(QDialog):
         self._bin_of: dict[str, str] = {}
         self.bin_view = RowTableView(self.bins, stretch_column=1)
         self.bin_view.setObjectName("finishBins")
+        self.bin_view.setItemDelegateForColumn(0, TagEndDelegate(self.bin_view))
+        self.bin_view.setColumnWidth(0, 150)
         self.bins.set_rows(accepted)
         rejected = len(view.lines) - len(accepted)
         summary = QLabel(f"{len(accepted)} package(s) will be received, {rejected} rejected. This creates the "
@@ -208,3 +225,38 @@ class FinishDialog(QDialog):
     def _show_bins(self) -> None:
         self._bin_of = self.on_location(self.location.currentText())
         self.bins.set_rows(self.bins.rows)
+
+
+class TagEndDelegate(QStyledItemDelegate):
+    """A tag too long for its column loses its start, not its end: the last digits are what people read."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:  # noqa: N802 (Qt API)
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
+
+
+class ReceivedDialog(QDialog):
+    """After a finish: save the receive sheet and the bin labels, in any order, until Close."""
+
+    def __init__(self, result: FinishResult, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("receivedBox")
+        self.setWindowTitle("Received")
+        text = QLabel(f"{len(result.received)} package(s) are now in {result.location}; {result.rejected} were "
+                      "rejected.\n\nSave the receive sheet to key into METRC's web UI, and bin labels for the "
+                      "accepted packages. This stays open until you close it.")
+        text.setWordWrap(True)
+        self.sheet_button = QPushButton("Save receive sheet (PDF)…")
+        self.labels_button = QPushButton("Save bin labels (PDF)…")
+        self.labels_button.setEnabled(bool(result.received))
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        for button in (self.sheet_button, self.labels_button):
+            button.setAutoDefault(False)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(buttons)

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
-from backoffice.services import inventory, reconciliation, sales_import
+from backoffice.services import inventory, pos_layouts, reconciliation, sales_import
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
@@ -41,7 +42,8 @@ from ui.widgets.package_detail import PackageDetail
 from ui.widgets.table_view import RowTableView
 
 KIND_COLOURS = {
-    FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.MISSING_IN_POS: "#ad1457",
+    FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.RETURN_NOT_IN_METRC: "#00838f",
+    FindingKind.MISSING_IN_POS: "#ad1457",
     FindingKind.QUANTITY_MISMATCH: "#ef6c00", FindingKind.AMOUNT_MISMATCH: "#9e7700",
     FindingKind.NOT_ON_FLOOR: "#6a1b9a", FindingKind.UNKNOWN_TAG: "#4e342e",
 }
@@ -213,7 +215,7 @@ class ReconciliationTab(Tab):
         return Path(name)
 
     def import_pos(self) -> None:
-        path = self._ask_file("POS end-of-day sales export", "Sales exports (*.csv *.xlsx);;All files (*)")
+        path = self._ask_file("POS end-of-day sales export", "Sales exports (*.csv *.tsv *.txt *.xlsx);;All files (*)")
         if path is not None:
             self.import_pos_file(path)
 
@@ -234,14 +236,20 @@ class ReconciliationTab(Tab):
     def _map_columns(self, path: Path, unknown: UnknownLayoutError) -> None:
         saved: list[str] = []
         db, actor = self.ctx.db, self.ctx.actor
+        try:
+            guess = pos_layouts.guess(db, actor, path)
+        except UserError as exc:
+            messages.exception(exc, parent=self)
+            return
 
-        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None) -> Changes:
-            layout = sales_import.save_layout(db, actor, name, unknown.headers, columns, date_formats=formats,
-                                              timezone=zone)
+        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None,
+                 numbers: NumberFormat | None) -> Changes:
+            layout = pos_layouts.save_layout(db, actor, name, unknown.headers, columns, date_formats=formats,
+                                             timezone=zone, number_format=numbers)
             saved.append(layout.name)
             return Changes.SETTINGS
 
-        dialog = ColumnMappingDialog(self.ctx, path.name, unknown.headers, save, self)
+        dialog = ColumnMappingDialog(self.ctx, guess, save, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             messages.ok(f"Layout {saved[0]!r} saved; files with these columns are read this way.")
             self.import_pos_file(path, saved[0])

@@ -1,4 +1,5 @@
-"""Dialogs of the Reconciliation tab: map an unknown POS export's columns once, and resolve a
+"""Dialogs of the Reconciliation tab: map an unknown POS export's columns once (from a guess,
+with a preview), and resolve a
 finding with an action and a note. Each dialog calls its service on OK and stays open with
 the service's message when it refuses, so nothing typed is lost."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,89 +21,79 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.importers.csv_common import normalize_header
-from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, REQUIRED_FIELDS, US_DATE_FORMATS
+from backoffice.domain.numbers import NumberFormat
+from backoffice.importers.pos_layout_guess import LayoutGuess
+from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, DATE_STYLE_LABELS, DATE_STYLES, REQUIRED_FIELDS
 from backoffice.services.reconciliation import FindingRow, Resolution
 from ui.commands import submit_dialog
 from ui.context import AppContext
 
 FIELD_LABELS = {
-    "receipt_number": "Receipt number", "sold_at": "Date and time", "tag": "Package tag (METRC)", "sku": "SKU",
+    "receipt_number": "Receipt number", "sold_at": "Date (and time, if in one column)",
+    "sold_time": "Time (when in its own column)", "tag": "Package tag (METRC)", "sku": "SKU",
     "product_name": "Product name", "brand": "Brand", "category": "Category", "quantity": "Quantity",
     "unit": "Unit of measure", "amount": "Amount (line total)", "budtender": "Budtender",
 }
-# words that give a column away, for a first guess the person confirms
-_HINTS = {
-    "receipt_number": ("receipt", "ticket", "order", "transaction", "invoice"),
-    "sold_at": ("date", "time", "closed", "completed", "sold"),
-    "tag": ("tag", "package", "metrc", "label"),
-    "sku": ("sku",),
-    "product_name": ("product", "item", "description", "name"),
-    "brand": ("brand",),
-    "category": ("category", "type"),
-    "quantity": ("qty", "quantity", "units"),
-    "unit": ("uom", "unit", "measure"),
-    "amount": ("total", "amount", "net", "sales", "price"),
-    "budtender": ("budtender", "employee", "cashier", "staff"),
-}
-DATE_STYLES: dict[str, tuple[str, ...]] = {
-    "US: 11/20/2026 9:43 AM (ISO 8601 too)": US_DATE_FORMATS,
-    "ISO 8601 only: 2026-11-20 09:43": (),
-    "Day first: 20/11/2026 09:43": ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M %p", "%d.%m.%Y %H:%M"),
-}
-SaveLayout = Callable[[str, dict[str, str], tuple[str, ...], str | None], object]
-
-
-def guess_columns(headers: Sequence[str]) -> dict[str, str]:
-    """Each field's most likely column, a header used once at most."""
-    guesses: dict[str, str] = {}
-    for field in CANONICAL_FIELDS:
-        for header in headers:
-            name = normalize_header(header)
-            if header not in guesses.values() and any(word in name for word in _HINTS[field]):
-                guesses[field] = header
-                break
-    return guesses
+NUMBER_CHOICES: tuple[tuple[str, NumberFormat | None], ...] = (
+    ("Found in each file", None), ("1,234.56 (decimal point)", NumberFormat.POINT),
+    ("1.234,56 (decimal comma)", NumberFormat.COMMA),
+)
+SaveLayout = Callable[[str, dict[str, str], tuple[str, ...], str | None, NumberFormat | None], object]
 
 
 class ColumnMappingDialog(QDialog):
-    """Say which column of an unknown export holds each field; saved under the export's header
-    signature, so the next file with these headers is read without asking."""
+    """Say which column of an unknown export holds each field, starting from the guess, and
+    see the first rows read through the mapping; saved under the export's header signature,
+    so the next file with these headers is read without asking."""
 
-    def __init__(self, ctx: AppContext, file_name: str, headers: Sequence[str], save: SaveLayout,
-                 parent: QWidget) -> None:
+    def __init__(self, ctx: AppContext, guess: LayoutGuess, save: SaveLayout, parent: QWidget) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("columnMappingDialog")
         self.setWindowTitle("Map the columns of a new POS export")
-        self._save = save
-        intro = QLabel(f"<b>{escape(file_name)}</b> has columns this store has not seen. Say which column holds "
-                       "each field (* required) once; files with the same columns are then read this way.")
+        self._save, self._guess = save, guess
+        intro = QLabel(f"<b>{escape(guess.file)}</b> has columns this store has not seen. The guess below is "
+                       "filled in; check each field (* required) and the rows read with it, then save. Files with "
+                       "the same columns are then read this way.")
         intro.setWordWrap(True)
         form = QFormLayout()
         self.name = QLineEdit()
         self.name.setObjectName("layoutName")
         self.name.setPlaceholderText("e.g. the POS vendor's name")
         form.addRow("Layout name *", self.name)
-        guesses = guess_columns(headers)
         self.boxes: dict[str, QComboBox] = {}
         for field in CANONICAL_FIELDS:
             box = QComboBox()
             box.setObjectName(f"map_{field}")
             box.addItem("— not in this file —", "")
-            for header in headers:
+            for header in guess.headers:
                 box.addItem(header, header)
-            box.setCurrentIndex(max(0, box.findData(guesses.get(field, ""))))
+            box.setCurrentIndex(max(0, box.findData(guess.columns.get(field, ""))))
+            box.currentIndexChanged.connect(self._refresh)
             self.boxes[field] = box
             form.addRow(FIELD_LABELS[field] + (" *" if field in REQUIRED_FIELDS else ""), box)
         self.date_style = QComboBox()
         self.date_style.setObjectName("dateStyle")
-        self.date_style.addItems(list(DATE_STYLES))
+        for key, label in DATE_STYLE_LABELS.items():
+            self.date_style.addItem(label, key)
+        self.date_style.setCurrentIndex(max(0, self.date_style.findData(guess.date_style)))
+        self.date_style.currentIndexChanged.connect(self._refresh)
         form.addRow("Dates are written", self.date_style)
+        self.number_format = QComboBox()
+        self.number_format.setObjectName("numberFormat")
+        self.number_format.addItems([label for label, _ in NUMBER_CHOICES])
+        self.number_format.setCurrentIndex([fmt for _, fmt in NUMBER_CHOICES].index(guess.number_format))
+        self.number_format.currentIndexChanged.connect(self._refresh)
+        form.addRow("Numbers are written", self.number_format)
         self.timezone = QLineEdit()
         self.timezone.setObjectName("layoutTimezone")
         self.timezone.setPlaceholderText("the store's time zone")
         form.addRow("Time zone of the times", self.timezone)
+        self.preview = QLabel()
+        self.preview.setObjectName("mappingPreview")
+        self.preview.setWordWrap(True)
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save and import")
         buttons.accepted.connect(self.accept)
@@ -109,15 +101,31 @@ class ColumnMappingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        layout.addWidget(QLabel("<b>The first rows, read this way</b>"))
+        layout.addWidget(self.preview)
         layout.addWidget(buttons)
+        self._refresh()
 
     def columns(self) -> dict[str, str]:
         return {field: box.currentData() for field, box in self.boxes.items() if box.currentData()}
 
+    def numbers(self) -> NumberFormat | None:
+        return NUMBER_CHOICES[self.number_format.currentIndex()][1]
+
+    def _refresh(self) -> None:
+        checked = self._guess.with_mapping(self.columns(), self.date_style.currentData(), self.numbers())
+        if checked.preview is None:
+            self.preview.setText(f"Cannot read the first rows this way: {checked.preview_problem}")
+            return
+        self.preview.setText("\n".join(
+            f"line {x.line}: receipt {x.receipt_number} · {x.sold_at:%Y-%m-%d %H:%M} · {x.tag or '(untagged)'} · "
+            f"{x.quantity.normalize():f} {x.unit.value if x.unit else ''} · ${x.amount:,.2f}"
+            for x in checked.preview.lines))
+
     def accept(self) -> None:
-        save, name, columns = self._save, self.name.text(), self.columns()
-        formats, zone = DATE_STYLES[self.date_style.currentText()], self.timezone.text().strip() or None
-        submit_dialog(self, self.ctx, lambda job: save(name, columns, formats, zone))
+        save, name, columns, numbers = self._save, self.name.text(), self.columns(), self.numbers()
+        formats, zone = DATE_STYLES[self.date_style.currentData()], self.timezone.text().strip() or None
+        submit_dialog(self, self.ctx, lambda job: save(name, columns, formats, zone, numbers))
 
 
 class ResolveDialog(QDialog):

@@ -45,6 +45,8 @@ class Item(Timestamped, Base):
     unit_cbd_mg: Mapped[Decimal | None] = mapped_column(Quantity)
     metrc_item_id: Mapped[int | None] = mapped_column(unique=True)
     lead_time_days: Mapped[int | None]
+    # no longer carried: left out of the catalogue's list and of matching manifest lines
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Package(Timestamped, Base):

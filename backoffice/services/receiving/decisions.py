@@ -100,9 +100,8 @@ def reject(db: Database, actor: Actor, manifest_id: int, tag: str, reason: str, 
             raise ValidationError(f"{line.tag}: {plain_number(received)} received is not short of "
                                   f"{plain_number(line.shipped_quantity)} shipped; choose another reason")
         line.state, line.decided_at, line.decided_by_id = ManifestLineState.REJECTED, utcnow(), actor.user_id
-        line.reject_reason, line.note = reason, note
-        if received is not None:
-            line.received_quantity = received
+        # what did arrive of a refused package, only when someone said so (a scan's default is not a count)
+        line.reject_reason, line.note, line.received_quantity = reason, note, received
         audit.record(session, actor, "manifest.reject", "package", line.tag, reason=f"{reason}: {note}",
                      after={"manifest": manifest.manifest_number, "received_quantity": line.received_quantity})
         views = line_views(session, [line])
