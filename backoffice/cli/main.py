@@ -26,6 +26,7 @@ from backoffice.cli import (
     receiving,
     reports,
     sales,
+    store_settings,
     tags,
     transfers,
 )
@@ -36,7 +37,7 @@ from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
 _AREAS = (admin, data, transfers, tags, locations, metrc, labels, price, counts, reports, receiving, sales,
-          pos_layouts)
+          pos_layouts, store_settings)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

@@ -49,3 +49,13 @@ def test_bad_input_exits_1_and_names_the_line(store: str, tmp_path: Path, capsys
     assert "FILE or --from-metrc" in capsys.readouterr().err
     assert main(["--db", store, "tags", "import", "--from-metrc"]) == 1
     assert "manual mode" in capsys.readouterr().err
+
+
+def test_the_low_tag_threshold_is_a_store_setting(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", store, "settings", "set", "low_tag_threshold", "5"]) == 0
+    assert main(["--db", store, "settings", "list"]) == 0
+    assert any(line.split()[:2] == ["low_tag_threshold", "5"] for line in capsys.readouterr().out.splitlines())
+    assert main(["--db", store, "settings", "set", "low_tag_threshold", "many"]) == 1
+    assert "low_tag_threshold needs" in capsys.readouterr().err
+    assert main(["--db", store, "settings", "set", "no_such_thing", "1"]) == 1
+    assert "unknown setting" in capsys.readouterr().err
