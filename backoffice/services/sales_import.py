@@ -24,11 +24,10 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +48,7 @@ from backoffice.db.models import (
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
 from backoffice.importers.csv_common import plain
@@ -73,11 +73,6 @@ _FALLBACK_UNIT = Unit.EACH
 
 def _quiet(_text: str, _fraction: float) -> None:
     """Progress sink for callers that do not show progress."""
-
-
-def business_date(sold_at: datetime, tz: tzinfo) -> date:
-    """The store's calendar day of a sale (its local date)."""
-    return sold_at.astimezone(tz).date()
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -163,7 +158,7 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
     try:
         with db.transaction() as session:
-            result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
+            result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
         raise RuleViolation(collision_message(
             exc, f"another workstation imported these sales at the same moment; import {Path(path).name} again "
@@ -172,7 +167,7 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine], tz: tzinfo) -> list[str]:
+def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
     seen: Counter[tuple[str, str]] = Counter()
@@ -183,17 +178,17 @@ def _line_keys(lines: Sequence[ParsedLine], tz: tzinfo) -> list[str]:
         else:  # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
             base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{business_date(line.sold_at, tz):%Y%m%d}:{base}"
+        base = f"{calendar.business_day(line.sold_at):%Y%m%d}:{base}"
         seen[(line.receipt_number, base)] += 1
         keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
     return keys
 
 
-def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, tz: tzinfo) -> PosImportResult:
+def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar) -> PosImportResult:
     lines = parsed.lines
     earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
     if earlier is not None:
-        days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+        days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
         return PosImportResult(file_name, earlier.layout, earlier.id, len(lines), 0, len(lines), True,
                                days, (), Changes.NONE)
     problems: list[Problem] = []
@@ -206,7 +201,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines, tz)
+    keys = _line_keys(lines, calendar)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
@@ -229,7 +224,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
                 ))
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
-        new.append(_NewLine(line, key, business_date(line.sold_at, tz), unit, pkg, item))
+        new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
     _mark_voids(new)
     problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
@@ -252,7 +247,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     ])
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
-    days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+    days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
     audit.record(session, actor, "import.pos_sales", "file", file_name, after={
         "import": record.id, "layout": parsed.layout_name, "sha256": parsed.file_sha256, "lines": len(lines),
         "added": len(new), "already_imported": repeated, "days": [d.isoformat() for d in days],
@@ -500,7 +495,7 @@ def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMe
         raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
     try:
         with db.transaction() as session:
-            result = _store_receipts(session, actor, receipts, source, settings.calendar(session).zone)
+            result = _store_receipts(session, actor, receipts, source, settings.calendar(session))
             audit.record(session, actor, "import.metrc_sales", "file", source, after={
                 "receipts": result.receipts, "added": result.added, "updated": result.updated,
                 "days": [d.isoformat() for d in result.business_dates],
@@ -520,7 +515,7 @@ class _Plan:
 
 
 def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str,
-                    tz: tzinfo) -> MetrcImportResult:
+                    calendar: StoreCalendar) -> MetrcImportResult:
     by_id: dict[int, MetrcReceipt] = {}
     ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
     for chunk in _chunks(ids):
@@ -549,7 +544,7 @@ def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMet
     for row, receipt in plan.replace:
         row.metrc_id = receipt.receipt_id if receipt.receipt_id is not None else row.metrc_id
         row.receipt_number, row.external_receipt_number = receipt.receipt_number, receipt.external_receipt_number
-        row.sold_at, row.business_date = receipt.sold_at, business_date(receipt.sold_at, tz)
+        row.sold_at, row.business_date = receipt.sold_at, calendar.business_day(receipt.sold_at)
         row.customer_type, row.imported_at = receipt.customer_type, now
     if plan.replace:
         replaced = [row.id for row, _ in plan.replace]
@@ -560,14 +555,14 @@ def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMet
         new_ids = list(session.execute(insert(MetrcReceipt).returning(MetrcReceipt.id, sort_by_parameter_order=True), [{
             "metrc_id": r.receipt_id, "receipt_number": r.receipt_number,
             "external_receipt_number": r.external_receipt_number, "sold_at": r.sold_at,
-            "business_date": business_date(r.sold_at, tz), "customer_type": r.customer_type, "imported_at": now,
+            "business_date": calendar.business_day(r.sold_at), "customer_type": r.customer_type, "imported_at": now,
         } for r in plan.add]).scalars())
     pairs = [*((row.id, r) for row, r in plan.replace), *zip(new_ids, plan.add, strict=True)]
     line_rows = [{"receipt_id": receipt_id, "tag": tx.tag, "quantity": tx.quantity, "unit": tx.unit,
                   "amount": tx.amount} for receipt_id, r in pairs for tx in r.transactions]
     if line_rows:
         session.execute(insert(MetrcReceiptLine), line_rows)
-    days = tuple(sorted({business_date(r.sold_at, tz) for r in receipts}))
+    days = tuple(sorted({calendar.business_day(r.sold_at) for r in receipts}))
     return MetrcImportResult(source, len(receipts), len(plan.add), len(plan.replace), plan.unchanged, days)
 
 
