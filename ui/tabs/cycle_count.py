@@ -34,6 +34,7 @@ from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts import CountInfo, LineStatus, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
+from ui import store_time
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.models.count_models import Col, LineRole, Show, VarianceFilter, VarianceTableModel
@@ -312,13 +313,13 @@ class CycleCountTab(Tab):
             result = ""
         else:
             state = "<span style='color:#2e7d32'><b>SUBMITTED</b></span>"
-            result = (f"<br>Submitted {info.submitted_at.astimezone():%Y-%m-%d %H:%M} by "  # type: ignore[union-attr]
+            result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "  # type: ignore[union-attr]
                       f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
                       f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
                       f"{info.unit_variance.normalize():f} units, ${info.dollar_variance}) · "  # type: ignore[union-attr]
                       "frozen: corrections are new adjustments")
         self.header.setText(f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
-                            f" · {blind} · snapshot {info.snapshot_at.astimezone():%Y-%m-%d %H:%M} by "
+                            f" · {blind} · snapshot {store_time.stamp(info.snapshot_at)} by "
                             f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}")
         self.progress.setRange(0, max(info.expected_lines, 1))
         self.progress.setValue(info.counted_lines)

@@ -32,7 +32,7 @@ from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
-from ui import messages
+from ui import messages, store_time
 from ui.commands import Cancelled, Job, run_command, run_query
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
@@ -171,7 +171,7 @@ class ReconciliationTab(Tab):
     def _show(self, view: DayView) -> None:
         self.current_view = view
         s = view.summary
-        when = f" · reconciled {s.reconciled_at.astimezone():%Y-%m-%d %H:%M}" if s.reconciled_at else \
+        when = f" · reconciled {store_time.stamp(s.reconciled_at)}" if s.reconciled_at else \
             " · <b>not reconciled yet</b>"
         self.summary.setText(f"{s.text}{when}")
         self._fill()
