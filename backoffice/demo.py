@@ -65,8 +65,8 @@ from backoffice.services import audit, users
 from backoffice.services.actor import SYSTEM, Actor
 
 DEMO_USERS = [  # (user name, display name, role, PIN) — printed in the README
-    ("admin", "Store Admin", Role.ADMIN, "9000"),
-    ("maria", "Maria Lopez", Role.MANAGER, "2222"),
+    ("admin", "Store Admin", Role.ADMIN, "900000"),
+    ("maria", "Maria Lopez", Role.MANAGER, "222222"),
     ("alex", "Alex Kim", Role.ASSOCIATE, "1111"),
     ("pat", "Pat Nguyen", Role.PURCHASING, "3333"),
 ]

@@ -53,7 +53,8 @@ class PlannedCount:
     dollar_variance: Decimal = Decimal(0)
 
     def covers(self, item: dict[str, Any]) -> bool:
-        return item["category"] in self.scope.categories and (not self.scope.brands or item["brand"] in self.scope.brands)
+        brands = self.scope.brands
+        return item["category"] in self.scope.categories and (not brands or item["brand"] in brands)
 
 
 @dataclass
@@ -160,8 +161,8 @@ class CountHistory:
             "before_quantity": before, "after_quantity": before + change, "reason": reason, "note": note,
             "adjusted_at": count.submitted_at, "user_id": self.manager_id, "approved_by_id": None,
             "count_session_id": count.id, "unit_value": item["price"], "outbox_id": None})
-        row = {"package_id": pkg["id"], "at": count.submitted_at, "kind": LedgerKind.ADJUSTMENT, "quantity_delta": change,
-               "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": "adjustment",
+        row = {"package_id": pkg["id"], "at": count.submitted_at, "kind": LedgerKind.ADJUSTMENT,
+               "quantity_delta": change, "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": "adjustment",
                "doc_id": adjustment_id, "user_id": self.manager_id, "note": f"{reason}: {note}"}
         rows.append(row)
         ledger.append(row)

@@ -27,7 +27,7 @@ def main() -> int:
     db = Database(url)
     ctx = AppContext(db, QSettings(str(out / "screens.ini"), QSettings.Format.IniFormat))
     window = MainWindow(ctx)
-    ctx.sign_in(users.authenticate(db, "maria", "2222").as_actor())
+    ctx.sign_in(users.authenticate(db, "maria", "222222").as_actor())
     window.resize(1500, 900)
     window.show()
     deadline = time.monotonic() + 5

@@ -36,7 +36,7 @@ export LANG=C.UTF-8
 case "$mode" in
   demo)
     export BACKOFFICE_DB="${BACKOFFICE_DB:-sqlite:///$PWD/demo-store.sqlite}"
-    if [ ! -f demo-store.sqlite ] || ! .venv/bin/backoffice users list >/dev/null 2>&1; then
+    if [ ! -f demo-store.sqlite ] || ! BACKOFFICE_PIN=900000 .venv/bin/backoffice --user admin users list </dev/null >/dev/null 2>&1; then
       rm -f demo-store.sqlite*
       .venv/bin/backoffice demo --scale "${DEMO_SCALE:-small}"
     fi

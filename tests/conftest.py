@@ -36,6 +36,17 @@ def samples() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _cheap_pin_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PINs are hashed at a cost of well over 100 ms each in production; tests hash thousands,
+    so they use a cheap cost. tests/unit/test_users.py checks the production cost itself."""
+    monkeypatch.setattr(users, "PIN_KDF", users.KdfCost(n=2**4, r=8, p=1))
+    monkeypatch.delenv("BACKOFFICE_PIN", raising=False)
+    monkeypatch.delenv("BACKOFFICE_APPROVER_PIN", raising=False)
+    monkeypatch.delenv("BACKOFFICE_NEW_PIN", raising=False)
+    monkeypatch.delenv("BACKOFFICE_AUDIT_ANCHOR", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     base = tmp_path_factory.mktemp("appdirs")
     monkeypatch.setenv("BACKOFFICE_DATA_DIR", str(base / "data"))
@@ -172,7 +183,7 @@ def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-PINS = {"admin": "9000", "maria": "2222", "alex": "1111", "pat": "3333"}
+PINS = {"admin": "900000", "maria": "222222", "alex": "1111", "pat": "3333"}
 
 
 def make_users(database: Database) -> dict[str, Actor]:

@@ -100,11 +100,12 @@ def _start_daily_backup(db) -> None:  # type: ignore[no-untyped-def]
 
     from PySide6.QtCore import QThreadPool
 
+    from backoffice.services.actor import SYSTEM
     from backoffice.services.backup import daily_backup
 
     def run() -> None:
         try:
-            made = daily_backup(db)
+            made = daily_backup(db, SYSTEM)  # the application's own scheduled copy
         except Exception:  # noqa: BLE001 — a failed backup must be logged, never crash the app
             logging.getLogger("db").exception("daily backup failed")
             return

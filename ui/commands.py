@@ -46,10 +46,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import shiboken6
-
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
+from backoffice.db.errors import known_error
 from backoffice.errors import UserError
 from backoffice.services.changes import Changes
 from ui import messages
@@ -98,7 +98,7 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         try:
             result = self.op(self.job)
-        except BaseException as exc:  # every error goes back to the GUI thread, shown there
+        except BaseException as exc:  # noqa: BLE001 — every error goes back to the GUI thread, shown there
             self.job._signals.failed.emit(exc)
         else:
             self.job._signals.finished.emit(result)
@@ -167,7 +167,7 @@ class _Task(QObject):
         # dropped from a timer, never inside its own slot (a callback may run a nested event loop)
         QTimer.singleShot(0, lambda: _in_flight.discard(self))
 
-    def _finished(self, result: T) -> None:
+    def _finished(self, result: Any) -> None:
         try:
             self._close()
             if not self._current():
@@ -189,6 +189,7 @@ class _Task(QObject):
             self._release()
 
     def _report(self, exc: BaseException) -> None:
+        exc = known_error(exc) or exc  # a busy, full, read-only or damaged database is the person's to fix
         expected = isinstance(exc, (UserError, Cancelled))
         if not self._current():
             if not expected:

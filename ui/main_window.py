@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -29,12 +29,15 @@ from backoffice.services.changes import Changes
 from ui import messages
 from ui.context import AppContext
 from ui.login import LoginDialog
+from ui.scan_router import ScanRouter
 from ui.scanner import ScanDetector, mark_scan_field, unit_code_package
 from ui.settings_dialog import SettingsDialog, idle_minutes
 from ui.tabs import TAB_CLASSES
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.inventory import InventoryTab
 from ui.theme import STATUS_COLOURS
+
+READY = "Ready. Scan a tag anywhere in this window."
 
 
 class MainWindow(QMainWindow):
@@ -56,7 +59,10 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
 
         self.scanner = ScanDetector(self)
-        self.scanner.scanned.connect(self.handle_scan)
+        self.scan_router = ScanRouter(self, self.handle_scan)
+        self.scanner.scanned.connect(self.scan_router.route)
+        self.scan_router.held.connect(lambda code: self.show_status(
+            f"{code} will be handled when this dialog is closed.", "warn"))
         self.scanner.double_scan.connect(lambda code: self.show_status(f"{code} was just scanned; ignored the repeat.", "info"))
         ctx.changed.connect(self._on_changed)
         messages.bridge().said.connect(self._on_message)
@@ -97,7 +103,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
 
     def _build_status(self) -> None:
-        self.status_label = QLabel("Ready. Scan a tag anywhere in this window.")
+        self.status_label = QLabel(READY)
         self.status_label.setObjectName("scanStatus")
         self.status_label.setAutoFillBackground(True)
         self.status_label.setContentsMargins(6, 2, 6, 2)
@@ -172,9 +178,13 @@ class MainWindow(QMainWindow):
             QApplication.beep()
 
     def show_status(self, message: str, kind: str = "info") -> None:
+        """The status line, and the panel of the tab in front when it has one."""
         self.status_label.setText(message)
         self._colour_status(kind)
         self._status_reset.start()
+        current = self.tabs.currentWidget()
+        if isinstance(current, Tab) and current.panel is not None:
+            current.panel.show_message(message, kind)
 
     def _colour_status(self, kind: str) -> None:
         # a palette, not a style sheet: re-polishing a style sheet costs milliseconds per scan
@@ -192,6 +202,12 @@ class MainWindow(QMainWindow):
     # --- users -------------------------------------------------------------------------------
 
     def _apply_user(self) -> None:
+        """A new person: their own tabs, from the Inventory tab, with nothing left of the last one's messages."""
+        self.show_status(READY, "info")
+        self._status_reset.stop()
+        for tab in self.tab_widgets:
+            if tab.panel is not None:
+                tab.panel.reset()
         if not self.ctx.signed_in:
             self.user_label.setText("Not signed in ")
             return
@@ -201,8 +217,9 @@ class MainWindow(QMainWindow):
             allowed = tab.permission is None or actor.can(tab.permission)
             self.tabs.setTabEnabled(index, allowed)
             self.tabs.setTabToolTip(index, "" if allowed else f"Your role ({actor.role.value}) may not {tab.permission.value}.")  # type: ignore[union-attr]
-        if not self.tabs.isTabEnabled(self.tabs.currentIndex()):
-            self.tabs.setCurrentIndex(next(i for i in range(self.tabs.count()) if self.tabs.isTabEnabled(i)))
+        start = self.tabs.indexOf(self._inventory_tab())
+        enabled = [i for i in range(self.tabs.count()) if self.tabs.isTabEnabled(i)]
+        self.tabs.setCurrentIndex(start if start in enabled else enabled[0])
 
     def sign_out(self) -> None:
         username = self.ctx.actor.username if self.ctx.signed_in else ""
@@ -236,9 +253,8 @@ class MainWindow(QMainWindow):
             tab.refresh(changes)
 
     def open_settings(self) -> None:
-        if SettingsDialog(self.ctx, self).exec() == QDialog.DialogCode.Accepted:
+        if SettingsDialog(self.ctx, self).exec() == QDialog.DialogCode.Accepted:  # it announced its changes
             self.strict_tags = store_settings.read(self.ctx.db, store_settings.STRICT_TAGS)
-            self.ctx.notify(Changes.SETTINGS)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Vault Workstation",
@@ -259,13 +275,11 @@ class MainWindow(QMainWindow):
             saved = qs.value(f"splitters/{splitter.objectName()}")
             if splitter.objectName() and saved is not None:
                 splitter.restoreState(saved)
-        self.tabs.setCurrentIndex(int(qs.value("window/tab", 0)))
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         qs = self.ctx.settings
         qs.setValue("window/geometry", self.saveGeometry())
         qs.setValue("window/state", self.saveState())
-        qs.setValue("window/tab", self.tabs.currentIndex())
         for splitter in self.findChildren(QSplitter):
             if splitter.objectName():
                 qs.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())

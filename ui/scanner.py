@@ -1,13 +1,22 @@
 """Tell a barcode scanner's burst of keystrokes from a person typing, anywhere in the window.
 
-USB scanners "type" a tag at one character every ~7–16 ms and usually end with Enter; a
-person is far slower. The detector watches key presses application-wide:
-- focus outside any text field: characters are collected (not typed anywhere); Enter, or a
-  short silence for scanners that send no Enter, ends the scan;
-- focus in a text field: keys go through as usual, but a burst that ends in Enter is taken
-  back out of a QLineEdit and handled as a scan;
+USB scanners "type" a tag with 5–20 ms between keys and usually end with Enter; a person
+leaves 60 ms or more. Gaps are measured between the key events' own timestamps (when the
+keyboard sent them), not when the GUI got round to them: keys a person typed while the
+window was busy arrive together but keep their real spacing. The detector watches key
+presses application-wide:
+
+- focus in the main window outside any text field: characters are collected (not typed
+  anywhere); Enter, or a short silence for scanners that send no Enter, ends the scan;
+- focus in one of the main window's text fields: keys go through as usual, but a burst
+  that ends in Enter is taken back out of a QLineEdit and handled as a scan;
+- focus in a dialog's text field: left alone, always (a dialog's own fields are never eaten);
+- focus on a dialog's buttons: a burst is collected and handed on like any scan, so its
+  Enter never presses the dialog's default button; where it goes is the window's choice
+  (the dialog, if it takes scans, or held until the dialog closes);
 - a field marked as a scan field (``mark_scan_field``) is left alone: it handles its own
   Enter, so manual entry of a tag works the same way as a scan.
+
 The same code scanned twice within ``double_scan_ms`` is reported once.
 
 A 2D imager types a unit's METRC Retail ID QR code as a URL; ``unit_code_package`` turns it
@@ -22,17 +31,34 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 from backoffice.services import retail_id
 from ui.commands import run_command
 from ui.context import AppContext
 
 _SCAN_FIELD = "vaultScanField"
+_EDITORS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox)
+SCANNER_MAX_GAP_MS = 35.0  # scanners: 5–20 ms; people: 60 ms and more
 
 
 def mark_scan_field(widget: QWidget) -> None:
     widget.setProperty(_SCAN_FIELD, True)
+
+
+def key_time_ms(event: QKeyEvent) -> float:
+    """When the key was pressed: the event's timestamp, or now for synthetic events without one."""
+    stamp = event.timestamp()
+    return float(stamp) if stamp else time.monotonic() * 1000
 
 
 def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], None],
@@ -56,16 +82,14 @@ class ScanDetector(QObject):
     scanned = Signal(str)
     double_scan = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, *, max_gap_ms: float = 35.0, min_length: int = 6,
-                 silence_ms: int = 80, double_scan_ms: int = 1200) -> None:
+    def __init__(self, parent: QObject | None = None, *, max_gap_ms: float = SCANNER_MAX_GAP_MS,
+                 min_length: int = 6, silence_ms: int = 80, double_scan_ms: int = 1200) -> None:
         super().__init__(parent)
-        self.max_gap = max_gap_ms / 1000
+        self.max_gap_ms = max_gap_ms
         self.min_length = min_length
         self.double_scan_window = double_scan_ms / 1000
         self._buffer: list[str] = []
-        self._last_key = 0.0
-        self._burst = True
-        self._typed_into: QLineEdit | None = None
+        self._last_key_ms = 0.0
         self._last_scan: tuple[str, float] = ("", 0.0)
         self._silence = QTimer(self)
         self._silence.setSingleShot(True)
@@ -76,7 +100,7 @@ class ScanDetector(QObject):
         app.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if event.type() != QEvent.Type.KeyPress:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         # one key press can pass the filter several times (window handle, focus widget, its
         # parents): take it at the focus widget, or at the first widget when nothing has focus
@@ -85,31 +109,35 @@ class ScanDetector(QObject):
             return False
         return self._key(event, watched)
 
-    def _key(self, event: QKeyEvent, focus: QWidget | None) -> bool:
-        if focus is not None and focus.property(_SCAN_FIELD):
+    def _key(self, event: QKeyEvent, focus: QWidget) -> bool:
+        if focus.property(_SCAN_FIELD):
             return False
-        now = time.monotonic()
+        editing = isinstance(focus, _EDITORS)
+        if editing and isinstance(focus.window(), QDialog):
+            self._reset()  # a dialog's own field: whatever is typed there is the person's
+            return False
+        at = key_time_ms(event)
         key, text = event.key(), event.text()
-        editing = isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox))
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             code = "".join(self._buffer)
-            was_burst = self._burst and len(code) >= self.min_length and now - self._last_key <= self.max_gap * 4
+            was_burst = len(code) >= self.min_length and at - self._last_key_ms <= self.max_gap_ms * 4
             self._reset()
             if not was_burst:
                 return False
-            if editing and isinstance(focus, QLineEdit) and focus.text().endswith(code):
+            if isinstance(focus, QLineEdit) and focus.text().endswith(code):
                 focus.setText(focus.text()[: -len(code)])  # the scan was typed into a field: take it back
             self._emit(code)
             return True
         if text == " ":  # tags have no spaces: whatever came before was typed, not scanned
             self._reset()
             return False
-        if not text or not text.isprintable() or event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+        modifiers = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        if not text or not text.isprintable() or modifiers:
             return False
-        if self._buffer and now - self._last_key > self.max_gap:
-            self._reset()
+        if self._buffer and at - self._last_key_ms > self.max_gap_ms:
+            self._reset()  # too slow for a scanner: a person typing
         self._buffer.append(text)
-        self._last_key = now
+        self._last_key_ms = at
         if editing:
             return False  # let the field type it; a burst is taken back out on Enter
         self._silence.start()

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 from backoffice.services import metrc_setup
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
+from backoffice.services.changes import Changes
+from ui.commands import Job, submit_dialog
 from ui.context import AppContext
-from ui.errors import show_error
 
 IDLE_MINUTES_KEY = "session/idle_minutes"
 DB_URL_KEY = "database/url"
@@ -112,21 +113,25 @@ class SettingsDialog(QDialog):
         qs.setValue(DB_URL_KEY, self.db_url.text().strip())
         qs.setValue(IDLE_MINUTES_KEY, self.idle.value())
         qs.setValue(PRINTER_KEY, self.printer.currentData())
-        if self.store_box.isEnabled():
-            values = {
-                store_settings.STORE_NAME.key: self.store_name.text().strip(),
-                store_settings.LICENSE_NUMBER.key: self.license.text().strip(),
-                store_settings.TIMEZONE.key: self.timezone.text().strip(),
-                store_settings.STRICT_TAGS.key: self.strict_tags.isChecked(),
-                store_settings.METRC_BASE_URL.key: self.metrc_url.text().strip(),
-                store_settings.METRC_API_VERSION.key: self.metrc_api.currentData(),
-                store_settings.METRC_WINDOW_HOURS.key: self.metrc_window.value(),
-                store_settings.METRC_MAX_IN_FLIGHT.key: self.metrc_in_flight.value(),
-                store_settings.RETAIL_ID_REQUIRED.key: self.retail_id_required.isChecked(),
-            }
-            try:  # one audited transaction; unchanged values are not recorded
-                store_settings.set_values(self.ctx.db, self.ctx.actor, values)
-            except Exception as exc:  # noqa: BLE001 — shown to the user by the one error path
-                show_error(self, exc)
-                return
-        self.accept()
+        if not self.store_box.isEnabled():
+            self.ctx.notify(Changes.SETTINGS)  # this workstation's own settings (QSettings)
+            self.accept()
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        values = {
+            store_settings.STORE_NAME.key: self.store_name.text().strip(),
+            store_settings.LICENSE_NUMBER.key: self.license.text().strip(),
+            store_settings.TIMEZONE.key: self.timezone.text().strip(),
+            store_settings.STRICT_TAGS.key: self.strict_tags.isChecked(),
+            store_settings.METRC_BASE_URL.key: self.metrc_url.text().strip(),
+            store_settings.METRC_API_VERSION.key: self.metrc_api.currentData(),
+            store_settings.METRC_WINDOW_HOURS.key: self.metrc_window.value(),
+            store_settings.METRC_MAX_IN_FLIGHT.key: self.metrc_in_flight.value(),
+            store_settings.RETAIL_ID_REQUIRED.key: self.retail_id_required.isChecked(),
+        }
+
+        def write(job: Job) -> Changes:
+            store_settings.set_values(db, actor, values)  # one audited transaction; unchanged values not recorded
+            return Changes.SETTINGS | Changes.AUDIT
+
+        submit_dialog(self, self.ctx, write)

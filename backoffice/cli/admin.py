@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.context import CliContext
+from backoffice.cli.context import CliContext, SignInRequired
+from backoffice.errors import UserError
+
+NEW_PIN_ENV = "BACKOFFICE_NEW_PIN"
 
 
 def register(sub: Any) -> None:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="migrate the database to the latest schema (backs up SQLite first)")
-    p.set_defaults(func=db_upgrade)
+    p.set_defaults(func=db_upgrade, signed_out_ok=True)
     p = db.add_parser("status", help="show the current and latest schema revision")
-    p.set_defaults(func=db_status)
+    p.set_defaults(func=db_status, signed_out_ok=True)
 
     u = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
-    p = u.add_parser("add", help="add a user")
+    p = u.add_parser("add", help="add a user (the store's first user: an admin, without --user)",
+                     description=f"Add a user. Their PIN (4–12 digits, 6+ for managers and admins) is asked "
+                                 f"for twice, or read from ${NEW_PIN_ENV}.")
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
     p.add_argument("--role", required=True, choices=["associate", "manager", "purchasing", "admin"])
-    p.add_argument("--pin", required=True, help="4–12 digits")
-    p.set_defaults(func=users_add)
+    p.set_defaults(func=users_add, signed_out_ok=True)
     p = u.add_parser("list", help="list users")
     p.set_defaults(func=users_list)
     for name, active in (("disable", False), ("enable", True)):
@@ -66,15 +73,34 @@ def db_status(ctx: CliContext, args: argparse.Namespace) -> int:
 def users_add(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import users
 
-    info = users.add_user(ctx.db, ctx.actor, args.username, args.name, args.role, args.pin)
+    pin = _new_pin(args.username)
+    if ctx.signed_in:
+        info = users.add_user(ctx.db, ctx.actor, args.username, args.name, args.role, pin)
+    elif args.role == "admin":
+        info = users.add_first_admin(ctx.db, args.username, args.name, pin)
+    else:
+        raise SignInRequired("sign in as an administrator with --user NAME to add users "
+                             "(only the store's first user, an admin, is added without signing in)")
     print(f"added {info.username} ({info.role.value})")
     return 0
+
+
+def _new_pin(username: str) -> str:
+    pin = os.environ.get(NEW_PIN_ENV)
+    if pin:
+        return pin
+    if not sys.stdin.isatty():
+        raise UserError(f"no PIN for the new user {username}: set {NEW_PIN_ENV} (this is not a terminal)")
+    pin = getpass.getpass(f"new PIN for {username}: ")
+    if getpass.getpass("the same PIN again: ") != pin:
+        raise UserError("the two PINs differ; nothing was added")
+    return pin
 
 
 def users_list(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import users
 
-    for info in users.list_users(ctx.db):
+    for info in users.list_users(ctx.db, ctx.actor):
         state = "active" if info.active else "disabled"
         print(f"{info.username:<20} {info.role.value:<11} {state:<9} {info.display_name}")
     return 0
@@ -89,10 +115,9 @@ def users_set_active(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.errors import UserError
     from backoffice.services import audit, ledger
 
-    report = audit.verify(ctx.db)
+    report = audit.verify(ctx.db, ctx.actor)
     mismatches = ledger.check_balances(ctx.db)
     if report.ok and not mismatches:
         print(f"audit chain intact: {report.events_checked} events verified; all package balances match the ledger")
@@ -104,7 +129,6 @@ def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def backup(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.errors import UserError
     from backoffice.services.backup import backup_sqlite, daily_backup, pg_dump_available
 
     if not ctx.db.sqlite_path:
@@ -112,10 +136,10 @@ def backup(ctx: CliContext, args: argparse.Namespace) -> int:
         hint = f"run: {tool} --format=custom --file=FILE DBNAME" if tool else "install postgresql-client for pg_dump"
         raise UserError(f"{ctx.db.display_url} is PostgreSQL; back it up with pg_dump ({hint}).")
     if args.daily:
-        made = daily_backup(ctx.db, keep_days=args.keep_days)
+        made = daily_backup(ctx.db, ctx.actor, keep_days=args.keep_days)
         print(f"daily backup written to {made}" if made else "today's daily backup already exists")
         return 0
-    out = backup_sqlite(ctx.db, args.out)
+    out = backup_sqlite(ctx.db, ctx.actor, args.out)
     print(f"backed up {ctx.db.display_url} to {out}")
     return 0
 
@@ -123,6 +147,6 @@ def backup(ctx: CliContext, args: argparse.Namespace) -> int:
 def restore(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services.backup import restore_sqlite
 
-    kept = restore_sqlite(ctx.db, args.file)
+    kept = restore_sqlite(ctx.db, ctx.actor, args.file)
     print(f"restored {args.file}; the previous database was kept as {kept}")
     return 0

@@ -3,19 +3,18 @@
 A scripted count: ``count start`` prints the new count's id; counts come from scans
 (``count record``) or a keyed-in sheet (``count import-sheet``); ``count variances`` shows
 the three-way comparison; ``count submit`` freezes it. ``adjust`` corrects one package with
-a METRC reason; over the approval threshold a manager's name and PIN are needed.
+a METRC reason; over the approval threshold a manager approves with ``--approver NAME`` and their PIN.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from backoffice.cli.context import CliContext
+from backoffice.cli.context import APPROVER_PIN_ENV, CliContext, read_pin
 
 
 def register(sub: Any) -> None:
@@ -69,8 +68,8 @@ def register(sub: Any) -> None:
     p.add_argument("--unit", help="unit of --quantity when not the package's (same family only)")
     p.add_argument("--date", type=date.fromisoformat, help="adjustment date, YYYY-MM-DD (default today)")
     p.add_argument("--count", type=int, metavar="ID", help="the count this adjustment resolves")
-    p.add_argument("--approver", metavar="U", help="manager approving an adjustment over the threshold")
-    p.add_argument("--approver-pin", metavar="P", help="their PIN (asked for when left out)")
+    p.add_argument("--approver", metavar="U", help="manager approving an adjustment over the threshold "
+                                                   "(their PIN is asked for, or read from $BACKOFFICE_APPROVER_PIN)")
     p.set_defaults(func=adjust)
     p = sub.add_parser("adjust-reasons", help="the state's adjustment reasons")
     p.add_argument("--from-metrc", action="store_true", help="load the list from METRC first")
@@ -174,9 +173,7 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
 def adjust(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import adjustments
 
-    pin = args.approver_pin
-    if args.approver and not pin:
-        pin = getpass.getpass(f"PIN for {args.approver}: ")
+    pin = read_pin(args.approver, APPROVER_PIN_ENV) if args.approver else None
     result = adjustments.adjust(ctx.db, ctx.actor, args.tag, args.quantity, args.reason, args.note, unit=args.unit,
                                 adjustment_date=args.date, approver=args.approver, approver_pin=pin,
                                 count_session_id=args.count)

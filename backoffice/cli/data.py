@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="build a deterministic demo store in an empty database")
     p.add_argument("--scale", choices=["small", "large"], default="small")
     p.add_argument("--seed", type=int, default=7)
-    p.set_defaults(func=demo)
+    p.set_defaults(func=demo, signed_out_ok=True)
 
 
 def register_imports(imp: Any) -> None:
@@ -28,8 +28,12 @@ def register_imports(imp: Any) -> None:
 def demo(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice import demo as demo_store
     from backoffice.db.migrate import upgrade
+    from backoffice.services import users
+    from backoffice.services.actor import Permission
 
     upgrade(ctx.db)
+    if users.any_users(ctx.db):  # the demo adds an admin with a known PIN: not into a store with users
+        ctx.actor.require(Permission.MANAGE_USERS)
     started = time.perf_counter()
 
     def progress(stage: str, fraction: float) -> None:
@@ -59,6 +63,9 @@ def import_metrc_packages(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"skipped {len({p.line for p in result.skipped})} bad record(s):")
         for problem in result.skipped:
             print(f"  {problem}")
+    if result.held:
+        print(f"{len(result.held)} package(s) stay held: the file would lift a hold or a failed lab state, which a "
+              "manager must accept (backoffice pending list)")
     if result.differences:
         print(f"{len(result.differences)} package(s) differ from METRC (not changed; count them to explain):")
         for line in result.differences[:50]:

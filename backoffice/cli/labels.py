@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import Any
 
-from backoffice.cli.context import CliContext
+from backoffice.cli.context import APPROVER_PIN_ENV, CliContext, read_pin
 from backoffice.errors import RuleViolation
 from backoffice.labels.templates import TEMPLATES
 
@@ -46,7 +45,8 @@ def register(sub: Any) -> None:
     flagged.add_argument("--leave-out-flagged", action="store_true",
                          help="print only the labels whose lab results clear them for sale")
     p.add_argument("--manager", metavar="NAME", default="",
-                   help="with --lab-override: the manager who confirms (asked for their PIN)")
+                   help="with --lab-override: the manager who confirms (their PIN is asked for, "
+                        "or read from $BACKOFFICE_APPROVER_PIN)")
     p.add_argument("--out", metavar="FILE.pdf", help="where to write the PDF")
     p.set_defaults(func=run, labels_parser=p)
     commands = p.add_subparsers(dest="labels_command", metavar="test-print")
@@ -87,7 +87,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.leave_out_flagged:
         batch = batch.without_flagged()
     elif args.lab_override and batch.flagged:
-        pin = getpass.getpass(f"PIN for {args.manager}: ") if args.manager else ""
+        pin = read_pin(args.manager, APPROVER_PIN_ENV) if args.manager else ""
         override = labels.lab_override(ctx.db, ctx.actor, args.manager, pin)
     try:
         labels.check_printable(ctx.actor, batch, override)

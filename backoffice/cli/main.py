@@ -3,7 +3,9 @@
 Each area registers its sub-commands from its own module (``backoffice/cli/<area>.py``)
 with ``register(subparsers)``, and its file imports under the shared ``import`` command with
 ``register_imports(subparsers)``; a command function takes ``(ctx, args)``
-(``backoffice.cli.context.CliContext``) and returns 0.
+(``backoffice.cli.context.CliContext``) and returns 0. Every command signs in first
+(``--user NAME`` and a PIN); the few that may run signed out (``db status``, ``db upgrade``,
+``demo`` and ``users add`` on a store without users) say so with ``signed_out_ok=True``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from backoffice.cli import (
     labels,
     locations,
     metrc,
+    pending,
     pos_layouts,
     price,
     receiving,
@@ -36,8 +39,8 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, transfers, tags, locations, metrc, labels, price, counts, reports, receiving, sales,
-          pos_layouts, store_settings)
+_AREAS = (admin, data, pending, transfers, tags, locations, metrc, labels, price, counts, reports, receiving,
+          sales, pos_layouts, store_settings)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 
@@ -48,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", default=None,
                         help="database URL (default: $BACKOFFICE_DB or a SQLite file in the user data folder)")
     parser.add_argument("--user", metavar="NAME", default=None,
-                        help="act as this user; their role's permissions apply")
+                        help="sign in as this user (PIN asked for, or read from $BACKOFFICE_PIN); "
+                             "their role's permissions apply")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for area in _AREAS:
@@ -65,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     ctx = CliContext(db_url=args.db or default_database_url(), user=args.user or None)
     try:
+        if ctx.signed_in or not getattr(args, "signed_out_ok", False):
+            ctx.actor  # noqa: B018 -- sign in before anything runs: even reads need a signed-in user
         return int(args.func(ctx, args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

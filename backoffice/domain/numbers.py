@@ -64,7 +64,7 @@ def _bare(text: str) -> tuple[str, bool]:
     negative = False
     if text.startswith("(") and text.endswith(")"):
         text, negative = text[1:-1], True
-    if text[:1] in "+-":
+    if text and text[0] in "+-":
         negative, text = negative != (text[0] == "-"), text[1:]
     return _CURRENCY_AND_SPACES.sub("", text), negative
 

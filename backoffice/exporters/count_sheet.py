@@ -66,6 +66,11 @@ def export_count_sheet(db: Database, actor: Actor, count_id: int, out: Path | st
     return SheetResult(out, pages, len(lines))
 
 
+def _where(line: SheetLine) -> str:
+    """The room and the bin in it: where the counter walks to."""
+    return f"{line.location} · {line.bin}" if line.bin else line.location
+
+
 def write_sheet_csv(out: Path, lines: Sequence[SheetLine]) -> None:
     """Tag, Item, Location, Unit and an empty Quantity column: ``count import-sheet`` reads it back.
     Text a spreadsheet would run as a formula is neutralised, as in the workbooks."""
@@ -73,7 +78,7 @@ def write_sheet_csv(out: Path, lines: Sequence[SheetLine]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["Tag", "Item", "Location", "Unit", "Quantity"])
         for line in lines:
-            writer.writerow([line.tag, *map(neutralise, (line.item, line.location, line.unit)), ""])
+            writer.writerow([line.tag, *map(neutralise, (line.item, _where(line), line.unit)), ""])
 
 
 def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, store_name: str,
@@ -153,7 +158,7 @@ class _Sheet:
         if line is None:  # a found package: boxes for its tag and count
             values = ["", "", "", "", ""]
         else:
-            values = [str(number), line.tag, line.item, line.location, line.unit]
+            values = [str(number), line.tag, line.item, _where(line), line.unit]
         if not self.info.blind:
             values.append("" if line is None or line.expected is None else f"{line.expected.normalize():f}")
         values += ["", ""]

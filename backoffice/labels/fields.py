@@ -65,5 +65,6 @@ TEXT_FIELDS: dict[str, Callable[[LabelData], str]] = {
     "packaged": lambda label: _day("Pkg", label.packaged_date),
     "expires": lambda label: _day("Exp", label.expiration_date),
     "dates": dates,
+    "bin": lambda label: f"Bin {label.bin}" if label.bin else "",
 }
 FIELD_NAMES = frozenset(TEXT_FIELDS) | {BARCODE}

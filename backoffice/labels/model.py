@@ -35,6 +35,7 @@ class LabelData:
     packaged_date: date | None = None
     expiration_date: date | None = None
     lab_state: str = ""
+    bin: str = ""  # where the package is shelved in its room (bin labels)
 
     def __post_init__(self) -> None:
         if not self.barcode_value:

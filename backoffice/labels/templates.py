@@ -104,7 +104,8 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         FieldBox("barcode", 0.0, 9.6, 2 * INCH, 9.6),
         FieldBox("barcode_text", 1.5, 19.4, 30.5, 2.5, max_pt=6.5, min_pt=4.5, mono=True),
         FieldBox("expires", 32.5, 19.4, 16.8, 2.5, max_pt=6.5, min_pt=4.5, align="right"),
-        FieldBox("brand_strain", 1.5, 22.0, 47.8, 2.2, max_pt=5.5, min_pt=4.5),
+        FieldBox("brand_strain", 1.5, 22.0, 31.0, 2.2, max_pt=5.5, min_pt=4.5),
+        FieldBox("bin", 32.5, 22.0, 16.8, 2.2, max_pt=5.5, min_pt=4.5, bold=True, align="right"),
     ),
     _thermal(
         "thermal-2.25x1.25", "Bin label, 2.25 × 1.25 in thermal roll", 2.25 * INCH, 1.25 * INCH,
@@ -114,7 +115,8 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         FieldBox("total_thc", 35.0, 10.4, 20.65, 2.8, max_pt=7, min_pt=5, align="right"),
         FieldBox("barcode", 0.0, 13.5, 2.25 * INCH, 10.6),
         FieldBox("barcode_text", 1.5, 24.3, 54.15, 3.0, max_pt=7, min_pt=5, mono=True, align="center"),
-        FieldBox("dates", 1.5, 27.6, 54.15, 2.9, max_pt=6.5, min_pt=5, align="center"),
+        FieldBox("dates", 1.5, 27.6, 37.0, 2.9, max_pt=6.5, min_pt=5),
+        FieldBox("bin", 39.0, 27.6, 16.65, 2.9, max_pt=6.5, min_pt=5, bold=True, align="right"),
     ),
     _thermal(
         "thermal-4x2", "Package label, 4 × 2 in thermal roll", 4 * INCH, 2 * INCH,

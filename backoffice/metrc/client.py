@@ -21,10 +21,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from backoffice.domain.tags import validate_tag
+from backoffice.errors import ValidationError
+from backoffice.metrc.address import require_tls
 from backoffice.metrc.api_versions import (
     V2_MAX_PAGE_SIZE,
     ApiVersion,
@@ -70,6 +73,7 @@ class MetrcClient:
         if not vendor_key or not user_key:
             who = f"user {username!r}" if username else "this user"
             raise MetrcKeyMissing(f"No METRC API key for {who}: enter the vendor and user keys in Settings.")
+        require_tls(base_url)  # before the keys go into the auth object
         self.api: ApiVersion = api_version(api)
         self.base_url = base_url.rstrip("/") + "/"
         self.license_number = license_number
@@ -333,11 +337,11 @@ def _partly(done: int) -> str:
 
 
 def _path_segment(text: str, what: str) -> str:
-    """A value going into a URL path: no slashes, query or spaces (METRC's numbers and codes have none)."""
+    """A value going into a URL path, percent-encoded whole (a slash cannot reach another path)."""
     value = str(text).strip()
-    if not value or any(c in value for c in "/?#% \t\\") or len(value) > 100:
-        raise MetrcNotFound(f"{value[:40]!r} is not a METRC {what}")
-    return value
+    if not value:
+        raise ValidationError(f"the {what} is empty")
+    return quote(value, safe="")
 
 
 def _reason(exc: httpx.TransportError) -> str:

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from backoffice.metrc.payloads import from_json, to_json
 from backoffice.metrc.sim_routes import Answer, TooLarge, route
@@ -270,7 +270,8 @@ class MetrcSimulator:
         if query.get("licenseNumber") != self.license_number:
             return 403, {"Message": f"No valid license {query.get('licenseNumber')!r} for this user."}, False, {}
         try:
-            return route(self.api, self.state, method, path.split("/"), query, raw, self.max_window)
+            parts = [unquote(part) for part in path.split("/")]
+            return route(self.api, self.state, method, parts, query, raw, self.max_window)
         except Rejected as rejected:
             return 400, rejected.problems, False, {}
         except TooLarge as too_large:

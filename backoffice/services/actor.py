@@ -27,8 +27,9 @@ class Permission(enum.StrEnum):
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
     MANAGE_SETTINGS = "change store settings"
-    BACKUP_RESTORE = "back up and restore the database"
-    VIEW_AUDIT = "read the audit trail"
+    BACKUP_RESTORE = "back up and restore the database"  # a backup holds every PIN hash: admins only
+    VIEW_AUDIT = "read and verify the audit trail"
+    ACCEPT_HELD_CHANGES = "accept changes from files that lift a hold or a failed lab state"
 
 
 _ASSOCIATE = {
@@ -37,7 +38,7 @@ _ASSOCIATE = {
 }
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.BACKUP_RESTORE, Permission.EDIT_CATALOGUE,
+    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.ACCEPT_HELD_CHANGES, Permission.EDIT_CATALOGUE,
     Permission.IMPORT_TAGS,
 }
 # purchasing keeps the catalogue: items, vendors and shelf prices

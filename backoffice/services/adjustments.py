@@ -292,7 +292,7 @@ def _approver(db: Database, actor: Actor, why: str | None, username: str | None,
     if not username or not pin:
         raise PermissionDenied(f"this adjustment needs approval ({why}): a manager must enter their PIN")
     try:
-        approver = users.authenticate(db, username, pin).as_actor()
+        approver = users.authenticate(db, username, pin, purpose="approval").as_actor()
     except AuthenticationFailed as exc:
         raise AuthenticationFailed(f"manager approval failed: {exc}") from None
     if not approver.can(Permission.APPROVE_ADJUSTMENT):

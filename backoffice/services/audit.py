@@ -1,25 +1,29 @@
 """The hash-chained audit log: append inside a service's transaction; verify the chain.
 
-Each event's hash covers its own fields and the previous event's hash, so editing,
-inserting or deleting a row breaks the chain at that row; the head row catches a deleted
-tail.
+Each event's hash covers its own fields, the ledger rows written in its transaction and the
+previous event's hash, so editing, inserting or deleting a row (or a ledger row) breaks the
+chain at that row; the head row catches a deleted tail, and the heads anchored outside the
+database (``audit_anchor``) catch a rolled-back file or a chain re-hashed from some row on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, AuditHead, utcnow
-from backoffice.services.actor import Actor
+from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, utcnow
+from backoffice.services import audit_anchor as anchors
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.event_words import audit_sentence
 
 GENESIS = "0" * 64
@@ -42,12 +46,47 @@ def _json_default(value: Any) -> str:
 
 def _digest(event_id: int, at: datetime, username: str, action: str, entity_type: str,
             entity_id: str, before: str | None, after: str | None, reason: str | None,
-            prev_hash: str) -> str:
-    material = json.dumps(
-        [event_id, at.isoformat(), username, action, entity_type, entity_id, before, after, reason, prev_hash],
-        separators=(",", ":"), ensure_ascii=False,
-    )
+            prev_hash: str, ledger: str | None = None) -> str:
+    fields: list[Any] = [event_id, at.isoformat(), username, action, entity_type, entity_id, before, after, reason,
+                         prev_hash]
+    if ledger is not None:  # events without ledger rows hash as they always did
+        fields.append(ledger)
+    material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+# The ledger columns an event's hash covers: editing a quantity, a package or a date in any
+# ledger row breaks the hash of the event written in the same transaction.
+_LEDGER_FIELDS = (
+    LedgerEntry.id, LedgerEntry.package_id, LedgerEntry.at, LedgerEntry.kind, LedgerEntry.quantity_delta,
+    LedgerEntry.unit, LedgerEntry.from_location_id, LedgerEntry.to_location_id, LedgerEntry.doc_type,
+    LedgerEntry.doc_id, LedgerEntry.user_id, LedgerEntry.note,
+)
+
+
+def _ledger_line(row: Sequence[Any]) -> bytes:
+    return (json.dumps(list(row), default=_json_default, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
+    """Digest of the ledger rows this transaction wrote since its last event, which are then
+    marked as covered by ``event_id``."""
+    rows = session.execute(
+        select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
+    ).all()
+    if not rows:
+        return None
+    hasher = hashlib.sha256()
+    for row in rows:
+        hasher.update(_ledger_line(row))
+    result = session.execute(
+        update(LedgerEntry).where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(rows[0].id, rows[-1].id))
+        .values(audit_event_id=event_id).execution_options(synchronize_session=False)
+    )
+    claimed = cast(CursorResult[Any], result).rowcount
+    if claimed != len(rows):
+        raise RuntimeError(f"audit event {event_id}: {len(rows)} ledger rows read but {claimed} claimed")
+    return hasher.hexdigest()
 
 
 def record(session: Session, actor: Actor, action: str, entity_type: str, entity_id: object,
@@ -65,10 +104,12 @@ def record(session: Session, actor: Actor, action: str, entity_type: str, entity
         before=canonical_json(before), after=canonical_json(after), reason=reason,
         prev_hash=head.last_hash,
     )
+    ledger = _claim_ledger_rows(session, event.id)
     event.hash = _digest(event.id, at, event.username, action, entity_type, event.entity_id,
-                         event.before, event.after, reason, event.prev_hash)
+                         event.before, event.after, reason, event.prev_hash, ledger)
     session.add(event)
     head.last_event_id, head.last_hash = event.id, event.hash
+    session.info[anchors.PENDING_HEAD] = (event.id, event.hash)  # anchored outside the database on commit
     return event
 
 
@@ -82,8 +123,11 @@ class ChainReport:
         return not self.problems
 
 
-def verify(db: Database, *, batch: int = 5000) -> ChainReport:
-    """Walk the whole chain in id order and name every row where it breaks."""
+def verify(db: Database, actor: Actor, *, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in id order and name every row where it breaks: each event's own
+    fields, its link to the previous one, the ledger rows written with it, the head row,
+    and the heads anchored outside the database (see ``audit_anchor``)."""
+    actor.require(Permission.VIEW_AUDIT)
     report = ChainReport()
     expected_prev, expected_id = GENESIS, 1
     with db.read() as session:
@@ -94,6 +138,7 @@ def verify(db: Database, *, batch: int = 5000) -> ChainReport:
             ).scalars().all()
             if not rows:
                 break
+            ledgers = _ledger_digests(session, rows[0].id, rows[-1].id)
             for ev in rows:
                 report.events_checked += 1
                 if ev.id != expected_id:
@@ -106,9 +151,12 @@ def verify(db: Database, *, batch: int = 5000) -> ChainReport:
                         "was inserted, deleted or edited"
                     )
                 actual = _digest(ev.id, ev.at, ev.username, ev.action, ev.entity_type, ev.entity_id,
-                                 ev.before, ev.after, ev.reason, ev.prev_hash)
+                                 ev.before, ev.after, ev.reason, ev.prev_hash, ledgers.get(ev.id))
                 if actual != ev.hash:
-                    report.problems.append(f"audit event {ev.id} ({ev.action}) was edited: its hash does not match")
+                    report.problems.append(
+                        f"audit event {ev.id} ({ev.action}) was edited, or a ledger row written with it was: "
+                        "its hash does not match"
+                    )
                 expected_prev, expected_id = ev.hash, ev.id + 1
                 last_id = ev.id
             session.expunge_all()
@@ -118,7 +166,48 @@ def verify(db: Database, *, batch: int = 5000) -> ChainReport:
                 f"the chain ends at event {last_id} but its head names event {head.last_event_id}: "
                 "the newest rows were deleted"
             )
+        report.problems += _uncovered_ledger_rows(session, last_id)
+    report.problems += anchors.check(db, _hashes_of(db))
     return report
+
+
+def _ledger_digests(session: Session, first: int, last: int) -> dict[int, str]:
+    hashers: dict[int, Any] = {}
+    query = (select(LedgerEntry.audit_event_id, *_LEDGER_FIELDS)
+             .where(LedgerEntry.audit_event_id.between(max(first, 1), last))
+             .order_by(LedgerEntry.audit_event_id, LedgerEntry.id))
+    for event_id, *row in session.execute(query.execution_options(yield_per=10_000)):
+        hashers.setdefault(event_id or 0, hashlib.sha256()).update(_ledger_line(row))
+    return {event_id: hasher.hexdigest() for event_id, hasher in hashers.items()}
+
+
+def _uncovered_ledger_rows(session: Session, last_event: int) -> list[str]:
+    """Ledger rows no event covers: written outside a service call, or slipped in by hand."""
+    problems = []
+    first_covered = session.scalar(select(func.min(LedgerEntry.id)).where(LedgerEntry.audit_event_id > 0))
+    # rows from before the chain covered the ledger (0) all come before the first covered row
+    stray_rule = LedgerEntry.audit_event_id.is_(None) | (LedgerEntry.audit_event_id > last_event) | (
+        LedgerEntry.audit_event_id < 0)
+    if first_covered:
+        stray_rule = stray_rule | ((LedgerEntry.audit_event_id == 0) & (LedgerEntry.id > first_covered))
+    stray = select(LedgerEntry.id).where(stray_rule).order_by(LedgerEntry.id).limit(5)
+    for ledger_id in session.scalars(stray):
+        problems.append(f"ledger row {ledger_id} is not covered by any audit event: it was added or changed "
+                        "outside the application")
+    return problems
+
+
+def _hashes_of(db: Database) -> Callable[[Sequence[int]], dict[int, str]]:
+    def lookup(ids: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        with db.read() as session:
+            for start in range(0, len(ids), 500):
+                found.update((event_id, event_hash) for event_id, event_hash in session.execute(
+                    select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(ids[start:start + 500]))
+                ))
+        return found
+
+    return lookup
 
 
 @dataclass(frozen=True)
@@ -139,8 +228,9 @@ class AuditRow:
         return audit_sentence(self.action, entity_type, entity_id, self.before, self.after, self.reason)
 
 
-def list_events(db: Database, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:
+def list_events(db: Database, actor: Actor, text: str = "", *, offset: int = 0, limit: int = 500) -> list[AuditRow]:
     """Newest first; ``text`` matches user, action or entity."""
+    actor.require(Permission.VIEW_AUDIT)
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     for word in text.split():
         like = f"%{word}%"

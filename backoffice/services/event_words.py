@@ -80,8 +80,8 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
     "transfer.cancel": lambda e, b, a: f"Cancelled transfer #{e}",
     "package.split": lambda e, b, a: f"Split {_plain(a.get('quantity'))} off package {e} into new package "
                                      f"{a.get('new_tag')} for transfer #{a.get('transfer')}",
-    "package.adjust": lambda e, b, a: f"Adjusted package {e} by {_signed(a.get('delta'))}: {_plain(b.get('quantity'))} → "
-                                      f"{_plain(a.get('quantity'))}"
+    "package.adjust": lambda e, b, a: f"Adjusted package {e} by {_signed(a.get('delta'))}: "
+                                      f"{_plain(b.get('quantity'))} → {_plain(a.get('quantity'))}"
                                       + (f", approved by {a['approved_by']}" if a.get("approved_by") else "")
                                       + (f", for count #{a['count']}" if a.get("count") else ""),
     "manifest.import": lambda e, b, a: f"Imported manifest {e} from {a.get('shipper')}: "
@@ -104,7 +104,8 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
                                                f"{plural(len(a.get('problems') or []), 'difference')}"),
     "item.create": lambda e, b, a: f"Created item {e}, {a.get('name')} ({a.get('category')}, by the "
                                    f"{a.get('unit')}) from manifest {a.get('from_manifest')}",
-    "item.price": lambda e, b, a: f"Changed the price of {e} from ${_money(b.get('price'))} to ${_money(a.get('price'))}",
+    "item.price": lambda e, b, a: f"Changed the price of {e} from ${_money(b.get('price'))} to "
+                                  f"${_money(a.get('price'))}",
     "count.start": lambda e, b, a: f"Started count #{e} “{a.get('name')}” with "
                                    f"{plural(int(a.get('lines') or 0), 'expected package')}"
                                    + (" (blind)" if a.get("blind") else ""),
@@ -131,8 +132,9 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
                                      f": {a.get('error')}",
     "outbox.retry_later": lambda e, b, a: f"Outbox #{e} could not reach METRC (try {a.get('attempts')}); it is "
                                           f"retried later: {a.get('error')}",
-    "outbox.export_csv": lambda e, b, a: f"Exported {plural(len(a.get('entries') or []), 'outbox entry', 'outbox entries')}"
-                                         f" to {e} for METRC's upload pages",
+    "outbox.export_csv": lambda e, b, a: f"Exported "
+                                         f"{plural(len(a.get('entries') or []), 'outbox entry', 'outbox entries')} "
+                                         f"to {e} for METRC's upload pages",
     "labels.print": lambda e, b, a: f"Printed {plural(int(a.get('labels') or 0), 'label')} ({a.get('template')}) to "
                                     f"{a.get('destination')}",
     "location.add": lambda e, b, a: f"Added location {a.get('name')} ({a.get('kind')})",
@@ -194,7 +196,8 @@ def ledger_sentence(kind: LedgerKind, delta: Decimal, unit: Unit, from_location:
             if doc_id:
                 text += f" (POS sale line #{doc_id})"
         case LedgerKind.ADJUSTMENT:
-            text = f"Adjusted {'down' if delta < 0 else 'up'} by {size}" + (f" (adjustment #{doc_id})" if doc_id else "")
+            text = f"Adjusted {'down' if delta < 0 else 'up'} by {size}"
+            text += f" (adjustment #{doc_id})" if doc_id else ""
         case _:
             text = f"{_words(kind.value).capitalize()} {size}" + (f" ({_words(doc_type)} #{doc_id})" if doc_id else "")
     return f"{text}. {note.rstrip('.')}." if note else f"{text}."

@@ -292,7 +292,7 @@ def _bin_line(pkg: Package) -> LabelLine:
         thc_percent=pkg.thc_percent, cbd_percent=pkg.cbd_percent, total_thc_percent=pkg.total_thc_percent,
         thc_mg_per_unit=item.unit_thc_mg, cbd_mg_per_unit=item.unit_cbd_mg, tag=pkg.tag, sku=item.sku,
         price=_price(item), packaged_date=pkg.packaged_date, expiration_date=pkg.expiration_date,
-        lab_state=pkg.lab_state.value,
+        lab_state=pkg.lab_state.value, bin=pkg.bin or "",
     )
     return LabelLine(label, item.id, pkg.id, pkg.location.name)
 
@@ -329,7 +329,7 @@ def lab_override(db: Database, actor: Actor, manager: str = "", pin: str = "") -
             f"{actor.username} ({actor.role.value}) may not {Permission.OVERRIDE_LAB_WARNING.value}; "
             "a manager must confirm with their user name and PIN"
         )
-    approver = users.authenticate(db, manager, pin).as_actor()
+    approver = users.authenticate(db, manager, pin, purpose="approval").as_actor()
     if not approver.can(Permission.OVERRIDE_LAB_WARNING):
         raise PermissionDenied(f"{approver.username} ({approver.role.value}) may not "
                                f"{Permission.OVERRIDE_LAB_WARNING.value}; ask a manager")

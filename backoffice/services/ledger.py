@@ -49,6 +49,8 @@ def post(session: Session, actor: Actor, package: Package, kind: LedgerKind, del
     session.add(entry)
     package.quantity = new_quantity
     if to_location is not None:
+        if to_location.id != package.location_id:
+            package.bin = None  # a bin is a place in one room: a package on the floor is in no vault bin
         package.location = to_location
         package.location_id = to_location.id
     if new_quantity == 0 and package.status is not PackageStatus.FINISHED and kind in (

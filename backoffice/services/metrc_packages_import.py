@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Item, Location, Package
+from backoffice.db.models import Item, Location, Package, PendingPackageChange
 from backoffice.domain.enums import LedgerKind, LocationKind, PackageStatus
 from backoffice.errors import ImportFileError, Problem
 from backoffice.importers.metrc_packages import MetrcPackageRecord, parse
@@ -34,6 +35,8 @@ class PackagesImportResult:
     locations_created: int = 0
     skipped: list[Problem] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # tag, before, after
+    held: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # waiting for a manager
     changes: Changes = Changes.INVENTORY
 
 
@@ -60,29 +63,77 @@ def import_file(db: Database, actor: Actor, path: Path, *, skip_bad: bool = Fals
         )
     result = PackagesImportResult(skipped=problems)
     with db.transaction() as session:
-        _apply(session, actor, records, result)
+        _apply(session, actor, records, result, Path(path).name)
         audit.record(
             session, actor, "import.metrc_packages", "file", Path(path).name,
             after={"created": result.created, "updated": result.updated, "items_created": result.items_created,
-                   "skipped_records": sorted({p.line for p in problems}), "differences": len(result.differences)},
+                   "skipped_records": sorted({p.line for p in problems}), "differences": len(result.differences),
+                   "changed": len(result.changed), "held": len(result.held)},
         )
+        for tag, before, after in result.changed:  # every field the file changed, with before and after
+            audit.record(session, actor, "package.import_update", "package", tag, before=before, after=after,
+                         reason=f"METRC packages file {Path(path).name}")
+        for tag, before, after in result.held:
+            audit.record(session, actor, "package.change_held", "package", tag, before=before, after=after,
+                         reason=f"METRC packages file {Path(path).name} would lift a hold or a failed lab state; "
+                                "a manager must accept it")
     return result
 
 
-def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], result: PackagesImportResult) -> None:
+# Descriptive fields a METRC file may refresh directly.
+_PLAIN_FIELDS = ("expiration_date", "packaged_date", "thc_percent", "cbd_percent")
+
+
+def _update(session: Session, actor: Actor, pkg: Package, rec: MetrcPackageRecord, status: PackageStatus,
+            source: str, result: PackagesImportResult) -> None:
+    """Refresh an existing package from its METRC record. A file never makes a package
+    sellable by itself: lifting a hold or a failed lab state waits for a manager
+    (``pending_changes``); changes that restrict it (a new hold, a failed test) apply at once."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    held_before: dict[str, Any] = {}
+    held_after: dict[str, Any] = {}
+    for name in _PLAIN_FIELDS:
+        if getattr(pkg, name) != getattr(rec, name):
+            before[name], after[name] = getattr(pkg, name), getattr(rec, name)
+            setattr(pkg, name, getattr(rec, name))
+    if rec.lab_state is not pkg.lab_state:
+        lifts = rec.lab_state.sellable and not pkg.lab_state.sellable
+        (held_before if lifts else before)["lab_state"] = pkg.lab_state
+        (held_after if lifts else after)["lab_state"] = rec.lab_state
+        if not lifts:
+            pkg.lab_state = rec.lab_state
+    if pkg.status is not PackageStatus.FINISHED and status is not pkg.status:
+        lifts = pkg.status is PackageStatus.ON_HOLD
+        (held_before if lifts else before)["status"] = pkg.status
+        (held_after if lifts else after)["status"] = status
+        if not lifts:
+            pkg.status = status
+    if after:
+        result.changed.append((pkg.tag, before, after))
+    if held_after:
+        changes = {name: {"before": held_before[name], "after": held_after[name]} for name in held_after}
+        session.add(PendingPackageChange(package_id=pkg.id, source=source,
+                                         changes=audit.canonical_json(changes) or "{}", created_by_id=actor.user_id))
+        result.held.append((pkg.tag, held_before, held_after))
+
+
+def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], result: PackagesImportResult,
+           source: str) -> None:
     locations = {loc.name: loc for loc in session.scalars(select(Location))}
     items_by_metrc = {i.metrc_item_id: i for i in session.scalars(select(Item).where(Item.metrc_item_id.is_not(None)))}
     items_by_name = {i.name: i for i in session.scalars(select(Item))}
     tags = [r.tag for r in records]
     existing: dict[str, Package] = {}
     for start in range(0, len(tags), 500):
-        for pkg in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + 500]))):
-            existing[pkg.tag] = pkg
+        for found in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + 500]))):
+            existing[found.tag] = found
     doc = ledger.Doc("metrc_import", None)
     for rec in records:
         location = locations.get(rec.location_name)
         if location is None:
-            location = Location(name=rec.location_name, kind=_location_kind(rec.location_name), metrc_name=rec.location_name)
+            location = Location(name=rec.location_name, kind=_location_kind(rec.location_name),
+                                metrc_name=rec.location_name)
             session.add(location)
             locations[rec.location_name] = location
             result.locations_created += 1
@@ -99,7 +150,8 @@ def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], re
             if rec.item_metrc_id:
                 items_by_metrc[rec.item_metrc_id] = item
             result.items_created += 1
-        status = PackageStatus.FINISHED if rec.finished else (PackageStatus.ON_HOLD if rec.on_hold else PackageStatus.ACTIVE)
+        status = (PackageStatus.FINISHED if rec.finished
+                  else PackageStatus.ON_HOLD if rec.on_hold else PackageStatus.ACTIVE)
         pkg = existing.get(rec.tag)
         if pkg is None:
             session.flush()
@@ -116,12 +168,11 @@ def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], re
                         note="opening balance from METRC active packages")
             result.created += 1
             continue
-        pkg.lab_state, pkg.expiration_date, pkg.packaged_date = rec.lab_state, rec.expiration_date, rec.packaged_date
-        pkg.thc_percent, pkg.cbd_percent = rec.thc_percent, rec.cbd_percent
-        if pkg.status is not PackageStatus.FINISHED:
-            pkg.status = status
+        _update(session, actor, pkg, rec, status, source, result)
         result.updated += 1
         if pkg.quantity != rec.quantity:
-            result.differences.append(f"{rec.tag}: METRC has {rec.quantity}, this store has {pkg.quantity} {pkg.unit.value}")
+            result.differences.append(
+                f"{rec.tag}: METRC has {rec.quantity}, this store has {pkg.quantity} {pkg.unit.value}")
         if pkg.location.name != rec.location_name:
-            result.differences.append(f"{rec.tag}: METRC has it in {rec.location_name}, this store in {pkg.location.name}")
+            result.differences.append(
+                f"{rec.tag}: METRC has it in {rec.location_name}, this store in {pkg.location.name}")

@@ -37,6 +37,7 @@ from backoffice.metrc.errors import MetrcError, MetrcUnavailable
 from backoffice.services import audit, settings
 from backoffice.services.actor import SYSTEM, Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.event_words import plural
 
 IDEMPOTENT = {OutboxKind.CHANGE_LOCATION}
 SENDABLE = {OutboxKind.CHANGE_LOCATION, OutboxKind.ADJUST, OutboxKind.SALES_RECEIPT}
@@ -105,9 +106,11 @@ def _summary(entry: OutboxEntry) -> str:
     payload = json.loads(entry.payload)
     if not isinstance(payload, list):
         return ""
-    labels = [e.get("Label") or e.get("ExternalReceiptNumber") or "" for e in payload if isinstance(e, dict)]
-    shown = ", ".join(labels[:3]) + (f" +{len(labels) - 3} more" if len(labels) > 3 else "")
-    return f"{len(payload)} element(s): {shown}"
+    elements = [e for e in payload if isinstance(e, dict)]
+    labels = [e.get("Label") or e.get("ExternalReceiptNumber") or "" for e in elements]
+    shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+    receipts = any("ExternalReceiptNumber" in e or "Transactions" in e for e in elements)
+    return f"{plural(len(payload), 'receipt' if receipts else 'package')}: {shown}"
 
 
 def list_entries(db: Database, *, statuses: set[OutboxStatus] | None = None, limit: int = 500) -> list[OutboxRow]:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import (
+    AuditEvent,
     Item,
     LedgerEntry,
     Location,
@@ -50,6 +51,7 @@ from backoffice.services import audit, outbox, settings
 from backoffice.services.ledger import Doc
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.event_words import plural
 from backoffice.services.reconcile_match import Finding as Match
 from backoffice.services.reconcile_match import match_day
 
@@ -125,9 +127,11 @@ class DaySummary:
     def text(self) -> str:
         kinds = ", ".join(f"{KIND_LABELS[k].lower()} {n}" for k, n in self.by_kind.items() if n) or "no differences"
         carried = f"; {self.carried_open} open from earlier days" if self.carried_open else ""
-        return (f"{self.business_date}: POS {self.pos_receipts} receipts / {self.pos_lines} lines "
-                f"(${self.pos_amount:,.2f}), METRC {self.metrc_receipts} receipts / {self.metrc_lines} lines "
-                f"(${self.metrc_amount:,.2f}). Findings: {kinds}; {self.open} open{carried}.")
+        findings = (f"Findings: {kinds}; {self.open} open{carried}." if self.reconciled_at is not None
+                    else f"This day is not reconciled yet: reconcile it to find the differences{carried}.")
+        return (f"{self.business_date}: POS {plural(self.pos_receipts, 'receipt')} / {plural(self.pos_lines, 'line')} "
+                f"(${self.pos_amount:,.2f}), METRC {plural(self.metrc_receipts, 'receipt')} / "
+                f"{plural(self.metrc_lines, 'line')} (${self.metrc_amount:,.2f}). {findings}")
 
 
 @dataclass(frozen=True)
@@ -301,8 +305,11 @@ def day_view(db: Database, day: date) -> DayView:
 
 
 def _view(session: Session, day: date, tz: tzinfo) -> DayView:
+    pos_name = (select(PosSaleLine.product_name)  # a tag the store has no package for: the POS file's name
+                .where(PosSaleLine.tag == FindingModel.tag, PosSaleLine.receipt_number == FindingModel.receipt_number)
+                .limit(1).scalar_subquery())
     query = (
-        select(FindingModel, Item.name, User.username)
+        select(FindingModel, func.coalesce(Item.name, pos_name), User.username)
         .outerjoin(Package, Package.tag == FindingModel.tag)
         .outerjoin(Item, Item.id == Package.item_id)
         .outerjoin(User, User.id == FindingModel.resolved_by_id)
@@ -320,7 +327,9 @@ def _view(session: Session, day: date, tz: tzinfo) -> DayView:
     metrc = session.execute(
         select(func.count(), func.sum(MetrcReceiptLine.amount)).join(MetrcReceipt)
         .where(MetrcReceipt.business_date == day)).one()
-    reconciled_at = session.scalar(select(func.max(FindingModel.found_at)).where(FindingModel.business_date == day))
+    reconciled_at = session.scalar(select(func.max(AuditEvent.at)).where(  # a clean day leaves no finding behind
+        AuditEvent.entity_type == "business_date", AuditEvent.entity_id == day.isoformat(),
+        AuditEvent.action == "reconcile.day"))
     summary = DaySummary(
         business_date=day, store_name=settings.get(session, settings.STORE_NAME),
         timezone=settings.get(session, settings.TIMEZONE),

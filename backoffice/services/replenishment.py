@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Location, Package, SalesDaily, Transfer, TransferLine
-from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus
+from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
 from backoffice.services import transfers
 from backoffice.services.actor import Actor
+from backoffice.services.event_words import plural
 
 VELOCITY_DAYS = 28
 
@@ -70,6 +71,8 @@ def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Sugges
     for item in items:
         velocity = (Decimal(sold.get(item.id) or 0) / VELOCITY_DAYS).quantize(Decimal("0.01"), ROUND_HALF_UP)
         target = max(item.floor_par, velocity * days_of_cover)
+        if item.quantity_type is QuantityType.COUNT_BASED:  # nobody moves 4.54 of an item sold by the each
+            target = target.to_integral_value(ROUND_CEILING)
         have = Decimal(on_floor.get(item.id) or 0)
         need = target - have
         if need <= 0:
@@ -80,11 +83,17 @@ def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Sugges
                 break
             chosen.append(tag)
             covered += qty
-        why = (f"floor has {have:f}; target max(par {item.floor_par:f}, {velocity:f}/day × {days_of_cover} days) "
-               f"= {target:f}; need {need:f}; {len(chosen)} vault package(s), earliest expiry first, add {covered:f}")
+        why = (f"floor has {_plain(have)}; target max(par {_plain(item.floor_par)}, {velocity:f}/day × {days_of_cover} "
+               f"days) = {_plain(target)}{' (whole units)' if item.quantity_type is QuantityType.COUNT_BASED else ''}; "
+               f"need {_plain(need)}; {plural(len(chosen), 'vault package')}, earliest expiry first, "
+               f"add {_plain(covered)}")
         out.append(Suggestion(item.id, item.sku, item.name, item.unit.value, have, item.floor_par, velocity, need,
                               chosen, covered, why))
     return sorted(out, key=lambda s: (-(s.need / s.floor_par if s.floor_par else s.need), s.item))
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
 
 
 def create_from(db: Database, actor: Actor, suggestions: list[Suggestion], *, from_location: str,

@@ -45,7 +45,6 @@ def main_window(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch):  # typ
     from backoffice.services import users
     from tests.conftest import PINS
     from ui.main_window import MainWindow
-
     from ui.tabs.inventory import InventoryTab
 
     monkeypatch.setattr(InventoryTab, "SEARCH_LOAD_DELAY_MS", 0)  # load it now, not after the test
@@ -59,6 +58,46 @@ def main_window(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch):  # typ
     qtbot.waitUntil(lambda: bool(inventory.model.rows) and inventory.model.active_search is not None)
     yield win
     QApplication.instance().removeEventFilter(win.scanner)
-    from PySide6.QtCore import QThreadPool
+    from ui import commands
 
-    QThreadPool.globalInstance().waitForDone(10_000)  # no search loader outlives its database
+    commands.wait_until_idle()  # no command or loader outlives its database
+
+
+@pytest.fixture
+def statuses() -> Iterator[list[tuple[str, str]]]:
+    """(kind, text) of every status-line message said through the bridge during the test."""
+    from ui import commands, messages
+
+    heard: list[tuple[str, str]] = []
+
+    def hear(message: messages.Message) -> None:
+        if message.in_status_line:
+            heard.append((message.kind.value, message.text))
+
+    messages.bridge().said.connect(hear)
+    yield heard
+    commands.wait_until_idle()
+    messages.bridge().said.disconnect(hear)
+
+
+def type_keys(text: str, gap_ms: float, *, enter: bool = True, start_ms: float = 1_000_000.0,
+              widget=None) -> float:  # type: ignore[no-untyped-def]
+    """Keystrokes as the keyboard sent them: each press carries its own timestamp, ``gap_ms``
+    apart (a scanner: 5–20 ms; a person: 60 ms and more), all delivered at once as a busy
+    window would get them. Sent to ``widget``, else where the keyboard's keys go (the focus
+    widget, else the open dialog or active window); returns the next free time."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    target = widget or QApplication.focusWidget() or QApplication.activeModalWidget() or QApplication.activeWindow()
+    assert target is not None, "no widget to type into"
+    at = start_ms
+    for char in [*text, "\r"] if enter else text:
+        key = Qt.Key.Key_Return if char == "\r" else Qt.Key(ord(char.upper()))
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, char)
+            event.setTimestamp(int(at) + (2 if kind is QEvent.Type.KeyRelease else 0))
+            QApplication.sendEvent(target, event)
+        at += gap_ms
+    return at

@@ -158,7 +158,7 @@ def test_count_by_scans_adjust_and_submit(qtbot, main_window: MainWindow, tab: C
     # -8 is over the 5-unit threshold: refused without a manager, done with maria's PIN
     refused = _adjust(qtbot, tab, GUMMY_2, "Theft", "8 missing after the weekend", manager=("alex", "1111"))
     assert "alex (associate) may not approve" in refused["message"]
-    done = _adjust(qtbot, tab, GUMMY_2, "Theft", "8 missing after the weekend", manager=("maria", "2222"))
+    done = _adjust(qtbot, tab, GUMMY_2, "Theft", "8 missing after the weekend", manager=("maria", "222222"))
     assert done["approval"] == "True" and "message" not in done
     assert _line(tab, GUMMY_2).status is LineStatus.RESOLVED
     approved = adjustments.list_adjustments(main_window.ctx.db, tag=GUMMY_2)

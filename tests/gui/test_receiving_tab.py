@@ -91,7 +91,7 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
         else:
             assert message.startswith(f"{sample_tag(n)} ticked:") and window.status_kind == "ok"
         assert tab.line_view.current_row() == _line(tab, sample_tag(n))  # the scanned line is in front
-    assert "14/14 scanned" in tab.header.text() and "⚠ 3 need a decision by hand" in tab.header.text()
+    assert "14/14 scanned" in tab.header.text() and "⚠ 3 cannot be accepted yet: see Problem" in tab.header.text()
     assert "is not on manifest 0004412217" in _scan(qtbot, window, tab, "1A4060300000000000009999")
     assert "was already scanned" in _scan(qtbot, window, tab, sample_tag(7))
     assert window.status_kind == "error"

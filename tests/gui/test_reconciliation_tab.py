@@ -12,14 +12,23 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import QDate, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QFileDialog, QLineEdit, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+)
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.services import pos_layouts
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
-from ui import commands, messages
+from ui import commands
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.reconciliation import ReconciliationTab
@@ -31,23 +40,17 @@ MISSING_TAG = "1A4060300000000000000096"
 
 
 @pytest.fixture
-def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]]) -> Iterator[ReconciliationTab]:  # type: ignore[no-untyped-def]
+def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
+        statuses: list[tuple[str, str]]) -> Iterator[ReconciliationTab]:
     ctx.sign_in(store[1]["alex"])
     widget = ReconciliationTab(ctx)
-    widget.statuses = []  # type: ignore[attr-defined]
-
-    def heard(message: messages.Message) -> None:
-        if message.in_status_line:
-            widget.statuses.append((message.kind.value, message.text))  # type: ignore[attr-defined]
-
-    messages.bridge().said.connect(heard)
+    widget.statuses = statuses  # type: ignore[attr-defined]
     ctx.changed.connect(widget.refresh)
     qtbot.addWidget(widget)
     widget.resize(1400, 900)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    messages.bridge().said.disconnect(heard)
     commands.wait_until_idle()
 
 
@@ -175,6 +178,40 @@ def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: Reconcilia
     qtbot.waitUntil(lambda: "acme.csv (Acme POS): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
     assert ("ok", "Layout 'Acme POS' saved; files with these columns are read this way.") in tab.statuses  # type: ignore[attr-defined]
     assert [layout.name for layout in pos_layouts.saved_layouts(tab.ctx.db)] == ["Acme POS"]
+
+
+def test_a_tab_separated_till_with_split_date_and_time_is_mapped_from_the_guess(  # type: ignore[no-untyped-def]
+        qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch, samples: Path, tmp_path: Path) -> None:
+    rows = list(csv.reader(io.StringIO((samples / "pos_sales_export_b.csv").read_text(), newline="")))
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t").writerows(
+        [["Ticket No", "Sold On", "At", "METRC ID", "Description", "Units", "UoM", "Ext. Price"]]
+        + [[r[0], r[1][:10], r[1][11:16], r[2], r[3], r[5].replace(".", ","), r[6], r[7].replace(".", ",")]
+           for r in rows[1:]])
+    (tmp_path / "till4.tsv").write_text(out.getvalue())
+    _opening(monkeypatch, tmp_path / "till4.tsv")
+    seen: dict[str, object] = {}
+
+    def map_columns(dialog: QDialog) -> None:
+        seen["columns"] = dialog.columns()  # type: ignore[attr-defined]
+        seen["numbers"] = dialog.findChild(QComboBox, "numberFormat").currentText()
+        seen["preview"] = dialog.findChild(QLabel, "mappingPreview").text()
+        dialog.boxes["amount"].setCurrentIndex(0)  # type: ignore[attr-defined]
+        seen["without_amount"] = dialog.findChild(QLabel, "mappingPreview").text()
+        dialog.boxes["amount"].setCurrentIndex(dialog.boxes["amount"].findData("Ext. Price"))  # type: ignore[attr-defined]
+        qtbot.keyClicks(dialog.findChild(QLineEdit, "layoutName"), "Till Four")
+        dialog.accept()
+
+    _when_dialog(ColumnMappingDialog, map_columns)
+    qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "till4.tsv (Till Four): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
+    assert seen["columns"] == {"receipt_number": "Ticket No", "sold_at": "Sold On", "sold_time": "At",
+                               "tag": "METRC ID", "product_name": "Description", "quantity": "Units", "unit": "UoM",
+                               "amount": "Ext. Price"}
+    assert seen["numbers"] == "1.234,56 (decimal comma)"
+    assert str(seen["preview"]).startswith("line 2: receipt R1120-0001 · 2026-11-20 09:43 · 1A4060300000000000000009 "
+                                           "· 2 Each · $64.00")
+    assert "no column chosen for: amount" in str(seen["without_amount"])
 
 
 def test_export_the_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QDate, QSettings, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QDate, QSettings, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton
 
@@ -18,6 +18,7 @@ from backoffice.db.engine import Database
 from backoffice.services.reports import velocity_report
 from tests.conftest import make_users
 from tests.unit import reports_dataset as ds
+from ui import commands
 from ui.context import AppContext
 from ui.tabs import reports as reports_tab
 from ui.tabs.reports import ReportsTab
@@ -26,20 +27,21 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def tab(qtbot, sqlite_db: Database, tmp_path: Path) -> Iterator[ReportsTab]:  # type: ignore[no-untyped-def]
+def tab(qtbot, sqlite_db: Database, tmp_path: Path,  # type: ignore[no-untyped-def]
+        statuses: list[tuple[str, str]]) -> Iterator[ReportsTab]:
     actors = make_users(sqlite_db)
     ds.build_tiny_store(sqlite_db, actors)
     ctx = AppContext(sqlite_db, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     ctx.sign_in(actors["pat"])
     widget = ReportsTab(ctx)
-    widget.statuses = []  # type: ignore[attr-defined]
-    ctx.status.connect(lambda text, kind: widget.statuses.append((kind, text)))  # type: ignore[attr-defined]
+    widget.statuses = statuses  # type: ignore[attr-defined]
+    ctx.changed.connect(widget.refresh)
     qtbot.addWidget(widget)
     widget.resize(1200, 800)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    QThreadPool.globalInstance().waitForDone(10_000)
+    commands.wait_until_idle()
 
 
 def _saving_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[QUrl]:
@@ -149,3 +151,39 @@ def test_cancelling_an_export_writes_nothing(qtbot, tab: ReportsTab, tmp_path: P
     assert not out.exists() and list(tmp_path.glob("*.part")) == []
     assert tab.findChild(QMessageBox, "reportSaved") is None
     assert date(2026, 3, 31) == tab.through.date().toPython()
+
+
+def test_the_velocity_filter_does_not_empty_the_accuracy_view(  # type: ignore[no-untyped-def]
+        qtbot, tab: ReportsTab) -> None:
+    _velocity_for_march(qtbot, tab)
+    qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 4)
+    qtbot.keyClicks(tab.filter, "gummies")
+    assert tab.proxy.rowCount() == 1
+    tab.kind_box.setCurrentIndex(1)
+    tab.since.setDate(QDate(2026, 3, 1))
+    tab.until.setDate(QDate(2026, 3, 31))
+    qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2)
+    assert tab.filter.text() == "" and tab.proxy.rowCount() == 2
+
+
+def test_the_accuracy_chart_shows_a_single_count(qtbot, tab: ReportsTab) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    tab.kind_box.setCurrentIndex(1)
+    tab.since.setDate(QDate(2026, 3, 1))
+    tab.until.setDate(QDate(2026, 3, 31))
+    qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2)
+    report = tab.report
+    first = report.counts[0].submitted_at.astimezone(ZoneInfo(report.timezone)).date()  # type: ignore[union-attr]
+    tab.until.setDate(QDate(first.year, first.month, first.day))
+    qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
+    (series,) = tab.chart.series()
+    (point,) = series.points()
+    x_axis = tab.chart.axes(Qt.Orientation.Horizontal)[0]
+    # the axis spans the report's window, so the one point sits inside a visible range
+    assert x_axis.min().toMSecsSinceEpoch() < point.x() < x_axis.max().toMSecsSinceEpoch()
+    assert x_axis.min().date() == QDate(2026, 3, 1)

@@ -60,7 +60,7 @@ def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: P
     assert "Added" in window.status_label.text()
     tab.record_button.click()
     qtbot.waitUntil(lambda: tab.current.status is TransferStatus.RECORDED)
-    assert "Move the product now" in tab.header.text()
+    assert "Move the product now" in tab.panel.text()
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import Adjustment, AdjustmentReason, AuditEvent, LedgerEntry, OutboxEntry, Package
 from backoffice.domain.enums import LedgerKind, OutboxKind, PackageStatus
@@ -50,7 +51,7 @@ def test_an_adjustment_writes_row_ledger_audit_and_metrc_call_together(store: Da
     assert result.note == "two missing from the vault bin" and result.approved_by is None
     assert _package(store, GUMMY).quantity == 10
     assert ledger.check_balances(store) == []
-    assert audit.verify(store).ok
+    assert audit.verify(store, SYSTEM).ok
     with store.read() as session:
         row = session.get(Adjustment, result.id)
         entry = session.get(OutboxEntry, result.outbox_id)
@@ -130,7 +131,7 @@ def test_over_the_unit_threshold_needs_a_managers_pin(store: Database, actors: d
     with pytest.raises(AuthenticationFailed, match="manager approval failed: Wrong PIN"):
         adjustments.adjust(store, actors["alex"], GUMMY, -6, "Damage", approver="maria", approver_pin="0000")
     assert _counts(store) == (0, 0, 0, 0)
-    result = adjustments.adjust(store, actors["alex"], GUMMY, -6, "Damage", approver="maria", approver_pin="2222")
+    result = adjustments.adjust(store, actors["alex"], GUMMY, -6, "Damage", approver="maria", approver_pin="222222")
     assert result.approved_by == "maria"
     with store.read() as session:
         assert session.get(Adjustment, result.id).approved_by_id == actors["maria"].user_id

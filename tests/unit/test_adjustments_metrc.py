@@ -72,6 +72,7 @@ def test_start_count_with_metrc_fetches_through_the_users_key(
     sim, _ = client
     settings.set_value(db, actors["admin"], settings.METRC_BASE_URL.key, sim.url)
     settings.set_value(db, actors["admin"], settings.LICENSE_NUMBER.key, sim.license_number)
+    settings.set_value(db, actors["admin"], settings.METRC_API_VERSION.key, sim.api)
     keys = MetrcKeyStore(MemoryKeyring())
     keys.set_vendor_key(DEFAULT_VENDOR_KEY)
     with pytest.raises(MetrcKeyMissing, match="alex"):  # no key of their own: nothing is started

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.cli.main import main
+from tests.unit.cli_signin import new_store, signin
 
 GUMMY = "1A4060300000000000000002"
 
@@ -18,18 +19,18 @@ def _app(qapp: object) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, samples: Path) -> list[str]:
+def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
-    assert main([*db, "db", "upgrade"]) == 0
-    for name, role, pin in (("alex", "associate", "1111"), ("maria", "manager", "2222")):
-        assert main([*db, "users", "add", name, "--role", role, "--pin", pin]) == 0
-    assert main([*db, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+    new_store(monkeypatch, db, "alex", "maria")
+    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
+                 str(samples / "metrc_packages_active.json")]) == 0
     return db
 
 
-def test_scripted_count_from_start_to_submit(store: list[str], tmp_path: Path, samples: Path,
+def test_scripted_count_from_start_to_submit(monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path, samples: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     alex = [*store, "--user", "alex"]
+    monkeypatch.setenv("BACKOFFICE_PIN", "1111")  # alex's, for the calls below as a script would
     (tmp_path / "pos.csv").write_text(f"Package ID,On Hand\n{GUMMY},11\n")
     assert main([*alex, "count", "start", "--name", "Gummies", "--category", "Edible (weight - each)",
                  "--location", "Vault", "--pos-file", str(tmp_path / "pos.csv"),
@@ -43,7 +44,8 @@ def test_scripted_count_from_start_to_submit(store: list[str], tmp_path: Path, s
     assert "recorded 1 count(s)" in capsys.readouterr().out
     assert main([*alex, "count", "variances", "1"]) == 0
     assert "blind count: results are shown after submit" in capsys.readouterr().out
-    assert main([*store, "--user", "maria", "count", "variances", "1"]) == 0
+    assert main([*store, *signin(monkeypatch, "maria"), "count", "variances", "1"]) == 0
+    signin(monkeypatch, "alex")
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(GUMMY))
     assert line.split()[1:8] == ["variance", "10", "12", "11", "12", "0", "-2"]
     assert main([*alex, "count", "submit", "1"]) == 1
@@ -56,22 +58,28 @@ def test_scripted_count_from_start_to_submit(store: list[str], tmp_path: Path, s
     assert "submitted" in capsys.readouterr().out
 
 
-def test_adjust_with_and_without_approval(store: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_adjust_with_and_without_approval(monkeypatch: pytest.MonkeyPatch, store: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     alex = [*store, "--user", "alex"]
+    monkeypatch.setenv("BACKOFFICE_PIN", "1111")  # alex's, for the calls below as a script would
     assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone"]) == 1
     assert "a manager must enter their PIN" in capsys.readouterr().err
+    monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "999999")
     assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone",
-                 "--approver", "maria", "--approver-pin", "2222"]) == 0
+                 "--approver", "maria"]) == 1
+    assert "manager approval failed: Wrong PIN" in capsys.readouterr().err
+    monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "222222")
+    assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone",
+                 "--approver", "maria"]) == 0
     assert "12 → 4 (Theft, approved by maria)" in capsys.readouterr().out
     assert main([*store, "adjust", GUMMY, "--quantity", "-1", "--reason", "Damage"]) == 1
-    assert "sign in (CLI: --user NAME)" in capsys.readouterr().err
+    assert "sign in with --user NAME" in capsys.readouterr().err
     assert main([*alex, "adjust-reasons"]) == 0
     assert "Scale Variance" in capsys.readouterr().out
 
 
-def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Path,
+def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    alex = [*store, "--user", "alex"]
+    alex = [*store, *signin(monkeypatch, "alex")]
     assert main([*alex, "count", "start", "--name", "Gummies", "--fetch-metrc"]) == 1
     assert "manual mode" in capsys.readouterr().err  # no METRC address set: nothing started
     with pytest.raises(SystemExit) as usage:  # a file and a fetch are two answers to one question

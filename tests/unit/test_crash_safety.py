@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, OutboxEntry, Transfer
 from backoffice.domain.enums import LedgerKind, TransferStatus
@@ -28,7 +29,7 @@ RUNS = int(os.environ.get("CRASH_RUNS", "100"))
 
 
 def _check_consistent(db: Database) -> None:
-    report = audit.verify(db)
+    report = audit.verify(db, SYSTEM)
     assert report.ok, report.problems
     assert ledger.check_balances(db) == []
     with db.read() as session:

@@ -40,6 +40,7 @@ from backoffice.services import (
     transfers,
     users,
 )
+from backoffice.services.actor import SYSTEM
 from backoffice.services.counts.variance import count_lines
 from backoffice.services.reports.accuracy import accuracy_report
 
@@ -47,7 +48,8 @@ TINY = demo.Scale(skus=40, active_packages=240, days=21, sale_lines=2_500)
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[tuple[Database, demo.DemoSummary]]:
+def small(tmp_path_factory: pytest.TempPathFactory,
+          _sqlite_template: Path) -> Iterator[tuple[Database, demo.DemoSummary]]:
     path = tmp_path_factory.mktemp("demo") / "small.sqlite"
     shutil.copyfile(_sqlite_template, path)
     db = Database(f"sqlite:///{path}")
@@ -66,7 +68,8 @@ def _today() -> date:
     return datetime.now(demo.STORE_TZ).date()
 
 
-def test_reconciling_a_recent_day_finds_exactly_the_planted_differences(small: tuple[Database, demo.DemoSummary]) -> None:
+def test_reconciling_a_recent_day_finds_exactly_the_planted_differences(
+        small: tuple[Database, demo.DemoSummary]) -> None:
     db, summary = small
     admin = users.actor_for(db, "admin")
     yesterday = _today() - timedelta(days=1)
@@ -132,7 +135,7 @@ def test_every_item_has_a_price_and_potency(small: tuple[Database, demo.DemoSumm
 
 def test_the_demo_store_passes_audit_verify(small: tuple[Database, demo.DemoSummary]) -> None:
     db, _ = small
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
     assert ledger.check_balances(db) == []
     with db.read() as session:  # packages adjusted by a count are still open, never below zero
         adjusted = select(LedgerEntry.package_id).where(LedgerEntry.kind == LedgerKind.ADJUSTMENT)
@@ -159,7 +162,7 @@ def test_a_build_that_dies_part_way_leaves_an_empty_store_and_runs_again(
     assert _empty(sqlite_db)
     summary = demo.build(sqlite_db, tiny)
     assert summary.skus == TINY.skus and summary.transfer_id is not None
-    assert audit.verify(sqlite_db).ok and not _empty(sqlite_db)
+    assert audit.verify(sqlite_db, SYSTEM).ok and not _empty(sqlite_db)
 
 
 @pytest.mark.postgres

@@ -7,9 +7,14 @@ from decimal import Decimal
 from backoffice.db.engine import Database
 from backoffice.domain.enums import LedgerKind
 from backoffice.domain.units import Unit
-from backoffice.importers import metrc_packages
-from backoffice.services import adjustments, audit, inventory, transfers
-from backoffice.services.actor import Actor
+from backoffice.services import (
+    adjustments,
+    audit,
+    inventory,
+    metrc_packages_import,
+    transfers,
+)
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.event_words import audit_sentence, ledger_sentence, plural
 
 
@@ -20,13 +25,14 @@ def test_known_actions_are_sentences() -> None:
     text = audit_sentence("package.adjust", "package", "1A4000000000000000000001", '{"quantity":"12.0000"}',
                           '{"adjustment":3,"approved_by":"maria","count":null,"delta":"-2.0000","outbox":4,'
                           '"quantity":"10.0000"}', "Theft: not on the shelf")
-    assert text == "Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. Theft: not on the shelf."
+    assert text == ("Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. "
+                    "Theft: not on the shelf.")
     text = audit_sentence("transfer.record", "transfer", "7", '{"status":"draft"}',
                           '{"outbox":9,"status":"recorded","tags":["A","B","C","D","E"]}')
     assert text == ("Recorded transfer #7 (the METRC location change) for 5 packages (A, B, C and 2 more); "
                     "queued for METRC as outbox #9.")
-    assert "{" not in audit_sentence("manifest.receive", "manifest", "0004412345", '{"status":"open"}',
-                                     '{"accepted":["A"],"location":"Vault","outbox":2,"rejected":{},"status":"received"}')
+    received = '{"accepted":["A"],"location":"Vault","outbox":2,"rejected":{},"status":"received"}'
+    assert "{" not in audit_sentence("manifest.receive", "manifest", "0004412345", '{"status":"open"}', received)
 
 
 def test_unknown_and_malformed_actions_are_still_words() -> None:
@@ -52,7 +58,7 @@ def test_ledger_rows_are_sentences() -> None:
 
 
 def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: dict[str, Actor], samples) -> None:
-    metrc_packages.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     tag = next(r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=50)
                if r.location == "Vault" and r.quantity > 2)
     created = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [tag])
@@ -63,5 +69,19 @@ def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: 
     assert all("{" not in event.detail for event in history)
     assert any(event.detail.startswith("Moved from Vault to Sales Floor") for event in history)
     assert any("arrived in Sales Floor" in event.detail for event in history)
-    events = audit.list_events(db, "transfer")
+    events = audit.list_events(db, SYSTEM, "transfer")
     assert events and all("{" not in e.sentence for e in events)
+
+
+def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, Actor], samples) -> None:
+    from backoffice.services import metrc_sync
+
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    vault = [r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=200)
+             if r.location == "Vault" and r.lab_state.sellable and r.quantity > 0]
+    for tags in (vault[:1], vault[1:5]):
+        transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
+                                                                       tags).id)
+    one, four = metrc_sync.list_entries(db)[-2:]
+    assert one.summary == f"1 package: {vault[0]}"
+    assert four.summary == f"4 packages: {', '.join(vault[1:4])} and 1 more"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.cli.main import main
+from tests.unit.cli_signin import new_store, signin
 from tests.unit.test_labels_render import decode, needs_tools, rasterize
 
 
@@ -19,12 +20,11 @@ def _app(qapp: object) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, samples: Path) -> str:
+def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    assert main(["--db", url, "db", "upgrade"]) == 0
-    for name, role, pin in (("alex", "associate", "1111"), ("maria", "manager", "2222")):
-        assert main(["--db", url, "users", "add", name, "--role", role, "--pin", pin]) == 0
-    assert main(["--db", url, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+    new_store(monkeypatch, ["--db", url], "alex", "maria")
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "import", "metrc-packages",
+                 str(samples / "metrc_packages_active.json")]) == 0
     return url
 
 
@@ -33,19 +33,19 @@ def _records(samples: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 @needs_tools
-def test_tags_to_pdf_decode_exactly(store: str, samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tags_to_pdf_decode_exactly(monkeypatch: pytest.MonkeyPatch, store: str, samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tags = [r["Label"] for r in _records(samples)[:3]]
     out = tmp_path / "bins.pdf"
-    assert main(["--db", store, "labels", "--template", "thermal-2x1", "--tags", *tags, "--out", str(out)]) == 0
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "labels", "--template", "thermal-2x1", "--tags", *tags, "--out", str(out)]) == 0
     assert "wrote 3 bin labels for 3 scanned tags (3 pages)" in capsys.readouterr().out
     assert decode(rasterize(out)) == [[t] for t in tags]
 
 
 @needs_tools
-def test_shelf_labels_for_a_category_on_a_part_used_sheet(store: str, tmp_path: Path,
+def test_shelf_labels_for_a_category_on_a_part_used_sheet(monkeypatch: pytest.MonkeyPatch, store: str, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "shelf.pdf"
-    assert main(["--db", store, "labels", "--template", "avery-5160", "--category", "buds", "--shelf",
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "labels", "--template", "avery-5160", "--category", "buds", "--shelf",
                  "--start", "25", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "shelf labels for category Buds (2 pages)" in printed
@@ -53,9 +53,9 @@ def test_shelf_labels_for_a_category_on_a_part_used_sheet(store: str, tmp_path: 
     assert len(pages) == 2 and all(code.startswith("M") for page in pages for code in page)
 
 
-def test_test_print_is_a_sub_command(store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_print_is_a_sub_command(monkeypatch: pytest.MonkeyPatch, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "align.pdf"
-    assert main(["--db", store, "labels", "test-print", "--template", "avery-5160", "--out", str(out)]) == 0
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "labels", "test-print", "--template", "avery-5160", "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF") and "100 %" in capsys.readouterr().out
 
 
@@ -68,17 +68,17 @@ def test_test_print_is_a_sub_command(store: str, tmp_path: Path, capsys: pytest.
      "--manager only goes with --lab-override"),
     (["test-print", "--out", "x.pdf"], "--template"),
 ])
-def test_usage_errors_exit_2(store: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2(monkeypatch: pytest.MonkeyPatch, store: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["--db", store, "labels", *argv])
+        main(["--db", store, *signin(monkeypatch, "admin"), "labels", *argv])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_user_errors_exit_1(store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--db", store, "labels", "--template", "thermal-2x1", "--manifest", "404",
+def test_user_errors_exit_1(monkeypatch: pytest.MonkeyPatch, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "labels", "--template", "thermal-2x1", "--manifest", "404",
                  "--out", str(tmp_path / "x.pdf")]) == 1
     assert "no packages were received from manifest 404" in capsys.readouterr().err
-    assert main(["--db", store, "labels", "--template", "avery-5160", "--category", "Buds", "--start", "30",
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "labels", "--template", "avery-5160", "--category", "Buds", "--start", "30",
                  "--out", str(tmp_path / "x.pdf")]) == 1
     assert "start position 30 is not on the sheet" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
@@ -91,26 +91,26 @@ def test_flagged_labels_need_a_managers_pin(store: str, samples: Path, tmp_path:
     conn.execute("UPDATE packages SET lab_state = 'TestFailed' WHERE tag = ?", (tags[1],))
     conn.commit()
     conn.close()
-    run = ["--db", store, "--user", "alex", "labels", "--template", "thermal-2x1", "--tags", *tags,
+    run = ["--db", store, *signin(monkeypatch, "alex"), "labels", "--template", "thermal-2x1", "--tags", *tags,
            "--out", str(tmp_path / "x.pdf")]
     assert main(run) == 1
     err = capsys.readouterr().err
     assert f"{tags[1]} (failed lab testing (TestFailed))" in err and "--lab-override or --leave-out-flagged" in err
     assert main([*run, "--leave-out-flagged"]) == 0
     assert f"left out: {tags[1]}: left out, failed lab testing" in capsys.readouterr().out
-    monkeypatch.setattr("getpass.getpass", lambda prompt: "2222")
+    monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "222222")
     assert main([*run, "--lab-override", "--manager", "maria"]) == 0
     assert "lab warning overridden by maria" in capsys.readouterr().out
     assert main([*run, "--lab-override"]) == 1  # an associate cannot confirm for themself
     assert "a manager must confirm" in capsys.readouterr().err
 
 
-def test_price_set_then_price_changed_labels(store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--db", store, "price", "set", "M1042", "24.99"]) == 0
+def test_price_set_then_price_changed_labels(monkeypatch: pytest.MonkeyPatch, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", store, *signin(monkeypatch, "admin"), "price", "set", "M1042", "24.99"]) == 0
     assert "$0.00 → $24.99" in capsys.readouterr().out
-    assert main(["--db", store, "--user", "alex", "price", "set", "M1042", "1"]) == 1
+    assert main(["--db", store, *signin(monkeypatch, "alex"), "price", "set", "M1042", "1"]) == 1
     assert "may not change item prices" in capsys.readouterr().err
-    shelf = ["--db", store, "labels", "--template", "avery-5160", "--price-changed", "--shelf",
+    shelf = ["--db", store, *signin(monkeypatch, "admin"), "labels", "--template", "avery-5160", "--price-changed", "--shelf",
              "--out", str(tmp_path / "p.pdf")]
     assert main(shelf) == 0
     assert "wrote 1 shelf label" in capsys.readouterr().out

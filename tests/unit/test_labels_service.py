@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, Item, LabelPrint, Location, Manifest, ManifestLine, Package
 from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
@@ -259,7 +260,7 @@ def test_print_log_has_a_row_per_label_and_one_audit_event_per_job(
     assert [r.barcode_value for r in rows] == _tags(run)
     events = _events(db, "labels.print")
     assert len(events) == 1 and events[0].entity_id == job.job and '"labels":3' in (events[0].after or "")
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_a_cancelled_pdf_leaves_no_file_and_no_log(db: Database, actors: dict[str, Actor], store: Store,
@@ -318,3 +319,16 @@ def test_price_rules(db: Database, actors: dict[str, Actor], store: Store) -> No
     with db.read() as session:
         assert session.scalar(select(Item.price_changed_at).where(Item.sku == "FL-1")) is None
     assert [e.action for e in _events(db, "item.price")] == []
+
+
+def test_bin_labels_print_the_bin(db: Database, actors: dict[str, Actor], store: Store) -> None:
+    from backoffice.labels.fields import TEXT_FIELDS
+    from backoffice.labels.templates import TEMPLATES
+
+    with db.transaction() as session:
+        session.scalar(select(Package).where(Package.tag == store.flower[1])).bin = "V-BUD-07"
+    run = select_labels(db, actors["alex"], Selection(Source.TAGS, (store.flower[1], store.flower[0])))
+    in_bin, on_floor = (line.label for line in run.lines)
+    assert TEXT_FIELDS["bin"](in_bin) == "Bin V-BUD-07" and TEXT_FIELDS["bin"](on_floor) == ""
+    for name in ("thermal-2x1", "thermal-2.25x1.25"):  # the bin label templates place it
+        assert "bin" in {box.field for box in TEMPLATES[name].fields}

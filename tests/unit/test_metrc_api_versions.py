@@ -150,8 +150,9 @@ def test_retail_id_lists_unit_codes_and_resolves_a_scanned_one(samples: Path) ->
         assert package["Label"] == EACH_TAG
         with pytest.raises(MetrcNotFound):
             client.retail_id_package("NOSUCHCODE00")
-        with pytest.raises(MetrcNotFound, match="not a METRC unit code"):
-            client.retail_id_package("../packages")
+        with pytest.raises(MetrcNotFound):  # percent-encoded: it cannot reach another path
+            client.retail_id_package("../packages/active")
+        assert sim.requests[-1].path == "retailid/v2/receive/qr/..%2Fpackages%2Factive"
 
 
 def test_retail_id_on_v1_says_it_needs_v2(samples: Path) -> None:

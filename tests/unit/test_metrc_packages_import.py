@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Package
 from backoffice.errors import ImportFileError, PermissionDenied
-from backoffice.services import metrc_packages_import
-from backoffice.services import audit, ledger
-from backoffice.services.actor import Actor
+from backoffice.services import audit, ledger, metrc_packages_import
+from backoffice.services.actor import SYSTEM, Actor
 
 
 def _count(db: Database, model: type) -> int:
@@ -31,7 +30,7 @@ def test_sample_file_creates_items_locations_packages(db: Database, actors: dict
         assert first.quantity == Decimal(str(records[0]["Quantity"]))
         assert first.location.name == records[0]["LocationName"]
     assert ledger.check_balances(db) == []
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_reimport_updates_without_duplicating_and_reports_differences(

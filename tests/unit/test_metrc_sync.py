@@ -46,7 +46,7 @@ def test_sends_in_order_exactly_once(db: Database) -> None:
     assert [p[0]["Label"] for _, p in metrc.received] == [f"TAG{i}" for i in range(5)]
     assert metrc_sync.sync(db, metrc).sent == 0  # nothing twice
     assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.SENT}
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_enqueue_is_idempotent_by_key(db: Database) -> None:

@@ -130,3 +130,11 @@ def test_a_long_payload_goes_in_calls_of_ten_and_resumes_after_an_outage(
     delivered = [e["Label"] for batch in sim.applied("packages/v2/location") for e in batch]
     assert delivered == tags  # each once, in order
     assert [len(b) for b in sim.applied("packages/v2/location")] == [10, 10, 5]
+
+
+def test_a_receipt_number_with_odd_characters_is_checked_by_its_encoded_path(sim: MetrcSimulator) -> None:
+    with _client(sim) as client:
+        client.record_receipts([_receipt("R 11/20#7")])
+        assert client.receipt_by_external_number("R 11/20#7") is not None
+        assert client.receipt_by_external_number("R 11/20#8") is None
+    assert sim.requests[-1].path == "sales/v2/receipts/external/R%2011%2F20%238"

@@ -113,27 +113,30 @@ def test_the_fourth_layout_is_guessed_previewed_saved_and_imported(db: Database,
     assert (again.lines_added, again.lines_already_imported) == (0, 76)
 
 
-def test_cli_pos_layout_guess_add_and_list(samples: Path, tmp_path: Path, sqlite_db: Database,
+def test_cli_pos_layout_guess_add_and_list(monkeypatch: pytest.MonkeyPatch, samples: Path, tmp_path: Path, sqlite_db: Database,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     from backoffice.cli.main import main
+    from tests.conftest import make_users
+    from tests.unit.cli_signin import signin
 
+    make_users(sqlite_db)
     url = f"sqlite:///{sqlite_db.sqlite_path}"
     path = _fourth(samples, tmp_path, comma=True)
-    assert main(["--db", url, "pos-layout", "guess", str(path)]) == 0
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "pos-layout", "guess", str(path)]) == 0
     out = capsys.readouterr().out
     assert "numbers 1.234,56" in out and "  At                       -> sold_time" in out
     assert "line 2: receipt R1120-0001 · 2026-11-20 09:43 · 1A4060300000000000000009" in out
-    assert main(["--db", url, "pos-layout", "add", "Till Four", "--from", str(path),
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "pos-layout", "add", "Till Four", "--from", str(path),
                  "--column", "product_name=", "--numbers", "comma"]) == 0
     assert "saved layout 'Till Four'" in capsys.readouterr().out
-    assert main(["--db", url, "pos-layout", "list"]) == 0
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "pos-layout", "list"]) == 0
     listed = capsys.readouterr().out
     assert "Till Four (saved; numbers 1.234,56): receipt_number=Ticket No, sold_at=Sold On, sold_time=At" in listed
     assert "product_name" not in listed.split("Till Four")[1]
-    assert main(["--db", url, "pos-layout", "add", "Broken", "--from", str(path), "--column", "amount="]) == 1
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "pos-layout", "add", "Broken", "--from", str(path), "--column", "amount="]) == 1
     assert "no column chosen for: amount" in capsys.readouterr().out
     with pytest.raises(SystemExit) as usage:
-        main(["--db", url, "pos-layout", "guess", str(path), "--column", "tip=Units"])
+        main(["--db", url, *signin(monkeypatch, "admin"), "pos-layout", "guess", str(path), "--column", "tip=Units"])
     assert usage.value.code == 2 and "FIELD one of receipt_number" in capsys.readouterr().err
 
 
@@ -200,7 +203,10 @@ def test_forms_refuse_a_decimal_comma_rather_than_guess() -> None:
     with pytest.raises(ValidationError, match="ambiguous"):
         parse_decimal("1,5", what="quantity")
     assert parse_decimal("1,234.5") == Decimal("1234.5") and parse_decimal("(4.00)") == Decimal("-4.00")
-    assert detect_number_format(["1,234", "12"]) is None
+    assert detect_number_format(["1,234", "12", "", "-", "()"]) is None
+    for blank in ("", "-", "$", "()"):
+        with pytest.raises(ValidationError, match="empty"):
+            parse_decimal(blank, what="quantity")
     assert detect_number_format(["7,50", "3,5", "1.5"]) is NumberFormat.COMMA
 
 

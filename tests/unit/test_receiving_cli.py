@@ -13,6 +13,7 @@ from backoffice.cli.main import main
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Package
 from backoffice.domain.enums import LedgerKind
+from tests.unit.cli_signin import new_store, signin
 from tests.unit.receiving_store import SAMPLE_NUMBER, sample_tag
 
 UNKNOWN_TAGS = [sample_tag(1), sample_tag(2), sample_tag(5)]  # items the sample store does not carry
@@ -24,44 +25,43 @@ def _app(qapp: object) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, samples: Path) -> list[str]:
+def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
-    assert main([*db, "db", "upgrade"]) == 0
-    for name, role, pin in (("alex", "associate", "1111"), ("pat", "purchasing", "3333")):
-        assert main([*db, "users", "add", name, "--role", role, "--pin", pin]) == 0
-    assert main([*db, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+    new_store(monkeypatch, db, "alex", "pat")
+    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
+                 str(samples / "metrc_packages_active.json")]) == 0
     return db
 
 
-def test_import_prints_number_and_count_and_knows_it_again(store: list[str], samples: Path,
+def test_import_prints_number_and_count_and_knows_it_again(monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
-    assert main([*store, "--user", "alex", "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
+    assert main([*store, *signin(monkeypatch, "alex"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
     out = capsys.readouterr().out
     assert f"manifest {SAMPLE_NUMBER}: 14 packages from Verde Labs Distribution imported" in out
     assert "3 package(s) carry an item not in the catalogue" in out
-    assert main([*store, "import", "manifest", str(samples / "metrc_incoming_transfer.csv")]) == 0
+    assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.csv")]) == 0
     assert f"manifest {SAMPLE_NUMBER}: 14 packages, already imported (open); nothing changed" in capsys.readouterr().out
 
 
-def test_a_bad_manifest_file_exits_1_and_imports_nothing(store: list[str], tmp_path: Path,
+def test_a_bad_manifest_file_exits_1_and_imports_nothing(monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Manifest,Package\n0004412217,1A40\n")
-    assert main([*store, "import", "manifest", str(bad)]) == 1
+    assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(bad)]) == 1
     assert "missing" in capsys.readouterr().err
-    assert main([*store, "receive", SAMPLE_NUMBER]) == 1
+    assert main([*store, *signin(monkeypatch, "admin"), "receive", SAMPLE_NUMBER]) == 1
     assert f"there is no manifest {SAMPLE_NUMBER}; import it first" in capsys.readouterr().err
 
 
-def test_paper_receiving_with_accept_all(store: list[str], samples: Path, tmp_path: Path,
+def test_paper_receiving_with_accept_all(monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     from backoffice.services import receiving, users
 
-    assert main([*store, "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
-    assert main([*store, "receive", "4412217", "--accept-all", "--user", "pat"]) == 1
+    assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
+    assert main([*store, "receive", "4412217", "--accept-all", *signin(monkeypatch, "pat")]) == 1
     assert "pat (purchasing) may not receive manifests" in capsys.readouterr().err
-    assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", "--user", "alex"]) == 1
+    assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", *signin(monkeypatch, "alex")]) == 1
     err = capsys.readouterr().err
     assert "3 package(s) of manifest 0004412217 may not be accepted as they are; nothing was received" in err
     db = Database(store[1])
@@ -72,7 +72,7 @@ def test_paper_receiving_with_accept_all(store: list[str], samples: Path, tmp_pa
             receiving.reject(db, alex, manifest_id, code, "Not ordered", "not on our purchase order")
     finally:
         db.dispose()
-    assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", "--user", "alex"]) == 0
+    assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", *signin(monkeypatch, "alex")]) == 0
     out = capsys.readouterr().out
     assert f"manifest {SAMPLE_NUMBER} received into Vault: 11 package(s) accepted, 3 rejected" in out
     assert f"{sample_tag(4)}  453.59 Grams   bin V-BUD-01" in out
@@ -87,10 +87,10 @@ def test_paper_receiving_with_accept_all(store: list[str], samples: Path, tmp_pa
                 SAMPLE_NUMBER
     finally:
         db.dispose()
-    assert main([*store, "receive", SAMPLE_NUMBER]) == 0
+    assert main([*store, *signin(monkeypatch, "admin"), "receive", SAMPLE_NUMBER]) == 0
     assert "received, 0/14 scanned, 0 undecided" in capsys.readouterr().out
 
-    assert main([*store, "receive-report", SAMPLE_NUMBER, "--out", str(tmp_path / "sheet.pdf")]) == 0
+    assert main([*store, *signin(monkeypatch, "admin"), "receive-report", SAMPLE_NUMBER, "--out", str(tmp_path / "sheet.pdf")]) == 0
     assert "receiving report, 14 packages, 1 page(s)" in capsys.readouterr().out
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
 
@@ -98,10 +98,10 @@ def test_paper_receiving_with_accept_all(store: list[str], samples: Path, tmp_pa
               "ReceivedFromManifestNumber": SAMPLE_NUMBER, "Item": {"Name": "x"}}
              for n, q, u in _accepted(samples)]
     (tmp_path / "active.json").write_text(json.dumps(keyed[1:]))
-    assert main([*store, "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 1
+    assert main([*store, *signin(monkeypatch, "admin"), "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 1
     assert f"{keyed[0]['Label']} is not among METRC's active packages" in capsys.readouterr().out
     (tmp_path / "active.json").write_text(json.dumps(keyed))
-    assert main([*store, "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 0
+    assert main([*store, *signin(monkeypatch, "admin"), "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 0
     assert "METRC agrees with manifest 0004412217: 11 accepted, 3 rejected; receive sheet (outbox #1) closed" in \
         capsys.readouterr().out
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import OutboxEntry
 from backoffice.domain.enums import OutboxStatus
@@ -86,7 +87,7 @@ def test_metrc_agreeing_closes_the_receive_sheet(db: Database, alex: Actor) -> N
         _metrc(tag(1), "10"), _metrc(tag(2), "452.8", "g"), other, {"Label": "broken"}])
     assert check.agrees and (check.accepted, check.rejected, check.unreadable) == (2, 1, 1)
     assert check.outbox_closed is not None and _outbox_status(db) is OutboxStatus.RESOLVED
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
     assert metrc_sync.list_entries(db, statuses={OutboxStatus.PENDING}) == []  # the METRC queue moves on
 
 

@@ -17,6 +17,7 @@ from backoffice.exporters.reconciliation_workbook import write_reconciliation_wo
 from backoffice.services import reconciliation, sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
+from tests.unit.cli_signin import new_store, signin
 from tests.unit.test_sales_import import DAY, rows_of, store, write_csv  # noqa: F401 — `store` is a fixture
 
 
@@ -64,12 +65,12 @@ def test_workbook_has_the_summary_and_every_finding_typed_and_formula_safe(
 
 
 @pytest.fixture
-def cli(tmp_path: Path, samples: Path) -> list[str]:
+def cli(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
-    assert main([*db, "db", "upgrade"]) == 0
-    assert main([*db, "users", "add", "alex", "--role", "associate", "--pin", "1111"]) == 0
-    assert main([*db, "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
-    return [*db, "--user", "alex"]
+    new_store(monkeypatch, db, "alex")
+    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
+                 str(samples / "metrc_packages_active.json")]) == 0
+    return [*db, *signin(monkeypatch, "alex")]  # alex's PIN stays in the environment for the test
 
 
 def test_import_and_reconcile_from_the_command_line(cli: list[str], samples: Path, tmp_path: Path,

@@ -24,6 +24,7 @@ from backoffice.services.reports import accuracy_report, velocity_report
 from backoffice.services.reports.velocity import VelocityReport
 from tests.conftest import make_users
 from tests.unit import reports_dataset as ds
+from tests.unit.cli_signin import signin
 
 
 @pytest.fixture
@@ -242,25 +243,25 @@ def test_cancel_and_errors_leave_no_file(velocity: VelocityReport, tmp_path: Pat
     assert sorted(p.name for p in folder.iterdir()) == ["taken.xlsx", "velocity.xlsx"]
 
 
-def test_cli_writes_both_workbooks_and_refuses_clearly(store: tuple[Database, dict[str, Actor]], tmp_path: Path,
+def test_cli_writes_both_workbooks_and_refuses_clearly(monkeypatch: pytest.MonkeyPatch, store: tuple[Database, dict[str, Actor]], tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     db, _ = store
     url = db.url.render_as_string(hide_password=False)
     v, a = tmp_path / "v.xlsx", tmp_path / "a.xlsx"
-    assert main(["--db", url, "--user", "pat", "report", "velocity", "--weeks", "4", "--through", "2026-03-31",
+    assert main(["--db", url, *signin(monkeypatch, "pat"), "report", "velocity", "--weeks", "4", "--through", "2026-03-31",
                  "--brand", "kind", "--out", str(v)]) == 0
     assert f"wrote {v}: 2 SKUs over 4 weeks (2026-03-04 to 2026-03-31), 1 to reorder" in capsys.readouterr().out
     assert [r[0].value for r in openpyxl.load_workbook(v)["Summary"].iter_rows(min_row=2)] == ["SKU-A", "SKU-C"]
-    assert main(["--db", url, "report", "accuracy", "--since", "2026-03-01", "--until", "2026-03-31",
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "report", "accuracy", "--since", "2026-03-01", "--until", "2026-03-31",
                  "--out", str(a)]) == 0
     assert "2 counts (42.9%), 5 adjustments, shrinkage $96.25" in capsys.readouterr().out
 
-    assert main(["--db", url, "--user", "alex", "report", "accuracy", "--since", "2026-03-01",
+    assert main(["--db", url, *signin(monkeypatch, "alex"), "report", "accuracy", "--since", "2026-03-01",
                  "--until", "2026-03-31", "--out", str(tmp_path / "no.xlsx")]) == 1
     assert "alex (associate) may not pull reports" in capsys.readouterr().err
-    assert main(["--db", url, "report", "velocity", "--category", "Vapes", "--out", str(tmp_path / "no.xlsx")]) == 1
+    assert main(["--db", url, *signin(monkeypatch, "admin"), "report", "velocity", "--category", "Vapes", "--out", str(tmp_path / "no.xlsx")]) == 1
     assert "no item has category 'Vapes'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:
-        main(["--db", url, "report", "accuracy", "--since", "31/03/2026", "--until", "2026-03-31", "--out", str(a)])
+        main(["--db", url, *signin(monkeypatch, "admin"), "report", "accuracy", "--since", "31/03/2026", "--until", "2026-03-31", "--out", str(a)])
     assert usage.value.code == 2 and "write it as YYYY-MM-DD" in capsys.readouterr().err
     assert not (tmp_path / "no.xlsx").exists()

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import (
     AuditEvent,
@@ -103,7 +104,7 @@ def test_each_sale_is_stored_once_whatever_the_layout(store: tuple[Database, Act
     assert "already imported" in same_file.summary
     assert counts(db) == {"imports": 2, "lines": 76, "sales": 76, "daily": len(daily)}
     assert quantities(db) == after
-    assert ledger.check_balances(db) == [] and audit.verify(db).ok
+    assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
 
 
 def test_a_later_file_that_changes_an_imported_sale_is_refused(store: tuple[Database, Actor], samples: Path,

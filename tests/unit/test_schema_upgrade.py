@@ -79,4 +79,4 @@ def test_a_store_at_0001_with_data_upgrades_to_head(empty_db: Database) -> None:
     assert inventory.find_by_tag(db, TAG).location == "Sales Floor"  # type: ignore[union-attr]
     assert ledger.check_balances(db) == []
     users.add_user(db, SYSTEM, "alex", "Alex", "associate", "1111")
-    assert audit.verify(db).ok
+    assert audit.verify(db, maria).ok

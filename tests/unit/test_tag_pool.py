@@ -54,7 +54,7 @@ def test_import_a_tag_order_with_ranges_and_duplicates(store: tuple[Database, di
     with db.read() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "tags.import")).all()
     assert len(events) == 2 and json.loads(events[1].after)["skipped_in_pool"] == 2  # one event per import
-    assert audit.verify(db).ok
+    assert audit.verify(db, actors["maria"]).ok
 
 
 def test_a_bad_line_imports_nothing_and_names_every_bad_line(store: tuple[Database, dict[str, Actor]],

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, OutboxEntry, Package, SalesDaily, TagPoolEntry
-from backoffice.domain.enums import LabState, LedgerKind, OutboxKind, PackageStatus, TransferStatus
+from backoffice.domain.enums import LabState, LedgerKind, OutboxKind, PackageStatus, QuantityType, TransferStatus
 from backoffice.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from backoffice.services import metrc_packages_import
 from backoffice.services import audit, ledger, locations, replenishment, transfers
@@ -52,7 +53,7 @@ def test_record_then_move_changes_location_first_and_queues_metrc(
     assert first.status is TransferStatus.RECORDED and first.moved_count == 1
     done = transfers.confirm_arrival(db, alex, vault_tags[1], "Sales Floor")
     assert done.status is TransferStatus.MOVED
-    assert ledger.check_balances(db) == [] and audit.verify(db).ok
+    assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
 
 
 def test_scan_at_floor_without_recorded_transfer_is_refused(
@@ -150,12 +151,38 @@ def test_replenishment_picks_first_expired_vault_packages(db: Database, actors: 
     assert len(suggestions) == 1
     s = suggestions[0]
     assert s.daily_velocity == Decimal(2) and s.tags[0] == same_item[0].tag  # earliest expiry first
-    assert s.need == Decimal(10) and f"par {on_floor + 10}" in s.why and "2.00/day" in s.why
+    assert s.need == Decimal(10) and f"par {(on_floor + 10).normalize():f}" in s.why and "2.00/day" in s.why
     draft = replenishment.create_from(db, actors["alex"], [s], from_location="Vault", to_location="Sales Floor")
     assert [line.tag for line in draft.lines] == s.tags
+
+
+def test_replenishment_asks_for_whole_units_of_an_item_sold_by_the_each(
+        db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+    with db.transaction() as session:
+        pkg = session.scalar(select(Package).where(Package.tag == vault_tags[0]))
+        item = session.get(Item, pkg.item_id)
+        assert item.quantity_type is QuantityType.COUNT_BASED
+        on_floor = sum((p.quantity for p in session.scalars(select(Package).where(
+            Package.item_id == item.id, Package.location.has(name="Sales Floor"),
+            Package.status == PackageStatus.ACTIVE))), Decimal(0))
+        item.floor_par = on_floor + Decimal("4.54")  # a par worked out from a fractional velocity
+    (s,) = [s for s in replenishment.suggest(db, today=date(2026, 11, 21)) if s.item_id == item.id]
+    assert s.need == Decimal(5)  # five of them go to the floor, not 4.54
+    assert "(whole units)" in s.why and "need 5;" in s.why and "4.54" not in s.why.split("=")[1]
 
 
 def test_sell_soon_lists_by_expiry(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
     notes = replenishment.sell_soon(db, today=date(2027, 12, 31), within_days=0)
     dates = [n.on for n in notes]
     assert dates == sorted(dates) and notes
+
+
+def test_a_package_moved_to_the_floor_leaves_its_vault_bin(
+        db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+    with db.transaction() as session:
+        session.scalar(select(Package).where(Package.tag == vault_tags[0])).bin = "V-TIN-28"
+    transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
+                                                                   [vault_tags[0]]).id)
+    assert _pkg(db, vault_tags[0]).bin is None  # not "Sales Floor · V-TIN-28"
+    transfers.confirm_arrival(db, actors["alex"], vault_tags[0], "Sales Floor")
+    assert _pkg(db, vault_tags[0]).bin is None and _pkg(db, vault_tags[0]).location.name == "Sales Floor"

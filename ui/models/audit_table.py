@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
 
 from backoffice.db.engine import Database
 from backoffice.services import audit
+from backoffice.services.actor import Actor
 from backoffice.services.audit import AuditRow
 from ui import store_time
 from ui.models.paged_table import Index, PagedTableModel
@@ -17,9 +19,10 @@ class AuditTableModel(PagedTableModel[AuditRow]):
     PAGE = 500
     HEADERS = ("#", "When", "Who", "Action", "What happened")
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: Callable[[], Actor]) -> None:
         super().__init__()
         self.db = db
+        self.actor = actor  # who is signed in now: reading the trail needs a permission
         self.text = ""
 
     def set_filter(self, text: str) -> None:
@@ -27,7 +30,7 @@ class AuditTableModel(PagedTableModel[AuditRow]):
         self.load_first_page()
 
     def fetch(self, offset: int, limit: int) -> list[AuditRow]:
-        return audit.list_events(self.db, self.text, offset=offset, limit=limit)
+        return audit.list_events(self.db, self.actor(), self.text, offset=offset, limit=limit)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):

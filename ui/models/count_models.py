@@ -73,7 +73,7 @@ def _value(line: VarianceLine, col: Col) -> Any:
         case Col.ITEM:
             return line.item
         case Col.LOCATION:
-            return line.location
+            return f"{line.location} · {line.bin}" if line.bin else line.location
         case Col.COUNTED:
             return line.counted
         case Col.LEDGER:

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLineEdit, QMessageBox, 
 from backoffice.services import audit, ledger
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from ui.commands import Job, run_query
 from ui.context import AppContext
 from ui.models.audit_table import AuditTableModel
 from ui.tabs.base import Tab
-from ui.worker import run_task
 
 
 class AuditTab(Tab):
@@ -25,7 +25,7 @@ class AuditTab(Tab):
         self.filter.setPlaceholderText("Filter by user, action or record…")
         self.filter.setClearButtonEnabled(True)
         self.verify_button = QPushButton("Verify chain and balances")
-        self.model = AuditTableModel(ctx.db)
+        self.model = AuditTableModel(ctx.db, lambda: ctx.actor)
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.verticalHeader().hide()
@@ -58,12 +58,12 @@ class AuditTab(Tab):
             self.model.set_filter(self.filter.text())
 
     def verify(self) -> None:
-        db = self.ctx.db
+        db, actor = self.ctx.db, self.ctx.actor
 
-        def work(progress: Any, cancelled: Any) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
-            progress("Checking the audit chain…", 0.1)
-            report = audit.verify(db)
-            progress("Checking package balances against the ledger…", 0.6)
+        def work(job: Job) -> tuple[audit.ChainReport, list[ledger.BalanceMismatch]]:
+            job.progress("Checking the audit chain…", 0.1)
+            report = audit.verify(db, actor)
+            job.progress("Checking package balances against the ledger…", 0.6)
             return report, ledger.check_balances(db)
 
         def done(result: tuple[audit.ChainReport, list[ledger.BalanceMismatch]]) -> None:
@@ -77,4 +77,4 @@ class AuditTab(Tab):
                                             for m in mismatches[:20]]
             QMessageBox.critical(self, "Audit verification FAILED", "\n".join(lines))
 
-        self._task = run_task(self, "Verifying the audit trail", work, done)
+        run_query(self, work, done, progress="Verifying the audit trail")

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from ui.context import AppContext
+from ui.widgets.instruction_panel import InstructionPanel
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class Tab(QWidget):
     - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
       let the window do its default (look the tag up in the inventory browser). Writes go
       through ``ui.commands.run_command``, never on the GUI thread.
+    - ``panel``: a tab with a scan area puts an ``InstructionPanel`` beside it; the window
+      shows scan answers and status messages there while the tab is in front.
+    - ``usable()``: whether the signed-in user may use this tab; a tab loads nothing for a
+      user who may not (no "may not …" box on sign-in).
     - ``handle_unit_scan(tag)``: a unit's Retail ID QR code was scanned and the window resolved
       it to its package's tag. It stands for one unit of that package (a count adds 1); tabs
       that only need the package take it as a tag scan (the default).
@@ -50,6 +55,10 @@ class Tab(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.panel: InstructionPanel | None = None
+
+    def usable(self) -> bool:
+        return self.ctx.signed_in and (self.permission is None or self.ctx.actor.can(self.permission))
 
     def refresh(self, changes: Changes) -> None:
         """Reload what ``changes`` touches; the default shows nothing that changes."""

@@ -252,7 +252,7 @@ class CycleCountTab(Tab):
 
     def reload_lines(self) -> None:
         """Reload the current count's lines off the GUI thread."""
-        if not self.ctx.signed_in:
+        if not self.usable():
             return
         if self.current is None:
             self._loader = None
@@ -298,6 +298,7 @@ class CycleCountTab(Tab):
         self._enable()
 
     def _show_header(self, info: CountInfo | None, lines: list[VarianceLine]) -> None:
+        self.progress.setVisible(info is not None)  # no count open: no "0 of 1 expected packages counted"
         if info is None:
             self.header.setText("No count yet. <b>New count…</b> picks a slice of inventory (a category, a brand, "
                                 "a room) and freezes what the ledger, the POS and METRC expect.")
@@ -548,14 +549,16 @@ class CycleCountTab(Tab):
                               "variances. A submitted count cannot change.", parent=self)
             box.setObjectName("submitCountBox")
             as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
+            safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
         else:
             box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
                               f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
                               parent=self)
             box.setObjectName("submitCountBox")
             as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+            safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
+        box.setEscapeButton(safe)
         box.exec()
         if box.clickedButton() is not as_zero:
             return

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
 )
 
 from backoffice.services import inventory
-from backoffice.services.inventory import ActiveSearch
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from backoffice.services.inventory import ActiveSearch
 from ui.commands import QueryRunner
 from ui.context import AppContext
 from ui.models.package_table import Column, PackageTableModel
 from ui.tabs.base import ScanFeedback, Tab
+from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.package_detail import PackageDetail
 
 
@@ -58,10 +59,15 @@ class InventoryTab(Tab):
             self.view.setColumnWidth(col, width)
         self.detail = PackageDetail(ctx.db)
 
+        self.panel = InstructionPanel("Scan a tag anywhere in this window to find its package, "
+                                      "or type in the filter to narrow the list.")
+        search = QHBoxLayout()
+        search.addWidget(self.filter, 1)
+        search.addWidget(self.include_finished)
+        search.addWidget(self.count_label)
         top = QHBoxLayout()
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.include_finished)
-        top.addWidget(self.count_label)
+        top.addLayout(search, 3)
+        top.addWidget(self.panel, 2)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("inventorySplitter")
         splitter.addWidget(self.view)

@@ -5,7 +5,6 @@ the configured printer, or save a PDF. Printing and PDFs run off the GUI thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
@@ -36,14 +35,14 @@ from backoffice.services import labels, transfers
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.labels import LabelKind, LabelLine, LabelRun, LabOverride, PrintJob, Selection, Source
+from ui import messages
+from ui.commands import Job, QueryRunner, run_command
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.models.simple_table import Col, RowTableModel
 from ui.scanner import mark_scan_field
 from ui.settings_dialog import PRINTER_KEY
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.table_view import RowTableView
-from ui.worker import Progress, run_task
 
 FLAG_COLOUR = "#c62828"
 SOURCES = [(Source.TAGS, "Scanned tags"), (Source.MANIFEST, "Received manifest"), (Source.TRANSFER, "Transfer"),
@@ -64,6 +63,7 @@ class LabelsTab(Tab):
         super().__init__(ctx)
         self.tags: list[str] = []
         self.run: LabelRun | None = None
+        self._selections = QueryRunner(self)
         self.model: RowTableModel[LabelLine] = RowTableModel([
             Col(header, value, colour=_flag) for header, value in (
                 ("Barcode", lambda ln: ln.label.barcode_value), ("Product", lambda ln: ln.label.product_name),
@@ -247,16 +247,16 @@ class LabelsTab(Tab):
 
     def show_labels(self) -> None:
         db, actor, selection, kind = self.ctx.db, self.ctx.actor, self._selection(), self.kind
-        run_task(self, "Finding labels", lambda progress, cancelled: labels.select_labels(db, actor, selection, kind=kind),
-                 self._show, self._selection_failed)
+        self._selections.run(lambda job: labels.select_labels(db, actor, selection, kind=kind), self._show,
+                             on_error=self._selection_failed, progress="Finding labels")
 
     def _selection_failed(self, exc: BaseException) -> None:
         if not isinstance(exc, UserError):
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
             return
         self._show(None)
         self.summary.setText(f"<span style='color:{FLAG_COLOUR}'>{exc}</span>")
-        self.ctx.status.emit(str(exc), "error")
+        messages.error(str(exc))
 
     def _show(self, run: LabelRun | None) -> None:
         self.run = run
@@ -295,7 +295,7 @@ class LabelsTab(Tab):
         self.tag_entry.clear()
         if code:
             feedback = self.add_tag(code)
-            self.ctx.status.emit(feedback.message, "ok" if feedback.ok else "error")
+            (messages.ok if feedback.ok else messages.error)(feedback.message)
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         if self.source is not Source.TAGS:
@@ -358,7 +358,7 @@ class LabelsTab(Tab):
             return run, dialog.override
         kept = run.without_flagged()
         if not kept.lines:
-            self.ctx.status.emit("Nothing left to print: every label was for product not cleared for sale.", "error")
+            messages.error("Nothing left to print: every label was for product not cleared for sale.")
             return None
         return kept, None
 
@@ -389,7 +389,7 @@ class LabelsTab(Tab):
         try:
             printer = self._printer(real=False)
         except UserError as exc:
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
             return
         template, start = self.template, self.start_spin.value()
         painted: list[RenderResult] = []
@@ -411,7 +411,7 @@ class LabelsTab(Tab):
         dialog.paintRequested.connect(paint)
         printed = dialog.exec() == QDialog.DialogCode.Accepted  # the dialog accepts once it has printed
         if failures:
-            show_error(self, failures[-1])
+            messages.exception(failures[-1], parent=self)
         elif printed and painted:
             self._log(run, painted[-1], override, _destination(printer))
 
@@ -422,7 +422,7 @@ class LabelsTab(Tab):
         try:
             printer = self._printer(real=True)
         except UserError as exc:
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
             return
         self.print_on(printer, *chosen)
 
@@ -431,14 +431,15 @@ class LabelsTab(Tab):
         db, actor, template, start = self.ctx.db, self.ctx.actor, self.template, self.start_spin.value()
         destination = _destination(printer)
 
-        def work(progress: Progress, cancelled: Any) -> PrintJob:
+        def work(job: Job) -> PrintJob:
             painter = QPainter()
             if not painter.begin(printer):
                 raise UserError(f"could not start printing on {destination}; check that the printer is on and ready")
             try:
                 result = labels.render(painter, actor, run, template, start_position=start, override=override,
-                                       progress=lambda done, total: progress(f"Label {done} of {total}", done / total),
-                                       cancel=cancelled)
+                                       progress=lambda done, total: job.progress(f"Label {done} of {total}",
+                                                                                 done / total),
+                                       cancel=job.cancelled)
                 if result.cancelled and printer.abort():  # Cancel means nothing prints, if the driver allows
                     return PrintJob(None, template, 0, 0, cancelled=True)
             finally:
@@ -447,7 +448,7 @@ class LabelsTab(Tab):
             return labels.log_print(db, actor, run, template, labels=result.labels, pages=result.pages,
                                     override=override, destination=destination)
 
-        run_task(self, f"Printing {len(run.lines)} labels", work, self._done)
+        run_command(self, self.ctx, work, self._done, progress=f"Printing {len(run.lines)} labels")
 
     def save_pdf(self) -> None:
         chosen = self._confirmed_run()
@@ -459,34 +460,31 @@ class LabelsTab(Tab):
         if not path:
             return
         db, actor, template, start = self.ctx.db, self.ctx.actor, self.template, self.start_spin.value()
-        run_task(self, f"Saving {len(run.lines)} labels", lambda progress, cancelled: labels.save_pdf(
-            db, actor, run, template, path, start_position=start, override=override, cancel=cancelled,
-            progress=lambda done, total: progress(f"Label {done} of {total}", done / total)), self._done)
+        run_command(self, self.ctx, lambda job: labels.save_pdf(
+            db, actor, run, template, path, start_position=start, override=override, cancel=job.cancelled,
+            progress=lambda done, total: job.progress(f"Label {done} of {total}", done / total)), self._done,
+            progress=f"Saving {len(run.lines)} labels")
 
     def _log(self, run: LabelRun, result: RenderResult, override: LabOverride | None, destination: str) -> None:
-        try:
-            job = labels.log_print(self.ctx.db, self.ctx.actor, run, self.template, labels=result.labels,
-                                   pages=result.pages, override=override, destination=destination)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._done(job)
+        db, actor, template = self.ctx.db, self.ctx.actor, self.template
+        run_command(self, self.ctx, lambda job: labels.log_print(
+            db, actor, run, template, labels=result.labels, pages=result.pages, override=override,
+            destination=destination), self._done)
 
     def _done(self, job: PrintJob) -> None:
         if job.job is None:
-            self.ctx.status.emit("Cancelled: nothing was printed or saved.", "warn")
+            messages.warning("Cancelled: nothing was printed or saved.")
             return
         where = f" to {job.path}" if job.path else ""
         stopped = " (stopped part-way)" if job.cancelled else ""
         override = f"; lab warning confirmed by {job.lab_override_by}" if job.lab_override_by else ""
-        self.ctx.status.emit(f"{job.labels} labels, {job.pages} page(s){where}{stopped}{override}.", "ok")
-        self.ctx.notify(job.changes)
+        messages.ok(f"{job.labels} labels, {job.pages} page(s){where}{stopped}{override}.")
 
     def test_print(self) -> None:
         try:
             printer = self._printer(real=False)
         except UserError as exc:
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
             return
         template = self.template
         dialog = QPrintPreviewDialog(printer, self)

@@ -30,6 +30,7 @@ from backoffice.errors import UserError
 from backoffice.services import catalogue, receiving, receiving_metrc, settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
+from backoffice.services.event_words import plural
 from backoffice.services.receiving import (
     AcceptResult,
     BadScan,
@@ -239,7 +240,8 @@ class ReceivingTab(Tab):
         arrival = store_time.stamp(view.estimated_arrival) if view.estimated_arrival else "—"
         status = view.status.value if view.open else \
             f"received into {view.receiving_location} by {view.finished_by}"
-        warn = f" · <span style='color:#c62828'>⚠ {attention} need a decision by hand</span>" if attention else ""
+        warn = (f" · <span style='color:#c62828'>⚠ {attention} cannot be accepted yet: see Problem "
+                "(e.g. create the item)</span>") if attention else ""
         step = ("Scan each package on the dock. Reject what is refused, accept the rest, then finish."
                 if view.open else "Key the receive sheet into METRC, then check METRC agrees.")
         self.header.setText(
@@ -375,7 +377,8 @@ class ReceivingTab(Tab):
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
 
         def accepted(result: AcceptResult) -> None:
-            left = f" {len(result.left)} scanned package(s) need a decision by hand (⚠)." if result.left else ""
+            left = (f" {plural(len(result.left), 'scanned package')} cannot be accepted yet (⚠): see Problem, "
+                    "e.g. create the item.") if result.left else ""
             self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
 
         self._write(lambda job: receiving.accept_scanned(db, actor, manifest_id), accepted)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import LocationKind, ManifestLineState
 from backoffice.services import locations, receiving
 from backoffice.services import settings as store_settings
+from backoffice.services.event_words import plural
 from backoffice.services.receiving import FinishResult, LineChange, LineView, ManifestView
 from ui.commands import run_command
 from ui.context import AppContext
@@ -242,7 +243,7 @@ class ReceivedDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("receivedBox")
         self.setWindowTitle("Received")
-        text = QLabel(f"{len(result.received)} package(s) are now in {result.location}; {result.rejected} were "
+        text = QLabel(f"{plural(len(result.received), 'package')} now in {result.location}; {result.rejected} "
                       "rejected.\n\nSave the receive sheet to key into METRC's web UI, and bin labels for the "
                       "accepted packages. This stays open until you close it.")
         text.setWordWrap(True)

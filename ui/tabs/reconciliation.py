@@ -171,8 +171,7 @@ class ReconciliationTab(Tab):
     def _show(self, view: DayView) -> None:
         self.current_view = view
         s = view.summary
-        when = f" · reconciled {store_time.stamp(s.reconciled_at)}" if s.reconciled_at else \
-            " · <b>not reconciled yet</b>"
+        when = f" · reconciled {store_time.stamp(s.reconciled_at)}" if s.reconciled_at else ""  # text says
         self.summary.setText(f"{s.text}{when}")
         self._fill()
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QDate, QDateTime, QSortFilterProxyModel, Qt, QTime, QUrl
@@ -48,11 +49,11 @@ from backoffice.services.reports import (
     velocity_report,
 )
 from backoffice.services.reports.velocity import DEFAULT_WEEKS, MAX_WEEKS
+from ui import messages
+from ui.commands import Cancelled, Job, QueryRunner, run_query
 from ui.context import AppContext
-from ui.errors import show_error
 from ui.models.report_models import ReportTableModel, SortRole, display
 from ui.tabs.base import Tab
-from ui.worker import Cancelled, Progress, run_task
 
 FOLDER_KEY = "reports/folder"
 ALL = "All"
@@ -110,6 +111,7 @@ class ReportsTab(Tab):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.report: Report | None = None
+        self._previews = QueryRunner(self)
         self._shown_once = False
         self._stale = False
 
@@ -284,9 +286,11 @@ class ReportsTab(Tab):
 
     def preview(self) -> None:
         build = self._builder()
-        run_task(self, "Preparing the preview", lambda progress, cancelled: build(), self.show_report)
+        self._previews.run(lambda job: build(), self.show_report, progress="Preparing the preview")
 
     def show_report(self, report: Report) -> None:
+        if not isinstance(report, type(self.report)):
+            self.filter.clear()  # a velocity filter would empty the accuracy tables (and the other way round)
         self.report, self._stale = report, False
         kind = ReportKind.VELOCITY if isinstance(report, VelocityReport) else ReportKind.ACCURACY
         self.table_box.blockSignals(True)
@@ -346,8 +350,12 @@ class ReportsTab(Tab):
         else:
             chart.setTitle("Accuracy per count")
             y_axis.setLabelFormat("%.0f%%")
-            points = [("Accuracy", [(c.submitted_at.date(), c.accuracy * 100) for c in report.counts
+            zone = ZoneInfo(report.timezone)  # a count's day is the store's, not UTC's
+            points = [("Accuracy", [(c.submitted_at.astimezone(zone).date(), c.accuracy * 100) for c in report.counts
                                     if c.accuracy is not None])]
+            # the report's whole window: one count is a point inside it, not an axis with no width
+            x_axis.setRange(QDateTime.fromMSecsSinceEpoch(int(_msecs(report.since))),
+                            QDateTime.fromMSecsSinceEpoch(int(_msecs(report.until + timedelta(days=1)))))
             lowest = min((value for _, value in points[0][1]), default=0)
             y_axis.setRange(max(0, int(lowest) // 10 * 10 - 10 if lowest else 0), 100)  # where the counts are
             y_axis.setTickCount(6)
@@ -394,30 +402,30 @@ class ReportsTab(Tab):
         write: Callable[..., ExportResult] = velocity_workbook.write_velocity_workbook \
             if self.kind is ReportKind.VELOCITY else accuracy_workbook.write_accuracy_workbook
 
-        def work(progress: Progress, cancelled: Callable[[], bool]) -> tuple[Report, ExportResult]:
-            progress("Reading sales, stock and counts…", 0.02)
+        def work(job: Job) -> tuple[Report, ExportResult]:
+            job.progress("Reading sales, stock and counts…", 0.02)
             report = build()
-            if cancelled():
+            if job.cancelled():
                 raise Cancelled
-            return report, write(report, path, progress=lambda text, f: progress(text, 0.3 + 0.7 * f),
-                                 cancelled=cancelled)
+            return report, write(report, path, progress=lambda text, f: job.progress(text, 0.3 + 0.7 * f),
+                                 cancelled=job.cancelled)
 
-        run_task(self, f"Exporting {path.name}", work, self._exported, self._export_failed)
+        run_query(self, work, self._exported, on_error=self._export_failed, progress=f"Exporting {path.name}")
 
     def _export_failed(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
-            self.ctx.status.emit("Export cancelled: no file was written.", "warn")
+            messages.warning("Export cancelled: no file was written.")
         else:
-            show_error(self, exc)
+            messages.exception(exc, parent=self)
 
     def _exported(self, outcome: tuple[Report, ExportResult]) -> None:
         report, result = outcome
         if result.cancelled or result.path is None:
-            self.ctx.status.emit("Export cancelled: no file was written.", "warn")
+            messages.warning("Export cancelled: no file was written.")
             return
         self.show_report(report)
         path = result.path
-        self.ctx.status.emit(f"Saved {path} in {result.seconds:.1f} s", "ok")
+        messages.ok(f"Saved {path} in {result.seconds:.1f} s")
         box = QMessageBox(QMessageBox.Icon.Information, "Workbook saved",
                           f"Saved {path.name} in {path.parent}.", parent=self)
         box.setObjectName("reportSaved")
@@ -438,4 +446,4 @@ class ReportsTab(Tab):
 
     def _open(self, target: Path) -> None:
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
-            self.ctx.status.emit(f"No program on this computer opens {target.name}; it is in {target.parent}", "warn")
+            messages.warning(f"No program on this computer opens {target.name}; it is in {target.parent}")

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintPreviewDialog
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -31,10 +32,13 @@ from ui import messages
 from ui.commands import Job, run_command, run_query
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
+from ui.scan_router import when_no_dialog
 from ui.tabs.base import ScanFeedback, Tab
+from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.table_view import RowTableView
 from ui.widgets.tag_supply import TagSupplyBar
 
+NO_TRANSFER = "Select a transfer, or start a new draft and scan packages into it."
 STATUS_COLOURS = {TransferStatus.DRAFT: "#ef6c00", TransferStatus.RECORDED: "#1565c0",
                   TransferStatus.MOVED: "#2e7d32", TransferStatus.CANCELLED: "#888888"}
 
@@ -69,10 +73,11 @@ class TransfersTab(Tab):
         self.cancel_button = QPushButton("Cancel draft")
         self.suggest_button = QPushButton("Suggest replenishment…")
         self.lists_button = QPushButton("Sell soon / new on floor…")
-        self.header = QLabel("Select a transfer, or start a new draft and scan packages into it.")
+        self.header = QLabel()
         self.header.setObjectName("transferHeader")
         self.header.setWordWrap(True)
         self.tags = TagSupplyBar(ctx, self)
+        self.panel = InstructionPanel(NO_TRANSFER)
 
         top = QHBoxLayout()
         for widget in (QLabel("From"), self.from_box, QLabel("to"), self.to_box, self.new_button):
@@ -84,6 +89,7 @@ class TransfersTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
+        right_layout.addWidget(self.panel)
         right_layout.addWidget(self.line_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
@@ -154,18 +160,21 @@ class TransfersTab(Tab):
         self.record_button.setEnabled(bool(info and info.status is TransferStatus.DRAFT and info.lines))
         self.cancel_button.setEnabled(bool(info and info.status is TransferStatus.DRAFT))
         if info is None:
-            self.header.setText("Select a transfer, or start a new draft and scan packages into it.")
+            self.header.setText("")
+            self.panel.show_instruction(NO_TRANSFER)
             return
         step = {
-            TransferStatus.DRAFT: "Scan packages to add them, then <b>record</b> the location change. "
+            TransferStatus.DRAFT: f"Transfer #{info.id}: scan packages to add them, then record the location change. "
                                   "Do not move product yet.",
-            TransferStatus.RECORDED: f"Recorded. Move the product now and scan each package at <b>{info.to_location}</b>.",
-            TransferStatus.MOVED: "Every package arrived.",
-            TransferStatus.CANCELLED: "Cancelled.",
+            TransferStatus.RECORDED: f"Transfer #{info.id} is recorded. Move the product now and scan each package "
+                                     f"at {info.to_location}.",
+            TransferStatus.MOVED: f"Transfer #{info.id}: every package arrived.",
+            TransferStatus.CANCELLED: f"Transfer #{info.id} was cancelled.",
         }[info.status]
         self.header.setText(f"<b>Transfer #{info.id}</b> {info.from_location} → {info.to_location} · "
                             f"<span style='color:{STATUS_COLOURS[info.status]}'>{info.status.value}</span> · "
-                            f"{info.moved_count}/{len(info.lines)} arrived<br>{step}")
+                            f"{info.moved_count}/{len(info.lines)} arrived")
+        self.panel.show_instruction(step)
 
     def _after(self, info: TransferInfo) -> None:
         """A command changed this transfer: the runner announced it (the list reloaded); show it."""
@@ -230,7 +239,7 @@ class TransfersTab(Tab):
 
     def _scan_refused(self, exc: BaseException) -> None:
         if isinstance(exc, transfers.NotRecorded):
-            self._refused(exc)
+            when_no_dialog(lambda: self._refused(exc))
         else:
             messages.error(str(exc))
 
@@ -242,10 +251,13 @@ class TransfersTab(Tab):
         else:
             box.addButton(f"Create and record {refused.from_location} → {refused.to_location} now",
                           QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Put it back", QMessageBox.ButtonRole.RejectRole)
-        messages.error(f"Refused: {refused.tag} has no recorded transfer. Product stays where it was.")
+        put_back = box.addButton("Put it back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(put_back)  # Enter is the safe choice; recording takes a click
+        box.setEscapeButton(put_back)
+        QApplication.beep()
         box.exec()
         if box.buttonRole(box.clickedButton()) != QMessageBox.ButtonRole.AcceptRole:
+            messages.error(f"Refused: {refused.tag} has no recorded transfer. Product stays where it was.")
             return
         db, actor = self.ctx.db, self.ctx.actor
 

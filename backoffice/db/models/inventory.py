@@ -108,6 +108,9 @@ class LedgerEntry(Base):
     doc_id: Mapped[int | None]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(400))
+    # The audit event whose hash covers this row (set when the event is written in the same
+    # transaction); 0 for rows written before the chain covered the ledger.
+    audit_event_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class TagPoolEntry(Base):

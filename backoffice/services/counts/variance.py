@@ -81,6 +81,7 @@ class VarianceLine:
     remaining: Decimal | None  # variance not yet explained by those adjustments
     status: LineStatus
     hidden: bool  # blind count: expected figures withheld from this user
+    bin: str = ""  # the package's bin in its room, where the counter finds it
 
     @property
     def needs_attention(self) -> bool:
@@ -112,6 +113,7 @@ class _Pkg:
     unit: Unit
     item_id: int
     location: str
+    bin: str | None
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,8 @@ def count_lines(session: Session, count: CountSession, *, hide: bool) -> list[Va
     packages: dict[str, _Pkg] = {}
     for start in range(0, len(tags), CHUNK):
         for tag, *fields in session.execute(
-                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Location.name)
+                select(Package.tag, Package.id, Package.quantity, Package.unit, Package.item_id, Location.name,
+                       Package.bin)
                 .join(Location, Location.id == Package.location_id).where(Package.tag.in_(tags[start:start + CHUNK]))):
             packages[tag] = _Pkg(*fields)
     adjustments: dict[int, Decimal] = defaultdict(Decimal)
@@ -248,6 +251,7 @@ def _line(tag: str, exp: Any, cnt: _Counted | None, pkg: _Pkg | None, moves: Map
         expected=expected, variance=variance, variance_pos=versus(pos_qty, count.pos_source),
         variance_metrc=versus(metrc_qty, count.metrc_source), unit_price=price, value=value, adjusted=adjusted,
         remaining=variance - adjusted if variance is not None else None, status=status, hidden=False,
+        bin=(pkg.bin or "") if pkg else "",
     )
     if hide:
         line = replace(line, ledger=None, pos=None, metrc=None, sold_since=None, sales_since=None, moved_since=None,

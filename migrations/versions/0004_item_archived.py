@@ -1,7 +1,7 @@
 """catalogue: archived items
 
-Revision ID: 0003_recv
-Revises: 0003_metrc
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_recv'
-down_revision: str | None = '0003_metrc'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

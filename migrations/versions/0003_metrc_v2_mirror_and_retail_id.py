@@ -1,6 +1,6 @@
 """METRC v2: outbox chunk progress, METRC package mirror and drift runs, Retail ID codes
 
-Revision ID: 0003_metrc
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from backoffice.db.types import Quantity, UtcDateTime
 
-revision: str = '0003_metrc'
+revision: str = '0003'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
