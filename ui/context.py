@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from backoffice.db.engine import Database
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Actor
 from backoffice.services.changes import Changes
+from ui import store_time
 
 
 class AppContext(QObject):
@@ -24,6 +26,7 @@ class AppContext(QObject):
         super().__init__()
         self.db = db
         self.settings = settings
+        store_time.use(store_settings.store_calendar(db))
         self._actor: Actor | None = None
 
     @property
@@ -45,5 +48,7 @@ class AppContext(QObject):
         self.user_changed.emit()
 
     def notify(self, changes: Changes) -> None:
+        if changes & Changes.SETTINGS:  # the time zone may have changed
+            store_time.use(store_settings.store_calendar(self.db))
         if changes:
             self.changed.emit(changes)

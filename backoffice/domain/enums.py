@@ -45,7 +45,7 @@ class LabState(enum.StrEnum):
 
     @property
     def sellable(self) -> bool:
-        """Only these may reach the sales floor (DESIGN.md, METRC facts)."""
+        """Only these may reach the sales floor (METRC lab testing states)."""
         return self in _SELLABLE
 
     @classmethod

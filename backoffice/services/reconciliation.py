@@ -55,7 +55,6 @@ from backoffice.services.finding_resolution import queue_receipt as queue_receip
 from backoffice.services.finding_resolution import resolve as resolve
 from backoffice.services.reconcile_match import Finding as Match
 from backoffice.services.reconcile_match import match_day
-from backoffice.services.reports.store_time import store_zone
 
 CLEARED_NOTE = "No longer found when the day was reconciled again."
 
@@ -170,7 +169,7 @@ def reconcile_day(db: Database, actor: Actor, day: date) -> DayView:
 
 
 def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
-    tz = store_zone(session)
+    tz = settings.calendar(session).zone
     connection = session.connection()  # Core rows: a busy day has 10,000 lines
     # times in the store's zone: the findings quote them as the receipts show them
     pos_lines = [_PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
@@ -285,7 +284,7 @@ def _figures(m: Match) -> dict[str, object]:
 def day_view(db: Database, day: date) -> DayView:
     """The day's stored findings and summary (without matching again)."""
     with db.read() as session:
-        return _view(session, day, store_zone(session))
+        return _view(session, day, settings.calendar(session).zone)
 
 
 def _view(session: Session, day: date, tz: tzinfo) -> DayView:

@@ -23,11 +23,10 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +46,7 @@ from backoffice.db.models import (
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
 from backoffice.importers.csv_common import plain
@@ -151,7 +151,7 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
     try:
         with db.transaction() as session:
-            result = _store_pos(session, actor, Path(path).name, parsed, ZoneInfo(tz_name))
+            result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
         raise RuleViolation(collision_message(
             exc, f"another workstation imported these sales at the same moment; import {Path(path).name} again "
@@ -160,7 +160,7 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine], tz: tzinfo) -> list[str]:
+def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
     seen: Counter[tuple[str, str]] = Counter()
@@ -171,17 +171,17 @@ def _line_keys(lines: Sequence[ParsedLine], tz: tzinfo) -> list[str]:
         else:  # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
             base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{business_date(line.sold_at, tz):%Y%m%d}:{base}"
+        base = f"{calendar.business_day(line.sold_at):%Y%m%d}:{base}"
         seen[(line.receipt_number, base)] += 1
         keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
     return keys
 
 
-def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, tz: tzinfo) -> PosImportResult:
+def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar) -> PosImportResult:
     lines = parsed.lines
     earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
     if earlier is not None:
-        days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+        days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
         return PosImportResult(file_name, earlier.layout, earlier.id, len(lines), 0, len(lines), True,
                                days, (), Changes.NONE)
     problems: list[Problem] = []
@@ -194,7 +194,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines, tz)
+    keys = _line_keys(lines, calendar)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
@@ -218,7 +218,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
                 ))
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
-        new.append(_NewLine(line, key, business_date(line.sold_at, tz), unit, pkg, item))
+        new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
     _mark_voids(new)
     problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
@@ -241,7 +241,7 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     ])
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
-    days = tuple(sorted({business_date(line.sold_at, tz) for line in lines}))
+    days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
     audit.record(session, actor, "import.pos_sales", "file", file_name, after={
         "import": record.id, "layout": parsed.layout_name, "sha256": parsed.file_sha256, "lines": len(lines),
         "added": len(new), "already_imported": repeated, "days": [d.isoformat() for d in days],

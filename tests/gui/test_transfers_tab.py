@@ -88,3 +88,37 @@ def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainW
 def test_models_pass_the_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     qtmodeltester.check(_tab(window).transfer_model)
     qtmodeltester.check(_tab(window).line_model)
+
+
+def test_unused_tags_warn_when_low_and_a_manager_imports_more(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    bar = _tab(window).tags
+    qtbot.waitUntil(lambda: bar.supply is not None)
+    assert "No unused package tags" in bar.label.text() and not bar.file_button.isVisible()  # alex: associate
+    ctx = window.ctx
+    ctx.sign_in(users.authenticate(ctx.db, "maria", PINS["maria"]).as_actor())
+    assert bar.file_button.isVisible() and bar.metrc_button.isVisible()
+    order = tmp_path / "order.txt"
+    order.write_text("1A4060300000000000090001-1A4060300000000000090005\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(order), "")))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bar.supply is not None and bar.supply.available == 5)
+    assert "Only 5 unused package tags left (fewer than 20)" in bar.label.text()
+    order.write_text("".join(f"1A40603000000000000901{n:02d}\n" for n in range(20)))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bar.supply is not None and bar.supply.available == 25)
+    assert bar.label.text() == "Unused package tags: 25"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1A4060300000000000090009-1A4060300000000000090001\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    shown: list[str] = []
+    monkeypatch.setattr("ui.messages.problem", lambda text, **k: shown.append(text))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bool(shown))
+    assert "bad.txt, line 1" in shown[0] and "comes before the first" in shown[0]
+    assert bar.supply.available == 25  # nothing imported

@@ -15,11 +15,10 @@ from backoffice.db.engine import Database
 from backoffice.db.models import CountSession, Package
 from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, ValidationError
-from backoffice.services import adjustments, counts, ledger, metrc_packages_import, prices
+from backoffice.services import adjustments, counts, ledger, metrc_packages_import, prices, settings
 from backoffice.services.actor import Actor
 from backoffice.services.reports import accuracy_report
 from backoffice.services.reports.accuracy import UNKNOWN_CATEGORY
-from backoffice.services.reports.store_time import store_today
 from tests.unit import reports_dataset as ds
 
 
@@ -117,7 +116,7 @@ def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[s
                        count_session_id=count.id)
 
     with db.read() as session:
-        today = store_today(session)
+        today = settings.calendar(session).today()
     report = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today)
     (row,) = report.counts
     assert (row.lines_counted, row.lines_matching, row.unit_variance, row.dollar_variance) == (
@@ -153,7 +152,7 @@ def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors
     assert frozen.metrc_lines_compared == frozen.lines_counted
 
     with db.read() as session:
-        today = store_today(session)
+        today = settings.calendar(session).today()
     report = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today)
     with_metrc, no_metrc = report.counts
     assert (with_metrc.metrc_lines_compared, with_metrc.metrc_lines_agreeing) == (

@@ -31,7 +31,7 @@ from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts import CountInfo, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
-from ui import messages
+from ui import messages, store_time
 from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
 from ui.models.count_models import Col, LineRole, Show
@@ -243,7 +243,7 @@ class CycleCountTab(Tab):
             result = ""
         else:
             state = "<span style='color:#2e7d32'><b>SUBMITTED</b></span>"
-            result = (f"<br>Submitted {info.submitted_at.astimezone():%Y-%m-%d %H:%M} by "  # type: ignore[union-attr]
+            result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "  # type: ignore[union-attr]
                       f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
                       f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
                       f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"  # type: ignore[union-attr]
@@ -251,7 +251,7 @@ class CycleCountTab(Tab):
                          f"{info.metrc_lines_compared})" if info.metrc_agreement is not None else "")
                       + " · frozen: corrections are new adjustments")
         self.header.setText(f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
-                            f" · {blind} · snapshot {info.snapshot_at.astimezone():%Y-%m-%d %H:%M} by "
+                            f" · {blind} · snapshot {store_time.stamp(info.snapshot_at)} by "
                             f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}")
         self.progress.setRange(0, max(info.expected_lines, 1))
         self.progress.setValue(info.counted_lines)
@@ -417,7 +417,9 @@ class CycleCountTab(Tab):
 
     def new_count(self) -> None:
         metrc_connected = bool(store_settings.read(self.ctx.db, store_settings.METRC_BASE_URL))
-        dialog = StartCountDialog(counts.scope_choices(self.ctx.db), metrc_connected=metrc_connected, parent=self)
+        today = store_settings.store_calendar(self.ctx.db).today()
+        dialog = StartCountDialog(counts.scope_choices(self.ctx.db), today=today, metrc_connected=metrc_connected,
+                                  parent=self)
         if not dialog.exec() or dialog.request is None:
             return
         request: StartRequest = dialog.request

@@ -38,6 +38,7 @@ from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.metrc.payloads import NOTE_MAX
 from backoffice.services import adjustments, counts, inventory
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.adjustments import AdjustmentResult, Preview
 from backoffice.services.counts import Scope, ScopeChoices
@@ -105,12 +106,13 @@ class _FileField(QWidget):
 class StartCountDialog(QDialog):
     """Name, scope (categories, brands, SKUs, locations), blind, and the POS and METRC snapshots."""
 
-    def __init__(self, choices: ScopeChoices, *, metrc_connected: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, choices: ScopeChoices, *, today: date, metrc_connected: bool,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("startCountDialog")
         self.setWindowTitle("Start a cycle count")
         self.request: StartRequest | None = None
-        self.name = QLineEdit(f"Cycle count {date.today():%Y-%m-%d}")
+        self.name = QLineEdit(f"Cycle count {today:%Y-%m-%d}")
         self.name.setObjectName("countName")
         mark_scan_field(self.name)
         self.categories = _checklist(choices.categories, "countCategories")
@@ -214,7 +216,7 @@ class AdjustDialog(QDialog):
         self.note.setPlaceholderText("What happened, e.g. 'two gummies crushed in the vault bin'")
         self.note.setFixedHeight(70)
         self.note_count = QLabel()
-        today = adjustments.today(db)  # the store's date, which METRC checks against
+        today = store_settings.store_calendar(db).today()  # the store's date, which METRC checks against
         self.date = QDateEdit(QDate(today.year, today.month, today.day))
         self.date.setCalendarPopup(True)
         self.date.setMaximumDate(QDate(today.year, today.month, today.day))

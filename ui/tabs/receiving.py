@@ -42,7 +42,7 @@ from backoffice.services.receiving import (
     ManifestView,
     ScanResult,
 )
-from ui import messages
+from ui import messages, store_time
 from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
 from ui.errors import show_error
@@ -261,7 +261,7 @@ class ReceivingTab(Tab):
             return
         view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
         attention = view.needs_attention
-        arrival = f"{view.estimated_arrival.astimezone():%Y-%m-%d %H:%M}" if view.estimated_arrival else "—"
+        arrival = store_time.stamp(view.estimated_arrival) if view.estimated_arrival else "—"
         status = view.status.value if view.open else \
             f"received into {view.receiving_location} by {view.finished_by}"
         warn = (f" · <span style='color:#c62828'>⚠ {attention} cannot be accepted yet: see Problem "

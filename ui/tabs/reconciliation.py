@@ -28,11 +28,11 @@ from backoffice.domain.numbers import NumberFormat
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
 from backoffice.services import inventory, metrc_receipts_import, pos_layouts, reconciliation, sales_import
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
-from backoffice.services.reports.store_time import today
-from ui import messages
+from ui import messages, store_time
 from ui.commands import Cancelled, Job, run_command, run_query
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
@@ -66,7 +66,8 @@ class ReconciliationTab(Tab):
         self.day.setObjectName("reconDay")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
-        self.day.setDate(_qdate(today(ctx.db) - timedelta(days=1)))  # each morning: yesterday's sales
+        yesterday = store_settings.store_calendar(ctx.db).today() - timedelta(days=1)
+        self.day.setDate(_qdate(yesterday))  # each morning: yesterday's sales
         self.pos_button = QPushButton("Import POS sales…")
         self.pos_button.setObjectName("importPosButton")
         self.metrc_button = QPushButton("Import METRC receipts…")
@@ -177,7 +178,7 @@ class ReconciliationTab(Tab):
     def _show(self, view: DayView) -> None:
         self.current_view = view
         s = view.summary
-        when = f" · reconciled {s.reconciled_at.astimezone():%Y-%m-%d %H:%M}" if s.reconciled_at else ""  # text says
+        when = f" · reconciled {store_time.stamp(s.reconciled_at)}" if s.reconciled_at else ""  # text says
         self.summary.setText(f"{s.text}{when}")
         self._fill()
 

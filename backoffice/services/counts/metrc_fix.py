@@ -36,7 +36,7 @@ from backoffice.errors import NotFound, PermissionDenied, RuleViolation, Validat
 from backoffice.metrc.payloads import NOTE_MAX, PackageAdjustment
 from backoffice.services import audit, finding_resolution, metrc_pending, outbox, settings
 from backoffice.services.actor import Actor, Permission
-from backoffice.services.adjustments import seed_default_reasons, store_today
+from backoffice.services.adjustments import seed_default_reasons
 from backoffice.services.changes import Changes
 from backoffice.services.counts.info import load_count
 from backoffice.services.ledger import Doc
@@ -189,7 +189,7 @@ def metrc_only_adjustment(db: Database, actor: Actor, count_id: int, tag: str, q
         options = _options(session, count, expected, tag)
         _check_towards_store(options, delta)
         package = session.get(Package, expected.package_id)
-        today = store_today(session)
+        today = settings.calendar(session).today()
         when = max(today, package.packaged_date) if package is not None and package.packaged_date else today
         fix = CountMetrcFix(session_id=count.id, tag=tag, package_id=expected.package_id,
                             kind=MetrcFixKind.ADJUSTMENT, quantity_delta=delta, unit=expected.unit,

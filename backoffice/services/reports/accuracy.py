@@ -42,7 +42,6 @@ from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.counts.scope import Scope as CountScope
 from backoffice.services.reports.bulk import paused_gc
-from backoffice.services.reports.store_time import store_zone, utc_bounds
 
 UNKNOWN_CATEGORY = "(not in this system)"
 
@@ -180,7 +179,7 @@ def accuracy_report(db: Database, actor: Actor, *, since: date, until: date) -> 
     if since > until:
         raise ValidationError(f"the range starts ({since}) after it ends ({until}); swap the dates")
     with db.read() as session, paused_gc():
-        start, end = utc_bounds(store_zone(session), since, until)
+        start, end = settings.calendar(session).utc_bounds(since, until)
         submitted = select(CountSession.id).where(
             CountSession.status == CountStatus.SUBMITTED, CountSession.submitted_at >= start,
             CountSession.submitted_at < end)

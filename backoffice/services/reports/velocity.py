@@ -30,7 +30,6 @@ from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.reports.bulk import paused_gc
 from backoffice.services.reports.scope import Scope
-from backoffice.services.reports.store_time import store_today
 
 DEFAULT_WEEKS = 13
 MAX_WEEKS = 104
@@ -141,7 +140,7 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
         raise ValidationError(f"the window must be 1 to {MAX_WEEKS} weeks, not {weeks}")
     with db.read() as session, paused_gc():
         scope = (scope or Scope()).resolved(session)
-        today = store_today(session)
+        today = settings.calendar(session).today()
         through = through or today - timedelta(days=1)
         if through > today:
             raise ValidationError(f"{through} has not happened yet (today is {today}); choose today or an earlier day")
