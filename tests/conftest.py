@@ -27,9 +27,7 @@ from backoffice.db.migrate import upgrade  # noqa: E402
 from backoffice.services import users  # noqa: E402
 from backoffice.services.actor import SYSTEM, Actor  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
-if not SAMPLES.exists():  # CI checks the repo out on its own; samples travel in tests/samples
-    SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples"  # the store's real file shapes, kept in the repo
 
 
 @pytest.fixture(scope="session")
@@ -160,6 +158,20 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         database = _sqlite_copy(request.getfixturevalue("_sqlite_template"), tmp_path)
     else:
         database = _pg_copy(request.getfixturevalue("pg_server"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema at all, for migration tests (SQLite and PostgreSQL)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        name = f"e_{uuid.uuid4().hex[:12]}"
+        server.admin_sql(f"CREATE DATABASE {name}")
+        database = Database(server.url(name))
     yield database
     database.dispose()
 

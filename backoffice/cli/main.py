@@ -31,6 +31,7 @@ from backoffice.cli import (
     reports,
     sales,
     settings,
+    tags,
     transfers,
 )
 from backoffice.cli.context import CliContext
@@ -39,9 +40,8 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, settings, data, pending, items, transfers, locations, metrc, labels, price, counts, reports,
-          receiving, sales,
-          pos_layouts)
+_AREAS = (admin, settings, data, pending, items, transfers, tags, locations, metrc, labels, price, counts, reports,
+          receiving, sales, pos_layouts)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.services import settings
 
 
 def register(sub: Any) -> None:
@@ -18,6 +18,11 @@ def register(sub: Any) -> None:
                    help="move QTY of package TAG: split into a new package with a tag from the store's tag pool")
     p.add_argument("tags", nargs="*", help="whole packages")
     p.set_defaults(func=create)
+    p = t.add_parser("split", help="move part of a package: a new package with the next unused tag joins the draft")
+    p.add_argument("id", type=int)
+    p.add_argument("tag")
+    p.add_argument("quantity")
+    p.set_defaults(func=split)
     p = t.add_parser("record", help="record the METRC location change (before the product moves)")
     p.add_argument("id", type=int)
     p.set_defaults(func=record)
@@ -63,6 +68,16 @@ def create(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def split(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.domain.numbers import parse_decimal
+    from backoffice.services import transfers
+
+    info = transfers.split_into(ctx.db, ctx.actor, args.id, args.tag, parse_decimal(args.quantity, what="quantity"))
+    print(f"split {args.quantity} from {args.tag} into new package {info.split_tag} (the next unused tag)")
+    _print(info)
+    return 0
+
+
 def record(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import transfers
 
@@ -99,7 +114,7 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
 def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import replenishment
 
-    for s in replenishment.suggest(ctx.db, today=date.today(), days_of_cover=args.days):
+    for s in replenishment.suggest(ctx.db, today=settings.store_calendar(ctx.db).today(), days_of_cover=args.days):
         print(f"{s.sku:<10} {s.item[:50]:<50} need {s.need:f} {s.unit}: {', '.join(s.tags) or 'nothing in the vault'}")
         print(f"{'':<10} {s.why}")
     return 0

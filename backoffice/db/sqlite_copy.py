@@ -5,11 +5,11 @@ nothing from ``services/``; the backup service adds its checks around it."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 from backoffice.errors import UserError
+from backoffice.files import atomic_output
 
 
 def copy_database(sqlite_path: str | Path, out: Path) -> Path:
@@ -21,20 +21,12 @@ def copy_database(sqlite_path: str | Path, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         raise UserError(f"{out} already exists; choose another file name.")
-    part = out.with_name(out.name + ".part")
-    part.unlink(missing_ok=True)  # left by a run that was killed
-    try:
+    with atomic_output(out, ".sqlite.part") as temp:  # a copy cut short by a crash is never taken for a backup
         src = sqlite3.connect(sqlite_path)
+        dst = sqlite3.connect(temp)
         try:
-            dst = sqlite3.connect(part)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            src.backup(dst)
         finally:
+            dst.close()
             src.close()
-        os.replace(part, out)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
     return out

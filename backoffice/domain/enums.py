@@ -45,7 +45,7 @@ class LabState(enum.StrEnum):
 
     @property
     def sellable(self) -> bool:
-        """Only these may reach the sales floor (DESIGN.md, METRC facts)."""
+        """Only these may reach the sales floor (METRC lab testing states)."""
         return self in _SELLABLE
 
     @classmethod
@@ -112,6 +112,13 @@ class TransferStatus(enum.StrEnum):
 class CountStatus(enum.StrEnum):
     OPEN = "open"
     SUBMITTED = "submitted"
+
+
+class MetrcFixKind(enum.StrEnum):
+    """How a count corrected METRC where the store's ledger was right."""
+
+    RECEIPT = "receipt"  # a POS receipt that never reached METRC, queued for it
+    ADJUSTMENT = "adjustment"  # a METRC-only adjustment: the store's ledger is not changed
 
 
 class FindingKind(enum.StrEnum):

@@ -8,26 +8,23 @@ with the reason). Painted with QtGui only (QPdfWriter + QPainter), landscape Let
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPdfWriter
 
 from backoffice.db.engine import Database
 from backoffice.domain.enums import ManifestLineState, ManifestStatus
-from backoffice.errors import UserError
-from backoffice.labels.qtapp import ensure_gui_app
+from backoffice.domain.store_calendar import StoreCalendar
+from backoffice.exporters.pdf_pages import DPI, draw_text, font, mm, pen, write_pdf
 from backoffice.services import receiving, settings
 from backoffice.services.actor import Actor
 from backoffice.services.receiving import LineView, ManifestView
 
-DPI = 300
 MARGIN_MM = 10.0
 ROW_MM = 6.0  # a row of one line; rows with a long note or item name grow by LINE_MM a line
 LINE_MM = 3.2
@@ -63,62 +60,32 @@ class ReportResult:
 def export_receiving_report(db: Database, actor: Actor, manifest_id: int, out: Path | str) -> ReportResult:
     view = receiving.get_manifest(db, actor, manifest_id)
     out = Path(out)
-    pages = write_report_pdf(out, view, store_name=settings.read(db, settings.STORE_NAME))
+    pages = write_report_pdf(out, view, store_name=settings.read(db, settings.STORE_NAME),
+                             calendar=settings.store_calendar(db))
     return ReportResult(out, pages, len(view.lines))
 
 
-def write_report_pdf(out: Path, view: ManifestView, *, store_name: str = "", printed_at: datetime | None = None) -> int:
-    """Paint the report; returns the number of pages. The file appears only when complete."""
-    ensure_gui_app()
-    if not out.parent.is_dir():
-        raise UserError(f"cannot save {out.name}: folder {out.parent} does not exist")
-    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".pdf.part", dir=out.parent)
-    os.close(handle)
-    temp = Path(name)
-    try:
-        pages = _paint(temp, view, store_name, printed_at or datetime.now().astimezone())
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
-    return pages
+def write_report_pdf(out: Path, view: ManifestView, *, store_name: str, calendar: StoreCalendar) -> int:
+    """Paint the report (times in the store's time zone); returns the number of pages."""
 
-
-def _paint(path: Path, view: ManifestView, store_name: str, printed_at: datetime) -> int:
-    writer = QPdfWriter(str(path))
-    writer.setResolution(DPI)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.Letter), QPageLayout.Orientation.Landscape,
-                                     QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter))
-    writer.setTitle(f"Receiving report · manifest {view.manifest_number}")
-    writer.setCreator("Vault Workstation")
-    page = writer.pageLayout().fullRect(QPageLayout.Unit.Millimeter)
-    painter = QPainter(writer)
-    try:
-        if not painter.isActive():
-            raise UserError(f"cannot write {path.parent}: the PDF could not be opened for writing")
-        report = _Report(painter, view, store_name, printed_at, page.width(), page.height())
+    def paint(writer: QPdfWriter, painter: QPainter, page: QRectF) -> int:
+        report = _Report(painter, view, store_name, calendar, page.width(), page.height())
         pages = report.paginate()
         for number, chunk in enumerate(pages):
             if number:
                 writer.newPage()
             report.page(number, len(pages), chunk, last=number == len(pages) - 1)
-    finally:
-        if painter.isActive():
-            painter.end()
-        del painter, writer  # closes the file now
-    return len(pages)
+        return len(pages)
 
-
-def _mm(*values: float) -> QRectF:
-    x, y, w, h = (v * DPI / 25.4 for v in values)
-    return QRectF(x, y, w, h)
+    return write_pdf(out, f"Receiving report · manifest {view.manifest_number}", paint, landscape=True)
 
 
 def _plain(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def _when(name: str | None, at: datetime | None) -> str:
-    return "" if at is None else f"{at.astimezone():%m-%d %H:%M} {name or ''}".strip()
+def _when(calendar: StoreCalendar, name: str | None, at: datetime | None) -> str:
+    return "" if at is None else f"{calendar.stamp(at, '%m-%d %H:%M')} {name or ''}".strip()
 
 
 def totals(view: ManifestView) -> list[str]:
@@ -146,14 +113,15 @@ class _Row:
 
 
 class _Report:
-    def __init__(self, painter: QPainter, view: ManifestView, store_name: str, printed_at: datetime,
+    def __init__(self, painter: QPainter, view: ManifestView, store_name: str, calendar: StoreCalendar,
                  page_w: float, page_h: float) -> None:
-        self.p, self.view, self.store, self.printed_at = painter, view, store_name, printed_at
+        self.p, self.view, self.store, self.calendar = painter, view, store_name, calendar
+        self.printed_at = calendar.stamp(calendar.now())
         self.page_h = page_h
         self.width = page_w - 2 * MARGIN_MM
         fixed = sum(c.width_mm for c in COLUMNS)
         self.widths = [c.width_mm or self.width - fixed for c in COLUMNS]
-        self.text, self.mono, self.bold = _font(7), _font(7, mono=True), _font(7, bold=True)
+        self.text, self.mono, self.bold = font(7), font(7, mono=True), font(7, bold=True)
 
     def paginate(self) -> list[list[_Row]]:
         """Rows grow to show a whole note; pages take rows while they fit, the last also the totals."""
@@ -184,17 +152,18 @@ class _Report:
         note = " — ".join(t for t in (line.reject_reason, line.note) if t)
         values = [str(number), line.tag, line.item_name, _plain(line.shipped_quantity),
                   _plain(line.received_quantity), line.unit.value, _DECISION[line.state], note,
-                  _when(line.scanned_by, line.scanned_at), _when(line.decided_by, line.decided_at), line.bin or ""]
+                  _when(self.calendar, line.scanned_by, line.scanned_at),
+                  _when(self.calendar, line.decided_by, line.decided_at), line.bin or ""]
         cells = []
         for col, width, value in zip(COLUMNS, self.widths, values, strict=True):
-            font = self.mono if col.mono else self.text
+            face = self.mono if col.mono else self.text
             most = None if col.title == "Reason / note" else 2 if col.title == "Item" else 1
-            cells.append(self._wrap(value, font, (width - 1.6) * DPI / 25.4, most))
+            cells.append(self._wrap(value, face, (width - 1.6) * DPI / 25.4, most))
         height = max(ROW_MM, max(len(c) for c in cells) * LINE_MM + 1.5)
         return _Row(number, line, cells, height)
 
-    def _wrap(self, text: str, font: QFont, width: float, most: int | None) -> list[str]:
-        metrics = QFontMetricsF(font, self.p.device())
+    def _wrap(self, text: str, face: QFont, width: float, most: int | None) -> list[str]:
+        metrics = QFontMetricsF(face, self.p.device())
         lines: list[str] = []
         for word in text.split():
             if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
@@ -208,30 +177,30 @@ class _Report:
     def _header(self) -> float:
         v, y = self.view, MARGIN_MM
         self._text(MARGIN_MM, y, self.width, 8, f"Receiving report — manifest {v.manifest_number}",
-                   _font(14, bold=True))
+                   font(14, bold=True))
         status = "RECEIVED" if v.status is ManifestStatus.RECEIVED else "IN PROGRESS (not finished)"
-        self._text(MARGIN_MM, y, self.width, 8, status, _font(11, bold=True), right=True)
+        self._text(MARGIN_MM, y, self.width, 8, status, font(11, bold=True), right=True)
         y += 9
         facts = [
             f"{self.store} · Shipper: {v.shipper_name} (license {v.shipper_license})",
             f"Transporter: {v.transporter_license or '—'} · Driver: {v.driver_name or '—'} · Vehicle: "
-            f"{v.vehicle or '—'} · Expected: {_when(None, v.estimated_arrival) or '—'}",
-            f"Imported {_when(v.imported_by, v.imported_at)} · "
-            + (f"Received into {v.receiving_location} {_when(v.finished_by, v.finished_at)}"
+            f"{v.vehicle or '—'} · Expected: {_when(self.calendar, None, v.estimated_arrival) or '—'}",
+            f"Imported {_when(self.calendar, v.imported_by, v.imported_at)} · "
+            + (f"Received into {v.receiving_location} {_when(self.calendar, v.finished_by, v.finished_at)}"
                if v.finished_at else f"{v.undecided} of {len(v.lines)} packages not decided yet"),
             f"{len(v.lines)} packages: {v.count(ManifestLineState.ACCEPTED)} accepted, "
             f"{v.count(ManifestLineState.REJECTED)} rejected. Key each into METRC (Transfers › Incoming › "
             f"{v.manifest_number} › Receive): Accept with the received quantity, or Reject with the reason.",
         ]
         for fact in facts:
-            self._text(MARGIN_MM, y, self.width, 5, fact, _font(8))
+            self._text(MARGIN_MM, y, self.width, 5, fact, font(8))
             y += 5
         self._text(MARGIN_MM, y + 1, self.width, 6, "Checked by: ______________________     Keyed into METRC by: "
-                   "______________________     Date: ____________", _font(8))
+                   "______________________     Date: ____________", font(8))
         return MARGIN_MM + HEADER_MM
 
     def _column_titles(self, y: float) -> float:
-        self.p.fillRect(_mm(MARGIN_MM, y, self.width, ROW_MM), QColor("#dddddd"))
+        self.p.fillRect(mm(MARGIN_MM, y, self.width, ROW_MM), QColor("#dddddd"))
         x = MARGIN_MM
         for col, width in zip(COLUMNS, self.widths, strict=True):
             self._text(x + 0.8, y, width - 1.6, ROW_MM, col.title, self.bold, right=col.right)
@@ -239,16 +208,16 @@ class _Report:
         return y + ROW_MM
 
     def _row(self, y: float, row: _Row) -> None:
-        self.p.setPen(_pen("#999999", 0.2))
-        bottom = _mm(MARGIN_MM, y, self.width, row.height)
+        self.p.setPen(pen("#999999", 0.2))
+        bottom = mm(MARGIN_MM, y, self.width, row.height)
         self.p.drawLine(bottom.bottomLeft(), bottom.bottomRight())
         x = MARGIN_MM
         for col, width, lines in zip(COLUMNS, self.widths, row.cells, strict=True):
             decision = col.title == "METRC"
             colour = _COLOURS.get(row.line.state, "#000000") if decision else "#000000"
-            font = self.mono if col.mono else (self.bold if decision else self.text)
+            face = self.mono if col.mono else (self.bold if decision else self.text)
             for n, text in enumerate(lines):
-                self._text(x + 0.8, y + 0.75 + n * LINE_MM, width - 1.6, LINE_MM, text, font, right=col.right,
+                self._text(x + 0.8, y + 0.75 + n * LINE_MM, width - 1.6, LINE_MM, text, face, right=col.right,
                            colour=colour)
             x += width
 
@@ -256,36 +225,18 @@ class _Report:
         return 2 + 5 * (1 + len({line.unit for line in self.view.lines}))
 
     def _summary(self, y: float) -> None:
-        self._text(MARGIN_MM, y, self.width, 5, "Totals", _font(8, bold=True))
+        self._text(MARGIN_MM, y, self.width, 5, "Totals", font(8, bold=True))
         for words in totals(self.view):
             y += 5
-            self._text(MARGIN_MM, y, self.width, 5, words, _font(8))
+            self._text(MARGIN_MM, y, self.width, 5, words, font(8))
 
     def _footer(self, number: int, pages: int) -> None:
         y = self.page_h - MARGIN_MM - 5
-        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at:%Y-%m-%d %H:%M} · Vault Workstation",
-                   _font(7))
+        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at} · Vault Workstation",
+                   font(7))
         self._text(MARGIN_MM, y, self.width, 5, f"Manifest {self.view.manifest_number} · page {number + 1} of "
-                   f"{pages}", _font(7), right=True)
+                   f"{pages}", font(7), right=True)
 
-    def _text(self, x: float, y: float, w: float, h: float, text: str, font: QFont, *, right: bool = False,
+    def _text(self, x: float, y: float, w: float, h: float, text: str, face: QFont, *, right: bool = False,
               colour: str = "#000000") -> None:
-        rect = _mm(x, y, w, h)
-        self.p.setFont(font)
-        self.p.setPen(_pen(colour, 0.2))
-        shown = QFontMetricsF(font, self.p.device()).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
-        align = (Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
-        self.p.drawText(rect, int(align), shown)
-
-
-def _pen(colour: str, width_mm: float) -> QPen:
-    return QPen(QColor(colour), width_mm * DPI / 25.4)
-
-
-def _font(points: float, *, bold: bool = False, mono: bool = False) -> QFont:
-    font = QFont("DejaVu Sans Mono" if mono else "DejaVu Sans")
-    if mono:
-        font.setStyleHint(QFont.StyleHint.TypeWriter)
-    font.setPointSizeF(points)
-    font.setBold(bold)
-    return font
+        draw_text(self.p, x, y, w, h, text, face, right=right, colour=colour)

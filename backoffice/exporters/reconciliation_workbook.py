@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.exporters.xlsx_common import Book, Cancelled, Column, ExportResult, Kind, Progress, write_workbook
 from backoffice.services.reconciliation import KIND_LABELS, DayView, FindingRow
-from backoffice.services.reports.store_time import local
+from backoffice.domain.store_calendar import StoreCalendar
 
 
 def write_reconciliation_workbook(view: DayView, path: str | os.PathLike[str], *, progress: Progress | None = None,
@@ -23,12 +22,12 @@ def write_reconciliation_workbook(view: DayView, path: str | os.PathLike[str], *
 
 def _build(book: Book, view: DayView) -> None:
     _cover(book, view)
-    book.table("Findings", finding_columns(ZoneInfo(view.summary.timezone)), view.findings, freeze_columns=3)
+    book.table("Findings", finding_columns(StoreCalendar.named(view.summary.timezone)), view.findings, freeze_columns=3)
 
 
-def finding_columns(zone: ZoneInfo) -> list[Column[FindingRow]]:
+def finding_columns(calendar: StoreCalendar) -> list[Column[FindingRow]]:
     def when(moment: datetime | None) -> datetime | None:
-        return local(zone, moment) if moment is not None else None
+        return calendar.local(moment) if moment is not None else None
 
     return [
         Column("Business day", Kind.DATE, lambda f: f.business_date),
@@ -54,12 +53,12 @@ def finding_columns(zone: ZoneInfo) -> list[Column[FindingRow]]:
 
 def _cover(book: Book, view: DayView) -> None:
     s = view.summary
-    zone = ZoneInfo(s.timezone)
+    calendar = StoreCalendar.named(s.timezone)
     mine = [f for f in view.findings if not f.carried]
     facts: list[tuple[str, Kind, object]] = [
         ("Store", Kind.TEXT, s.store_name),
         ("Business day", Kind.DATE, s.business_date),
-        ("Reconciled at", Kind.DATETIME, local(zone, s.reconciled_at) if s.reconciled_at else None),
+        ("Reconciled at", Kind.DATETIME, calendar.local(s.reconciled_at) if s.reconciled_at else None),
         ("POS receipts", Kind.INT, s.pos_receipts),
         ("POS sale lines", Kind.INT, s.pos_lines),
         ("POS sales", Kind.MONEY, s.pos_amount),

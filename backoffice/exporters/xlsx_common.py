@@ -18,7 +18,6 @@ import enum
 import logging
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from backoffice.domain.text import FORMULA_TRIGGERS, is_formula_like
-from backoffice.errors import UserError, ValidationError
+from backoffice.errors import ValidationError
+from backoffice.files import atomic_output
 from backoffice.services.reports.bulk import paused_gc
 
 if TYPE_CHECKING:  # xlsxwriter loads when a workbook is written, not when the app starts
@@ -296,45 +296,29 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise ValidationError(f"{target.name}: an Excel workbook's name must end in .xlsx")
-    if not target.parent.is_dir():
-        raise ValidationError(f"cannot save {target}: folder {target.parent} does not exist")
     started = time.perf_counter()
     report = progress or (lambda _text, _fraction: None)
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.part", dir=target.parent)
-    except OSError as exc:
-        raise UserError(f"cannot save in {target.parent}: {exc.strerror or exc}; choose another folder") from exc
-    os.close(fd)
-    temp = Path(temp_name)
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(temp), {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-        "strings_to_urls": False, "default_date_format": Kind.DATE.value,
-    })
-    book = Book(workbook, report, cancelled or (lambda: False), total_rows)
-    stopped = False
-    try:
-        with paused_gc():
-            build(book)
-    except _Stop:
-        stopped = True
-    except BaseException:
-        _discard(workbook, temp)
-        raise
-    if stopped:
-        _discard(workbook, temp)
-        log.info("export to %s cancelled", target)
-        return ExportResult(None, book.sheets, book.rows_written, time.perf_counter() - started, cancelled=True)
-    report("Saving the workbook", 1.0)
-    try:
+    with atomic_output(target, ".xlsx.part") as temp:
+        workbook = xlsxwriter.Workbook(str(temp), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+            "strings_to_urls": False, "default_date_format": Kind.DATE.value,
+        })
+        book = Book(workbook, report, cancelled or (lambda: False), total_rows)
+        try:
+            with paused_gc():
+                build(book)
+        except _Stop:
+            _discard(workbook, temp)
+            log.info("export to %s cancelled", target)
+            return ExportResult(None, book.sheets, book.rows_written, time.perf_counter() - started, cancelled=True)
+        except BaseException:
+            _discard(workbook, temp)
+            raise
+        report("Saving the workbook", 1.0)
         with paused_gc():
             workbook.close()
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        hint = " (is it open in Excel? close it and try again)" if isinstance(exc, PermissionError) else ""
-        raise UserError(f"could not save {target}: {exc.strerror or exc}{hint}") from exc
     seconds = time.perf_counter() - started
     log.info("wrote %s (%d rows) in %.2f s", target, book.rows_written, seconds)
     return ExportResult(target, book.sheets, book.rows_written, seconds)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import ParamSpec, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from backoffice.domain.numbers import (
     NumberFormat,
@@ -28,6 +28,7 @@ from backoffice.domain.numbers import (
     to_money,
     to_quantity,
 )
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.errors import ImportFileError, Problem, ValidationError
 
 T = TypeVar("T")
@@ -92,10 +93,7 @@ def read_source(path: Path | str) -> SourceFile:
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown time zone {name!r}; use a name like America/Los_Angeles") from None
+    return StoreCalendar.named(name).zone
 
 
 def normalize_header(header: str) -> str:

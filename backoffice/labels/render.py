@@ -7,7 +7,6 @@ start at a later slot to use up a partly used sheet.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter
 
 from backoffice.errors import RuleViolation, UserError, ValidationError
+from backoffice.files import atomic_output
 from backoffice.labels.barcode import QUIET_ZONE_MODULES, paint_bars
 from backoffice.labels.layout import PDF_DPI, UNITS_PER_MM, LabelLayout, PlacedText, Rect, font, layout_label
 from backoffice.labels.model import LabelData, needing_lab_confirmation
@@ -156,20 +156,11 @@ def write_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Calla
     ensure_gui_app()
     template = get_template(template_name)
     out = Path(out_path)
-    if not out.parent.is_dir():
-        raise UserError(f"cannot save {out.name}: folder {out.parent} does not exist")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".pdf.part", dir=out.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
+    with atomic_output(out, ".pdf.part") as temp:
         result = _paint_pdf(temp, template, paint)
         if result.cancelled:
-            temp.unlink()
+            temp.unlink()  # a cancelled run leaves no file
             return result
-        os.replace(temp, out)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return replace(result, path=out)
 
 

@@ -70,6 +70,7 @@ def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: C
                                   "the packages of delivery {delivery_id}"),
         "active_receipts": Call("GET", f"sales/{v}/receipts/active", "the list of sales receipts"),
         "record_receipts": Call("POST", f"sales/{v}/receipts", "the sales receipts"),
+        "available_package_tags": Call("GET", f"tags/{v}/package/available", "the list of available package tags"),
     }
     calls.update(overrides)
     calls.update(extra or {})
@@ -113,7 +114,7 @@ ShippedUnitOfMeasureName ReceivedQuantity ReceivedUnitOfMeasureName PackageType 
 EstimatedArrivalDateTime ReceiptNumber ExternalReceiptNumber SalesDateTime SalesCustomerType TotalPackages
 TotalPrice IsFinal Transactions TotalAmount QrCodes RequiresNote AdjustmentReason AdjustmentDate
 AdjustmentQuantity AdjustmentUnitOfMeasureName ReasonNote Ids Data Total TotalRecords PageSize RecordsOnPage
-Page CurrentPage TotalPages Message Row
+Page CurrentPage TotalPages Message Row TagTypeName TagStateName
 """
 CANONICAL_NAMES = tuple(_NAMES.split())
 _BY_LOWER = {name.lower(): name for name in CANONICAL_NAMES}

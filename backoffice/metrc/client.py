@@ -170,6 +170,12 @@ class MetrcClient:
         except MetrcNotFound:
             return None
 
+    # --- tags ----------------------------------------------------------------------------
+
+    def available_package_tags(self) -> list[JsonObject]:
+        """The facility's package tags not yet on a package: ``[{"Id", "Label", …}]``."""
+        return self._list("available_package_tags")
+
     # --- Retail ID (v2) ------------------------------------------------------------------
 
     def retail_id_eaches(self, label: str) -> list[str]:

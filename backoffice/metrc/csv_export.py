@@ -28,6 +28,7 @@ from typing import Any, TextIO, TypeVar
 
 from backoffice.domain.text import check_metrc_text
 from backoffice.errors import ImportFileError, Problem, ValidationError
+from backoffice.files import write_text_atomic
 from backoffice.metrc.payloads import LocationChange, PackageAdjustment, coerce
 
 LOCATION_COLUMNS = ("Label", "Location", "MoveDate")
@@ -94,7 +95,7 @@ def _write(target: Path | TextIO, columns: Sequence[str], rows: list[dict[str, A
         writer.writerow(columns)
     writer.writerows([_cell(row[c]) for c in columns] for row in rows)
     if isinstance(target, Path):
-        target.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        write_text_atomic(target, buffer.getvalue(), newline="")
     else:
         target.write(buffer.getvalue())
     return len(rows)

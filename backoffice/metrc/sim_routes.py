@@ -52,6 +52,8 @@ def _v1(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
             return 200, state.incoming_transfers(), False, {}
         case "GET", ["transfers", "v1", "deliveries", delivery, "packages"] if _known(state, delivery):
             return 200, state.deliveries[int(delivery)], False, {}
+        case "GET", ["tags", "v1", "package", "available"]:
+            return 200, state.available_package_tags(), False, {}
         case "GET", ["sales", "v1", "receipts", "active"]:
             return 200, _receipts(state, query), False, {}
         case "POST", ["sales", "v1", "receipts"]:
@@ -82,6 +84,8 @@ def _v2(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
             return _page(state.incoming_transfers(), query)
         case "GET", ["transfers", "v2", "deliveries", delivery, "packages"] if _known(state, delivery):
             return _page(state.deliveries[int(delivery)], query)
+        case "GET", ["tags", "v2", "package", "available"]:
+            return _page(state.available_package_tags(), query)
         case "GET", ["sales", "v2", "receipts", "active"]:
             return _page(_receipts(state, query), query)
         case "GET", ["sales", "v2", "receipts", "external", number] if state.receipt_by_external(number):

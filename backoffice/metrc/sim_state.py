@@ -55,6 +55,7 @@ class SimState:
         self.receipts: list[Json] = []
         self.adjustments: list[Json] = []  # history, as GET packages/v2/adjustments answers it
         self.qr_index: dict[str, str] = {}  # short code -> label, filled as codes are handed out
+        self.package_tags: dict[str, int] = {}  # the facility's ordered package tags -> METRC's tag id
         self._next_id = 900_000
         self._active: list[Json] | None = None  # cache; dropped on every change
         for name in DEFAULT_LOCATIONS:
@@ -86,6 +87,11 @@ class SimState:
         data = copy.deepcopy(dict(transfer))
         self.deliveries[int(data["DeliveryId"])] = data.pop("Packages", [])
         self.transfers.append(data)
+
+    def add_package_tags(self, labels: Iterable[str]) -> None:
+        """Package tags the facility ordered; they are available until a package carries one."""
+        for label in labels:
+            self.package_tags.setdefault(label, self._new_id())
 
     def add_receipt(self, receipt: Mapping[str, Any]) -> None:
         self.receipts.append(copy.deepcopy(dict(receipt)))
@@ -125,6 +131,10 @@ class SimState:
     def touch(self, label: str, **fields: Any) -> None:
         """Change a package as METRC would on its side (a recall hold, a lab result, a web-UI adjustment)."""
         self.packages[label].update(fields, LastModified=self._stamp())
+
+    def available_package_tags(self) -> list[Json]:
+        return [{"Id": tag_id, "Label": label, "TagTypeName": "CannabisPackage", "TagStateName": "Available"}
+                for label, tag_id in sorted(self.package_tags.items()) if label not in self.packages]
 
     def changed(self) -> None:
         """Call after changing ``packages`` from outside (tests): list caches are rebuilt."""

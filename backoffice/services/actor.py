@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     PRINT_LABELS = "print labels"
     OVERRIDE_LAB_WARNING = "print labels for packages without passing lab results"
     SET_PRICES = "change item prices"
+    IMPORT_TAGS = "load the store's unused METRC package tags"
     EDIT_CATALOGUE = "edit the catalogue"
     MANAGE_OUTBOX = "retry or resolve METRC outbox items"
     MANAGE_USERS = "manage users"
@@ -38,6 +39,7 @@ _ASSOCIATE = {
 _MANAGER = _ASSOCIATE | {
     Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
     Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.ACCEPT_HELD_CHANGES, Permission.EDIT_CATALOGUE,
+    Permission.IMPORT_TAGS,
 }
 # purchasing keeps the catalogue: items, vendors and shelf prices
 _PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA, Permission.EDIT_CATALOGUE,

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +34,6 @@ from backoffice.db.models import (
 )
 from backoffice.domain.enums import LedgerKind, OutboxKind, PackageStatus
 from backoffice.domain.numbers import parse_decimal, to_money, to_quantity
-from backoffice.domain.tags import validate_tag
 from backoffice.domain.text import check_metrc_text
 from backoffice.domain.units import Unit, convert, parse_unit
 from backoffice.errors import (
@@ -49,8 +47,9 @@ from backoffice.metrc.payloads import NOTE_MAX, PackageAdjustment
 from backoffice.services import audit, ledger, outbox, settings, users
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.tags import checked_tag
 
-# Seen in the wild (DESIGN.md); a store replaces them with its state's list from METRC.
+# Reasons seen in the wild across states; a store replaces them with its state's list from METRC.
 DEFAULT_REASONS: tuple[tuple[str, bool, int | None], ...] = (
     ("Drying", False, None), ("Entry Error", True, None), ("Theft", True, None), ("Waste", False, None),
     ("Spoilage", False, None), ("Damage", False, None), ("Scale Variance", False, 10),
@@ -188,19 +187,9 @@ class AdjustmentResult:
     changes: Changes = Changes.INVENTORY | Changes.OUTBOX | Changes.AUDIT
 
 
-def store_today(session: Session) -> date:
-    """Adjustment dates are the facility's local dates."""
-    return datetime.now(ZoneInfo(settings.get(session, settings.TIMEZONE))).date()
-
-
-def today(db: Database) -> date:
-    with db.read() as session:
-        return store_today(session)
-
-
 def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_name: str, note: str,
            unit: Unit | str | None, adjustment_date: date | None, *, lock: bool) -> tuple[Package, Preview, AdjustmentReason, date]:
-    tag = validate_tag(tag, strict=settings.get(session, settings.STRICT_TAGS))
+    tag = checked_tag(session, tag)
     query = select(Package).where(Package.tag == tag)
     pkg = session.scalar(query.with_for_update() if lock else query)
     if pkg is None:
@@ -235,7 +224,7 @@ def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_nam
                 f"{reason.name} is capped at {reason.max_percent} % of the package; {_plain(delta)} of "
                 f"{_plain(pkg.quantity)} {pkg.unit.value} is {percent:.1f} %. Use another reason, such as Inventory Audit"
             )
-    today = store_today(session)
+    today = settings.calendar(session).today()  # adjustment dates are the store's local dates
     when = adjustment_date or today
     if when > today:
         raise ValidationError(f"adjustment date {when.isoformat()} is in the future; today is {today.isoformat()}")

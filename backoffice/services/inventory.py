@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from backoffice.db.engine import Database
@@ -43,7 +43,7 @@ _SORT = {
 }
 
 
-def _base(text: str, include_finished: bool) -> Select[Any]:
+def _base(text: str, include_finished: bool) -> Select[*tuple[Any, ...]]:
     query = (
         select(Package.id, Package.tag, Item.sku, Item.name, Item.brand, Item.category, Package.quantity,
                Package.unit, Location.name, Package.bin, Package.expiration_date, Package.lab_state,
@@ -75,12 +75,6 @@ def search_packages(db: Database, text: str = "", *, include_finished: bool = Fa
     query = _base(text, include_finished).order_by(order, Package.id).offset(offset).limit(limit)
     with db.read() as session:
         return [PackageRow(*row) for row in session.execute(query)]
-
-
-def count_packages(db: Database, text: str = "", *, include_finished: bool = False) -> int:
-    query = select(func.count()).select_from(_base(text, include_finished).subquery())
-    with db.read() as session:
-        return int(session.scalar(query) or 0)
 
 
 def find_by_tag(db: Database, tag: str) -> PackageRow | None:

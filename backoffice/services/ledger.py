@@ -12,11 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import LedgerEntry, Location, Package, utcnow
+from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
 from backoffice.services.actor import Actor
@@ -73,13 +73,6 @@ class Posting:
     note: str | None = None
 
 
-def _table(model: type[LedgerEntry] | type[Package]) -> Table:
-    """The Core table of a mapped class (typed as a Table, which a declarative model's is)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> None:
     """``post`` for thousands of quantity changes at once (a day's POS sales): the same rules,
     applied in the order given, written with one statement per table instead of one ORM
@@ -114,8 +107,10 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         return
     connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
-    connection.execute(_table(LedgerEntry).insert(), sorted(entries, key=lambda e: (e["package_id"], e["at"])))
-    packages = _table(Package)
+    entries.sort(key=lambda e: (e["package_id"], e["at"]))
+    for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
+        connection.execute(table_of(LedgerEntry).insert(), entries[start:start + 10_000])
+    packages = table_of(Package)
     connection.execute(
         packages.update().where(packages.c.id == bindparam("b_id"))
         .values(quantity=bindparam("b_quantity"), status=bindparam("b_status"),

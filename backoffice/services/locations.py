@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import Location
 from backoffice.domain.enums import LocationKind
 from backoffice.domain.text import check_metrc_text
-from backoffice.errors import ValidationError
+from backoffice.errors import NotFound, ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
 
@@ -27,6 +28,16 @@ def list_locations(db: Database) -> list[LocationInfo]:
     with db.read() as session:
         return [LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)
                 for loc in session.scalars(select(Location).where(Location.active).order_by(Location.name))]
+
+
+def location_named(session: Session, name: str) -> Location:
+    """The active location called ``name``: the one look-up every service uses, so each says
+    the same thing when a name is wrong."""
+    loc = session.scalar(select(Location).where(Location.name == name.strip(), Location.active))
+    if loc is None:
+        names = ", ".join(session.scalars(select(Location.name).where(Location.active).order_by(Location.name)))
+        raise NotFound(f"there is no location {name!r}; locations are: {names}")
+    return loc
 
 
 def add_location(db: Database, actor: Actor, name: str, kind: LocationKind | str, metrc_name: str = "") -> LocationInfo:

@@ -63,6 +63,13 @@ def fetch_adjustment_reasons(db: Database, actor: Actor, *,
         return client.adjustment_reasons()
 
 
+def fetch_available_tags(db: Database, actor: Actor, *, keys: MetrcKeyStore | None = None) -> list[dict[str, Any]]:
+    """The facility's unused package tags ``[{"Id", "Label", …}]`` from METRC."""
+    actor.require(Permission.VIEW_INVENTORY)
+    with connect(db, actor.username, keys=keys) as client:
+        return client.available_package_tags()
+
+
 def sender_for(client: MetrcClient) -> Sender:
     calls: dict[OutboxKind, Callable[[list[dict[str, Any]]], None]] = {
         OutboxKind.CHANGE_LOCATION: client.change_locations,

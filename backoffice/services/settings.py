@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import StoreSetting
 from backoffice.domain.numbers import parse_decimal
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.errors import ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
@@ -29,8 +30,7 @@ class Setting(Generic[T]):
     description: str
 
     def decode(self, raw: str) -> T:
-        value = json.loads(raw)
-        return Decimal(value) if self.type is Decimal else self.type(value)
+        return self.type(json.loads(raw))  # a Decimal is stored as its text: Decimal("5.00") reads it back
 
     def encode(self, value: Any) -> str:
         try:
@@ -68,6 +68,8 @@ METRC_MAX_IN_FLIGHT = _declare("metrc_max_in_flight", int, 4, "METRC calls sent 
 RETAIL_ID_REQUIRED = _declare("retail_id_required", bool, False,
                               "The state requires a Retail ID QR code on every unit (e.g. New York): receiving "
                               "flags packages without unit codes")
+LOW_TAG_THRESHOLD = _declare("low_tag_threshold", int, 20,
+                             "Warn in the Transfers tab when fewer unused package tags than this remain")
 METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
 
 
@@ -79,6 +81,16 @@ def get(session: Session, setting: Setting[T]) -> T:
 def read(db: Database, setting: Setting[T]) -> T:
     with db.read() as session:
         return get(session, setting)
+
+
+def calendar(session: Session) -> StoreCalendar:
+    """The store's calendar (time zone, today, business days): the one source of "today"."""
+    return StoreCalendar.named(get(session, TIMEZONE))
+
+
+def store_calendar(db: Database) -> StoreCalendar:
+    with db.read() as session:
+        return calendar(session)
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,7 @@ def check(setting: Setting[Any], value: Any) -> None:
     if setting in (STORE_NAME, LICENSE_NUMBER) and not str(value).strip():
         raise ValidationError(f"setting {setting.key} may not be empty ({setting.description.lower()})")
     if setting is TIMEZONE:
-        _check_timezone(str(value))
+        StoreCalendar.named(str(value))  # refuses a name that is not a time zone
     low, high = _RANGES.get(setting.key, (None, None))
     if low is not None and not low <= value <= high:
         raise ValidationError(f"setting {setting.key} = {format_value(value)} is not between {low} and {high}")
@@ -194,15 +206,6 @@ _RANGES: dict[str, tuple[Any, Any]] = {
     "approval_threshold_units": (Decimal(0), Decimal(100000)),
     "approval_threshold_dollars": (Decimal(0), Decimal(1000000)),
 }
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{name!r} is not a time zone; use a name like America/Los_Angeles") from None
 
 
 def _check_metrc(setting: Setting[Any], value: Any) -> None:

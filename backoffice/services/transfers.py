@@ -12,7 +12,7 @@ store's pool.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,14 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Location, Package, TagPoolEntry, Transfer, TransferLine, utcnow
+from backoffice.db.models import Location, Package, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LedgerKind, LocationKind, OutboxKind, PackageStatus, TransferStatus
 from backoffice.domain.numbers import parse_decimal, to_quantity
-from backoffice.domain.tags import validate_tag
 from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.services import audit, ledger, outbox, settings
+from backoffice.services import audit, ledger, outbox, tag_pool
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.locations import location_named
+from backoffice.services.tags import checked_tag
 
 OPEN = (TransferStatus.DRAFT, TransferStatus.RECORDED)
 
@@ -63,6 +64,7 @@ class TransferInfo:
     moved_at: datetime | None
     lines: list[LineInfo] = field(default_factory=list)
     changes: Changes = Changes.TRANSFERS | Changes.INVENTORY
+    split_tag: str | None = None  # the pool tag a split put on the new package
 
     @property
     def moved_count(self) -> int:
@@ -71,16 +73,8 @@ class TransferInfo:
 
 # --- look-ups ---------------------------------------------------------------------------------
 
-def _location(session: Session, name: str) -> Location:
-    loc = session.scalar(select(Location).where(Location.name == name))
-    if loc is None:
-        names = ", ".join(session.scalars(select(Location.name).order_by(Location.name)))
-        raise NotFound(f"there is no location {name!r}; locations are: {names}")
-    return loc
-
-
 def _package(session: Session, tag: str) -> Package:
-    tag = validate_tag(tag, strict=settings.get(session, settings.STRICT_TAGS))
+    tag = checked_tag(session, tag)
     pkg = session.scalar(select(Package).where(Package.tag == tag))
     if pkg is None:
         raise NotFound(f"tag {tag} is not in this store's inventory; check the label or receive its manifest first")
@@ -105,7 +99,7 @@ def _info(session: Session, transfer: Transfer) -> TransferInfo:
     names = dict(session.execute(select(Location.id, Location.name)).all())
     lines = []
     for line in transfer.lines:
-        pkg = session.get(Package, line.package_id)
+        pkg = session.get_one(Package, line.package_id)
         source = session.get(Package, line.split_from_package_id) if line.split_from_package_id else None
         lines.append(LineInfo(pkg.tag, pkg.item.name, line.quantity, pkg.unit.value, line.moved_at is not None,
                               source.tag if source else None))
@@ -157,7 +151,7 @@ def create_transfer(db: Database, actor: Actor, from_location: str, to_location:
     if from_location == to_location:
         raise ValidationError("a transfer needs two different locations")
     with db.transaction() as session:
-        source, destination = _location(session, from_location), _location(session, to_location)
+        source, destination = location_named(session, from_location), location_named(session, to_location)
         transfer = Transfer(from_location_id=source.id, to_location_id=destination.id, created_by_id=actor.user_id,
                             note=note, status=TransferStatus.DRAFT)
         session.add(transfer)
@@ -194,37 +188,26 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
         pkg = _package(session, tag)
         if any(line.package_id == pkg.id for line in transfer.lines):
             raise RuleViolation(f"package {pkg.tag} is already on transfer #{transfer.id}")
-        _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-                  session.get(Location, transfer.to_location_id), pkg)
+        _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+                  session.get_one(Location, transfer.to_location_id), pkg)
         audit.record(session, actor, "transfer.add", "transfer", transfer.id, after={"tag": pkg.tag})
-        return _info(session, transfer)
-
-
-def remove_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> TransferInfo:
-    actor.require(Permission.TRANSFER)
-    with db.transaction() as session:
-        transfer = _draft(session, transfer_id)
-        pkg = _package(session, tag)
-        line = next((ln for ln in transfer.lines if ln.package_id == pkg.id), None)
-        if line is None:
-            raise NotFound(f"package {pkg.tag} is not on transfer #{transfer.id}")
-        transfer.lines.remove(line)
-        session.delete(line)
-        audit.record(session, actor, "transfer.remove", "transfer", transfer.id, before={"tag": pkg.tag})
         return _info(session, transfer)
 
 
 def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity: Decimal) -> TransferInfo:
     """Move part of a package: cut ``quantity`` into a new package with the next pool tag
-    (ledger: split out of the source, split into the new one) and put that on the transfer."""
+    (ledger: split out of the source, split into the new one) and put that on the transfer; the
+    answer's ``split_tag`` says which tag the new package carries."""
     actor.require(Permission.TRANSFER)
     with db.transaction() as session:
         transfer = _draft(session, transfer_id)
-        _split(session, actor, transfer, tag, quantity)
-        return _info(session, transfer)
+        new_tag = _split(session, actor, transfer, tag, quantity)
+        return replace(_info(session, transfer), split_tag=new_tag)
 
 
-def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantity: Decimal) -> None:
+def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantity: Decimal) -> str:
+    """Cut ``quantity`` of package ``tag`` into a new package with the next unused pool tag, on
+    ``transfer``; the new tag is returned (a used tag is never offered again)."""
     quantity = to_quantity(Decimal(quantity))
     source_pkg = _package(session, tag)
     if not 0 < quantity < source_pkg.quantity:
@@ -232,10 +215,7 @@ def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantit
             f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
             f"{source_pkg.unit.value}; to move all of it, add the whole package"
         )
-    pool = session.scalar(select(TagPoolEntry).where(TagPoolEntry.used_by_package_id.is_(None))
-                          .order_by(TagPoolEntry.tag).limit(1).with_for_update())
-    if pool is None:
-        raise RuleViolation("the store's tag pool is empty; order tags in METRC and import them before splitting")
+    pool = tag_pool.take_next(session)
     new_pkg = Package(
         tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
         location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
@@ -251,10 +231,11 @@ def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantit
     doc = ledger.Doc("transfer", transfer.id)
     ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
     ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
-    _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-              session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
+    _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+              session.get_one(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
     audit.record(session, actor, "package.split", "package", source_pkg.tag,
                  after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
+    return new_pkg.tag
 
 
 # --- record, move, cancel ---------------------------------------------------------------------
@@ -266,13 +247,13 @@ def record(db: Database, actor: Actor, transfer_id: int, *, move_date: datetime 
         transfer = _draft(session, transfer_id)
         if not transfer.lines:
             raise RuleViolation(f"transfer #{transfer.id} has no packages; scan or add some first")
-        destination = session.get(Location, transfer.to_location_id)
-        source = session.get(Location, transfer.from_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
+        source = session.get_one(Location, transfer.from_location_id)
         when = move_date or utcnow()
         doc = ledger.Doc("transfer", transfer.id)
         payload = []
         for line in transfer.lines:
-            pkg = session.get(Package, line.package_id)
+            pkg = session.get_one(Package, line.package_id)
             _check_movable_for_record(session, pkg, source, destination, transfer.id)
             ledger.post(session, actor, pkg, LedgerKind.TRANSFER, Decimal(0), doc, to_location=destination, at=when)
             payload.append({"Label": pkg.tag, "Location": destination.metrc_name, "MoveDate": when.date().isoformat()})
@@ -305,7 +286,7 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
     actor.require(Permission.TRANSFER)
     with db.transaction() as session:
         pkg = _package(session, tag)
-        here = _location(session, at_location)
+        here = location_named(session, at_location)
         line = session.scalar(
             select(TransferLine).join(Transfer)
             .where(TransferLine.package_id == pkg.id, Transfer.status.in_(OPEN), TransferLine.moved_at.is_(None))
@@ -319,7 +300,7 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
                 tag=pkg.tag, from_location=pkg.location.name, to_location=here.name,
             )
         transfer = line.transfer
-        destination = session.get(Location, transfer.to_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
         if transfer.status is TransferStatus.DRAFT:
             raise NotRecorded(
                 f"STOP: transfer #{transfer.id} is still a draft. Record it (the METRC location change) before "

@@ -1,26 +1,24 @@
-"""The expiration dialog proposes a year from today, and on 29 February that is 28 February."""
+"""The expiration dialog proposes a year from the store's today, and on 29 February that is 28 February."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from backoffice.services import receiving, users
+from backoffice.domain.store_calendar import StoreCalendar
+from backoffice.services import receiving, settings, users
 from ui.context import AppContext
-from ui.tabs import receiving_dialogs
 from ui.tabs.receiving_dialogs import ExpirationDialog, a_year_after
 
 pytestmark = pytest.mark.gui
 
 
-class _LeapDay(date):
-    @classmethod
-    def today(cls) -> date:
-        return date(2028, 2, 29)
+def _leap_day(_db: object) -> StoreCalendar:  # 29 February in the store, 1 March in UTC
+    return StoreCalendar.named("America/Los_Angeles", clock=lambda: datetime(2028, 3, 1, 5, 0, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("day", "expected"), [
@@ -40,7 +38,7 @@ def test_the_dialog_opens_on_29_february(qtbot, ctx: AppContext, samples: Path, 
     view = receiving.get_manifest(ctx.db, actor, imported.manifest_id)
     line = dataclasses.replace(view.lines[0], expiration_date=None)
     ctx.sign_in(actor)
-    monkeypatch.setattr(receiving_dialogs, "date", _LeapDay)
+    monkeypatch.setattr(settings, "store_calendar", _leap_day)
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = ExpirationDialog(ctx, view.id, line, parent)

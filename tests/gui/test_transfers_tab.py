@@ -10,11 +10,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice.domain.enums import TransferStatus
-from backoffice.services import users
-from tests.conftest import PINS
 from tests.gui.conftest import scan
 from ui import commands
-from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.tabs.transfers import TransfersTab
 
@@ -57,16 +54,15 @@ def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: P
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)
-    qtbot.waitUntil(lambda: [line.tag for line in tab.current.lines] == tags)
-    assert "Added" in window.status_label.text()
+    qtbot.waitUntil(lambda: [line.tag for line in tab.current.lines] == tags and "Added" in window.status_label.text())
     tab.record_button.click()
     qtbot.waitUntil(lambda: tab.current.status is TransferStatus.RECORDED)
     assert "Move the product now" in tab.panel.text()
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)
-    qtbot.waitUntil(lambda: tab.current.status is TransferStatus.MOVED)
-    assert "Transfer complete" in window.status_label.text()
+    qtbot.waitUntil(lambda: "Transfer complete" in window.status_label.text())  # the last scan's answer
+    assert tab.current.status is TransferStatus.MOVED
 
 
 def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -92,3 +88,37 @@ def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainW
 def test_models_pass_the_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     qtmodeltester.check(_tab(window).transfer_model)
     qtmodeltester.check(_tab(window).line_model)
+
+
+def test_unused_tags_warn_when_low_and_a_manager_imports_more(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    bar = _tab(window).tags
+    qtbot.waitUntil(lambda: bar.supply is not None)
+    assert "No unused package tags" in bar.label.text() and not bar.file_button.isVisible()  # alex: associate
+    ctx = window.ctx
+    ctx.sign_in(users.authenticate(ctx.db, "maria", PINS["maria"]).as_actor())
+    assert bar.file_button.isVisible() and bar.metrc_button.isVisible()
+    order = tmp_path / "order.txt"
+    order.write_text("1A4060300000000000090001-1A4060300000000000090005\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(order), "")))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bar.supply is not None and bar.supply.available == 5)
+    assert "Only 5 unused package tags left (fewer than 20)" in bar.label.text()
+    order.write_text("".join(f"1A40603000000000000901{n:02d}\n" for n in range(20)))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bar.supply is not None and bar.supply.available == 25)
+    assert bar.label.text() == "Unused package tags: 25"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1A4060300000000000090009-1A4060300000000000090001\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    shown: list[str] = []
+    monkeypatch.setattr("ui.messages.problem", lambda text, **k: shown.append(text))
+    qtbot.mouseClick(bar.file_button, Qt.MouseButton.LeftButton)
+    commands.wait_until_idle()
+    qtbot.waitUntil(lambda: bool(shown))
+    assert "bad.txt, line 1" in shown[0] and "comes before the first" in shown[0]
+    assert bar.supply.available == 25  # nothing imported

@@ -11,6 +11,7 @@ from backoffice.db.engine import Database
 from backoffice.services import audit
 from backoffice.services.actor import Actor
 from backoffice.services.audit import AuditRow
+from ui import store_time
 from ui.models.paged_table import Index, PagedTableModel
 
 
@@ -35,5 +36,5 @@ class AuditTableModel(PagedTableModel[AuditRow]):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         r = self.rows[index.row()]
-        values = (r.id, r.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), r.username, r.action, r.sentence)
+        values = (r.id, store_time.stamp(r.at, "%Y-%m-%d %H:%M:%S"), r.username, r.action, r.sentence)
         return values[index.column()]

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from backoffice.services.inventory import HistoryEvent
+from ui import store_time
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("When", "What", "Qty change", "Details", "Who")
@@ -39,7 +40,7 @@ class HistoryTableModel(QAbstractTableModel):
         ev = self.events[index.row()]
         match index.column():
             case 0:
-                return ev.at.astimezone().strftime("%Y-%m-%d %H:%M")
+                return store_time.stamp(ev.at)
             case 1:
                 return ev.what
             case 2:

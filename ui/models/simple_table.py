@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from ui import store_time
+
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
 SortRole = Qt.ItemDataRole.UserRole + 10
@@ -35,7 +37,7 @@ def _text(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        return store_time.stamp(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.enums import LocationKind, ManifestLineState
 from backoffice.services import locations, receiving
+from backoffice.services import settings as store_settings
 from backoffice.services.event_words import plural
 from backoffice.services.receiving import FinishResult, LineChange, LineView, ManifestView
 from ui.commands import run_command
@@ -128,7 +129,7 @@ class ExpirationDialog(ServiceDialog):
         self.date.setObjectName("expirationDate")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        start = line.expiration_date or a_year_after(date.today())
+        start = line.expiration_date or a_year_after(store_settings.store_calendar(ctx.db).today())
         self.date.setDate(QDate(start.year, start.month, start.day))
         self.none = QCheckBox("No expiration date on the label")
         self.none.toggled.connect(lambda on: self.date.setEnabled(not on))

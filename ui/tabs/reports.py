@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from backoffice.exporters import accuracy_workbook, velocity_workbook
 from backoffice.exporters.velocity_workbook import CHART_COLOURS
 from backoffice.exporters.xlsx_common import Column, ExportResult, Kind
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reports import (
@@ -47,7 +48,6 @@ from backoffice.services.reports import (
     scope_choices,
     velocity_report,
 )
-from backoffice.services.reports.store_time import today
 from backoffice.services.reports.velocity import DEFAULT_WEEKS, MAX_WEEKS
 from ui import messages
 from ui.commands import Cancelled, Job, QueryRunner, run_query
@@ -236,7 +236,7 @@ class ReportsTab(Tab):
         super().showEvent(event)
 
     def _set_default_dates(self) -> None:
-        now = today(self.ctx.db)
+        now = store_settings.store_calendar(self.ctx.db).today()
         for edit in (self.through, self.since, self.until):
             edit.setMaximumDate(_qdate(now))
         self.through.setDate(_qdate(now - timedelta(days=1)))

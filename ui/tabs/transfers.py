@@ -3,8 +3,6 @@ physical move by scanning each package at its destination."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintPreviewDialog
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.enums import LocationKind, TransferStatus
 from backoffice.services import locations, replenishment, transfers
+from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.replenishment import Suggestion
@@ -37,6 +36,7 @@ from ui.scan_router import when_no_dialog
 from ui.tabs.base import ScanFeedback, Tab
 from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.table_view import RowTableView
+from ui.widgets.tag_supply import TagSupplyBar
 
 NO_TRANSFER = "Select a transfer, or start a new draft and scan packages into it."
 STATUS_COLOURS = {TransferStatus.DRAFT: "#ef6c00", TransferStatus.RECORDED: "#1565c0",
@@ -76,7 +76,9 @@ class TransfersTab(Tab):
         self.header = QLabel()
         self.header.setObjectName("transferHeader")
         self.header.setWordWrap(True)
-        self.panel = InstructionPanel(NO_TRANSFER)
+        self.tags = TagSupplyBar(ctx, self)
+        self.steps = InstructionPanel(NO_TRANSFER)
+        self.panel = self.steps
 
         top = QHBoxLayout()
         for widget in (QLabel("From"), self.from_box, QLabel("to"), self.to_box, self.new_button):
@@ -88,7 +90,7 @@ class TransfersTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
-        right_layout.addWidget(self.panel)
+        right_layout.addWidget(self.steps)
         right_layout.addWidget(self.line_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
@@ -107,6 +109,7 @@ class TransfersTab(Tab):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.tags)
 
         self.new_button.clicked.connect(self.new_draft)
         self.record_button.clicked.connect(self.record_current)
@@ -133,6 +136,7 @@ class TransfersTab(Tab):
     def reload(self) -> None:
         keep = self.current.id if self.current else None
         self.transfer_model.set_rows(transfers.list_transfers(self.ctx.db))
+        self.tags.reload()
         if keep is not None:
             self.select_transfer(keep)
         self._show_current()
@@ -158,7 +162,7 @@ class TransfersTab(Tab):
         self.cancel_button.setEnabled(bool(info and info.status is TransferStatus.DRAFT))
         if info is None:
             self.header.setText("")
-            self.panel.show_instruction(NO_TRANSFER)
+            self.steps.show_instruction(NO_TRANSFER)
             return
         step = {
             TransferStatus.DRAFT: f"Transfer #{info.id}: scan packages to add them, then record the location change. "
@@ -171,7 +175,7 @@ class TransfersTab(Tab):
         self.header.setText(f"<b>Transfer #{info.id}</b> {info.from_location} → {info.to_location} · "
                             f"<span style='color:{STATUS_COLOURS[info.status]}'>{info.status.value}</span> · "
                             f"{info.moved_count}/{len(info.lines)} arrived")
-        self.panel.show_instruction(step)
+        self.steps.show_instruction(step)
 
     def _after(self, info: TransferInfo) -> None:
         """A command changed this transfer: the runner announced it (the list reloaded); show it."""
@@ -273,7 +277,8 @@ class TransfersTab(Tab):
 
     def suggest(self) -> None:
         db = self.ctx.db
-        run_query(self, lambda job: replenishment.suggest(db, today=date.today()), self._show_suggestions,
+        today = store_settings.store_calendar(db).today()
+        run_query(self, lambda job: replenishment.suggest(db, today=today), self._show_suggestions,
                   progress="Working out what the floor needs")
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
@@ -289,7 +294,7 @@ class TransfersTab(Tab):
             db, actor, chosen, from_location=source, to_location=destination), self._after)
 
     def budtender_lists(self) -> None:
-        today = date.today()
+        today = store_settings.store_calendar(self.ctx.db).today()
         soon = replenishment.sell_soon(self.ctx.db, today=today)
         new = replenishment.new_on_floor(self.ctx.db, today=today)
         html = [f"<h2>Sell soon (expires within 30 days) — {today:%A %d %B %Y}</h2><table border=1 cellpadding=3>",

@@ -14,18 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import CountEntry, CountExpected, CountSession, Item, Location, Package, utcnow
+from backoffice.db.models import CountEntry, CountExpected, CountSession, Item, Package, utcnow
 from backoffice.domain.enums import LocationKind
 from backoffice.domain.numbers import parse_decimal, to_quantity
-from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit
 from backoffice.domain.variance import effective_entries
-from backoffice.errors import NotFound, ValidationError
+from backoffice.errors import ValidationError
 from backoffice.importers.count_sheet_file import parse_keyed_sheet
 from backoffice.services import audit, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts.info import CHUNK, load_count, open_count, usernames
+from backoffice.services.locations import location_named
+from backoffice.services.tags import checked_tag
 from backoffice.services.transfers import NotRecorded
 
 MAX_COUNT = Decimal(1_000_000)  # a typo guard: no package holds a million units
@@ -64,14 +65,6 @@ def _check_quantity(quantity: Decimal | str | int) -> Decimal:
     return value
 
 
-def _location_named(session: Session, name: str) -> Location:
-    loc = session.scalar(select(Location).where(Location.name == name))
-    if loc is None:
-        names = ", ".join(session.scalars(select(Location.name).order_by(Location.name)))
-        raise NotFound(f"there is no location {name!r}; locations are: {names}")
-    return loc
-
-
 def record_count(db: Database, actor: Actor, count_id: int, tag: str, quantity: Decimal | str | int, *,
                  location: str | None = None, recount: bool = False, note: str | None = None,
                  workstation: str | None = None) -> TagCount:
@@ -85,9 +78,9 @@ def record_count(db: Database, actor: Actor, count_id: int, tag: str, quantity: 
         raise ValidationError("a count note is at most 400 characters")
     with db.transaction() as session:
         count = open_count(session, count_id)
-        tag = validate_tag(tag, strict=settings.get(session, settings.STRICT_TAGS))
+        tag = checked_tag(session, tag)
         pkg = session.scalar(select(Package).where(Package.tag == tag))
-        loc = _location_named(session, location) if location else None
+        loc = location_named(session, location) if location else None
         if pkg is not None and loc is not None and loc.kind is LocationKind.FLOOR and pkg.location_id != loc.id:
             raise NotRecorded(
                 f"STOP: package {tag} is recorded in {pkg.location.name}, not on {loc.name}. Record its transfer "
@@ -133,7 +126,7 @@ def tag_status(db: Database, actor: Actor, count_id: int, tag: str) -> TagCount:
     actor.require(Permission.COUNT)
     with db.read() as session:
         count = load_count(session, count_id)
-        tag = validate_tag(tag, strict=settings.get(session, settings.STRICT_TAGS))
+        tag = checked_tag(session, tag)
         pkg = session.scalar(select(Package).where(Package.tag == tag))
         expected = session.scalar(select(CountExpected).where(CountExpected.session_id == count.id,
                                                               CountExpected.tag == tag))
@@ -159,7 +152,7 @@ def import_sheet(db: Database, actor: Actor, count_id: int, path: Path | str, *,
     sheet = parse_keyed_sheet(path, strict_tags=strict)
     with db.transaction() as session:
         count = open_count(session, count_id)
-        loc = _location_named(session, location) if location else None
+        loc = location_named(session, location) if location else None
         tags = [line.tag for line in sheet.lines]
         packages = {p.tag: p for start in range(0, len(tags), CHUNK)
                     for p in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + CHUNK])))}

@@ -22,11 +22,12 @@ from backoffice.domain.enums import (
     PackageStatus,
 )
 from backoffice.errors import NotFound, RuleViolation
-from backoffice.services import audit, ledger, outbox, receiving_bins
+from backoffice.services import audit, ledger, outbox, receiving_bins, settings
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.locations import location_named
 from backoffice.services.receiving.checks import known_about, problem, undecided_words
 from backoffice.services.receiving.decisions import decide_accept
-from backoffice.services.receiving.lookup import local_time, manifest_row, open_manifest, plain_number
+from backoffice.services.receiving.lookup import manifest_row, open_manifest, plain_number
 from backoffice.services.receiving.reading import get_manifest
 from backoffice.services.receiving.views import DECIDED, FinishResult, ManifestView, ReceivedPackage
 
@@ -34,10 +35,7 @@ from backoffice.services.receiving.views import DECIDED, FinishResult, ManifestV
 def receiving_location(session: Session, name: str | None) -> Location:
     """The named location, or the vault; never the sales floor (product reaches it by a transfer)."""
     if name:
-        loc = session.scalar(select(Location).where(Location.name == name, Location.active))
-        if loc is None:
-            names = ", ".join(session.scalars(select(Location.name).where(Location.active).order_by(Location.name)))
-            raise NotFound(f"there is no location {name!r}; locations are: {names}")
+        loc = location_named(session, name)
     else:
         loc = session.scalar(select(Location).where(Location.kind == LocationKind.VAULT, Location.active)
                              .order_by(Location.id).limit(1))
@@ -78,7 +76,8 @@ def ready_to_finish(db: Database, actor: Actor, manifest_id: int) -> ManifestVie
     otherwise the refusal ``finish`` would give. Front ends ask this before choosing where to."""
     view = get_manifest(db, actor, manifest_id)
     if not view.open:
-        raise RuleViolation(f"manifest {view.manifest_number} was received on {local_time(view.finished_at)}; "
+        when = settings.store_calendar(db).stamp(view.finished_at) if view.finished_at else ""
+        raise RuleViolation(f"manifest {view.manifest_number} was received on {when}; "
                             "there is nothing left to finish")
     undecided = [line.tag for line in view.lines if line.state not in DECIDED]
     if undecided:

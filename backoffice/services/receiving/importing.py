@@ -77,9 +77,9 @@ def _already_imported(session: Session, manifest: Manifest, parsed: ParsedManife
     if set(ours) != theirs:
         added, missing = len(theirs - set(ours)), len(set(ours) - theirs)
         raise RuleViolation(
-            f"manifest {manifest.manifest_number} was imported on {local_time(manifest.created_at)} with other "
-            f"packages: this file has {added} tag(s) the earlier import lacks and lacks {missing} it has. A METRC manifest "
-            "does not change once it leaves the shipper: check that this is the right file."
+            f"manifest {manifest.manifest_number} was imported on {local_time(session, manifest.created_at)} "
+            f"with other packages: this file has {added} tag(s) the earlier import lacks and lacks {missing} it has. "
+            "A METRC manifest does not change once it leaves the shipper: check that this is the right file."
         )
     return ImportResult(manifest.id, manifest.manifest_number, len(ours), manifest.shipper_name, True,
                         manifest.status, sum(1 for item_id in ours.values() if item_id is None),

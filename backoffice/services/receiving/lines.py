@@ -51,7 +51,7 @@ def scan(db: Database, actor: Actor, manifest_id: int, raw_tag: str) -> ScanResu
             manifest = manifest_row(session, manifest_id)
             if manifest.status is ManifestStatus.RECEIVED:
                 raise BadScan(f"manifest {manifest.manifest_number} was already received on "
-                              f"{local_time(manifest.finished_at)}; open the delivery this package came with.",
+                              f"{local_time(session, manifest.finished_at)}; open the delivery this package came with.",
                               problem=ScanProblem.MANIFEST_RECEIVED, tag=tag)
             raise _not_here(session, manifest, tag)
         line, _, sku = found
@@ -95,7 +95,7 @@ def _not_here(session: Session, manifest: Manifest, tag: str) -> BadScan:
 
 def _again(session: Session, line: ManifestLine) -> BadScan:
     who = session.get(User, line.scanned_by_id) if line.scanned_by_id else None
-    when = f" at {local_time(line.scanned_at)}" if line.scanned_at else ""
+    when = f" at {local_time(session, line.scanned_at)}" if line.scanned_at else ""
     by = f" by {who.username}" if who else ""
     state = "" if line.state is ManifestLineState.SCANNED else f" and {line.state.value}"
     return BadScan(

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, Manifest, ManifestLine, User
 from backoffice.domain.enums import ManifestStatus
-from backoffice.domain.tags import validate_tag
 from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.services import settings
 from backoffice.services.receiving.views import NOTE_LIMIT
+from backoffice.services.tags import checked_tag
 
 
 def manifest_row(session: Session, manifest_id: int, *, lock: bool = False) -> Manifest:
@@ -33,8 +33,8 @@ def open_manifest(session: Session, manifest_id: int, *, lock: bool = False) -> 
     manifest = manifest_row(session, manifest_id, lock=lock)
     if manifest.status is ManifestStatus.RECEIVED:
         raise RuleViolation(
-            f"manifest {manifest.manifest_number} was received on {local_time(manifest.finished_at)}; it can no "
-            "longer change. Fix a mistake found now with an adjustment or a return, not here."
+            f"manifest {manifest.manifest_number} was received on {local_time(session, manifest.finished_at)}; "
+            "it can no longer change. Fix a mistake found now with an adjustment or a return, not here."
         )
     return manifest
 
@@ -68,7 +68,7 @@ def lines_by_tag(session: Session, manifest: Manifest, tags: Sequence[str]) -> l
 
 
 def clean_tag(session: Session, raw: str) -> str:
-    return validate_tag(raw, strict=settings.get(session, settings.STRICT_TAGS))
+    return checked_tag(session, raw)
 
 
 def clean_note(note: str | None) -> str:
@@ -78,8 +78,9 @@ def clean_note(note: str | None) -> str:
     return text
 
 
-def local_time(when: datetime | None) -> str:
-    return "" if when is None else f"{when.astimezone():%Y-%m-%d %H:%M}"
+def local_time(session: Session, when: datetime | None) -> str:
+    """A time in a message, as the store's clock showed it."""
+    return "" if when is None else settings.calendar(session).stamp(when)
 
 
 def plain_number(value: Decimal) -> str:

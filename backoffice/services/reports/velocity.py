@@ -30,7 +30,6 @@ from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.reports.bulk import paused_gc
 from backoffice.services.reports.scope import Scope
-from backoffice.services.reports.store_time import store_today
 
 DEFAULT_WEEKS = 13
 MAX_WEEKS = 104
@@ -141,7 +140,7 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
         raise ValidationError(f"the window must be 1 to {MAX_WEEKS} weeks, not {weeks}")
     with db.read() as session, paused_gc():
         scope = (scope or Scope()).resolved(session)
-        today = store_today(session)
+        today = settings.calendar(session).today()
         through = through or today - timedelta(days=1)
         if through > today:
             raise ValidationError(f"{through} has not happened yet (today is {today}); choose today or an earlier day")
@@ -363,9 +362,9 @@ def _brand_shares(rows: list[SkuVelocity], weeks: int) -> list[BrandShare]:
         total_units = sum((b.units for b in brands), Decimal(0))
         total_revenue = sum((b.revenue for b in brands), Decimal(0))
         brands.sort(key=lambda b: (-b.units, -b.revenue, b.brand))
-        for rank, brand in enumerate(brands, start=1):
-            brand.rank = rank
-            brand.unit_share = _share(brand.units, total_units)
-            brand.revenue_share = _share(brand.revenue, total_revenue)
+        for rank, share in enumerate(brands, start=1):
+            share.rank = rank
+            share.unit_share = _share(share.units, total_units)
+            share.revenue_share = _share(share.revenue, total_revenue)
         out.extend(brands)
     return out
