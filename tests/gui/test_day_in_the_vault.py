@@ -244,6 +244,7 @@ def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSumma
     no_failure_in_dialogs()
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Morning spot count", timeout=20_000)
     assert tab.current.expected_lines == len(packages)
+    assert tab.location_box.currentData() is None  # not the floor of the last count viewed (a false STOP)
     choose(qtbot, tab.location_box, "Vault")  # counting at: the vault
     for tag, quantity in packages.items():
         scan(qtbot, win, tag)
