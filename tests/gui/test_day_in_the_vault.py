@@ -194,13 +194,13 @@ def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tm
     assert {(f.kind, f.receipt_number, f.tag) for f in reconciliation.day_view(db, yesterday).findings} == planted
 
     # 2. a cycle count of one item, counted by scanning, then submitted
-    _count_an_item(qtbot, win, db, summary)
+    counted = _count_an_item(qtbot, win, db, summary)
     # 3. the waiting delivery: scan its packages, accept, finish into the vault
     received = _receive_the_delivery(qtbot, win, db)
     # 4. replenish the floor: the recorded transfer arrives; a new one is recorded, then moved
     moved = _replenish_the_floor(qtbot, win, db, summary, received)
     # 5. both workbooks
-    _export_the_workbooks(qtbot, win, tmp_path, monkeypatch)
+    _export_the_workbooks(qtbot, win, tmp_path, monkeypatch, "Morning spot count", counted)
     # 6. shelf-ready package labels for what went to the floor, read back from the PDF
     _print_labels(qtbot, win, moved[:4], tmp_path, monkeypatch)
 
@@ -225,7 +225,7 @@ def _vault_item(db: Database, summary: demo.DemoSummary) -> tuple[str, dict[str,
     return sku, {tag: quantity for tag, quantity, _ in packages}
 
 
-def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary) -> None:  # type: ignore[no-untyped-def]
+def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary) -> int:  # type: ignore[no-untyped-def]
     from ui.tabs.cycle_count import CycleCountTab
     from ui.tabs.cycle_count_dialogs import StartCountDialog
 
@@ -260,6 +260,7 @@ def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSumma
     qtbot.waitUntil(lambda: counts.get_count(db, count_id).status is CountStatus.SUBMITTED, timeout=10_000)
     done = counts.get_count(db, count_id)
     assert (done.lines_counted, done.lines_matching, done.accuracy) == (len(packages), len(packages), Decimal(100))
+    return len(packages)
 
 
 def _wait_status(qtbot, win: MainWindow, start: str) -> None:  # type: ignore[no-untyped-def]
@@ -347,25 +348,33 @@ def _replenish_the_floor(qtbot, win: MainWindow, db: Database, summary: demo.Dem
     return moved
 
 
-def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                          count_name: str, lines: int) -> None:
+    """Velocity, then accuracy, which now ends with this morning's count."""
     from ui.tabs.reports import ReportKind, ReportsTab
 
     tab = open_tab(qtbot, win, ReportsTab)
+    sheets: dict[ReportKind, dict[str, list[tuple[object, ...]]]] = {}
+
+    def saved_box() -> QMessageBox | None:
+        return next((w for w in QApplication.topLevelWidgets()
+                     if isinstance(w, QMessageBox) and w.objectName() == "reportSaved" and w.isVisible()), None)
+
     for kind, name in ((ReportKind.VELOCITY, "velocity.xlsx"), (ReportKind.ACCURACY, "accuracy.xlsx")):
         choose(qtbot, tab.kind_box, kind.value)
         path = tmp_path / name
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, p=path, **k: (str(p), "")))
         click(qtbot, tab.export_button)
-        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox)
-                        or any(w.objectName() == "reportSaved" and w.isVisible() for w in QApplication.topLevelWidgets()),
-                        timeout=30_000)
-        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportSaved" and w.isVisible())
-        click(qtbot, button(box, "Close") if any(b.text() == "Close" for b in box.findChildren(QPushButton))
-              else box.findChildren(QPushButton)[-1])
+        qtbot.waitUntil(lambda: saved_box() is not None, timeout=30_000)
+        box = saved_box()
+        click(qtbot, box.button(QMessageBox.StandardButton.Close))
         book = openpyxl.load_workbook(path, read_only=True)
-        assert book.sheetnames and any(sheet.max_row > 1 for sheet in book.worksheets), f"{name} is empty"
+        sheets[kind] = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
         book.close()
+    summary = sheets[ReportKind.VELOCITY]["Summary"]
+    assert summary[0][0] == "SKU" and len(summary) > 1
+    last_count = sheets[ReportKind.ACCURACY]["Counts"][-1]
+    assert (last_count[1], last_count[7], last_count[8], last_count[9]) == (count_name, lines, lines, 1)
 
 
 def _print_labels(qtbot, win: MainWindow, tags: list[str], tmp_path: Path,  # type: ignore[no-untyped-def]
