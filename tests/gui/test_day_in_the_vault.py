@@ -1,5 +1,5 @@
 """A day in the vault, as one test (issue 18): the real main window, built as ui/app.py builds
-it, on a demo store, driven by keystrokes and clicks only. Sign in; reconcile yesterday (the
+it, on the small demo store, driven by keystrokes and clicks only. Sign in; reconcile yesterday (the
 planted differences); start and submit a count by scanning; receive the waiting delivery;
 replenish the floor (record, then arrival scans); export both workbooks; print labels to PDF
 and read their barcodes back with zbarimg. Services are called only to check the outcome."""
@@ -53,19 +53,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.skipif(
     shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
     reason="reading printed labels back needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")]
 
-# the small demo takes a minute to build; this one keeps every kind of waiting work in seconds
-DAY = demo.Scale(skus=40, active_packages=240, days=21, sale_lines=2_500)
-
-
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory,
                _sqlite_template: Path) -> Iterator[tuple[str, demo.DemoSummary]]:
     path = tmp_path_factory.mktemp("day") / "demo.sqlite"
     shutil.copyfile(_sqlite_template, path)
     db = Database(f"sqlite:///{path}")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(demo.SCALES, "day", DAY)
-        summary = demo.build(db, "day")
+    summary = demo.build(db, "small")  # what `backoffice demo --scale small` builds, with what it planted
     db.dispose()
     yield f"sqlite:///{path}", summary
 
