@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QFileDialog,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QWidget,
@@ -125,10 +124,7 @@ def scan(qtbot, win: MainWindow, code: str) -> None:  # type: ignore[no-untyped-
     qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
     win.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
-    target = QApplication.focusWidget() or win
-    if isinstance(target, QLineEdit):  # a scan lands wherever the cursor is; a field may keep it, a list never
-        win.tabs.currentWidget().setFocus()
-        target = QApplication.focusWidget() or win
+    target = QApplication.focusWidget() or win  # wherever the cursor is: the window takes a scan back from a field
     qtbot.keyClicks(target, code)
     qtbot.keyClick(target, Qt.Key.Key_Return)
 
