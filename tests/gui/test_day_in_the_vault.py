@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QFileDialog,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QWidget,
@@ -185,8 +186,8 @@ def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tm
 
     # 2. a cycle count of one item, counted by scanning, then submitted
     counted = _count_an_item(qtbot, win, db, summary)
-    # 3. the waiting delivery: scan its packages, accept, finish into the vault
-    received = _receive_the_delivery(qtbot, win, db)
+    # 3. the waiting deliveries: scan the packages, create the new item, accept, finish into the vault
+    received = _receive_the_deliveries(qtbot, win, db)
     # 4. replenish the floor: the recorded transfer arrives; a new one is recorded, then moved
     moved = _replenish_the_floor(qtbot, win, db, summary, received)
     # 5. both workbooks
@@ -265,12 +266,43 @@ def click_row(qtbot, view, row: int) -> None:  # type: ignore[no-untyped-def]
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
 
 
-def _receive_the_delivery(qtbot, win: MainWindow, db: Database) -> list[str]:  # type: ignore[no-untyped-def]
+def _receive_the_deliveries(qtbot, win: MainWindow, db: Database) -> list[str]:  # type: ignore[no-untyped-def]
+    """Both waiting manifests, the one with a product new to the store last; returns the first's tags."""
+    maria = users.actor_for(db, "maria")
+    waiting = [receiving.get_manifest(db, maria, m.id) for m in receiving.list_manifests(db, maria, open_only=True)]
+    waiting.sort(key=lambda v: any(line.item_id is None for line in v.lines))
+    assert len(waiting) == 2 and any(line.item_id is None for line in waiting[1].lines)
+    received = _receive_the_delivery(qtbot, win, db, waiting[0])
+    _receive_the_delivery(qtbot, win, db, waiting[1])
+    return received
+
+
+def _create_the_new_item(qtbot, tab) -> None:  # type: ignore[no-untyped-def]
+    """Create items…: type the shelf price into the new item's row, then Create items."""
+    from ui.tabs.receiving_items import _PRICE, CreateItemsDialog
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, CreateItemsDialog)
+        table = dialog.table
+        for row in range(table.rowCount()):
+            centre = table.visualItemRect(table.item(row, _PRICE)).center()
+            qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+            qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+            editor = next(e for e in table.viewport().findChildren(QLineEdit) if e.isVisible())  # the cell's editor
+            qtbot.keyClicks(editor, "24.99")
+            qtbot.keyClick(editor, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda r=row: table.item(r, _PRICE).text() == "24.99")  # the delegate commits it queued
+        click(qtbot, button(dialog, "Create items"))
+
+    when_modal(CreateItemsDialog, fill)
+    click(qtbot, button(tab, "Create items…"))
+    no_failure_in_dialogs()
+
+
+def _receive_the_delivery(qtbot, win: MainWindow, db: Database, view) -> list[str]:  # type: ignore[no-untyped-def]
     from ui.tabs.receiving import ReceivingTab
 
     maria = users.actor_for(db, "maria")
-    waiting = [receiving.get_manifest(db, maria, m.id) for m in receiving.list_manifests(db, maria, open_only=True)]
-    view = next(v for v in waiting if all(line.item_id is not None for line in v.lines))  # its items are known
     tags = [line.tag for line in view.lines]
     tab = open_tab(qtbot, win, ReceivingTab)
     row = next(r for r in range(tab.list_model.rowCount()) if tab.list_model.rows[r].id == view.id)
@@ -282,6 +314,10 @@ def _receive_the_delivery(qtbot, win: MainWindow, db: Database) -> list[str]:  #
     commands.wait_until_idle()
     lines = receiving.get_manifest(db, maria, view.id).lines
     assert all(line.state is ManifestLineState.SCANNED for line in lines), [(ln.tag, ln.state) for ln in lines]
+    if any(line.item_id is None for line in lines):
+        _create_the_new_item(qtbot, tab)
+        qtbot.waitUntil(lambda: all(line.item_id is not None
+                                    for line in receiving.get_manifest(db, maria, view.id).lines), timeout=10_000)
     click(qtbot, tab.accept_scanned_button)
     qtbot.waitUntil(lambda: "accepted" in status(win), timeout=10_000)
     assert status(win).startswith(f"{len(tags)} package(s) accepted"), status(win)
