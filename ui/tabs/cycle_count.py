@@ -172,8 +172,12 @@ class CycleCountTab(Tab):
         count_id = self.count_box.currentData()
         self.current = counts.get_count(self.ctx.db, count_id) if count_id is not None else None
         self._clear_pending()
-        if self.current and self.current.scope.locations and self.location_box.currentData() is None:
-            self.location_box.setCurrentIndex(max(self.location_box.findData(self.current.scope.locations[0]), 0))
+        if self.current is not None:  # where one counts follows the count, never the one viewed before it
+            scoped = self.current.scope.locations
+            if scoped and self.location_box.currentData() not in scoped:
+                self.location_box.setCurrentIndex(max(self.location_box.findData(scoped[0]), 0))
+            elif not scoped:
+                self.location_box.setCurrentIndex(0)
         self.reload_lines()
 
     @property
