@@ -208,10 +208,12 @@ class _Builder:
         self.loc = {n: i for n, i in self.s.execute(select(Location.name, Location.id))}
         items = self._items()
         self.report("items", 0.05)
+        counter_id, manager_id = self.people["alex"].user_id, self.people["maria"].user_id
+        assert counter_id is not None and manager_id is not None  # users just added, not SYSTEM
         self.history = CountHistory(
             self.rng, self.today, STORE_TZ, sorted({i["category"] for i in items}), sorted({i["brand"] for i in items}),
-            brands_per_count=2 if self.spec.skus > 1000 else 0, counter_id=self.people["alex"].user_id,
-            manager_id=self.people["maria"].user_id, locations=self.loc)
+            brands_per_count=2 if self.spec.skus > 1000 else 0, counter_id=counter_id,
+            manager_id=manager_id, locations=self.loc)
         self.s.execute(insert(CountSession), self.history.session_rows())
         weights = [self.rng.lognormvariate(0, 1.0) for _ in items]
         per_weight = self.spec.sale_lines / sum(weights)
@@ -236,7 +238,8 @@ class _Builder:
     # --- items ---------------------------------------------------------------------------
 
     def _items(self) -> list[dict[str, Any]]:
-        rows, seen = [], set()
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
         n = 0
         while len(rows) < self.spec.skus:
             brand = self.rng.choice(BRANDS)

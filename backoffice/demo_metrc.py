@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import String, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from backoffice.db.models import MetrcReceipt, MetrcReceiptLine, PosSaleLine
+from backoffice.db.models import MetrcReceipt, MetrcReceiptLine, PosSaleLine, table_of
 from backoffice.db.types import UtcDateTime
 from backoffice.domain.enums import FindingKind
 from backoffice.domain.units import Unit
@@ -44,7 +44,7 @@ def mirror_pos_sales(session: Session, now: datetime) -> None:
     """One METRC receipt per POS receipt, with the same line, uploaded on time. Every demo
     receipt has one line, so a receipt takes its line's id and no join is needed (matching
     1.5 million lines to their receipts by number costs minutes on SQLite)."""
-    pos, receipt, line = PosSaleLine.__table__, MetrcReceipt.__table__, MetrcReceiptLine.__table__
+    pos, receipt, line = table_of(PosSaleLine), table_of(MetrcReceipt), table_of(MetrcReceiptLine)
     tagged = pos.c.tag.is_not(None)
     session.execute(insert(receipt).from_select(
         ["id", "metrc_id", "receipt_number", "external_receipt_number", "sold_at", "business_date", "customer_type",
@@ -86,7 +86,8 @@ def plant_differences(session: Session, rng: random.Random, today: date) -> list
                 duplicates += 1
                 original = session.get(MetrcReceipt, receipt_id)
                 assert original is not None
-                copy_id = session.scalar(select(func.max(MetrcReceipt.id))) + 1  # ids were given, not drawn
+                # ids were given, not drawn; the max exists, ``original`` is a receipt
+                copy_id = session.execute(select(func.max(MetrcReceipt.id))).scalar_one() + 1
                 session.execute(insert(MetrcReceipt).values(
                     id=copy_id, metrc_id=DUPLICATE_ID_OFFSET + duplicates,
                     receipt_number=f"M{DUPLICATE_ID_OFFSET + duplicates}",

@@ -39,8 +39,10 @@ def main() -> int:
         window.handle_scan(inventory.model.rows[3].tag)
     for index, tab in enumerate(window.tab_widgets):
         window.tabs.setCurrentIndex(index)
-        for _ in range(20):
+        settle = time.monotonic() + 2  # tabs load off the GUI thread when first shown
+        while time.monotonic() < settle:
             app.processEvents()
+            time.sleep(0.02)
         name = tab.title.lower().replace(" ", "-")
         window.grab().save(str(out / f"{index + 1:02d}-{name}.png"))
     return 0

@@ -15,8 +15,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Package
 from backoffice.domain.enums import PackageStatus
 from backoffice.errors import UserError
-from backoffice.services import metrc_packages_import
-from backoffice.services import transfers, users
+from backoffice.services import metrc_packages_import, transfers, users
 
 
 def main() -> None:

@@ -35,6 +35,10 @@ For both:
 - A dialog whose OK writes calls ``submit_dialog(self, ctx, op, on_done)`` from its ``accept``:
   it closes on success and stays open with the service's message on a refusal.
 - Say things to the person through ``ui.messages`` (``messages.ok("Transfer #3 recorded.")``).
+- A scan that writes: ``handle_scan`` starts the command and returns
+  ``ScanFeedback.working_on(code)``; ``on_done``/``on_error`` say the outcome (``messages.ok`` /
+  ``messages.error``). A box opened from that answer goes through
+  ``ui.scan_router.when_no_dialog`` so it never stacks on another one.
 - Tests wait for the threads with ``wait_until_idle()``.
 """
 
@@ -56,7 +60,7 @@ from ui import messages
 from ui.context import AppContext
 
 T = TypeVar("T")
-ErrorHandler = Callable[[BaseException], None]
+ErrorHandler = Callable[[BaseException], object]  # what a callback returns is ignored
 SHOW_PROGRESS_AFTER_MS = 300
 _log = logging.getLogger("ui")
 
@@ -99,9 +103,16 @@ class _Runnable(QRunnable):
         try:
             result = self.op(self.job)
         except BaseException as exc:  # noqa: BLE001 — every error goes back to the GUI thread, shown there
-            self.job._signals.failed.emit(exc)
+            self._deliver(self.job._signals.failed, exc)
         else:
-            self.job._signals.finished.emit(result)
+            self._deliver(self.job._signals.finished, result)
+
+    @staticmethod
+    def _deliver(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the application is closing and took the receiver with it
+            _log.info("a background job finished after the window closed; its result was dropped")
 
 
 def changes_of(result: object) -> Changes:
@@ -118,7 +129,7 @@ class _Task(QObject):
     """One op in flight. Kept alive by ``_in_flight`` (not by a Qt parent: a job may outlive a
     dialog); if its parent widget is gone when the result comes, the callbacks are skipped."""
 
-    def __init__(self, parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], None] | None,
+    def __init__(self, parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], object] | None,
                  on_error: ErrorHandler | None, progress: str | None, *,
                  announce: AppContext | None = None, current: Callable[[], bool] = lambda: True,
                  settled: Callable[[], None] = lambda: None) -> None:
@@ -219,8 +230,9 @@ def _commands() -> QThreadPool:
     return _command_pool
 
 
-def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T], on_done: Callable[[T], None] | None = None,
-                *, on_error: ErrorHandler | None = None, progress: str | None = None, network: bool = False,
+def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T],
+                on_done: Callable[[T], object] | None = None, *, on_error: ErrorHandler | None = None,
+                progress: str | None = None, network: bool = False,
                 on_settled: Callable[[], None] = lambda: None) -> Job:
     """Run a write off the GUI thread; announce its change flags, then ``on_done(result)``.
     ``on_settled()`` runs first whatever the outcome (success, refusal or bug)."""
@@ -228,14 +240,14 @@ def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T], on_don
     return task.start(QThreadPool.globalInstance() if network else _commands())
 
 
-def run_query(parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], None],
+def run_query(parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], object],
               *, on_error: ErrorHandler | None = None, progress: str | None = None) -> Job:
     """Run a read (or a file export) off the GUI thread; ``on_done(result)`` on the GUI thread."""
     return _Task(parent, op, on_done, on_error, progress).start(QThreadPool.globalInstance())
 
 
 def submit_dialog(dialog: QDialog, ctx: AppContext, op: Callable[[Job], T],
-                  on_done: Callable[[T], None] | None = None) -> None:
+                  on_done: Callable[[T], object] | None = None) -> None:
     """OK in a dialog that writes: the dialog waits (disabled) while ``op`` runs as a command,
     closes when it succeeded, and stays open with the service's message when it was refused."""
     dialog.setEnabled(False)
@@ -262,7 +274,7 @@ class QueryRunner(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def run(self, op: Callable[[Job], T], on_done: Callable[[T], None], *, on_error: ErrorHandler | None = None,
+    def run(self, op: Callable[[Job], T], on_done: Callable[[T], object], *, on_error: ErrorHandler | None = None,
             progress: str | None = None) -> Job:
         if self._job is not None:
             self._job.cancel()  # an op that checks may stop early; its result is dropped anyway

@@ -9,20 +9,17 @@ from backoffice.services import settings as store_settings
 from backoffice.services.actor import Actor
 from backoffice.services.changes import Changes
 from ui import store_time
-from ui import messages
 
 
 class AppContext(QObject):
     """Shared by the main window and its tabs.
 
     ``changed`` carries the Changes flags a command returned (ui/commands.py announces them),
-    so each tab refreshes only what it shows. ``status(text, kind)`` with a kind of
-    ``ui.messages.Kind`` (info, ok, warn, error) is passed on to the message bridge; new code
-    calls ``ui.messages`` directly.
+    so each tab refreshes only what it shows. What the person is told goes through the
+    message bridge (ui/messages.py), not through here.
     """
 
     changed = Signal(object)
-    status = Signal(str, str)
     user_changed = Signal()
 
     def __init__(self, db: Database, settings: QSettings) -> None:
@@ -31,7 +28,6 @@ class AppContext(QObject):
         self.settings = settings
         store_time.use(store_settings.store_calendar(db))
         self._actor: Actor | None = None
-        self.status.connect(lambda text, kind: messages.say(messages.Kind(kind), text))
 
     @property
     def actor(self) -> Actor:

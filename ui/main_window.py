@@ -119,9 +119,10 @@ class MainWindow(QMainWindow):
 
     def _build_shortcuts(self) -> None:
         for number in range(1, len(self.tab_widgets) + 1):
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=number - 1: self.tabs.setCurrentIndex(n))
-        QShortcut(QKeySequence("F2"), self, activated=self.scan_entry.setFocus)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.scan_entry.setFocus)
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self).activated.connect(
+                lambda n=number - 1: self.tabs.setCurrentIndex(n))
+        for key in ("F2", "Ctrl+L"):
+            QShortcut(QKeySequence(key), self).activated.connect(self.scan_entry.setFocus)
 
     # --- scans -------------------------------------------------------------------------------
 

@@ -61,8 +61,8 @@ def key_time_ms(event: QKeyEvent) -> float:
     return float(stamp) if stamp else time.monotonic() * 1000
 
 
-def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], None],
-                      failed: Callable[[str], None]) -> str | None:
+def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], object],
+                      failed: Callable[[str], object]) -> str | None:
     """The package tag a scanned Retail ID QR URL stands for (one unit of it).
 
     From the codes cached at receiving it is returned at once (one indexed read, within the

@@ -31,7 +31,7 @@ DEFAULT_IDLE_MINUTES = 10
 
 
 def idle_minutes(settings: QSettings) -> int:
-    return int(settings.value(IDLE_MINUTES_KEY, DEFAULT_IDLE_MINUTES))
+    return int(str(settings.value(IDLE_MINUTES_KEY, DEFAULT_IDLE_MINUTES)))
 
 
 class SettingsDialog(QDialog):
@@ -131,7 +131,7 @@ class SettingsDialog(QDialog):
         }
 
         def write(job: Job) -> Changes:
-            store_settings.set_values(db, actor, values)  # one audited transaction; unchanged values not recorded
-            return Changes.SETTINGS | Changes.AUDIT
+            # checked as `backoffice settings set` checks; one audited transaction, all or nothing
+            return store_settings.set_values(db, actor, values).changes | Changes.SETTINGS
 
         submit_dialog(self, self.ctx, write)

@@ -73,14 +73,14 @@ def db_status(ctx: CliContext, args: argparse.Namespace) -> int:
 def users_add(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import users
 
+    if not ctx.signed_in and (args.role != "admin" or users.any_users(ctx.db)):
+        raise SignInRequired("sign in with --user NAME as an administrator to add users (only a store without "
+                             "users gets its first one, an admin, without signing in)")
     pin = _new_pin(args.username)
     if ctx.signed_in:
         info = users.add_user(ctx.db, ctx.actor, args.username, args.name, args.role, pin)
-    elif args.role == "admin":
-        info = users.add_first_admin(ctx.db, args.username, args.name, pin)
     else:
-        raise SignInRequired("sign in as an administrator with --user NAME to add users "
-                             "(only the store's first user, an admin, is added without signing in)")
+        info = users.add_first_admin(ctx.db, args.username, args.name, pin)
     print(f"added {info.username} ({info.role.value})")
     return 0
 

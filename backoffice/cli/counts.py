@@ -1,8 +1,9 @@
-"""CLI: cycle counts (start, record, sheet, import-sheet, variances, submit, list) and adjustments.
+"""CLI: cycle counts (start, record, sheet, import-sheet, variances, fix-metrc, submit, list) and adjustments.
 
 A scripted count: ``count start`` prints the new count's id; counts come from scans
 (``count record``) or a keyed-in sheet (``count import-sheet``); ``count variances`` shows
-the three-way comparison; ``count submit`` freezes it. ``adjust`` corrects one package with
+the three-way comparison, which source differs and why; ``count fix-metrc`` corrects METRC
+from a line; ``count submit`` freezes it. ``adjust`` corrects one package with
 a METRC reason; over the approval threshold a manager approves with ``--approver NAME`` and their PIN.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.cli.context import APPROVER_PIN_ENV, CliContext, read_pin
+from backoffice.errors import ValidationError
 
 
 def register(sub: Any) -> None:
@@ -48,10 +50,19 @@ def register(sub: Any) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--location", help="where the sheet was counted")
     p.set_defaults(func=import_sheet)
-    p = c.add_parser("variances", help="counted vs ledger vs POS vs METRC, largest dollar variance first")
+    p = c.add_parser("variances", help="counted vs ledger vs POS vs METRC: which source differs, and why")
     p.add_argument("id", type=int)
     p.add_argument("--all", action="store_true", help="also the lines that match")
     p.set_defaults(func=variances)
+    p = c.add_parser("fix-metrc", help="correct METRC from a count line (the store's ledger is not changed)")
+    p.add_argument("id", type=int)
+    p.add_argument("tag")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--receipt", metavar="R", help="queue this POS receipt, which never reached METRC")
+    what.add_argument("--quantity", metavar="Q", help="a METRC-only adjustment: the signed change, e.g. -2")
+    p.add_argument("--reason", help="METRC adjustment reason (with --quantity)")
+    p.add_argument("--note", required=True, help="why METRC is being corrected")
+    p.set_defaults(func=fix_metrc)
     p = c.add_parser("submit", help="freeze the count and store its accuracy figures")
     p.add_argument("id", type=int)
     p.add_argument("--uncounted-as-zero", action="store_true",
@@ -137,19 +148,37 @@ def variances(ctx: CliContext, args: argparse.Namespace) -> int:
 
     lines = counts.variance_lines(ctx.db, ctx.actor, args.id)
     shown = [ln for ln in lines if args.all or ln.status is not counts.LineStatus.MATCH]
-    print(f"{'tag':<24} {'status':<13} {'counted':>9} {'ledger':>9} {'POS':>9} {'METRC':>9} {'sold':>6} "
-          f"{'variance':>9} {'value':>9} {'adjusted':>9}  item")
+    print(f"{'tag':<24} {'status':<14} {'counted':>9} {'ledger':>9} {'POS':>9} {'METRC':>9} {'pending':>8} "
+          f"{'sold':>6} {'variance':>9} {'value':>9} {'adjusted':>9}  item")
     for ln in shown:
-        print(f"{ln.tag:<24} {ln.status.value:<13} {_qty(ln.counted):>9} {_qty(ln.ledger):>9} {_qty(ln.pos):>9} "
-              f"{_qty(ln.metrc):>9} {_qty(ln.sold_since):>6} {_qty(ln.variance):>9} "
-              f"{'—' if ln.value is None else ln.value:>9} {_qty(ln.adjusted):>9}  {ln.item}")
+        print(f"{ln.tag:<24} {ln.status.value:<14} {_qty(ln.counted):>9} {_qty(ln.ledger):>9} {_qty(ln.pos):>9} "
+              f"{_qty(ln.metrc):>9} {_qty(ln.pending_metrc) if ln.pending_metrc else '':>8} {_qty(ln.sold_since):>6} "
+              f"{_qty(ln.variance):>9} {'—' if ln.value is None else ln.value:>9} {_qty(ln.adjusted):>9}  {ln.item}")
+        for cause in ln.causes:
+            print(f"{'':<24}   {'cause' if cause.explained else 'INVESTIGATE'}: {cause}")
     counted = sum(1 for ln in lines if ln.counted is not None)
     if any(ln.hidden for ln in lines):
         print(f"{len(lines)} lines, {counted} counted; blind count: results are shown after submit")
         return 0
     figures = counts.accuracy_of(lines)
-    print(f"{len(lines)} lines, {counted} counted, {figures.lines_matching} match; "
+    metrc = counts.metrc_agreement_of(lines)
+    agreement = f"; METRC agrees on {metrc.agreeing} of {metrc.compared}" if metrc.compared else ""
+    print(f"{len(lines)} lines, {counted} counted, {figures.lines_matching} match the ledger{agreement}; "
           f"variance {_qty(figures.unit_variance)} units, ${figures.dollar_variance}")
+    return 0
+
+
+def fix_metrc(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.services import counts
+
+    if args.receipt:
+        result = counts.queue_missing_receipt(ctx.db, ctx.actor, args.id, args.tag, args.receipt, args.note)
+    else:
+        if not args.reason:
+            raise ValidationError("a METRC-only adjustment needs --reason (see adjust-reasons)")
+        result = counts.metrc_only_adjustment(ctx.db, ctx.actor, args.id, args.tag, args.quantity, args.reason,
+                                              args.note)
+    print(result.describe())
     return 0
 
 

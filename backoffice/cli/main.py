@@ -20,6 +20,7 @@ from backoffice.cli import (
     admin,
     counts,
     data,
+    items,
     labels,
     locations,
     metrc,
@@ -29,7 +30,7 @@ from backoffice.cli import (
     receiving,
     reports,
     sales,
-    store_settings,
+    settings,
     tags,
     transfers,
 )
@@ -39,8 +40,8 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, data, pending, transfers, tags, locations, metrc, labels, price, counts, reports, receiving,
-          sales, pos_layouts, store_settings)
+_AREAS = (admin, settings, data, pending, items, transfers, tags, locations, metrc, labels, price, counts, reports,
+          receiving, sales, pos_layouts)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.errors import ValidationError
+from backoffice.services.receiving.views import REJECT_REASONS
 
 
 def register_imports(imp: Any) -> None:
@@ -26,10 +28,27 @@ def register_imports(imp: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("receive", help="where a manifest's receiving stands; --accept-all receives it whole")
-    p.add_argument("manifest", metavar="MANIFEST", help="manifest number")
+    p = sub.add_parser("receive", help="receive a manifest step by step (as the Receiving tab does), or --list them")
+    p.add_argument("manifest", metavar="MANIFEST", nargs="?", help="manifest number")
+    p.add_argument("--list", action="store_true", help="list the manifests and where each receiving stands")
+    p.add_argument("--create-items", action="store_true",
+                   help="add the items the store lacks to the catalogue (brand from the name; see --price)")
+    p.add_argument("--price", action="append", default=[], metavar="TAG=AMOUNT",
+                   help="shelf price of the item of TAG's line, with --create-items")
+    p.add_argument("--no-price", action="store_true",
+                   help="with --create-items: items without --price go in with no price yet")
+    p.add_argument("--scan", nargs="+", default=[], metavar="TAG", help="tick the packages found in the delivery")
+    p.add_argument("--received", action="append", default=[], metavar="TAG=QTY",
+                   help="what arrived of a scanned package when it differs from shipped (needs --note)")
+    p.add_argument("--reject", action="append", default=[], metavar="TAG",
+                   help="refuse a package, scanned or never arrived (needs --reason and --note)")
+    p.add_argument("--reason", help=f"rejection reason: {', '.join(REJECT_REASONS)}")
+    p.add_argument("--note", default="", help="why: a received quantity differs, or a package is rejected")
+    p.add_argument("--accept", nargs="+", default=[], metavar="TAG", help="accept scanned packages (all or none)")
+    p.add_argument("--accept-scanned", action="store_true", help="accept every scanned package that may be accepted")
     p.add_argument("--accept-all", action="store_true",
                    help="accept every package not rejected yet at its shipped quantity and finish (checked on paper)")
+    p.add_argument("--finish", action="store_true", help="receive the manifest once every package is decided")
     p.add_argument("--location", help="where the packages go (default: the vault)")
     _user_option(p)
     p.set_defaults(func=receive)
@@ -75,29 +94,19 @@ def import_manifest(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def receive(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.cli import receiving_steps
     from backoffice.services import receiving
 
+    if args.list:
+        return receiving_steps.list_manifests(ctx)
+    if not args.manifest:
+        raise ValidationError("say which manifest (backoffice receive MANIFEST …), or list them with --list")
     manifest_id = receiving.find_manifest(ctx.db, args.manifest)
-    if args.accept_all:
-        result = receiving.accept_all(ctx.db, ctx.actor, manifest_id, location=args.location)
-        print(f"manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
-              f"package(s) accepted, {result.rejected} rejected")
-        for pkg in result.received:
-            print(f"  {pkg.tag}  {pkg.quantity.normalize():f} {pkg.unit.value:<6}  bin {pkg.bin or '—':<9}  "
-                  f"{pkg.item_name}")
-        print(f"receive sheet queued (outbox #{result.outbox_id}): key it into METRC's web UI "
-              f"(backoffice receive-report {result.manifest_number} --out sheet.pdf), then run "
-              f"backoffice receive-check {result.manifest_number}")
+    if not receiving_steps.run_steps(ctx, args, manifest_id):
+        return 1
+    if args.accept_all or args.finish:
         return 0
-    view = receiving.get_manifest(ctx.db, ctx.actor, manifest_id)
-    print(f"manifest {view.manifest_number} from {view.shipper_name} ({view.shipper_license}): {view.status.value}, "
-          f"{view.seen}/{len(view.lines)} scanned, {view.undecided} undecided")
-    for line in view.lines:
-        received = "" if line.received_quantity is None else f"{line.received_quantity.normalize():f}"
-        print(f"  {line.tag}  {line.state.value:<8}  {line.shipped_quantity.normalize():f} → {received or '—'} "
-              f"{line.unit.value:<6}  {line.item_name}"
-              + (f"  [{line.problem.value}]" if line.problem else "")
-              + (f"  ({line.reject_reason})" if line.reject_reason else ""))
+    receiving_steps.print_manifest(receiving.get_manifest(ctx.db, ctx.actor, manifest_id))
     return 0
 
 

@@ -49,9 +49,9 @@ def import_pos_sales(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def import_metrc_sales(ctx: CliContext, args: argparse.Namespace) -> int:
-    from backoffice.services import sales_import
+    from backoffice.services import metrc_receipts_import
 
-    print(sales_import.import_metrc_file(ctx.db, ctx.actor, args.file).summary)
+    print(metrc_receipts_import.import_metrc_file(ctx.db, ctx.actor, args.file).summary)
     return 0
 
 

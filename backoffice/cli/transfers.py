@@ -11,10 +11,12 @@ from backoffice.services import settings
 
 def register(sub: Any) -> None:
     t = sub.add_parser("transfer", help="room-to-room transfers").add_subparsers(dest="transfer_command", required=True)
-    p = t.add_parser("create", help="a draft transfer of whole packages")
+    p = t.add_parser("create", help="a draft transfer of whole packages and parts of packages (--split)")
     p.add_argument("--from", dest="from_location", default="Vault")
     p.add_argument("--to", dest="to_location", default="Sales Floor")
-    p.add_argument("tags", nargs="+")
+    p.add_argument("--split", action="append", default=[], metavar="TAG=QTY",
+                   help="move QTY of package TAG: split into a new package with a tag from the store's tag pool")
+    p.add_argument("tags", nargs="*", help="whole packages")
     p.set_defaults(func=create)
     p = t.add_parser("split", help="move part of a package: a new package with the next unused tag joins the draft")
     p.add_argument("id", type=int)
@@ -48,9 +50,21 @@ def _print(info: Any) -> None:
 
 
 def create(ctx: CliContext, args: argparse.Namespace) -> int:
+    from backoffice.errors import ValidationError
     from backoffice.services import transfers
 
-    _print(transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags))
+    splits = []
+    for value in args.split:
+        tag, sep, quantity = value.partition("=")
+        if not sep or not tag.strip() or not quantity.strip():
+            raise ValidationError(f"--split {value!r} is not TAG=QTY, e.g. --split 1A4060300000000000000007=10")
+        splits.append((tag.strip(), quantity.strip()))
+    info = transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags,
+                                     splits=splits)
+    _print(info)
+    for line in info.lines:
+        if line.split_from:
+            print(f"  {line.tag} is a new package split from {line.split_from}: label it before it moves")
     return 0
 
 

@@ -114,6 +114,13 @@ class CountStatus(enum.StrEnum):
     SUBMITTED = "submitted"
 
 
+class MetrcFixKind(enum.StrEnum):
+    """How a count corrected METRC where the store's ledger was right."""
+
+    RECEIPT = "receipt"  # a POS receipt that never reached METRC, queued for it
+    ADJUSTMENT = "adjustment"  # a METRC-only adjustment: the store's ledger is not changed
+
+
 class FindingKind(enum.StrEnum):
     MISSING_IN_METRC = "missing_in_metrc"
     RETURN_NOT_IN_METRC = "return_not_in_metrc"

@@ -1,11 +1,17 @@
 """The count-variance rule, stated once: pure functions over figures, no database.
 
-A counted line is compared with what each source expected at the moment the package was
-counted. The store's ledger is frozen at the count's snapshot; movements recorded between
-the snapshot and the moment the package was counted (sales above all) are accounted for,
-not reported as variance; the count's own adjustments are not such movements (they are the
-resolution). A tag's count is the sum of its entries since its last recount. A line matches
-when counted equals expected. Its value is the variance times the unit price, in cents.
+Physical: a counted line is compared with what the store's ledger expected at the moment the
+package was counted. The ledger is frozen at the count's snapshot; movements recorded between
+the snapshot and the moment the package was counted (sales above all) are accounted for, not
+reported as variance; the count's own adjustments are not such movements (they are the
+resolution). A tag's count is the sum of its entries since its last recount. The physical
+variance is counted − expected; its value is that times the unit price, to the cent.
+
+Three-way: the POS and METRC snapshots are compared with the ledger at the same instant, so
+a line names the source that is out of step (``compare`` and ``agreement``). It matches only
+when the count, the ledger, the POS and METRC all agree. METRC's number plus what the store
+has recorded and METRC has not applied yet ("pending") should equal the store's (``metrc_gap``):
+the same test serves the count and the METRC drift check.
 
 The cycle count (``services.counts``), the accuracy workbook and the METRC drift check all
 call these functions, so the rule cannot drift between them.
@@ -13,17 +19,19 @@ call these functions, so the rule cannot drift between them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from backoffice.domain.numbers import to_money
 from backoffice.domain.units import Unit, convert
 
 E = TypeVar("E")
 ZERO = Decimal(0)
+_NO_MONEY = Decimal("0.00")
 
 
 def per_item_unit(package_unit: Unit, item_unit: Unit) -> Decimal:
@@ -70,6 +78,8 @@ def variance(counted: Decimal, expected: Decimal | None) -> Decimal:
 
 def value_of(quantity: Decimal, price: Decimal) -> Decimal:
     """A quantity's worth to the cent (half up), never "-0.00"."""
+    if not quantity:
+        return _NO_MONEY  # most lines of a count match: nothing to round
     value = to_money(quantity * price)
     return abs(value) if value == 0 else value
 
@@ -103,3 +113,82 @@ def accuracy(lines: Iterable[tuple[Decimal, Decimal | None]]) -> Accuracy:
         if value is not None:
             dollars += abs(value)
     return Accuracy(counted, matching, units, dollars)
+
+
+# --- three-way --------------------------------------------------------------------------------
+
+class Source(enum.StrEnum):
+    LEDGER = "ledger"  # this store's stock ledger: the physical comparison
+    POS = "POS"
+    METRC = "METRC"
+
+
+class Agreement(enum.StrEnum):
+    """What a counted line's comparison says, in the words the screens and the CLI show."""
+
+    MATCH = "match"  # the count, the ledger, the POS and METRC all agree
+    SHORT = "short"  # fewer on the shelf than the ledger expects; POS and METRC agree with the ledger
+    OVER = "over"
+    METRC_DIFFERS = "METRC differs"  # shelf and ledger agree; METRC does not
+    POS_DIFFERS = "POS differs"
+    SEVERAL = "several differ"
+    RESOLVED = "resolved"  # every difference is covered by corrections made for this count
+
+
+class Comparison(NamedTuple):  # a tuple: a whole-store count makes 50,000 of them
+    """How each source stands against the store, for one counted package."""
+
+    physical: Decimal  # counted − what the ledger expected at the count
+    metrc: Decimal | None  # METRC − ledger at the snapshot (None: the count has no METRC snapshot)
+    pos: Decimal | None  # POS − ledger at the snapshot (None: no POS snapshot)
+
+
+def compare(counted: Decimal, ledger: Decimal, window: Decimal, others: Mapping[Source, Decimal | None]) -> Comparison:
+    """``ledger`` is the store's balance at the snapshot, ``window`` the movements up to the
+    count (``in_count_window``). ``others`` holds the sources the count snapshotted; a source
+    that does not list the package (None) holds 0 of it. Movements during the count apply to
+    every source alike, so the systems are compared with each other at the snapshot."""
+    metrc = (others[Source.METRC] or ZERO) - ledger if Source.METRC in others else None
+    pos = (others[Source.POS] or ZERO) - ledger if Source.POS in others else None
+    return Comparison(counted - (ledger + window), metrc, pos)
+
+
+def open_differences(comparison: Comparison, *, adjusted: Decimal = ZERO,
+                     metrc_fixed: Decimal = ZERO) -> tuple[Source, ...]:
+    """The sources still out of step after this count's corrections. An adjustment changes the
+    ledger and, through the outbox, METRC alike; a METRC-only fix (a queued receipt, a
+    METRC-only adjustment) changes METRC's number alone."""
+    left = []
+    if comparison.physical != adjusted:
+        left.append(Source.LEDGER)
+    if comparison.metrc is not None and comparison.metrc + metrc_fixed != 0:
+        left.append(Source.METRC)
+    if comparison.pos is not None and comparison.pos != 0:
+        left.append(Source.POS)
+    return tuple(left)
+
+
+def agreement(comparison: Comparison, *, adjusted: Decimal = ZERO, metrc_fixed: Decimal = ZERO) -> Agreement:
+    """The line's status word: which source disagrees, or that they all agree."""
+    if comparison.physical == 0 and not comparison.metrc and not comparison.pos:
+        return Agreement.MATCH
+    left = open_differences(comparison, adjusted=adjusted, metrc_fixed=metrc_fixed)
+    if not left:
+        return Agreement.RESOLVED
+    if len(left) > 1:
+        return Agreement.SEVERAL
+    if left[0] is Source.LEDGER:
+        return Agreement.SHORT if comparison.physical < adjusted else Agreement.OVER
+    return Agreement.METRC_DIFFERS if left[0] is Source.METRC else Agreement.POS_DIFFERS
+
+
+def metrc_gap(store: Decimal, metrc: Decimal | None, pending: Decimal = ZERO) -> Decimal:
+    """What nothing pending accounts for: store − (METRC + pending). ``pending`` is the signed
+    change the store has recorded and METRC has not applied yet (a sale not reported: −2).
+    0 means METRC's number plus pending equals the store's: the pending entries explain it.
+    A package METRC does not list (None) holds 0 there. Used by counts and the drift check."""
+    return store - ((metrc or ZERO) + pending)
+
+
+def metrc_agrees(store: Decimal, metrc: Decimal | None) -> bool:
+    return metrc_gap(store, metrc) == 0

@@ -66,6 +66,9 @@ def count_columns(report: AccuracyReport) -> list[Column[CountAccuracy]]:
         Column("Dollar variance", Kind.MONEY, lambda c: c.dollar_variance),
         Column("Adjustments", Kind.INT, lambda c: c.adjustments),
         Column("Adjustment value", Kind.MONEY, lambda c: c.adjustment_value),
+        Column("METRC lines compared", Kind.INT, lambda c: c.metrc_lines_compared),
+        Column("METRC agreeing", Kind.INT, lambda c: c.metrc_lines_agreeing),
+        Column("METRC agreement", Kind.PERCENT, lambda c: c.metrc_agreement),
     ]
 
 
@@ -131,13 +134,15 @@ def _cover(book: Book, report: AccuracyReport, chart: Chart | None) -> None:
         ("Lines counted", Kind.INT, report.lines_counted),
         ("Lines matching", Kind.INT, report.lines_matching),
         ("Accuracy", Kind.PERCENT, report.accuracy),
+        ("METRC agreement", Kind.PERCENT, report.metrc_agreement),
         ("Adjustments", Kind.INT, len(report.adjustments)),
         ("Shrinkage value", Kind.MONEY, report.shrinkage_value),
         ("Net adjustment value", Kind.MONEY, report.net_adjustment_value),
     ]
     sheets = [
         ("Counts", "One row per submitted count: scope, who submitted it, lines counted and matching, accuracy, "
-                   "unit and dollar variance as frozen at submit, and the adjustments made from it."),
+                   "unit and dollar variance as frozen at submit, the adjustments made from it, and how often "
+                   "METRC agreed with the count."),
         ("Categories", "Accuracy and variance per product category over every count in the range, recounted "
                        "line by line with the Cycle Count's rules."),
         ("Reasons", "Adjustments grouped by METRC reason code (and unit): units and value removed and added."),
@@ -156,6 +161,9 @@ def _cover(book: Book, report: AccuracyReport, chart: Chart | None) -> None:
                                      "and one extra are 2 units of variance. Dollars use the unit price frozen at "
                                      "the start of the count. Net dollar variance (Categories) keeps the sign: "
                                      "negative means stock missing."),
+        ("METRC agreement", "For counts that took METRC's package list: of the counted lines, those where METRC's "
+                            "number (plus what moved while counting) equalled the count, beside physical accuracy "
+                            "against this system's ledger. Blank for counts without a METRC snapshot."),
         ("Shrinkage value", "The value of stock removed by adjustments (quantity × unit value), as a positive "
                             "amount; see Reasons for what caused it. Net adjustment value also counts stock added."),
     ]

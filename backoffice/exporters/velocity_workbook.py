@@ -5,9 +5,11 @@ and a reorder suggestion that shows its math), Weekly (SKU × week units), Categ
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
+from typing import TypeVar
 
 from backoffice.exporters.xlsx_common import (
     Book,
@@ -25,6 +27,8 @@ from backoffice.services.reports.velocity import (
     SkuVelocity,
     VelocityReport,
 )
+
+R = TypeVar("R")
 
 CHART_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F",
                  "#BCBD22", "#17BECF"]
@@ -46,11 +50,18 @@ def _build(book: Book, report: VelocityReport) -> None:
     _brands(book, report)
 
 
+def _entry(series: Callable[[R], Mapping[int, Decimal] | Sequence[Decimal]], key: int) -> Callable[[R], Decimal]:
+    """A row's value at ``key`` of one of its series (a lambda in a comprehension would see the last key)."""
+    return lambda row: series(row)[key]
+
+
 def summary_columns(report: VelocityReport) -> list[Column[SkuVelocity]]:
     w = f"{report.weeks} wk"
-    fixed = [Column(f"Units {d} days", Kind.QTY, lambda r, d=d: r.units_last[d]) for d in FIXED_PERIODS]
-    fixed += [Column(f"Revenue {d} days", Kind.MONEY, lambda r, d=d: r.revenue_last[d]) for d in FIXED_PERIODS]
-    window = [] if report.window_days in FIXED_PERIODS else [  # else that column already is the window
+    fixed: list[Column[SkuVelocity]] = [Column(f"Units {d} days", Kind.QTY, _entry(lambda r: r.units_last, d))
+                                        for d in FIXED_PERIODS]
+    fixed += [Column(f"Revenue {d} days", Kind.MONEY, _entry(lambda r: r.revenue_last, d)) for d in FIXED_PERIODS]
+    # when the window is one of the fixed periods, that column already shows it
+    window: list[Column[SkuVelocity]] = [] if report.window_days in FIXED_PERIODS else [
         Column(f"Units {w}", Kind.QTY, lambda r: r.units_window),
         Column(f"Revenue {w}", Kind.MONEY, lambda r: r.revenue_window),
     ]
@@ -135,7 +146,8 @@ def _cover(book: Book, report: VelocityReport) -> None:
 
 
 def _weekly(book: Book, report: VelocityReport) -> None:
-    weeks = [Column(start, Kind.QTY, lambda r, i=i: r.weekly_units[i], 8) for i, start in enumerate(report.week_starts)]
+    weeks: list[Column[SkuVelocity]] = [Column(start, Kind.QTY, _entry(lambda r: r.weekly_units, i), 8)
+                                        for i, start in enumerate(report.week_starts)]
     columns: list[Column[SkuVelocity]] = [
         Column("SKU", Kind.TEXT, lambda r: r.sku, 11),
         Column("Product", Kind.TEXT, lambda r: r.name, 40),
@@ -172,8 +184,8 @@ def _categories(book: Book, report: VelocityReport) -> None:
     def kind(r: _CategoryRow) -> Kind:
         return r.kind
 
-    weeks = [Column(start, Kind.MONEY, lambda r, i=i: r.values[i], 11, kind)
-             for i, start in enumerate(report.week_starts)]
+    weeks: list[Column[_CategoryRow]] = [Column(start, Kind.MONEY, _entry(lambda r: r.values, i), 11, kind)
+                                         for i, start in enumerate(report.week_starts)]
     columns: list[Column[_CategoryRow]] = [
         Column("Category", Kind.TEXT, lambda r: r.category, 30),
         Column("Measure", Kind.TEXT, lambda r: r.measure, 9),

@@ -106,7 +106,8 @@ def _record(name: str, number: int, raw: Any, strict: bool, problems: list[Probl
         unit = parse_unit(str(raw.get("UnitOfMeasureName") or ""))
     except ValidationError as exc:
         bad("UnitOfMeasureName", str(exc))
-    item = raw.get("Item") if isinstance(raw.get("Item"), dict) else {}
+    nested = raw.get("Item")
+    item: dict[str, Any] = nested if isinstance(nested, dict) else {}
     item_name = item.get("Name") or raw.get("ItemName") or raw.get("ProductName")
     if not item_name:
         bad("Item.Name", "missing item name")

@@ -136,7 +136,7 @@ class UnknownLayoutError(ImportFileError):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 200,000 of them in a big file
 class PosSaleLine:
     line: int  # line in the CSV, row in the worksheet
     receipt_number: str

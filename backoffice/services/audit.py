@@ -70,22 +70,22 @@ def _ledger_line(row: Sequence[Any]) -> bytes:
 
 def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     """Digest of the ledger rows this transaction wrote since its last event, which are then
-    marked as covered by ``event_id``."""
-    rows = session.execute(
-        select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
-    ).all()
-    if not rows:
-        return None
+    marked as covered by ``event_id``. Streamed: a bulk load may have written millions."""
     hasher = hashlib.sha256()
-    for row in rows:
+    count, first, last = 0, 0, 0
+    query = select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
+    for row in session.execute(query.execution_options(yield_per=20_000)):
         hasher.update(_ledger_line(row))
+        first, last, count = first or row.id, row.id, count + 1
+    if not count:
+        return None
     result = session.execute(
-        update(LedgerEntry).where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(rows[0].id, rows[-1].id))
+        update(LedgerEntry).where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(first, last))
         .values(audit_event_id=event_id).execution_options(synchronize_session=False)
     )
     claimed = cast(CursorResult[Any], result).rowcount
-    if claimed != len(rows):
-        raise RuntimeError(f"audit event {event_id}: {len(rows)} ledger rows read but {claimed} claimed")
+    if claimed != count:
+        raise RuntimeError(f"audit event {event_id}: {count} ledger rows read but {claimed} claimed")
     return hasher.hexdigest()
 
 

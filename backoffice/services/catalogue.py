@@ -2,7 +2,8 @@
 shelf price, floor par level and vendor. Everyone who sees inventory reads it; managers and
 purchasing edit it. A price change goes through ``prices.apply_price`` (stamped for the
 labels, audited before and after); every other change is audited with its before and after.
-Items that arrive with a delivery are created from their manifest lines (``catalogue_intake``).
+Items that arrive with a delivery are created from their manifest lines; a price list from a
+file is applied by ``price_list_import`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
@@ -23,10 +23,11 @@ from backoffice.domain.enums import ManifestStatus, PackageStatus, QuantityType
 from backoffice.domain.numbers import parse_decimal, to_money, to_quantity
 from backoffice.domain.units import Unit, UnitFamily, parse_unit
 from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.importers.price_file import parse_price_file
 from backoffice.services import audit, prices
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.price_list_import import PricesImported as PricesImported
+from backoffice.services.price_list_import import import_prices as import_prices
 from backoffice.services.receiving import lookup
 
 QUANTITY_TYPES = {UnitFamily.COUNT: QuantityType.COUNT_BASED, UnitFamily.WEIGHT: QuantityType.WEIGHT_BASED,
@@ -380,12 +381,12 @@ def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted
     if not wanted:
         raise ValidationError("choose the manifest lines whose items to create")
     priced = [(new, prices.check_price(new.price) if new.price not in (None, "") else Decimal(0)) for new in wanted]
+    if any(price for _, price in priced):
+        actor.require(Permission.SET_PRICES)
     unpriced = [new.tag for new, price in priced if price == 0]
     if unpriced and not no_price_ok:
         raise ValidationError(f"no shelf price for {', '.join(unpriced)}: give one, or confirm that the item(s) go "
                               f"into the catalogue with {NO_PRICE} (a manager sets it before the shelf label)")
-    if any(price for _, price in priced):
-        actor.require(Permission.SET_PRICES)
     with db.transaction() as session:
         manifest = lookup.open_manifest(session, manifest_id)
         brands = known_brands(session)
@@ -424,46 +425,11 @@ def _create_one(session: Session, actor: Actor, manifest: Manifest, line: Manife
         if price:
             prices.apply_price(session, actor, item, price, reason=f"new item from manifest {manifest.manifest_number}")
     open_ids = select(Manifest.id).where(Manifest.status == ManifestStatus.OPEN)
-    linked = session.execute(
+    linked = cast(CursorResult[Any], session.execute(
         update(ManifestLine)
         .where(ManifestLine.item_id.is_(None), ManifestLine.manifest_id.in_(open_ids),
                func.lower(ManifestLine.item_name) == line.item_name.lower(),
                func.lower(ManifestLine.category) == line.category.lower())
         .values(item_id=item.id).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     return ItemCreated(item.sku, item.id, item.name, item.brand, item.price, created, linked)
-
-
-# --- a price list from a file -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PricesImported:
-    file: str
-    lines: int
-    changed: list[tuple[str, Decimal, Decimal]]  # sku, before, after
-    changes: Changes = Changes.INVENTORY | Changes.LABELS | Changes.AUDIT
-
-
-def import_prices(db: Database, actor: Actor, path: Path | str, *, reason: str | None = None) -> PricesImported:
-    """Set the shelf prices of a CSV price list (SKU, price). Every line is checked first; one bad
-    line (unknown SKU, bad price, SKU twice) and nothing is applied, each problem with its line."""
-    actor.require(Permission.SET_PRICES)
-    parsed = parse_price_file(path)
-    problems = parsed.problems
-    amounts = {line.sku: problems.check(line.line, "Price", prices.check_price, line.price) for line in parsed.lines}
-    changed: list[tuple[str, Decimal, Decimal]] = []
-    with db.transaction() as session:
-        items = {item.sku: item for item in session.scalars(select(Item).where(Item.sku.in_(list(amounts))))}
-        for line in parsed.lines:
-            if line.sku not in items:
-                problems.add(line.line, "SKU", f"there is no item with SKU {line.sku}")
-            elif items[line.sku].archived_at is not None:
-                problems.add(line.line, "SKU", f"item {line.sku} is archived; bring it back before pricing it")
-        problems.raise_if_any()  # nothing was written yet: the transaction ends empty
-        why = reason or f"price list {parsed.name}"
-        for line in parsed.lines:
-            item, amount = items[line.sku], amounts[line.sku]
-            before = item.price
-            if amount is not None and prices.apply_price(session, actor, item, amount, reason=why):
-                changed.append((item.sku, before, amount))
-    return PricesImported(parsed.name, len(parsed.lines), changed, PricesImported.changes if changed else Changes.NONE)

@@ -69,6 +69,9 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
     "user.pin_change": lambda e, b, a: f"Changed the PIN of user #{e}",
     "user.locked": lambda e, b, a: f"Locked user #{e} after too many wrong PINs",
     "user.sign_in": lambda e, b, a: "Signed in",
+    "user.sign_in_failed": lambda e, b, a: f"Sign-in refused for user {e}",
+    "user.approval": lambda e, b, a: f"User #{e} approved with their PIN",
+    "user.approval_failed": lambda e, b, a: f"Approval refused for user {e}",
     "transfer.create": lambda e, b, a: f"Started transfer #{e} from {a.get('from')} to {a.get('to')} with "
                                        f"{_tags(a)}",
     "transfer.add": lambda e, b, a: f"Added {a.get('tag')} to transfer #{e}",
@@ -166,7 +169,9 @@ def audit_sentence(action: str, entity_type: str, entity_id: str, before: str | 
         sentence = words(entity_id, b, a) if words else _generic(action, entity_type, entity_id, b, a)
     except (TypeError, ValueError, ArithmeticError):  # an older event without the fields expected today
         sentence = _generic(action, entity_type, entity_id, b, a)
-    return f"{sentence}. {reason.rstrip('.')}." if reason else f"{sentence}."
+    if not reason:
+        return f"{sentence}."
+    return f"{sentence}. {reason[:1].upper()}{reason[1:].rstrip('.')}."  # the reason reads as its own sentence
 
 
 def _generic(action: str, entity_type: str, entity_id: str, before: Facts, after: Facts) -> str:

@@ -43,7 +43,7 @@ _SORT = {
 }
 
 
-def _base(text: str, include_finished: bool) -> Select[Any]:
+def _base(text: str, include_finished: bool) -> Select[*tuple[Any, ...]]:
     query = (
         select(Package.id, Package.tag, Item.sku, Item.name, Item.brand, Item.category, Package.quantity,
                Package.unit, Location.name, Package.bin, Package.expiration_date, Package.lab_state,

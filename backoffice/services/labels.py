@@ -264,7 +264,7 @@ def recent_manifests(db: Database, *, limit: int = 50) -> list[str]:
             .where(Package.received_from_manifest.is_not(None))
             .group_by(Package.received_from_manifest).order_by(func.max(Package.received_at).desc()).limit(limit)
         ).all()
-        numbers = [number for number, _ in rows]
+        numbers = [number for number, _ in rows if number is not None]
         numbers += [n for n in session.scalars(select(Manifest.manifest_number).order_by(Manifest.id.desc()).limit(limit))
                     if n not in numbers]
         return numbers

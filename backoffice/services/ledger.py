@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import LedgerEntry, Location, Package, utcnow
+from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
 from backoffice.services.actor import Actor
@@ -107,8 +107,10 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         return
     connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
-    connection.execute(LedgerEntry.__table__.insert(), sorted(entries, key=lambda e: (e["package_id"], e["at"])))
-    packages = Package.__table__
+    entries.sort(key=lambda e: (e["package_id"], e["at"]))
+    for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
+        connection.execute(table_of(LedgerEntry).insert(), entries[start:start + 10_000])
+    packages = table_of(Package)
     connection.execute(
         packages.update().where(packages.c.id == bindparam("b_id"))
         .values(quantity=bindparam("b_quantity"), status=bindparam("b_status"),

@@ -27,6 +27,7 @@ from backoffice.db.models import (
     Package,
     utcnow,
 )
+from backoffice.domain import variance as rule
 from backoffice.domain.enums import LabState, PackageStatus
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ValidationError
@@ -252,7 +253,7 @@ def _quantity_difference(here: _Local, there: Any, pending: Pending) -> Differen
     except ValueError:
         return Difference(here.tag, here.item, "unit", here.unit, there.unit,
                           "the package's unit differs between the store and METRC: correct the item's unit")
-    gap = here.quantity - (metrc + queued)  # store − (METRC + pending): nothing queued accounts for it
+    gap = rule.metrc_gap(here.quantity, metrc, queued)  # the count's rule: nothing queued accounts for it
     if gap == 0:
         return None
     queued_text = f" (METRC will show {_qty(metrc + queued)} after outbox{pending.explains(here.tag)})" if queued else ""

@@ -8,9 +8,11 @@ both exported and pending, or marked exported without a file.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -22,7 +24,7 @@ from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 
-_WRITERS = {
+_WRITERS: dict[OutboxKind, tuple[str, Callable[[Path, list[dict[str, Any]]], object]]] = {
     OutboxKind.CHANGE_LOCATION: ("location-changes", csv_export.write_location_changes),
     OutboxKind.ADJUST: ("adjustments", csv_export.write_adjustments),
 }

@@ -71,6 +71,7 @@ def stock(session: Session, location_id: int) -> list[BinStock]:
     )
     bins: dict[tuple[str, str], BinStock] = {}
     for name, category, item_id, earliest, latest, count in rows:
+        assert name is not None  # the query keeps packages with a bin only
         bins.setdefault((name, category), BinStock(name, category)).add(item_id, earliest, latest, count)
     return list(bins.values())
 

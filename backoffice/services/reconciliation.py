@@ -7,20 +7,17 @@ running a day again updates rather than duplicates). A finding that is no longer
 closed as "cleared"; one resolved by a person stays resolved. ``day_view`` shows a day's
 findings plus every finding of an earlier day still open: nothing drops out of sight.
 
-Resolving needs an action and a note: queue the missing receipt for METRC (a
-SALES_RECEIPT outbox entry, for a POS receipt METRC has no receipt for at all) or mark the
-finding explained.
+Resolving a finding lives in ``finding_resolution`` (its names are re-exported here).
 """
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
@@ -35,27 +32,30 @@ from backoffice.db.models import (
     Location,
     MetrcReceipt,
     MetrcReceiptLine,
-    OutboxEntry,
     Package,
     PosSaleLine,
     User,
     utcnow,
 )
 from backoffice.db.models import Finding as FindingModel
-from backoffice.domain.enums import FindingKind, FindingStatus, LocationKind, OutboxKind
-from backoffice.domain.units import Unit, convert
-from backoffice.errors import NotFound, RuleViolation, ValidationError
-from backoffice.importers.csv_common import plain
-from backoffice.metrc.payloads import SalesReceipt, SalesTransaction
-from backoffice.services import audit, outbox, settings
-from backoffice.services.ledger import Doc
+from backoffice.domain.enums import FindingKind, FindingStatus, LocationKind
+from backoffice.domain.units import Unit
+from backoffice.errors import RuleViolation
+from backoffice.services import audit, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.event_words import plural
+from backoffice.services.finding_resolution import NOTE_MAX as NOTE_MAX
+from backoffice.services.finding_resolution import Resolution
+from backoffice.services.finding_resolution import ResolveResult as ResolveResult
+from backoffice.services.finding_resolution import actions_for as actions_for
+from backoffice.services.finding_resolution import metrc_has_receipt as metrc_has_receipt
+from backoffice.services.finding_resolution import open_missing_in_metrc as open_missing_in_metrc
+from backoffice.services.finding_resolution import queue_receipt as queue_receipt
+from backoffice.services.finding_resolution import resolve as resolve
 from backoffice.services.reconcile_match import Finding as Match
 from backoffice.services.reconcile_match import match_day
 
-NOTE_MAX = 400
 CLEARED_NOTE = "No longer found when the day was reconciled again."
 
 KIND_LABELS = {
@@ -67,17 +67,6 @@ KIND_LABELS = {
     FindingKind.NOT_ON_FLOOR: "Sold off the floor",
     FindingKind.UNKNOWN_TAG: "Tag unknown to the store",
 }
-
-
-class Resolution(enum.StrEnum):
-    QUEUE_RECEIPT = "queue_receipt"  # the POS receipt, queued for METRC through the outbox
-    EXPLAINED = "explained"  # a person looked into it and wrote down why
-    CLEARED = "cleared"  # set by a re-run that no longer finds it; not a person's choice
-
-    @property
-    def label(self) -> str:
-        return {Resolution.QUEUE_RECEIPT: "Queue the receipt for METRC", Resolution.EXPLAINED: "Mark as explained",
-                Resolution.CLEARED: "Cleared (no longer found)"}[self]
 
 
 @dataclass(frozen=True)
@@ -143,13 +132,6 @@ class DayView:
     changes: Changes = Changes.FINDINGS
 
 
-@dataclass(frozen=True)
-class ResolveResult:
-    resolved: list[int]  # the findings closed (queueing a receipt closes its sibling findings)
-    outbox_id: int | None
-    changes: Changes = field(default=Changes.FINDINGS)
-
-
 # --- reconciling ---------------------------------------------------------------------------
 
 class _PosLine(NamedTuple):
@@ -209,7 +191,7 @@ def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
 def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Receipt]:
     receipts: dict[int, _Receipt] = {}
     line = MetrcReceiptLine
-    for receipt_id, number, external, sold_at, *transaction in connection.execute(
+    for receipt_id, number, external, sold_at, tag, quantity, unit, amount in connection.execute(
         select(MetrcReceipt.id, MetrcReceipt.receipt_number, MetrcReceipt.external_receipt_number,
                MetrcReceipt.sold_at, line.tag, line.quantity, line.unit, line.amount)
         .outerjoin(line, line.receipt_id == MetrcReceipt.id)
@@ -218,8 +200,8 @@ def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Rece
         receipt = receipts.get(receipt_id)
         if receipt is None:
             receipt = receipts[receipt_id] = _Receipt(number, external, sold_at.astimezone(tz), [])
-        if transaction[0] is not None:
-            receipt.transactions.append(_Transaction(*transaction))
+        if tag is not None:  # a receipt without lines (outer join)
+            receipt.transactions.append(_Transaction(tag, quantity, unit, amount))
     return list(receipts.values())
 
 
@@ -232,11 +214,11 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
                 .union(select(MetrcReceiptLine.tag).join(MetrcReceipt).where(MetrcReceipt.business_date == day)))
     packages = {tag: (pid, location) for pid, tag, location in connection.execute(
         select(Package.id, Package.tag, Package.location_id).where(Package.tag.in_(day_tags)))}
-    sold = [line for line in pos_lines if line.tag in packages]
+    sold = [(line.tag, line.sold_at) for line in pos_lines if line.tag is not None and line.tag in packages]
     if not sold:
         return set(), set(packages)
     floor_ids = set(connection.scalars(select(Location.id).where(Location.kind == LocationKind.FLOOR)))
-    first_sale = min(line.sold_at for line in sold)
+    first_sale = min(sold_at for _, sold_at in sold)
     moves: dict[int, list[tuple[datetime, int | None, int]]] = defaultdict(list)
     sold_ids = select(Package.id).where(
         Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day)))
@@ -245,16 +227,17 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
         .where(LedgerEntry.package_id.in_(sold_ids), LedgerEntry.to_location_id.is_not(None),
                LedgerEntry.at > first_sale).order_by(LedgerEntry.at, LedgerEntry.id)
     ):
+        assert dst is not None  # the query keeps moves only
         moves[pid].append((at, src, dst))
     off_floor: set[str] = set()
-    for line in sold:
-        pid, location = packages[line.tag]
-        later = next((m for m in moves.get(pid, ()) if m[0] > line.sold_at), None)
+    for tag, sold_at in sold:
+        pid, location = packages[tag]
+        later = next((m for m in moves.get(pid, ()) if m[0] > sold_at), None)
         if later is not None:
             location = later[1] if later[1] is not None else later[2]
         if location not in floor_ids:
-            off_floor.add(line.tag)
-    return {line.tag for line in sold} - off_floor, set(packages)
+            off_floor.add(tag)
+    return {tag for tag, _ in sold} - off_floor, set(packages)
 
 
 def _store_findings(session: Session, actor: Actor, day: date, matches: list[Match]) -> tuple[int, int]:
@@ -349,122 +332,3 @@ def _row(f: FindingModel, item: str | None, user: str | None, day: date) -> Find
         resolution=Resolution(f.resolution_action) if f.resolution_action else None, note=f.resolution_note,
         resolved_by=user, resolved_at=f.resolved_at, outbox_id=f.outbox_id, carried=f.business_date != day,
     )
-
-
-# --- resolving -----------------------------------------------------------------------------
-
-def actions_for(db: Database, finding_id: int) -> list[Resolution]:
-    """What a person may do with this finding (queueing needs a POS receipt METRC lacks entirely)."""
-    with db.read() as session:
-        finding = _finding(session, finding_id)
-        if finding.status is not FindingStatus.OPEN:
-            return []
-        if _can_queue(session, finding):
-            return [Resolution.QUEUE_RECEIPT, Resolution.EXPLAINED]
-        return [Resolution.EXPLAINED]
-
-
-def resolve(db: Database, actor: Actor, finding_id: int, action: Resolution | str, note: str) -> ResolveResult:
-    actor.require(Permission.RECONCILE)
-    try:
-        action = Resolution(action)
-    except ValueError:
-        raise ValidationError(f"{action!r} is not a way to resolve a finding; use "
-                              f"{Resolution.QUEUE_RECEIPT.value} or {Resolution.EXPLAINED.value}") from None
-    if action is Resolution.CLEARED:
-        raise ValidationError("'cleared' is set by reconciling again, not by hand; mark the finding explained")
-    note = " ".join(note.split())
-    if not note:
-        raise ValidationError("write a note saying what was done or why the difference is acceptable")
-    if len(note) > NOTE_MAX:
-        raise ValidationError(f"the note is {len(note)} characters; keep it to {NOTE_MAX}")
-    with db.transaction() as session:
-        finding = _finding(session, finding_id, lock=True)
-        if finding.status is not FindingStatus.OPEN:
-            raise RuleViolation(f"finding #{finding.id} is already resolved ({finding.resolution_action}: "
-                                f"{finding.resolution_note})")
-        closing, entry = [finding], None
-        if action is Resolution.QUEUE_RECEIPT:
-            closing, entry = _queue_receipt(session, actor, finding)
-        now = utcnow()
-        for f in closing:
-            f.status, f.resolution_action, f.resolution_note = FindingStatus.RESOLVED, action.value, note
-            f.resolved_by_id, f.resolved_at = actor.user_id, now
-            f.outbox_id = entry.id if entry is not None else None
-        audit.record(session, actor, "finding.resolve", "finding", finding.id, reason=note, after={
-            "action": action.value, "day": finding.business_date, "kind": finding.kind.value,
-            "receipt": finding.receipt_number, "tag": finding.tag, "closed": [f.id for f in closing],
-            "outbox": entry.id if entry is not None else None,
-        })
-        ids = [f.id for f in closing]
-    changes = Changes.FINDINGS | (Changes.OUTBOX if entry is not None else Changes.NONE)
-    return ResolveResult(ids, entry.id if entry is not None else None, changes)
-
-
-def _finding(session: Session, finding_id: int, *, lock: bool = False) -> FindingModel:
-    query = select(FindingModel).where(FindingModel.id == finding_id)
-    finding = session.scalar(query.with_for_update() if lock else query)
-    if finding is None:
-        raise NotFound(f"there is no reconciliation finding #{finding_id}")
-    return finding
-
-
-def _can_queue(session: Session, finding: FindingModel) -> bool:
-    """METRC refuses a second receipt with the same number, so only a receipt it has not got
-    at all can be queued; a line missing from a receipt METRC has is fixed in its web UI."""
-    if finding.kind is not FindingKind.MISSING_IN_METRC:
-        return False
-    number = finding.receipt_number
-    known = session.scalar(select(func.count()).where(
-        or_(MetrcReceipt.external_receipt_number == number, MetrcReceipt.receipt_number == number)))
-    return not known
-
-
-def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tuple[list[FindingModel], OutboxEntry]:
-    if finding.kind is not FindingKind.MISSING_IN_METRC:
-        raise RuleViolation("only a sale missing in METRC can be queued for METRC; mark this finding explained")
-    if not _can_queue(session, finding):
-        raise RuleViolation(
-            f"METRC already has a receipt numbered {finding.receipt_number}, so a second one would be refused. "
-            "Correct that receipt in METRC's web interface, then mark this finding explained."
-        )
-    siblings = list(session.scalars(select(FindingModel).where(
-        FindingModel.business_date == finding.business_date, FindingModel.receipt_number == finding.receipt_number,
-        FindingModel.kind == FindingKind.MISSING_IN_METRC, FindingModel.status == FindingStatus.OPEN,
-    ).with_for_update()))
-    lines = session.execute(
-        select(PosSaleLine.tag, PosSaleLine.quantity, PosSaleLine.unit, PosSaleLine.amount, PosSaleLine.sold_at)
-        .where(PosSaleLine.business_date == finding.business_date,
-               PosSaleLine.receipt_number == finding.receipt_number, PosSaleLine.tag.is_not(None))
-        .order_by(PosSaleLine.sold_at, PosSaleLine.id)
-    ).all()
-    if not lines:
-        raise RuleViolation(f"the POS lines of receipt {finding.receipt_number} are no longer stored; "
-                            "import the day's POS export again")
-    transactions = _transactions(lines)
-    tz = settings.calendar(session).zone
-    sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
-    receipt = SalesReceipt(sold_at, finding.receipt_number, tuple(transactions))
-    entry = outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()],
-                           Doc("finding", finding.id),
-                           f"sales-receipt:{finding.business_date}:{finding.receipt_number}")
-    return siblings, entry
-
-
-def _transactions(lines: Iterable[Any]) -> list[SalesTransaction]:
-    """One transaction per tag: the receipt's lines of it summed, in the first line's unit."""
-    totals: dict[str, list[Any]] = {}
-    for line in lines:
-        total = totals.get(line.tag)
-        if total is None:
-            totals[line.tag] = [line.quantity, line.unit, line.amount]
-            continue
-        unit: Unit = total[1]
-        total[0] += line.quantity if line.unit is unit else convert(line.quantity, line.unit, unit)
-        total[2] += line.amount
-    refused = [tag for tag, (quantity, _, _) in totals.items() if quantity <= 0]
-    if refused:
-        raise RuleViolation(f"the receipt returns more of {', '.join(refused)} than it sells; nothing to record "
-                            "as a sale in METRC. Mark the finding explained instead")
-    return [SalesTransaction(tag, Decimal(plain(q)), unit, Decimal(f"{amount:.2f}"))
-            for tag, (q, unit, amount) in totals.items()]

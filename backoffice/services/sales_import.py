@@ -1,4 +1,4 @@
-"""Store POS end-of-day exports and METRC sales receipts, ready to reconcile.
+"""Store POS end-of-day exports, ready to reconcile against METRC's receipts.
 
 POS: one ``pos_imports`` row per file (its SHA-256: the same file twice is a no-op) and one
 ``pos_sale_lines`` row per sale line, keyed by (receipt number, line key). The line key is
@@ -14,37 +14,35 @@ before, and never reopens a finished package (the line is kept and the result sa
 manager decides whether the product goes back). A void, a sale and its reversal on one
 receipt, nets to zero and moves no stock.
 
-METRC: receipts are stored once, found again by METRC's Id, else its receipt number; a
-receipt METRC changed since (corrected in METRC's web UI) replaces the stored copy.
+METRC's side is stored by ``metrc_receipts_import`` (re-exported here for callers).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
     Item,
     LedgerEntry,
-    MetrcReceipt,
-    MetrcReceiptLine,
     Package,
     PosImport,
     PosSaleLine,
     SalesDaily,
-    utcnow,
+    table_of,
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES
@@ -52,20 +50,20 @@ from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
 from backoffice.importers.csv_common import plain
-from backoffice.importers.metrc_sales_file import (
-    ParsedMetrcReceipt,
-    parse_metrc_receipts,
-    parse_metrc_sales_file,
-)
 from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
 from backoffice.importers.pos_sales_file import PosSaleLine as ParsedLine
 from backoffice.services import audit, ledger, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+from backoffice.services.metrc_receipts_import import MetrcImportResult as MetrcImportResult
+from backoffice.services.metrc_receipts_import import fetch_metrc_receipts as fetch_metrc_receipts
+from backoffice.services.metrc_receipts_import import import_metrc_file as import_metrc_file
+from backoffice.services.metrc_receipts_import import store_metrc_receipts as store_metrc_receipts
 from backoffice.services.pos_layouts import layout_named, saved_layouts
+from backoffice.services.reports.store_time import business_date as business_date
 
 Progress = Callable[[str, float], None]
-_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
+_BATCH = 10_000  # rows per INSERT statement
 # A layout without a unit column, for a package this store does not know: the line is kept
 # (reconciliation flags the tag) and counted as Each, the unit of nearly all retail items.
 _FALLBACK_UNIT = Unit.EACH
@@ -73,11 +71,6 @@ _FALLBACK_UNIT = Unit.EACH
 
 def _quiet(_text: str, _fraction: float) -> None:
     """Progress sink for callers that do not show progress."""
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
 
 
 # --- POS sales -----------------------------------------------------------------------------
@@ -130,7 +123,7 @@ class _Item(NamedTuple):
     unit: Unit
 
 
-@dataclass
+@dataclass(slots=True)
 class _NewLine:
     parsed: ParsedLine
     key: str
@@ -210,7 +203,8 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     repeated = 0
     for line, key in zip(lines, keys, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
-        unit = line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku)) or _FALLBACK_UNIT
+        unit = (line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or ""))
+                or _FALLBACK_UNIT)
         before = stored.get((line.receipt_number, key))
         if before is not None:
             repeated += 1
@@ -265,7 +259,7 @@ def _item_unit(item: _Item | None) -> Unit | None:
 
 def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
-    for chunk in _chunks(receipts):
+    for chunk in in_chunks(receipts):
         for line in session.execute(
             select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.quantity, PosSaleLine.unit,
                    PosSaleLine.amount).where(PosSaleLine.receipt_number.in_(chunk))
@@ -276,7 +270,7 @@ def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, 
 
 def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
-    for chunk in _chunks(tags):
+    for chunk in in_chunks(tags):
         for row in session.execute(
             select(Package.id, Package.tag, Package.quantity, Package.unit, Package.item_id, Item.unit,
                    Package.status == PackageStatus.FINISHED)
@@ -288,7 +282,7 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
 
 def _items_by_sku(session: Session, skus: Sequence[str]) -> dict[str, _Item]:
     found: dict[str, _Item] = {}
-    for chunk in _chunks(skus):
+    for chunk in in_chunks(skus):
         for row in session.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
             found[row[1]] = _Item(*row)
     return found
@@ -322,7 +316,7 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     (sales less earlier returns, in the package's unit)."""
     ids = sorted({n.package.id for n in new if n.package is not None and n.parsed.quantity < 0 and n.moves_stock})
     sold: dict[int, Decimal] = {}
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         for package_id, total in session.execute(
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta))
             .where(LedgerEntry.package_id.in_(chunk), LedgerEntry.kind == LedgerKind.SALE)
@@ -382,17 +376,20 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
 
 
 def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict[tuple[str, str], int]:
-    """Insert the lines (one statement); returns each line's id by (receipt number, line key)."""
+    """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
+    at once); returns each line's id by (receipt number, line key)."""
     if not new:
         return {}
     connection = session.connection()
-    connection.execute(PosSaleLine.__table__.insert(), [{
-        "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
-        "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
-        "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
-        "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
-        "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
-    } for n in sorted(new, key=lambda n: n.parsed.tag or "")])  # in the tag index's order
+    ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
+    for start in range(0, len(ordered), _BATCH):
+        connection.execute(table_of(PosSaleLine).insert(), [{
+            "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
+            "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
+            "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
+            "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
+            "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
+        } for n in ordered[start:start + _BATCH]])
     # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
     ids = connection.execute(
         select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id)
@@ -420,12 +417,13 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
     days = sorted({day for _, day in totals})
     item_ids = sorted({item_id for item_id, _ in totals})
     existing: dict[tuple[int, date], Any] = {}
-    for chunk in _chunks(item_ids):
-        for row in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units, SalesDaily.revenue,
-                                             SalesDaily.lines)
-                                      .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
-            existing[(row.item_id, row.day)] = row
-    fresh, changed = [], []
+    for chunk in in_chunks(item_ids):
+        for stored in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units,
+                                                SalesDaily.revenue, SalesDaily.lines)
+                                         .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
+            existing[(stored.item_id, stored.day)] = stored
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for (item_id, day), (units, revenue, count) in totals.items():
         row = existing.get((item_id, day))
         if row is None:
@@ -433,7 +431,7 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         else:
             changed.append({"b_item": item_id, "b_day": day, "b_units": row.units + units,
                             "b_revenue": row.revenue + revenue, "b_lines": row.lines + count})
-    table = SalesDaily.__table__
+    table = table_of(SalesDaily)
     if fresh:
         connection.execute(table.insert(), fresh)
     if changed:
@@ -441,143 +439,3 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
                            .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
                            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"),
                                    lines=bindparam("b_lines")), changed)
-
-
-# --- METRC sales receipts ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MetrcImportResult:
-    source: str
-    receipts: int
-    added: int
-    updated: int  # METRC changed them since they were stored
-    unchanged: int
-    business_dates: tuple[date, ...]
-    changes: Changes = Changes.SALES
-
-    @property
-    def summary(self) -> str:
-        days = ", ".join(d.isoformat() for d in self.business_dates)
-        return (f"{self.source}: {self.receipts} METRC receipts for {days or 'no day'} — {self.added} new, "
-                f"{self.updated} updated, {self.unchanged} already stored.")
-
-
-def import_metrc_file(db: Database, actor: Actor, path: Path | str) -> MetrcImportResult:
-    """Store the receipts of a METRC sales export (API JSON or web CSV)."""
-    actor.require(Permission.IMPORT_DATA)
-    with db.read() as session:
-        tz_name = settings.get(session, settings.TIMEZONE)
-        strict = settings.get(session, settings.STRICT_TAGS)
-    receipts = parse_metrc_sales_file(path, store_tz=tz_name, strict_tags=strict)
-    return store_metrc_receipts(db, actor, receipts, Path(path).name)
-
-
-def fetch_metrc_receipts(db: Database, actor: Actor, day: date, client: Any) -> MetrcImportResult:
-    """Fetch one business day's receipts through the METRC connector (``client`` is a
-    MetrcClient, see services.metrc_connection.connect) and store them."""
-    actor.require(Permission.IMPORT_DATA)
-    with db.read() as session:
-        tz_name = settings.get(session, settings.TIMEZONE)
-    data = client.active_receipts(day, day)
-    receipts = parse_metrc_receipts(data, f"METRC receipts of {day.isoformat()}", store_tz=tz_name)
-    return store_metrc_receipts(db, actor, receipts, f"METRC ({day.isoformat()})")
-
-
-def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMetrcReceipt],
-                         source: str) -> MetrcImportResult:
-    actor.require(Permission.IMPORT_DATA)
-    problems = [Problem(source, r.line, name, f"{value!r} is longer than 40 characters")
-                for r in receipts
-                for name, value in (("ReceiptNumber", r.receipt_number), ("ExternalReceiptNumber",
-                                    r.external_receipt_number), ("SalesCustomerType", r.customer_type))
-                if value and len(value) > 40]
-    if problems:
-        raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
-    try:
-        with db.transaction() as session:
-            result = _store_receipts(session, actor, receipts, source, settings.calendar(session))
-            audit.record(session, actor, "import.metrc_sales", "file", source, after={
-                "receipts": result.receipts, "added": result.added, "updated": result.updated,
-                "days": [d.isoformat() for d in result.business_dates],
-            })
-    except IntegrityError as exc:  # PostgreSQL: two workstations stored the same receipts at once
-        raise RuleViolation(collision_message(
-            exc, f"another workstation imported these METRC receipts at the same moment; import {source} again "
-                 "and the receipts already stored are skipped", ours=("metrc_id",))) from None
-    return result
-
-
-@dataclass
-class _Plan:
-    add: list[ParsedMetrcReceipt] = field(default_factory=list)
-    replace: list[tuple[MetrcReceipt, ParsedMetrcReceipt]] = field(default_factory=list)
-    unchanged: int = 0
-
-
-def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str,
-                    calendar: StoreCalendar) -> MetrcImportResult:
-    by_id: dict[int, MetrcReceipt] = {}
-    ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
-    for chunk in _chunks(ids):
-        by_id.update((r.metrc_id, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))))
-    by_number: dict[str, MetrcReceipt] = {}
-    numbers = sorted({r.receipt_number for r in receipts if r.receipt_number and r.receipt_id not in by_id})
-    for chunk in _chunks(numbers):
-        by_number.update((r.receipt_number, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk))))
-    stored_lines = _receipt_lines(session, [r.id for r in (*by_id.values(), *by_number.values())])
-
-    plan = _Plan()
-    for receipt in receipts:
-        row = by_id.get(receipt.receipt_id) if receipt.receipt_id is not None else None
-        if row is None and receipt.receipt_number:
-            row = by_number.get(receipt.receipt_number)
-        if row is None:
-            plan.add.append(receipt)
-        elif _same(row, stored_lines.get(row.id, []), receipt):
-            plan.unchanged += 1
-        else:
-            plan.replace.append((row, receipt))
-
-    now = utcnow()
-    for row, receipt in plan.replace:
-        row.metrc_id = receipt.receipt_id if receipt.receipt_id is not None else row.metrc_id
-        row.receipt_number, row.external_receipt_number = receipt.receipt_number, receipt.external_receipt_number
-        row.sold_at, row.business_date = receipt.sold_at, calendar.business_day(receipt.sold_at)
-        row.customer_type, row.imported_at = receipt.customer_type, now
-    if plan.replace:
-        replaced = [row.id for row, _ in plan.replace]
-        for chunk in _chunks(replaced):
-            session.execute(delete(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id.in_(chunk)))
-    new_ids: list[int] = []
-    if plan.add:
-        new_ids = list(session.execute(insert(MetrcReceipt).returning(MetrcReceipt.id, sort_by_parameter_order=True), [{
-            "metrc_id": r.receipt_id, "receipt_number": r.receipt_number,
-            "external_receipt_number": r.external_receipt_number, "sold_at": r.sold_at,
-            "business_date": calendar.business_day(r.sold_at), "customer_type": r.customer_type, "imported_at": now,
-        } for r in plan.add]).scalars())
-    pairs = [*((row.id, r) for row, r in plan.replace), *zip(new_ids, plan.add, strict=True)]
-    line_rows = [{"receipt_id": receipt_id, "tag": tx.tag, "quantity": tx.quantity, "unit": tx.unit,
-                  "amount": tx.amount} for receipt_id, r in pairs for tx in r.transactions]
-    if line_rows:
-        session.execute(insert(MetrcReceiptLine), line_rows)
-    days = tuple(sorted({calendar.business_day(r.sold_at) for r in receipts}))
-    return MetrcImportResult(source, len(receipts), len(plan.add), len(plan.replace), plan.unchanged, days)
-
-
-def _receipt_lines(session: Session, receipt_ids: Sequence[int]) -> dict[int, list[MetrcReceiptLine]]:
-    found: dict[int, list[MetrcReceiptLine]] = defaultdict(list)
-    for chunk in _chunks(sorted(receipt_ids)):
-        for line in session.scalars(select(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id.in_(chunk))):
-            found[line.receipt_id].append(line)
-    return found
-
-
-def _same(row: MetrcReceipt, lines: list[MetrcReceiptLine], receipt: ParsedMetrcReceipt) -> bool:
-    def shape(items: Iterable[Any]) -> list[tuple[str, Decimal, Unit, Decimal]]:
-        return sorted((i.tag, i.quantity, i.unit, i.amount) for i in items)
-
-    return ((row.receipt_number, row.external_receipt_number, row.sold_at, row.customer_type)
-            == (receipt.receipt_number, receipt.external_receipt_number, receipt.sold_at, receipt.customer_type)
-            and shape(lines) == shape(receipt.transactions))

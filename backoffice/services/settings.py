@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
 from backoffice.db.models import StoreSetting
+from backoffice.domain.numbers import parse_decimal
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.errors import ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
+from backoffice.services.changes import Changes
 
 T = TypeVar("T")
 
@@ -28,8 +30,7 @@ class Setting(Generic[T]):
     description: str
 
     def decode(self, raw: str) -> T:
-        value = json.loads(raw)
-        return Decimal(value) if self.type is Decimal else self.type(value)
+        return self.type(json.loads(raw))  # a Decimal is stored as its text: Decimal("5.00") reads it back
 
     def encode(self, value: Any) -> str:
         try:
@@ -92,33 +93,119 @@ def store_calendar(db: Database) -> StoreCalendar:
         return calendar(session)
 
 
-def set_value(db: Database, actor: Actor, key: str, value: Any) -> None:
-    set_values(db, actor, {key: value})
+@dataclass(frozen=True)
+class SettingView:
+    key: str
+    value: Any
+    default: Any
+    description: str
+
+    @property
+    def text(self) -> str:
+        return format_value(self.value)
 
 
-def set_values(db: Database, actor: Actor, values: dict[str, Any]) -> None:
-    """Change several settings in one transaction, each change audited (unchanged ones are skipped)."""
+@dataclass(frozen=True)
+class SettingsChanged:
+    changed: dict[str, tuple[Any, Any]]  # key → (before, after), only the settings that changed
+    changes: Changes = Changes.SETTINGS | Changes.AUDIT
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+
+
+def list_settings(db: Database, actor: Actor) -> list[SettingView]:
+    """Every store setting with its value (the default when never set) and what it is for."""
+    actor.require(Permission.VIEW_INVENTORY)
+    with db.read() as session:
+        return [SettingView(s.key, get(session, s), s.default, s.description)
+                for s in sorted(REGISTRY.values(), key=lambda s: s.key)]
+
+
+def lookup(key: str) -> Setting[Any]:
+    setting = REGISTRY.get(key.strip())
+    if setting is None:
+        raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
+    return setting
+
+
+_YES, _NO = {"yes", "y", "true", "on", "1"}, {"no", "n", "false", "off", "0"}
+
+
+def parse_text(setting: Setting[Any], text: str) -> Any:
+    """A value typed at a command line, in the setting's type (yes/no for a switch)."""
+    text = text.strip()
+    if setting.type is bool:
+        if text.lower() in _YES | _NO:
+            return text.lower() in _YES
+        raise ValidationError(f"setting {setting.key} is a yes/no switch; {text!r} is neither")
+    if setting.type is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(f"setting {setting.key} needs a whole number, not {text!r}") from None
+    if setting.type is Decimal:
+        return parse_decimal(text, what=f"setting {setting.key}")
+    return text
+
+
+def set_value(db: Database, actor: Actor, key: str, value: Any) -> SettingsChanged:
+    return set_values(db, actor, {key: value})
+
+
+def set_values(db: Database, actor: Actor, values: dict[str, Any]) -> SettingsChanged:
+    """Change several settings in one transaction: every value is checked first (the Settings
+    dialog and ``backoffice settings set`` use the same checks); values already set change nothing."""
     actor.require(Permission.MANAGE_SETTINGS)
-    encoded: dict[str, str] = {}
+    encoded = {}
     for key, value in values.items():
-        setting = REGISTRY.get(key)
-        if setting is None:
-            raise ValidationError(f"unknown setting {key!r}; known: {', '.join(sorted(REGISTRY))}")
-        encoded[key] = setting.encode(value)
-        if setting is TIMEZONE:
-            StoreCalendar.named(str(value))  # refuses a name that is not a time zone
-        _check_metrc(setting, value)
+        setting = lookup(key)
+        if setting.type is bool and not isinstance(value, bool):
+            raise ValidationError(f"setting {setting.key} is a yes/no switch, not {value!r}")
+        if isinstance(value, str):
+            value = value.strip()
+        encoded[setting.key] = setting.encode(value)
+        check(setting, setting.decode(encoded[setting.key]))
+    changed: dict[str, tuple[Any, Any]] = {}
     with db.transaction() as session:
-        for key, text in encoded.items():
-            row = session.get(StoreSetting, key)
-            before = None if row is None else json.loads(row.value)
-            if row is not None and row.value == text:
+        for key, raw in encoded.items():
+            setting, row = REGISTRY[key], session.get(StoreSetting, key)
+            before = setting.default if row is None else setting.decode(row.value)
+            after = setting.decode(raw)
+            if before == after:
                 continue
+            stored_before = None if row is None else json.loads(row.value)
             if row is None:
-                session.add(StoreSetting(key=key, value=text))
+                session.add(StoreSetting(key=key, value=raw))
             else:
-                row.value = text
-            audit.record(session, actor, "setting.change", "setting", key, before=before, after=json.loads(text))
+                row.value = raw
+            changed[key] = (before, after)
+            audit.record(session, actor, "setting.change", "setting", key, before=stored_before, after=json.loads(raw))
+    return SettingsChanged(changed, SettingsChanged.changes if changed else Changes.NONE)
+
+
+def check(setting: Setting[Any], value: Any) -> None:
+    """The rule of one setting's value, beyond its type."""
+    if setting in (STORE_NAME, LICENSE_NUMBER) and not str(value).strip():
+        raise ValidationError(f"setting {setting.key} may not be empty ({setting.description.lower()})")
+    if setting is TIMEZONE:
+        StoreCalendar.named(str(value))  # refuses a name that is not a time zone
+    low, high = _RANGES.get(setting.key, (None, None))
+    if low is not None and not low <= value <= high:
+        raise ValidationError(f"setting {setting.key} = {format_value(value)} is not between {low} and {high}")
+    _check_metrc(setting, value)
+
+
+# Bounds of the numeric settings: outside them a value is a typo, not a policy.
+_RANGES: dict[str, tuple[Any, Any]] = {
+    "lockout_attempts": (1, 100), "lockout_minutes": (1, 24 * 60), "lead_time_days": (0, 365),
+    "target_days_of_supply": (1, 365), "metrc_max_attempts": (1, 100),
+    "approval_threshold_units": (Decimal(0), Decimal(100000)),
+    "approval_threshold_dollars": (Decimal(0), Decimal(1000000)),
+}
 
 
 def _check_metrc(setting: Setting[Any], value: Any) -> None:

@@ -11,6 +11,7 @@ store's pool.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Location, Package, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LedgerKind, LocationKind, OutboxKind, PackageStatus, TransferStatus
-from backoffice.domain.numbers import to_quantity
+from backoffice.domain.numbers import parse_decimal, to_quantity
 from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.services import audit, ledger, outbox, tag_pool
 from backoffice.services.actor import Actor, Permission
@@ -98,7 +99,7 @@ def _info(session: Session, transfer: Transfer) -> TransferInfo:
     names = dict(session.execute(select(Location.id, Location.name)).all())
     lines = []
     for line in transfer.lines:
-        pkg = session.get(Package, line.package_id)
+        pkg = session.get_one(Package, line.package_id)
         source = session.get(Package, line.split_from_package_id) if line.split_from_package_id else None
         lines.append(LineInfo(pkg.tag, pkg.item.name, line.quantity, pkg.unit.value, line.moved_at is not None,
                               source.tag if source else None))
@@ -143,7 +144,9 @@ def _check_movable(session: Session, pkg: Package, source: Location, destination
 
 
 def create_transfer(db: Database, actor: Actor, from_location: str, to_location: str, tags: list[str],
-                    *, note: str | None = None) -> TransferInfo:
+                    *, note: str | None = None, splits: Sequence[tuple[str, Decimal | str]] = ()) -> TransferInfo:
+    """A draft of whole packages (``tags``) and of parts of packages (``splits``: tag, quantity),
+    each part cut into a new package with a tag from the pool; all in one transaction."""
     actor.require(Permission.TRANSFER)
     if from_location == to_location:
         raise ValidationError("a transfer needs two different locations")
@@ -157,6 +160,8 @@ def create_transfer(db: Database, actor: Actor, from_location: str, to_location:
             _add_line(session, transfer, source, destination, _package(session, tag))
         audit.record(session, actor, "transfer.create", "transfer", transfer.id,
                      after={"from": source.name, "to": destination.name, "tags": [p for p in dict.fromkeys(tags)]})
+        for tag, quantity in splits:
+            _split(session, actor, transfer, tag, parse_decimal(quantity, what=f"split quantity of {tag}"))
         return _info(session, transfer)
 
 
@@ -183,8 +188,8 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
         pkg = _package(session, tag)
         if any(line.package_id == pkg.id for line in transfer.lines):
             raise RuleViolation(f"package {pkg.tag} is already on transfer #{transfer.id}")
-        _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-                  session.get(Location, transfer.to_location_id), pkg)
+        _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+                  session.get_one(Location, transfer.to_location_id), pkg)
         audit.record(session, actor, "transfer.add", "transfer", transfer.id, after={"tag": pkg.tag})
         return _info(session, transfer)
 
@@ -194,36 +199,43 @@ def split_into(db: Database, actor: Actor, transfer_id: int, tag: str, quantity:
     (ledger: split out of the source, split into the new one) and put that on the transfer; the
     answer's ``split_tag`` says which tag the new package carries."""
     actor.require(Permission.TRANSFER)
-    quantity = to_quantity(Decimal(quantity))
     with db.transaction() as session:
         transfer = _draft(session, transfer_id)
-        source_pkg = _package(session, tag)
-        if not 0 < quantity < source_pkg.quantity:
-            raise ValidationError(
-                f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
-                f"{source_pkg.unit.value}; to move all of it, add the whole package"
-            )
-        pool = tag_pool.take_next(session)
-        new_pkg = Package(
-            tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
-            location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
-            expiration_date=source_pkg.expiration_date, lab_state=source_pkg.lab_state,
-            thc_percent=source_pkg.thc_percent, cbd_percent=source_pkg.cbd_percent,
-            total_thc_percent=source_pkg.total_thc_percent, coa_reference=source_pkg.coa_reference,
-            received_at=source_pkg.received_at, received_from_manifest=source_pkg.received_from_manifest,
-            source_package_id=source_pkg.id,
+        new_tag = _split(session, actor, transfer, tag, quantity)
+        return replace(_info(session, transfer), split_tag=new_tag)
+
+
+def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantity: Decimal) -> str:
+    """Cut ``quantity`` of package ``tag`` into a new package with the next unused pool tag, on
+    ``transfer``; the new tag is returned (a used tag is never offered again)."""
+    quantity = to_quantity(Decimal(quantity))
+    source_pkg = _package(session, tag)
+    if not 0 < quantity < source_pkg.quantity:
+        raise ValidationError(
+            f"split quantity must be more than 0 and less than the package's {source_pkg.quantity} "
+            f"{source_pkg.unit.value}; to move all of it, add the whole package"
         )
-        session.add(new_pkg)
-        session.flush()
-        pool.used_by_package_id, pool.used_at = new_pkg.id, utcnow()
-        doc = ledger.Doc("transfer", transfer.id)
-        ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
-        ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
-        _add_line(session, transfer, session.get(Location, transfer.from_location_id),
-                  session.get(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
-        audit.record(session, actor, "package.split", "package", source_pkg.tag,
-                     after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
-        return replace(_info(session, transfer), split_tag=new_pkg.tag)
+    pool = tag_pool.take_next(session)
+    new_pkg = Package(
+        tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
+        location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
+        expiration_date=source_pkg.expiration_date, lab_state=source_pkg.lab_state,
+        thc_percent=source_pkg.thc_percent, cbd_percent=source_pkg.cbd_percent,
+        total_thc_percent=source_pkg.total_thc_percent, coa_reference=source_pkg.coa_reference,
+        received_at=source_pkg.received_at, received_from_manifest=source_pkg.received_from_manifest,
+        source_package_id=source_pkg.id,
+    )
+    session.add(new_pkg)
+    session.flush()
+    pool.used_by_package_id, pool.used_at = new_pkg.id, utcnow()
+    doc = ledger.Doc("transfer", transfer.id)
+    ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
+    ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
+    _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
+              session.get_one(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
+    audit.record(session, actor, "package.split", "package", source_pkg.tag,
+                 after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
+    return new_pkg.tag
 
 
 # --- record, move, cancel ---------------------------------------------------------------------
@@ -235,13 +247,13 @@ def record(db: Database, actor: Actor, transfer_id: int, *, move_date: datetime 
         transfer = _draft(session, transfer_id)
         if not transfer.lines:
             raise RuleViolation(f"transfer #{transfer.id} has no packages; scan or add some first")
-        destination = session.get(Location, transfer.to_location_id)
-        source = session.get(Location, transfer.from_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
+        source = session.get_one(Location, transfer.from_location_id)
         when = move_date or utcnow()
         doc = ledger.Doc("transfer", transfer.id)
         payload = []
         for line in transfer.lines:
-            pkg = session.get(Package, line.package_id)
+            pkg = session.get_one(Package, line.package_id)
             _check_movable_for_record(session, pkg, source, destination, transfer.id)
             ledger.post(session, actor, pkg, LedgerKind.TRANSFER, Decimal(0), doc, to_location=destination, at=when)
             payload.append({"Label": pkg.tag, "Location": destination.metrc_name, "MoveDate": when.date().isoformat()})
@@ -288,7 +300,7 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
                 tag=pkg.tag, from_location=pkg.location.name, to_location=here.name,
             )
         transfer = line.transfer
-        destination = session.get(Location, transfer.to_location_id)
+        destination = session.get_one(Location, transfer.to_location_id)
         if transfer.status is TransferStatus.DRAFT:
             raise NotRecorded(
                 f"STOP: transfer #{transfer.id} is still a draft. Record it (the METRC location change) before "

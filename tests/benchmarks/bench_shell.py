@@ -1,5 +1,7 @@
-"""Application shell on the large demo store: cold start, scan-to-feedback latency,
-filter keystroke latency, resident memory.  Run: python tests/benchmarks/bench_shell.py"""
+"""Application shell on the large demo store: cold start, scan-to-feedback latency (a
+scanner's keystrokes with their timestamps, through the key filter, until the answer is
+painted), filter keystroke latency, resident memory; offscreen and on a real X server
+(Xvfb with the xcb platform, through ``xvfb-run``).  Run: python tests/benchmarks/bench_shell.py"""
 
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ from tests.benchmarks.common import ROOT, large_store, print_table, row  # noqa:
 _PROBE = r"""
 import os, resource, statistics, sys, time
 t0 = time.perf_counter()
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
-from PySide6.QtTest import QTest
 app = QApplication([])
 from backoffice.db.engine import Database
 from backoffice.db.migrate import upgrade
@@ -46,14 +48,32 @@ tags = [r.tag for r in inventory.model.rows[:50]]
 from sqlalchemy import text
 with db.read() as s:
     tags += [t for (t,) in s.execute(text("SELECT tag FROM packages WHERE status='active' ORDER BY id LIMIT 950 OFFSET 7000"))]
+window.activateWindow()
 inventory.view.setFocus()
+app.processEvents()
+stamp = 1_000_000
+
+
+def key(char):
+    global stamp
+    code = Qt.Key.Key_Return if char == "\r" else Qt.Key(ord(char.upper()))
+    press = QKeyEvent(QEvent.Type.KeyPress, code, Qt.KeyboardModifier.NoModifier, char)
+    press.setTimestamp(stamp)
+    stamp += 10  # a scanner's pace
+    QApplication.sendEvent(QApplication.focusWidget() or inventory.view, press)
+
+
 lat = []
 for tag in tags[:1000]:
-    window.scanner._silence.stop()
+    window.scanner._last_scan = ("", 0.0)
+    for char in tag:  # the scanner's burst, through the key filter like a real scan
+        key(char)
     start = time.perf_counter()
-    window.handle_scan(tag)
+    key("\r")  # the scan ends: from here to the answer on screen
     window.status_label.repaint()  # the feedback the associate sees
+    app.sync()  # on a real X server: the window system has it
     lat.append((time.perf_counter() - start) * 1000)
+    stamp += 1000
     app.processEvents()  # then the history panel fills in
     inventory.filter.blockSignals(True); inventory.filter.clear(); inventory.filter.blockSignals(False)
 inventory.apply_filter()
@@ -70,20 +90,31 @@ print(f"{startup:.3f} {first_page:.3f} {lat[len(lat)//2]:.2f} {lat[int(len(lat)*
 """
 
 
+def _probe(url: str, platform: str) -> list[float]:
+    """Run the probe in a fresh interpreter: offscreen, or on a real X server (Xvfb, xcb)."""
+    env = dict(os.environ, QT_QPA_PLATFORM=platform, LANG="C.UTF-8")
+    command = [sys.executable, "-c", _PROBE, url, f"/tmp/vault-bench/settings-{platform}.ini"]
+    if platform == "xcb":
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *command]
+    out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [float(x) for x in out[-7:]]
+
+
 def run() -> list[dict[str, Any]]:
     url = large_store()
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LANG="C.UTF-8")
-    out = subprocess.run([sys.executable, "-c", _PROBE, url, "/tmp/vault-bench/settings.ini"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.split()
-    startup, first_page, p50, p99, key_max, key_med, rss = (float(x) for x in out[-7:])
-    return [
-        row("cold start to usable main window", "< 1.5 s", f"{startup:.2f} s", startup < 1.5),
-        row("cold start to first page of packages", "-", f"{first_page:.2f} s", True),
-        row("scan-to-feedback p50 (1,000 scans)", "-", f"{p50:.1f} ms", True),
-        row("scan-to-feedback p99 (1,000 scans)", "< 16 ms", f"{p99:.1f} ms", p99 < 16),
-        row("filter keystroke latency, worst of 9", "< 100 ms", f"{key_max:.0f} ms (median {key_med:.0f})", key_max < 100),
-        row("resident memory after the run", "< 400 MB", f"{rss:.0f} MB", rss < 400),
-    ]
+    rows = []
+    for platform, where in (("offscreen", "offscreen"), ("xcb", "X server (Xvfb, xcb)")):
+        startup, first_page, p50, p99, key_max, key_med, rss = _probe(url, platform)
+        rows += [
+            row(f"{where}: cold start to usable main window", "< 1.5 s", f"{startup:.2f} s", startup < 1.5),
+            row(f"{where}: cold start to first page of packages", "-", f"{first_page:.2f} s", True),
+            row(f"{where}: scan-to-feedback p50 (1,000 keyed scans)", "-", f"{p50:.1f} ms", True),
+            row(f"{where}: scan-to-feedback p99 (1,000 keyed scans)", "< 16 ms", f"{p99:.1f} ms", p99 < 16),
+            row(f"{where}: filter keystroke latency, worst of 9", "< 100 ms", f"{key_max:.0f} ms (median {key_med:.0f})",
+                key_max < 100),
+            row(f"{where}: resident memory after the run", "< 400 MB", f"{rss:.0f} MB", rss < 400),
+        ]
+    return rows
 
 
 if __name__ == "__main__":

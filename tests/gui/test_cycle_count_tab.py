@@ -103,6 +103,7 @@ def _adjust(qtbot, tab: CycleCountTab, tag: str, reason: str, note: str, *,  # t
             qtbot.keyClicks(dialog.manager, manager[0])
             qtbot.keyClicks(dialog.pin, manager[1])
         dialog.ok.click()
+        qtbot.waitUntil(lambda: not dialog.isVisible() or dialog.isEnabled())  # the command has answered
         if dialog.isVisible():  # refused: say why, and give up
             seen["message"] = dialog.message.text()
             dialog.reject()
@@ -129,7 +130,7 @@ def test_count_by_scans_adjust_and_submit(qtbot, main_window: MainWindow, tab: C
 
     _count(qtbot, main_window, tab, GUMMY, "10")
     assert "Counted" in main_window.status_label.text() and main_window.status_kind == "ok"
-    assert _line(tab, GUMMY).counted == 10 and _line(tab, GUMMY).status is LineStatus.VARIANCE
+    assert _line(tab, GUMMY).counted == 10 and _line(tab, GUMMY).status is LineStatus.SHORT
     _count(qtbot, main_window, tab, GUMMY_2, "16")
     _count(qtbot, main_window, tab, TINCTURE, "30")
     assert _line(tab, TINCTURE).status is LineStatus.FOUND
@@ -147,7 +148,7 @@ def test_count_by_scans_adjust_and_submit(qtbot, main_window: MainWindow, tab: C
     qtmodeltester.check(tab.proxy)
 
     # the largest dollar variance sorts first; the filter narrows to what needs attention
-    tab.show_box.setCurrentIndex(tab.show_box.findData(Show.VARIANCES))
+    tab.show_box.setCurrentIndex(tab.show_box.findData(Show.SHORT_OVER))
     assert {tab.proxy.index(r, Col.TAG).data() for r in range(tab.proxy.rowCount())} == {GUMMY, GUMMY_2}
 
     # -2 on the gummies: under the threshold, the associate adjusts alone; before → after shown
@@ -215,3 +216,76 @@ def test_recount_replaces_and_the_model_passes_the_tester(qtbot, main_window: Ma
     tab.filter.setText("wedding")
     assert all("Wedding" in tab.proxy.index(r, Col.ITEM).data() for r in range(tab.proxy.rowCount()))
     qtmodeltester.check(tab.proxy)
+
+
+def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignore[no-untyped-def]
+        qtbot, main_window: MainWindow, tab: CycleCountTab, samples, tmp_path) -> None:
+    import json
+
+    from backoffice.services import sales_import
+    from tests.unit.test_sales_import import write_csv
+    from ui.tabs.cycle_count_metrc import MetrcFixDialog
+
+    db, alex = main_window.ctx.db, main_window.ctx.actor
+    # yesterday the POS sold 2 gummies on R7 and METRC never heard of it (its receipts of the day hold R6 only)
+    write_csv(tmp_path / "pos.csv", [
+        ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
+         "line_total"],
+        ["R6", "2026-11-20 10:00:00", GUMMY_2, "x", "x", "1", "Each", "9.00"],
+        ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"]])
+    (tmp_path / "metrc.json").write_text(json.dumps([{
+        "Id": 1, "ReceiptNumber": "M1", "ExternalReceiptNumber": "R6", "SalesDateTime": "2026-11-20T10:00:00",
+        "SalesCustomerType": "Consumer",
+        "Transactions": [{"PackageLabel": GUMMY_2, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 9.0}]}]))
+    sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
+    sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
+    packages = json.loads((samples / "metrc_packages_active.json").read_text())
+    for record in packages:
+        if record["Label"] == GUMMY_2:
+            record["Quantity"] = 23  # METRC took R6
+    (tmp_path / "metrc_packages.json").write_text(json.dumps(packages))
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, StartCountDialog)
+        dialog.name.setText("Gummies, three-way")
+        dialog.categories.findItems(EDIBLES, Qt.MatchFlag.MatchExactly)[0].setCheckState(Qt.CheckState.Checked)
+        dialog.locations.findItems("Vault", Qt.MatchFlag.MatchExactly)[0].setCheckState(Qt.CheckState.Checked)
+        dialog.blind.setChecked(False)
+        dialog.metrc_file.edit.setText(str(tmp_path / "metrc_packages.json"))
+        next(b for b in dialog.findChildren(QPushButton) if b.text() == "Start count").click()
+
+    _when_modal(StartCountDialog, fill)
+    qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Gummies, three-way", timeout=10_000)
+    _settled(qtbot, tab)
+    _count(qtbot, main_window, tab, GUMMY, "10")  # shelf and ledger agree on 10; METRC still says 12
+    _count(qtbot, main_window, tab, GUMMY_2, "23")
+    assert _line(tab, GUMMY).status is LineStatus.METRC_DIFFERS and _line(tab, GUMMY_2).status is LineStatus.MATCH
+    assert not tab.view.isColumnHidden(Col.CAUSE) and not tab.view.isColumnHidden(Col.PENDING)
+
+    tab.show_box.setCurrentIndex(tab.show_box.findData(Show.METRC_DIFFERS))
+    assert [tab.proxy.index(r, Col.TAG).data() for r in range(tab.proxy.rowCount())] == [GUMMY]
+    why = tab.proxy.index(0, Col.CAUSE).data()
+    assert "POS receipt R7" in why and "never reached METRC" in why and tab.proxy.index(0, Col.PENDING).data() == "-2"
+    tab.show_box.setCurrentIndex(tab.show_box.findData(Show.MATCH))
+    assert [tab.proxy.index(r, Col.TAG).data() for r in range(tab.proxy.rowCount())] == [GUMMY_2]
+    tab.show_box.setCurrentIndex(tab.show_box.findData(Show.ALL))
+
+    tab.select_tag(GUMMY)
+    assert tab.fix_metrc_button.isEnabled()
+
+    def queue(dialog: QWidget) -> None:
+        assert isinstance(dialog, MetrcFixDialog)
+        assert dialog.queue.isChecked() and dialog.receipt.currentData() == "R7"
+        dialog.ok.click()  # no note yet: refused, says why
+        qtbot.waitUntil(lambda: "note" in dialog.message.text() and dialog.isEnabled())
+        assert dialog.isVisible()
+        qtbot.keyClicks(dialog.note, "sale of 2 on R7 never reached METRC")
+        dialog.ok.click()
+
+    _when_modal(MetrcFixDialog, queue)
+    qtbot.mouseClick(tab.fix_metrc_button, Qt.MouseButton.LeftButton)
+    _settled(qtbot, tab)
+    assert "receipt queued" in main_window.status_label.text() and "ledger is unchanged" in \
+        main_window.status_label.text()
+    assert _line(tab, GUMMY).status is LineStatus.RESOLVED and _line(tab, GUMMY).ledger == 10

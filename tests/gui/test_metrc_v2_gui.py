@@ -79,6 +79,8 @@ def test_keys_dialog_stores_through_the_service(qtbot, ctx: AppContext, sim: Met
 
 
 def test_settings_dialog_has_the_metrc_fields(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog
+
     from ui.settings_dialog import SettingsDialog
 
     ctx.sign_in(users.authenticate(ctx.db, "admin", PINS["admin"]).as_actor())
@@ -89,7 +91,8 @@ def test_settings_dialog_has_the_metrc_fields(qtbot, ctx: AppContext) -> None:  
     dialog.metrc_api.setCurrentIndex(dialog.metrc_api.findData("v1"))
     dialog.metrc_window.setValue(12)
     dialog.retail_id_required.setChecked(True)
-    dialog.save()
+    dialog.save()  # a command: written off the GUI thread, then the dialog closes
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5_000)
     assert settings.read(ctx.db, settings.METRC_BASE_URL) == "https://api-ny.metrc.com/"
     assert settings.read(ctx.db, settings.METRC_API_VERSION) == "v1"
     assert settings.read(ctx.db, settings.METRC_WINDOW_HOURS) == 12

@@ -4,7 +4,7 @@ it may not use."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -38,7 +38,9 @@ def _sign_in_when_asked(qtbot, username: str, pin: str) -> Callable[[], None]:  
     return attempt
 
 
-def _boxes_seen() -> list[str]:
+@pytest.fixture
+def boxes_seen() -> Iterator[list[str]]:
+    """The text of every message box that opens during the test (each is closed at once)."""
     seen: list[str] = []
 
     def look() -> None:
@@ -47,15 +49,16 @@ def _boxes_seen() -> list[str]:
             seen.append(box.text())
             box.reject()
 
-    watch = QTimer(QApplication.instance())
+    watch = QTimer()
     watch.timeout.connect(look)
     watch.start(10)
-    return seen
+    yield seen
+    watch.stop()
 
 
 @pytest.mark.parametrize("username", ["pat", "maria", "admin"])
 def test_each_sign_in_starts_clean_on_the_inventory_tab(qtbot, main_window: MainWindow, store,  # type: ignore[no-untyped-def]
-                                                         username: str) -> None:
+                                                         boxes_seen: list[str], username: str) -> None:
     db, actors = store
     open_count = counts.start_count(db, actors["alex"], "Vault shelf A", Scope(locations=("Vault",)))
     count_tab = next(t for t in main_window.tab_widgets if isinstance(t, CycleCountTab))
@@ -65,14 +68,13 @@ def test_each_sign_in_starts_clean_on_the_inventory_tab(qtbot, main_window: Main
     main_window.tabs.setCurrentWidget(transfers_tab)
     messages.error("alex's problem: 1A4060300000000000000001 has no recorded transfer.")
     assert "alex's problem" in main_window.status_label.text() and "alex's problem" in transfers_tab.panel.text()
-    boxes = _boxes_seen()
     QTimer.singleShot(20, _sign_in_when_asked(qtbot, username, PINS[username]))
     main_window.sign_out()
     assert main_window.ctx.actor.username == username
     qtbot.wait(300)  # anything a tab loads for the new user has come back
     commands.wait_until_idle()
     qtbot.wait(50)
-    assert boxes == []  # purchasing used to get "pat (purchasing) may not count inventory"
+    assert boxes_seen == []  # purchasing used to get "pat (purchasing) may not count inventory"
     assert isinstance(main_window.tabs.currentWidget(), InventoryTab)
     assert main_window.status_label.text() == READY and main_window.status_kind == "info"
     assert "alex's problem" not in transfers_tab.panel.text()

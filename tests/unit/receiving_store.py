@@ -9,9 +9,8 @@ from pathlib import Path
 from backoffice.db.engine import Database
 from backoffice.domain.enums import LabState
 from backoffice.domain.units import Unit
-from backoffice.services import metrc_packages_import
 from backoffice.importers.manifest_file import ParsedManifest, ParsedManifestLine
-from backoffice.services import locations
+from backoffice.services import locations, metrc_packages_import
 from backoffice.services.actor import Actor
 
 SAMPLE_NUMBER = "0004412217"

@@ -11,14 +11,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
-from backoffice.db.models import Adjustment, AdjustmentReason, AuditEvent, LedgerEntry, OutboxEntry, Package
+from backoffice.db.models import (
+    Adjustment,
+    AdjustmentReason,
+    AuditEvent,
+    LedgerEntry,
+    OutboxEntry,
+    Package,
+)
 from backoffice.domain.enums import LedgerKind, OutboxKind, PackageStatus
-from backoffice.errors import AuthenticationFailed, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import adjustments, audit, ledger, outbox, prices, settings
-from backoffice.services.actor import Actor
+from backoffice.errors import (
+    AuthenticationFailed,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from backoffice.services import (
+    adjustments,
+    audit,
+    ledger,
+    metrc_packages_import,
+    outbox,
+    prices,
+    settings,
+)
+from backoffice.services.actor import SYSTEM, Actor
 
 GUMMY = "1A4060300000000000000002"  # 12 Each, packaged 2026-09-22 or so
 FLOWER = "1A4060300000000000000008"  # 113.4 Grams

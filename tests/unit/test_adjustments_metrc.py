@@ -12,12 +12,22 @@ import pytest
 
 from backoffice.db.engine import Database
 from backoffice.errors import UserError, ValidationError
-from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.errors import MetrcKeyMissing
 from backoffice.metrc.keys import MetrcKeyStore
-from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
-from backoffice.services import adjustments, counts, metrc_connection, metrc_sync, settings
+from backoffice.metrc.simulator import (
+    DEFAULT_USER_KEY,
+    DEFAULT_VENDOR_KEY,
+    MetrcSimulator,
+)
+from backoffice.services import (
+    adjustments,
+    counts,
+    metrc_connection,
+    metrc_packages_import,
+    metrc_sync,
+    settings,
+)
 from backoffice.services.actor import Actor
 from backoffice.services.counts import Scope
 from tests.conftest import make_users

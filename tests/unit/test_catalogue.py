@@ -22,12 +22,9 @@ from tests.unit.receiving_store import UNKNOWN, line, manifest, stock_store, tag
 
 
 @pytest.fixture
-def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor]]:
-    from tests.conftest import make_users
-
-    actors = make_users(sqlite_db)
-    stock_store(sqlite_db, actors["admin"], samples)
-    return sqlite_db, actors
+def store(db: Database, actors: dict[str, Actor], samples: Path) -> tuple[Database, dict[str, Actor]]:
+    stock_store(db, actors["admin"], samples)
+    return db, actors
 
 
 def _events(db: Database, action: str) -> list[AuditEvent]:

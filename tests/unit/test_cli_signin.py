@@ -39,7 +39,8 @@ def _events(url: list[str], action: str) -> list[audit.AuditRow]:
 @pytest.mark.parametrize("argv", [
     ["users", "list"], ["audit", "verify"], ["locations", "list"], ["metrc", "status"], ["count", "list"],
     ["adjust", "1A4060300000000000000002", "--quantity", "-9", "--reason", "Theft", "--note", "x"],
-    ["backup", "--out", "x.sqlite"], ["restore", "x.sqlite"], ["transfer", "list"],
+    ["backup", "--out", "x.sqlite"], ["restore", "x.sqlite"], ["transfer", "list"], ["metrc", "sync"],
+    ["users", "add", "evil", "--role", "associate"], ["pending", "list"],
 ])
 def test_without_user_everything_else_says_to_sign_in(db: list[str], argv: list[str],
                                                       capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,10 +58,10 @@ def test_what_runs_without_signing_in(tmp_path: Path, monkeypatch: pytest.Monkey
     assert main([*empty, "db", "upgrade"]) == 0
     monkeypatch.setenv("BACKOFFICE_NEW_PIN", "123456")
     assert main([*empty, "users", "add", "boss", "--role", "associate"]) == 1  # the first user is an admin
-    assert "sign in as an administrator" in _one_line_error(capsys)
+    assert "sign in with --user NAME as an administrator" in _one_line_error(capsys)
     assert main([*empty, "users", "add", "boss", "--role", "admin"]) == 0
     assert main([*empty, "users", "add", "evil", "--role", "admin"]) == 1  # only into a store with no users
-    assert "already has users" in _one_line_error(capsys)
+    assert "only a store without users" in _one_line_error(capsys)
     assert main([*empty, "demo"]) == 1  # the demo adds users with known PINs: not into a store with users
     assert "sign in with --user NAME" in _one_line_error(capsys)
     demo = ["--db", f"sqlite:///{tmp_path / 'demo.sqlite'}"]
@@ -122,3 +123,16 @@ def test_a_wrong_approver_pin_is_audited(db: list[str], samples: Path, monkeypat
                  "--reason", "Theft", "--note", "gone", "--approver", "maria"]) == 1
     assert "manager approval failed: Wrong PIN" in _one_line_error(capsys)
     assert [e.username for e in _events(db, "user.approval_failed")] == ["maria"]
+
+
+def test_only_an_administrator_backs_up_or_restores(db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "copy.sqlite"
+    for name in ("maria", "alex"):
+        assert main([*db, *signin(monkeypatch, name), "backup", "--out", str(copy)]) == 1
+        assert "may not back up and restore the database" in _one_line_error(capsys)
+    assert main([*db, *signin(monkeypatch, "admin"), "backup", "--out", str(copy)]) == 0
+    assert main([*db, *signin(monkeypatch, "maria"), "restore", str(copy)]) == 1
+    assert "may not back up and restore the database" in _one_line_error(capsys)
+    assert main([*db, *signin(monkeypatch, "admin"), "restore", str(copy)]) == 0
+    assert main([*db, *signin(monkeypatch, "admin"), "audit", "verify"]) == 0

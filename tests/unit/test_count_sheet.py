@@ -13,8 +13,7 @@ import pytest
 from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.exporters import count_sheet
-from backoffice.services import metrc_packages_import
-from backoffice.services import counts
+from backoffice.services import counts, metrc_packages_import
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
 

@@ -13,9 +13,20 @@ from sqlalchemy import func, select
 from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry, CountExpected, CountSession, Package
 from backoffice.domain.enums import CountStatus, LedgerKind
-from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import adjustments, counts, ledger, prices
+from backoffice.errors import (
+    ImportFileError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
+from backoffice.services import (
+    adjustments,
+    counts,
+    ledger,
+    metrc_packages_import,
+    prices,
+)
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
 from backoffice.services.transfers import NotRecorded
@@ -68,7 +79,7 @@ def test_start_freezes_the_ledger_for_the_scope_and_is_blind_by_default(
     assert hidden.hidden and hidden.status is LineStatus.COUNTED and hidden.counted == 11
     assert hidden.ledger is None and hidden.expected is None and hidden.variance is None and hidden.value is None
     shown = _line(counts.variance_lines(store, actors["maria"], info.id), GUMMY)  # a manager sees them
-    assert not shown.hidden and shown.status is LineStatus.VARIANCE
+    assert not shown.hidden and shown.status is LineStatus.SHORT
     assert (shown.ledger, shown.variance, shown.value) == (12, -1, Decimal("-25.00"))
 
 
@@ -140,7 +151,7 @@ def test_metrc_snapshot_from_the_connector(store: Database, actors: dict[str, Ac
 
     data = from_json((samples / "metrc_packages_active.json").read_text())  # as the client returns it
     info = counts.start_count(store, actors["alex"], "Connector", Scope(categories=(EDIBLES,)), metrc_packages_data=data)
-    assert info.metrc_source == "METRC packages/v1/active"
+    assert info.metrc_source == "METRC active packages (fetched)"
     line = _line(counts.variance_lines(store, actors["maria"], info.id), GUMMY)
     assert line.metrc == 12
 

@@ -3,6 +3,7 @@ and ``adjust`` with a manager's approval; user errors exit 1 with the reason on 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,8 +47,13 @@ def test_scripted_count_from_start_to_submit(monkeypatch: pytest.MonkeyPatch, st
     assert "blind count: results are shown after submit" in capsys.readouterr().out
     assert main([*store, *signin(monkeypatch, "maria"), "count", "variances", "1"]) == 0
     signin(monkeypatch, "alex")
-    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(GUMMY))
-    assert line.split()[1:8] == ["variance", "10", "12", "11", "12", "0", "-2"]
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith(GUMMY))
+    # shelf 10, ledger 12, POS 11, METRC 12: the shelf is short against the ledger and the POS differs too
+    assert line.split()[1:9] == ["several", "differ", "10", "12", "11", "12", "0", "-2"]
+    assert "INVESTIGATE: shelf vs ledger: 2 Each fewer on the shelf" in out
+    assert "INVESTIGATE: POS: the POS has 1 Each fewer than the store's ledger" in out
+    assert "METRC agrees on" in out
     assert main([*alex, "count", "submit", "1"]) == 1
     assert "not counted yet" in capsys.readouterr().err
     assert main([*alex, "count", "submit", "1", "--uncounted-as-zero"]) == 0
@@ -89,3 +95,35 @@ def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Pat
     capsys.readouterr()
     assert main([*alex, "count", "list"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_variances_name_the_source_and_fix_metrc_from_the_line(
+        store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    records = json.loads((samples / "metrc_packages_active.json").read_text())
+    for record in records:
+        if record["Label"] == GUMMY:
+            record["Quantity"] = 15  # METRC says 15; the store and the shelf say 12
+    (tmp_path / "metrc.json").write_text(json.dumps(records))
+    alex = [*store, *signin(monkeypatch, "alex")]
+    assert main([*alex, "count", "start", "--name", "Gummies", "--category", "Edible (weight - each)",
+                 "--not-blind", "--metrc-file", str(tmp_path / "metrc.json")]) == 0
+    assert main([*alex, "count", "record", "1", GUMMY, "12"]) == 0
+    capsys.readouterr()
+    assert main([*alex, "count", "variances", "1"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith(GUMMY))
+    assert line.split()[1:3] == ["METRC", "differs"]
+    assert "INVESTIGATE: METRC: METRC has 3 Each more than the store's ledger; nothing explains it" in out
+
+    fix = ["count", "fix-metrc", "1", GUMMY, "--quantity", "-3", "--note", "METRC had 3 extra"]
+    assert main([*alex, *fix, "--reason", "Inventory Audit"]) == 1
+    assert "a manager makes it" in capsys.readouterr().err
+    maria = [*store, *signin(monkeypatch, "maria")]
+    assert main([*maria, *fix]) == 1
+    assert "needs --reason" in capsys.readouterr().err
+    assert main([*maria, *fix, "--reason", "Inventory Audit"]) == 0
+    assert "METRC-only adjustment queued (-3 in METRC), outbox #" in capsys.readouterr().out
+    assert main([*store, *signin(monkeypatch, "alex"), "count", "variances", "1", "--all"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(GUMMY))
+    assert line.split()[1:3] == ["resolved", "12"]

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry
 from backoffice.errors import RuleViolation
-from backoffice.services import metrc_packages_import
-from backoffice.services import counts
+from backoffice.services import counts, metrc_packages_import
 from backoffice.services.actor import Actor
 from backoffice.services.counts import Scope
 

@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, OutboxEntry, Transfer
 from backoffice.domain.enums import LedgerKind, TransferStatus
-from backoffice.services import metrc_packages_import
-from backoffice.services import audit, ledger
+from backoffice.services import audit, ledger, metrc_packages_import
+from backoffice.services.actor import SYSTEM
 from tests.conftest import make_users
 
 ROOT = Path(__file__).resolve().parents[2]

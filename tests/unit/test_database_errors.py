@@ -26,7 +26,9 @@ from backoffice.db.errors import (
 from backoffice.db.models import PosImport, PosSaleLine
 from backoffice.errors import ValidationError
 from backoffice.services import backup, sales_import
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
+from tests.conftest import make_users
+from tests.unit.cli_signin import signin
 
 
 def _operational(message: str) -> OperationalError:
@@ -73,21 +75,24 @@ def test_a_busy_database_names_who_holds_it(tmp_path: Path) -> None:
 
 
 def test_cli_says_one_sentence_for_a_damaged_or_read_only_store(tmp_path: Path, sqlite_db: Database,
+                                                                monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    make_users(sqlite_db)
+    signed_in = signin(monkeypatch, "admin")
     damaged = tmp_path / "damaged.sqlite"
     damaged.write_bytes(b"this is not a database, it was overwritten" * 100)
-    assert main(["--db", f"sqlite:///{damaged}", "pos-layout", "list"]) == 1
+    assert main(["--db", f"sqlite:///{damaged}", *signed_in, "pos-layout", "list"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {damaged} is damaged and cannot be read.") and "Traceback" not in err
 
     fresh = tmp_path / "empty.sqlite"
-    assert main(["--db", f"sqlite:///{fresh}", "pos-layout", "list"]) == 1
+    assert main(["--db", f"sqlite:///{fresh}", *signed_in, "pos-layout", "list"]) == 1
     assert "is not a Vault Workstation store" in capsys.readouterr().err
 
     assert sqlite_db.sqlite_path is not None
     read_only = f"sqlite:///file:{sqlite_db.sqlite_path}?mode=ro&uri=true"
     sample = Path(__file__).parents[1] / "samples" / "pos_sales_export_a.csv"
-    assert main(["--db", read_only, "import", "pos-sales", str(sample)]) == 1
+    assert main(["--db", read_only, *signed_in, "import", "pos-sales", str(sample)]) == 1
     err = capsys.readouterr().err
     assert "can only be read, not written" in err and "Traceback" not in err
     with sqlite_db.read() as session:
@@ -115,11 +120,11 @@ def test_daily_backup_is_renamed_only_when_complete(sqlite_db: Database, tmp_pat
     monkeypatch.setattr(sqlite3, "connect", lambda path, *a, **k: FullDisk(real_connect(path, *a, **k))
                         if str(path) == sqlite_db.sqlite_path else real_connect(path, *a, **k))
     with pytest.raises(sqlite3.OperationalError) as caught:
-        backup.daily_backup(sqlite_db, today=today)
+        backup.daily_backup(sqlite_db, SYSTEM, today=today)
     assert known_error(caught.value, str(folder)).kind == "disk_full"
     assert list(folder.iterdir()) == []  # no partial file that would count as today's backup
     monkeypatch.setattr(sqlite3, "connect", real_connect)
-    made = backup.daily_backup(sqlite_db, today=today)
+    made = backup.daily_backup(sqlite_db, SYSTEM, today=today)
     assert made == folder / f"daily-{today:%Y%m%d}.sqlite" and sorted(p.name for p in folder.iterdir()) == [made.name]
     with sqlite3.connect(made) as copy:
         assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)

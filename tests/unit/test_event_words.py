@@ -85,3 +85,10 @@ def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, 
     one, four = metrc_sync.list_entries(db)[-2:]
     assert one.summary == f"1 package: {vault[0]}"
     assert four.summary == f"4 packages: {', '.join(vault[1:4])} and 1 more"
+
+
+def test_refused_pins_read_as_refusals_with_their_reason() -> None:
+    assert audit_sentence("user.sign_in_failed", "user", "7", None, '{"failed_attempts": 1}', "wrong PIN") == (
+        "Sign-in refused for user 7. Wrong PIN.")
+    assert audit_sentence("user.approval_failed", "user", "mallory", None, None, "unknown user") == (
+        "Approval refused for user mallory. Unknown user.")

@@ -72,7 +72,7 @@ def test_a_sheet_claiming_a_million_rows_is_read_by_its_real_rows(tmp_path: Path
     path = _xlsx(tmp_path / "claims.xlsx", {1: HEADERS, 2: SALE, 1_048_576: ["", ""]}, dimension="A1:XFD1048576")
     started = time.perf_counter()
     parsed = parse_pos_file(path, store_tz=TZ)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 10  # the bound promised for any workbook (it used to run for ever)
     assert [line.line for line in parsed.lines] == [2] and parsed.lines[0].amount == Decimal("64.00")
 
 

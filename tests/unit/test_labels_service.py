@@ -11,15 +11,34 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, Item, LabelPrint, Location, Manifest, ManifestLine, Package
-from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
+from backoffice.db.models import (
+    AuditEvent,
+    Item,
+    LabelPrint,
+    Location,
+    Manifest,
+    ManifestLine,
+    Package,
+)
+from backoffice.domain.enums import (
+    LabState,
+    LedgerKind,
+    LocationKind,
+    PackageStatus,
+    QuantityType,
+)
 from backoffice.domain.units import Unit
-from backoffice.errors import AuthenticationFailed, NotFound, PermissionDenied, RuleViolation, ValidationError
+from backoffice.errors import (
+    AuthenticationFailed,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
 from backoffice.labels.fields import potency, total_thc
 from backoffice.services import audit, ledger, prices, transfers
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.labels import (
     LabelKind,
     LabelRun,

@@ -10,8 +10,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Package
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
-from backoffice.services import metrc_packages_import
-from backoffice.services import ledger
+from backoffice.services import ledger, metrc_packages_import
 from backoffice.services.actor import Actor
 
 

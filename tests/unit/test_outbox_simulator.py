@@ -14,10 +14,18 @@ import pytest
 from backoffice.db.engine import Database
 from backoffice.db.models import utcnow
 from backoffice.domain.enums import OutboxStatus
-from backoffice.services import metrc_packages_import
 from backoffice.metrc.client import MetrcClient
-from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
-from backoffice.services import metrc_connection, metrc_sync, transfers
+from backoffice.metrc.simulator import (
+    DEFAULT_USER_KEY,
+    DEFAULT_VENDOR_KEY,
+    MetrcSimulator,
+)
+from backoffice.services import (
+    metrc_connection,
+    metrc_packages_import,
+    metrc_sync,
+    transfers,
+)
 from backoffice.services.actor import Actor
 
 PATH = "packages/v1/change/locations"

@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, Item, LedgerEntry, Location, Manifest, ManifestLine, OutboxEntry, Package
+from backoffice.db.models import (
+    AuditEvent,
+    Item,
+    LedgerEntry,
+    Location,
+    Manifest,
+    ManifestLine,
+    OutboxEntry,
+    Package,
+)
 from backoffice.domain.enums import (
     LabState,
     LedgerKind,
@@ -24,9 +32,15 @@ from backoffice.domain.enums import (
     PackageStatus,
 )
 from backoffice.domain.units import Unit
-from backoffice.errors import ImportFileError, NotFound, PermissionDenied, RuleViolation, ValidationError
+from backoffice.errors import (
+    ImportFileError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationError,
+)
 from backoffice.services import audit, catalogue, ledger, receiving
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.catalogue import NewItem
 from backoffice.services.receiving import BadScan, ScanProblem
 from tests.unit.receiving_store import (
@@ -223,8 +237,8 @@ def test_unknown_item_and_tag_already_in_store_each_get_their_message(db: Databa
     unknown = receiving.scan(db, alex, manifest_id, tag(1))
     assert unknown.problem is ScanProblem.UNKNOWN_ITEM
     assert unknown.message == (f"Item “{UNKNOWN[0]}” ({UNKNOWN[1]}) of package {tag(1)} is not in this store's "
-                               "catalogue. Create the item from this manifest line (Create item), then accept the "
-                               "package, or reject it.")
+                               "catalogue. Create the item from this manifest line (Create items…; receive "
+                               "--create-items), then accept the package, or reject it.")
     known = receiving.scan(db, alex, manifest_id, IN_STORE_TAG)
     assert known.problem is ScanProblem.IN_INVENTORY
     assert known.message.startswith(f"STOP: tag {IN_STORE_TAG} is already a package in this store (active, Vault)")

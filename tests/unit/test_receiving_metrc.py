@@ -11,18 +11,29 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import OutboxEntry
 from backoffice.domain.enums import OutboxStatus
 from backoffice.domain.units import Unit
 from backoffice.errors import NotFound, RuleViolation
 from backoffice.metrc.client import MetrcClient
-from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
+from backoffice.metrc.simulator import (
+    DEFAULT_USER_KEY,
+    DEFAULT_VENDOR_KEY,
+    MetrcSimulator,
+)
 from backoffice.services import audit, metrc_sync, receiving, receiving_metrc
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.receiving import ScanProblem
-from tests.unit.receiving_store import FLOWER, SAMPLE_NUMBER, line, manifest, sample_tag, stock_store, tag
+from tests.unit.receiving_store import (
+    FLOWER,
+    SAMPLE_NUMBER,
+    line,
+    manifest,
+    sample_tag,
+    stock_store,
+    tag,
+)
 
 NUMBER = "0009990001"
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -158,7 +157,8 @@ def test_receipts_without_the_pos_number_match_by_tag_and_time() -> None:
     ]
 
 
-def test_a_whole_day_matches_quickly() -> None:
+def test_a_whole_day_of_ten_thousand_lines_matches() -> None:
+    """Correctness at a day's scale; its speed is a benchmark figure (tests/benchmarks), not an assertion."""
     pos: list[PosSaleLine] = []
     metrc: list[ParsedMetrcReceipt] = []
     tags = [f"1A40603000000000000{i:05d}" for i in range(2000)]
@@ -176,10 +176,7 @@ def test_a_whole_day_matches_quickly() -> None:
         metrc.append(_receipt(None if r % 500 == 3 else number, *txs, at=at + timedelta(minutes=1)))
     assert len(pos) == 10000 and len(metrc) == 2994
     known = set(tags)
-    started = time.perf_counter()
     findings = match_day(pos, metrc, floor_tags=known, known_tags=known)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"matching took {elapsed:.3f} s"
     never_sent = [line for line in pos if int(line.receipt_number[1:]) % 500 == 1]
     kinds = [f.kind for f in findings]
     assert kinds.count(FindingKind.QUANTITY_MISMATCH) == 6

@@ -13,15 +13,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, Finding, OutboxEntry
 from backoffice.domain.enums import FindingKind, FindingStatus, OutboxKind, OutboxStatus
 from backoffice.errors import PermissionDenied, RuleViolation, ValidationError
 from backoffice.metrc.client import MetrcClient
-from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
-from backoffice.services import audit, metrc_connection, metrc_sync, reconciliation, sales_import, transfers
-from backoffice.services.actor import Actor
+from backoffice.metrc.simulator import (
+    DEFAULT_USER_KEY,
+    DEFAULT_VENDOR_KEY,
+    MetrcSimulator,
+)
+from backoffice.services import (
+    audit,
+    metrc_connection,
+    metrc_sync,
+    reconciliation,
+    sales_import,
+    transfers,
+)
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.reconciliation import Resolution
 from tests.unit.test_sales_import import DAY, store, write_csv  # noqa: F401 — `store` is a fixture
 

@@ -3,6 +3,7 @@ count made through the Cycle Count services whose categories add up to its froze
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -11,11 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Package
+from backoffice.db.models import CountSession, Package
 from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import adjustments, counts, ledger, prices, settings
+from backoffice.services import adjustments, counts, ledger, metrc_packages_import, prices, settings
 from backoffice.services.actor import Actor
 from backoffice.services.reports import accuracy_report
 from backoffice.services.reports.accuracy import UNKNOWN_CATEGORY
@@ -130,3 +130,40 @@ def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[s
     edible = next(c for c in report.categories if c.category == EDIBLES)
     assert edible.net_dollar_variance < 0 and row.adjustments == 1
     assert (report.adjustments[0].reason, report.adjustments[0].count_session_id) == ("Theft", count.id)
+
+
+def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors: dict[str, Actor],
+                                                            samples: Path) -> None:
+    metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
+    records = json.loads((samples / "metrc_packages_active.json").read_text())
+    for record in records:
+        if record["Label"] == GUMMY_2:
+            record["Quantity"] = 30  # METRC 30, store and shelf 24: METRC disagrees on one of two lines
+    count = counts.start_count(db, actors["alex"], "Gummies", counts.Scope(categories=(EDIBLES,)), blind=False,
+                               metrc_packages_data=records)
+    counts.record_count(db, actors["alex"], count.id, GUMMY, 12)
+    counts.record_count(db, actors["alex"], count.id, GUMMY_2, 24)
+    without = counts.start_count(db, actors["alex"], "No METRC", counts.Scope(categories=(EDIBLES,)))
+    counts.record_count(db, actors["alex"], without.id, GUMMY, 12)
+    frozen = counts.submit(db, actors["alex"], count.id, uncounted_as_zero=True)
+    counts.submit(db, actors["alex"], without.id, uncounted_as_zero=True)
+    # the rest were recorded as 0 at submit; the ledger agrees on both counted gummies, METRC on one
+    assert (frozen.lines_matching, frozen.metrc_lines_agreeing) == (2, 1)
+    assert frozen.metrc_lines_compared == frozen.lines_counted
+
+    with db.read() as session:
+        today = settings.calendar(session).today()
+    report = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today)
+    with_metrc, no_metrc = report.counts
+    assert (with_metrc.metrc_lines_compared, with_metrc.metrc_lines_agreeing) == (
+        frozen.metrc_lines_compared, frozen.metrc_lines_agreeing)
+    assert with_metrc.metrc_agreement == (Decimal(frozen.metrc_lines_agreeing) / frozen.metrc_lines_compared
+                                          ).quantize(Decimal("0.0001"))
+    assert no_metrc.metrc_agreement is None and no_metrc.metrc_lines_compared is None
+    assert report.metrc_agreement == with_metrc.metrc_agreement  # counts without METRC are left out
+    with db.transaction() as session:  # a count submitted before the figure was kept: recomputed, same answer
+        stored = session.get(CountSession, count.id)
+        stored.metrc_lines_compared = stored.metrc_lines_agreeing = None
+    again = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today).counts[0]
+    assert (again.metrc_lines_compared, again.metrc_lines_agreeing) == (
+        frozen.metrc_lines_compared, frozen.metrc_lines_agreeing)

@@ -187,7 +187,7 @@ def test_accuracy_workbook_reads_back(store: tuple[Database, dict[str, Actor]], 
     assert facts["Shrinkage value"].value == 96.25 and facts["Net adjustment value"].value == -56.25
     assert len(cover._charts) == 1  # accuracy over time, beside the headline figures
     counts = book["Counts"]
-    assert counts.freeze_panes == "C2" and counts.auto_filter.ref == "A1:N3"
+    assert counts.freeze_panes == "C2" and counts.auto_filter.ref == "A1:Q3"
     first = dict(zip(_header(counts), next(counts.iter_rows(min_row=2)), strict=True))
     assert first["Name"].value == "Edibles, week 10" and first["Blind"].value is True
     assert first["Submitted"].value == datetime(2026, 3, 10, 15, 0)  # store time

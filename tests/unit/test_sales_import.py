@@ -14,7 +14,6 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
 from backoffice.db.models import (
     AuditEvent,
@@ -26,10 +25,15 @@ from backoffice.db.models import (
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import ImportFileError, ValidationError
-from backoffice.services import metrc_packages_import
 from backoffice.importers.pos_sales_file import UnknownLayoutError, parse_pos_file
-from backoffice.services import audit, ledger, pos_layouts, sales_import
-from backoffice.services.actor import Actor
+from backoffice.services import (
+    audit,
+    ledger,
+    metrc_packages_import,
+    pos_layouts,
+    sales_import,
+)
+from backoffice.services.actor import SYSTEM, Actor
 
 DAY = date(2026, 11, 20)
 TINCTURE = "1A4060300000000000000009"  # on the floor, 2 Each sold on R1120-0001

@@ -10,14 +10,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from backoffice.services.actor import SYSTEM
 from backoffice.db.engine import Database
-from backoffice.db.models import Item, LedgerEntry, OutboxEntry, Package, SalesDaily, TagPoolEntry
-from backoffice.domain.enums import LabState, LedgerKind, OutboxKind, PackageStatus, QuantityType, TransferStatus
+from backoffice.db.models import (
+    Item,
+    LedgerEntry,
+    OutboxEntry,
+    Package,
+    SalesDaily,
+    TagPoolEntry,
+)
+from backoffice.domain.enums import (
+    LabState,
+    LedgerKind,
+    OutboxKind,
+    PackageStatus,
+    QuantityType,
+    TransferStatus,
+)
 from backoffice.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
-from backoffice.services import metrc_packages_import
-from backoffice.services import audit, ledger, locations, replenishment, transfers
-from backoffice.services.actor import Actor
+from backoffice.services import (
+    audit,
+    ledger,
+    locations,
+    metrc_packages_import,
+    replenishment,
+    transfers,
+)
+from backoffice.services.actor import SYSTEM, Actor
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The Cycle Count tab's variance table: one row per package of the count, a column enum,
-and a proxy that filters by status and text and sorts variances by size."""
+and a proxy that filters by status (one choice per status word) and text and sorts variances
+by size."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from backoffice.services.counts import LineStatus, VarianceLine
+from backoffice.services.counts import DIFFERS, LineStatus, VarianceLine
 
 Index = QModelIndex | QPersistentModelIndex
 SortRole = Qt.ItemDataRole.UserRole + 20
 LineRole = Qt.ItemDataRole.UserRole + 21
 
 STATUS_COLOURS = {
-    LineStatus.MATCH: "#2e7d32", LineStatus.VARIANCE: "#c62828", LineStatus.RESOLVED: "#1565c0",
-    LineStatus.NOT_COUNTED: "#888888", LineStatus.COUNTED: "#2e7d32", LineStatus.FOUND: "#6a1b9a",
-    LineStatus.UNKNOWN: "#c62828", LineStatus.SYSTEM_ONLY: "#ef6c00",
+    LineStatus.MATCH: "#2e7d32", LineStatus.SHORT: "#c62828", LineStatus.OVER: "#c62828",
+    LineStatus.METRC_DIFFERS: "#ad1457", LineStatus.POS_DIFFERS: "#ef6c00", LineStatus.SEVERAL: "#c62828",
+    LineStatus.RESOLVED: "#1565c0", LineStatus.NOT_COUNTED: "#888888", LineStatus.COUNTED: "#2e7d32",
+    LineStatus.FOUND: "#6a1b9a", LineStatus.UNKNOWN: "#c62828", LineStatus.SYSTEM_ONLY: "#ef6c00",
 }
 
 
@@ -32,17 +34,20 @@ class Col(enum.IntEnum):
     LEDGER = enum.auto()
     POS = enum.auto()
     METRC = enum.auto()
+    PENDING = enum.auto()
     SOLD = enum.auto()
     VARIANCE = enum.auto()
     VALUE = enum.auto()
     ADJUSTED = enum.auto()
     COUNTED_BY = enum.auto()
+    CAUSE = enum.auto()
 
 
 HEADERS = {
     Col.STATUS: "Status", Col.TAG: "Tag", Col.ITEM: "Item", Col.LOCATION: "Location", Col.COUNTED: "Counted",
     Col.LEDGER: "Ledger", Col.POS: "POS", Col.METRC: "METRC", Col.SOLD: "Sold since", Col.VARIANCE: "Variance",
-    Col.VALUE: "$ Variance", Col.ADJUSTED: "Adjusted", Col.COUNTED_BY: "Counted by",
+    Col.VALUE: "$ Variance", Col.ADJUSTED: "Adjusted", Col.COUNTED_BY: "Counted by", Col.PENDING: "Pending to METRC",
+    Col.CAUSE: "Why",
 }
 HEADER_TIPS = {
     Col.LEDGER: "This store's quantity when the count started (frozen)",
@@ -53,9 +58,13 @@ HEADER_TIPS = {
                   "sorts by size",
     Col.VALUE: "Variance × item price; sorts by size",
     Col.ADJUSTED: "Adjustments made for this count",
+    Col.PENDING: "Units the store recorded that METRC had not applied at the snapshot: outbox entries waiting or "
+                 "failed, POS sales with no METRC receipt line. METRC + pending should equal the ledger",
+    Col.CAUSE: "What explains the difference, when the records can tell; 'investigate' when nothing does",
 }
 _SIZE_SORTED = {Col.VARIANCE, Col.VALUE, Col.ADJUSTED}  # sorted by how big, not by sign
-_NUMBERS = {Col.COUNTED, Col.LEDGER, Col.POS, Col.METRC, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED}
+_NUMBERS = {Col.COUNTED, Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE,
+            Col.ADJUSTED}
 
 
 def _qty(value: Decimal | None, *, signed: bool = False) -> str:
@@ -92,6 +101,10 @@ def _value(line: VarianceLine, col: Col) -> Any:
             return line.adjusted if line.adjusted else None
         case Col.COUNTED_BY:
             return line.counted_by
+        case Col.PENDING:
+            return line.pending_metrc if line.pending_metrc else None
+        case Col.CAUSE:
+            return "; ".join(str(cause) for cause in line.causes)
     return None
 
 
@@ -120,17 +133,30 @@ def _tooltip(line: VarianceLine, col: Col) -> str | None:
             tip += f"; adjusted {_qty(line.adjusted, signed=True)}, {_qty(line.remaining, signed=True)} left"
         return tip
     if col is Col.STATUS:
-        return {
-            LineStatus.FOUND: "Counted, but outside this count's scope: listed so it is not lost",
-            LineStatus.UNKNOWN: "Counted, but not in this store's inventory: set it aside and tell a manager",
-            LineStatus.SYSTEM_ONLY: "The POS or METRC lists this package; this store's ledger does not",
-            LineStatus.RESOLVED: "The variance is covered by adjustments made for this count",
-        }.get(line.status)
+        return _STATUS_TIPS.get(line.status)
+    if col in (Col.CAUSE, Col.PENDING) and (line.causes or line.pending):
+        return "\n".join([*(f"{'✓' if c.explained else '?'} {c}" for c in line.causes),
+                          *(f"pending: {p.text}" for p in line.pending if p.text not in
+                            {c.text for c in line.causes})])
     if col is Col.SOLD and line.sold_since:
         return f"{line.sales_since} sale(s) between the snapshot and the count; not counted as variance"
     if col is Col.LOCATION and line.counted_at_locations and line.counted_at_locations != line.location:
         return f"Counted at {line.counted_at_locations}; the ledger has it in {line.location}"
     return None
+
+
+_STATUS_TIPS = {
+    LineStatus.MATCH: "The count, the ledger, the POS and METRC all agree (sales since the snapshot allowed for)",
+    LineStatus.SHORT: "Fewer on the shelf than the ledger expects; the POS and METRC agree with the ledger",
+    LineStatus.OVER: "More on the shelf than the ledger expects; the POS and METRC agree with the ledger",
+    LineStatus.METRC_DIFFERS: "Shelf and ledger agree; METRC does not. Fix METRC from the line, never the ledger",
+    LineStatus.POS_DIFFERS: "Shelf and ledger agree; the POS does not",
+    LineStatus.SEVERAL: "More than one source disagrees with the count: see why",
+    LineStatus.FOUND: "Counted, but outside this count's scope: listed so it is not lost",
+    LineStatus.UNKNOWN: "Counted, but not in this store's inventory: set it aside and tell a manager",
+    LineStatus.SYSTEM_ONLY: "The POS or METRC lists this package; this store's ledger does not",
+    LineStatus.RESOLVED: "Every difference is covered by adjustments and METRC fixes made for this count",
+}
 
 
 class VarianceTableModel(QAbstractTableModel):
@@ -187,6 +213,8 @@ class VarianceTableModel(QAbstractTableModel):
                 return QBrush(QColor(STATUS_COLOURS[line.status]))
             if col in (Col.VARIANCE, Col.VALUE) and line.variance:
                 return QBrush(QColor("#1565c0" if line.status is LineStatus.RESOLVED else "#c62828"))
+            if col is Col.CAUSE and line.investigate:
+                return QBrush(QColor("#c62828"))
             if col is Col.SOLD and line.sold_since:
                 return QBrush(QColor("#ef6c00"))
         if role == Qt.ItemDataRole.FontRole and col is Col.TAG:
@@ -199,7 +227,13 @@ class VarianceTableModel(QAbstractTableModel):
 class Show(enum.StrEnum):
     ALL = "All lines"
     ATTENTION = "Needs attention"
-    VARIANCES = "Variances"
+    INVESTIGATE = "Nothing explains it"
+    SHORT_OVER = "Short / over"
+    METRC_DIFFERS = "METRC differs"
+    POS_DIFFERS = "POS differs"
+    SEVERAL = "Several differ"
+    RESOLVED = "Resolved"
+    MATCH = "All agree"
     NOT_COUNTED = "Not counted"
     FOUND = "Found / unknown"
     CONFLICTS = "Sold during the count"
@@ -207,9 +241,14 @@ class Show(enum.StrEnum):
 
 _SHOWN: dict[Show, set[LineStatus] | None] = {
     Show.ALL: None,
-    Show.ATTENTION: {LineStatus.VARIANCE, LineStatus.NOT_COUNTED, LineStatus.FOUND, LineStatus.UNKNOWN,
-                     LineStatus.SYSTEM_ONLY},
-    Show.VARIANCES: {LineStatus.VARIANCE, LineStatus.RESOLVED},
+    Show.ATTENTION: {*DIFFERS, LineStatus.NOT_COUNTED, LineStatus.FOUND, LineStatus.UNKNOWN, LineStatus.SYSTEM_ONLY},
+    Show.INVESTIGATE: None,
+    Show.SHORT_OVER: {LineStatus.SHORT, LineStatus.OVER},
+    Show.METRC_DIFFERS: {LineStatus.METRC_DIFFERS},
+    Show.POS_DIFFERS: {LineStatus.POS_DIFFERS},
+    Show.SEVERAL: {LineStatus.SEVERAL},
+    Show.RESOLVED: {LineStatus.RESOLVED},
+    Show.MATCH: {LineStatus.MATCH},
     Show.NOT_COUNTED: {LineStatus.NOT_COUNTED},
     Show.FOUND: {LineStatus.FOUND, LineStatus.UNKNOWN, LineStatus.SYSTEM_ONLY},
     Show.CONFLICTS: None,
@@ -244,6 +283,8 @@ class VarianceFilter(QSortFilterProxyModel):
         if statuses is not None and line.status not in statuses:
             return False
         if self.show is Show.CONFLICTS and not line.sold_since:
+            return False
+        if self.show is Show.INVESTIGATE and not line.investigate:
             return False
         if self.words:
             text = f"{line.tag} {line.item} {line.location} {line.sku}".lower()

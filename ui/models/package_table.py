@@ -94,23 +94,38 @@ class PackageTableModel(PagedTableModel[PackageRow]):
         self.reload()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        # called for every visible cell and role on each repaint (a scan repaints the table):
+        # plain ints and a list index, no enum construction, on the hot path
+        if role not in _ROLES_SHOWN:
             return None
-        row, col = self.rows[index.row()], Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
+        number = index.row()
+        if not 0 <= number < len(self.rows) or not index.isValid():
+            return None
+        row, col = self.rows[number], _COLUMNS[index.column()]
+        if role == _DISPLAY:
             return _display(row, col)
-        if role == TagRole:
+        if role == _TAG:
             return row.tag
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == Column.QUANTITY:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _ALIGNMENT:
+            return _RIGHT if col == Column.QUANTITY else None
+        if role == _FOREGROUND:
             if row.status is PackageStatus.FINISHED:
-                return QBrush(QColor("#888888"))
+                return _GREY
             if col == Column.LAB and not row.lab_state.sellable:
-                return QBrush(QColor("#c62828"))
-        if role == Qt.ItemDataRole.ToolTipRole and col == Column.LAB and not row.lab_state.sellable:
+                return _RED
+            return None
+        if col == Column.LAB and not row.lab_state.sellable:  # the tooltip
             return "Lab results do not allow this package on the sales floor"
         return None
+
+
+_COLUMNS = list(Column)
+_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _TAG = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.ToolTipRole, TagRole))
+_ROLES_SHOWN = frozenset((_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _TAG))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_GREY, _RED = QBrush(QColor("#888888")), QBrush(QColor("#c62828"))
 
 
 def _display(row: PackageRow, col: Column) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ui.tabs.audit import AuditTab
 from ui.tabs.base import Tab
+from ui.tabs.catalogue import CatalogueTab
 from ui.tabs.cycle_count import CycleCountTab
 from ui.tabs.inventory import InventoryTab
 from ui.tabs.labels import LabelsTab
@@ -16,6 +17,7 @@ from ui.tabs.transfers import TransfersTab
 TAB_CLASSES: list[type[Tab]] = [
     InventoryTab,
     ReceivingTab,
+    CatalogueTab,
     TransfersTab,
     CycleCountTab,
     ReconciliationTab,

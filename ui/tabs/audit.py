@@ -43,7 +43,7 @@ class AuditTab(Tab):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
         self.filter.returnPressed.connect(lambda: self.model.set_filter(self.filter.text()))
-        self.filter.textChanged.connect(lambda text: text or self.model.set_filter(""))
+        self.filter.textChanged.connect(self._text_changed)
         self.verify_button.clicked.connect(self.verify)
         self._loaded = False
 
@@ -56,6 +56,10 @@ class AuditTab(Tab):
     def refresh(self, changes: Changes) -> None:
         if self._loaded:
             self.model.set_filter(self.filter.text())
+
+    def _text_changed(self, text: str) -> None:
+        if not text:  # a cleared filter shows everything again at once
+            self.model.set_filter("")
 
     def verify(self) -> None:
         db, actor = self.ctx.db, self.ctx.actor

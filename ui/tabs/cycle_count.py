@@ -4,71 +4,48 @@ vs ledger vs POS vs METRC, resolve each variance by a recount or an adjustment, 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
-from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.services import counts, inventory, locations
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Actor, Permission
+from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
-from backoffice.services.counts import CountInfo, LineStatus, TagCount, VarianceLine
+from backoffice.services.counts import CountInfo, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
-from ui import store_time
+from ui import messages, store_time
+from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
-from ui.errors import show_error
-from ui.models.count_models import Col, LineRole, Show, VarianceFilter, VarianceTableModel
+from ui.models.count_models import Col, LineRole, Show
 from ui.tabs.base import ScanFeedback, Tab
-from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, start_count
+from ui.tabs.cycle_count_dialogs import AdjustDialog, StartCountDialog, StartRequest, confirm_submit, start_count
+from ui.tabs.cycle_count_metrc import MetrcFixDialog
 from ui.widgets.count_scan_panel import CountScanPanel
 from ui.widgets.package_detail import PackageDetail
-from ui.worker import run_task
+from ui.widgets.variance_panel import VariancePanel
 
+T = TypeVar("T")
 ANY_LOCATION = "(where the ledger has it)"
-BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED)
-
-
-class _LinesLoader(QObject, QRunnable):
-    """Loads a count and its variance lines on a worker thread: a category count on a large
-    store has thousands of lines, and a scan's feedback must not wait for them."""
-
-    done = Signal(object, object)
-    failed = Signal(object)
-
-    def __init__(self, db: Database, actor: Actor, count_id: int) -> None:
-        QObject.__init__(self)
-        QRunnable.__init__(self)
-        self.db, self.actor, self.count_id = db, actor, count_id
-        self.setAutoDelete(False)
-
-    def run(self) -> None:
-        try:
-            info = counts.get_count(self.db, self.count_id)
-            lines = counts.variance_lines(self.db, self.actor, self.count_id)
-        except BaseException as exc:  # shown on the GUI thread
-            self.failed.emit(exc)
-        else:
-            self.done.emit(info, lines)
+BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED,
+                 Col.CAUSE)
 
 
 class CycleCountTab(Tab):
@@ -80,8 +57,8 @@ class CycleCountTab(Tab):
         super().__init__(ctx)
         self.current: CountInfo | None = None
         self.pending: TagCount | None = None  # scanned, waiting for its quantity
-        self._loader: _LinesLoader | None = None  # the newest load; older ones finish unheard
-        self._running: set[_LinesLoader] = set()  # kept alive until their thread is done
+        self.lines_query = QueryRunner(self)  # the newest load wins; an older one's result is dropped
+        self._writing = 0  # commands of this tab in flight
 
         # top: which count, and what to do with it
         self.count_box = QComboBox()
@@ -116,13 +93,7 @@ class CycleCountTab(Tab):
             top.addWidget(button)
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("countTableSplitter")
-        table_box = QWidget()
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addLayout(self.filter_row)
-        table_layout.addWidget(self.view, 1)
-        table_layout.addLayout(self.line_buttons)
-        right.addWidget(table_box)
+        right.addWidget(self.table_panel)
         right.addWidget(self.detail)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
@@ -152,64 +123,23 @@ class CycleCountTab(Tab):
     def _build_scan_panel(self) -> None:
         self.scan_panel = CountScanPanel()
         panel = self.scan_panel
-        self.location_box, self.scanned, self.quantity = panel.location_box, panel.scanned, panel.quantity
-        self.unit_label, self.recount, self.record_button, self.last = (
-            panel.unit_label, panel.recount, panel.record_button, panel.last)
+        self.location_box, self.quantity, self.recount = panel.location_box, panel.quantity, panel.recount
+        self.record_button, self.last = panel.record_button, panel.last
         self.quantity.returnPressed.connect(self.record_pending)
         self.record_button.clicked.connect(self.record_pending)
 
     def _build_table(self) -> None:
-        self.model = VarianceTableModel()
-        self.proxy = VarianceFilter(self)
-        self.proxy.setSourceModel(self.model)
-        self.view = QTableView()
-        self.view.setObjectName("varianceTable")
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(Col.VALUE, Qt.SortOrder.DescendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(24)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.horizontalHeader().setSectionResizeMode(Col.ITEM, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((Col.STATUS, 100), (Col.TAG, 200), (Col.LOCATION, 100), (Col.COUNTED, 64),
-                           (Col.LEDGER, 60), (Col.POS, 56), (Col.METRC, 60), (Col.SOLD, 72), (Col.VARIANCE, 70),
-                           (Col.VALUE, 84), (Col.ADJUSTED, 70), (Col.COUNTED_BY, 100)):
-            self.view.setColumnWidth(col, width)
+        self.table_panel = VariancePanel()
+        panel = self.table_panel
+        self.model, self.proxy, self.view = panel.model, panel.proxy, panel.view
+        self.show_box, self.filter, self.summary = panel.show_box, panel.filter, panel.summary
+        self.recount_button, self.adjust_button, self.fix_metrc_button = (
+            panel.recount_button, panel.adjust_button, panel.fix_metrc_button)
         self.view.selectionModel().currentRowChanged.connect(self._on_line_chosen)
         self.view.doubleClicked.connect(lambda _index: self.adjust_current())
-
-        self.show_box = QComboBox()
-        self.show_box.setObjectName("countShow")
-        for show in Show:
-            self.show_box.addItem(show.value, show)
-        self.show_box.currentIndexChanged.connect(lambda _i: self.proxy.set_show(self.show_box.currentData()))
-        self.filter = QLineEdit()
-        self.filter.setObjectName("countFilter")
-        self.filter.setPlaceholderText("Filter by tag, item, location…")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
-        self.summary = QLabel()
-        self.summary.setObjectName("countSummary")
-        self.filter_row = QHBoxLayout()
-        self.filter_row.addWidget(QLabel("Show"))
-        self.filter_row.addWidget(self.show_box)
-        self.filter_row.addWidget(self.filter, 1)
-        self.filter_row.addWidget(self.summary)
-
-        self.recount_button = QPushButton("Recount…")
-        self.recount_button.setObjectName("recountButton")
-        self.recount_button.setToolTip("Count this package again; the new count replaces the earlier ones")
-        self.adjust_button = QPushButton("Adjust…")
-        self.adjust_button.setObjectName("adjustButton")
-        self.line_buttons = QHBoxLayout()
-        self.line_buttons.addWidget(self.recount_button)
-        self.line_buttons.addWidget(self.adjust_button)
-        self.line_buttons.addStretch(1)
         self.recount_button.clicked.connect(self.recount_current)
         self.adjust_button.clicked.connect(self.adjust_current)
+        self.fix_metrc_button.clicked.connect(self.fix_metrc_current)
 
     # --- data -----------------------------------------------------------------------------------
 
@@ -248,39 +178,37 @@ class CycleCountTab(Tab):
 
     @property
     def loading(self) -> bool:
-        return self._loader is not None
+        """Lines loading, or a write of this tab not done yet."""
+        return self.lines_query.busy or self._writing > 0
+
+    def _command(self, op: Callable[[Job], T], on_done: Callable[[T], None] | None = None, *,
+                 on_error: Callable[[BaseException], None] | None = None, progress: str | None = None,
+                 network: bool = False) -> None:
+        """A write off the GUI thread (``ui.commands``); its change flags are announced by the runner."""
+        self._writing += 1
+
+        def settled() -> None:
+            self._writing -= 1
+
+        run_command(self, self.ctx, op, on_done, on_error=on_error, progress=progress, network=network,
+                    on_settled=settled)
 
     def reload_lines(self) -> None:
-        """Reload the current count's lines off the GUI thread."""
+        """Reload the current count and its lines off the GUI thread: a category count on a large
+        store has thousands of lines, and a scan's feedback must not wait for them."""
         if not self.usable():
             return
         if self.current is None:
-            self._loader = None
-            self._show_lines(None, [])
+            self.lines_query.run(lambda job: None, lambda _: self._show_lines(None, []))
             return
-        loader = _LinesLoader(self.ctx.db, self.ctx.actor, self.current.id)
-        loader.done.connect(self._lines_loaded)
-        loader.failed.connect(self._load_failed)
-        self._loader = loader
-        self._running.add(loader)
-        QThreadPool.globalInstance().start(loader)
+        db, actor, count_id = self.ctx.db, self.ctx.actor, self.current.id
+        self.lines_query.run(lambda job: (counts.get_count(db, count_id), counts.variance_lines(db, actor, count_id)),
+                             self._lines_loaded)
 
-    def _finished_loader(self) -> bool:
-        """Forget the loader that just reported; True when it is the newest one."""
-        loader = self.sender()
-        self._running.discard(loader)  # type: ignore[arg-type]
-        if loader is not self._loader:
-            return False
-        self._loader = None
-        return True
-
-    def _lines_loaded(self, info: CountInfo, lines: list[VarianceLine]) -> None:
-        if self._finished_loader() and self.current is not None and info.id == self.current.id:
+    def _lines_loaded(self, loaded: tuple[CountInfo, list[VarianceLine]]) -> None:
+        info, lines = loaded
+        if self.current is not None and info.id == self.current.id:
             self._show_lines(info, lines)
-
-    def _load_failed(self, exc: BaseException) -> None:
-        if self._finished_loader():
-            show_error(self, exc)
 
     def _show_lines(self, info: CountInfo | None, lines: list[VarianceLine]) -> None:
         self.current = info
@@ -291,7 +219,8 @@ class CycleCountTab(Tab):
         blind = any(line.hidden for line in lines)
         for col in BLIND_COLUMNS:  # a blind count shows counters only what they counted
             self.view.setColumnHidden(col, blind)
-        sources = ((Col.POS, info.pos_source if info else None), (Col.METRC, info.metrc_source if info else None))
+        metrc = info.metrc_source if info else None
+        sources = ((Col.POS, info.pos_source if info else None), (Col.METRC, metrc), (Col.PENDING, metrc))
         for col, source in sources:
             self.view.setColumnHidden(col, blind or source is None)
         self._show_header(info, lines)
@@ -317,8 +246,10 @@ class CycleCountTab(Tab):
             result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "  # type: ignore[union-attr]
                       f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
                       f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
-                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance}) · "  # type: ignore[union-attr]
-                      "frozen: corrections are new adjustments")
+                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"  # type: ignore[union-attr]
+                      + (f" · METRC agreed on <b>{info.metrc_agreement} %</b> ({info.metrc_lines_agreeing} of "
+                         f"{info.metrc_lines_compared})" if info.metrc_agreement is not None else "")
+                      + " · frozen: corrections are new adjustments")
         self.header.setText(f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
                             f" · {blind} · snapshot {store_time.stamp(info.snapshot_at)} by "
                             f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}")
@@ -329,9 +260,12 @@ class CycleCountTab(Tab):
             self.summary.setText(f"{info.entries} entries · results after submit (blind)")
             return
         figures = counts.accuracy_of(lines)
-        open_lines = sum(1 for line in lines if line.status is LineStatus.VARIANCE)
-        self.summary.setText(f"{figures.lines_matching}/{figures.lines_counted} match · {open_lines} open "
-                             f"variance(s) · ${figures.dollar_variance:,.2f}")
+        differing = sum(1 for line in lines if line.status in counts.DIFFERS)
+        investigate = sum(1 for line in lines if line.investigate)
+        metrc = counts.metrc_agreement_of(lines)
+        self.summary.setText(f"{figures.lines_matching}/{figures.lines_counted} match the ledger · {differing} differ"
+                             f" ({investigate} unexplained) · ${figures.dollar_variance:,.2f}"
+                             + (f" · METRC agrees on {metrc.agreeing}/{metrc.compared}" if metrc.compared else ""))
 
     def _enable(self) -> None:
         info, line = self.current, self.current_line()
@@ -343,6 +277,7 @@ class CycleCountTab(Tab):
         self.recount_button.setEnabled(is_open and line is not None)
         can_adjust = line is not None and line.known and not line.hidden
         self.adjust_button.setEnabled(can_adjust)
+        self.fix_metrc_button.setEnabled(line is not None and not line.hidden and bool(line.metrc_open))
         self.adjust_button.setToolTip("" if line is None or can_adjust else (
             "Blind count: a manager resolves variances before submit, or adjust after submit"
             if line.hidden else "Only packages in this store's inventory can be adjusted"))
@@ -397,54 +332,39 @@ class CycleCountTab(Tab):
 
     def _set_pending(self, status: TagCount) -> None:
         self.pending = status
-        colour = "#2e7d32" if status.known and status.in_scope else ("#6a1b9a" if status.known else "#c62828")
-        scope = "in scope" if status.in_scope else ("outside the scope" if status.known else "not in this store")
-        so_far = (f"Counted so far: <b>{status.counted.normalize():f}</b> ({status.entries} entr"
-                  f"{'y' if status.entries == 1 else 'ies'} by {escape(status.counted_by)})"
-                  if status.counted is not None else "Not counted yet")
-        self.scanned.setText(
-            f"<span style='font-size:13pt'><b>{escape(status.item)}</b></span><br><tt>{status.tag}</tt><br>"
-            f"{escape(status.location or '—')} · <span style='color:{colour}'>{scope}</span><br>{so_far}")
-        self.unit_label.setText(status.unit.value if status.unit else "")
-        self.quantity.setEnabled(True)
-        self.record_button.setEnabled(True)
-        self.quantity.clear()
-        self.quantity.setFocus()
+        self.scan_panel.show_tag(status)
 
     def _clear_pending(self) -> None:
         self.pending = None
-        self.scanned.setText("Scan a package's tag.")
-        self.unit_label.clear()
-        self.quantity.clear()
-        self.quantity.setEnabled(False)
-        self.record_button.setEnabled(False)
-        self.recount.setChecked(False)
+        self.scan_panel.clear_tag()
 
     def record_pending(self) -> None:
         pending, info = self.pending, self.current
         text = self.quantity.text().replace(",", ".")
         if pending is None or info is None or not text.strip("."):
             return
-        try:
-            result = counts.record_count(self.ctx.db, self.ctx.actor, info.id, pending.tag, text,
-                                         location=self.location_box.currentData(), recount=self.recount.isChecked(),
-                                         workstation=self._workstation())
-        except NotRecorded as refused:
-            QMessageBox.warning(self, "Transfer not recorded", str(refused))
-            self.ctx.status.emit(f"Refused: {refused.tag} has no recorded transfer here. Record it first.", "error")
-            return
-        except UserError as exc:
-            self.ctx.status.emit(str(exc), "error")
-            return
-        verb = "Recounted" if self.recount.isChecked() else "Counted"
-        total = (result.counted or Decimal(0)).normalize()
-        self.last.setStyleSheet("")
-        self.last.setText(f"{verb} <b>{Decimal(text).normalize():f}</b> of {escape(result.item)} · "
-                          f"total for the tag <b>{total:f}</b>")
+        db, actor, count_id, tag = self.ctx.db, self.ctx.actor, info.id, pending.tag
+        where, recount, workstation = self.location_box.currentData(), self.recount.isChecked(), self._workstation()
+        verb = "Recounted" if recount else "Counted"
+
+        def done(result: TagCount) -> None:
+            total = (result.counted or Decimal(0)).normalize()
+            self.last.setStyleSheet("")
+            self.last.setText(f"{verb} <b>{Decimal(text).normalize():f}</b> of {escape(result.item)} · "
+                              f"total for the tag <b>{total:f}</b>")
+            messages.ok(f"{verb} {result.tag}: total {total:f}. Scan the next tag.")
+
+        def refused(exc: BaseException) -> None:
+            if isinstance(exc, NotRecorded):
+                messages.problem(str(exc), parent=self, title="Transfer not recorded")
+                messages.error(f"Refused: {exc.tag} has no recorded transfer here. Record it first.")
+            else:
+                messages.error(str(exc))
+
         self._clear_pending()
-        self.ctx.status.emit(f"{verb} {result.tag}: total {total:f}. Scan the next tag.", "ok")
-        self.ctx.notify(result.changes)
         self.view.setFocus()  # the next scan is not typed into a field
+        self._command(lambda job: counts.record_count(db, actor, count_id, tag, text, location=where, recount=recount,
+                                                      workstation=workstation), done, on_error=refused)
 
     @staticmethod
     def _workstation() -> str:
@@ -458,7 +378,7 @@ class CycleCountTab(Tab):
         try:
             status = counts.tag_status(self.ctx.db, self.ctx.actor, info.id, line.tag)
         except UserError as exc:
-            show_error(self, exc)
+            messages.problem(str(exc), parent=self)
             return
         self._set_pending(status)
         self.recount.setChecked(True)
@@ -473,15 +393,25 @@ class CycleCountTab(Tab):
         suggested = line.remaining if line.remaining else None
         context = (f"Count #{info.id}: counted {line.counted.normalize():f}, expected {line.expected.normalize():f}"
                    if line.counted is not None and line.expected is not None else f"Count #{info.id}")
-        dialog = AdjustDialog(self.ctx.db, self.ctx.actor, line.tag, line.item, suggested=suggested,
-                              count_id=info.id, context=context, parent=self)
+        dialog = AdjustDialog(self.ctx, line.tag, line.item, suggested=suggested, count_id=info.id, context=context,
+                              parent=self)
         if dialog.exec() and dialog.result_ is not None:
             result = dialog.result_
             approved = f", approved by {result.approved_by}" if result.approved_by else ""
-            self.ctx.status.emit(f"Adjusted {result.tag} {result.before.normalize():f} → {result.after.normalize():f} "
-                                 f"({result.reason}{approved}); queued for METRC.", "ok")
-            self.ctx.notify(result.changes)
-            self.reload_lines()
+            messages.ok(f"Adjusted {result.tag} {result.before.normalize():f} → {result.after.normalize():f} "
+                        f"({result.reason}{approved}); queued for METRC.")
+
+    def fix_metrc_current(self) -> None:
+        line, info = self.current_line(), self.current
+        if line is None or info is None or line.hidden or not line.metrc_open:
+            return
+        try:
+            dialog = MetrcFixDialog(self.ctx, info.id, line, parent=self)
+        except UserError as exc:
+            messages.problem(str(exc), parent=self)
+            return
+        if dialog.exec() and dialog.result_ is not None:
+            messages.ok(f"{dialog.result_.describe()}; the store's ledger is unchanged.")
 
     # --- count life cycle -----------------------------------------------------------------------
 
@@ -494,14 +424,12 @@ class CycleCountTab(Tab):
             return
         request: StartRequest = dialog.request
         db, actor = self.ctx.db, self.ctx.actor
-        run_task(self, "Taking the snapshot", lambda progress, cancelled: start_count(db, actor, request),
-                 self._started)
+        self._command(lambda job: start_count(db, actor, request), self._started, progress="Taking the snapshot",
+                      network=request.fetch_metrc)
 
     def _started(self, info: CountInfo) -> None:
-        self.ctx.notify(info.changes)
         self.reload_counts(select_id=info.id)
-        message = f"Count #{info.id} started with {info.expected_lines} packages. Scan to count."
-        self.ctx.status.emit(message, "ok")
+        messages.ok(f"Count #{info.id} started with {info.expected_lines} packages. Scan to count.")
         if info.notes:
             QMessageBox.information(self, "Snapshot notes", "\n\n".join(info.notes))
 
@@ -516,58 +444,39 @@ class CycleCountTab(Tab):
         from backoffice.exporters import count_sheet
 
         db, actor = self.ctx.db, self.ctx.actor
-        run_task(self, "Writing the count sheet",
-                 lambda progress, cancelled: count_sheet.export_count_sheet(db, actor, info.id, Path(name)),
-                 lambda result: self.ctx.status.emit(f"Wrote {result.path.name} ({result.lines} packages"
-                                                     f"{f', {result.pages} page(s)' if result.pages else ''}).", "ok"))
+        run_query(self, lambda job: count_sheet.export_count_sheet(db, actor, info.id, Path(name)),
+                  lambda result: messages.ok(f"Wrote {result.path.name} ({result.lines} packages"
+                                             f"{f', {result.pages} page(s)' if result.pages else ''})."),
+                  progress="Writing the count sheet")
 
     def import_sheet(self) -> None:
         info = self.current
         if info is None:
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Keyed-in count sheet", "", "Count sheets (*.csv *.tsv *.txt);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(self, "Keyed-in count sheet", "",
+                                              "Count sheets (*.csv *.tsv *.txt);;All files (*)")
         if not name:
             return
-        try:
-            result = counts.import_sheet(self.ctx.db, self.ctx.actor, info.id, Path(name),
-                                         location=self.location_box.currentData(), workstation=self._workstation())
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.ctx.notify(result.changes)
-        self.ctx.status.emit(f"{result.file}: recorded {result.recorded} count(s); {result.blank} left empty.", "ok")
+        db, actor = self.ctx.db, self.ctx.actor
+        where, workstation = self.location_box.currentData(), self._workstation()
+        self._command(lambda job: counts.import_sheet(db, actor, info.id, Path(name), location=where,
+                                                      workstation=workstation),
+                      lambda result: messages.ok(f"{result.file}: recorded {result.recorded} count(s); "
+                                                 f"{result.blank} left empty."), progress="Recording the count sheet")
 
     def submit(self) -> None:
         info = self.current
         if info is None or not info.is_open:
             return
         uncounted = info.expected_lines - info.counted_lines
-        if uncounted:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Submit count",
-                              f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
-                              "saying they were looked for and not found: they are recorded as 0 and show as "
-                              "variances. A submitted count cannot change.", parent=self)
-            box.setObjectName("submitCountBox")
-            as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
-            safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
-        else:
-            box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
-                              f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
-                              parent=self)
-            box.setObjectName("submitCountBox")
-            as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
-            safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
-        box.setEscapeButton(safe)
-        box.exec()
-        if box.clickedButton() is not as_zero:
+        if not confirm_submit(info, uncounted, self):
             return
-        try:
-            done = counts.submit(self.ctx.db, self.ctx.actor, info.id, uncounted_as_zero=bool(uncounted))
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.ctx.notify(done.changes)
-        self.reload_counts(select_id=done.id)
-        self.show_box.setCurrentIndex(self.show_box.findData(Show.ATTENTION))
-        self.ctx.status.emit(f"Count #{done.id} submitted: accuracy {done.accuracy} %.", "ok")
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def submitted(done: CountInfo) -> None:
+            self.reload_counts(select_id=done.id)
+            self.show_box.setCurrentIndex(self.show_box.findData(Show.ATTENTION))
+            messages.ok(f"Count #{done.id} submitted: accuracy {done.accuracy} %.")
+
+        self._command(lambda job: counts.submit(db, actor, info.id, uncounted_as_zero=bool(uncounted)), submitted,
+                      progress="Submitting the count")

@@ -1,5 +1,6 @@
 """Dialogs of the Cycle Count tab: start a count, and adjust a package with a METRC reason
-(before → after shown, a manager's PIN asked for over the threshold)."""
+(before → after shown, a manager's PIN asked for over the threshold; the adjustment runs as a
+command off the GUI thread)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -40,6 +42,8 @@ from backoffice.services import settings as store_settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.adjustments import AdjustmentResult, Preview
 from backoffice.services.counts import Scope, ScopeChoices
+from ui.commands import run_command
+from ui.context import AppContext
 from ui.scanner import mark_scan_field
 
 ERROR_COLOUR = "#c62828"
@@ -177,10 +181,11 @@ class StartCountDialog(QDialog):
 class AdjustDialog(QDialog):
     """Adjust one package by a signed quantity; shows before → after as it is typed."""
 
-    def __init__(self, db: Database, actor: Actor, tag: str, item: str, *, suggested: Decimal | None = None,
+    def __init__(self, ctx: AppContext, tag: str, item: str, *, suggested: Decimal | None = None,
                  count_id: int | None = None, context: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db, self.actor, self.tag, self.count_id = db, actor, tag, count_id
+        self.ctx, self.db, self.actor, self.tag, self.count_id = ctx, ctx.db, ctx.actor, tag, count_id
+        db = ctx.db
         self.result_: AdjustmentResult | None = None
         self.preview: Preview | None = None
         self.setObjectName("adjustDialog")
@@ -330,17 +335,24 @@ class AdjustDialog(QDialog):
             self.message.setText("A manager must enter their user name and PIN to approve this adjustment.")
             (self.pin if self.manager.text().strip() else self.manager).setFocus()
             return
-        try:
-            self.result_ = adjustments.adjust(
-                self.db, self.actor, self.tag, self.quantity.text().replace(",", "."), self.reason_name(),
-                self.note.toPlainText(), adjustment_date=self._adjustment_date(),
-                approver=(self.manager.text().strip() or None) if needs_pin else None,
-                approver_pin=self.pin.text() if needs_pin else None, count_session_id=self.count_id)
-        except UserError as exc:
+        db, actor, tag, count_id = self.db, self.actor, self.tag, self.count_id
+        quantity, reason, note = self.quantity.text().replace(",", "."), self.reason_name(), self.note.toPlainText()
+        when = self._adjustment_date()
+        approver = (self.manager.text().strip() or None) if needs_pin else None
+        pin = self.pin.text() if needs_pin else None
+
+        def done(result: AdjustmentResult) -> None:
+            self.result_ = result
+            self.accept()
+
+        def refused(exc: BaseException) -> None:
             self.message.setText(str(exc))
             self.pin.clear()
-            return
-        self.accept()
+
+        self.setEnabled(False)  # until the command is done: one adjustment per OK
+        run_command(self, self.ctx, lambda job: adjustments.adjust(
+            db, actor, tag, quantity, reason, note, adjustment_date=when, approver=approver, approver_pin=pin,
+            count_session_id=count_id), done, on_error=refused, on_settled=lambda: self.setEnabled(True))
 
 
 def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.CountInfo:
@@ -350,3 +362,26 @@ def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.Cou
                                              pos_file=request.pos_file)
     return counts.start_count(db, actor, request.name, request.scope, blind=request.blind,
                               pos_file=request.pos_file, metrc_file=request.metrc_file)
+
+
+def confirm_submit(info: counts.CountInfo, uncounted: int, parent: QWidget) -> bool:
+    """Ask before a count is submitted (it is frozen afterwards); True only for a click on Submit."""
+    if uncounted:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Submit count",
+                          f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
+                          "saying they were looked for and not found: they are recorded as 0 and show as "
+                          "variances. A submitted count cannot change.", parent=parent)
+        box.setObjectName("submitCountBox")
+        as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
+        safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
+    else:
+        box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
+                          f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
+                          parent=parent)
+        box.setObjectName("submitCountBox")
+        as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
+        safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(safe)  # Enter (or a scanner's Enter) never submits: a click does
+    box.setEscapeButton(safe)
+    box.exec()
+    return box.clickedButton() is as_zero

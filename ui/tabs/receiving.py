@@ -43,7 +43,7 @@ from backoffice.services.receiving import (
     ScanResult,
 )
 from ui import messages, store_time
-from ui.commands import Job, run_command, run_query
+from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
 from ui.errors import show_error
 from ui.models.receiving_lines import ReceivingLineModel
@@ -52,10 +52,13 @@ from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.receiving_dialogs import ExpirationDialog, QuantityDialog, RejectDialog
 from ui.tabs.receiving_finish import FinishFlow
 from ui.tabs.receiving_items import CreateItemsDialog
+from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.table_view import RowTableView
 
 STATUS_COLOURS = {ManifestStatus.OPEN: "#ef6c00", ManifestStatus.RECEIVED: "#2e7d32"}
 _SETTING = "receiving/manifest"
+NO_MANIFEST = ("Import the delivery's manifest (file from the shipper or METRC), or choose one in the list, then scan "
+               "each package.")
 
 
 class ReceivingTab(Tab):
@@ -87,6 +90,8 @@ class ReceivingTab(Tab):
         self.header.setObjectName("receivingHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.steps = InstructionPanel(NO_MANIFEST)  # the step, and each scan's answer, in full
+        self.panel = self.steps
         self.quantity_button = QPushButton("Received quantity…")
         self.expiry_button = QPushButton("Expiration date…")
         self.item_button = QPushButton("Create items…")
@@ -116,6 +121,7 @@ class ReceivingTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
+        right_layout.addWidget(self.steps)
         right_layout.addLayout(line_buttons)
         right_layout.addWidget(self.line_view, 1)
         right_layout.addLayout(manifest_buttons)
@@ -152,7 +158,8 @@ class ReceivingTab(Tab):
         self.current: ManifestView | None = None
         self._stale = False
         self._own_writes = 0  # commands of this tab whose change flags are yet to be announced
-        self.finishing = FinishFlow(self)
+        self._list_loader, self._manifest_loader = QueryRunner(self), QueryRunner(self)
+        self.finishing: FinishFlow = FinishFlow(self)
         if ctx.signed_in:
             self.reload_list()
         ctx.user_changed.connect(self._signed_in)
@@ -164,11 +171,21 @@ class ReceivingTab(Tab):
             self.reload_list()
 
     def reload_list(self) -> None:
-        """The manifest list; keeps the open manifest, or reopens the one last worked on."""
+        """The manifest list, read off the GUI thread; keeps the open manifest, or reopens the one
+        last worked on (or the first open one)."""
         if not self.ctx.signed_in or not self.ctx.actor.can(Permission.RECEIVE):
             return
-        rows = receiving.list_manifests(self.ctx.db, self.ctx.actor, open_only=not self.show_received.isChecked())
-        self.fetch_button.setEnabled(bool(settings.read(self.ctx.db, settings.METRC_BASE_URL)))
+        db, actor, open_only = self.ctx.db, self.ctx.actor, not self.show_received.isChecked()
+
+        def load(job: Job) -> tuple[list[ManifestSummary], bool]:
+            metrc = bool(settings.read(db, settings.METRC_BASE_URL))
+            return receiving.list_manifests(db, actor, open_only=open_only), metrc
+
+        self._list_loader.run(load, self._list_loaded)
+
+    def _list_loaded(self, loaded: tuple[list[ManifestSummary], bool]) -> None:
+        rows, metrc = loaded
+        self.fetch_button.setEnabled(metrc)
         keep = self.current.id if self.current else self.ctx.settings.value(_SETTING, None)
         self.list_view.selectionModel().blockSignals(True)
         self.list_model.set_rows(rows)
@@ -193,17 +210,24 @@ class ReceivingTab(Tab):
         summary = self.list_view.current_row()
         if not isinstance(summary, ManifestSummary) or (self.current is not None and self.current.id == summary.id):
             return
-        try:
-            view = receiving.get_manifest(self.ctx.db, self.ctx.actor, summary.id)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.ctx.settings.setValue(_SETTING, view.id)
-        self._show(view)
+        self._load_manifest(summary.id)
 
     def _reload_current(self) -> None:
         if self.current is not None:
-            self._show(receiving.get_manifest(self.ctx.db, self.ctx.actor, self.current.id))
+            self._load_manifest(self.current.id)
+
+    def _load_manifest(self, manifest_id: int) -> None:
+        """A manifest with its lines, read off the GUI thread (the newest ask wins)."""
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def opened(view: ManifestView) -> None:
+            self.ctx.settings.setValue(_SETTING, view.id)
+            keep = self._current_line()
+            self._show(view)
+            if keep is not None and (row := self.line_model.row_of_tag(keep.tag)) is not None:
+                self._point_at(row)  # the line the person was on stays in front
+
+        self._manifest_loader.run(lambda job: receiving.get_manifest(db, actor, manifest_id), opened)
 
     def _show(self, view: ManifestView | None) -> None:
         self.current = view
@@ -232,8 +256,8 @@ class ReceivingTab(Tab):
     def _header(self) -> None:
         view = self.current
         if view is None:
-            self.header.setText("Import the delivery's manifest (file from the shipper or METRC), or choose one in "
-                                "the list, then scan each package.")
+            self.header.setText("")
+            self.steps.show_instruction(NO_MANIFEST)
             return
         view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
         attention = view.needs_attention
@@ -251,8 +275,8 @@ class ReceivingTab(Tab):
             f"{view.transporter_license or '—'} · Expected {arrival}<br>"
             f"<b>{view.seen}/{len(view.lines)} scanned</b> · {view.count(ManifestLineState.ACCEPTED)} accepted · "
             f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
-            f"{warn}"
-            f"<br>{step}")
+            f"{warn}")
+        self.steps.show_instruction(step)
 
     def _enable(self) -> None:
         view = self.current
@@ -444,8 +468,7 @@ class ReceivingTab(Tab):
         self.show_received.setChecked(self.show_received.isChecked() or result.status is ManifestStatus.RECEIVED)
         self.current = None
         self.ctx.settings.setValue(_SETTING, result.manifest_id)
-        self.reload_list()
-        self.select_manifest(result.manifest_id)
+        self.reload_list()  # opens the manifest just saved as the one last worked on
         again = " (already imported: opened where it stands)" if result.already_imported else ""
         unknown = f" {result.unknown_items} item(s) are not in the catalogue (⚠)." if result.unknown_items else ""
         (messages.warning if result.unknown_items else messages.ok)(

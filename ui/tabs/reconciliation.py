@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.enums import FindingKind, FindingStatus
+from backoffice.domain.numbers import NumberFormat
 from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
-from backoffice.services import inventory, pos_layouts, reconciliation, sales_import
+from backoffice.services import inventory, metrc_receipts_import, pos_layouts, reconciliation, sales_import
 from backoffice.services import settings as store_settings
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
@@ -124,7 +124,7 @@ class ReconciliationTab(Tab):
         self.view.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
         self.current_view: DayView | None = None
-        self.reload()
+        self._shown_once = False  # the day is read when the tab is first shown, not at start-up
 
     def _layout(self) -> None:
         top = QHBoxLayout()
@@ -159,13 +159,20 @@ class ReconciliationTab(Tab):
 
     @property
     def business_day(self) -> date:
-        return self.day.date().toPython()  # type: ignore[no-any-return]
+        d = self.day.date()  # QDate.toPython() is typed as object in PySide6's stubs
+        return date(d.year(), d.month(), d.day())
 
     def reload(self) -> None:
         self._show(reconciliation.day_view(self.ctx.db, self.business_day))
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        if not self._shown_once:
+            self._shown_once = True
+            self.reload()
+        super().showEvent(event)
+
     def refresh(self, changes: Changes) -> None:
-        if changes & (Changes.SALES | Changes.FINDINGS | Changes.SETTINGS):  # not every scan elsewhere
+        if self._shown_once and changes & (Changes.SALES | Changes.FINDINGS | Changes.SETTINGS):  # not every scan
             self.reload()
 
     def _show(self, view: DayView) -> None:
@@ -255,7 +262,7 @@ class ReconciliationTab(Tab):
         else:
             messages.warning(f"{path.name} was not imported: its columns were not mapped.")
 
-    def _imported(self, result: sales_import.PosImportResult | sales_import.MetrcImportResult) -> None:
+    def _imported(self, result: sales_import.PosImportResult | metrc_receipts_import.MetrcImportResult) -> None:
         days = result.business_dates
         if days and self.business_day not in days:
             self.day.setDate(_qdate(days[-1]))  # show the day the file holds (reloads)
@@ -268,7 +275,7 @@ class ReconciliationTab(Tab):
         if path is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: sales_import.import_metrc_file(db, actor, path), self._imported,
+        run_command(self, self.ctx, lambda job: metrc_receipts_import.import_metrc_file(db, actor, path), self._imported,
                     progress=f"Importing {path.name}")
 
     def fetch_metrc(self) -> None:
@@ -276,10 +283,10 @@ class ReconciliationTab(Tab):
 
         db, actor, day = self.ctx.db, self.ctx.actor, self.business_day
 
-        def work(job: Job) -> sales_import.MetrcImportResult:
+        def work(job: Job) -> metrc_receipts_import.MetrcImportResult:
             job.progress(f"Asking METRC for the receipts of {day}", 0.1)
             with metrc_connection.connect(db, actor.username) as client:
-                return sales_import.fetch_metrc_receipts(db, actor, day, client)
+                return metrc_receipts_import.fetch_metrc_receipts(db, actor, day, client)
 
         run_command(self, self.ctx, work, self._imported, progress="Fetching METRC receipts", network=True)
 

@@ -77,7 +77,8 @@ class TransfersTab(Tab):
         self.header.setObjectName("transferHeader")
         self.header.setWordWrap(True)
         self.tags = TagSupplyBar(ctx, self)
-        self.panel = InstructionPanel(NO_TRANSFER)
+        self.steps = InstructionPanel(NO_TRANSFER)
+        self.panel = self.steps
 
         top = QHBoxLayout()
         for widget in (QLabel("From"), self.from_box, QLabel("to"), self.to_box, self.new_button):
@@ -89,7 +90,7 @@ class TransfersTab(Tab):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
-        right_layout.addWidget(self.panel)
+        right_layout.addWidget(self.steps)
         right_layout.addWidget(self.line_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)
@@ -161,7 +162,7 @@ class TransfersTab(Tab):
         self.cancel_button.setEnabled(bool(info and info.status is TransferStatus.DRAFT))
         if info is None:
             self.header.setText("")
-            self.panel.show_instruction(NO_TRANSFER)
+            self.steps.show_instruction(NO_TRANSFER)
             return
         step = {
             TransferStatus.DRAFT: f"Transfer #{info.id}: scan packages to add them, then record the location change. "
@@ -174,7 +175,7 @@ class TransfersTab(Tab):
         self.header.setText(f"<b>Transfer #{info.id}</b> {info.from_location} → {info.to_location} · "
                             f"<span style='color:{STATUS_COLOURS[info.status]}'>{info.status.value}</span> · "
                             f"{info.moved_count}/{len(info.lines)} arrived")
-        self.panel.show_instruction(step)
+        self.steps.show_instruction(step)
 
     def _after(self, info: TransferInfo) -> None:
         """A command changed this transfer: the runner announced it (the list reloaded); show it."""

@@ -3,6 +3,8 @@ field (digits and Enter, as a scanner's keypad sends them) and the recount switc
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -16,6 +18,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
 )
+
+from backoffice.services.counts import TagCount
 
 
 class CountScanPanel(QGroupBox):
@@ -68,3 +72,27 @@ class CountScanPanel(QGroupBox):
         layout.addLayout(left, 2)
         layout.addWidget(self.scanned, 3)
         layout.addLayout(entry)
+
+    def show_tag(self, status: TagCount) -> None:
+        """The scanned package, waiting for its quantity."""
+        colour = "#2e7d32" if status.known and status.in_scope else ("#6a1b9a" if status.known else "#c62828")
+        scope = "in scope" if status.in_scope else ("outside the scope" if status.known else "not in this store")
+        so_far = (f"Counted so far: <b>{status.counted.normalize():f}</b> ({status.entries} entr"
+                  f"{'y' if status.entries == 1 else 'ies'} by {escape(status.counted_by)})"
+                  if status.counted is not None else "Not counted yet")
+        self.scanned.setText(
+            f"<span style='font-size:13pt'><b>{escape(status.item)}</b></span><br><tt>{status.tag}</tt><br>"
+            f"{escape(status.location or '—')} · <span style='color:{colour}'>{scope}</span><br>{so_far}")
+        self.unit_label.setText(status.unit.value if status.unit else "")
+        self.quantity.setEnabled(True)
+        self.record_button.setEnabled(True)
+        self.quantity.clear()
+        self.quantity.setFocus()
+
+    def clear_tag(self) -> None:
+        self.scanned.setText("Scan a package's tag.")
+        self.unit_label.clear()
+        self.quantity.clear()
+        self.quantity.setEnabled(False)
+        self.record_button.setEnabled(False)
+        self.recount.setChecked(False)

@@ -1,11 +1,12 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from backoffice.db.models.audit import AuditEvent, AuditHead
-from backoffice.db.models.base import Base, utcnow
+from backoffice.db.models.base import Base, table_of, utcnow
 from backoffice.db.models.counts import (
     Adjustment,
     CountEntry,
     CountExpected,
+    CountMetrcFix,
     CountSession,
 )
 from backoffice.db.models.inventory import (
@@ -39,9 +40,10 @@ from backoffice.db.models.transfers import Transfer, TransferLine
 
 __all__ = [
     "Adjustment", "AdjustmentReason", "AuditEvent", "AuditHead", "Base", "CountEntry",
-    "CountExpected", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
-    "Manifest", "ManifestLine", "PendingPackageChange", "MetrcDriftRun", "MetrcPackageMirror", "MetrcReceipt", "MetrcReceiptLine",
+    "CountExpected", "CountMetrcFix", "CountSession", "Finding", "Item", "LabelPrint", "LedgerEntry", "Location",
+    "Manifest", "ManifestLine", "PendingPackageChange", "MetrcDriftRun", "MetrcPackageMirror", "MetrcReceipt",
+    "MetrcReceiptLine",
     "OutboxEntry", "Package", "PosImport", "PosLayoutMapping", "PosSaleLine", "RetailIdCode", "SalesDaily",
     "StoreSetting", "TagPoolEntry",
-    "Transfer", "TransferLine", "User", "utcnow",
+    "Transfer", "TransferLine", "User", "table_of", "utcnow",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.db.models.base import Base, Timestamped, utcnow
 from backoffice.db.types import Money, Quantity, StrEnumType, UtcDateTime
-from backoffice.domain.enums import CountStatus
+from backoffice.domain.enums import CountStatus, MetrcFixKind
 from backoffice.domain.units import Unit
 
 
@@ -33,6 +33,9 @@ class CountSession(Timestamped, Base):
     lines_matching: Mapped[int | None]
     unit_variance: Mapped[Decimal | None] = mapped_column(Quantity)
     dollar_variance: Mapped[Decimal | None] = mapped_column(Money)
+    # METRC agreement frozen at submit (counts with a METRC snapshot): counted lines, and those METRC agreed with
+    metrc_lines_compared: Mapped[int | None]
+    metrc_lines_agreeing: Mapped[int | None]
 
 
 class CountExpected(Base):
@@ -95,3 +98,25 @@ class Adjustment(Base):
     count_session_id: Mapped[int | None] = mapped_column(ForeignKey("count_sessions.id"))
     unit_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("metrc_outbox.id"))
+
+
+class CountMetrcFix(Base):
+    """A correction sent to METRC from a count line where METRC differed and the store's
+    ledger was right: the missing receipt queued, or a METRC-only adjustment. The store's
+    ledger is not changed; the outbox entry carries the call."""
+
+    __tablename__ = "count_metrc_fixes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("count_sessions.id"), index=True)
+    tag: Mapped[str] = mapped_column(String(24))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    kind: Mapped[MetrcFixKind] = mapped_column(StrEnumType(MetrcFixKind))
+    quantity_delta: Mapped[Decimal] = mapped_column(Quantity)  # the change to METRC's quantity, signed
+    unit: Mapped[Unit] = mapped_column(StrEnumType(Unit))
+    reason: Mapped[str | None] = mapped_column(String(80))
+    receipt_number: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(String(400))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("metrc_outbox.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -39,6 +39,8 @@ class CountInfo:
     lines_matching: int | None
     unit_variance: Decimal | None
     dollar_variance: Decimal | None
+    metrc_lines_compared: int | None  # frozen at submit, for counts with a METRC snapshot
+    metrc_lines_agreeing: int | None
     notes: tuple[str, ...] = ()  # what the snapshot could not place (start only)
     changes: Changes = Changes.COUNTS | Changes.AUDIT
 
@@ -52,6 +54,13 @@ class CountInfo:
         if not self.lines_counted or self.lines_matching is None:
             return None
         return (Decimal(self.lines_matching) * 100 / self.lines_counted).quantize(Decimal("0.1"))
+
+    @property
+    def metrc_agreement(self) -> Decimal | None:
+        """Share of counted lines where METRC agreed with the count, in %, once submitted."""
+        if not self.metrc_lines_compared or self.metrc_lines_agreeing is None:
+            return None
+        return (Decimal(self.metrc_lines_agreeing) * 100 / self.metrc_lines_compared).quantize(Decimal("0.1"))
 
 
 
@@ -96,7 +105,7 @@ def count_info(session: Session, count: CountSession) -> CountInfo:
         names.get(count.started_by_id, "?"), count.pos_source, count.metrc_source, int(expected or 0),
         int(counted or 0), int(entries or 0), count.submitted_at,
         names.get(count.submitted_by_id) if count.submitted_by_id else None, count.lines_counted, count.lines_matching,
-        count.unit_variance, count.dollar_variance,
+        count.unit_variance, count.dollar_variance, count.metrc_lines_compared, count.metrc_lines_agreeing,
     )
 
 

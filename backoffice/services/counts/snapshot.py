@@ -60,7 +60,7 @@ def _load_metrc(metrc_file: Path | None, metrc_packages_data: Sequence[Mapping[s
         records, problems = metrc_packages.parse(Path(metrc_file), strict_tags=strict)
         source = Path(metrc_file).name
     else:
-        source = "METRC packages/v1/active"
+        source = "METRC active packages (fetched)"
         records, problems = metrc_packages.parse_records(list(metrc_packages_data or []), source, strict_tags=strict)
     if problems:
         raise ImportFileError(
@@ -105,8 +105,7 @@ def start_count_with_metrc(db: Database, actor: Actor, name: str, scope: Scope, 
     count that would be refused anyway."""
     actor.require(Permission.COUNT)
     _check_name(name)
-    with metrc_connection.connect(db, actor.username, keys=keys) as client:
-        data = client.active_packages()
+    data = metrc_connection.fetch_active_packages(db, actor, keys=keys)
     return start_count(db, actor, name, scope, blind=blind, pos_file=pos_file, metrc_packages_data=data)
 
 
@@ -200,10 +199,10 @@ def _place_strangers(session: Session, count_id: int, scope: Scope, tags: Sequen
         return
     items_by_metrc = {i.metrc_item_id: i for i in session.scalars(select(Item).where(Item.metrc_item_id.is_not(None)))}
     items_by_sku = {i.sku: i for i in session.scalars(select(Item))}
-    locations = {}
-    for loc in session.scalars(select(Location)):
-        locations[loc.metrc_name] = loc
-        locations[loc.name] = loc
+    locations: dict[str, Location] = {}
+    for known in session.scalars(select(Location)):
+        locations[known.metrc_name] = known
+        locations[known.name] = known
     unplaced: list[str] = []
     for tag in tags:
         m, p = metrc.get(tag), pos.get(tag)

@@ -102,7 +102,7 @@ def known_about(session: Session, lines: Sequence[ManifestLine]) -> Known:
         ):
             packages[tag] = (status, location, package_id)
     unknown = {" ".join(line.item_name.split()).lower() for line in lines if line.item_id is None}
-    categories = dict(session.execute(
+    categories: dict[str, str] = dict(session.execute(
         select(func.lower(Item.name), Item.category).where(func.lower(Item.name).in_(unknown))
     ).all()) if unknown else {}
     return Known(skus, packages, categories)
@@ -146,7 +146,8 @@ def problem(line: ManifestLine, known: Known) -> tuple[ScanProblem, str] | None:
         where = f" The catalogue has “{line.item_name}” as {other}, not {line.category}." if other else ""
         return ScanProblem.UNKNOWN_ITEM, (
             f"Item “{line.item_name}” ({line.category}) of package {line.tag} is not in this store's catalogue.{where} "
-            f"Create the item from this manifest line (Create item), then accept the package, or reject it."
+            "Create the item from this manifest line (Create items…; receive --create-items), then accept the "
+            "package, or reject it."
         )
     return None
 

@@ -143,7 +143,7 @@ def _finish(session: Session, actor: Actor, manifest: Manifest, location_name: s
         entry.from_location_id = None  # it came from outside the store
         line.package_id, line.suggested_bin = pkg.id, pkg.bin
     sheet = [_sheet_row(manifest, line, loc) for line in lines]
-    entry = outbox.enqueue(session, actor, OutboxKind.RECEIVE_CONFIRM, sheet, doc,
+    queued = outbox.enqueue(session, actor, OutboxKind.RECEIVE_CONFIRM, sheet, doc,
                            f"manifest:{manifest.manifest_number}:receive")
     manifest.status, manifest.finished_at, manifest.finished_by_id = ManifestStatus.RECEIVED, now, actor.user_id
     manifest.receiving_location_id = loc.id
@@ -151,10 +151,10 @@ def _finish(session: Session, actor: Actor, manifest: Manifest, location_name: s
     audit.record(session, actor, "manifest.receive", "manifest", manifest.manifest_number,
                  before={"status": "open"},
                  after={"status": "received", "location": loc.name, "accepted": [line.tag for line in accepted],
-                        "rejected": {line.tag: line.reject_reason for line in rejected}, "outbox": entry.id})
+                        "rejected": {line.tag: line.reject_reason for line in rejected}, "outbox": queued.id})
     received = [ReceivedPackage(line.tag, line.item_name, pkg.quantity, pkg.unit, pkg.bin)
                 for line, pkg in zip(accepted, packages, strict=True)]
-    return FinishResult(manifest.id, manifest.manifest_number, loc.name, received, len(rejected), entry.id)
+    return FinishResult(manifest.id, manifest.manifest_number, loc.name, received, len(rejected), queued.id)
 
 
 def _sheet_row(manifest: Manifest, line: ManifestLine, loc: Location) -> dict[str, object]:

@@ -97,7 +97,7 @@ def match_items(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tup
     keys = {item_key(name, category) for name, category in wanted}
     names = {name for name, _ in keys}
     found: dict[tuple[str, str], int] = {}
-    rows = session.execute(
+    rows: Iterable[tuple[int, str, str]] = session.execute(
         select(Item.id, Item.name, Item.category).where(func.lower(Item.name).in_(names)).order_by(Item.id)
     ) if names else []
     for item_id, name, category in rows:

@@ -40,7 +40,7 @@ from backoffice.domain.units import Unit
 from backoffice.errors import ValidationError
 from backoffice.services import settings
 from backoffice.services.actor import Actor, Permission
-from backoffice.services.counts import Scope as CountScope
+from backoffice.services.counts.scope import Scope as CountScope
 from backoffice.services.reports.bulk import paused_gc
 
 UNKNOWN_CATEGORY = "(not in this system)"
@@ -65,10 +65,18 @@ class CountAccuracy:
     dollar_variance: Decimal
     adjustments: int
     adjustment_value: Decimal
+    metrc_lines_compared: int | None = None  # counts with a METRC snapshot: counted lines compared with it
+    metrc_lines_agreeing: int | None = None  # of those, METRC's number agreed with the count
 
     @property
     def accuracy(self) -> Decimal | None:
         return _ratio(self.lines_matching, self.lines_counted)
+
+    @property
+    def metrc_agreement(self) -> Decimal | None:
+        if self.metrc_lines_compared is None or self.metrc_lines_agreeing is None:
+            return None
+        return _ratio(self.metrc_lines_agreeing, self.metrc_lines_compared)
 
 
 @dataclass
@@ -149,6 +157,13 @@ class AccuracyReport:
         return _ratio(self.lines_matching, self.lines_counted)
 
     @property
+    def metrc_agreement(self) -> Decimal | None:
+        """Over the counts that had a METRC snapshot: lines where METRC agreed with the count."""
+        compared = [c for c in self.counts if c.metrc_lines_compared is not None]
+        return _ratio(sum(c.metrc_lines_agreeing or 0 for c in compared),
+                      sum(c.metrc_lines_compared or 0 for c in compared)) if compared else None
+
+    @property
     def shrinkage_value(self) -> Decimal:
         """What the adjustments that removed stock were worth, as a positive amount."""
         return sum((r.value_removed for r in self.reasons), Decimal(0))
@@ -186,6 +201,7 @@ class _Line:
     category: str
     variance: Decimal
     value: Decimal | None  # the variance's worth; None: no price is known (a package in no system)
+    metrc_agrees: bool | None  # None: the count had no METRC snapshot, or the line was not in it
 
 
 def _count_lines(session: Session, submitted: Any) -> list[_Line]:
@@ -203,9 +219,11 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
     for key, rows in entries.items():
         effective = rule.effective_entries(rows, lambda e: e.supersedes_previous)
         counted[key] = (sum((e.quantity for e in effective), Decimal(0)), max(e.counted_at for e in effective))
-    expected = {(sid, tag): (ledger, price, item_id) for sid, tag, ledger, price, item_id in run(
+    expected = {(sid, tag): (ledger, price, item_id, metrc) for sid, tag, ledger, price, item_id, metrc in run(
         select(CountExpected.session_id, CountExpected.tag, CountExpected.ledger_qty, CountExpected.unit_price,
-               CountExpected.item_id).where(CountExpected.session_id.in_(submitted))).all()}
+               CountExpected.item_id, CountExpected.metrc_qty).where(CountExpected.session_id.in_(submitted))).all()}
+    with_metrc = set(run(select(CountSession.id).where(CountSession.id.in_(submitted),
+                                                       CountSession.metrc_source.is_not(None))).scalars())
     items = {item_id: (category, price, unit) for item_id, category, price, unit in run(
         select(Item.id, Item.category, Item.price, Item.unit))}
     # packages matter only where the ledger expected nothing: finds and unknown tags
@@ -222,16 +240,19 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
             base = rule.balance_at_snapshot(pkg.quantity, after_snapshot.get(key, Decimal(0)))
         else:
             base = None
-        variance = rule.variance(
-            quantity, rule.expected_at_count(base, moved.get(key, Decimal(0))) if base is not None else None)
-        item = items.get(pkg.item_id if pkg is not None else exp[2] if exp is not None else None)
+        window = moved.get(key, Decimal(0))
+        variance = rule.variance(quantity, rule.expected_at_count(base, window) if base is not None else None)
+        metrc_agrees = rule.matches(rule.variance(quantity, rule.expected_at_count(exp[3] or Decimal(0), window))) \
+            if exp is not None and key[0] in with_metrc else None
+        item_id = pkg.item_id if pkg is not None else exp[2] if exp is not None else None
+        item = items.get(item_id) if item_id is not None else None
         if exp is not None:
             value: Decimal | None = rule.value_of(variance, exp[1])
         elif pkg is not None and item is not None:  # priced as the count prices a find
             value = rule.value_of(variance, rule.unit_price(item[1], pkg.unit, item[2]))
         else:
             value = None
-        lines.append(_Line(key[0], item[0] if item else UNKNOWN_CATEGORY, variance, value))
+        lines.append(_Line(key[0], item[0] if item else UNKNOWN_CATEGORY, variance, value, metrc_agrees))
     return lines
 
 
@@ -300,7 +321,7 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
     computed: dict[int, list[_Line]] = defaultdict(list)
     for line in lines:
         computed[line.session_id].append(line)
-    adjusted: dict[int, list[Decimal]] = defaultdict(list)
+    adjusted: dict[int | None, list[Decimal]] = defaultdict(list)  # the column is nullable; IN keeps ours
     for session_id, delta, unit_value in session.execute(
         select(Adjustment.count_session_id, Adjustment.quantity_delta, Adjustment.unit_value)
         .where(Adjustment.count_session_id.in_(submitted))
@@ -312,6 +333,7 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
         select(CountSession, submitter.display_name).outerjoin(submitter, CountSession.submitted_by_id == submitter.id)
         .where(CountSession.id.in_(submitted)).order_by(CountSession.submitted_at, CountSession.id)
     ):
+        assert count.submitted_at is not None  # the query keeps submitted counts only
         own = computed.get(count.id, [])
         figures = rule.accuracy((ln.variance, ln.value) for ln in own)
         # the figures frozen at submit are the record; lines recomputed only where they are missing
@@ -325,8 +347,20 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
             else to_money(figures.dollar_variance),
             adjustments=len(adjusted.get(count.id, [])),
             adjustment_value=sum(adjusted.get(count.id, []), Decimal(0)),
+            **_metrc_figures(count, own),
         ))
     return out
+
+
+def _metrc_figures(count: CountSession, own: list[_Line]) -> dict[str, int | None]:
+    """METRC agreement as frozen at submit; recomputed for counts submitted before it was kept."""
+    if count.metrc_lines_compared is not None:
+        return {"metrc_lines_compared": count.metrc_lines_compared,
+                "metrc_lines_agreeing": count.metrc_lines_agreeing}
+    if not count.metrc_source:
+        return {}
+    compared = [ln.metrc_agrees for ln in own if ln.metrc_agrees is not None]
+    return {"metrc_lines_compared": len(compared), "metrc_lines_agreeing": sum(compared)}
 
 
 def _scope_text(raw: str) -> str:

@@ -362,9 +362,9 @@ def _brand_shares(rows: list[SkuVelocity], weeks: int) -> list[BrandShare]:
         total_units = sum((b.units for b in brands), Decimal(0))
         total_revenue = sum((b.revenue for b in brands), Decimal(0))
         brands.sort(key=lambda b: (-b.units, -b.revenue, b.brand))
-        for rank, brand in enumerate(brands, start=1):
-            brand.rank = rank
-            brand.unit_share = _share(brand.units, total_units)
-            brand.revenue_share = _share(brand.revenue, total_revenue)
+        for rank, share in enumerate(brands, start=1):
+            share.rank = rank
+            share.unit_share = _share(share.units, total_units)
+            share.revenue_share = _share(share.revenue, total_revenue)
         out.extend(brands)
     return out
