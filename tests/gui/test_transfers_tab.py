@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice.domain.enums import TransferStatus
+from backoffice.services import users
+from tests.conftest import PINS
 from tests.gui.conftest import scan
 from ui import commands
 from ui.main_window import MainWindow
