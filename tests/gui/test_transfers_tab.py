@@ -101,8 +101,8 @@ def test_unused_tags_warn_when_low_and_a_manager_imports_more(qtbot, window: Mai
     assert "No unused package tags" in bar.label.text() and bar.file_button.isHidden()  # alex: associate
     ctx = window.ctx
     ctx.sign_in(users.authenticate(ctx.db, "maria", PINS["maria"]).as_actor())
-    # a sign-in opens the Inventory tab: the buttons are shown in the bar, which is out of view now
-    assert not bar.file_button.isHidden() and not bar.metrc_button.isHidden()
+    window.tabs.setCurrentWidget(_tab(window))  # a sign-in starts on Inventory
+    assert bar.file_button.isVisible() and bar.metrc_button.isVisible()
     order = tmp_path / "order.txt"
     order.write_text("1A4060300000000000090001-1A4060300000000000090005\n")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(order), "")))
