@@ -26,7 +26,7 @@ def _some_history(db: Database, actors: dict[str, Actor]) -> str:
 def test_audit_model_pages_and_filters(qtmodeltester, store: tuple[Database, dict[str, Actor]]) -> None:  # type: ignore[no-untyped-def]
     db, actors = store
     _some_history(db, actors)
-    model = AuditTableModel(db)
+    model = AuditTableModel(db, lambda: actors["maria"])
     model.PAGE = 3  # several pages from a small store: fetchMore is exercised too
     model.load_first_page()
     assert model.rowCount() == 3 and model.canFetchMore()
