@@ -247,10 +247,11 @@ class CycleCountTab(Tab):
             result = ""
         else:
             state = "<span style='color:#2e7d32'><b>SUBMITTED</b></span>"
-            result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "  # type: ignore[union-attr]
+            assert info.submitted_at is not None and info.unit_variance is not None  # submit sets both
+            result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "
                       f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
                       f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
-                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"  # type: ignore[union-attr]
+                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"
                       + (f" · METRC agreed on <b>{info.metrc_agreement} %</b> ({info.metrc_lines_agreeing} of "
                          f"{info.metrc_lines_compared})" if info.metrc_agreement is not None else "")
                       + " · frozen: corrections are new adjustments")

@@ -37,11 +37,12 @@ def receiving_location(session: Session, name: str | None) -> Location:
     if name:
         loc = location_named(session, name)
     else:
-        loc = session.scalar(select(Location).where(Location.kind == LocationKind.VAULT, Location.active)
-                             .order_by(Location.id).limit(1))
-        if loc is None:
+        vault = session.scalar(select(Location).where(Location.kind == LocationKind.VAULT, Location.active)
+                               .order_by(Location.id).limit(1))
+        if vault is None:
             raise NotFound("this store has no vault location; add one (backoffice locations add) or choose where "
                            "to receive")
+        loc = vault
     if loc.kind is LocationKind.FLOOR:
         raise RuleViolation(f"{loc.name} is a sales floor: receive into the vault (or quarantine) and move product "
                             "to the floor by a recorded transfer")
