@@ -85,11 +85,38 @@ SCALES = {
     "large": Scale(skus=5_000, active_packages=50_000, days=730, sale_lines=1_500_000),
 }
 
-BRANDS = ["Kind Harvest", "Verde Labs", "North Coast Extracts", "Lumen", "High Plains", "Sunday Goods",
-          "Coastal Cure", "Golden State Botanicals", "Emerald Bay", "Fog City Farms", "Sierra Sun", "Mojave Gold"]
-STRAINS = ["Blue Dream", "Sour Diesel", "GMO Cookies", "Wedding Cake", "Granddaddy Purple", "Gelato",
-           "Jack Herer", "OG Kush", "Pineapple Express", "Zkittlez", "Runtz", "Durban Poison", "Northern Lights",
-           "Ice Cream Cake", "Lemon Cherry Gelato", "Mimosa"]
+BRANDS = [
+    "Kind Harvest",
+    "Verde Labs",
+    "North Coast Extracts",
+    "Lumen",
+    "High Plains",
+    "Sunday Goods",
+    "Coastal Cure",
+    "Golden State Botanicals",
+    "Emerald Bay",
+    "Fog City Farms",
+    "Sierra Sun",
+    "Mojave Gold",
+]
+STRAINS = [
+    "Blue Dream",
+    "Sour Diesel",
+    "GMO Cookies",
+    "Wedding Cake",
+    "Granddaddy Purple",
+    "Gelato",
+    "Jack Herer",
+    "OG Kush",
+    "Pineapple Express",
+    "Zkittlez",
+    "Runtz",
+    "Durban Poison",
+    "Northern Lights",
+    "Ice Cream Cake",
+    "Lemon Cherry Gelato",
+    "Mimosa",
+]
 # (METRC category, product form, unit, quantity type, price range, dose): dosed products carry
 # their potency as THC and CBD mg per unit, the others as THC and CBD % on each package's lab result
 CATEGORIES: list[tuple[str, str, Unit, QuantityType, tuple[int, int], tuple[int, int] | None]] = [
@@ -102,11 +129,25 @@ CATEGORIES: list[tuple[str, str, Unit, QuantityType, tuple[int, int], tuple[int,
     ("Tincture (volume - each)", "Tincture 30ml 1:1", Unit.EACH, QuantityType.COUNT_BASED, (30, 65), (300, 300)),
     ("Topical (volume - each)", "Balm 2oz", Unit.EACH, QuantityType.COUNT_BASED, (25, 50), (250, 250)),
 ]
-LOCATIONS = [("Vault", LocationKind.VAULT), ("Sales Floor", LocationKind.FLOOR),
-             ("Quarantine", LocationKind.QUARANTINE), ("Receiving Dock", LocationKind.RECEIVING)]
-ADJUSTMENT_REASONS = [("Drying", False), ("Entry Error", True), ("Theft", True), ("Waste", True),
-                      ("Spoilage", True), ("Damage", True), ("Scale Variance", False), ("Inventory Audit", True),
-                      ("Mandatory State Destruction", True), ("Vendor Returned Goods", True), ("Other", True)]
+LOCATIONS = [
+    ("Vault", LocationKind.VAULT),
+    ("Sales Floor", LocationKind.FLOOR),
+    ("Quarantine", LocationKind.QUARANTINE),
+    ("Receiving Dock", LocationKind.RECEIVING),
+]
+ADJUSTMENT_REASONS = [
+    ("Drying", False),
+    ("Entry Error", True),
+    ("Theft", True),
+    ("Waste", True),
+    ("Spoilage", True),
+    ("Damage", True),
+    ("Scale Variance", False),
+    ("Inventory Audit", True),
+    ("Mandatory State Destruction", True),
+    ("Vendor Returned Goods", True),
+    ("Other", True),
+]
 STORE_TZ = ZoneInfo("America/Los_Angeles")
 BATCH = 20_000
 
@@ -131,8 +172,9 @@ class DemoSummary:
     transfer_id: int | None = None  # recorded, not moved
 
 
-def build(db: Database, scale: str = "small", *, seed: int = 7, today: date | None = None,
-          progress: Progress | None = None) -> DemoSummary:
+def build(
+    db: Database, scale: str = "small", *, seed: int = 7, today: date | None = None, progress: Progress | None = None
+) -> DemoSummary:
     """Build the demo store in one transaction: complete, or (failed, killed) not at all."""
     if scale not in SCALES:
         raise UserError(f"unknown demo scale {scale!r}; choose small or large")
@@ -144,8 +186,10 @@ def build(db: Database, scale: str = "small", *, seed: int = 7, today: date | No
         with store.read() as session:
             if session.scalar(select(func.count()).select_from(Item)):
                 raise UserError(f"{db.display_url} already holds items; the demo store needs an empty database.")
-        people = {username: users.add_user(store, SYSTEM, username, display, role, pin).as_actor()
-                  for username, display, role, pin in DEMO_USERS}
+        people = {
+            username: users.add_user(store, SYSTEM, username, display, role, pin).as_actor()
+            for username, display, role, pin in DEMO_USERS
+        }
         with store.transaction() as session:
             if db.is_sqlite:  # a bulk load: a big page cache keeps index inserts off the disk
                 session.connection().exec_driver_sql("PRAGMA cache_size=-400000")
@@ -157,10 +201,21 @@ def build(db: Database, scale: str = "small", *, seed: int = 7, today: date | No
         summary.manifests = waiting_manifests(store, people["alex"], rng, today, STORE_TZ, builder.spare_tags(20))
         summary.transfer_id = recorded_transfer(store, people["alex"])
         with store.transaction() as session:
-            audit.record(session, SYSTEM, "demo.build", "store", scale,
-                         after={"seed": seed, "skus": summary.skus, "packages": summary.packages,
-                                "sale_lines": summary.sale_lines, "counts": summary.counts,
-                                "through": today.isoformat()})
+            audit.record(
+                session,
+                SYSTEM,
+                "demo.build",
+                "store",
+                scale,
+                after={
+                    "seed": seed,
+                    "skus": summary.skus,
+                    "packages": summary.packages,
+                    "sale_lines": summary.sale_lines,
+                    "counts": summary.counts,
+                    "through": today.isoformat(),
+                },
+            )
     report("done", 1.0)
     return summary
 
@@ -175,14 +230,19 @@ def _advance_sequences(session: Session) -> None:
         if len(key) != 1 or not isinstance(key[0].type, Integer) or key[0].autoincrement is False:
             continue
         column = key[0].name
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                             f"coalesce(max({column}), 0) + 1, false) FROM {table.name}"),
-                        {"table": table.name, "column": column})
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                f"coalesce(max({column}), 0) + 1, false) FROM {table.name}"
+            ),
+            {"table": table.name, "column": column},
+        )
 
 
 class _Builder:
-    def __init__(self, session: Session, spec: Scale, rng: random.Random, today: date, report: Progress,
-                 people: dict[str, Actor]) -> None:
+    def __init__(
+        self, session: Session, spec: Scale, rng: random.Random, today: date, report: Progress, people: dict[str, Actor]
+    ) -> None:
         self.s, self.spec, self.rng, self.today, self.report = session, spec, rng, today, report
         self.people = people
         self.start = today - timedelta(days=spec.days)
@@ -202,18 +262,35 @@ class _Builder:
 
     def run(self) -> DemoSummary:
         self.s.execute(insert(Location), [{"name": n, "kind": k, "metrc_name": n} for n, k in LOCATIONS])
-        self.s.execute(insert(AdjustmentReason),
-                       [{"name": n, "requires_note": r, "source": "settings", "active": True,
-                         "max_percent": 10 if n == "Scale Variance" else None} for n, r in ADJUSTMENT_REASONS])
+        self.s.execute(
+            insert(AdjustmentReason),
+            [
+                {
+                    "name": n,
+                    "requires_note": r,
+                    "source": "settings",
+                    "active": True,
+                    "max_percent": 10 if n == "Scale Variance" else None,
+                }
+                for n, r in ADJUSTMENT_REASONS
+            ],
+        )
         self.loc = {n: i for n, i in self.s.execute(select(Location.name, Location.id))}
         items = self._items()
         self.report("items", 0.05)
         counter_id, manager_id = self.people["alex"].user_id, self.people["maria"].user_id
         assert counter_id is not None and manager_id is not None  # users just added, not SYSTEM
         self.history = CountHistory(
-            self.rng, self.today, STORE_TZ, sorted({i["category"] for i in items}), sorted({i["brand"] for i in items}),
-            brands_per_count=2 if self.spec.skus > 1000 else 0, counter_id=counter_id,
-            manager_id=manager_id, locations=self.loc)
+            self.rng,
+            self.today,
+            STORE_TZ,
+            sorted({i["category"] for i in items}),
+            sorted({i["brand"] for i in items}),
+            brands_per_count=2 if self.spec.skus > 1000 else 0,
+            counter_id=counter_id,
+            manager_id=manager_id,
+            locations=self.loc,
+        )
         self.s.execute(insert(CountSession), self.history.session_rows())
         weights = [self.rng.lognormvariate(0, 1.0) for _ in items]
         per_weight = self.spec.sale_lines / sum(weights)
@@ -232,8 +309,14 @@ class _Builder:
         self.s.execute(update(CountSession), self.history.figures())
         self.report("METRC's copy of the sales", 0.95)
         mirror_pos_sales(self.s, utcnow())
-        return DemoSummary(len(items), self.counts["packages"], self.counts["active"], self.counts["lines"],
-                           self.spec.days, len(self.history.counts))
+        return DemoSummary(
+            len(items),
+            self.counts["packages"],
+            self.counts["active"],
+            self.counts["lines"],
+            self.spec.days,
+            len(self.history.counts),
+        )
 
     # --- items ---------------------------------------------------------------------------
 
@@ -251,15 +334,27 @@ class _Builder:
                 name = f"{name} #{n}"
             seen.add(name)
             price = Decimal(self.rng.randint(lo * 4, hi * 4)) / 4
-            rows.append({
-                "sku": f"SKU-{1000 + len(rows)}", "name": name, "brand": brand, "vendor": f"{brand} Distribution",
-                "category": category, "strain": strain, "quantity_type": qtype, "unit": unit, "price": price,
-                "unit_cost": (price * Decimal("0.45")).quantize(Decimal("0.01")),
-                "floor_par": Decimal(self.rng.choice([28, 56, 112])) if unit is Unit.GRAMS else Decimal(self.rng.choice([6, 10, 12, 20])),
-                "unit_thc_mg": Decimal(dose[0]) if dose else None, "unit_cbd_mg": Decimal(dose[1]) if dose else None,
-                "lead_time_days": self.rng.choice([3, 5, 7, 10, 14]),
-                "created_at": datetime.combine(self.start, time(8), STORE_TZ),
-            })
+            rows.append(
+                {
+                    "sku": f"SKU-{1000 + len(rows)}",
+                    "name": name,
+                    "brand": brand,
+                    "vendor": f"{brand} Distribution",
+                    "category": category,
+                    "strain": strain,
+                    "quantity_type": qtype,
+                    "unit": unit,
+                    "price": price,
+                    "unit_cost": (price * Decimal("0.45")).quantize(Decimal("0.01")),
+                    "floor_par": Decimal(self.rng.choice([28, 56, 112]))
+                    if unit is Unit.GRAMS
+                    else Decimal(self.rng.choice([6, 10, 12, 20])),
+                    "unit_thc_mg": Decimal(dose[0]) if dose else None,
+                    "unit_cbd_mg": Decimal(dose[1]) if dose else None,
+                    "lead_time_days": self.rng.choice([3, 5, 7, 10, 14]),
+                    "created_at": datetime.combine(self.start, time(8), STORE_TZ),
+                }
+            )
         self.s.execute(insert(Item), rows)
         ids = dict(self.s.execute(select(Item.sku, Item.id)).all())
         for row in rows:
@@ -278,8 +373,12 @@ class _Builder:
         for sold_at in sale_times:
             qty = Decimal(rng.choice(["1", "3.5", "3.5", "7", "14"])) if grams else Decimal(rng.choice([1, 1, 1, 2, 3]))
             if current is None or current["quantity"] <= 0:
-                current = self._receive(item, rng.choice(size_choices), sold_at - timedelta(days=rng.randint(2, 20)),
-                                        to_floor_at=sold_at - timedelta(hours=rng.randint(1, 30)))
+                current = self._receive(
+                    item,
+                    rng.choice(size_choices),
+                    sold_at - timedelta(days=rng.randint(2, 20)),
+                    to_floor_at=sold_at - timedelta(hours=rng.randint(1, 30)),
+                )
             qty = min(qty, current["quantity"])
             self._sell(item, current, qty, sold_at)
         # unsold stock on hand: the open floor package plus fresh vault packages
@@ -288,8 +387,12 @@ class _Builder:
         for _ in range(max(0, target - active_now)):
             received = datetime.combine(self.today - timedelta(days=rng.randint(1, 45)), time(10), STORE_TZ)
             on_floor = rng.random() < 0.25
-            self._receive(item, rng.choice(size_choices), received,
-                          to_floor_at=received + timedelta(hours=2) if on_floor else None)
+            self._receive(
+                item,
+                rng.choice(size_choices),
+                received,
+                to_floor_at=received + timedelta(hours=2) if on_floor else None,
+            )
         self.counts["active"] += max(target, active_now)
 
     def _sale_time(self) -> datetime:
@@ -297,8 +400,9 @@ class _Builder:
         minute = self.rng.randint(9 * 60, 21 * 60 - 1)
         return datetime.combine(day, time(minute // 60, minute % 60), STORE_TZ)
 
-    def _receive(self, item: dict[str, Any], size: Decimal, received: datetime,
-                 *, to_floor_at: datetime | None) -> dict[str, Any]:
+    def _receive(
+        self, item: dict[str, Any], size: Decimal, received: datetime, *, to_floor_at: datetime | None
+    ) -> dict[str, Any]:
         rng, pid = self.rng, self.next_package_id
         self.next_package_id += 1
         packaged = received.date() - timedelta(days=rng.randint(5, 40))
@@ -308,23 +412,44 @@ class _Builder:
         if item["unit_thc_mg"] is None:  # dosed products are labelled in mg per unit instead
             thc = Decimal(rng.randint(1800, 3200) if item["unit"] is Unit.GRAMS else rng.randint(6000, 9000)) / 100
         pkg = {
-            "id": pid, "tag": tag_for(pid), "item_id": item["id"], "quantity": size, "unit": item["unit"],
+            "id": pid,
+            "tag": tag_for(pid),
+            "item_id": item["id"],
+            "quantity": size,
+            "unit": item["unit"],
             "location_id": self.loc["Sales Floor"] if to_floor_at else self.loc["Vault"],
             "bin": None if to_floor_at else f"V-{item['category'][:3].upper()}-{rng.randint(1, 40):02d}",
-            "status": PackageStatus.ACTIVE, "packaged_date": packaged,
-            "expiration_date": packaged + timedelta(days=shelf_life), "lab_state": lab,
-            "thc_percent": thc, "cbd_percent": Decimal(rng.randint(0, 150)) / 100 if thc is not None else None,
+            "status": PackageStatus.ACTIVE,
+            "packaged_date": packaged,
+            "expiration_date": packaged + timedelta(days=shelf_life),
+            "lab_state": lab,
+            "thc_percent": thc,
+            "cbd_percent": Decimal(rng.randint(0, 150)) / 100 if thc is not None else None,
             "total_thc_percent": (thc * Decimal("0.877") + Decimal("0.4")).quantize(Decimal("0.01"))
-            if thc is not None else Decimal(rng.randint(20, 40)) / 100,
-            "received_at": received, "received_from_manifest": f"{rng.randint(10**9, 10**10 - 1):010d}",
-            "finished_at": None, "version": 1, "created_at": received,
+            if thc is not None
+            else Decimal(rng.randint(20, 40)) / 100,
+            "received_at": received,
+            "received_from_manifest": f"{rng.randint(10**9, 10**10 - 1):010d}",
+            "finished_at": None,
+            "version": 1,
+            "created_at": received,
         }
         self.packages.append(pkg)
         self.counts["packages"] += 1
-        self._ledger(pid, received, LedgerKind.RECEIVE, size, item["unit"], to=self.loc["Vault"], doc=("manifest", None))
+        self._ledger(
+            pid, received, LedgerKind.RECEIVE, size, item["unit"], to=self.loc["Vault"], doc=("manifest", None)
+        )
         if to_floor_at:
-            self._ledger(pid, max(to_floor_at, received), LedgerKind.TRANSFER, Decimal(0), item["unit"],
-                         frm=self.loc["Vault"], to=self.loc["Sales Floor"], doc=("transfer", None))
+            self._ledger(
+                pid,
+                max(to_floor_at, received),
+                LedgerKind.TRANSFER,
+                Decimal(0),
+                item["unit"],
+                frm=self.loc["Vault"],
+                to=self.loc["Sales Floor"],
+                doc=("transfer", None),
+            )
         return pkg
 
     def _sell(self, item: dict[str, Any], pkg: dict[str, Any], qty: Decimal, sold_at: datetime) -> None:
@@ -336,12 +461,24 @@ class _Builder:
         self.receipts[day] += 1
         line_id = self.next_line_id
         self.next_line_id += 1
-        self.lines.append({
-            "id": line_id, "receipt_number": f"R{day:%y%m%d}-{self.receipts[day]:05d}", "line_key": f"{pkg['tag']}/1",
-            "sold_at": sold_at, "business_date": day, "tag": pkg["tag"], "package_id": pkg["id"],
-            "item_id": item["id"], "sku": item["sku"], "product_name": item["name"], "quantity": qty,
-            "unit": item["unit"], "amount": amount, "budtender": self.rng.choice(["KT", "JR", "MS", "DL"]),
-        })
+        self.lines.append(
+            {
+                "id": line_id,
+                "receipt_number": f"R{day:%y%m%d}-{self.receipts[day]:05d}",
+                "line_key": f"{pkg['tag']}/1",
+                "sold_at": sold_at,
+                "business_date": day,
+                "tag": pkg["tag"],
+                "package_id": pkg["id"],
+                "item_id": item["id"],
+                "sku": item["sku"],
+                "product_name": item["name"],
+                "quantity": qty,
+                "unit": item["unit"],
+                "amount": amount,
+                "budtender": self.rng.choice(["KT", "JR", "MS", "DL"]),
+            }
+        )
         self.counts["lines"] += 1
         totals = self.daily[(item["id"], day)]
         totals[0] += qty
@@ -349,11 +486,33 @@ class _Builder:
         totals[2] += 1
         self._ledger(pkg["id"], sold_at, LedgerKind.SALE, -qty, item["unit"], doc=("pos_sale_line", line_id))
 
-    def _ledger(self, pid: int, at: datetime, kind: LedgerKind, delta: Decimal, unit: Unit, *,
-                frm: int | None = None, to: int | None = None, doc: tuple[str, int | None]) -> None:
-        self.ledger.append({"package_id": pid, "at": at, "kind": kind, "quantity_delta": delta, "unit": unit,
-                            "from_location_id": frm, "to_location_id": to, "doc_type": doc[0], "doc_id": doc[1],
-                            "user_id": None, "note": None})
+    def _ledger(
+        self,
+        pid: int,
+        at: datetime,
+        kind: LedgerKind,
+        delta: Decimal,
+        unit: Unit,
+        *,
+        frm: int | None = None,
+        to: int | None = None,
+        doc: tuple[str, int | None],
+    ) -> None:
+        self.ledger.append(
+            {
+                "package_id": pid,
+                "at": at,
+                "kind": kind,
+                "quantity_delta": delta,
+                "unit": unit,
+                "from_location_id": frm,
+                "to_location_id": to,
+                "doc_type": doc[0],
+                "doc_id": doc[1],
+                "user_id": None,
+                "note": None,
+            }
+        )
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -361,9 +520,14 @@ class _Builder:
         # called between items, when every buffered package is final; packages go first
         # because ledger rows and sale lines point at them
         counted = self.history.rows
-        for table, rows in ((Package, self.packages), (PosSaleLine, self.lines), (LedgerEntry, self.ledger),
-                            (CountExpected, counted.expected), (CountEntry, counted.entries),
-                            (Adjustment, counted.adjustments)):
+        for table, rows in (
+            (Package, self.packages),
+            (PosSaleLine, self.lines),
+            (LedgerEntry, self.ledger),
+            (CountExpected, counted.expected),
+            (CountEntry, counted.entries),
+            (Adjustment, counted.adjustments),
+        ):
             if rows:
                 self._bulk(table, rows)
             rows.clear()
@@ -380,18 +544,22 @@ class _Builder:
             return
         columns = [c for c in table.columns if any(c.name in r for r in rows[:1])]
         processors = [c.type.bind_processor(conn.dialect) for c in columns]
-        sql = f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+        )
         pairs = [(c.name, proc) for c, proc in zip(columns, processors, strict=True)]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         for chunk in _chunks(rows, BATCH):
-            cursor.executemany(sql, [
-                tuple(proc(row[name]) if proc else row[name] for name, proc in pairs) for row in chunk
-            ])
+            cursor.executemany(
+                sql, [tuple(proc(row[name]) if proc else row[name] for name, proc in pairs) for row in chunk]
+            )
         cursor.close()
 
     def _write_daily(self) -> None:
-        rows = [{"item_id": item_id, "day": day, "units": u, "revenue": r, "lines": n}
-                for (item_id, day), (u, r, n) in self.daily.items()]
+        rows = [
+            {"item_id": item_id, "day": day, "units": u, "revenue": r, "lines": n}
+            for (item_id, day), (u, r, n) in self.daily.items()
+        ]
         self._bulk(SalesDaily, rows)
 
     def _tag_pool(self) -> None:
@@ -401,4 +569,4 @@ class _Builder:
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]

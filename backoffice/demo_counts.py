@@ -67,8 +67,19 @@ class CountRows:
 
 
 class CountHistory:
-    def __init__(self, rng: random.Random, today: date, tz: ZoneInfo, categories: list[str], brands: list[str],
-                 *, brands_per_count: int, counter_id: int, manager_id: int, locations: dict[str, int]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        today: date,
+        tz: ZoneInfo,
+        categories: list[str],
+        brands: list[str],
+        *,
+        brands_per_count: int,
+        counter_id: int,
+        manager_id: int,
+        locations: dict[str, int],
+    ) -> None:
         self.rng, self.counter_id, self.manager_id = rng, counter_id, manager_id
         self.floor, self.vault = locations["Sales Floor"], locations["Vault"]
         self.rows = CountRows()
@@ -80,24 +91,58 @@ class CountHistory:
             chosen = tuple(sorted(rng.sample(brands, brands_per_count))) if brands_per_count else ()
             scope = Scope(categories=(category,), brands=chosen, locations=("Sales Floor", "Vault"))
             start = datetime.combine(day, time(7, 45), tz)
-            self.counts.append(PlannedCount(k + 1, f"{category}{' · ' + ', '.join(chosen) if chosen else ''}, "
-                                                   f"vault and floor ({day:%b %d})", scope, start,
-                                            start + timedelta(hours=2, minutes=15)))
+            self.counts.append(
+                PlannedCount(
+                    k + 1,
+                    f"{category}{' · ' + ', '.join(chosen) if chosen else ''}, vault and floor ({day:%b %d})",
+                    scope,
+                    start,
+                    start + timedelta(hours=2, minutes=15),
+                )
+            )
 
     def session_rows(self) -> list[dict[str, Any]]:
         """The count sessions, written before their lines (and completed by ``figures``)."""
-        return [{"id": c.id, "name": c.name, "scope": c.scope.to_json(), "blind": True,
-                 "status": CountStatus.SUBMITTED, "started_by_id": self.counter_id, "snapshot_at": c.snapshot_at,
-                 "submitted_at": c.submitted_at, "submitted_by_id": self.manager_id, "lines_counted": 0,
-                 "lines_matching": 0, "unit_variance": Decimal(0), "dollar_variance": Decimal(0),
-                 "created_at": c.snapshot_at, "updated_at": c.submitted_at} for c in self.counts]
+        return [
+            {
+                "id": c.id,
+                "name": c.name,
+                "scope": c.scope.to_json(),
+                "blind": True,
+                "status": CountStatus.SUBMITTED,
+                "started_by_id": self.counter_id,
+                "snapshot_at": c.snapshot_at,
+                "submitted_at": c.submitted_at,
+                "submitted_by_id": self.manager_id,
+                "lines_counted": 0,
+                "lines_matching": 0,
+                "unit_variance": Decimal(0),
+                "dollar_variance": Decimal(0),
+                "created_at": c.snapshot_at,
+                "updated_at": c.submitted_at,
+            }
+            for c in self.counts
+        ]
 
     def figures(self) -> list[dict[str, Any]]:
-        return [{"id": c.id, "lines_counted": c.lines_counted, "lines_matching": c.lines_matching,
-                 "unit_variance": c.unit_variance, "dollar_variance": c.dollar_variance} for c in self.counts]
+        return [
+            {
+                "id": c.id,
+                "lines_counted": c.lines_counted,
+                "lines_matching": c.lines_matching,
+                "unit_variance": c.unit_variance,
+                "dollar_variance": c.dollar_variance,
+            }
+            for c in self.counts
+        ]
 
-    def count_item(self, item: dict[str, Any], packages: list[dict[str, Any]], item_ledger: list[dict[str, Any]],
-                   ledger: list[dict[str, Any]]) -> None:
+    def count_item(
+        self,
+        item: dict[str, Any],
+        packages: list[dict[str, Any]],
+        item_ledger: list[dict[str, Any]],
+        ledger: list[dict[str, Any]],
+    ) -> None:
         """Count one item's packages (``item_ledger``: their ledger rows) in every count that
         covers it; ``ledger`` gains the adjustments' rows."""
         counts = [c for c in self.counts if c.covers(item)]
@@ -111,8 +156,14 @@ class CountHistory:
                 if pkg["received_at"] < count.snapshot_at:
                     self._count_package(count, item, pkg, by_package[pkg["id"]], ledger)
 
-    def _count_package(self, count: PlannedCount, item: dict[str, Any], pkg: dict[str, Any],
-                       rows: list[dict[str, Any]], ledger: list[dict[str, Any]]) -> None:
+    def _count_package(
+        self,
+        count: PlannedCount,
+        item: dict[str, Any],
+        pkg: dict[str, Any],
+        rows: list[dict[str, Any]],
+        ledger: list[dict[str, Any]],
+    ) -> None:
         at_snapshot = _balance(rows, count.snapshot_at)
         if at_snapshot <= 0:
             return  # sold out before the count: not in its snapshot
@@ -120,14 +171,35 @@ class CountHistory:
         on_hand = _balance(rows, counted_at)
         variance, reason, note = self._variance(item, pkg, on_hand)
         counted = on_hand + variance
-        self.rows.expected.append({
-            "session_id": count.id, "tag": pkg["tag"], "package_id": pkg["id"], "item_id": item["id"],
-            "location_id": self._location(rows, count.snapshot_at), "unit": pkg["unit"], "ledger_qty": at_snapshot,
-            "pos_qty": None, "metrc_qty": None, "unit_price": item["price"]})
-        self.rows.entries.append({
-            "session_id": count.id, "tag": pkg["tag"], "package_id": pkg["id"], "quantity": counted,
-            "location_id": self._location(rows, counted_at), "in_scope": True, "supersedes_previous": False,
-            "counted_by_id": self.counter_id, "counted_at": counted_at, "workstation": "VAULT-1", "note": None})
+        self.rows.expected.append(
+            {
+                "session_id": count.id,
+                "tag": pkg["tag"],
+                "package_id": pkg["id"],
+                "item_id": item["id"],
+                "location_id": self._location(rows, count.snapshot_at),
+                "unit": pkg["unit"],
+                "ledger_qty": at_snapshot,
+                "pos_qty": None,
+                "metrc_qty": None,
+                "unit_price": item["price"],
+            }
+        )
+        self.rows.entries.append(
+            {
+                "session_id": count.id,
+                "tag": pkg["tag"],
+                "package_id": pkg["id"],
+                "quantity": counted,
+                "location_id": self._location(rows, counted_at),
+                "in_scope": True,
+                "supersedes_previous": False,
+                "counted_by_id": self.counter_id,
+                "counted_at": counted_at,
+                "workstation": "VAULT-1",
+                "note": None,
+            }
+        )
         count.lines_counted += 1
         count.lines_matching += int(variance == 0)
         count.unit_variance += abs(variance)
@@ -151,19 +223,51 @@ class CountHistory:
             return Decimal(0), "", ""
         return change, reason, note
 
-    def _adjust(self, count: PlannedCount, item: dict[str, Any], pkg: dict[str, Any], rows: list[dict[str, Any]],
-                ledger: list[dict[str, Any]], change: Decimal, reason: str, note: str) -> None:
+    def _adjust(
+        self,
+        count: PlannedCount,
+        item: dict[str, Any],
+        pkg: dict[str, Any],
+        rows: list[dict[str, Any]],
+        ledger: list[dict[str, Any]],
+        change: Decimal,
+        reason: str,
+        note: str,
+    ) -> None:
         before = _balance(rows, count.submitted_at)
         adjustment_id = self.next_adjustment_id
         self.next_adjustment_id += 1
-        self.rows.adjustments.append({
-            "id": adjustment_id, "package_id": pkg["id"], "quantity_delta": change, "unit": pkg["unit"],
-            "before_quantity": before, "after_quantity": before + change, "reason": reason, "note": note,
-            "adjusted_at": count.submitted_at, "user_id": self.manager_id, "approved_by_id": None,
-            "count_session_id": count.id, "unit_value": item["price"], "outbox_id": None})
-        row = {"package_id": pkg["id"], "at": count.submitted_at, "kind": LedgerKind.ADJUSTMENT,
-               "quantity_delta": change, "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": "adjustment",
-               "doc_id": adjustment_id, "user_id": self.manager_id, "note": f"{reason}: {note}"}
+        self.rows.adjustments.append(
+            {
+                "id": adjustment_id,
+                "package_id": pkg["id"],
+                "quantity_delta": change,
+                "unit": pkg["unit"],
+                "before_quantity": before,
+                "after_quantity": before + change,
+                "reason": reason,
+                "note": note,
+                "adjusted_at": count.submitted_at,
+                "user_id": self.manager_id,
+                "approved_by_id": None,
+                "count_session_id": count.id,
+                "unit_value": item["price"],
+                "outbox_id": None,
+            }
+        )
+        row = {
+            "package_id": pkg["id"],
+            "at": count.submitted_at,
+            "kind": LedgerKind.ADJUSTMENT,
+            "quantity_delta": change,
+            "unit": pkg["unit"],
+            "from_location_id": None,
+            "to_location_id": None,
+            "doc_type": "adjustment",
+            "doc_id": adjustment_id,
+            "user_id": self.manager_id,
+            "note": f"{reason}: {note}",
+        }
         rows.append(row)
         ledger.append(row)
         pkg["quantity"] += change

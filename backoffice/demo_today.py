@@ -25,8 +25,9 @@ NEW_PRODUCT = ("Sunday Goods Mimosa Sugar Wax 1g", "Concentrate (weight - each)"
 TRANSFER_PACKAGES = 4
 
 
-def waiting_manifests(db: Database, actor: Actor, rng: random.Random, today: date, tz: ZoneInfo,
-                      tags: list[str]) -> list[str]:
+def waiting_manifests(
+    db: Database, actor: Actor, rng: random.Random, today: date, tz: ZoneInfo, tags: list[str]
+) -> list[str]:
     """Two manifests due this afternoon; ``tags`` are unused tags for their packages."""
     with db.read() as session:
         license_number = settings.get(session, settings.LICENSE_NUMBER)
@@ -41,21 +42,46 @@ def waiting_manifests(db: Database, actor: Actor, rng: random.Random, today: dat
         if n == 1:
             products.append((*NEW_PRODUCT, Unit.EACH, Decimal("22.00")))
         lines = tuple(
-            ParsedManifestLine(line=k + 1, tag=tags.pop(), item_name=name, category=category, strain=strain,
-                               shipped_quantity=Decimal(rng.choice([112, 224])) if unit is Unit.GRAMS
-                               else Decimal(rng.choice([10, 12, 20])),
-                               unit=unit, wholesale_price=cost, lab_state=LabState.TEST_PASSED,
-                               production_batch=f"B{today:%y%m}-{rng.randint(100, 999)}", package_state="Shipped")
-            for k, (name, category, strain, unit, cost) in enumerate(products))
+            ParsedManifestLine(
+                line=k + 1,
+                tag=tags.pop(),
+                item_name=name,
+                category=category,
+                strain=strain,
+                shipped_quantity=Decimal(rng.choice([112, 224]))
+                if unit is Unit.GRAMS
+                else Decimal(rng.choice([10, 12, 20])),
+                unit=unit,
+                wholesale_price=cost,
+                lab_state=LabState.TEST_PASSED,
+                production_batch=f"B{today:%y%m}-{rng.randint(100, 999)}",
+                package_state="Shipped",
+            )
+            for k, (name, category, strain, unit, cost) in enumerate(products)
+        )
         arrival = datetime.combine(today, time(13, 30) if n == 0 else time(15, 45), tz)
         number = f"{rng.randint(10**9, 10**10 - 1):010d}"
-        receiving.import_manifest(db, actor, ParsedManifest(
-            manifest_number=number, transfer_id=rng.randint(10**6, 10**7), delivery_id=rng.randint(10**6, 10**7),
-            shipper_name=vendor, shipper_license=f"C11-{rng.randint(10**6, 10**7 - 1):07d}-LIC",
-            transporter_name=f"{vendor} Logistics", transporter_license=f"C11-{rng.randint(10**6, 10**7 - 1):07d}-LIC",
-            driver_name=rng.choice(["Sam Ortiz", "Dana Whitfield", "Lee Park"]), vehicle="White Ford Transit",
-            estimated_departure=arrival - timedelta(hours=2), estimated_arrival=arrival,
-            recipient_name=store_name, recipient_license=license_number, source_sha256=None, lines=lines))
+        receiving.import_manifest(
+            db,
+            actor,
+            ParsedManifest(
+                manifest_number=number,
+                transfer_id=rng.randint(10**6, 10**7),
+                delivery_id=rng.randint(10**6, 10**7),
+                shipper_name=vendor,
+                shipper_license=f"C11-{rng.randint(10**6, 10**7 - 1):07d}-LIC",
+                transporter_name=f"{vendor} Logistics",
+                transporter_license=f"C11-{rng.randint(10**6, 10**7 - 1):07d}-LIC",
+                driver_name=rng.choice(["Sam Ortiz", "Dana Whitfield", "Lee Park"]),
+                vehicle="White Ford Transit",
+                estimated_departure=arrival - timedelta(hours=2),
+                estimated_arrival=arrival,
+                recipient_name=store_name,
+                recipient_license=license_number,
+                source_sha256=None,
+                lines=lines,
+            ),
+        )
         numbers.append(number)
     return numbers
 
@@ -68,14 +94,22 @@ def recorded_transfer(db: Database, actor: Actor) -> int:
         best = select(PosSaleLine.item_id).group_by(PosSaleLine.item_id).order_by(sold.desc(), PosSaleLine.item_id)
         tags: list[str] = []
         for item_id in session.scalars(best.limit(50)):
-            tag = session.scalar(select(Package.tag).where(
-                Package.item_id == item_id, Package.location_id == vault, Package.status == PackageStatus.ACTIVE,
-                Package.lab_state.in_([s for s in LabState if s.sellable])).order_by(Package.id).limit(1))
+            tag = session.scalar(
+                select(Package.tag)
+                .where(
+                    Package.item_id == item_id,
+                    Package.location_id == vault,
+                    Package.status == PackageStatus.ACTIVE,
+                    Package.lab_state.in_([s for s in LabState if s.sellable]),
+                )
+                .order_by(Package.id)
+                .limit(1)
+            )
             if tag is not None:
                 tags.append(tag)
             if len(tags) == TRANSFER_PACKAGES:
                 break
-    created = transfers.create_transfer(db, actor, "Vault", "Sales Floor", tags,
-                                        note="Morning replenishment: carry to the floor after the count")
+    created = transfers.create_transfer(
+        db, actor, "Vault", "Sales Floor", tags, note="Morning replenishment: carry to the floor after the count"
+    )
     return transfers.record(db, actor, created.id).id
-

@@ -3,6 +3,7 @@
 # the application on a demo store or run the whole test suite.
 #   bash packaging/setup.sh demo   # install, build the demo store once, start the app
 #   bash packaging/setup.sh test   # install (with PostgreSQL, Xvfb, zbar, poppler), run every test
+#   bash packaging/setup.sh lint   # install, then ruff (lint + format check) and mypy, as CI does
 set -euo pipefail
 mode="${1:-demo}"
 cd "$(dirname "$0")/.."
@@ -46,12 +47,17 @@ case "$mode" in
     fi
     exec .venv/bin/vault-workstation
     ;;
+  lint)
+    .venv/bin/ruff check backoffice ui tests
+    .venv/bin/ruff format --check backoffice ui tests
+    .venv/bin/mypy
+    ;;
   test)
     export QT_QPA_PLATFORM=offscreen REQUIRE_POSTGRES=1
     exec .venv/bin/python -m pytest -q "${@:2}"
     ;;
   *)
-    echo "usage: bash packaging/setup.sh demo|test" >&2
+    echo "usage: bash packaging/setup.sh demo|test|lint" >&2
     exit 2
     ;;
 esac

@@ -56,6 +56,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 # --- SQLite -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
@@ -72,6 +73,7 @@ def _sqlite_copy(template: Path, tmp_path: Path) -> Database:
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
+
 
 def _pg_bin(name: str) -> str | None:
     found = shutil.which(name) or next(iter(sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
@@ -105,8 +107,17 @@ class PgServer:
         if self.as_postgres:
             shutil.chown(self.root, "postgres")
         self._run(_pg_bin("initdb") or "initdb", "-A", "trust", "-U", "postgres", "--no-sync", "-D", str(self.data))
-        self._run(_pg_bin("pg_ctl") or "pg_ctl", "-w", "-D", str(self.data), "-l", str(self.root / "log"),
-                  "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off", "start")
+        self._run(
+            _pg_bin("pg_ctl") or "pg_ctl",
+            "-w",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off",
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl") or "pg_ctl", "-w", "-D", str(self.data), "-m", "immediate", "stop")
@@ -151,6 +162,7 @@ def _pg_copy(server: PgServer) -> Database:
 
 
 # --- the fixtures tests use -------------------------------------------------------------
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:

@@ -32,9 +32,14 @@ def main() -> None:
                 continue
             with db.read() as session:
                 where = "Vault" if step < 0.6 else "Sales Floor"
-                tags = list(session.scalars(
-                    select(Package.tag).where(Package.location.has(name=where), Package.status == PackageStatus.ACTIVE)
-                    .order_by(Package.id).limit(40)))
+                tags = list(
+                    session.scalars(
+                        select(Package.tag)
+                        .where(Package.location.has(name=where), Package.status == PackageStatus.ACTIVE)
+                        .order_by(Package.id)
+                        .limit(40)
+                    )
+                )
             picked = rng.sample(tags, k=min(len(tags), rng.randint(1, 4)))
             back_to = "Sales Floor" if where == "Vault" else "Vault"
             draft = transfers.create_transfer(db, actor, where, back_to, picked)

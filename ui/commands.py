@@ -129,10 +129,18 @@ class _Task(QObject):
     """One op in flight. Kept alive by ``_in_flight`` (not by a Qt parent: a job may outlive a
     dialog); if its parent widget is gone when the result comes, the callbacks are skipped."""
 
-    def __init__(self, parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], object] | None,
-                 on_error: ErrorHandler | None, progress: str | None, *,
-                 announce: AppContext | None = None, current: Callable[[], bool] = lambda: True,
-                 settled: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        op: Callable[[Job], T],
+        on_done: Callable[[T], object] | None,
+        on_error: ErrorHandler | None,
+        progress: str | None,
+        *,
+        announce: AppContext | None = None,
+        current: Callable[[], bool] = lambda: True,
+        settled: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__()
         self._parent, self._on_done, self._on_error = parent, on_done, on_error
         self._announce, self._current, self._settled = announce, current, settled
@@ -230,24 +238,38 @@ def _commands() -> QThreadPool:
     return _command_pool
 
 
-def run_command(parent: QWidget, ctx: AppContext, op: Callable[[Job], T],
-                on_done: Callable[[T], object] | None = None, *, on_error: ErrorHandler | None = None,
-                progress: str | None = None, network: bool = False,
-                on_settled: Callable[[], None] = lambda: None) -> Job:
+def run_command(
+    parent: QWidget,
+    ctx: AppContext,
+    op: Callable[[Job], T],
+    on_done: Callable[[T], object] | None = None,
+    *,
+    on_error: ErrorHandler | None = None,
+    progress: str | None = None,
+    network: bool = False,
+    on_settled: Callable[[], None] = lambda: None,
+) -> Job:
     """Run a write off the GUI thread; announce its change flags, then ``on_done(result)``.
     ``on_settled()`` runs first whatever the outcome (success, refusal or bug)."""
     task = _Task(parent, op, on_done, on_error, progress, announce=ctx, settled=on_settled)
     return task.start(QThreadPool.globalInstance() if network else _commands())
 
 
-def run_query(parent: QWidget, op: Callable[[Job], T], on_done: Callable[[T], object],
-              *, on_error: ErrorHandler | None = None, progress: str | None = None) -> Job:
+def run_query(
+    parent: QWidget,
+    op: Callable[[Job], T],
+    on_done: Callable[[T], object],
+    *,
+    on_error: ErrorHandler | None = None,
+    progress: str | None = None,
+) -> Job:
     """Run a read (or a file export) off the GUI thread; ``on_done(result)`` on the GUI thread."""
     return _Task(parent, op, on_done, on_error, progress).start(QThreadPool.globalInstance())
 
 
-def submit_dialog(dialog: QDialog, ctx: AppContext, op: Callable[[Job], T],
-                  on_done: Callable[[T], object] | None = None) -> None:
+def submit_dialog(
+    dialog: QDialog, ctx: AppContext, op: Callable[[Job], T], on_done: Callable[[T], object] | None = None
+) -> None:
     """OK in a dialog that writes: the dialog waits (disabled) while ``op`` runs as a command,
     closes when it succeeded, and stays open with the service's message when it was refused."""
     dialog.setEnabled(False)
@@ -257,8 +279,14 @@ def submit_dialog(dialog: QDialog, ctx: AppContext, op: Callable[[Job], T],
             on_done(result)
         QDialog.accept(dialog)  # the dialog's own accept() is what asked for this
 
-    run_command(dialog, ctx, op, done, on_error=lambda exc: messages.problem(str(exc), parent=dialog),
-                on_settled=lambda: dialog.setEnabled(True))
+    run_command(
+        dialog,
+        ctx,
+        op,
+        done,
+        on_error=lambda exc: messages.problem(str(exc), parent=dialog),
+        on_settled=lambda: dialog.setEnabled(True),
+    )
 
 
 class QueryRunner(QObject):
@@ -274,8 +302,14 @@ class QueryRunner(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def run(self, op: Callable[[Job], T], on_done: Callable[[T], object], *, on_error: ErrorHandler | None = None,
-            progress: str | None = None) -> Job:
+    def run(
+        self,
+        op: Callable[[Job], T],
+        on_done: Callable[[T], object],
+        *,
+        on_error: ErrorHandler | None = None,
+        progress: str | None = None,
+    ) -> Job:
         if self._job is not None:
             self._job.cancel()  # an op that checks may stop early; its result is dropped anyway
         self._generation += 1
@@ -285,8 +319,15 @@ class QueryRunner(QObject):
             if generation == self._generation:
                 self._job = None
 
-        task = _Task(self._parent, op, on_done, on_error, progress, settled=settled,
-                               current=lambda: generation == self._generation)
+        task = _Task(
+            self._parent,
+            op,
+            on_done,
+            on_error,
+            progress,
+            settled=settled,
+            current=lambda: generation == self._generation,
+        )
         self._job = task.job
         return task.start(QThreadPool.globalInstance())
 

@@ -61,9 +61,12 @@ class MainWindow(QMainWindow):
         self.scanner = ScanDetector(self)
         self.scan_router = ScanRouter(self, self.handle_scan)
         self.scanner.scanned.connect(self.scan_router.route)
-        self.scan_router.held.connect(lambda code: self.show_status(
-            f"{code} will be handled when this dialog is closed.", "warn"))
-        self.scanner.double_scan.connect(lambda code: self.show_status(f"{code} was just scanned; ignored the repeat.", "info"))
+        self.scan_router.held.connect(
+            lambda code: self.show_status(f"{code} will be handled when this dialog is closed.", "warn")
+        )
+        self.scanner.double_scan.connect(
+            lambda code: self.show_status(f"{code} was just scanned; ignored the repeat.", "info")
+        )
         ctx.changed.connect(self._on_changed)
         messages.bridge().said.connect(self._on_message)
         ctx.user_changed.connect(self._apply_user)
@@ -120,7 +123,8 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         for number in range(1, len(self.tab_widgets) + 1):
             QShortcut(QKeySequence(f"Ctrl+{number}"), self).activated.connect(
-                lambda n=number - 1: self.tabs.setCurrentIndex(n))
+                lambda n=number - 1: self.tabs.setCurrentIndex(n)
+            )
         for key in ("F2", "Ctrl+L"):
             QShortcut(QKeySequence(key), self).activated.connect(self.scan_entry.setFocus)
 
@@ -139,7 +143,9 @@ class MainWindow(QMainWindow):
         code = normalize_tag(raw)
         problem = tag_problem(code, strict=self.strict_tags)
         if problem is not None:
-            feedback = ScanFeedback(False, f"“{code[:40]}” is not a METRC tag: {problem}. Scan the package's tag barcode.")
+            feedback = ScanFeedback(
+                False, f"“{code[:40]}” is not a METRC tag: {problem}. Scan the package's tag barcode."
+            )
         else:
             feedback = self._dispatch(code, unit=False)
         return self._show_feedback(feedback)
@@ -157,9 +163,13 @@ class MainWindow(QMainWindow):
     def _unit_scan(self, raw: str) -> ScanFeedback:
         """A Retail ID QR code stands for one unit of its package."""
         try:
-            tag = unit_code_package(self, self.ctx, raw,
-                                    later=lambda found: self._show_feedback(self._dispatch(found, unit=True)),
-                                    failed=lambda message: self._show_feedback(ScanFeedback(False, message)))
+            tag = unit_code_package(
+                self,
+                self.ctx,
+                raw,
+                later=lambda found: self._show_feedback(self._dispatch(found, unit=True)),
+                failed=lambda message: self._show_feedback(ScanFeedback(False, message)),
+            )
         except UserError as exc:
             return ScanFeedback(False, str(exc))
         if tag is None:
@@ -215,9 +225,11 @@ class MainWindow(QMainWindow):
         actor = self.ctx.actor
         self.user_label.setText(f"Signed in: <b>{actor.username}</b> ({actor.role.value}) ")
         for index, tab in enumerate(self.tab_widgets):
-            allowed = tab.permission is None or actor.can(tab.permission)
+            needed = tab.permission
+            allowed = needed is None or actor.can(needed)
             self.tabs.setTabEnabled(index, allowed)
-            self.tabs.setTabToolTip(index, "" if allowed else f"Your role ({actor.role.value}) may not {tab.permission.value}.")  # type: ignore[union-attr]
+            refusal = "" if needed is None or allowed else f"Your role ({actor.role.value}) may not {needed.value}."
+            self.tabs.setTabToolTip(index, refusal)
         start = self.tabs.indexOf(self._inventory_tab())
         enabled = [i for i in range(self.tabs.count()) if self.tabs.isTabEnabled(i)]
         self.tabs.setCurrentIndex(start if start in enabled else enabled[0])
@@ -258,9 +270,12 @@ class MainWindow(QMainWindow):
             self.strict_tags = store_settings.read(self.ctx.db, store_settings.STRICT_TAGS)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About Vault Workstation",
-                          f"<h3>Vault Workstation {__version__}</h3><p>{self.store_name}</p>"
-                          f"<p>Database: <tt>{self.ctx.db.display_url}</tt></p>")
+        QMessageBox.about(
+            self,
+            "About Vault Workstation",
+            f"<h3>Vault Workstation {__version__}</h3><p>{self.store_name}</p>"
+            f"<p>Database: <tt>{self.ctx.db.display_url}</tt></p>",
+        )
 
     def _restore_layout(self) -> None:
         qs = self.ctx.settings

@@ -41,8 +41,14 @@ class Kind(enum.Enum):
     CRASH = "crash"
 
 
-_LEVELS = {Kind.INFO: logging.INFO, Kind.OK: logging.INFO, Kind.WARNING: logging.WARNING,
-           Kind.ERROR: logging.WARNING, Kind.PROBLEM: logging.WARNING, Kind.CRASH: logging.ERROR}
+_LEVELS = {
+    Kind.INFO: logging.INFO,
+    Kind.OK: logging.INFO,
+    Kind.WARNING: logging.WARNING,
+    Kind.ERROR: logging.WARNING,
+    Kind.PROBLEM: logging.WARNING,
+    Kind.CRASH: logging.ERROR,
+}
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,8 @@ def exception(exc: BaseException, *, parent: QWidget | None = None, title: str =
 
 def show_crash_dialog(parent: QWidget | None, summary: str) -> None:
     QMessageBox.critical(
-        parent, "Something went wrong",
+        parent,
+        "Something went wrong",
         "Vault Workstation hit an unexpected problem and did not finish that action. Nothing was "
         f"half-saved.\n\n{summary}\n\nThe details are in the log file:\n{log_file()}\n"
         "Please send it to your administrator.",

@@ -61,8 +61,9 @@ def key_time_ms(event: QKeyEvent) -> float:
     return float(stamp) if stamp else time.monotonic() * 1000
 
 
-def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], object],
-                      failed: Callable[[str], object]) -> str | None:
+def unit_code_package(
+    parent: QWidget, ctx: AppContext, raw: str, later: Callable[[str], object], failed: Callable[[str], object]
+) -> str | None:
     """The package tag a scanned Retail ID QR URL stands for (one unit of it).
 
     From the codes cached at receiving it is returned at once (one indexed read, within the
@@ -73,8 +74,14 @@ def unit_code_package(parent: QWidget, ctx: AppContext, raw: str, later: Callabl
     if tag is not None:
         return tag
     db, actor = ctx.db, ctx.actor
-    run_command(parent, ctx, lambda job: retail_id.resolve(db, actor, raw), lambda scan: later(scan.tag),
-                on_error=lambda exc: failed(str(exc)), network=True)
+    run_command(
+        parent,
+        ctx,
+        lambda job: retail_id.resolve(db, actor, raw),
+        lambda scan: later(scan.tag),
+        on_error=lambda exc: failed(str(exc)),
+        network=True,
+    )
     return None
 
 
@@ -82,8 +89,15 @@ class ScanDetector(QObject):
     scanned = Signal(str)
     double_scan = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, *, max_gap_ms: float = SCANNER_MAX_GAP_MS,
-                 min_length: int = 6, silence_ms: int = 80, double_scan_ms: int = 1200) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        max_gap_ms: float = SCANNER_MAX_GAP_MS,
+        min_length: int = 6,
+        silence_ms: int = 80,
+        double_scan_ms: int = 1200,
+    ) -> None:
         super().__init__(parent)
         self.max_gap_ms = max_gap_ms
         self.min_length = min_length

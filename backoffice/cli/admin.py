@@ -23,9 +23,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=db_status, signed_out_ok=True)
 
     u = sub.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
-    p = u.add_parser("add", help="add a user (the store's first user: an admin, without --user)",
-                     description=f"Add a user. Their PIN (4–12 digits, 6+ for managers and admins) is asked "
-                                 f"for twice, or read from ${NEW_PIN_ENV}.")
+    p = u.add_parser(
+        "add",
+        help="add a user (the store's first user: an admin, without --user)",
+        description=f"Add a user. Their PIN (4–12 digits, 6+ for managers and admins) is asked "
+        f"for twice, or read from ${NEW_PIN_ENV}.",
+    )
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
     p.add_argument("--role", required=True, choices=["associate", "manager", "purchasing", "admin"])
@@ -74,8 +77,10 @@ def users_add(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import users
 
     if not ctx.signed_in and (args.role != "admin" or users.any_users(ctx.db)):
-        raise SignInRequired("sign in with --user NAME as an administrator to add users (only a store without "
-                             "users gets its first one, an admin, without signing in)")
+        raise SignInRequired(
+            "sign in with --user NAME as an administrator to add users (only a store without "
+            "users gets its first one, an admin, without signing in)"
+        )
     pin = _new_pin(args.username)
     if ctx.signed_in:
         info = users.add_user(ctx.db, ctx.actor, args.username, args.name, args.role, pin)

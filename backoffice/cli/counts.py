@@ -31,8 +31,11 @@ def register(sub: Any) -> None:
     p.add_argument("--pos-file", type=Path, metavar="F", help="POS inventory export (CSV: tag, quantity on hand)")
     metrc = p.add_mutually_exclusive_group()
     metrc.add_argument("--metrc-file", type=Path, metavar="F", help="METRC active packages (JSON)")
-    metrc.add_argument("--fetch-metrc", action="store_true",
-                       help="fetch METRC's active packages now through the connector (needs --user's METRC key)")
+    metrc.add_argument(
+        "--fetch-metrc",
+        action="store_true",
+        help="fetch METRC's active packages now through the connector (needs --user's METRC key)",
+    )
     p.set_defaults(func=start)
     p = c.add_parser("record", help="record a counted quantity for a tag")
     p.add_argument("id", type=int)
@@ -65,8 +68,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=fix_metrc)
     p = c.add_parser("submit", help="freeze the count and store its accuracy figures")
     p.add_argument("id", type=int)
-    p.add_argument("--uncounted-as-zero", action="store_true",
-                   help="packages nobody counted were looked for and not found: record them as 0")
+    p.add_argument(
+        "--uncounted-as-zero",
+        action="store_true",
+        help="packages nobody counted were looked for and not found: record them as 0",
+    )
     p.set_defaults(func=submit)
     p = c.add_parser("list", help="counts, newest first")
     p.set_defaults(func=list_)
@@ -79,8 +85,12 @@ def register(sub: Any) -> None:
     p.add_argument("--unit", help="unit of --quantity when not the package's (same family only)")
     p.add_argument("--date", type=date.fromisoformat, help="adjustment date, YYYY-MM-DD (default today)")
     p.add_argument("--count", type=int, metavar="ID", help="the count this adjustment resolves")
-    p.add_argument("--approver", metavar="U", help="manager approving an adjustment over the threshold "
-                                                   "(their PIN is asked for, or read from $BACKOFFICE_APPROVER_PIN)")
+    p.add_argument(
+        "--approver",
+        metavar="U",
+        help="manager approving an adjustment over the threshold "
+        "(their PIN is asked for, or read from $BACKOFFICE_APPROVER_PIN)",
+    )
     p.set_defaults(func=adjust)
     p = sub.add_parser("adjust-reasons", help="the state's adjustment reasons")
     p.add_argument("--from-metrc", action="store_true", help="load the list from METRC first")
@@ -92,13 +102,19 @@ def _qty(value: Decimal | None) -> str:
 
 
 def _print_count(info: Any) -> None:
-    print(f"count #{info.id} {info.name!r}: {info.status.value}, {'blind' if info.blind else 'not blind'}, "
-          f"scope {info.scope.describe()}")
-    print(f"  {info.counted_lines}/{info.expected_lines} expected packages counted, {info.entries} entries; "
-          f"POS: {info.pos_source or '—'}; METRC: {info.metrc_source or '—'}")
+    print(
+        f"count #{info.id} {info.name!r}: {info.status.value}, {'blind' if info.blind else 'not blind'}, "
+        f"scope {info.scope.describe()}"
+    )
+    print(
+        f"  {info.counted_lines}/{info.expected_lines} expected packages counted, {info.entries} entries; "
+        f"POS: {info.pos_source or '—'}; METRC: {info.metrc_source or '—'}"
+    )
     if info.lines_counted is not None:
-        print(f"  accuracy {info.accuracy if info.accuracy is not None else '—'} %: {info.lines_matching}/"
-              f"{info.lines_counted} lines matched; variance {_qty(info.unit_variance)} units, ${info.dollar_variance}")
+        print(
+            f"  accuracy {info.accuracy if info.accuracy is not None else '—'} %: {info.lines_matching}/"
+            f"{info.lines_counted} lines matched; variance {_qty(info.unit_variance)} units, ${info.dollar_variance}"
+        )
     for note in info.notes:
         print(f"  note: {note}")
 
@@ -108,11 +124,19 @@ def start(ctx: CliContext, args: argparse.Namespace) -> int:
 
     scope = counts.Scope(tuple(args.category), tuple(args.brand), tuple(args.item), tuple(args.location))
     if args.fetch_metrc:
-        info = counts.start_count_with_metrc(ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind,
-                                             pos_file=args.pos_file)
+        info = counts.start_count_with_metrc(
+            ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind, pos_file=args.pos_file
+        )
     else:
-        info = counts.start_count(ctx.db, ctx.actor, args.name, scope, blind=not args.not_blind,
-                                  pos_file=args.pos_file, metrc_file=args.metrc_file)
+        info = counts.start_count(
+            ctx.db,
+            ctx.actor,
+            args.name,
+            scope,
+            blind=not args.not_blind,
+            pos_file=args.pos_file,
+            metrc_file=args.metrc_file,
+        )
     _print_count(info)
     return 0
 
@@ -120,8 +144,16 @@ def start(ctx: CliContext, args: argparse.Namespace) -> int:
 def record(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import counts
 
-    result = counts.record_count(ctx.db, ctx.actor, args.id, args.tag, args.quantity, location=args.location,
-                                 recount=args.recount, workstation="cli")
+    result = counts.record_count(
+        ctx.db,
+        ctx.actor,
+        args.id,
+        args.tag,
+        args.quantity,
+        location=args.location,
+        recount=args.recount,
+        workstation="cli",
+    )
     print(f"{result.describe()}: counted {_qty(result.counted)} {result.unit.value if result.unit else ''}".rstrip())
     return 0
 
@@ -148,12 +180,16 @@ def variances(ctx: CliContext, args: argparse.Namespace) -> int:
 
     lines = counts.variance_lines(ctx.db, ctx.actor, args.id)
     shown = [ln for ln in lines if args.all or ln.status is not counts.LineStatus.MATCH]
-    print(f"{'tag':<24} {'status':<14} {'counted':>9} {'ledger':>9} {'POS':>9} {'METRC':>9} {'pending':>8} "
-          f"{'sold':>6} {'variance':>9} {'value':>9} {'adjusted':>9}  item")
+    print(
+        f"{'tag':<24} {'status':<14} {'counted':>9} {'ledger':>9} {'POS':>9} {'METRC':>9} {'pending':>8} "
+        f"{'sold':>6} {'variance':>9} {'value':>9} {'adjusted':>9}  item"
+    )
     for ln in shown:
-        print(f"{ln.tag:<24} {ln.status.value:<14} {_qty(ln.counted):>9} {_qty(ln.ledger):>9} {_qty(ln.pos):>9} "
-              f"{_qty(ln.metrc):>9} {_qty(ln.pending_metrc) if ln.pending_metrc else '':>8} {_qty(ln.sold_since):>6} "
-              f"{_qty(ln.variance):>9} {'—' if ln.value is None else ln.value:>9} {_qty(ln.adjusted):>9}  {ln.item}")
+        print(
+            f"{ln.tag:<24} {ln.status.value:<14} {_qty(ln.counted):>9} {_qty(ln.ledger):>9} {_qty(ln.pos):>9} "
+            f"{_qty(ln.metrc):>9} {_qty(ln.pending_metrc) if ln.pending_metrc else '':>8} {_qty(ln.sold_since):>6} "
+            f"{_qty(ln.variance):>9} {'—' if ln.value is None else ln.value:>9} {_qty(ln.adjusted):>9}  {ln.item}"
+        )
         for cause in ln.causes:
             print(f"{'':<24}   {'cause' if cause.explained else 'INVESTIGATE'}: {cause}")
     counted = sum(1 for ln in lines if ln.counted is not None)
@@ -163,8 +199,10 @@ def variances(ctx: CliContext, args: argparse.Namespace) -> int:
     figures = counts.accuracy_of(lines)
     metrc = counts.metrc_agreement_of(lines)
     agreement = f"; METRC agrees on {metrc.agreeing} of {metrc.compared}" if metrc.compared else ""
-    print(f"{len(lines)} lines, {counted} counted, {figures.lines_matching} match the ledger{agreement}; "
-          f"variance {_qty(figures.unit_variance)} units, ${figures.dollar_variance}")
+    print(
+        f"{len(lines)} lines, {counted} counted, {figures.lines_matching} match the ledger{agreement}; "
+        f"variance {_qty(figures.unit_variance)} units, ${figures.dollar_variance}"
+    )
     return 0
 
 
@@ -176,8 +214,9 @@ def fix_metrc(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         if not args.reason:
             raise ValidationError("a METRC-only adjustment needs --reason (see adjust-reasons)")
-        result = counts.metrc_only_adjustment(ctx.db, ctx.actor, args.id, args.tag, args.quantity, args.reason,
-                                              args.note)
+        result = counts.metrc_only_adjustment(
+            ctx.db, ctx.actor, args.id, args.tag, args.quantity, args.reason, args.note
+        )
     print(result.describe())
     return 0
 
@@ -194,8 +233,10 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
 
     for info in counts.list_counts(ctx.db):
         accuracy = f"{info.accuracy} %" if info.accuracy is not None else ""
-        print(f"#{info.id:<5} {info.status.value:<10} {info.snapshot_at:%Y-%m-%d %H:%M}  "
-              f"{info.counted_lines}/{info.expected_lines} counted  {accuracy:>7}  {info.name}")
+        print(
+            f"#{info.id:<5} {info.status.value:<10} {info.snapshot_at:%Y-%m-%d %H:%M}  "
+            f"{info.counted_lines}/{info.expected_lines} counted  {accuracy:>7}  {info.name}"
+        )
     return 0
 
 
@@ -203,13 +244,25 @@ def adjust(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import adjustments
 
     pin = read_pin(args.approver, APPROVER_PIN_ENV) if args.approver else None
-    result = adjustments.adjust(ctx.db, ctx.actor, args.tag, args.quantity, args.reason, args.note, unit=args.unit,
-                                adjustment_date=args.date, approver=args.approver, approver_pin=pin,
-                                count_session_id=args.count)
+    result = adjustments.adjust(
+        ctx.db,
+        ctx.actor,
+        args.tag,
+        args.quantity,
+        args.reason,
+        args.note,
+        unit=args.unit,
+        adjustment_date=args.date,
+        approver=args.approver,
+        approver_pin=pin,
+        count_session_id=args.count,
+    )
     approved = f", approved by {result.approved_by}" if result.approved_by else ""
-    print(f"adjusted {result.tag} by {result.delta.normalize():+f} {result.unit.value}: "
-          f"{_qty(result.before)} → {_qty(result.after)} ({result.reason}{approved}); queued for METRC "
-          f"as outbox #{result.outbox_id}")
+    print(
+        f"adjusted {result.tag} by {result.delta.normalize():+f} {result.unit.value}: "
+        f"{_qty(result.before)} → {_qty(result.after)} ({result.reason}{approved}); queued for METRC "
+        f"as outbox #{result.outbox_id}"
+    )
     return 0
 
 
@@ -219,7 +272,9 @@ def reasons(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.from_metrc:
         from backoffice.services import metrc_connection
 
-        listed = adjustments.load_reasons(ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor))
+        listed = adjustments.load_reasons(
+            ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor)
+        )
     else:
         listed = adjustments.list_reasons(ctx.db)
     for reason in listed:

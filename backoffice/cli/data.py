@@ -43,12 +43,16 @@ def demo(ctx: CliContext, args: argparse.Namespace) -> int:
     summary = demo_store.build(ctx.db, args.scale, seed=args.seed, progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(f"demo store ({args.scale}, seed {args.seed}) built in {time.perf_counter() - started:.1f} s: "
-          f"{summary.skus:,} SKUs, {summary.packages:,} packages ({summary.active_packages:,} active), "
-          f"{summary.sale_lines:,} sale lines over {summary.days} days")
-    print(f"waiting: manifest(s) {', '.join(summary.manifests)} to receive; transfer #{summary.transfer_id} recorded, "
-          f"not moved; {summary.counts} cycle counts submitted; {len(summary.planted)} differences between the POS "
-          "and METRC to find in the last 7 days")
+    print(
+        f"demo store ({args.scale}, seed {args.seed}) built in {time.perf_counter() - started:.1f} s: "
+        f"{summary.skus:,} SKUs, {summary.packages:,} packages ({summary.active_packages:,} active), "
+        f"{summary.sale_lines:,} sale lines over {summary.days} days"
+    )
+    print(
+        f"waiting: manifest(s) {', '.join(summary.manifests)} to receive; transfer #{summary.transfer_id} recorded, "
+        f"not moved; {summary.counts} cycle counts submitted; {len(summary.planted)} differences between the POS "
+        "and METRC to find in the last 7 days"
+    )
     print("users: " + ", ".join(f"{u} ({r.value}, PIN {pin})" for u, _, r, pin in demo_store.DEMO_USERS))
     return 0
 
@@ -57,15 +61,19 @@ def import_metrc_packages(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import metrc_packages_import
 
     result = metrc_packages_import.import_file(ctx.db, ctx.actor, args.file, skip_bad=args.skip_bad)
-    print(f"{args.file.name}: {result.created} packages created, {result.updated} updated, "
-          f"{result.items_created} items and {result.locations_created} locations created")
+    print(
+        f"{args.file.name}: {result.created} packages created, {result.updated} updated, "
+        f"{result.items_created} items and {result.locations_created} locations created"
+    )
     if result.skipped:
         print(f"skipped {len({p.line for p in result.skipped})} bad record(s):")
         for problem in result.skipped:
             print(f"  {problem}")
     if result.held:
-        print(f"{len(result.held)} package(s) stay held: the file would lift a hold or a failed lab state, which a "
-              "manager must accept (backoffice pending list)")
+        print(
+            f"{len(result.held)} package(s) stay held: the file would lift a hold or a failed lab state, which a "
+            "manager must accept (backoffice pending list)"
+        )
     if result.differences:
         print(f"{len(result.differences)} package(s) differ from METRC (not changed; count them to explain):")
         for line in result.differences[:50]:

@@ -9,13 +9,22 @@ from typing import Any
 from backoffice.cli.context import CliContext
 
 # option → item field, for `add` and `set`
-_FIELDS = {"name": "name", "brand": "brand", "category": "category", "strain": "strain", "unit": "unit",
-           "price": "price", "floor_par": "floor_par", "vendor": "vendor"}
+_FIELDS = {
+    "name": "name",
+    "brand": "brand",
+    "category": "category",
+    "strain": "strain",
+    "unit": "unit",
+    "price": "price",
+    "floor_par": "floor_par",
+    "vendor": "vendor",
+}
 
 
 def register(sub: Any) -> None:
     items = sub.add_parser("items", help="the catalogue: items, brands, prices").add_subparsers(
-        dest="items_command", required=True)
+        dest="items_command", required=True
+    )
     p = items.add_parser("list", help="items by name, filtered")
     p.add_argument("--search", default="", help="part of the SKU, name, brand or strain")
     p.add_argument("--brand", default="")
@@ -62,21 +71,32 @@ def _field_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _values(args: argparse.Namespace) -> dict[str, object]:
-    return {field: getattr(args, option) for option, field in _FIELDS.items()
-            if getattr(args, option, None) is not None}
+    return {
+        field: getattr(args, option) for option, field in _FIELDS.items() if getattr(args, option, None) is not None
+    }
 
 
 def _line(row: Any) -> str:
     archived = "  [archived]" if row.archived_at else ""
-    return (f"{row.sku:<16} {row.price_text:>12}  {row.unit.value:<11} {row.category:<24.24} "
-            f"{row.brand or '—':<20.20} {row.name}{archived}")
+    return (
+        f"{row.sku:<16} {row.price_text:>12}  {row.unit.value:<11} {row.category:<24.24} "
+        f"{row.brand or '—':<20.20} {row.name}{archived}"
+    )
 
 
 def list_items(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import catalogue
 
-    rows = catalogue.list_items(ctx.db, ctx.actor, search=args.search, brand=args.brand, category=args.category,
-                                vendor=args.vendor, archived=args.archived, no_price_only=args.no_price)
+    rows = catalogue.list_items(
+        ctx.db,
+        ctx.actor,
+        search=args.search,
+        brand=args.brand,
+        category=args.category,
+        vendor=args.vendor,
+        archived=args.archived,
+        no_price_only=args.no_price,
+    )
     for row in rows:
         print(_line(row))
     print(f"{len(rows)} item(s)")
@@ -98,7 +118,7 @@ def set_fields(ctx: CliContext, args: argparse.Namespace) -> int:
 
     values = _values(args)
     if not values:
-        raise ValidationError("say what to change, e.g. --price 24.99 or --brand \"Verde Labs\"")
+        raise ValidationError('say what to change, e.g. --price 24.99 or --brand "Verde Labs"')
     saved = catalogue.update_item(ctx.db, ctx.actor, args.sku, values, reason=args.reason)
     print(saved.message)
     print(_line(saved.item))
@@ -118,6 +138,8 @@ def import_prices(ctx: CliContext, args: argparse.Namespace) -> int:
     result = catalogue.import_prices(ctx.db, ctx.actor, args.file, reason=args.reason)
     for sku, before, after in result.changed:
         print(f"  {sku:<16} ${before:,.2f} → ${after:,.2f}")
-    print(f"{result.file}: {result.lines} line(s), {len(result.changed)} price(s) changed; their shelf labels are "
-          "listed under `backoffice labels --price-changed`")
+    print(
+        f"{result.file}: {result.lines} line(s), {len(result.changed)} price(s) changed; their shelf labels are "
+        "listed under `backoffice labels --price-changed`"
+    )
     return 0

@@ -40,8 +40,24 @@ from backoffice.errors import UserError
 from backoffice.paths import default_database_url
 
 # Order is the order of `backoffice --help`.
-_AREAS = (admin, settings, data, pending, items, transfers, tags, locations, metrc, labels, price, counts, reports,
-          receiving, sales, pos_layouts)
+_AREAS = (
+    admin,
+    settings,
+    data,
+    pending,
+    items,
+    transfers,
+    tags,
+    locations,
+    metrc,
+    labels,
+    price,
+    counts,
+    reports,
+    receiving,
+    sales,
+    pos_layouts,
+)
 # Areas whose files join the one `import` command.
 _IMPORT_AREAS = (data, receiving, sales)
 
@@ -49,11 +65,18 @@ _IMPORT_AREAS = (data, receiving, sales)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backoffice", description="Vault Workstation back office.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--db", metavar="URL", default=None,
-                        help="database URL (default: $BACKOFFICE_DB or a SQLite file in the user data folder)")
-    parser.add_argument("--user", metavar="NAME", default=None,
-                        help="sign in as this user (PIN asked for, or read from $BACKOFFICE_PIN); "
-                             "their role's permissions apply")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $BACKOFFICE_DB or a SQLite file in the user data folder)",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        default=None,
+        help="sign in as this user (PIN asked for, or read from $BACKOFFICE_PIN); their role's permissions apply",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for area in _AREAS:

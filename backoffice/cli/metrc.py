@@ -32,15 +32,22 @@ def register(sub: Any) -> None:
     p = m.add_parser("setup", help="set the METRC API address, license and API version (shows them when none given)")
     p.add_argument("--url", help="METRC API address, e.g. https://api-ca.metrc.com/")
     p.add_argument("--license", help="the store's METRC facility license number")
-    p.add_argument("--api", choices=("v1", "v2"), help="the API version the store's keys are for (v2 unless "
-                                                       "the state still runs v1)")
+    p.add_argument(
+        "--api",
+        choices=("v1", "v2"),
+        help="the API version the store's keys are for (v2 unless the state still runs v1)",
+    )
     p.add_argument("--window-hours", type=int, help="longest lastModified window per list call (state limit)")
     p.add_argument("--in-flight", type=int, help="METRC calls sent at the same time")
-    p.add_argument("--retail-id-required", choices=("yes", "no"),
-                   help="the state requires a Retail ID QR code on every unit (receiving flags packages without)")
+    p.add_argument(
+        "--retail-id-required",
+        choices=("yes", "no"),
+        help="the state requires a Retail ID QR code on every unit (receiving flags packages without)",
+    )
     p.set_defaults(func=setup)
     keys = m.add_parser("key", help="METRC API keys (kept in the OS key store)").add_subparsers(
-        dest="key_command", required=True)
+        dest="key_command", required=True
+    )
     p = keys.add_parser("set", help="store a key read from standard input (never given as an argument)")
     whose = p.add_mutually_exclusive_group(required=True)
     whose.add_argument("--vendor", action="store_true", help="the integrator's vendor key (administrators)")
@@ -108,9 +115,16 @@ def setup(ctx: CliContext, args: argparse.Namespace) -> int:
 
     retail = None if args.retail_id_required is None else args.retail_id_required == "yes"
     if any(v is not None for v in (args.url, args.license, args.api, args.window_hours, args.in_flight, retail)):
-        result = metrc_setup.configure(ctx.db, ctx.actor, base_url=args.url, license_number=args.license,
-                                       api_version=args.api, window_hours=args.window_hours,
-                                       max_in_flight=args.in_flight, retail_id_required=retail)
+        result = metrc_setup.configure(
+            ctx.db,
+            ctx.actor,
+            base_url=args.url,
+            license_number=args.license,
+            api_version=args.api,
+            window_hours=args.window_hours,
+            max_in_flight=args.in_flight,
+            retail_id_required=retail,
+        )
     else:
         result = metrc_setup.current(ctx.db)
     print(f"METRC address  {result.base_url or '(none: manual CSV mode)'}")
@@ -138,8 +152,9 @@ def set_key(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def register_retail_id(sub: Any) -> None:
-    r = sub.add_parser("retail-id", help="METRC Retail ID unit codes").add_subparsers(dest="retail_command",
-                                                                                    required=True)
+    r = sub.add_parser("retail-id", help="METRC Retail ID unit codes").add_subparsers(
+        dest="retail_command", required=True
+    )
     p = r.add_parser("resolve", help="the package a unit's QR code (URL) or a tag stands for")
     p.add_argument("code", help="the scanned QR URL, e.g. https://1a4.com/ABC123, or a package tag")
     p.set_defaults(func=resolve_retail_id)

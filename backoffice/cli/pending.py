@@ -14,8 +14,10 @@ def register(sub: Any) -> None:
     s = cmds.add_parser("list", help="changes waiting for a manager")
     s.add_argument("--all", action="store_true", help="also the accepted and rejected ones")
     s.set_defaults(func=list_)
-    for name, helptext in (("accept", "make the change (a manager, with a note)"),
-                           ("reject", "leave the package as it is (a manager, with a note)")):
+    for name, helptext in (
+        ("accept", "make the change (a manager, with a note)"),
+        ("reject", "leave the package as it is (a manager, with a note)"),
+    ):
         s = cmds.add_parser(name, help=helptext)
         s.add_argument("id", type=int)
         s.add_argument("--note", required=True, help="why: the COA or METRC hold release you checked")

@@ -20,17 +20,32 @@ def register(sub: Any) -> None:
     layout_sub = layouts.add_subparsers(dest="layout_command", required=True, metavar="ACTION")
     p = layout_sub.add_parser("guess", help="show how the export's columns would be read, with its first rows")
     p.add_argument("file", type=Path)
-    p.add_argument("--column", action="append", default=[], metavar="FIELD=HEADER", type=_column,
-                   help=f"correct the guess for one field (fields: {', '.join(CANONICAL_FIELDS)}); repeatable")
+    p.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        type=_column,
+        help=f"correct the guess for one field (fields: {', '.join(CANONICAL_FIELDS)}); repeatable",
+    )
     p.set_defaults(func=guess_layout)
     p = layout_sub.add_parser("add", help="save the export's layout under a name (the guess, with --column fixes)")
     p.add_argument("name")
     p.add_argument("--from", dest="file", type=Path, required=True, metavar="FILE", help="an export in this layout")
-    p.add_argument("--column", action="append", default=[], metavar="FIELD=HEADER", type=_column,
-                   help="correct the guess for one field (an empty HEADER clears it); repeatable")
+    p.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        type=_column,
+        help="correct the guess for one field (an empty HEADER clears it); repeatable",
+    )
     p.add_argument("--dates", choices=list(DATE_STYLES), help="how dates are written (default: as guessed)")
-    p.add_argument("--numbers", choices=["point", "comma"], help="decimal point (1,234.56) or decimal comma "
-                                                                 "(1.234,56); default: found in each file")
+    p.add_argument(
+        "--numbers",
+        choices=["point", "comma"],
+        help="decimal point (1,234.56) or decimal comma (1.234,56); default: found in each file",
+    )
     p.add_argument("--timezone", metavar="ZONE", help="zone of the export's times when not the store's")
     p.set_defaults(func=add_layout)
     p = layout_sub.add_parser("list", help="the built-in and saved layouts")
@@ -53,8 +68,10 @@ def guess_layout(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _print_guess(guess: Any) -> None:
-    print(f"{guess.file}: {len(guess.headers)} columns; dates {guess.date_style}; numbers "
-          f"{guess.number_format.value if guess.number_format else '1,234.56 (assumed)'}")
+    print(
+        f"{guess.file}: {len(guess.headers)} columns; dates {guess.date_style}; numbers "
+        f"{guess.number_format.value if guess.number_format else '1,234.56 (assumed)'}"
+    )
     mapped = {header: field for field, header in guess.columns.items()}
     for header in guess.headers:
         print(f"  {header:<24} -> {mapped.get(header, '(not used)')}")
@@ -63,9 +80,11 @@ def _print_guess(guess: Any) -> None:
         return
     print("first rows read this way:")
     for line in guess.preview.lines:
-        print(f"  line {line.line}: receipt {line.receipt_number} · {line.sold_at:%Y-%m-%d %H:%M} · "
-              f"{line.tag or '(untagged)'} · {line.product_name or '—'} · {line.quantity.normalize():f} "
-              f"{line.unit.value if line.unit else ''} · ${line.amount:,.2f}")
+        print(
+            f"  line {line.line}: receipt {line.receipt_number} · {line.sold_at:%Y-%m-%d %H:%M} · "
+            f"{line.tag or '(untagged)'} · {line.product_name or '—'} · {line.quantity.normalize():f} "
+            f"{line.unit.value if line.unit else ''} · ${line.amount:,.2f}"
+        )
 
 
 def add_layout(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -78,8 +97,13 @@ def add_layout(ctx: CliContext, args: argparse.Namespace) -> int:
         print("error: nothing saved; correct the mapping with --column FIELD=HEADER", file=sys.stderr)
         return 1
     layout = pos_layouts.save_layout(
-        ctx.db, ctx.actor, args.name, guess.headers, guess.columns,
-        date_formats=DATE_STYLES[args.dates or guess.date_style], timezone=args.timezone,
+        ctx.db,
+        ctx.actor,
+        args.name,
+        guess.headers,
+        guess.columns,
+        date_formats=DATE_STYLES[args.dates or guess.date_style],
+        timezone=args.timezone,
         number_format=NumberFormat.parse(args.numbers) if args.numbers else guess.number_format,
     )
     print(f"saved layout {layout.name!r}: {_mapping(layout.columns)}")

@@ -24,6 +24,8 @@ def set_price(ctx: CliContext, args: argparse.Namespace) -> int:
     if not change.changed:
         print(f"{change.sku} {change.item}: already ${change.after:,.2f}; nothing changed")
         return 0
-    print(f"{change.sku} {change.item}: ${change.before:,.2f} → ${change.after:,.2f}; "
-          "its labels are now listed under --price-changed")
+    print(
+        f"{change.sku} {change.item}: ${change.before:,.2f} → ${change.after:,.2f}; "
+        "its labels are now listed under --price-changed"
+    )
     return 0

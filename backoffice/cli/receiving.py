@@ -31,23 +31,45 @@ def register(sub: Any) -> None:
     p = sub.add_parser("receive", help="receive a manifest step by step (as the Receiving tab does), or --list them")
     p.add_argument("manifest", metavar="MANIFEST", nargs="?", help="manifest number")
     p.add_argument("--list", action="store_true", help="list the manifests and where each receiving stands")
-    p.add_argument("--create-items", action="store_true",
-                   help="add the items the store lacks to the catalogue (brand from the name; see --price)")
-    p.add_argument("--price", action="append", default=[], metavar="TAG=AMOUNT",
-                   help="shelf price of the item of TAG's line, with --create-items")
-    p.add_argument("--no-price", action="store_true",
-                   help="with --create-items: items without --price go in with no price yet")
+    p.add_argument(
+        "--create-items",
+        action="store_true",
+        help="add the items the store lacks to the catalogue (brand from the name; see --price)",
+    )
+    p.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="TAG=AMOUNT",
+        help="shelf price of the item of TAG's line, with --create-items",
+    )
+    p.add_argument(
+        "--no-price", action="store_true", help="with --create-items: items without --price go in with no price yet"
+    )
     p.add_argument("--scan", nargs="+", default=[], metavar="TAG", help="tick the packages found in the delivery")
-    p.add_argument("--received", action="append", default=[], metavar="TAG=QTY",
-                   help="what arrived of a scanned package when it differs from shipped (needs --note)")
-    p.add_argument("--reject", action="append", default=[], metavar="TAG",
-                   help="refuse a package, scanned or never arrived (needs --reason and --note)")
+    p.add_argument(
+        "--received",
+        action="append",
+        default=[],
+        metavar="TAG=QTY",
+        help="what arrived of a scanned package when it differs from shipped (needs --note)",
+    )
+    p.add_argument(
+        "--reject",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="refuse a package, scanned or never arrived (needs --reason and --note)",
+    )
     p.add_argument("--reason", help=f"rejection reason: {', '.join(REJECT_REASONS)}")
     p.add_argument("--note", default="", help="why: a received quantity differs, or a package is rejected")
     p.add_argument("--accept", nargs="+", default=[], metavar="TAG", help="accept scanned packages (all or none)")
     p.add_argument("--accept-scanned", action="store_true", help="accept every scanned package that may be accepted")
-    p.add_argument("--accept-all", action="store_true",
-                   help="accept every package not rejected yet at its shipped quantity and finish (checked on paper)")
+    p.add_argument(
+        "--accept-all",
+        action="store_true",
+        help="accept every package not rejected yet at its shipped quantity and finish (checked on paper)",
+    )
     p.add_argument("--finish", action="store_true", help="receive the manifest once every package is decided")
     p.add_argument("--location", help="where the packages go (default: the vault)")
     _user_option(p)
@@ -61,8 +83,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("receive-check", help="check METRC's active packages agree with a finished receiving")
     p.add_argument("manifest", metavar="MANIFEST")
-    p.add_argument("--metrc-file", type=Path, metavar="F.json",
-                   help="METRC active packages JSON (default: ask METRC through the connector)")
+    p.add_argument(
+        "--metrc-file",
+        type=Path,
+        metavar="F.json",
+        help="METRC active packages JSON (default: ask METRC through the connector)",
+    )
     _user_option(p)
     p.set_defaults(func=check)
 
@@ -83,13 +109,17 @@ def import_manifest(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         result = receiving.import_file(ctx.db, ctx.actor, args.file)
     if result.already_imported:
-        print(f"manifest {result.manifest_number}: {result.packages} packages, already imported "
-              f"({result.status.value}); nothing changed")
+        print(
+            f"manifest {result.manifest_number}: {result.packages} packages, already imported "
+            f"({result.status.value}); nothing changed"
+        )
     else:
         print(f"manifest {result.manifest_number}: {result.packages} packages from {result.shipper_name} imported")
     if result.unknown_items:
-        print(f"{result.unknown_items} package(s) carry an item not in the catalogue: create each from its manifest "
-              "line (Receiving tab) or reject it")
+        print(
+            f"{result.unknown_items} package(s) carry an item not in the catalogue: create each from its manifest "
+            "line (Receiving tab) or reject it"
+        )
     return 0
 
 
@@ -128,8 +158,10 @@ def check(ctx: CliContext, args: argparse.Namespace) -> int:
     result = receiving_metrc.check_metrc(ctx.db, ctx.actor, manifest_id, packages)
     if result.agrees:
         closed = f"; receive sheet (outbox #{result.outbox_closed}) closed" if result.outbox_closed else ""
-        print(f"METRC agrees with manifest {result.manifest_number}: {result.accepted} accepted, "
-              f"{result.rejected} rejected{closed}")
+        print(
+            f"METRC agrees with manifest {result.manifest_number}: {result.accepted} accepted, "
+            f"{result.rejected} rejected{closed}"
+        )
         return 0
     print(f"METRC differs from manifest {result.manifest_number} in {len(result.problems)} package(s):")
     for problem in result.problems:

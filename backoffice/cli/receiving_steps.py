@@ -46,8 +46,11 @@ def run_steps(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -> bo
         else:
             print(f"warning: {result.message}", file=sys.stderr)
     if refused:
-        print(f"error: {refused} scan(s) ticked nothing; nothing else was done. Set those packages aside, then "
-              "go on without them.", file=sys.stderr)
+        print(
+            f"error: {refused} scan(s) ticked nothing; nothing else was done. Set those packages aside, then "
+            "go on without them.",
+            file=sys.stderr,
+        )
         return False
     for tag, quantity in _pairs(args.received, "--received"):
         print(receiving.set_received_quantity(db, actor, manifest_id, tag, quantity, args.note).message)
@@ -88,8 +91,12 @@ def _create_items(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -
                 raise ValidationError(f"--price {tag}=…: {tag} is not a line of this manifest whose item is new")
             prices[first[(line.item_name.lower(), line.category.lower())]] = prices.pop(tag)
     made = catalogue.create_items_from_lines(
-        ctx.db, ctx.actor, manifest_id, [catalogue.NewItem(p.tag, prices.get(p.tag)) for p in proposals],
-        no_price_ok=args.no_price)
+        ctx.db,
+        ctx.actor,
+        manifest_id,
+        [catalogue.NewItem(p.tag, prices.get(p.tag)) for p in proposals],
+        no_price_ok=args.no_price,
+    )
     for item in made.items:
         price = f"${item.price:,.2f}" if item.price else catalogue.NO_PRICE
         print(f"  {item.sku:<16} {price:>12}  {item.brand or '—':<20} {item.name}")
@@ -97,13 +104,17 @@ def _create_items(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -
 
 
 def _print_finished(result: FinishResult) -> None:
-    print(f"manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
-          f"package(s) accepted, {result.rejected} rejected")
+    print(
+        f"manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
+        f"package(s) accepted, {result.rejected} rejected"
+    )
     for pkg in result.received:
         print(f"  {pkg.tag}  {_plain(pkg.quantity)} {pkg.unit.value:<6}  bin {pkg.bin or '—':<9}  {pkg.item_name}")
-    print(f"receive sheet queued (outbox #{result.outbox_id}): key it into METRC's web UI "
-          f"(backoffice receive-report {result.manifest_number} --out sheet.pdf), then run "
-          f"backoffice receive-check {result.manifest_number}")
+    print(
+        f"receive sheet queued (outbox #{result.outbox_id}): key it into METRC's web UI "
+        f"(backoffice receive-report {result.manifest_number} --out sheet.pdf), then run "
+        f"backoffice receive-check {result.manifest_number}"
+    )
 
 
 def _plain(value: Decimal) -> str:
@@ -111,21 +122,27 @@ def _plain(value: Decimal) -> str:
 
 
 def print_manifest(view: ManifestView) -> None:
-    print(f"manifest {view.manifest_number} from {view.shipper_name} ({view.shipper_license}): {view.status.value}, "
-          f"{view.seen}/{len(view.lines)} scanned, {view.undecided} undecided")
+    print(
+        f"manifest {view.manifest_number} from {view.shipper_name} ({view.shipper_license}): {view.status.value}, "
+        f"{view.seen}/{len(view.lines)} scanned, {view.undecided} undecided"
+    )
     for line in view.lines:
         received = "" if line.received_quantity is None else _plain(line.received_quantity)
-        print(f"  {line.tag}  {line.state.value:<8}  {_plain(line.shipped_quantity)} → {received or '—'} "
-              f"{line.unit.value:<6}  {line.item_name}"
-              + (f"  [{line.problem.value}]" if line.problem else "")
-              + (f"  ({line.reject_reason})" if line.reject_reason else ""))
+        print(
+            f"  {line.tag}  {line.state.value:<8}  {_plain(line.shipped_quantity)} → {received or '—'} "
+            f"{line.unit.value:<6}  {line.item_name}"
+            + (f"  [{line.problem.value}]" if line.problem else "")
+            + (f"  ({line.reject_reason})" if line.reject_reason else "")
+        )
 
 
 def list_manifests(ctx: CliContext) -> int:
     rows = receiving.list_manifests(ctx.db, ctx.actor)
     for m in rows:
         arrival = f"{m.estimated_arrival.astimezone():%Y-%m-%d %H:%M}" if m.estimated_arrival else "—"
-        print(f"{m.manifest_number:<12} {m.status.value:<9} {m.scanned:>4}/{m.packages:<4} scanned  "
-              f"{m.decided:>4} decided  expected {arrival:<16}  {m.shipper_name}")
+        print(
+            f"{m.manifest_number:<12} {m.status.value:<9} {m.scanned:>4}/{m.packages:<4} scanned  "
+            f"{m.decided:>4} decided  expected {arrival:<16}  {m.shipper_name}"
+        )
     print(f"{len(rows)} manifest(s)")
     return 0

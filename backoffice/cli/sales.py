@@ -19,8 +19,11 @@ from backoffice.cli.context import CliContext
 def register_imports(imp: Any) -> None:
     p = imp.add_parser("pos-sales", help="a POS end-of-day sales export (CSV or .xlsx; layout found by its headers)")
     p.add_argument("file", type=Path)
-    p.add_argument("--layout", metavar="NAME", help="read the file with this layout (built-in or saved) "
-                                                      "instead of finding it by the headers")
+    p.add_argument(
+        "--layout",
+        metavar="NAME",
+        help="read the file with this layout (built-in or saved) instead of finding it by the headers",
+    )
     p.set_defaults(func=import_pos_sales)
     p = imp.add_parser("metrc-sales", help="METRC sales receipts (JSON from the API, or CSV)")
     p.add_argument("file", type=Path)

@@ -11,7 +11,8 @@ from backoffice.cli.context import CliContext
 
 def register(sub: Any) -> None:
     s = sub.add_parser("settings", help="store settings (shared by every workstation)").add_subparsers(
-        dest="settings_command", required=True)
+        dest="settings_command", required=True
+    )
     p = s.add_parser("list", help="every setting, its value and what it is for")
     p.set_defaults(func=list_settings)
     p = s.add_parser("get", help="one setting's value")

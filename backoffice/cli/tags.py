@@ -11,7 +11,8 @@ from backoffice.errors import UserError
 
 def register(sub: Any) -> None:
     tags = sub.add_parser("tags", help="unused METRC package tags for splits").add_subparsers(
-        dest="tags_command", required=True)
+        dest="tags_command", required=True
+    )
     p = tags.add_parser("import", help="load tags from a tag order file or from METRC (managers)")
     p.add_argument("file", nargs="?", help="text or CSV file: one tag or FIRST-LAST range per line")
     p.add_argument("--from-metrc", action="store_true", help="the facility's available package tags from METRC")
@@ -26,8 +27,11 @@ def import_(ctx: CliContext, args: argparse.Namespace) -> int:
 
     if bool(args.file) == bool(args.from_metrc):
         raise UserError("give a tag order FILE or --from-metrc (one of them)")
-    result = (tag_pool.import_from_metrc(ctx.db, ctx.actor) if args.from_metrc
-              else tag_pool.import_file(ctx.db, ctx.actor, args.file))
+    result = (
+        tag_pool.import_from_metrc(ctx.db, ctx.actor)
+        if args.from_metrc
+        else tag_pool.import_file(ctx.db, ctx.actor, args.file)
+    )
     print(result.describe())
     return 0
 

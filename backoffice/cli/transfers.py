@@ -14,8 +14,13 @@ def register(sub: Any) -> None:
     p = t.add_parser("create", help="a draft transfer of whole packages and parts of packages (--split)")
     p.add_argument("--from", dest="from_location", default="Vault")
     p.add_argument("--to", dest="to_location", default="Sales Floor")
-    p.add_argument("--split", action="append", default=[], metavar="TAG=QTY",
-                   help="move QTY of package TAG: split into a new package with a tag from the store's tag pool")
+    p.add_argument(
+        "--split",
+        action="append",
+        default=[],
+        metavar="TAG=QTY",
+        help="move QTY of package TAG: split into a new package with a tag from the store's tag pool",
+    )
     p.add_argument("tags", nargs="*", help="whole packages")
     p.set_defaults(func=create)
     p = t.add_parser("split", help="move part of a package: a new package with the next unused tag joins the draft")
@@ -43,10 +48,14 @@ def register(sub: Any) -> None:
 
 
 def _print(info: Any) -> None:
-    print(f"transfer #{info.id}: {info.from_location} → {info.to_location}, {info.status.value}, "
-          f"{info.moved_count}/{len(info.lines)} moved")
+    print(
+        f"transfer #{info.id}: {info.from_location} → {info.to_location}, {info.status.value}, "
+        f"{info.moved_count}/{len(info.lines)} moved"
+    )
     for line in info.lines:
-        print(f"  {line.tag}  {line.quantity.normalize():f} {line.unit:<6} {'moved' if line.moved else '     '}  {line.item}")
+        print(
+            f"  {line.tag}  {line.quantity.normalize():f} {line.unit:<6} {'moved' if line.moved else '     '}  {line.item}"
+        )
 
 
 def create(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -59,8 +68,7 @@ def create(ctx: CliContext, args: argparse.Namespace) -> int:
         if not sep or not tag.strip() or not quantity.strip():
             raise ValidationError(f"--split {value!r} is not TAG=QTY, e.g. --split 1A4060300000000000000007=10")
         splits.append((tag.strip(), quantity.strip()))
-    info = transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags,
-                                     splits=splits)
+    info = transfers.create_transfer(ctx.db, ctx.actor, args.from_location, args.to_location, args.tags, splits=splits)
     _print(info)
     for line in info.lines:
         if line.split_from:
@@ -106,8 +114,10 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import transfers
 
     for info in transfers.list_transfers(ctx.db, open_only=args.open):
-        print(f"#{info.id:<6} {info.status.value:<10} {info.from_location} → {info.to_location}  "
-              f"{info.moved_count}/{len(info.lines)} moved  created {info.created_at:%Y-%m-%d %H:%M}")
+        print(
+            f"#{info.id:<6} {info.status.value:<10} {info.from_location} → {info.to_location}  "
+            f"{info.moved_count}/{len(info.lines)} moved  created {info.created_at:%Y-%m-%d %H:%M}"
+        )
     return 0
 
 
@@ -118,4 +128,3 @@ def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"{s.sku:<10} {s.item[:50]:<50} need {s.need:f} {s.unit}: {', '.join(s.tags) or 'nothing in the vault'}")
         print(f"{'':<10} {s.why}")
     return 0
-

@@ -10,4 +10,4 @@ IN_CHUNK = 500  # values per IN (...)
 
 def in_chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]

@@ -77,8 +77,7 @@ class _Joined(Database):
     def __init__(self, parent: Database, connection: Connection) -> None:  # shares the parent's engine
         self.url = parent.url
         self.engine = parent.engine
-        self._sessions = sessionmaker(bind=connection, expire_on_commit=False,
-                                      join_transaction_mode="create_savepoint")
+        self._sessions = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

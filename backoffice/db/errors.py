@@ -32,17 +32,52 @@ class DatabaseTrouble(UserError):
 
 # (kind, words in the driver's message): SQLite's result codes and PostgreSQL's messages
 _SIGNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("locked", ("database is locked", "database table is locked", "database schema is locked", "lock timeout",
-                "could not obtain lock", "deadlock detected", "canceling statement due to lock")),
+    (
+        "locked",
+        (
+            "database is locked",
+            "database table is locked",
+            "database schema is locked",
+            "lock timeout",
+            "could not obtain lock",
+            "deadlock detected",
+            "canceling statement due to lock",
+        ),
+    ),
     ("disk_full", ("database or disk is full", "no space left on device", "could not extend file", "disk full")),
-    ("read_only", ("attempt to write a readonly database", "read-only transaction", "readonly database",
-                   "read-only file system", "permission denied")),
-    ("corrupt", ("database disk image is malformed", "file is not a database",
-                 "file is encrypted or is not a database", "invalid page", "could not read block")),
+    (
+        "read_only",
+        (
+            "attempt to write a readonly database",
+            "read-only transaction",
+            "readonly database",
+            "read-only file system",
+            "permission denied",
+        ),
+    ),
+    (
+        "corrupt",
+        (
+            "database disk image is malformed",
+            "file is not a database",
+            "file is encrypted or is not a database",
+            "invalid page",
+            "could not read block",
+        ),
+    ),
     ("no_tables", ("no such table", 'relation "')),
-    ("unreachable", ("unable to open database file", "connection refused", "could not connect",
-                     "server closed the connection", "could not translate host name", "timeout expired",
-                     "connection timed out")),
+    (
+        "unreachable",
+        (
+            "unable to open database file",
+            "connection refused",
+            "could not connect",
+            "server closed the connection",
+            "could not translate host name",
+            "timeout expired",
+            "connection timed out",
+        ),
+    ),
 )
 _ERRNOS = {errno.ENOSPC: "disk_full", errno.EROFS: "read_only", errno.EACCES: "read_only", errno.EDQUOT: "disk_full"}
 
@@ -68,18 +103,27 @@ def _sentence(kind: str, where: str) -> str:
     path = Path(where) if os.sep in where or where.endswith((".sqlite", ".db")) else None
     if kind == "locked":
         holders = _holders(path) if path else []
-        who = (f" ({', '.join(holders)} has it open)" if holders else
-               " (another Vault Workstation, a backup or a database tool)")
+        who = (
+            f" ({', '.join(holders)} has it open)"
+            if holders
+            else " (another Vault Workstation, a backup or a database tool)"
+        )
         return f"{where} is busy: another program is writing to it{who}. {_AGAIN}"
     if kind == "disk_full":
-        return (f"The disk holding {where} is full. Nothing was saved; free some space (old backups, downloads) "
-                "and try again.")
+        return (
+            f"The disk holding {where} is full. Nothing was saved; free some space (old backups, downloads) "
+            "and try again."
+        )
     if kind == "read_only":
-        return (f"{where} can only be read, not written (a read-only file, folder or disk, or no permission). "
-                "Nothing was saved; ask the administrator to make it writable.")
+        return (
+            f"{where} can only be read, not written (a read-only file, folder or disk, or no permission). "
+            "Nothing was saved; ask the administrator to make it writable."
+        )
     if kind == "corrupt":
-        return (f"{where} is damaged and cannot be read. Nothing was saved; restore the latest backup "
-                "(backoffice restore) and tell the administrator.")
+        return (
+            f"{where} is damaged and cannot be read. Nothing was saved; restore the latest backup "
+            "(backoffice restore) and tell the administrator."
+        )
     if kind == "no_tables":
         return f"{where} is not a Vault Workstation store (its tables are missing); set it up, or pick the right one."
     return f"Cannot reach {where}: the file or the database server is not available. {_AGAIN}"
@@ -134,6 +178,9 @@ def collision_message(exc: IntegrityError, same_moment: str, *, ours: tuple[str,
     if any(column in columns for column in ours):
         return same_moment
     where = f"{table} ({columns})" if table else columns or "a unique key"
-    hint = (" The table's id counter is behind its rows: ask the administrator to advance the sequence."
-            if columns.strip() == "id" or columns.endswith("_pkey") else "")
+    hint = (
+        " The table's id counter is behind its rows: ask the administrator to advance the sequence."
+        if columns.strip() == "id" or columns.endswith("_pkey")
+        else ""
+    )
     return f"The database refused a duplicate in {where}: {detail}. Nothing was saved.{hint}"

@@ -20,8 +20,9 @@ from backoffice.errors import ValidationError
 
 def install(engine: Engine) -> None:
     @event.listens_for(engine, "before_execute")
-    def _check(_conn: Any, statement: Any, multiparams: Sequence[Any], params: Mapping[str, Any],
-               _options: Any) -> None:
+    def _check(
+        _conn: Any, statement: Any, multiparams: Sequence[Any], params: Mapping[str, Any], _options: Any
+    ) -> None:
         if not isinstance(statement, Insert | Update) or not isinstance(statement.table, Table):
             return
         limits = _limits(statement.table)
@@ -54,7 +55,8 @@ def _limits(table: Table) -> dict[str, int | None]:
     found = _CACHE.get(table)
     if found is None:
         found = _CACHE[table] = {
-            column.key: getattr(column.type, "length", None) for column in table.columns
+            column.key: getattr(column.type, "length", None)
+            for column in table.columns
             if isinstance(column.type, String) or isinstance(getattr(column.type, "impl", None), String)
         }
     return found
@@ -63,9 +65,13 @@ def _limits(table: Table) -> dict[str, int | None]:
 def _check_text(table: str, column: str, value: str, length: int | None) -> None:
     field = column.replace("_", " ")
     if "\x00" in value:
-        raise ValidationError(f"the {field} ({table}) holds a NUL character, which a database cannot store; "
-                              "nothing was saved. Correct the text where it came from.")
+        raise ValidationError(
+            f"the {field} ({table}) holds a NUL character, which a database cannot store; "
+            "nothing was saved. Correct the text where it came from."
+        )
     if length is not None and len(value) > length:
         shown = value if len(value) <= 40 else value[:37] + "…"
-        raise ValidationError(f"the {field} {shown!r} ({table}) is {len(value):,} characters long; at most {length} "
-                              "fit. Nothing was saved; shorten it where it came from.")
+        raise ValidationError(
+            f"the {field} {shown!r} ({table}) is {len(value):,} characters long; at most {length} "
+            "fit. Nothing was saved; shorten it where it came from."
+        )

@@ -16,7 +16,6 @@ from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-
 _CACHE_SIZE = 200_000
 _DECIMALS: dict[int, dict[Any, Decimal]] = {}  # per number of places: stored integer → Decimal
 

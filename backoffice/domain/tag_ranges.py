@@ -47,23 +47,27 @@ def expand_range(first: str, last: str) -> tuple[str, ...]:
     if common == TAG_LENGTH:
         return (first,)
     if common < PREFIX_LENGTH:
-        raise TagLineError(f"{first} and {last} do not share a prefix (they differ from character {common + 1}); "
-                           "a range is one tag order: tags that differ only in their last characters")
+        raise TagLineError(
+            f"{first} and {last} do not share a prefix (they differ from character {common + 1}); "
+            "a range is one tag order: tags that differ only in their last characters"
+        )
     low, high = first[common:], last[common:]
     base = 16 if _HEX_LETTERS & set(low + high) else 10
     try:
         start, stop = int(low, base), int(high, base)
     except ValueError:
-        raise TagLineError(f"{first}-{last}: the tags' last characters ({low}, {high}) are not a "
-                           f"{'hexadecimal' if base == 16 else 'decimal'} sequence") from None
+        raise TagLineError(
+            f"{first}-{last}: the tags' last characters ({low}, {high}) are not a "
+            f"{'hexadecimal' if base == 16 else 'decimal'} sequence"
+        ) from None
     if stop < start:
         raise TagLineError(f"{first}-{last}: the last tag comes before the first; write FIRST-LAST")
     count = stop - start + 1
     if count > MAX_RANGE:
         raise TagLineError(f"{first}-{last} is {count:,} tags; a range holds at most {MAX_RANGE:,}: split it")
     width, prefix = len(low), first[:common]
-    digits = "{:0%dX}" % width if base == 16 else "{:0%dd}" % width
-    return tuple(prefix + digits.format(n) for n in range(start, stop + 1))
+    spec = f"0{width}{'X' if base == 16 else 'd'}"
+    return tuple(prefix + format(n, spec) for n in range(start, stop + 1))
 
 
 def _tag(raw: str, strict: bool) -> str:

@@ -28,8 +28,10 @@ def neutralise(value: object) -> object:
 def check_metrc_text(text: str, what: str) -> str:
     """Refuse text METRC's upload files cannot carry safely (see the module's doc)."""
     if is_formula_like(text):
-        raise ValidationError(f"{what} {text[:40]!r} starts with {text[0]!r}, which spreadsheets run as a formula, "
-                              "and METRC's upload files would carry it as is; start it with a word or a number")
+        raise ValidationError(
+            f"{what} {text[:40]!r} starts with {text[0]!r}, which spreadsheets run as a formula, "
+            "and METRC's upload files would carry it as is; start it with a word or a number"
+        )
     if "\x00" in text:
         raise ValidationError(f"{what} holds a NUL character; type it again")
     return text

@@ -117,6 +117,7 @@ def accuracy(lines: Iterable[tuple[Decimal, Decimal | None]]) -> Accuracy:
 
 # --- three-way --------------------------------------------------------------------------------
 
+
 class Source(enum.StrEnum):
     LEDGER = "ledger"  # this store's stock ledger: the physical comparison
     POS = "POS"
@@ -153,8 +154,9 @@ def compare(counted: Decimal, ledger: Decimal, window: Decimal, others: Mapping[
     return Comparison(counted - (ledger + window), metrc, pos)
 
 
-def open_differences(comparison: Comparison, *, adjusted: Decimal = ZERO,
-                     metrc_fixed: Decimal = ZERO) -> tuple[Source, ...]:
+def open_differences(
+    comparison: Comparison, *, adjusted: Decimal = ZERO, metrc_fixed: Decimal = ZERO
+) -> tuple[Source, ...]:
     """The sources still out of step after this count's corrections. An adjustment changes the
     ledger and, through the outbox, METRC alike; a METRC-only fix (a queued receipt, a
     METRC-only adjustment) changes METRC's number alone."""

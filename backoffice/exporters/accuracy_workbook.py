@@ -9,6 +9,7 @@ import os
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.exporters.xlsx_common import (
     ACCENT,
     Book,
@@ -26,18 +27,23 @@ from backoffice.services.reports.accuracy import (
     CountAccuracy,
     ReasonTotal,
 )
-from backoffice.domain.store_calendar import StoreCalendar
 
 if TYPE_CHECKING:
     from xlsxwriter.chart import Chart
 
 
-def write_accuracy_workbook(report: AccuracyReport, path: str | os.PathLike[str], *,
-                            progress: Progress | None = None, cancelled: Cancelled | None = None) -> ExportResult:
+def write_accuracy_workbook(
+    report: AccuracyReport,
+    path: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
     """Write ``report`` to ``path`` (.xlsx); see ``write_workbook`` for cancel and errors."""
     total = len(report.counts) + len(report.categories) + len(report.reasons) + len(report.adjustments)
-    return write_workbook(path, lambda book: _build(book, report), total_rows=total, progress=progress,
-                          cancelled=cancelled)
+    return write_workbook(
+        path, lambda book: _build(book, report), total_rows=total, progress=progress, cancelled=cancelled
+    )
 
 
 def _build(book: Book, report: AccuracyReport) -> None:
@@ -140,35 +146,65 @@ def _cover(book: Book, report: AccuracyReport, chart: Chart | None) -> None:
         ("Net adjustment value", Kind.MONEY, report.net_adjustment_value),
     ]
     sheets = [
-        ("Counts", "One row per submitted count: scope, who submitted it, lines counted and matching, accuracy, "
-                   "unit and dollar variance as frozen at submit, the adjustments made from it, and how often "
-                   "METRC agreed with the count."),
-        ("Categories", "Accuracy and variance per product category over every count in the range, recounted "
-                       "line by line with the Cycle Count's rules."),
+        (
+            "Counts",
+            "One row per submitted count: scope, who submitted it, lines counted and matching, accuracy, "
+            "unit and dollar variance as frozen at submit, the adjustments made from it, and how often "
+            "METRC agreed with the count.",
+        ),
+        (
+            "Categories",
+            "Accuracy and variance per product category over every count in the range, recounted "
+            "line by line with the Cycle Count's rules.",
+        ),
         ("Reasons", "Adjustments grouped by METRC reason code (and unit): units and value removed and added."),
         ("Adjustments", "Every adjustment in the range with its reason, note, who made it and who approved it."),
     ]
     notes = [
-        ("Range", f"Counts submitted and adjustments made from {report.since:%Y-%m-%d} through "
-                  f"{report.until:%Y-%m-%d}, store time ({report.timezone})."),
-        ("Accuracy", "Lines matching ÷ lines counted. A line is a package counted in the count: expected by "
-                     "this system, found out of scope, or in no system; it matches when the counted quantity "
-                     "equals the expected one."),
-        ("Expected", "This system's ledger quantity frozen when the count started, plus what moved (sales, "
-                     "transfers) between then and the moment the package was counted: selling during a count is "
-                     "not a variance. The count's own adjustments are left out."),
-        ("Unit and dollar variance", "The size of every difference added up, as frozen at submit: one unit missing "
-                                     "and one extra are 2 units of variance. Dollars use the unit price frozen at "
-                                     "the start of the count. Net dollar variance (Categories) keeps the sign: "
-                                     "negative means stock missing."),
-        ("METRC agreement", "For counts that took METRC's package list: of the counted lines, those where METRC's "
-                            "number (plus what moved while counting) equalled the count, beside physical accuracy "
-                            "against this system's ledger. Blank for counts without a METRC snapshot."),
-        ("Shrinkage value", "The value of stock removed by adjustments (quantity × unit value), as a positive "
-                            "amount; see Reasons for what caused it. Net adjustment value also counts stock added."),
+        (
+            "Range",
+            f"Counts submitted and adjustments made from {report.since:%Y-%m-%d} through "
+            f"{report.until:%Y-%m-%d}, store time ({report.timezone}).",
+        ),
+        (
+            "Accuracy",
+            "Lines matching ÷ lines counted. A line is a package counted in the count: expected by "
+            "this system, found out of scope, or in no system; it matches when the counted quantity "
+            "equals the expected one.",
+        ),
+        (
+            "Expected",
+            "This system's ledger quantity frozen when the count started, plus what moved (sales, "
+            "transfers) between then and the moment the package was counted: selling during a count is "
+            "not a variance. The count's own adjustments are left out.",
+        ),
+        (
+            "Unit and dollar variance",
+            "The size of every difference added up, as frozen at submit: one unit missing "
+            "and one extra are 2 units of variance. Dollars use the unit price frozen at "
+            "the start of the count. Net dollar variance (Categories) keeps the sign: "
+            "negative means stock missing.",
+        ),
+        (
+            "METRC agreement",
+            "For counts that took METRC's package list: of the counted lines, those where METRC's "
+            "number (plus what moved while counting) equalled the count, beside physical accuracy "
+            "against this system's ledger. Blank for counts without a METRC snapshot.",
+        ),
+        (
+            "Shrinkage value",
+            "The value of stock removed by adjustments (quantity × unit value), as a positive "
+            "amount; see Reasons for what caused it. Net adjustment value also counts stock added.",
+        ),
     ]
-    book.cover("Inventory accuracy", f"{report.store_name} · {report.since:%Y-%m-%d} through "
-                                     f"{report.until:%Y-%m-%d}", facts, sheets, notes, chart=chart)
+    book.cover(
+        "Inventory accuracy",
+        f"{report.store_name} · {report.since:%Y-%m-%d} through {report.until:%Y-%m-%d}",
+        facts,
+        sheets,
+        notes,
+        chart=chart,
+    )
 
 
 def _accuracy_chart(book: Book, counts: list[Column[CountAccuracy]], report: AccuracyReport) -> Chart:
@@ -181,19 +217,39 @@ def _accuracy_chart(book: Book, counts: list[Column[CountAccuracy]], report: Acc
     bottom = max(0.0, math.floor(float(lowest) * 10 - 0.5) / 10)
     days = max(1, (report.counts[-1].submitted_at - report.counts[0].submitted_at).days)
     chart = book.workbook.add_chart({"type": "line"})
-    chart.add_series({
-        "name": "Accuracy",
-        "categories": ["Counts", 1, x, last, x],
-        "values": ["Counts", 1, y, last, y],
-        "line": {"color": ACCENT, "width": 2.25},
-        "marker": {"type": "circle", "size": 6 if last <= 60 else 3, "fill": {"color": ACCENT},
-                   "border": {"color": ACCENT}},
-    })
+    chart.add_series(
+        {
+            "name": "Accuracy",
+            "categories": ["Counts", 1, x, last, x],
+            "values": ["Counts", 1, y, last, y],
+            "line": {"color": ACCENT, "width": 2.25},
+            "marker": {
+                "type": "circle",
+                "size": 6 if last <= 60 else 3,
+                "fill": {"color": ACCENT},
+                "border": {"color": ACCENT},
+            },
+        }
+    )
     chart.set_title({"name": "Accuracy over time (per count)", "name_font": {"size": 13, "bold": True}})
-    chart.set_x_axis({"name": "Submitted", "date_axis": True, "num_format": "mmm d",
-                      "major_unit": max(1, days // 10), "major_unit_type": "days"})
-    chart.set_y_axis({"name": "Lines matching", "num_format": "0%", "min": bottom, "max": 1,
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_x_axis(
+        {
+            "name": "Submitted",
+            "date_axis": True,
+            "num_format": "mmm d",
+            "major_unit": max(1, days // 10),
+            "major_unit_type": "days",
+        }
+    )
+    chart.set_y_axis(
+        {
+            "name": "Lines matching",
+            "num_format": "0%",
+            "min": bottom,
+            "max": 1,
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )
     chart.set_legend({"none": True})
     chart.set_size({"width": 760, "height": 320})
     return chart

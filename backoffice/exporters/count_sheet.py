@@ -40,8 +40,13 @@ class _Column:
 
 
 def _columns(blind: bool) -> list[_Column]:
-    cols = [_Column("#", 8), _Column("Tag", 45, mono=True), _Column("Item", 0), _Column("Location", 22),
-            _Column("Unit", 12)]
+    cols = [
+        _Column("#", 8),
+        _Column("Tag", 45, mono=True),
+        _Column("Item", 0),
+        _Column("Location", 22),
+        _Column("Unit", 12),
+    ]
     if not blind:
         cols.append(_Column("Expected", 19))
     return [*cols, _Column("Count", 22, box=True), _Column("Init.", 11, box=True)]
@@ -61,8 +66,9 @@ def export_count_sheet(db: Database, actor: Actor, count_id: int, out: Path | st
     if out.suffix.lower() == ".csv":
         write_sheet_csv(out, lines)
         return SheetResult(out, 0, len(lines))
-    pages = write_sheet_pdf(out, info, lines, store_name=settings.read(db, settings.STORE_NAME),
-                            calendar=settings.store_calendar(db))
+    pages = write_sheet_pdf(
+        out, info, lines, store_name=settings.read(db, settings.STORE_NAME), calendar=settings.store_calendar(db)
+    )
     return SheetResult(out, pages, len(lines))
 
 
@@ -81,8 +87,9 @@ def write_sheet_csv(out: Path, lines: Sequence[SheetLine]) -> None:
             writer.writerow([line.tag, *map(neutralise, (line.item, _where(line), line.unit)), ""])
 
 
-def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, store_name: str,
-                    calendar: StoreCalendar) -> int:
+def write_sheet_pdf(
+    out: Path, info: CountInfo, lines: Sequence[SheetLine], *, store_name: str, calendar: StoreCalendar
+) -> int:
     """Paint the sheet (times in the store's time zone); returns the number of pages."""
 
     def paint(writer: QPdfWriter, painter: QPainter, page: QRectF) -> int:
@@ -95,7 +102,7 @@ def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, s
         for number in range(pages):
             if number:
                 writer.newPage()
-            sheet.page(number, rows[number * per_page:(number + 1) * per_page], number * per_page)
+            sheet.page(number, rows[number * per_page : (number + 1) * per_page], number * per_page)
         return pages
 
     return write_pdf(out, f"Count sheet · {info.name}", paint)
@@ -104,8 +111,16 @@ def write_sheet_pdf(out: Path, info: CountInfo, lines: Sequence[SheetLine], *, s
 class _Sheet:
     """Lays out one page at a time, in millimetres from the page's top left corner."""
 
-    def __init__(self, painter: QPainter, info: CountInfo, store_name: str, calendar: StoreCalendar, page_w: float,
-                 page_h: float, pages: int) -> None:
+    def __init__(
+        self,
+        painter: QPainter,
+        info: CountInfo,
+        store_name: str,
+        calendar: StoreCalendar,
+        page_w: float,
+        page_h: float,
+        pages: int,
+    ) -> None:
         self.p, self.info, self.store, self.calendar = painter, info, store_name, calendar
         self.printed_at = calendar.stamp(calendar.now())
         self.page_h, self.pages = page_h, pages
@@ -122,8 +137,9 @@ class _Sheet:
         for offset, line in enumerate(chunk):
             if line is None and not found_heading:
                 found_heading = True
-                self._text(MARGIN_MM, y, self.width, ROW_MM, "Found, not on this sheet: write its tag and count",
-                           self.bold)
+                self._text(
+                    MARGIN_MM, y, self.width, ROW_MM, "Found, not on this sheet: write its tag and count", self.bold
+                )
                 y += ROW_MM
             self._row(y, first_index + offset + 1, line)
             y += ROW_MM
@@ -134,15 +150,28 @@ class _Sheet:
         self._text(MARGIN_MM, y, self.width, 8, f"Count sheet — {info.name}", font(15, bold=True))
         self._text(MARGIN_MM, y, self.width, 8, f"Count #{info.id}", font(11, bold=True), right=True)
         y += 9
-        self._text(MARGIN_MM, y, self.width, 5, f"{self.store} · Scope: {info.scope.describe()} · Snapshot "
-                   f"{self.calendar.stamp(info.snapshot_at)}", self.text)
+        self._text(
+            MARGIN_MM,
+            y,
+            self.width,
+            5,
+            f"{self.store} · Scope: {info.scope.describe()} · Snapshot {self.calendar.stamp(info.snapshot_at)}",
+            self.text,
+        )
         y += 5.5
         blind = " Blind count: expected quantities are not shown." if info.blind else ""
-        self._text(MARGIN_MM, y, self.width, 5, f"Write the number of units you find in the Count box.{blind}",
-                   self.text)
+        self._text(
+            MARGIN_MM, y, self.width, 5, f"Write the number of units you find in the Count box.{blind}", self.text
+        )
         y += 8
-        self._text(MARGIN_MM, y, self.width, 6, "Counted by: ______________________     Date: ____________"
-                   "     Keyed in by: ______________", self.text)
+        self._text(
+            MARGIN_MM,
+            y,
+            self.width,
+            6,
+            "Counted by: ______________________     Date: ____________     Keyed in by: ______________",
+            self.text,
+        )
         return MARGIN_MM + HEADER_MM
 
     def _column_titles(self, y: float) -> float:
@@ -176,10 +205,16 @@ class _Sheet:
 
     def _footer(self, number: int) -> None:
         y = self.page_h - MARGIN_MM - 5
-        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at} · Vault Workstation",
-                   font(7.5))
-        self._text(MARGIN_MM, y, self.width, 5, f"Count #{self.info.id} · page {number + 1} of {self.pages}",
-                   font(7.5), right=True)
+        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at} · Vault Workstation", font(7.5))
+        self._text(
+            MARGIN_MM,
+            y,
+            self.width,
+            5,
+            f"Count #{self.info.id} · page {number + 1} of {self.pages}",
+            font(7.5),
+            right=True,
+        )
 
     def _text(self, x: float, y: float, w: float, h: float, text: str, face: QFont, *, right: bool = False) -> None:
         draw_text(self.p, x, y, w, h, text, face, right=right)

@@ -33,8 +33,11 @@ def _paint(path: Path, title: str, paint: Paint[T], landscape: bool) -> T:
     writer = QPdfWriter(str(path))
     writer.setResolution(DPI)
     orientation = QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.Letter), orientation, QMarginsF(0, 0, 0, 0),
-                                     QPageLayout.Unit.Millimeter))
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.Letter), orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter
+        )
+    )
     writer.setTitle(title)
     writer.setCreator("Vault Workstation")
     page = writer.pageLayout().fullRect(QPageLayout.Unit.Millimeter)
@@ -68,8 +71,18 @@ def font(points: float, *, bold: bool = False, mono: bool = False) -> QFont:
     return face
 
 
-def draw_text(painter: QPainter, x: float, y: float, w: float, h: float, text: str, face: QFont, *,
-              right: bool = False, colour: str = "#000000") -> None:
+def draw_text(
+    painter: QPainter,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    text: str,
+    face: QFont,
+    *,
+    right: bool = False,
+    colour: str = "#000000",
+) -> None:
     """One line of text in a box given in mm, cut with an ellipsis when it does not fit."""
     rect = mm(x, y, w, h)
     painter.setFont(face)

@@ -30,8 +30,12 @@ ROW_MM = 6.0  # a row of one line; rows with a long note or item name grow by LI
 LINE_MM = 3.2
 HEADER_MM = 40.0
 FOOTER_MM = 8.0
-_DECISION = {ManifestLineState.ACCEPTED: "Accept", ManifestLineState.REJECTED: "Reject",
-             ManifestLineState.SCANNED: "undecided", ManifestLineState.PENDING: "not scanned"}
+_DECISION = {
+    ManifestLineState.ACCEPTED: "Accept",
+    ManifestLineState.REJECTED: "Reject",
+    ManifestLineState.SCANNED: "undecided",
+    ManifestLineState.PENDING: "not scanned",
+}
 _COLOURS = {ManifestLineState.ACCEPTED: "#1b5e20", ManifestLineState.REJECTED: "#b71c1c"}
 
 
@@ -44,9 +48,17 @@ class _Column:
 
 
 COLUMNS = (
-    _Column("#", 6, right=True), _Column("Tag", 39, mono=True), _Column("Item", 0), _Column("Shipped", 15, right=True),
-    _Column("Received", 15, right=True), _Column("Unit", 12), _Column("METRC", 17), _Column("Reason / note", 40),
-    _Column("Scanned", 26), _Column("Decided", 26), _Column("Bin", 14),
+    _Column("#", 6, right=True),
+    _Column("Tag", 39, mono=True),
+    _Column("Item", 0),
+    _Column("Shipped", 15, right=True),
+    _Column("Received", 15, right=True),
+    _Column("Unit", 12),
+    _Column("METRC", 17),
+    _Column("Reason / note", 40),
+    _Column("Scanned", 26),
+    _Column("Decided", 26),
+    _Column("Bin", 14),
 )
 
 
@@ -60,8 +72,9 @@ class ReportResult:
 def export_receiving_report(db: Database, actor: Actor, manifest_id: int, out: Path | str) -> ReportResult:
     view = receiving.get_manifest(db, actor, manifest_id)
     out = Path(out)
-    pages = write_report_pdf(out, view, store_name=settings.read(db, settings.STORE_NAME),
-                             calendar=settings.store_calendar(db))
+    pages = write_report_pdf(
+        out, view, store_name=settings.read(db, settings.STORE_NAME), calendar=settings.store_calendar(db)
+    )
     return ReportResult(out, pages, len(view.lines))
 
 
@@ -95,12 +108,15 @@ def totals(view: ManifestView) -> list[str]:
     for unit in units:
         mine = [line for line in view.lines if line.unit is unit]
         shipped = sum((line.shipped_quantity for line in mine), Decimal(0))
-        received = sum((line.received_quantity or Decimal(0) for line in mine
-                        if line.state is ManifestLineState.ACCEPTED), Decimal(0))
-        rejected = sum((line.shipped_quantity for line in mine if line.state is ManifestLineState.REJECTED),
-                       Decimal(0))
-        words.append(f"{unit.value}: shipped {_plain(shipped)}, received {_plain(received)}, "
-                     f"rejected {_plain(rejected)} (as shipped)")
+        received = sum(
+            (line.received_quantity or Decimal(0) for line in mine if line.state is ManifestLineState.ACCEPTED),
+            Decimal(0),
+        )
+        rejected = sum((line.shipped_quantity for line in mine if line.state is ManifestLineState.REJECTED), Decimal(0))
+        words.append(
+            f"{unit.value}: shipped {_plain(shipped)}, received {_plain(received)}, "
+            f"rejected {_plain(rejected)} (as shipped)"
+        )
     return words
 
 
@@ -113,8 +129,15 @@ class _Row:
 
 
 class _Report:
-    def __init__(self, painter: QPainter, view: ManifestView, store_name: str, calendar: StoreCalendar,
-                 page_w: float, page_h: float) -> None:
+    def __init__(
+        self,
+        painter: QPainter,
+        view: ManifestView,
+        store_name: str,
+        calendar: StoreCalendar,
+        page_w: float,
+        page_h: float,
+    ) -> None:
         self.p, self.view, self.store, self.calendar = painter, view, store_name, calendar
         self.printed_at = calendar.stamp(calendar.now())
         self.page_h = page_h
@@ -150,10 +173,19 @@ class _Report:
 
     def _layout(self, number: int, line: LineView) -> _Row:
         note = " — ".join(t for t in (line.reject_reason, line.note) if t)
-        values = [str(number), line.tag, line.item_name, _plain(line.shipped_quantity),
-                  _plain(line.received_quantity), line.unit.value, _DECISION[line.state], note,
-                  _when(self.calendar, line.scanned_by, line.scanned_at),
-                  _when(self.calendar, line.decided_by, line.decided_at), line.bin or ""]
+        values = [
+            str(number),
+            line.tag,
+            line.item_name,
+            _plain(line.shipped_quantity),
+            _plain(line.received_quantity),
+            line.unit.value,
+            _DECISION[line.state],
+            note,
+            _when(self.calendar, line.scanned_by, line.scanned_at),
+            _when(self.calendar, line.decided_by, line.decided_at),
+            line.bin or "",
+        ]
         cells = []
         for col, width, value in zip(COLUMNS, self.widths, values, strict=True):
             face = self.mono if col.mono else self.text
@@ -171,13 +203,12 @@ class _Report:
             else:
                 lines.append(word)
         if most is not None and len(lines) > most:
-            lines = [*lines[:most - 1], " ".join(lines[most - 1:])]
+            lines = [*lines[: most - 1], " ".join(lines[most - 1 :])]
         return [metrics.elidedText(ln, Qt.TextElideMode.ElideRight, width) for ln in lines] or [""]
 
     def _header(self) -> float:
         v, y = self.view, MARGIN_MM
-        self._text(MARGIN_MM, y, self.width, 8, f"Receiving report — manifest {v.manifest_number}",
-                   font(14, bold=True))
+        self._text(MARGIN_MM, y, self.width, 8, f"Receiving report — manifest {v.manifest_number}", font(14, bold=True))
         status = "RECEIVED" if v.status is ManifestStatus.RECEIVED else "IN PROGRESS (not finished)"
         self._text(MARGIN_MM, y, self.width, 8, status, font(11, bold=True), right=True)
         y += 9
@@ -186,8 +217,11 @@ class _Report:
             f"Transporter: {v.transporter_license or '—'} · Driver: {v.driver_name or '—'} · Vehicle: "
             f"{v.vehicle or '—'} · Expected: {_when(self.calendar, None, v.estimated_arrival) or '—'}",
             f"Imported {_when(self.calendar, v.imported_by, v.imported_at)} · "
-            + (f"Received into {v.receiving_location} {_when(self.calendar, v.finished_by, v.finished_at)}"
-               if v.finished_at else f"{v.undecided} of {len(v.lines)} packages not decided yet"),
+            + (
+                f"Received into {v.receiving_location} {_when(self.calendar, v.finished_by, v.finished_at)}"
+                if v.finished_at
+                else f"{v.undecided} of {len(v.lines)} packages not decided yet"
+            ),
             f"{len(v.lines)} packages: {v.count(ManifestLineState.ACCEPTED)} accepted, "
             f"{v.count(ManifestLineState.REJECTED)} rejected. Key each into METRC (Transfers › Incoming › "
             f"{v.manifest_number} › Receive): Accept with the received quantity, or Reject with the reason.",
@@ -195,8 +229,14 @@ class _Report:
         for fact in facts:
             self._text(MARGIN_MM, y, self.width, 5, fact, font(8))
             y += 5
-        self._text(MARGIN_MM, y + 1, self.width, 6, "Checked by: ______________________     Keyed into METRC by: "
-                   "______________________     Date: ____________", font(8))
+        self._text(
+            MARGIN_MM,
+            y + 1,
+            self.width,
+            6,
+            "Checked by: ______________________     Keyed into METRC by: ______________________     Date: ____________",
+            font(8),
+        )
         return MARGIN_MM + HEADER_MM
 
     def _column_titles(self, y: float) -> float:
@@ -217,8 +257,9 @@ class _Report:
             colour = _COLOURS.get(row.line.state, "#000000") if decision else "#000000"
             face = self.mono if col.mono else (self.bold if decision else self.text)
             for n, text in enumerate(lines):
-                self._text(x + 0.8, y + 0.75 + n * LINE_MM, width - 1.6, LINE_MM, text, face, right=col.right,
-                           colour=colour)
+                self._text(
+                    x + 0.8, y + 0.75 + n * LINE_MM, width - 1.6, LINE_MM, text, face, right=col.right, colour=colour
+                )
             x += width
 
     def _summary_height(self) -> float:
@@ -232,11 +273,27 @@ class _Report:
 
     def _footer(self, number: int, pages: int) -> None:
         y = self.page_h - MARGIN_MM - 5
-        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at} · Vault Workstation",
-                   font(7))
-        self._text(MARGIN_MM, y, self.width, 5, f"Manifest {self.view.manifest_number} · page {number + 1} of "
-                   f"{pages}", font(7), right=True)
+        self._text(MARGIN_MM, y, self.width, 5, f"Printed {self.printed_at} · Vault Workstation", font(7))
+        self._text(
+            MARGIN_MM,
+            y,
+            self.width,
+            5,
+            f"Manifest {self.view.manifest_number} · page {number + 1} of {pages}",
+            font(7),
+            right=True,
+        )
 
-    def _text(self, x: float, y: float, w: float, h: float, text: str, face: QFont, *, right: bool = False,
-              colour: str = "#000000") -> None:
+    def _text(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        text: str,
+        face: QFont,
+        *,
+        right: bool = False,
+        colour: str = "#000000",
+    ) -> None:
         draw_text(self.p, x, y, w, h, text, face, right=right, colour=colour)

@@ -8,16 +8,18 @@ import os
 from datetime import datetime
 
 from backoffice.domain.enums import FindingKind, FindingStatus
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.exporters.xlsx_common import Book, Cancelled, Column, ExportResult, Kind, Progress, write_workbook
 from backoffice.services.reconciliation import KIND_LABELS, DayView, FindingRow
-from backoffice.domain.store_calendar import StoreCalendar
 
 
-def write_reconciliation_workbook(view: DayView, path: str | os.PathLike[str], *, progress: Progress | None = None,
-                                  cancelled: Cancelled | None = None) -> ExportResult:
+def write_reconciliation_workbook(
+    view: DayView, path: str | os.PathLike[str], *, progress: Progress | None = None, cancelled: Cancelled | None = None
+) -> ExportResult:
     """Write ``view`` to ``path`` (.xlsx); see ``write_workbook`` for cancel and errors."""
-    return write_workbook(path, lambda book: _build(book, view), total_rows=len(view.findings), progress=progress,
-                          cancelled=cancelled)
+    return write_workbook(
+        path, lambda book: _build(book, view), total_rows=len(view.findings), progress=progress, cancelled=cancelled
+    )
 
 
 def _build(book: Book, view: DayView) -> None:
@@ -71,23 +73,49 @@ def _cover(book: Book, view: DayView) -> None:
         ("Resolved this day", Kind.INT, sum(1 for f in mine if f.status is FindingStatus.RESOLVED)),
         ("Open from earlier days", Kind.INT, s.carried_open),
     ]
-    sheets = [("Findings", "Every finding of the day, then the findings of earlier days that are still open; "
-                           "filter by kind or status.")]
-    notes = [
-        (KIND_LABELS[FindingKind.MISSING_IN_METRC], "The POS sold the tag on a receipt METRC has no sale for: METRC "
-         "has not deducted the package. Record the sale in METRC (the outbox sends it) within the state's deadline."),
-        (KIND_LABELS[FindingKind.RETURN_NOT_IN_METRC], "The POS took back product (a negative line) on a receipt "
-         "METRC has no return for: record the return in METRC, or explain why the product did not go back."),
-        (KIND_LABELS[FindingKind.MISSING_IN_POS], "METRC deducts a tag on a receipt the POS does not have (or has "
-         "once while METRC has it twice)."),
-        (KIND_LABELS[FindingKind.QUANTITY_MISMATCH], "Both sides have the sale; the quantities differ (compared in "
-         "METRC's unit)."),
-        (KIND_LABELS[FindingKind.AMOUNT_MISMATCH], "Both sides have the sale; the amounts charged differ."),
-        (KIND_LABELS[FindingKind.NOT_ON_FLOOR], "The POS sold a package that was not on the sales floor at the time "
-         "of the sale: its transfer to the floor was not recorded first."),
-        (KIND_LABELS[FindingKind.UNKNOWN_TAG], "A tag sold that this store has no package for."),
-        ("Matching", "POS receipts are paired with METRC receipts by receipt number (METRC's external receipt "
-         "number), otherwise by shared tags within 10 minutes; a tag's lines are summed on each side."),
+    sheets = [
+        (
+            "Findings",
+            "Every finding of the day, then the findings of earlier days that are still open; "
+            "filter by kind or status.",
+        )
     ]
-    book.cover("Sales reconciliation: POS against METRC", f"{s.store_name} · business day {s.business_date:%Y-%m-%d}",
-               facts, sheets, notes)
+    notes = [
+        (
+            KIND_LABELS[FindingKind.MISSING_IN_METRC],
+            "The POS sold the tag on a receipt METRC has no sale for: METRC "
+            "has not deducted the package. Record the sale in METRC (the outbox sends it) within the state's deadline.",
+        ),
+        (
+            KIND_LABELS[FindingKind.RETURN_NOT_IN_METRC],
+            "The POS took back product (a negative line) on a receipt "
+            "METRC has no return for: record the return in METRC, or explain why the product did not go back.",
+        ),
+        (
+            KIND_LABELS[FindingKind.MISSING_IN_POS],
+            "METRC deducts a tag on a receipt the POS does not have (or has once while METRC has it twice).",
+        ),
+        (
+            KIND_LABELS[FindingKind.QUANTITY_MISMATCH],
+            "Both sides have the sale; the quantities differ (compared in METRC's unit).",
+        ),
+        (KIND_LABELS[FindingKind.AMOUNT_MISMATCH], "Both sides have the sale; the amounts charged differ."),
+        (
+            KIND_LABELS[FindingKind.NOT_ON_FLOOR],
+            "The POS sold a package that was not on the sales floor at the time "
+            "of the sale: its transfer to the floor was not recorded first.",
+        ),
+        (KIND_LABELS[FindingKind.UNKNOWN_TAG], "A tag sold that this store has no package for."),
+        (
+            "Matching",
+            "POS receipts are paired with METRC receipts by receipt number (METRC's external receipt "
+            "number), otherwise by shared tags within 10 minutes; a tag's lines are summed on each side.",
+        ),
+    ]
+    book.cover(
+        "Sales reconciliation: POS against METRC",
+        f"{s.store_name} · business day {s.business_date:%Y-%m-%d}",
+        facts,
+        sheets,
+        notes,
+    )

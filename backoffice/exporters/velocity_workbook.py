@@ -11,6 +11,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import TypeVar
 
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.exporters.xlsx_common import (
     Book,
     Cancelled,
@@ -20,7 +21,6 @@ from backoffice.exporters.xlsx_common import (
     Progress,
     write_workbook,
 )
-from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.services.reports.velocity import (
     FIXED_PERIODS,
     BrandShare,
@@ -30,16 +30,32 @@ from backoffice.services.reports.velocity import (
 
 R = TypeVar("R")
 
-CHART_COLOURS = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F",
-                 "#BCBD22", "#17BECF"]
+CHART_COLOURS = [
+    "#1F77B4",
+    "#FF7F0E",
+    "#2CA02C",
+    "#D62728",
+    "#9467BD",
+    "#8C564B",
+    "#E377C2",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+]
 
 
-def write_velocity_workbook(report: VelocityReport, path: str | os.PathLike[str], *,
-                            progress: Progress | None = None, cancelled: Cancelled | None = None) -> ExportResult:
+def write_velocity_workbook(
+    report: VelocityReport,
+    path: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
     """Write ``report`` to ``path`` (.xlsx); see ``write_workbook`` for cancel and errors."""
     total = 2 * len(report.rows) + len(report.brands) + 2 * len(report.categories)
-    return write_workbook(path, lambda book: _build(book, report), total_rows=total, progress=progress,
-                          cancelled=cancelled)
+    return write_workbook(
+        path, lambda book: _build(book, report), total_rows=total, progress=progress, cancelled=cancelled
+    )
 
 
 def _build(book: Book, report: VelocityReport) -> None:
@@ -57,14 +73,19 @@ def _entry(series: Callable[[R], Mapping[int, Decimal] | Sequence[Decimal]], key
 
 def summary_columns(report: VelocityReport) -> list[Column[SkuVelocity]]:
     w = f"{report.weeks} wk"
-    fixed: list[Column[SkuVelocity]] = [Column(f"Units {d} days", Kind.QTY, _entry(lambda r: r.units_last, d))
-                                        for d in FIXED_PERIODS]
+    fixed: list[Column[SkuVelocity]] = [
+        Column(f"Units {d} days", Kind.QTY, _entry(lambda r: r.units_last, d)) for d in FIXED_PERIODS
+    ]
     fixed += [Column(f"Revenue {d} days", Kind.MONEY, _entry(lambda r: r.revenue_last, d)) for d in FIXED_PERIODS]
     # when the window is one of the fixed periods, that column already shows it
-    window: list[Column[SkuVelocity]] = [] if report.window_days in FIXED_PERIODS else [
-        Column(f"Units {w}", Kind.QTY, lambda r: r.units_window),
-        Column(f"Revenue {w}", Kind.MONEY, lambda r: r.revenue_window),
-    ]
+    window: list[Column[SkuVelocity]] = (
+        []
+        if report.window_days in FIXED_PERIODS
+        else [
+            Column(f"Units {w}", Kind.QTY, lambda r: r.units_window),
+            Column(f"Revenue {w}", Kind.MONEY, lambda r: r.revenue_window),
+        ]
+    )
     return [
         Column("SKU", Kind.TEXT, lambda r: r.sku, 11),
         Column("Product", Kind.TEXT, lambda r: r.name, 40),
@@ -112,42 +133,74 @@ def _cover(book: Book, report: VelocityReport) -> None:
         ("SKUs to reorder", Kind.INT, sum(1 for r in report.rows if r.reorder_quantity > 0)),
     ]
     sheets = [
-        ("Summary", "One row per SKU: stock in the vault and on the floor, units and revenue sold in the last "
-                    f"7, 28 and 91 days and in the {w}, trend, days of supply, weeks since the last sale and a "
-                    "suggested reorder quantity with its math. Filter or sort any column. When the window is 1, 4 "
-                    "or 13 weeks, its units and revenue are the 7-, 28- or 91-day columns."),
-        ("Weekly", f"Units sold per SKU per week over the {w} (oldest week first); within each category, "
-                   "darker green sold more."),
+        (
+            "Summary",
+            "One row per SKU: stock in the vault and on the floor, units and revenue sold in the last "
+            f"7, 28 and 91 days and in the {w}, trend, days of supply, weeks since the last sale and a "
+            "suggested reorder quantity with its math. Filter or sort any column. When the window is 1, 4 "
+            "or 13 weeks, its units and revenue are the 7-, 28- or 91-day columns.",
+        ),
+        (
+            "Weekly",
+            f"Units sold per SKU per week over the {w} (oldest week first); within each category, "
+            "darker green sold more.",
+        ),
         ("Categories", "Weekly units and revenue per category for the whole menu, with a chart of revenue."),
-        ("Brands", "Each brand against its competitors in the same category: share of the category's units and "
-                   "revenue, rank, units per SKU per week and trend."
-                   + (" Brands in your filter are highlighted." if report.scope.brand or report.scope.vendor else "")),
+        (
+            "Brands",
+            "Each brand against its competitors in the same category: share of the category's units and "
+            "revenue, rank, units per SKU per week and trend."
+            + (" Brands in your filter are highlighted." if report.scope.brand or report.scope.vendor else ""),
+        ),
     ]
     notes = [
-        ("Weeks", f"Weeks end on the window's last business day ({report.through:%Y-%m-%d}); each column is 7 "
-                  "days. \"Last 7/28/91 days\" end on the same day."),
-        ("Which SKUs", "SKUs in the filter with stock in the vault or on the floor, or with sales in the window or "
-                       "the period of the same length before it."),
+        (
+            "Weeks",
+            f"Weeks end on the window's last business day ({report.through:%Y-%m-%d}); each column is 7 "
+            'days. "Last 7/28/91 days" end on the same day.',
+        ),
+        (
+            "Which SKUs",
+            "SKUs in the filter with stock in the vault or on the floor, or with sales in the window or "
+            "the period of the same length before it.",
+        ),
         ("On hand", "Active packages in vault and floor locations (not on hold, quarantine or receiving)."),
-        ("Trend vs previous", f"Units in the {w} compared with the {w} before them: +25% sold a quarter more. "
-                              "Blank when nothing sold in the previous period."),
-        ("Days of supply", f"On hand ÷ daily rate, where daily rate = units in the {w} ÷ {report.window_days} days. "
-                           "Blank when nothing sold in the window."),
-        ("Suggested reorder", "Daily rate × (lead time + target days of supply) − on hand, rounded up to whole "
-                              "units; 0 when stock covers it. Lead time is the item's own when set, otherwise the "
-                              f"store default ({report.lead_time_days} days); target days of supply is "
-                              f"{report.target_days_of_supply}. The Reorder math column shows each calculation."),
+        (
+            "Trend vs previous",
+            f"Units in the {w} compared with the {w} before them: +25% sold a quarter more. "
+            "Blank when nothing sold in the previous period.",
+        ),
+        (
+            "Days of supply",
+            f"On hand ÷ daily rate, where daily rate = units in the {w} ÷ {report.window_days} days. "
+            "Blank when nothing sold in the window.",
+        ),
+        (
+            "Suggested reorder",
+            "Daily rate × (lead time + target days of supply) − on hand, rounded up to whole "
+            "units; 0 when stock covers it. Lead time is the item's own when set, otherwise the "
+            f"store default ({report.lead_time_days} days); target days of supply is "
+            f"{report.target_days_of_supply}. The Reorder math column shows each calculation.",
+        ),
         ("Rank and share", "Within the SKU's category over the whole menu (every brand), by units in the window."),
-        ("Units", "Quantities are in each item's own unit (units or grams); category totals of mixed units are "
-                  "marked so."),
+        (
+            "Units",
+            "Quantities are in each item's own unit (units or grams); category totals of mixed units are marked so.",
+        ),
     ]
-    book.cover("Sales velocity and reorder suggestions",
-               f"{report.store_name} · {w} through {report.through:%Y-%m-%d}", facts, sheets, notes)
+    book.cover(
+        "Sales velocity and reorder suggestions",
+        f"{report.store_name} · {w} through {report.through:%Y-%m-%d}",
+        facts,
+        sheets,
+        notes,
+    )
 
 
 def _weekly(book: Book, report: VelocityReport) -> None:
-    weeks: list[Column[SkuVelocity]] = [Column(start, Kind.QTY, _entry(lambda r: r.weekly_units, i), 8)
-                                        for i, start in enumerate(report.week_starts)]
+    weeks: list[Column[SkuVelocity]] = [
+        Column(start, Kind.QTY, _entry(lambda r: r.weekly_units, i), 8) for i, start in enumerate(report.week_starts)
+    ]
     columns: list[Column[SkuVelocity]] = [
         Column("SKU", Kind.TEXT, lambda r: r.sku, 11),
         Column("Product", Kind.TEXT, lambda r: r.name, 40),
@@ -161,8 +214,9 @@ def _weekly(book: Book, report: VelocityReport) -> None:
     first = 1
     for _, members in groupby(report.rows, key=lambda r: r.category):
         last = first + len(list(members)) - 1
-        sheet.conditional_format(first, 4, last, 3 + report.weeks,
-                                 {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#63BE7B"})
+        sheet.conditional_format(
+            first, 4, last, 3 + report.weeks, {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#63BE7B"}
+        )
         first = last + 1
 
 
@@ -181,11 +235,13 @@ def _categories(book: Book, report: VelocityReport) -> None:
     revenue = [_CategoryRow(c.category, "Revenue", "$", c.revenue, Kind.MONEY) for c in report.categories]
     units = [_CategoryRow(c.category, "Units", c.unit_label, c.units, Kind.QTY) for c in report.categories]
     rows = revenue + units
+
     def kind(r: _CategoryRow) -> Kind:
         return r.kind
 
-    weeks: list[Column[_CategoryRow]] = [Column(start, Kind.MONEY, _entry(lambda r: r.values, i), 11, kind)
-                                         for i, start in enumerate(report.week_starts)]
+    weeks: list[Column[_CategoryRow]] = [
+        Column(start, Kind.MONEY, _entry(lambda r: r.values, i), 11, kind) for i, start in enumerate(report.week_starts)
+    ]
     columns: list[Column[_CategoryRow]] = [
         Column("Category", Kind.TEXT, lambda r: r.category, 30),
         Column("Measure", Kind.TEXT, lambda r: r.measure, 9),
@@ -200,18 +256,32 @@ def _categories(book: Book, report: VelocityReport) -> None:
     last_col = 2 + report.weeks
     for offset in range(1, len(revenue) + 1):
         colour = CHART_COLOURS[(offset - 1) % len(CHART_COLOURS)]
-        chart.add_series({
-            "name": ["Categories", offset, 0],
-            "categories": ["Categories", 0, 3, 0, last_col],
-            "values": ["Categories", offset, 3, offset, last_col],
-            "line": {"color": colour, "width": 2},
-            "marker": {"type": "circle", "size": 4, "fill": {"color": colour}, "border": {"color": colour}},
-        })
+        chart.add_series(
+            {
+                "name": ["Categories", offset, 0],
+                "categories": ["Categories", 0, 3, 0, last_col],
+                "values": ["Categories", offset, 3, offset, last_col],
+                "line": {"color": colour, "width": 2},
+                "marker": {"type": "circle", "size": 4, "fill": {"color": colour}, "border": {"color": colour}},
+            }
+        )
     chart.set_title({"name": "Weekly revenue by category", "name_font": {"size": 13, "bold": True}})
-    chart.set_x_axis({"name": "Week starting", "date_axis": True, "num_format": "mmm d",
-                      "major_unit": 7 * max(1, report.weeks // 13), "major_unit_type": "days"})
-    chart.set_y_axis({"name": "Revenue", "num_format": '"$"#,##0', "major_gridlines": {"visible": True,
-                                                                                    "line": {"color": "#D9D9D9"}}})
+    chart.set_x_axis(
+        {
+            "name": "Week starting",
+            "date_axis": True,
+            "num_format": "mmm d",
+            "major_unit": 7 * max(1, report.weeks // 13),
+            "major_unit_type": "days",
+        }
+    )
+    chart.set_y_axis(
+        {
+            "name": "Revenue",
+            "num_format": '"$"#,##0',
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )
     chart.set_legend({"position": "right"})
     chart.set_size({"width": 960, "height": 420})
     sheet.insert_chart(len(rows) + 2, 0, chart, {"x_offset": 5, "y_offset": 10})
@@ -242,5 +312,10 @@ def _brands(book: Book, report: VelocityReport) -> None:
 
         highlight = book.workbook.add_format({"bold": True, "bg_color": "#FFF2CC"})
         flag = xl_col_to_name(len(columns) - 1)
-        sheet.conditional_format(1, 0, len(report.brands), len(columns) - 1,
-                                 {"type": "formula", "criteria": f"=${flag}2=TRUE", "format": highlight})
+        sheet.conditional_format(
+            1,
+            0,
+            len(report.brands),
+            len(columns) - 1,
+            {"type": "formula", "criteria": f"=${flag}2=TRUE", "format": highlight},
+        )

@@ -64,8 +64,19 @@ class Kind(enum.Enum):
     BOOL = '"Yes";"Yes";"No"'  # Excel shows booleans as TRUE/FALSE whatever the format; others show this
 
 
-_DEFAULT_WIDTH = {Kind.ID: 8, Kind.INT: 8, Kind.QTY: 10, Kind.DEC1: 9, Kind.DEC2: 10, Kind.MONEY: 12,
-                  Kind.PERCENT: 9, Kind.CHANGE: 9, Kind.DATE: 11, Kind.DATETIME: 16, Kind.BOOL: 8}
+_DEFAULT_WIDTH = {
+    Kind.ID: 8,
+    Kind.INT: 8,
+    Kind.QTY: 10,
+    Kind.DEC1: 9,
+    Kind.DEC2: 10,
+    Kind.MONEY: 12,
+    Kind.PERCENT: 9,
+    Kind.CHANGE: 9,
+    Kind.DATE: 11,
+    Kind.DATETIME: 16,
+    Kind.BOOL: 8,
+}
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,7 @@ class Book:
     """One workbook being written. ``table`` and ``cover`` add sheets; ``write_workbook``
     saves it."""
 
-    def __init__(self, workbook: Workbook, progress: Progress, cancelled: Cancelled,
-                 total_rows: int) -> None:
+    def __init__(self, workbook: Workbook, progress: Progress, cancelled: Cancelled, total_rows: int) -> None:
         self.workbook = workbook
         self._progress, self._cancelled = progress, cancelled
         self._total = max(1, total_rows)
@@ -104,13 +114,25 @@ class Book:
         base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
         text = {**base, "num_format": "@", "align": "left", "indent": 1}  # off a number to its left
         centred = {Kind.ID, Kind.BOOL}
-        self.formats: dict[Kind, Format] = {k: workbook.add_format(
-            text if k is Kind.TEXT else {**base, "num_format": k.value, **({"align": "center"} if k in centred else {})}
-        ) for k in Kind}
+        self.formats: dict[Kind, Format] = {
+            k: workbook.add_format(
+                text
+                if k is Kind.TEXT
+                else {**base, "num_format": k.value, **({"align": "center"} if k in centred else {})}
+            )
+            for k in Kind
+        }
         self.guarded = workbook.add_format({**text, "quote_prefix": True})
         self.wrap = workbook.add_format({**base, "text_wrap": True})
-        header = {**base, "bold": True, "text_wrap": True, "valign": "bottom", "bg_color": HEADER_FILL,
-                  "bottom": 1, "border_color": "#9BC2E6"}
+        header = {
+            **base,
+            "bold": True,
+            "text_wrap": True,
+            "valign": "bottom",
+            "bg_color": HEADER_FILL,
+            "bottom": 1,
+            "border_color": "#9BC2E6",
+        }
         self.header = workbook.add_format({**header, "align": "left", "indent": 1})
         self.header_centred = workbook.add_format({**header, "align": "center"})
         self.header_number = workbook.add_format({**header, "align": "right"})
@@ -129,8 +151,9 @@ class Book:
         """Write imported text as a string cell, whatever it starts with."""
         sheet.write_string(row, col, value, self.guarded if is_formula_like(value) else fmt or self.formats[Kind.TEXT])
 
-    def value(self, sheet: Worksheet, row: int, col: int, kind: Kind, value: Any,
-              formats: dict[Kind, Format] | None = None) -> None:
+    def value(
+        self, sheet: Worksheet, row: int, col: int, kind: Kind, value: Any, formats: dict[Kind, Format] | None = None
+    ) -> None:
         """A typed cell: numbers as numbers, dates as dates; None as a formatted blank."""
         fmts = formats or self.formats
         if value is None:
@@ -182,8 +205,9 @@ class Book:
             raise _Stop
         self._progress(what, min(1.0, self.rows_written / self._total))
 
-    def table(self, name: str, columns: Sequence[Column[R]], rows: Sequence[R], *,
-              freeze_columns: int = 0) -> Worksheet:
+    def table(
+        self, name: str, columns: Sequence[Column[R]], rows: Sequence[R], *, freeze_columns: int = 0
+    ) -> Worksheet:
         """A sheet holding one table: a frozen header row with a filter, one row per item,
         printable landscape one page wide with the header repeated."""
         sheet = self.workbook.add_worksheet(name)
@@ -197,8 +221,16 @@ class Book:
             if isinstance(col.header, date):
                 sheet.write_datetime(0, index, col.header, self.header_date)
             else:
-                sheet.write_string(0, index, col.header, self.header if col.kind is Kind.TEXT else
-                                   self.header_centred if col.kind in (Kind.ID, Kind.BOOL) else self.header_number)
+                sheet.write_string(
+                    0,
+                    index,
+                    col.header,
+                    self.header
+                    if col.kind is Kind.TEXT
+                    else self.header_centred
+                    if col.kind in (Kind.ID, Kind.BOOL)
+                    else self.header_number,
+                )
         plan = [(index, self._cell_writer(sheet, col)) for index, col in enumerate(columns)]
         for row, item in enumerate(rows, start=1):
             for index, write in plan:
@@ -218,9 +250,16 @@ class Book:
         self._check(f"Wrote {name}")
         return sheet
 
-    def cover(self, title: str, subtitle: str, facts: Sequence[tuple[str, Kind, Any]],
-              sheets: Sequence[tuple[str, str]], notes: Sequence[tuple[str, str]], *,
-              chart: Chart | None = None) -> Worksheet:
+    def cover(
+        self,
+        title: str,
+        subtitle: str,
+        facts: Sequence[tuple[str, Kind, Any]],
+        sheets: Sequence[tuple[str, str]],
+        notes: Sequence[tuple[str, str]],
+        *,
+        chart: Chart | None = None,
+    ) -> Worksheet:
         """The first sheet: what this workbook is (store, window, filters, when), an optional
         headline chart, links to the other sheets, and how its figures are computed."""
         sheet = self.workbook.add_worksheet("Cover")
@@ -289,8 +328,14 @@ def _width(col: Column[Any], rows: Sequence[Any]) -> float:
     return float(min(50, max([header, 8, *sample]) + 1))
 
 
-def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], *, total_rows: int,
-                   progress: Progress | None = None, cancelled: Cancelled | None = None) -> ExportResult:
+def write_workbook(
+    path: str | os.PathLike[str],
+    build: Callable[[Book], None],
+    *,
+    total_rows: int,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
     """Build a workbook into a temporary file beside ``path`` and move it into place only
     when complete; a cancel or an error leaves no file (and an existing one untouched)."""
     target = Path(path)
@@ -301,10 +346,16 @@ def write_workbook(path: str | os.PathLike[str], build: Callable[[Book], None], 
     import xlsxwriter
 
     with atomic_output(target, ".xlsx.part") as temp:
-        workbook = xlsxwriter.Workbook(str(temp), {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-            "strings_to_urls": False, "default_date_format": Kind.DATE.value,
-        })
+        workbook = xlsxwriter.Workbook(
+            str(temp),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": Kind.DATE.value,
+            },
+        )
         book = Book(workbook, report, cancelled or (lambda: False), total_rows)
         try:
             with paused_gc():

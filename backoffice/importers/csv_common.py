@@ -70,8 +70,10 @@ class SourceFile:
                 "save it again as 'CSV UTF-8'."
             ) from None
         if (at := text.find("\x00")) >= 0:  # UTF-16 saved by mistake, or not text at all
-            raise ImportFileError(f"{self.name}, line {text.count(chr(10), 0, at) + 1}: the file holds a NUL "
-                                  "character, so it is not plain text; save it again as 'CSV UTF-8'.")
+            raise ImportFileError(
+                f"{self.name}, line {text.count(chr(10), 0, at) + 1}: the file holds a NUL "
+                "character, so it is not plain text; save it again as 'CSV UTF-8'."
+            )
         return text
 
 
@@ -124,8 +126,10 @@ def read_csv_table(src: SourceFile) -> Table | None:
     try:
         for cells in reader:
             if cells and max(map(len, cells)) > MAX_CELL:
-                raise ImportFileError(f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
-                                      "(Excel's limit for a cell); this is not an export a store's system writes.")
+                raise ImportFileError(
+                    f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
+                    "(Excel's limit for a cell); this is not an export a store's system writes."
+                )
             if any(cell.strip() for cell in cells):
                 if headers is None:
                     headers, header_line = [cell.strip() for cell in cells], start
@@ -134,8 +138,10 @@ def read_csv_table(src: SourceFile) -> Table | None:
             start = reader.line_num + 1
     except csv.Error as exc:
         if "field limit" in str(exc):
-            raise ImportFileError(f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
-                                  "(Excel's limit for a cell), or a quote is unbalanced.") from None
+            raise ImportFileError(
+                f"{src.name}, line {start}: a value is longer than {MAX_CELL:,} characters "
+                "(Excel's limit for a cell), or a quote is unbalanced."
+            ) from None
         raise ImportFileError(
             f"{src.name} is not a readable CSV file.",
             [Problem(src.name, reader.line_num, "", f"{exc}; a quote is probably unbalanced")],
@@ -182,8 +188,10 @@ def cell_text(value: object) -> str:
 def extra_cells_problem(row: Sequence[object], width: int) -> str | None:
     """More filled cells than headers usually means a value with a comma lost its quotes."""
     if any(cell_text(value) for value in row[width:]):
-        return (f"the row has {len(row)} values but the header has {width} columns; "
-                "a value containing a comma is probably missing its quotes")
+        return (
+            f"the row has {len(row)} values but the header has {width} columns; "
+            "a value containing a comma is probably missing its quotes"
+        )
     return None
 
 
@@ -192,8 +200,9 @@ def plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def number_format_of(rows: Iterable[tuple[int, Sequence[object]]], positions: Iterable[int | None],
-                     fmt: NumberFormat | None = None) -> NumberFormat | None:
+def number_format_of(
+    rows: Iterable[tuple[int, Sequence[object]]], positions: Iterable[int | None], fmt: NumberFormat | None = None
+) -> NumberFormat | None:
     """The file's number format: ``fmt`` when its layout sets one, else what the numeric
     columns at ``positions`` show (None when no value tells; the decimal point is assumed)."""
     if fmt is not None:
@@ -231,8 +240,10 @@ def check_year(value: date, what: str) -> None:
     """Refuse a date far outside any store's life (9999-12-31, 1900-01-01): a typo or a placeholder."""
     latest = datetime.now(UTC).year + 1
     if not EARLIEST_YEAR <= value.year <= latest:
-        raise ValidationError(f"{what} {value:%Y-%m-%d} is far outside this store's records "
-                              f"({EARLIEST_YEAR} to {latest}); correct the date")
+        raise ValidationError(
+            f"{what} {value:%Y-%m-%d} is far outside this store's records "
+            f"({EARLIEST_YEAR} to {latest}); correct the date"
+        )
 
 
 def join_date_time(day: object, clock: object) -> object:

@@ -22,16 +22,20 @@ MAX_DEPTH = 32
 def load_json(text: str, source: str, *, decimals: bool = False) -> Any:
     """Parse ``text``; ``decimals`` keeps JSON numbers exact (the METRC client's answers)."""
     if len(text) > MAX_BYTES:
-        raise ImportFileError(f"{source} is {len(text) / 1_048_576:,.0f} MB of JSON; METRC documents are far "
-                              f"smaller (at most {MAX_BYTES // 1_048_576} MB is read). Export a shorter period.")
+        raise ImportFileError(
+            f"{source} is {len(text) / 1_048_576:,.0f} MB of JSON; METRC documents are far "
+            f"smaller (at most {MAX_BYTES // 1_048_576} MB is read). Export a shorter period."
+        )
     try:
         data = json.loads(text, parse_float=Decimal) if decimals else json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") \
-            from None
+        raise ImportFileError(
+            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+        ) from None
     except RecursionError:
-        raise ImportFileError(f"{source} nests its JSON deeper than {MAX_DEPTH} levels; "
-                              "it is not a METRC document.") from None
+        raise ImportFileError(
+            f"{source} nests its JSON deeper than {MAX_DEPTH} levels; it is not a METRC document."
+        ) from None
     check_json(data, source)
     return data
 
@@ -43,15 +47,17 @@ def check_json(data: Any, source: str) -> None:
         value, path, depth = stack.pop()
         if isinstance(value, dict):
             if depth > MAX_DEPTH:
-                raise ImportFileError(f"{source}, at {path}: nested deeper than {MAX_DEPTH} levels; "
-                                      "it is not a METRC document.")
+                raise ImportFileError(
+                    f"{source}, at {path}: nested deeper than {MAX_DEPTH} levels; it is not a METRC document."
+                )
             for key, item in value.items():
                 _check_text(key, f"{path} (a key)", source)
                 stack.append((item, f"{path}.{key}"[:200], depth + 1))
         elif isinstance(value, list):
             if depth > MAX_DEPTH:
-                raise ImportFileError(f"{source}, at {path}: nested deeper than {MAX_DEPTH} levels; "
-                                      "it is not a METRC document.")
+                raise ImportFileError(
+                    f"{source}, at {path}: nested deeper than {MAX_DEPTH} levels; it is not a METRC document."
+                )
             stack.extend((item, f"{path}[{i}]"[:200], depth + 1) for i, item in enumerate(value))
         elif isinstance(value, str):
             _check_text(value, path, source)
@@ -61,5 +67,6 @@ def _check_text(text: str, path: str, source: str) -> None:
     if "\x00" in text:
         raise ImportFileError(f"{source}, at {path}: the text holds a NUL character; the file is damaged.")
     if len(text) > MAX_CELL:
-        raise ImportFileError(f"{source}, at {path}: {len(text):,} characters of text, more than any METRC field "
-                              f"holds ({MAX_CELL:,}).")
+        raise ImportFileError(
+            f"{source}, at {path}: {len(text):,} characters of text, more than any METRC field holds ({MAX_CELL:,})."
+        )

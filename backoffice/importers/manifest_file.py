@@ -54,10 +54,16 @@ _CSV_REQUIRED = {
 }
 # a package line's fields in the API's JSON; the CSV's columns are found by _CSV_* spellings
 _JSON_KEYS = {
-    "tag": "PackageLabel", "item_name": "ItemName", "category": "ItemCategoryName", "strain": "ItemStrainName",
-    "shipped_quantity": "ShippedQuantity", "unit": "ShippedUnitOfMeasureName",
-    "wholesale_price": "ShipperWholesalePrice", "lab_state": "LabTestingState",
-    "production_batch": "ProductionBatchNumber", "package_state": "ShipmentPackageState",
+    "tag": "PackageLabel",
+    "item_name": "ItemName",
+    "category": "ItemCategoryName",
+    "strain": "ItemStrainName",
+    "shipped_quantity": "ShippedQuantity",
+    "unit": "ShippedUnitOfMeasureName",
+    "wholesale_price": "ShipperWholesalePrice",
+    "lab_state": "LabTestingState",
+    "production_batch": "ProductionBatchNumber",
+    "package_state": "ShipmentPackageState",
 }
 _CSV_OPTIONAL = {
     "strain": ("Strain", "Item Strain", "ItemStrainName"),
@@ -150,7 +156,8 @@ def parse_manifest_json(
         problems.add(0, "Packages", "the manifest lists no packages")
     seen: dict[str, int] = {}
     lines = [
-        line for number_in_list, package in enumerate(packages, start=1)
+        line
+        for number_in_list, package in enumerate(packages, start=1)
         if (line := _json_line(package, number_in_list, strict_tags, problems, seen)) is not None
     ]
     problems.raise_if_any("package")
@@ -159,13 +166,21 @@ def parse_manifest_json(
     if plate:
         vehicle = f"{vehicle} (plate {plate})".strip()
     return ParsedManifest(
-        manifest_number=number, transfer_id=_int(transfer.get("Id")), delivery_id=_int(transfer.get("DeliveryId")),
-        shipper_name=shipper_name or "", shipper_license=shipper_license or "",
-        transporter_name=text("TransporterFacilityName"), transporter_license=text("TransporterFacilityLicenseNumber"),
-        driver_name=text("DriverName"), vehicle=vehicle or None,
-        estimated_departure=departure, estimated_arrival=arrival,
-        recipient_name=text("RecipientFacilityName"), recipient_license=text("RecipientFacilityLicenseNumber"),
-        source_sha256=sha256, lines=tuple(lines),
+        manifest_number=number,
+        transfer_id=_int(transfer.get("Id")),
+        delivery_id=_int(transfer.get("DeliveryId")),
+        shipper_name=shipper_name or "",
+        shipper_license=shipper_license or "",
+        transporter_name=text("TransporterFacilityName"),
+        transporter_license=text("TransporterFacilityLicenseNumber"),
+        driver_name=text("DriverName"),
+        vehicle=vehicle or None,
+        estimated_departure=departure,
+        estimated_arrival=arrival,
+        recipient_name=text("RecipientFacilityName"),
+        recipient_license=text("RecipientFacilityLicenseNumber"),
+        source_sha256=sha256,
+        lines=tuple(lines),
     )
 
 
@@ -220,9 +235,11 @@ def _from_csv(src: SourceFile, table: Table, strict: bool) -> ParsedManifest:
         elif first is None:
             first = (line_no, number)
         elif number != first[1]:
-            problems.add(line_no, names["manifest_number"],
-                         f"manifest {number} differs from manifest {first[1]} on line {first[0]}; "
-                         "a file must hold one manifest")
+            problems.add(
+                line_no,
+                names["manifest_number"],
+                f"manifest {number} differs from manifest {first[1]} on line {first[0]}; a file must hold one manifest",
+            )
         values = {key: cell(row, columns.get(key)) for key in _JSON_KEYS}
         if (line := _line(line_no, values, names, "line", strict, problems, seen, numbers)) is not None:
             lines.append(line)
@@ -230,18 +247,33 @@ def _from_csv(src: SourceFile, table: Table, strict: bool) -> ParsedManifest:
     assert first is not None  # without a manifest number on some row, problems were raised
     first_row = table.rows[0][1]
     return ParsedManifest(
-        manifest_number=first[1], transfer_id=None, delivery_id=None,
+        manifest_number=first[1],
+        transfer_id=None,
+        delivery_id=None,
         shipper_name=cell_text(cell(first_row, columns["shipper_name"])),
         shipper_license=cell_text(cell(first_row, columns["shipper_license"])),
-        transporter_name=None, transporter_license=None, driver_name=None, vehicle=None,
-        estimated_departure=None, estimated_arrival=None, recipient_name=None, recipient_license=None,
-        source_sha256=src.sha256, lines=tuple(lines),
+        transporter_name=None,
+        transporter_license=None,
+        driver_name=None,
+        vehicle=None,
+        estimated_departure=None,
+        estimated_arrival=None,
+        recipient_name=None,
+        recipient_license=None,
+        source_sha256=src.sha256,
+        lines=tuple(lines),
     )
 
 
 def _line(
-    n: int, values: Mapping[str, object], names: Mapping[str, str], unit_word: str, strict: bool,
-    problems: Problems, seen: dict[str, int], numbers: NumberFormat | None = None,
+    n: int,
+    values: Mapping[str, object],
+    names: Mapping[str, str],
+    unit_word: str,
+    strict: bool,
+    problems: Problems,
+    seen: dict[str, int],
+    numbers: NumberFormat | None = None,
 ) -> ParsedManifestLine | None:
     """Check one package line of either shape. ``values`` are keyed like _JSON_KEYS; ``names``
     spell those keys as the file does, so each problem points at the file's own field."""
@@ -255,20 +287,29 @@ def _line(
     if not item_name:
         problems.add(n, names["item_name"], "missing item name")
     shipped = problems.check(
-        n, names["shipped_quantity"], lambda: _positive(parse_quantity(values["shipped_quantity"], "shipped quantity", numbers))
+        n,
+        names["shipped_quantity"],
+        lambda: _positive(parse_quantity(values["shipped_quantity"], "shipped quantity", numbers)),
     )
     unit = problems.check(n, names["unit"], lambda: parse_unit(cell_text(values["unit"])))
     price = None
     if cell_text(values["wholesale_price"]):
         price = problems.check(
-            n, names["wholesale_price"],
+            n,
+            names["wholesale_price"],
             lambda: _not_negative(parse_money(values["wholesale_price"], "wholesale price", numbers)),
         )
     if checked_tag is None or shipped is None or unit is None or not item_name:
         return None
     return ParsedManifestLine(
-        line=n, tag=checked_tag, item_name=item_name, category=cell_text(values["category"]),
-        strain=cell_text(values["strain"]), shipped_quantity=shipped, unit=unit, wholesale_price=price,
+        line=n,
+        tag=checked_tag,
+        item_name=item_name,
+        category=cell_text(values["category"]),
+        strain=cell_text(values["strain"]),
+        shipped_quantity=shipped,
+        unit=unit,
+        wholesale_price=price,
         lab_state=LabState.parse(cell_text(values["lab_state"])),
         production_batch=cell_text(values["production_batch"]) or None,
         package_state=cell_text(values["package_state"]) or None,
@@ -294,4 +335,3 @@ def _manifest_number(text: str) -> str:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-

@@ -126,14 +126,20 @@ def parse_metrc_receipts(
             names = {key: f"Transactions[{i}].{name}" for key, name in _TX_KEYS.items()}
             if not isinstance(tx, dict):
                 problems.add(n, f"Transactions[{i}]", "a transaction must be a JSON object")
-            elif (t := _transaction(n, {k: tx.get(v) for k, v in _TX_KEYS.items()}, names, strict_tags, problems)):
+            elif t := _transaction(n, {k: tx.get(v) for k, v in _TX_KEYS.items()}, names, strict_tags, problems):
                 checked.append(t)
         if sold_at is not None:
-            receipts.append(ParsedMetrcReceipt(
-                line=n, receipt_id=receipt_id, receipt_number=cell_text(raw.get("ReceiptNumber")) or None,
-                external_receipt_number=cell_text(raw.get("ExternalReceiptNumber")) or None, sold_at=sold_at,
-                customer_type=cell_text(raw.get("SalesCustomerType")) or None, transactions=tuple(checked),
-            ))
+            receipts.append(
+                ParsedMetrcReceipt(
+                    line=n,
+                    receipt_id=receipt_id,
+                    receipt_number=cell_text(raw.get("ReceiptNumber")) or None,
+                    external_receipt_number=cell_text(raw.get("ExternalReceiptNumber")) or None,
+                    sold_at=sold_at,
+                    customer_type=cell_text(raw.get("SalesCustomerType")) or None,
+                    transactions=tuple(checked),
+                )
+            )
     problems.raise_if_any("record")
     return receipts
 
@@ -153,29 +159,38 @@ def _from_csv(src: SourceFile, table: Table, tz: ZoneInfo, strict: bool) -> list
         if (why := extra_cells_problem(row, len(table.headers))) is not None:
             problems.add(line_no, "", why)
             continue
-        numbers = (cell_text(cell(row, columns.get("receipt_number"))),
-                   cell_text(cell(row, columns.get("external_receipt_number"))))
+        numbers = (
+            cell_text(cell(row, columns.get("receipt_number"))),
+            cell_text(cell(row, columns.get("external_receipt_number"))),
+        )
         sold_at = problems.check(line_no, names["sold_at"], _sold_at, cell(row, columns["sold_at"]), tz)
         tx = _transaction(line_no, {k: cell(row, columns[k]) for k in _TX_KEYS}, names, strict, problems)
         if sold_at is None or tx is None:
             continue
         group = groups.setdefault(numbers if any(numbers) else line_no, [])  # no number: a receipt of its own
         if group and sold_at != group[0][1]:
-            problems.add(line_no, names["sold_at"],
-                         f"receipt {' / '.join(filter(None, numbers))} has another time on line {group[0][0]}")
+            problems.add(
+                line_no,
+                names["sold_at"],
+                f"receipt {' / '.join(filter(None, numbers))} has another time on line {group[0][0]}",
+            )
         group.append((line_no, sold_at, tx, row))
     problems.raise_if_any()
     receipts = []
     for group in groups.values():
         first_line, sold_at, _, head = group[0]
         receipt_id = cell_text(cell(head, columns.get("receipt_id")))
-        receipts.append(ParsedMetrcReceipt(
-            line=first_line, receipt_id=int(receipt_id) if receipt_id.isdigit() else None,
-            receipt_number=cell_text(cell(head, columns.get("receipt_number"))) or None,
-            external_receipt_number=cell_text(cell(head, columns.get("external_receipt_number"))) or None,
-            sold_at=sold_at, customer_type=cell_text(cell(head, columns.get("customer_type"))) or None,
-            transactions=tuple(tx for _, _, tx, _ in group),
-        ))
+        receipts.append(
+            ParsedMetrcReceipt(
+                line=first_line,
+                receipt_id=int(receipt_id) if receipt_id.isdigit() else None,
+                receipt_number=cell_text(cell(head, columns.get("receipt_number"))) or None,
+                external_receipt_number=cell_text(cell(head, columns.get("external_receipt_number"))) or None,
+                sold_at=sold_at,
+                customer_type=cell_text(cell(head, columns.get("customer_type"))) or None,
+                transactions=tuple(tx for _, _, tx, _ in group),
+            )
+        )
     return receipts
 
 

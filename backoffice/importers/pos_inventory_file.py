@@ -30,10 +30,29 @@ from backoffice.importers.csv_common import (
 
 # accepted spellings per field, compared after normalize_header (case, spaces, punctuation)
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "tag": ("Package ID", "Package Tag", "Package Label", "METRC Tag", "Metrc Package", "Tag", "Label",
-            "Package", "metrc_tag", "package_id"),
-    "quantity": ("Quantity On Hand", "On Hand", "Qty On Hand", "Available", "Quantity Available", "Quantity",
-                 "Qty", "Inventory", "qty_on_hand"),
+    "tag": (
+        "Package ID",
+        "Package Tag",
+        "Package Label",
+        "METRC Tag",
+        "Metrc Package",
+        "Tag",
+        "Label",
+        "Package",
+        "metrc_tag",
+        "package_id",
+    ),
+    "quantity": (
+        "Quantity On Hand",
+        "On Hand",
+        "Qty On Hand",
+        "Available",
+        "Quantity Available",
+        "Quantity",
+        "Qty",
+        "Inventory",
+        "qty_on_hand",
+    ),
     "sku": ("SKU", "Product SKU", "Item SKU", "product_sku"),
     "unit": ("Unit", "Unit of Measure", "UOM", "unit_of_measure"),
     "product": ("Product Name", "Product", "Item", "Item Name"),
@@ -72,10 +91,12 @@ def parse(path: Path | str, *, strict_tags: bool = False) -> list[PosInventoryRe
         if (why := extra_cells_problem(row, len(table.headers))) is not None:
             problems.add(line, "", why)
             continue
-        tag = problems.check(line, table.headers[found["tag"]], validate_tag,
-                             cell_text(cell(row, found["tag"])), strict=strict_tags)
-        quantity = problems.check(line, table.headers[found["quantity"]], parse_quantity,
-                                  cell(row, found["quantity"]), "quantity on hand")
+        tag = problems.check(
+            line, table.headers[found["tag"]], validate_tag, cell_text(cell(row, found["tag"])), strict=strict_tags
+        )
+        quantity = problems.check(
+            line, table.headers[found["quantity"]], parse_quantity, cell(row, found["quantity"]), "quantity on hand"
+        )
         if quantity is not None and quantity < 0:
             problems.add(line, table.headers[found["quantity"]], f"quantity on hand {plain(quantity)} is negative")
         unit_text = cell_text(cell(row, found.get("unit")))
@@ -86,9 +107,16 @@ def parse(path: Path | str, *, strict_tags: bool = False) -> list[PosInventoryRe
         if tag is None or quantity is None or quantity < 0 or (unit_text and unit is None):
             continue
         seen[tag] = line
-        records.append(PosInventoryRecord(
-            line, tag, quantity, cell_text(cell(row, found.get("sku"))) or None, unit,
-            cell_text(cell(row, found.get("product"))) or None, cell_text(cell(row, found.get("room"))) or None,
-        ))
+        records.append(
+            PosInventoryRecord(
+                line,
+                tag,
+                quantity,
+                cell_text(cell(row, found.get("sku"))) or None,
+                unit,
+                cell_text(cell(row, found.get("product"))) or None,
+                cell_text(cell(row, found.get("room"))) or None,
+            )
+        )
     problems.raise_if_any()
     return records

@@ -35,23 +35,85 @@ from backoffice.importers.pos_sales_file import (
 PREVIEW_ROWS = 5
 # whole header names (normalised) that name a field outright
 _EXACT: dict[str, tuple[str, ...]] = {
-    "receipt_number": ("receipt", "receiptno", "receiptnumber", "receiptid", "ticket", "ticketno", "ticketnumber",
-                       "ticketid", "order", "orderid", "orderno", "ordernumber", "transaction", "transactionid",
-                       "transactionno", "transactionnumber", "invoice", "invoiceno", "invoicenumber", "saleid"),
-    "sold_at": ("date", "datetime", "dateandtime", "datetimesold", "soldon", "solddate", "saledate", "salesdate",
-                "transactiondate", "orderdate", "completedat", "completed", "closed", "closedat", "timestamp",
-                "sold", "soldat"),
+    "receipt_number": (
+        "receipt",
+        "receiptno",
+        "receiptnumber",
+        "receiptid",
+        "ticket",
+        "ticketno",
+        "ticketnumber",
+        "ticketid",
+        "order",
+        "orderid",
+        "orderno",
+        "ordernumber",
+        "transaction",
+        "transactionid",
+        "transactionno",
+        "transactionnumber",
+        "invoice",
+        "invoiceno",
+        "invoicenumber",
+        "saleid",
+    ),
+    "sold_at": (
+        "date",
+        "datetime",
+        "dateandtime",
+        "datetimesold",
+        "soldon",
+        "solddate",
+        "saledate",
+        "salesdate",
+        "transactiondate",
+        "orderdate",
+        "completedat",
+        "completed",
+        "closed",
+        "closedat",
+        "timestamp",
+        "sold",
+        "soldat",
+    ),
     "sold_time": ("time", "at", "soldtime", "saletime", "transactiontime", "ordertime", "timeofsale"),
-    "tag": ("tag", "packageid", "packagelabel", "packagetag", "metrcid", "metrctag", "metrclabel", "metrcpackage",
-            "label", "package", "uid", "packageuid"),
+    "tag": (
+        "tag",
+        "packageid",
+        "packagelabel",
+        "packagetag",
+        "metrcid",
+        "metrctag",
+        "metrclabel",
+        "metrcpackage",
+        "label",
+        "package",
+        "uid",
+        "packageuid",
+    ),
     "sku": ("sku", "itemcode", "productcode", "productsku", "itemsku"),
     "product_name": ("product", "productname", "item", "itemname", "description", "name", "productdescription"),
     "brand": ("brand", "brandname", "vendor", "manufacturer"),
     "category": ("category", "productcategory", "itemcategory", "type", "producttype"),
     "quantity": ("qty", "quantity", "units", "qtysold", "unitssold", "quantitysold", "count"),
     "unit": ("uom", "unit", "unitofmeasure", "measure", "unitofmeasurement"),
-    "amount": ("amount", "total", "linetotal", "netsales", "extprice", "extendedprice", "net", "sales", "subtotal",
-               "lineamount", "netamount", "nettotal", "linenet", "totalprice", "price"),
+    "amount": (
+        "amount",
+        "total",
+        "linetotal",
+        "netsales",
+        "extprice",
+        "extendedprice",
+        "net",
+        "sales",
+        "subtotal",
+        "lineamount",
+        "netamount",
+        "nettotal",
+        "linenet",
+        "totalprice",
+        "price",
+    ),
     "budtender": ("budtender", "employee", "cashier", "staff", "clerk", "salesperson", "associate", "servedby"),
 }
 # words within a header, tried for the fields still unmapped, in this order
@@ -118,15 +180,31 @@ class LayoutGuess:
         return [f for f in REQUIRED_FIELDS if f not in self.columns]
 
     def layout(self, name: str, columns: Mapping[str, str] | None = None, *, timezone: str | None = None) -> PosLayout:
-        return PosLayout(name, self.signature, dict(self.columns if columns is None else columns),
-                         DATE_STYLES[self.date_style], timezone, self.number_format)
+        return PosLayout(
+            name,
+            self.signature,
+            dict(self.columns if columns is None else columns),
+            DATE_STYLES[self.date_style],
+            timezone,
+            self.number_format,
+        )
 
-    def with_mapping(self, columns: Mapping[str, str], date_style: str | None = None,
-                     number_format: NumberFormat | None = None, timezone: str | None = None) -> LayoutGuess:
+    def with_mapping(
+        self,
+        columns: Mapping[str, str],
+        date_style: str | None = None,
+        number_format: NumberFormat | None = None,
+        timezone: str | None = None,
+    ) -> LayoutGuess:
         """The guess as a person corrected it, with its preview read again."""
-        changed = replace(self, columns={f: h for f, h in columns.items() if h},
-                          date_style=date_style or self.date_style,
-                          number_format=number_format or self.number_format, preview=None, preview_problem=None)
+        changed = replace(
+            self,
+            columns={f: h for f, h in columns.items() if h},
+            date_style=date_style or self.date_style,
+            number_format=number_format or self.number_format,
+            preview=None,
+            preview_problem=None,
+        )
         if changed.missing:
             labels = ", ".join(f.replace("_", " ") for f in changed.missing)
             return replace(changed, preview_problem=f"no column chosen for: {labels}")
@@ -159,12 +237,14 @@ def guess_layout(path: str, *, store_tz: str, columns: Mapping[str, str] | None 
             else:
                 guessed.pop(field, None)
     position = {h: i for i, h in enumerate(table.headers)}
-    numbers = number_format_of(table.rows, (position.get(guessed.get("quantity", "")),
-                                            position.get(guessed.get("amount", ""))))
+    numbers = number_format_of(
+        table.rows, (position.get(guessed.get("quantity", "")), position.get(guessed.get("amount", "")))
+    )
     style = _date_style(table, position.get(guessed.get("sold_at", "")), position.get(guessed.get("sold_time", "")))
     sample = Table(table.headers, table.header_line, table.rows[:PREVIEW_ROWS])
-    guess = LayoutGuess(src.name, table.headers, header_signature(table.headers), guessed, style, numbers, sample,
-                        store_tz)
+    guess = LayoutGuess(
+        src.name, table.headers, header_signature(table.headers), guessed, style, numbers, sample, store_tz
+    )
     return guess.with_mapping(guessed)
 
 
@@ -172,8 +252,11 @@ def _date_style(table: Table, day: int | None, clock: int | None) -> str:
     """The first date style that reads every one of the first rows' dates (US when several do)."""
     if day is None:
         return "us"
-    samples = [cell_text(row[day]) + (f" {cell_text(row[clock])}" if clock is not None and clock < len(row) else "")
-               for _, row in table.rows[:50] if day < len(row) and not isinstance(row[day], datetime)]
+    samples = [
+        cell_text(row[day]) + (f" {cell_text(row[clock])}" if clock is not None and clock < len(row) else "")
+        for _, row in table.rows[:50]
+        if day < len(row) and not isinstance(row[day], datetime)
+    ]
     for style in ("us", "iso", "day-first"):
         if all(_reads(text, DATE_STYLES[style]) for text in samples):
             return style

@@ -47,22 +47,45 @@ from backoffice.importers.metrc_sales_file import is_metrc_sales_header
 from backoffice.importers.xlsx_table import read_xlsx_table
 
 CANONICAL_FIELDS = (
-    "receipt_number", "sold_at", "sold_time", "tag", "sku", "product_name", "brand", "category",
-    "quantity", "unit", "amount", "budtender",
+    "receipt_number",
+    "sold_at",
+    "sold_time",
+    "tag",
+    "sku",
+    "product_name",
+    "brand",
+    "category",
+    "quantity",
+    "unit",
+    "amount",
+    "budtender",
 )
 REQUIRED_FIELDS = ("receipt_number", "sold_at", "tag", "quantity", "amount")
 # Tried after ISO 8601, which is always accepted; %p matches AM/PM in any case.
 US_DATE_FORMATS = (
-    "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%y %I:%M %p", "%m/%d/%y %H:%M", "%m/%d/%Y %I:%M %p %z", "%m/%d/%Y %H:%M:%S %z",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%Y %I:%M %p %z",
+    "%m/%d/%Y %H:%M:%S %z",
 )
 DAY_FIRST_DATE_FORMATS = (
-    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %I:%M %p", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %I:%M %p",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
 )
 # how a layout's dates are written: name → the formats tried after ISO 8601
 DATE_STYLES: dict[str, tuple[str, ...]] = {"us": US_DATE_FORMATS, "iso": (), "day-first": DAY_FIRST_DATE_FORMATS}
-DATE_STYLE_LABELS = {"us": "US: 11/20/2026 9:43 AM (ISO 8601 too)", "iso": "ISO 8601 only: 2026-11-20 09:43",
-                     "day-first": "Day first: 20/11/2026 09:43"}
+DATE_STYLE_LABELS = {
+    "us": "US: 11/20/2026 9:43 AM (ISO 8601 too)",
+    "iso": "ISO 8601 only: 2026-11-20 09:43",
+    "day-first": "Day first: 20/11/2026 09:43",
+}
 
 
 def header_signature(headers: Sequence[str]) -> str:
@@ -94,16 +117,28 @@ class PosLayout:
 
     def to_json(self) -> str:
         """The mapping as stored with a user's saved layout (name and signature stored beside it)."""
-        return json.dumps({"columns": dict(self.columns), "date_formats": list(self.date_formats),
-                           "timezone": self.timezone,
-                           "number_format": self.number_format.value if self.number_format else None}, sort_keys=True)
+        return json.dumps(
+            {
+                "columns": dict(self.columns),
+                "date_formats": list(self.date_formats),
+                "timezone": self.timezone,
+                "number_format": self.number_format.value if self.number_format else None,
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, name: str, signature: str, text: str) -> PosLayout:
         data = json.loads(text)
         number_format = data.get("number_format")
-        return cls(name, signature, dict(data["columns"]), tuple(data["date_formats"]), data.get("timezone"),
-                   NumberFormat(number_format) if number_format else None)
+        return cls(
+            name,
+            signature,
+            dict(data["columns"]),
+            tuple(data["date_formats"]),
+            data.get("timezone"),
+            NumberFormat(number_format) if number_format else None,
+        )
 
 
 def _builtin(name: str, columns: dict[str, str], date_formats: tuple[str, ...]) -> PosLayout:
@@ -111,15 +146,37 @@ def _builtin(name: str, columns: dict[str, str], date_formats: tuple[str, ...]) 
 
 
 # The two exports in tests/samples; both map every column of the file.
-LAYOUT_A = _builtin("export-a", {
-    "receipt_number": "Transaction ID", "sold_at": "Transaction Date", "tag": "Package ID", "sku": "SKU",
-    "product_name": "Product Name", "brand": "Brand", "category": "Category", "quantity": "Quantity",
-    "unit": "Unit", "amount": "Net Sales", "budtender": "Budtender",
-}, US_DATE_FORMATS)
-LAYOUT_B = _builtin("export-b", {
-    "receipt_number": "order_id", "sold_at": "completed_at", "tag": "metrc_tag", "product_name": "product",
-    "category": "product_category", "quantity": "qty_sold", "unit": "unit_of_measure", "amount": "line_total",
-}, ())
+LAYOUT_A = _builtin(
+    "export-a",
+    {
+        "receipt_number": "Transaction ID",
+        "sold_at": "Transaction Date",
+        "tag": "Package ID",
+        "sku": "SKU",
+        "product_name": "Product Name",
+        "brand": "Brand",
+        "category": "Category",
+        "quantity": "Quantity",
+        "unit": "Unit",
+        "amount": "Net Sales",
+        "budtender": "Budtender",
+    },
+    US_DATE_FORMATS,
+)
+LAYOUT_B = _builtin(
+    "export-b",
+    {
+        "receipt_number": "order_id",
+        "sold_at": "completed_at",
+        "tag": "metrc_tag",
+        "product_name": "product",
+        "category": "product_category",
+        "quantity": "qty_sold",
+        "unit": "unit_of_measure",
+        "amount": "line_total",
+    },
+    (),
+)
 BUILTIN_LAYOUTS = (LAYOUT_A, LAYOUT_B)
 
 
@@ -184,8 +241,9 @@ def read_table(path: Path | str) -> tuple[SourceFile, Table | None]:
     return src, _table(src)
 
 
-def parse_table(file: str, sha256: str, table: Table, layout: PosLayout, *, store_tz: str,
-                strict_tags: bool = False) -> ParsedPosFile:
+def parse_table(
+    file: str, sha256: str, table: Table, layout: PosLayout, *, store_tz: str, strict_tags: bool = False
+) -> ParsedPosFile:
     """``table``'s rows through ``layout`` (the mapping dialog's preview reads a few rows so)."""
     columns = locate_columns(table.headers, {f: (h,) for f, h in layout.columns.items()})
     missing = [h for f, h in layout.columns.items() if f not in columns]
@@ -195,8 +253,12 @@ def parse_table(file: str, sha256: str, table: Table, layout: PosLayout, *, stor
 
 
 def parse_pos_file(
-    path: Path | str, *, store_tz: str, layout: PosLayout | None = None,
-    layouts: Sequence[PosLayout] = (), strict_tags: bool = False,
+    path: Path | str,
+    *,
+    store_tz: str,
+    layout: PosLayout | None = None,
+    layouts: Sequence[PosLayout] = (),
+    strict_tags: bool = False,
 ) -> ParsedPosFile:
     """Parse every line or raise: ImportFileError listing each bad cell, UnknownLayoutError
     when no layout fits. ``layout`` forces one; ``layouts`` are the user's saved mappings."""
@@ -217,13 +279,23 @@ def parse_pos_file(
     return _parse_rows(src.name, src.sha256, table, layout, columns, store_tz, strict_tags)
 
 
-def _parse_rows(file: str, sha256: str, table: Table, layout: PosLayout, columns: Mapping[str, int], store_tz: str,
-                strict_tags: bool) -> ParsedPosFile:
+def _parse_rows(
+    file: str,
+    sha256: str,
+    table: Table,
+    layout: PosLayout,
+    columns: Mapping[str, int],
+    store_tz: str,
+    strict_tags: bool,
+) -> ParsedPosFile:
     """Every data row of ``table`` through ``layout``; ``columns`` are the located fields."""
     numbers = number_format_of(table.rows, (columns.get("quantity"), columns.get("amount")), layout.number_format)
     reader = _LineReader(
         names={f: table.headers[position] for f, position in columns.items()},  # as the file spells them
-        formats=layout.date_formats, tz=zone(layout.timezone or store_tz), strict=strict_tags, numbers=numbers,
+        formats=layout.date_formats,
+        tz=zone(layout.timezone or store_tz),
+        strict=strict_tags,
+        numbers=numbers,
         problems=Problems(file),
     )
     fields = list(columns.items())
@@ -244,8 +316,15 @@ class _LineReader:
     """Reads the rows of one file. Times and tags repeat on every line of a receipt, so each
     distinct text is checked once (a tenth of a 10,000-line import)."""
 
-    def __init__(self, names: Mapping[str, str], formats: Sequence[str], tz: ZoneInfo, strict: bool,
-                 numbers: NumberFormat | None, problems: Problems) -> None:
+    def __init__(
+        self,
+        names: Mapping[str, str],
+        formats: Sequence[str],
+        tz: ZoneInfo,
+        strict: bool,
+        numbers: NumberFormat | None,
+        problems: Problems,
+    ) -> None:
         self.names, self.formats, self.tz, self.strict = names, formats, tz, strict
         self.numbers, self.problems = numbers, problems
         self.time_field = names["sold_at"] + (f" + {names['sold_time']}" if "sold_time" in names else "")
@@ -286,8 +365,11 @@ class _LineReader:
         known = self._numbers.get(key) if isinstance(raw, str) else None
         if known is None:
             try:
-                value = parse_quantity(raw, "quantity", self.numbers) if field == "quantity" else \
-                    parse_money(raw, "amount", self.numbers)
+                value = (
+                    parse_quantity(raw, "quantity", self.numbers)
+                    if field == "quantity"
+                    else parse_money(raw, "amount", self.numbers)
+                )
                 known = (_non_zero(value) if field == "quantity" else value, "")
             except ValidationError as exc:
                 known = (None, str(exc))
@@ -322,9 +404,18 @@ class _LineReader:
             # vendors mark a return on the quantity, the amount, or both: a return is negative in both
             quantity, amount = -abs(quantity), -abs(amount)
         return PosSaleLine(
-            line=n, receipt_number=receipt, sold_at=sold_at, tag=tag, sku=text("sku"),
-            product_name=text("product_name") or "", brand=text("brand"), category=text("category"),
-            quantity=quantity, unit=unit, amount=amount, budtender=text("budtender"),
+            line=n,
+            receipt_number=receipt,
+            sold_at=sold_at,
+            tag=tag,
+            sku=text("sku"),
+            product_name=text("product_name") or "",
+            brand=text("brand"),
+            category=text("category"),
+            quantity=quantity,
+            unit=unit,
+            amount=amount,
+            budtender=text("budtender"),
         )
 
 

@@ -19,8 +19,10 @@ from backoffice.importers.csv_common import (
     read_source,
 )
 
-COLUMNS = {"sku": ("SKU", "Item SKU", "Item Code", "Code"),
-           "price": ("Price", "Shelf Price", "New Price", "Retail Price")}
+COLUMNS = {
+    "sku": ("SKU", "Item SKU", "Item Code", "Code"),
+    "price": ("Price", "Shelf Price", "New Price", "Retail Price"),
+}
 
 
 @dataclass(frozen=True)

@@ -54,19 +54,30 @@ def read_xlsx_table(src: SourceFile, *, time_limit: float = TIME_LIMIT) -> Table
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
         raise ImportFileError(f"{src.name} is not a readable Excel workbook ({exc}).") from None
     except expat.ExpatError as exc:
-        raise ImportFileError(f"{src.name} is not a readable Excel workbook: a part is not valid XML ({exc}).") from None
+        raise ImportFileError(
+            f"{src.name} is not a readable Excel workbook: a part is not valid XML ({exc})."
+        ) from None
 
 
-def _parse(stream: IO[bytes], start: Callable[..., None], end: Callable[[str], None],
-           text: Callable[[str], None], deadline: float, file: str, part: str) -> None:
+def _parse(
+    stream: IO[bytes],
+    start: Callable[..., None],
+    end: Callable[[str], None],
+    text: Callable[[str], None],
+    deadline: float,
+    file: str,
+    part: str,
+) -> None:
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
     while chunk := stream.read(_CHUNK):
         parser.Parse(chunk, False)
         if time.monotonic() > deadline:
-            raise ImportFileError(f"{file}: reading {part} took longer than {TIME_LIMIT:.0f} s; the workbook is far "
-                                  "larger than a store's export. Save the sales sheet alone, or export CSV.")
+            raise ImportFileError(
+                f"{file}: reading {part} took longer than {TIME_LIMIT:.0f} s; the workbook is far "
+                "larger than a store's export. Save the sales sheet alone, or export CSV."
+            )
     parser.Parse(b"", True)
 
 
@@ -198,8 +209,14 @@ class _SheetReader:
             if column >= MAX_COLUMNS:
                 raise ImportFileError(f"{self.file}, cell {ref}: beyond Excel's last column; the sheet is damaged.")
             self.next_column = column + 1
-            self.cell = {"ref": ref or f"{self._ref(column)}{self.row_number}", "column": column, "type": attrs.get("t", "n"),
-                         "style": int(attrs.get("s", "0") or 0), "formula": False, "value": None}
+            self.cell = {
+                "ref": ref or f"{self._ref(column)}{self.row_number}",
+                "column": column,
+                "type": attrs.get("t", "n"),
+                "style": int(attrs.get("s", "0") or 0),
+                "formula": False,
+                "value": None,
+            }
         elif name == "row":
             self.row_number = int(attrs.get("r", self.row_number + 1))
             self.row, self.next_column = {}, 0
@@ -235,8 +252,10 @@ class _SheetReader:
 
     def _end_row(self) -> None:
         if time.monotonic() > self.deadline:
-            raise ImportFileError(f"{self.file}: reading stopped at row {self.row_number:,} after {TIME_LIMIT:.0f} s; "
-                                  "the sheet is far larger than a store's export. Export CSV instead.")
+            raise ImportFileError(
+                f"{self.file}: reading stopped at row {self.row_number:,} after {TIME_LIMIT:.0f} s; "
+                "the sheet is far larger than a store's export. Export CSV instead."
+            )
         if not self.row:
             return
         values: list[object] = [None] * (max(self.row) + 1)
@@ -252,16 +271,19 @@ class _SheetReader:
     def _value(self, cell: dict[str, Any]) -> object:
         raw, kind, ref = cell["value"], cell["type"], cell["ref"]
         if cell["formula"] and (raw is None or raw == ""):
-            raise ImportFileError(f"{self.file}, cell {ref}: a formula without a saved value; open the file in Excel "
-                                  "and save it again (or paste the values), then import it.")
+            raise ImportFileError(
+                f"{self.file}, cell {ref}: a formula without a saved value; open the file in Excel "
+                "and save it again (or paste the values), then import it."
+            )
         if raw is None:
             return None
         if kind == "s":
             try:
                 text = self.strings[int(raw)]
             except (ValueError, IndexError):
-                raise ImportFileError(f"{self.file}, cell {ref}: refers to text the workbook does not hold; "
-                                      "the file is damaged.") from None
+                raise ImportFileError(
+                    f"{self.file}, cell {ref}: refers to text the workbook does not hold; the file is damaged."
+                ) from None
             if isinstance(text, _TooLong):
                 self._too_long(ref, text.length)
             return text
@@ -278,8 +300,9 @@ class _SheetReader:
         try:
             number: int | float = int(text) if text.lstrip("-").isdigit() else float(text)
         except ValueError:
-            raise ImportFileError(f"{self.file}, cell {ref}: {text[:40]!r} is stored as a number but is not one; "
-                                  "the file is damaged.") from None
+            raise ImportFileError(
+                f"{self.file}, cell {ref}: {text[:40]!r} is stored as a number but is not one; the file is damaged."
+            ) from None
         if not is_date:
             return number
         if not 0 <= number <= _LAST_EXCEL_SERIAL:
@@ -293,8 +316,10 @@ class _SheetReader:
             raise ImportFileError(f"{self.file}, cell {ref}: {raw[:40]!r} is not a date.") from None
 
     def _too_long(self, ref: str, length: int) -> None:
-        raise ImportFileError(f"{self.file}, cell {ref}: {length:,} characters of text, more than a cell can hold "
-                              f"({MAX_CELL:,}); this is not an export a store's system writes.")
+        raise ImportFileError(
+            f"{self.file}, cell {ref}: {length:,} characters of text, more than a cell can hold "
+            f"({MAX_CELL:,}); this is not an export a store's system writes."
+        )
 
     @staticmethod
     def _ref(column: int) -> str:

@@ -46,8 +46,12 @@ class Rect:
         return self.y + self.h
 
     def contains(self, other: Rect) -> bool:
-        return (other.x >= self.x - _SLACK and other.y >= self.y - _SLACK
-                and other.right <= self.right + _SLACK and other.bottom <= self.bottom + _SLACK)
+        return (
+            other.x >= self.x - _SLACK
+            and other.y >= self.y - _SLACK
+            and other.right <= self.right + _SLACK
+            and other.bottom <= self.bottom + _SLACK
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,8 @@ def fit_text(field: str, text: str, box: FieldBox) -> PlacedText:
             break
     else:  # even the smallest size needs more lines than the box has: keep what fits, elide the rest
         room = max(1, min(box.lines, int(height // metrics.lineSpacing())))
-        rest = metrics.elidedText(" ".join(lines[room - 1:]), Qt.TextElideMode.ElideRight, width)
-        lines = [*lines[:room - 1], rest]
+        rest = metrics.elidedText(" ".join(lines[room - 1 :]), Qt.TextElideMode.ElideRight, width)
+        lines = [*lines[: room - 1], rest]
     return _place(field, box, lines, pt, px, metrics)
 
 
@@ -167,11 +171,17 @@ def _place(field: str, box: FieldBox, lines: list[str], pt: float, px: int, metr
     top = box.y + max(0.0, (box.h - block_h) / 2)  # centred vertically in its box
     xs = [box.x + {"left": 0.0, "center": (box.w - w) / 2, "right": box.w - w}[box.align] for w in widths]
     ascent = metrics.ascent() / UNITS_PER_MM
-    used = Rect(min(xs), top, max(x + w for x, w in zip(xs, widths)) - min(xs), block_h)
+    used = Rect(min(xs), top, max(x + w for x, w in zip(xs, widths, strict=True)) - min(xs), block_h)
     return PlacedText(
-        field=field, box=Rect(box.x, box.y, box.w, box.h), used=used, lines=tuple(lines),
+        field=field,
+        box=Rect(box.x, box.y, box.w, box.h),
+        used=used,
+        lines=tuple(lines),
         baselines=tuple((x, top + i * spacing + ascent) for i, x in enumerate(xs)),
-        size_pt=pt, font_px=px, bold=box.bold, mono=box.mono,
+        size_pt=pt,
+        font_px=px,
+        bold=box.bold,
+        mono=box.mono,
     )
 
 

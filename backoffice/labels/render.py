@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter
+from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from backoffice.errors import RuleViolation, UserError, ValidationError
 from backoffice.files import atomic_output
@@ -39,8 +39,12 @@ class RenderResult:
 
 def page_layout(template: Template) -> QPageLayout:
     """The page a device needs for ``template``: its paper size, no margins (labels place themselves)."""
-    size = QPageSize(QSizeF(template.page_w, template.page_h), QPageSize.Unit.Millimeter, template.name,
-                     QPageSize.SizeMatchPolicy.ExactMatch)  # Letter stays "Letter" for the printer driver
+    size = QPageSize(
+        QSizeF(template.page_w, template.page_h),
+        QPageSize.Unit.Millimeter,
+        template.name,
+        QPageSize.SizeMatchPolicy.ExactMatch,
+    )  # Letter stays "Letter" for the printer driver
     orientation = QPageLayout.Orientation.Portrait
     return QPageLayout(size, orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
 
@@ -85,8 +89,9 @@ def paint_label(painter: QPainter, layout: LabelLayout, x_mm: float, y_mm: float
     if bars:
         # Start on a whole device dot so every bar stays a whole number of dots wide.
         left = round((x_mm + bars.used.x) * px_per_mm) + QUIET_ZONE_MODULES * bars.module_px
-        paint_bars(painter, bars.pattern, left, (y_mm + bars.used.y) * px_per_mm, bars.module_px,
-                   bars.used.h * px_per_mm)
+        paint_bars(
+            painter, bars.pattern, left, (y_mm + bars.used.y) * px_per_mm, bars.module_px, bars.used.h * px_per_mm
+        )
     paint_texts(painter, layout.texts, x_mm, y_mm, px_per_mm)
 
 
@@ -98,7 +103,7 @@ def paint_texts(painter: QPainter, texts: Iterable[PlacedText], x_mm: float, y_m
     for text in texts:
         painter.setFont(font(text.font_px, text.bold, text.mono))
         painter.setClipRect(_units(text.box))  # belt and braces: the layout already fits the box
-        for (x, y), line in zip(text.baselines, text.lines):
+        for (x, y), line in zip(text.baselines, text.lines, strict=True):
             painter.drawText(QPointF(x * UNITS_PER_MM, y * UNITS_PER_MM), line)
     painter.restore()
 
@@ -150,8 +155,11 @@ def render_labels(
     return RenderResult(template.name, painted, pages, cancelled=painted < len(layouts))
 
 
-def write_pdf(template_name: str, out_path: str | os.PathLike[str], paint: Callable[[QPainter], RenderResult],
-            ) -> RenderResult:
+def write_pdf(
+    template_name: str,
+    out_path: str | os.PathLike[str],
+    paint: Callable[[QPainter], RenderResult],
+) -> RenderResult:
     """Run ``paint`` on a PDF next to ``out_path`` and move it into place only when complete."""
     ensure_gui_app()
     template = get_template(template_name)
@@ -192,7 +200,16 @@ def render_labels_pdf(
     cancel: Cancel | None = None,
 ) -> RenderResult:
     """Write ``labels`` to a PDF at ``out_path``; a cancelled or failed run leaves no file behind."""
-    return write_pdf(template_name, out_path, lambda painter: render_labels(
-        painter, labels, template_name, start_position=start_position, lab_override=lab_override,
-        progress=progress, cancel=cancel))
-
+    return write_pdf(
+        template_name,
+        out_path,
+        lambda painter: render_labels(
+            painter,
+            labels,
+            template_name,
+            start_position=start_position,
+            lab_override=lab_override,
+            progress=progress,
+            cancel=cancel,
+        ),
+    )

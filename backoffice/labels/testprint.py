@@ -44,8 +44,9 @@ def _paint_test_page(painter: QPainter, template: Template) -> None:
         for box in template.fields:
             painter.drawRect(_px(x + box.x, y + box.y, box.w, box.h, px_per_mm))
         painter.setPen(outline)
-        painter.drawRect(_px(x + inset, y + inset, template.label_w - 2 * inset, template.label_h - 2 * inset,
-                             px_per_mm))
+        painter.drawRect(
+            _px(x + inset, y + inset, template.label_w - 2 * inset, template.label_h - 2 * inset, px_per_mm)
+        )
         paint_label(painter, sample, x, y)
     if template.margin_top >= _NOTE_ROOM_MM:
         _paint_note(painter, template, px_per_mm)
@@ -53,10 +54,19 @@ def _paint_test_page(painter: QPainter, template: Template) -> None:
 
 def _paint_note(painter: QPainter, template: Template, px_per_mm: float) -> None:
     """Sheets are misaligned most often by "fit to page" scaling: say so in the top margin."""
-    note = (f"Test print · {template.name} · {template.description} · print at 100 % (actual size), "
-            "no scaling, then hold against a label sheet")
-    box = FieldBox("note", template.margin_left, (template.margin_top - 4) / 2, template.page_w
-                   - 2 * template.margin_left, 4, max_pt=8, min_pt=5)
+    note = (
+        f"Test print · {template.name} · {template.description} · print at 100 % (actual size), "
+        "no scaling, then hold against a label sheet"
+    )
+    box = FieldBox(
+        "note",
+        template.margin_left,
+        (template.margin_top - 4) / 2,
+        template.page_w - 2 * template.margin_left,
+        4,
+        max_pt=8,
+        min_pt=5,
+    )
     paint_texts(painter, [fit_text("note", note, box)], 0.0, 0.0, px_per_mm)
 
 

@@ -49,12 +49,18 @@ class NotInVersion(MetrcError):
     def __init__(self, operation: str, version: str) -> None:
         self.operation, self.version = operation, version
         what = _NEEDS_V2.get(operation, operation.replace("_", " "))
-        super().__init__(f"METRC API {version} has no call for {what}; it needs API v2. If the store's METRC keys "
-                         "are for v2, set the API version to v2 in Settings (backoffice metrc setup --api v2).")
+        super().__init__(
+            f"METRC API {version} has no call for {what}; it needs API v2. If the store's METRC keys "
+            "are for v2, set the API version to v2 in Settings (backoffice metrc setup --api v2)."
+        )
 
 
-_NEEDS_V2 = {"retail_id_eaches": "Retail ID unit codes", "retail_id_qr": "Retail ID unit codes",
-             "adjustments": "the adjustment history", "receipt_by_external": "a receipt by its external number"}
+_NEEDS_V2 = {
+    "retail_id_eaches": "Retail ID unit codes",
+    "retail_id_qr": "Retail ID unit codes",
+    "adjustments": "the adjustment history",
+    "receipt_by_external": "a receipt by its external number",
+}
 
 
 def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: Call) -> dict[str, Call]:
@@ -66,8 +72,9 @@ def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: C
         "adjust": Call("POST", f"packages/{v}/adjust", "the package adjustments"),
         "adjust_reasons": Call("GET", f"packages/{v}/adjust/reasons", "the list of adjustment reasons"),
         "incoming_transfers": Call("GET", f"transfers/{v}/incoming", "the list of incoming transfers"),
-        "delivery_packages": Call("GET", f"transfers/{v}/deliveries/{{delivery_id}}/packages",
-                                  "the packages of delivery {delivery_id}"),
+        "delivery_packages": Call(
+            "GET", f"transfers/{v}/deliveries/{{delivery_id}}/packages", "the packages of delivery {delivery_id}"
+        ),
         "active_receipts": Call("GET", f"sales/{v}/receipts/active", "the list of sales receipts"),
         "record_receipts": Call("POST", f"sales/{v}/receipts", "the sales receipts"),
         "available_package_tags": Call("GET", f"tags/{v}/package/available", "the list of available package tags"),
@@ -77,16 +84,27 @@ def _calls(version: str, extra: Mapping[str, Call] | None = None, **overrides: C
     return calls
 
 
-V1 = ApiVersion("v1", _calls(
-    "v1", change_locations=Call("POST", "packages/v1/change/locations", "the package location changes")),
-    paged=False, max_batch=None)
-V2 = ApiVersion("v2", _calls("v2", {
-    "change_locations": Call("PUT", "packages/v2/location", "the package location changes"),
-    "adjustments": Call("GET", "packages/v2/adjustments", "the list of package adjustments"),
-    "receipt_by_external": Call("GET", "sales/v2/receipts/external/{number}", "sales receipt {number}"),
-    "retail_id_eaches": Call("GET", "retailid/v2/receive/{label}", "the unit codes of package {label}"),
-    "retail_id_qr": Call("GET", "retailid/v2/receive/qr/{short_code}", "unit code {short_code}"),
-}), paged=True, max_batch=V2_MAX_BATCH)
+V1 = ApiVersion(
+    "v1",
+    _calls("v1", change_locations=Call("POST", "packages/v1/change/locations", "the package location changes")),
+    paged=False,
+    max_batch=None,
+)
+V2 = ApiVersion(
+    "v2",
+    _calls(
+        "v2",
+        {
+            "change_locations": Call("PUT", "packages/v2/location", "the package location changes"),
+            "adjustments": Call("GET", "packages/v2/adjustments", "the list of package adjustments"),
+            "receipt_by_external": Call("GET", "sales/v2/receipts/external/{number}", "sales receipt {number}"),
+            "retail_id_eaches": Call("GET", "retailid/v2/receive/{label}", "the unit codes of package {label}"),
+            "retail_id_qr": Call("GET", "retailid/v2/receive/qr/{short_code}", "unit code {short_code}"),
+        },
+    ),
+    paged=True,
+    max_batch=V2_MAX_BATCH,
+)
 BY_NAME = {"v1": V1, "v2": V2}
 
 

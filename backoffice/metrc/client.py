@@ -66,10 +66,21 @@ _NOT_PROCESSED = {413, 429, 503}
 class MetrcClient:
     """One facility license, one user's key pair. Use as a context manager or call close()."""
 
-    def __init__(self, base_url: str, license_number: str, vendor_key: str, user_key: str, *,
-                 api: str = "v1", timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
-                 username: str = "", page_size: int = V2_MAX_PAGE_SIZE, max_in_flight: int = 4,
-                 window: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        license_number: str,
+        vendor_key: str,
+        user_key: str,
+        *,
+        api: str = "v1",
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        username: str = "",
+        page_size: int = V2_MAX_PAGE_SIZE,
+        max_in_flight: int = 4,
+        window: timedelta = timedelta(hours=24),
+    ) -> None:
         if not vendor_key or not user_key:
             who = f"user {username!r}" if username else "this user"
             raise MetrcKeyMissing(f"No METRC API key for {who}: enter the vendor and user keys in Settings.")
@@ -83,20 +94,42 @@ class MetrcClient:
         self.max_in_flight = max(1, max_in_flight)
         self.window = window
         limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
-        self._http = httpx.Client(base_url=self.base_url, auth=httpx.BasicAuth(vendor_key, user_key),
-                                  timeout=timeout, transport=transport, limits=limits,
-                                  headers={"Accept": "application/json"})
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(vendor_key, user_key),
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            headers={"Accept": "application/json"},
+        )
 
     @classmethod
-    def for_user(cls, base_url: str, license_number: str, username: str, keys: MetrcKeyStore, *,
-                 transport: httpx.BaseTransport | None = None, **options: Any) -> MetrcClient:
+    def for_user(
+        cls,
+        base_url: str,
+        license_number: str,
+        username: str,
+        keys: MetrcKeyStore,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> MetrcClient:
         """A client with the installation's vendor key and ``username``'s own key from the key store."""
-        return cls(base_url, license_number, keys.vendor_key(), keys.user_key(username), transport=transport,
-                   username=username, **options)
+        return cls(
+            base_url,
+            license_number,
+            keys.vendor_key(),
+            keys.user_key(username),
+            transport=transport,
+            username=username,
+            **options,
+        )
 
     def __repr__(self) -> str:
-        return (f"MetrcClient(base_url={self.base_url!r}, license_number={self.license_number!r}, "
-                f"api={self.api.name!r}, username={self.username!r})")
+        return (
+            f"MetrcClient(base_url={self.base_url!r}, license_number={self.license_number!r}, "
+            f"api={self.api.name!r}, username={self.username!r})"
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -113,8 +146,9 @@ class MetrcClient:
 
     # --- packages ------------------------------------------------------------------------
 
-    def active_packages(self, *, modified_since: datetime | None = None,
-                        modified_until: datetime | None = None) -> list[JsonObject]:
+    def active_packages(
+        self, *, modified_since: datetime | None = None, modified_until: datetime | None = None
+    ) -> list[JsonObject]:
         """Every active package, or those METRC changed in [since, until] (windows of ``window``)."""
         rows = self._list("active_packages", since=modified_since, until=modified_until)
         if modified_since is None:
@@ -197,8 +231,15 @@ class MetrcClient:
             raise self._odd(call, where, "an object")
         return data
 
-    def _list(self, operation: str, *, params: Mapping[str, str] | None = None, since: datetime | None = None,
-              until: datetime | None = None, **where: Any) -> list[JsonObject]:
+    def _list(
+        self,
+        operation: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        **where: Any,
+    ) -> list[JsonObject]:
         call = self.api.call(operation)
         rows: list[JsonObject] = []
         for window in self._windows(since, until):
@@ -237,8 +278,9 @@ class MetrcClient:
                 later = list(pool.map(lambda n: self._page(call, where, query, n)[0], numbers))
         return first + [row for page in later for row in page]
 
-    def _page(self, call: Call, where: Mapping[str, Any], query: Mapping[str, str],
-              number: int) -> tuple[list[JsonObject], int]:
+    def _page(
+        self, call: Call, where: Mapping[str, Any], query: Mapping[str, str], number: int
+    ) -> tuple[list[JsonObject], int]:
         data = self._json(call, where, {**query, "pageNumber": str(number), "pageSize": str(self.page_size)})
         rows = data.get("Data") if isinstance(data, dict) else None
         if not isinstance(rows, list):
@@ -259,16 +301,25 @@ class MetrcClient:
     def _odd(self, call: Call, where: Mapping[str, Any], expected: str) -> MetrcUnexpectedResponse:
         return MetrcUnexpectedResponse(
             f"METRC answered {call.action.format(**where)} with something other than {expected}; check that the "
-            f"store's METRC API version ({self.api.name}) is the one its keys are for, or report this to support.")
+            f"store's METRC API version ({self.api.name}) is the one its keys are for, or report this to support."
+        )
 
     def _write(self, operation: str, batch: list[JsonObject]) -> None:
         call = self.api.call(operation)
         size = self.api.max_batch or len(batch) or 1
         for start in range(0, len(batch), size):  # an empty batch is nothing to tell METRC
-            self._send(call, {}, batch=batch[start:start + size], offset=start, total=len(batch))
+            self._send(call, {}, batch=batch[start : start + size], offset=start, total=len(batch))
 
-    def _send(self, call: Call, where: Mapping[str, Any], *, params: Mapping[str, str] | None = None,
-              batch: list[JsonObject] | None = None, offset: int = 0, total: int = 0) -> httpx.Response:
+    def _send(
+        self,
+        call: Call,
+        where: Mapping[str, Any],
+        *,
+        params: Mapping[str, str] | None = None,
+        batch: list[JsonObject] | None = None,
+        offset: int = 0,
+        total: int = 0,
+    ) -> httpx.Response:
         action = call.action.format(**where)
         path = call.path.format(**where)
         query = {"licenseNumber": self.license_number, **(params or {})}
@@ -278,12 +329,18 @@ class MetrcClient:
         try:
             response = self._http.request(call.method, path, params=query, content=body, headers=headers)
         except httpx.TransportError as exc:
-            log.warning("METRC %s %s failed after %.2f s: %s", call.method, path, time.monotonic() - started,
-                        type(exc).__name__)
+            log.warning(
+                "METRC %s %s failed after %.2f s: %s", call.method, path, time.monotonic() - started, type(exc).__name__
+            )
             raise self._unavailable(exc, action, posted=batch is not None, done=offset) from None
-        log.info("METRC %s %s%s -> %d in %.2f s", call.method, path,
-                 f" ({len(batch)} elements)" if batch is not None else "", response.status_code,
-                 time.monotonic() - started)
+        log.info(
+            "METRC %s %s%s -> %d in %.2f s",
+            call.method,
+            path,
+            f" ({len(batch)} elements)" if batch is not None else "",
+            response.status_code,
+            time.monotonic() - started,
+        )
         if response.is_success:
             return response
         raise self._error(response, action, batch, offset=offset, total=total, listing=not where)
@@ -291,8 +348,10 @@ class MetrcClient:
     def _unavailable(self, exc: httpx.TransportError, action: str, *, posted: bool, done: int) -> MetrcUnavailable:
         host = self._http.base_url.host
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return MetrcUnavailable(f"Cannot reach METRC at {host} for {action} ({_reason(exc)}). "
-                                    "Check the network; nothing was sent, so it can be sent again later.")
+            return MetrcUnavailable(
+                f"Cannot reach METRC at {host} for {action} ({_reason(exc)}). "
+                "Check the network; nothing was sent, so it can be sent again later."
+            )
         if isinstance(exc, httpx.TimeoutException):
             message = f"METRC did not answer {action} within {self.timeout:g} s; it may be slow or down."
         else:
@@ -305,8 +364,16 @@ class MetrcClient:
             message += " Try again later."
         return MetrcUnavailable(message + _partly(done), maybe_applied=maybe_applied)
 
-    def _error(self, response: httpx.Response, action: str, batch: list[JsonObject] | None, *, offset: int,
-               total: int, listing: bool) -> Exception:
+    def _error(
+        self,
+        response: httpx.Response,
+        action: str,
+        batch: list[JsonObject] | None,
+        *,
+        offset: int,
+        total: int,
+        listing: bool,
+    ) -> Exception:
         status = response.status_code
         done = _partly(offset)
         if status in (401, 403):
@@ -314,22 +381,34 @@ class MetrcClient:
         if status == 400:
             return MetrcRejected(action, _problems(response, batch), len(batch or ()))
         if status == 404:
-            hint = (f" If this happens for every call, the address or the API version ({self.api.name}) in Settings "
-                    "does not match the store's METRC keys." if listing or batch is not None else "")
+            hint = (
+                f" If this happens for every call, the address or the API version ({self.api.name}) in Settings "
+                "does not match the store's METRC keys."
+                if listing or batch is not None
+                else ""
+            )
             return MetrcNotFound(f"METRC has no record of {action} on license {self.license_number}.{hint}")
         if status == 413:
-            return MetrcTooLarge(f"METRC refused {action}: more objects in one call than it takes (HTTP 413). "
-                                 f"Nothing in this call was recorded{done}; report this to support with the log file.")
+            return MetrcTooLarge(
+                f"METRC refused {action}: more objects in one call than it takes (HTTP 413). "
+                f"Nothing in this call was recorded{done}; report this to support with the log file."
+            )
         if status == 429 or status >= 500:
             retry_after = _retry_after(response)
             wait = f"try again in {retry_after:g} s" if retry_after is not None else "try again later"
             why = "is limiting this store's calls" if status == 429 else "had an internal error"
             maybe_applied = batch is not None and status not in _NOT_PROCESSED
             tail = " METRC may have recorded it anyway: check METRC before sending it again." if maybe_applied else ""
-            return MetrcUnavailable(f"METRC {why} (HTTP {status}) during {action}; {wait}.{tail}{done}",
-                                    status=status, retry_after=retry_after, maybe_applied=maybe_applied)
-        return MetrcUnexpectedResponse(f"METRC answered {action} with HTTP {status}, which the connector "
-                                       "does not expect; report this to support with the log file.")
+            return MetrcUnavailable(
+                f"METRC {why} (HTTP {status}) during {action}; {wait}.{tail}{done}",
+                status=status,
+                retry_after=retry_after,
+                maybe_applied=maybe_applied,
+            )
+        return MetrcUnexpectedResponse(
+            f"METRC answered {action} with HTTP {status}, which the connector "
+            "does not expect; report this to support with the log file."
+        )
 
 
 def _partly(done: int) -> str:

@@ -37,15 +37,17 @@ ADJUSTMENT_COLUMNS = ("Label", "Quantity", "UnitOfMeasure", "AdjustmentReason", 
 E = TypeVar("E", LocationChange, PackageAdjustment)
 
 
-def write_location_changes(target: Path | TextIO, changes: Iterable[LocationChange | Mapping[str, Any]], *,
-                           header: bool = True) -> int:
+def write_location_changes(
+    target: Path | TextIO, changes: Iterable[LocationChange | Mapping[str, Any]], *, header: bool = True
+) -> int:
     """Write the file; returns the number of data rows."""
     rows = [coerce(LocationChange, c).to_metrc() for c in changes]
     return _write(target, LOCATION_COLUMNS, rows, header)
 
 
-def write_adjustments(target: Path | TextIO, adjustments: Iterable[PackageAdjustment | Mapping[str, Any]], *,
-                      header: bool = True) -> int:
+def write_adjustments(
+    target: Path | TextIO, adjustments: Iterable[PackageAdjustment | Mapping[str, Any]], *, header: bool = True
+) -> int:
     rows = [coerce(PackageAdjustment, a).to_metrc() for a in adjustments]
     return _write(target, ADJUSTMENT_COLUMNS, rows, header)
 
@@ -82,13 +84,17 @@ def _cell(value: Any) -> str:
 
 
 def _write(target: Path | TextIO, columns: Sequence[str], rows: list[dict[str, Any]], header: bool) -> int:
-    problems = [Problem("METRC upload file", number, column, str(exc))
-                for number, row in enumerate(rows, start=2 if header else 1) for column in _TEXT_COLUMNS
-                if isinstance(row.get(column), str)
-                for exc in _refusal(row[column], column)]
+    problems = [
+        Problem("METRC upload file", number, column, str(exc))
+        for number, row in enumerate(rows, start=2 if header else 1)
+        for column in _TEXT_COLUMNS
+        if isinstance(row.get(column), str)
+        for exc in _refusal(row[column], column)
+    ]
     if problems:
-        raise ImportFileError("The METRC upload file was not written: some text would run as a spreadsheet formula.",
-                              problems)
+        raise ImportFileError(
+            "The METRC upload file was not written: some text would run as a spreadsheet formula.", problems
+        )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:

@@ -53,8 +53,9 @@ class MetrcUnavailable(MetrcError):
 
     retryable = True
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 maybe_applied: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None, maybe_applied: bool = False
+    ) -> None:
         self.status = status
         self.retry_after = retry_after
         self.maybe_applied = maybe_applied

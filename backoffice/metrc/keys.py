@@ -56,8 +56,10 @@ class MetrcKeyStore:
     def user_key(self, username: str) -> str:
         key = self._get(_user_account(username))
         if not key:
-            raise MetrcKeyMissing(f"No METRC API key is stored for user {username!r}: enter the key from "
-                                  "METRC (Profile → API Keys) in Settings.")
+            raise MetrcKeyMissing(
+                f"No METRC API key is stored for user {username!r}: enter the key from "
+                "METRC (Profile → API Keys) in Settings."
+            )
         return key
 
     def set_user_key(self, username: str, key: str) -> None:
@@ -70,8 +72,10 @@ class MetrcKeyStore:
     def vendor_key(self) -> str:
         key = self._get(_VENDOR)
         if not key:
-            raise MetrcKeyMissing("No METRC vendor (integrator) key is stored on this workstation: "
-                                  "an administrator enters it in Settings.")
+            raise MetrcKeyMissing(
+                "No METRC vendor (integrator) key is stored on this workstation: "
+                "an administrator enters it in Settings."
+            )
         return key
 
     def set_vendor_key(self, key: str) -> None:
@@ -95,7 +99,8 @@ class MetrcKeyStore:
             raise KeyStoreUnavailable(
                 f"{ENV_BACKEND} names the key store {named!r}, which cannot be loaded ({type(exc).__name__}): "
                 "install the package that provides it (e.g. pip install keyrings.alt), or unset "
-                f"{ENV_BACKEND} to use the system's key store.") from None
+                f"{ENV_BACKEND} to use the system's key store."
+            ) from None
 
     def _get(self, account: str) -> str | None:
         try:
@@ -128,13 +133,17 @@ class MetrcKeyStore:
 def _unavailable(exc: KeyringError) -> KeyStoreUnavailable:
     # The backend's own message is left out: it is not ours to vouch that it holds no secret.
     if isinstance(exc, KeyringLocked):
-        return KeyStoreUnavailable("The system key store is locked: unlock it (log in again or open the "
-                                   "keyring/wallet app) and try again.")
+        return KeyStoreUnavailable(
+            "The system key store is locked: unlock it (log in again or open the keyring/wallet app) and try again."
+        )
     if isinstance(exc, NoKeyringError):
         return KeyStoreUnavailable(
             "No key store is available to keep METRC API keys. On a Linux desktop install and start one "
             "(sudo apt-get install gnome-keyring, or KWallet); on a headless workstation install an encrypted "
             f"file store (pip install keyrings.alt) and set {ENV_BACKEND}=keyrings.alt.file.EncryptedKeyring. "
-            "Windows and macOS have one built in. Then enter the keys again.")
-    return KeyStoreUnavailable(f"The system key store failed ({type(exc).__name__}); try again, "
-                               "and if it keeps failing restart the key store or the computer.")
+            "Windows and macOS have one built in. Then enter the keys again."
+        )
+    return KeyStoreUnavailable(
+        f"The system key store failed ({type(exc).__name__}); try again, "
+        "and if it keeps failing restart the key store or the computer."
+    )

@@ -75,8 +75,11 @@ class LocationChange:
 
     @classmethod
     def from_metrc(cls, data: Mapping[str, Any]) -> Self:
-        return cls(validate_tag(_field(data, "Label")), str(_field(data, "Location")),
-                   _parse_date(_field(data, "MoveDate"), "MoveDate"))
+        return cls(
+            validate_tag(_field(data, "Label")),
+            str(_field(data, "Location")),
+            _parse_date(_field(data, "MoveDate"), "MoveDate"),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,19 +98,29 @@ class PackageAdjustment:
         _require_decimal(self.quantity, f"adjustment quantity of {self.label}")
         if len(self.note) > NOTE_MAX:
             raise ValidationError(
-                f"adjustment note of {self.label} has {len(self.note)} characters; METRC allows {NOTE_MAX}")
+                f"adjustment note of {self.label} has {len(self.note)} characters; METRC allows {NOTE_MAX}"
+            )
 
     def to_metrc(self) -> dict[str, Any]:
-        return {"Label": self.label, "Quantity": self.quantity, "UnitOfMeasure": self.unit.value,
-                "AdjustmentReason": self.reason, "AdjustmentDate": self.adjustment_date,
-                "ReasonNote": self.note or None}
+        return {
+            "Label": self.label,
+            "Quantity": self.quantity,
+            "UnitOfMeasure": self.unit.value,
+            "AdjustmentReason": self.reason,
+            "AdjustmentDate": self.adjustment_date,
+            "ReasonNote": self.note or None,
+        }
 
     @classmethod
     def from_metrc(cls, data: Mapping[str, Any]) -> Self:
-        return cls(validate_tag(_field(data, "Label")),
-                   parse_decimal(_field(data, "Quantity"), what="Quantity"),
-                   parse_unit(str(_field(data, "UnitOfMeasure"))), str(_field(data, "AdjustmentReason")),
-                   _parse_date(_field(data, "AdjustmentDate"), "AdjustmentDate"), str(data.get("ReasonNote") or ""))
+        return cls(
+            validate_tag(_field(data, "Label")),
+            parse_decimal(_field(data, "Quantity"), what="Quantity"),
+            parse_unit(str(_field(data, "UnitOfMeasure"))),
+            str(_field(data, "AdjustmentReason")),
+            _parse_date(_field(data, "AdjustmentDate"), "AdjustmentDate"),
+            str(data.get("ReasonNote") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -123,15 +136,21 @@ class SalesTransaction:
         _require_decimal(self.total_amount, f"total amount of {self.package_label}")
 
     def to_metrc(self) -> dict[str, Any]:
-        return {"PackageLabel": self.package_label, "Quantity": self.quantity,
-                "UnitOfMeasure": self.unit.value, "TotalAmount": self.total_amount}
+        return {
+            "PackageLabel": self.package_label,
+            "Quantity": self.quantity,
+            "UnitOfMeasure": self.unit.value,
+            "TotalAmount": self.total_amount,
+        }
 
     @classmethod
     def from_metrc(cls, data: Mapping[str, Any]) -> Self:
-        return cls(validate_tag(_field(data, "PackageLabel")),
-                   parse_decimal(_field(data, "Quantity"), what="Quantity"),
-                   parse_unit(str(_field(data, "UnitOfMeasure"))),
-                   parse_decimal(_field(data, "TotalAmount"), what="TotalAmount"))
+        return cls(
+            validate_tag(_field(data, "PackageLabel")),
+            parse_decimal(_field(data, "Quantity"), what="Quantity"),
+            parse_unit(str(_field(data, "UnitOfMeasure"))),
+            parse_decimal(_field(data, "TotalAmount"), what="TotalAmount"),
+        )
 
 
 @dataclass(frozen=True)
@@ -151,16 +170,21 @@ class SalesReceipt:
             raise ValidationError(f"customer type {self.customer_type!r} is not one of {', '.join(CUSTOMER_TYPES)}")
 
     def to_metrc(self) -> dict[str, Any]:
-        return {"SalesDateTime": self.sales_datetime, "SalesCustomerType": self.customer_type,
-                "ExternalReceiptNumber": self.external_receipt_number,
-                "Transactions": [t.to_metrc() for t in self.transactions]}
+        return {
+            "SalesDateTime": self.sales_datetime,
+            "SalesCustomerType": self.customer_type,
+            "ExternalReceiptNumber": self.external_receipt_number,
+            "Transactions": [t.to_metrc() for t in self.transactions],
+        }
 
     @classmethod
     def from_metrc(cls, data: Mapping[str, Any]) -> Self:
-        return cls(_parse_local_datetime(_field(data, "SalesDateTime"), "SalesDateTime"),
-                   str(_field(data, "ExternalReceiptNumber")),
-                   tuple(SalesTransaction.from_metrc(t) for t in _field(data, "Transactions")),
-                   str(data.get("SalesCustomerType") or "Consumer"))
+        return cls(
+            _parse_local_datetime(_field(data, "SalesDateTime"), "SalesDateTime"),
+            str(_field(data, "ExternalReceiptNumber")),
+            tuple(SalesTransaction.from_metrc(t) for t in _field(data, "Transactions")),
+            str(data.get("SalesCustomerType") or "Consumer"),
+        )
 
 
 E = TypeVar("E", LocationChange, PackageAdjustment, SalesReceipt)
@@ -172,6 +196,7 @@ def coerce(kind: type[E], value: E | Mapping[str, Any]) -> E:
 
 
 # --- JSON -------------------------------------------------------------------------------
+
 
 def to_json(value: Any) -> str:
     """JSON text with Decimals written digit for digit; floats and aware times are refused."""
@@ -213,7 +238,6 @@ def from_json(text: str | bytes) -> Any:
     """Parse METRC's JSON with every non-integer number as an exact Decimal. Anything far
     larger or deeper than METRC's answers raises ValueError, like text that is not JSON."""
     try:
-        return load_json(text.decode("utf-8-sig") if isinstance(text, bytes) else text, "METRC's answer",
-                         decimals=True)
+        return load_json(text.decode("utf-8-sig") if isinstance(text, bytes) else text, "METRC's answer", decimals=True)
     except (ImportFileError, UnicodeDecodeError) as exc:
         raise ValueError(str(exc)) from None

@@ -24,8 +24,15 @@ MAX_BATCH = 10
 NOT_FOUND: Answer = (404, {"Message": "No HTTP resource was found that matches the request URI."}, False, {})
 
 
-def route(api: str, state: SimState, method: str, parts: list[str], query: Mapping[str, str], raw: bytes,
-          max_window: timedelta | None) -> Answer:
+def route(
+    api: str,
+    state: SimState,
+    method: str,
+    parts: list[str],
+    query: Mapping[str, str],
+    raw: bytes,
+    max_window: timedelta | None,
+) -> Answer:
     if len(parts) < 2 or parts[1] != api:
         return NOT_FOUND
     _check_window(query, max_window)
@@ -71,8 +78,9 @@ def _v2(state: SimState, method: str, parts: list[str], query: Mapping[str, str]
         case "GET", ["packages", "v2", "adjust", "reasons"]:
             return _page(state.reasons, query)
         case "GET", ["packages", "v2", "adjustments"]:
-            return _page(modified_between(state.adjustments, query.get("lastModifiedStart"),
-                                          query.get("lastModifiedEnd")), query)
+            return _page(
+                modified_between(state.adjustments, query.get("lastModifiedStart"), query.get("lastModifiedEnd")), query
+            )
         case "GET", ["packages", "v2", label] if label in state.packages:
             return 200, state.packages[label], False, {}
         case "PUT", ["packages", "v2", "location"]:
@@ -128,9 +136,17 @@ def _page(rows: Sequence[Json], query: Mapping[str, str]) -> Answer:
     if number < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         raise Rejected([{"Message": f"pageNumber starts at 1 and pageSize must be between 1 and {MAX_PAGE_SIZE}."}])
     pages = max(1, -(-len(rows) // size))
-    data = list(rows[(number - 1) * size:number * size])
-    envelope = {"Data": data, "Total": len(rows), "TotalRecords": len(rows), "PageSize": size,
-                "RecordsOnPage": len(data), "Page": number, "CurrentPage": number, "TotalPages": pages}
+    data = list(rows[(number - 1) * size : number * size])
+    envelope = {
+        "Data": data,
+        "Total": len(rows),
+        "TotalRecords": len(rows),
+        "PageSize": size,
+        "RecordsOnPage": len(data),
+        "Page": number,
+        "CurrentPage": number,
+        "TotalPages": pages,
+    }
     return 200, envelope, False, {}
 
 

@@ -22,10 +22,19 @@ from backoffice.metrc.payloads import CUSTOMER_TYPES, NOTE_MAX, from_json
 Json = dict[str, Any]
 
 DEFAULT_REASONS: tuple[Json, ...] = tuple(
-    {"Name": name, "RequiresNote": note} for name, note in (
-        ("Drying", False), ("Entry Error", True), ("Theft", True), ("Waste", False), ("Spoilage", False),
-        ("Damage", False), ("Scale Variance", False), ("Inventory Audit", True),
-        ("Mandatory State Destruction", False), ("Vendor Returned Goods", False), ("Other", True),
+    {"Name": name, "RequiresNote": note}
+    for name, note in (
+        ("Drying", False),
+        ("Entry Error", True),
+        ("Theft", True),
+        ("Waste", False),
+        ("Spoilage", False),
+        ("Damage", False),
+        ("Scale Variance", False),
+        ("Inventory Audit", True),
+        ("Mandatory State Destruction", False),
+        ("Vendor Returned Goods", False),
+        ("Other", True),
     )
 )
 DEFAULT_LOCATIONS = ("Vault", "Sales Floor", "Quarantine")
@@ -98,6 +107,7 @@ class SimState:
 
     def seed_dir(self, folder: Path) -> None:
         """Load the sample files that exist in ``folder`` (shapes of METRC's GET answers)."""
+
         def load(name: str) -> Any:
             path = Path(folder) / name
             return from_json(path.read_bytes()) if path.exists() else None
@@ -133,8 +143,11 @@ class SimState:
         self.packages[label].update(fields, LastModified=self._stamp())
 
     def available_package_tags(self) -> list[Json]:
-        return [{"Id": tag_id, "Label": label, "TagTypeName": "CannabisPackage", "TagStateName": "Available"}
-                for label, tag_id in sorted(self.package_tags.items()) if label not in self.packages]
+        return [
+            {"Id": tag_id, "Label": label, "TagTypeName": "CannabisPackage", "TagStateName": "Available"}
+            for label, tag_id in sorted(self.package_tags.items())
+            if label not in self.packages
+        ]
 
     def changed(self) -> None:
         """Call after changing ``packages`` from outside (tests): list caches are rebuilt."""
@@ -162,8 +175,9 @@ class SimState:
 
     def shipped(self, label: str) -> Json | None:
         """A package on an incoming delivery."""
-        return next((p for packages in self.deliveries.values() for p in packages if p.get("PackageLabel") == label),
-                    None)
+        return next(
+            (p for packages in self.deliveries.values() for p in packages if p.get("PackageLabel") == label), None
+        )
 
     def package_of_code(self, short_code: str) -> Json | None:
         label = self.qr_index.get(short_code.upper())
@@ -177,9 +191,11 @@ class SimState:
     def receipts_between(self, start: str | None, end: str | None) -> list[Json]:
         low = _bound(start, end_of_day=False)
         high = _bound(end, end_of_day=True)
-        return [r for r in self.receipts
-                if (low is None or _when(r["SalesDateTime"]) >= low)
-                and (high is None or _when(r["SalesDateTime"]) <= high)]
+        return [
+            r
+            for r in self.receipts
+            if (low is None or _when(r["SalesDateTime"]) >= low) and (high is None or _when(r["SalesDateTime"]) <= high)
+        ]
 
     # --- POST ----------------------------------------------------------------------------
 
@@ -220,8 +236,10 @@ class SimState:
                 new = after.get(label, Decimal(pkg["Quantity"])) + delta
                 if new < 0:
                     have = after.get(label, Decimal(pkg["Quantity"]))
-                    raise _Problem(f"Package {label} cannot be adjusted below zero: it has {have} "
-                                   f"{pkg['UnitOfMeasureName']} and the adjustment is {delta}.")
+                    raise _Problem(
+                        f"Package {label} cannot be adjusted below zero: it has {have} "
+                        f"{pkg['UnitOfMeasureName']} and the adjustment is {delta}."
+                    )
                 after[label] = new
             except _Problem as problem:
                 problems.append({"row": row, "message": str(problem)})
@@ -232,11 +250,18 @@ class SimState:
         ids = []
         for element in batch:
             ids.append(self._new_id())
-            self.adjustments.append({
-                "Id": ids[-1], "PackageLabel": element["Label"], "AdjustmentQuantity": element["Quantity"],
-                "AdjustmentUnitOfMeasureName": element["UnitOfMeasure"], "AdjustmentReason": element["AdjustmentReason"],
-                "AdjustmentDate": element["AdjustmentDate"], "ReasonNote": element.get("ReasonNote"),
-                "LastModified": self._stamp()})
+            self.adjustments.append(
+                {
+                    "Id": ids[-1],
+                    "PackageLabel": element["Label"],
+                    "AdjustmentQuantity": element["Quantity"],
+                    "AdjustmentUnitOfMeasureName": element["UnitOfMeasure"],
+                    "AdjustmentReason": element["AdjustmentReason"],
+                    "AdjustmentDate": element["AdjustmentDate"],
+                    "ReasonNote": element.get("ReasonNote"),
+                    "LastModified": self._stamp(),
+                }
+            )
         return ids
 
     def receipt_by_external(self, number: str) -> Json | None:
@@ -271,8 +296,11 @@ class SimState:
         name = _text(element, "AdjustmentReason")
         reason = next((r for r in self.reasons if r["Name"] == name), None)
         if reason is None:
-            raise _Problem(f"Adjustment reason '{name}' is not valid. Valid reasons: "
-                           + ", ".join(r["Name"] for r in self.reasons) + ".")
+            raise _Problem(
+                f"Adjustment reason '{name}' is not valid. Valid reasons: "
+                + ", ".join(r["Name"] for r in self.reasons)
+                + "."
+            )
         note = element.get("ReasonNote") or ""
         if not isinstance(note, str):
             raise _Problem("Reason note must be text.")
@@ -319,14 +347,23 @@ class SimState:
                 raise _Problem(f"Package {label} does not have enough quantity to sell {sold} {line['UnitOfMeasure']}.")
             after[label] = left
             total += amount
-            transactions.append({"PackageLabel": label, "Quantity": sold, "UnitOfMeasure": line["UnitOfMeasure"],
-                                 "TotalAmount": amount})
+            transactions.append(
+                {"PackageLabel": label, "Quantity": sold, "UnitOfMeasure": line["UnitOfMeasure"], "TotalAmount": amount}
+            )
         known.add(number)
         receipt_id = self._new_id()
-        return {"Id": receipt_id, "ReceiptNumber": str(receipt_id), "ExternalReceiptNumber": number,
-                "SalesDateTime": sold_at.isoformat(timespec="seconds"), "SalesCustomerType": customer,
-                "IsFinal": False, "TotalPackages": len(transactions), "TotalPrice": total,
-                "Transactions": transactions, "LastModified": self._stamp()}
+        return {
+            "Id": receipt_id,
+            "ReceiptNumber": str(receipt_id),
+            "ExternalReceiptNumber": number,
+            "SalesDateTime": sold_at.isoformat(timespec="seconds"),
+            "SalesCustomerType": customer,
+            "IsFinal": False,
+            "TotalPackages": len(transactions),
+            "TotalPrice": total,
+            "Transactions": transactions,
+            "LastModified": self._stamp(),
+        }
 
     def _stamp(self) -> str:
         now = self._now()  # a naive clock is local time, as datetime.now() gives it
@@ -367,8 +404,10 @@ def _in_package_unit(quantity: Decimal, unit_name: str, pkg: Json) -> Decimal:
     except ValueError:
         raise _Problem(f"Unit of measure '{unit_name}' is not valid.") from None
     if unit.family is not package_unit.family:
-        raise _Problem(f"Unit of measure {unit.value} cannot be used for package {pkg['Label']}, "
-                       f"which is measured in {package_unit.value}.")
+        raise _Problem(
+            f"Unit of measure {unit.value} cannot be used for package {pkg['Label']}, "
+            f"which is measured in {package_unit.value}."
+        )
     return quantity if unit is package_unit else convert(quantity, unit, package_unit).quantize(_QTY)
 
 
@@ -388,7 +427,6 @@ def _bound(text: str | None, *, end_of_day: bool) -> datetime | None:
     return value
 
 
-
 def _instant(text: str) -> datetime:
     value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -401,5 +439,8 @@ def modified_between(rows: Iterable[Json], start: str | None, end: str | None) -
         high = _instant(end) if end else None
     except ValueError:
         raise Rejected([{"Message": f"'{start}' or '{end}' is not a valid date and time."}]) from None
-    return [r for r in rows
-            if (low is None or _instant(r["LastModified"]) >= low) and (high is None or _instant(r["LastModified"]) <= high)]
+    return [
+        r
+        for r in rows
+        if (low is None or _instant(r["LastModified"]) >= low) and (high is None or _instant(r["LastModified"]) <= high)
+    ]

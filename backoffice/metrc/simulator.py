@@ -50,7 +50,6 @@ HOST = "127.0.0.1"
 log = logging.getLogger("metrc.simulator")
 
 
-
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -95,12 +94,21 @@ class _Handler(BaseHTTPRequestHandler):
 class MetrcSimulator:
     """Start with ``with MetrcSimulator(seed_dir=…) as sim:``; ``sim.url`` is the base URL."""
 
-    def __init__(self, *, seed_dir: Path | str | None = None, license_number: str = DEFAULT_LICENSE,
-                 vendor_key: str = DEFAULT_VENDOR_KEY, user_keys: Iterable[str] = (DEFAULT_USER_KEY,),
-                 now: Callable[[], datetime] = datetime.now,
-                 reasons: Iterable[Mapping[str, Any]] = DEFAULT_REASONS, port: int = 0, api: str = "v1",
-                 latency_ms: float = 0, max_window: timedelta | None = timedelta(hours=24),
-                 lower_case_fields: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        seed_dir: Path | str | None = None,
+        license_number: str = DEFAULT_LICENSE,
+        vendor_key: str = DEFAULT_VENDOR_KEY,
+        user_keys: Iterable[str] = (DEFAULT_USER_KEY,),
+        now: Callable[[], datetime] = datetime.now,
+        reasons: Iterable[Mapping[str, Any]] = DEFAULT_REASONS,
+        port: int = 0,
+        api: str = "v1",
+        latency_ms: float = 0,
+        max_window: timedelta | None = timedelta(hours=24),
+        lower_case_fields: bool = False,
+    ) -> None:
         if api not in ("v1", "v2"):
             raise ValueError(f"api must be v1 or v2, not {api!r}")
         self.api = api
@@ -140,8 +148,12 @@ class MetrcSimulator:
         self._stopping.clear()
         self._server = _Server(self._port, self)
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"metrc-simulator-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"metrc-simulator-{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -234,8 +246,9 @@ class MetrcSimulator:
             if self.lower_case_fields and status < 400:
                 body = _lower_keys(body)
             payload = b"" if body is None else to_json(body).encode()  # under the lock: state may change
-            self._log.append(LoggedRequest(handler.command, path, query, raw.decode("utf-8", "replace"),
-                                           status, applied))
+            self._log.append(
+                LoggedRequest(handler.command, path, query, raw.decode("utf-8", "replace"), status, applied)
+            )
             server = self._server
             if self._calls_left == 0 and server is not None:
                 # Stop accepting before this answer leaves, so the next call is refused.
@@ -262,7 +275,8 @@ class MetrcSimulator:
         except (binascii.Error, UnicodeDecodeError):
             return False
         return hmac.compare_digest(vendor, self._vendor_key) and any(
-            hmac.compare_digest(user, key) for key in self._user_keys)
+            hmac.compare_digest(user, key) for key in self._user_keys
+        )
 
     def _answer(self, method: str, path: str, query: Mapping[str, str], raw: bytes, auth: str | None) -> Answer:
         if not self._authorized(auth):
@@ -287,29 +301,43 @@ def _lower_keys(value: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backoffice.metrc.simulator",
-                                     description="Serve a METRC look-alike on 127.0.0.1 until Ctrl-C.")
+    parser = argparse.ArgumentParser(
+        prog="python -m backoffice.metrc.simulator", description="Serve a METRC look-alike on 127.0.0.1 until Ctrl-C."
+    )
     parser.add_argument("--port", type=int, default=8899, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--seed-dir", type=Path, help="folder with metrc_packages_active.json and friends")
     parser.add_argument("--license", default=DEFAULT_LICENSE, help="facility license number to accept")
     parser.add_argument("--vendor-key", default=DEFAULT_VENDOR_KEY, help="vendor key to accept")
-    parser.add_argument("--api", choices=("v1", "v2"), default="v2",
-                        help="the one METRC API version to serve (the other answers 404); default v2")
+    parser.add_argument(
+        "--api",
+        choices=("v1", "v2"),
+        default="v2",
+        help="the one METRC API version to serve (the other answers 404); default v2",
+    )
     parser.add_argument("--latency-ms", type=float, default=0, help="answer every call this many ms late")
-    parser.add_argument("--user-key", action="append",
-                        help=f"user key to accept (repeatable; default {DEFAULT_USER_KEY})")
+    parser.add_argument(
+        "--user-key", action="append", help=f"user key to accept (repeatable; default {DEFAULT_USER_KEY})"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    sim = MetrcSimulator(seed_dir=args.seed_dir, license_number=args.license, vendor_key=args.vendor_key,
-                         user_keys=args.user_key or (DEFAULT_USER_KEY,), port=args.port, api=args.api,
-                         latency_ms=args.latency_ms)
+    sim = MetrcSimulator(
+        seed_dir=args.seed_dir,
+        license_number=args.license,
+        vendor_key=args.vendor_key,
+        user_keys=args.user_key or (DEFAULT_USER_KEY,),
+        port=args.port,
+        api=args.api,
+        latency_ms=args.latency_ms,
+    )
     # `kill` (as a demo script stops it) shuts down as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with sim:
         state = sim.state
-        print(f"METRC simulator (API {sim.api}) at {sim.url} for license {sim.license_number}: {len(state.packages)} packages, "
-              f"{len(state.transfers)} incoming transfers, {len(state.receipts)} receipts. Ctrl-C stops it.",
-              flush=True)
+        print(
+            f"METRC simulator (API {sim.api}) at {sim.url} for license {sim.license_number}: {len(state.packages)} packages, "
+            f"{len(state.transfers)} incoming transfers, {len(state.receipts)} receipts. Ctrl-C stops it.",
+            flush=True,
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -33,17 +33,34 @@ class Permission(enum.StrEnum):
 
 
 _ASSOCIATE = {
-    Permission.VIEW_INVENTORY, Permission.RECEIVE, Permission.TRANSFER, Permission.COUNT,
-    Permission.ADJUST, Permission.RECONCILE, Permission.IMPORT_DATA, Permission.PRINT_LABELS,
+    Permission.VIEW_INVENTORY,
+    Permission.RECEIVE,
+    Permission.TRANSFER,
+    Permission.COUNT,
+    Permission.ADJUST,
+    Permission.RECONCILE,
+    Permission.IMPORT_DATA,
+    Permission.PRINT_LABELS,
 }
 _MANAGER = _ASSOCIATE | {
-    Permission.APPROVE_ADJUSTMENT, Permission.REPORTS, Permission.OVERRIDE_LAB_WARNING, Permission.SET_PRICES,
-    Permission.MANAGE_OUTBOX, Permission.VIEW_AUDIT, Permission.ACCEPT_HELD_CHANGES, Permission.EDIT_CATALOGUE,
+    Permission.APPROVE_ADJUSTMENT,
+    Permission.REPORTS,
+    Permission.OVERRIDE_LAB_WARNING,
+    Permission.SET_PRICES,
+    Permission.MANAGE_OUTBOX,
+    Permission.VIEW_AUDIT,
+    Permission.ACCEPT_HELD_CHANGES,
+    Permission.EDIT_CATALOGUE,
     Permission.IMPORT_TAGS,
 }
 # purchasing keeps the catalogue: items, vendors and shelf prices
-_PURCHASING = {Permission.VIEW_INVENTORY, Permission.REPORTS, Permission.IMPORT_DATA, Permission.EDIT_CATALOGUE,
-               Permission.SET_PRICES}
+_PURCHASING = {
+    Permission.VIEW_INVENTORY,
+    Permission.REPORTS,
+    Permission.IMPORT_DATA,
+    Permission.EDIT_CATALOGUE,
+    Permission.SET_PRICES,
+}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ASSOCIATE: frozenset(_ASSOCIATE),
     Role.MANAGER: frozenset(_MANAGER),
@@ -64,8 +81,7 @@ class Actor:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise PermissionDenied(
-                f"{self.username} ({self.role.value}) may not {permission.value}; "
-                "ask a manager or an administrator."
+                f"{self.username} ({self.role.value}) may not {permission.value}; ask a manager or an administrator."
             )
 
 

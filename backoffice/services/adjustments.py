@@ -51,14 +51,22 @@ from backoffice.services.tags import checked_tag
 
 # Reasons seen in the wild across states; a store replaces them with its state's list from METRC.
 DEFAULT_REASONS: tuple[tuple[str, bool, int | None], ...] = (
-    ("Drying", False, None), ("Entry Error", True, None), ("Theft", True, None), ("Waste", False, None),
-    ("Spoilage", False, None), ("Damage", False, None), ("Scale Variance", False, 10),
-    ("Inventory Audit", True, None), ("Mandatory State Destruction", False, None),
-    ("Vendor Returned Goods", False, None), ("Other", True, None),
+    ("Drying", False, None),
+    ("Entry Error", True, None),
+    ("Theft", True, None),
+    ("Waste", False, None),
+    ("Spoilage", False, None),
+    ("Damage", False, None),
+    ("Scale Variance", False, 10),
+    ("Inventory Audit", True, None),
+    ("Mandatory State Destruction", False, None),
+    ("Vendor Returned Goods", False, None),
+    ("Other", True, None),
 )
 
 
 # --- reasons ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -69,14 +77,18 @@ class Reason:
 
 
 def _reason_rows(session: Session) -> list[AdjustmentReason]:
-    return list(session.scalars(select(AdjustmentReason).where(AdjustmentReason.active).order_by(AdjustmentReason.name)))
+    return list(
+        session.scalars(select(AdjustmentReason).where(AdjustmentReason.active).order_by(AdjustmentReason.name))
+    )
 
 
 def _seed_if_empty(session: Session) -> int:
     if session.scalar(select(AdjustmentReason.id).limit(1)) is not None:
         return 0
-    session.add_all(AdjustmentReason(name=n, requires_note=note, max_percent=cap, source="settings")
-                    for n, note, cap in DEFAULT_REASONS)
+    session.add_all(
+        AdjustmentReason(name=n, requires_note=note, max_percent=cap, source="settings")
+        for n, note, cap in DEFAULT_REASONS
+    )
     session.flush()
     return len(DEFAULT_REASONS)
 
@@ -122,14 +134,22 @@ def load_reasons(db: Database, actor: Actor, metrc_reasons: Iterable[Mapping[str
         for name, row in rows.items():
             if name not in incoming:
                 row.active = False
-        audit.record(session, actor, "adjustment_reasons.load", "setting", "adjustment_reasons",
-                     before=before, after=sorted(incoming))
+        audit.record(
+            session,
+            actor,
+            "adjustment_reasons.load",
+            "setting",
+            "adjustment_reasons",
+            before=before,
+            after=sorted(incoming),
+        )
         session.flush()
         return [Reason(r.name, r.requires_note, r.max_percent, r.source) for r in _reason_rows(session)]
 
 
-def set_reason(db: Database, actor: Actor, name: str, *, requires_note: bool, max_percent: int | None = None,
-               active: bool = True) -> Reason:
+def set_reason(
+    db: Database, actor: Actor, name: str, *, requires_note: bool, max_percent: int | None = None, active: bool = True
+) -> Reason:
     """Add or change one reason by hand (stores in manual mode, or a state's cap)."""
     actor.require(Permission.MANAGE_SETTINGS)
     name = name.strip()
@@ -140,18 +160,29 @@ def set_reason(db: Database, actor: Actor, name: str, *, requires_note: bool, ma
         raise ValidationError(f"a cap of {max_percent} % makes no sense; give 1 to 100, or none")
     with db.transaction() as session:
         row = session.scalar(select(AdjustmentReason).where(AdjustmentReason.name == name))
-        before = None if row is None else {"requires_note": row.requires_note, "max_percent": row.max_percent,
-                                           "active": row.active}
+        before = (
+            None
+            if row is None
+            else {"requires_note": row.requires_note, "max_percent": row.max_percent, "active": row.active}
+        )
         if row is None:
             row = AdjustmentReason(name=name, source="settings")
             session.add(row)
         row.requires_note, row.max_percent, row.active = requires_note, max_percent, active
-        audit.record(session, actor, "adjustment_reason.set", "setting", f"adjustment_reason:{name}", before=before,
-                     after={"requires_note": requires_note, "max_percent": max_percent, "active": active})
+        audit.record(
+            session,
+            actor,
+            "adjustment_reason.set",
+            "setting",
+            f"adjustment_reason:{name}",
+            before=before,
+            after={"requires_note": requires_note, "max_percent": max_percent, "active": active},
+        )
         return Reason(row.name, row.requires_note, row.max_percent, row.source)
 
 
 # --- checking an adjustment -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Preview:
@@ -187,8 +218,17 @@ class AdjustmentResult:
     changes: Changes = Changes.INVENTORY | Changes.OUTBOX | Changes.AUDIT
 
 
-def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_name: str, note: str,
-           unit: Unit | str | None, adjustment_date: date | None, *, lock: bool) -> tuple[Package, Preview, AdjustmentReason, date]:
+def _check(
+    session: Session,
+    tag: str,
+    quantity: Decimal | str | int,
+    reason_name: str,
+    note: str,
+    unit: Unit | str | None,
+    adjustment_date: date | None,
+    *,
+    lock: bool,
+) -> tuple[Package, Preview, AdjustmentReason, date]:
     tag = checked_tag(session, tag)
     query = select(Package).where(Package.tag == tag)
     pkg = session.scalar(query.with_for_update() if lock else query)
@@ -200,14 +240,17 @@ def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_nam
             "if product turned up, ask a manager to have METRC unfinish it first"
         )
     delta = _delta(quantity, unit, pkg)
-    reason = session.scalar(select(AdjustmentReason).where(AdjustmentReason.name == reason_name.strip(),
-                                                            AdjustmentReason.active))
+    reason = session.scalar(
+        select(AdjustmentReason).where(AdjustmentReason.name == reason_name.strip(), AdjustmentReason.active)
+    )
     if reason is None:
         names = ", ".join(r.name for r in _reason_rows(session)) or "none loaded"
         raise ValidationError(f"{reason_name.strip()!r} is not one of this state's adjustment reasons ({names})")
     note = note.strip()
     if reason.requires_note and not note:
-        raise ValidationError(f"the reason {reason.name!r} needs a note: say what happened (up to {NOTE_MAX} characters)")
+        raise ValidationError(
+            f"the reason {reason.name!r} needs a note: say what happened (up to {NOTE_MAX} characters)"
+        )
     if len(note) > NOTE_MAX:
         raise ValidationError(f"the note has {len(note)} characters; METRC allows {NOTE_MAX}. Shorten it")
     check_metrc_text(note, "the note")
@@ -240,7 +283,9 @@ def _check(session: Session, tag: str, quantity: Decimal | str | int, reason_nam
         why = f"{_plain(abs(delta))} {pkg.unit.value} is over the {_plain(units_limit)}-unit threshold"
     elif value > dollars_limit:
         why = f"${value} is over the ${dollars_limit} threshold"
-    preview = Preview(tag, pkg.item.name, pkg.unit, pkg.quantity, delta, after, value, reason.name, why is not None, why)
+    preview = Preview(
+        tag, pkg.item.name, pkg.unit, pkg.quantity, delta, after, value, reason.name, why is not None, why
+    )
     return pkg, preview, reason, when
 
 
@@ -277,8 +322,17 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def preview(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int, reason: str, note: str = "", *,
-            unit: Unit | str | None = None, adjustment_date: date | None = None) -> Preview:
+def preview(
+    db: Database,
+    actor: Actor,
+    tag: str,
+    quantity: Decimal | str | int,
+    reason: str,
+    note: str = "",
+    *,
+    unit: Unit | str | None = None,
+    adjustment_date: date | None = None,
+) -> Preview:
     """Check an adjustment without making it: raises what ``adjust`` would raise."""
     actor.require(Permission.ADJUST)
     seed_default_reasons(db)
@@ -302,9 +356,20 @@ def _approver(db: Database, actor: Actor, why: str | None, username: str | None,
     return approver
 
 
-def adjust(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int, reason: str, note: str = "", *,
-           unit: Unit | str | None = None, adjustment_date: date | None = None, approver: str | None = None,
-           approver_pin: str | None = None, count_session_id: int | None = None) -> AdjustmentResult:
+def adjust(
+    db: Database,
+    actor: Actor,
+    tag: str,
+    quantity: Decimal | str | int,
+    reason: str,
+    note: str = "",
+    *,
+    unit: Unit | str | None = None,
+    adjustment_date: date | None = None,
+    approver: str | None = None,
+    approver_pin: str | None = None,
+    count_session_id: int | None = None,
+) -> AdjustmentResult:
     """Change a package by ``quantity`` (signed) for ``reason``; one transaction writes the
     adjustment, its ledger row, its audit event and the METRC call."""
     actor.require(Permission.ADJUST)
@@ -321,30 +386,69 @@ def adjust(db: Database, actor: Actor, tag: str, quantity: Decimal | str | int, 
             raise NotFound(f"there is no count #{count_session_id}")
         note = note.strip()
         row = Adjustment(
-            package_id=pkg.id, quantity_delta=checked.delta, unit=pkg.unit, before_quantity=checked.before,
-            after_quantity=checked.after, reason=reason_row.name, note=note, adjusted_at=utcnow(),
-            user_id=actor.user_id, approved_by_id=approved_by.user_id if approved_by else None,
-            count_session_id=count_session_id, unit_value=to_money(_unit_price(pkg)),
+            package_id=pkg.id,
+            quantity_delta=checked.delta,
+            unit=pkg.unit,
+            before_quantity=checked.before,
+            after_quantity=checked.after,
+            reason=reason_row.name,
+            note=note,
+            adjusted_at=utcnow(),
+            user_id=actor.user_id,
+            approved_by_id=approved_by.user_id if approved_by else None,
+            count_session_id=count_session_id,
+            unit_value=to_money(_unit_price(pkg)),
         )
         session.add(row)
         session.flush()
         doc = ledger.Doc("adjustment", row.id)
-        ledger.post(session, actor, pkg, LedgerKind.ADJUSTMENT, checked.delta, doc,
-                    note=f"{reason_row.name}: {note}" if note else reason_row.name)
+        ledger.post(
+            session,
+            actor,
+            pkg,
+            LedgerKind.ADJUSTMENT,
+            checked.delta,
+            doc,
+            note=f"{reason_row.name}: {note}" if note else reason_row.name,
+        )
         element = PackageAdjustment(pkg.tag, Decimal(_plain(checked.delta)), pkg.unit, reason_row.name, when, note)
         entry = outbox.enqueue(session, actor, OutboxKind.ADJUST, [element.to_metrc()], doc, f"adjustment:{row.id}")
         row.outbox_id = entry.id
         audit.record(
-            session, actor, "package.adjust", "package", pkg.tag, reason=f"{reason_row.name}: {note}" if note else reason_row.name,
+            session,
+            actor,
+            "package.adjust",
+            "package",
+            pkg.tag,
+            reason=f"{reason_row.name}: {note}" if note else reason_row.name,
             before={"quantity": checked.before},
-            after={"quantity": checked.after, "delta": checked.delta, "adjustment": row.id, "outbox": entry.id,
-                   "approved_by": approved_by.username if approved_by else None, "count": count_session_id,
-                   "date": when},
+            after={
+                "quantity": checked.after,
+                "delta": checked.delta,
+                "adjustment": row.id,
+                "outbox": entry.id,
+                "approved_by": approved_by.username if approved_by else None,
+                "count": count_session_id,
+                "date": when,
+            },
         )
         changes = AdjustmentResult.changes | (Changes.COUNTS if count_session_id is not None else Changes.NONE)
-        return AdjustmentResult(row.id, pkg.tag, checked.item, pkg.unit, checked.before, checked.delta, checked.after,
-                                reason_row.name, note, when, approved_by.username if approved_by else None, entry.id,
-                                count_session_id, changes)
+        return AdjustmentResult(
+            row.id,
+            pkg.tag,
+            checked.item,
+            pkg.unit,
+            checked.before,
+            checked.delta,
+            checked.after,
+            reason_row.name,
+            note,
+            when,
+            approved_by.username if approved_by else None,
+            entry.id,
+            count_session_id,
+            changes,
+        )
 
 
 @dataclass(frozen=True)
@@ -363,8 +467,9 @@ class AdjustmentRow:
     count_session_id: int | None
 
 
-def list_adjustments(db: Database, *, tag: str | None = None, count_session_id: int | None = None,
-                     limit: int = 500) -> list[AdjustmentRow]:
+def list_adjustments(
+    db: Database, *, tag: str | None = None, count_session_id: int | None = None, limit: int = 500
+) -> list[AdjustmentRow]:
     """Newest first, for one package or one count when given."""
     query = select(Adjustment, Package.tag).join(Package, Package.id == Adjustment.package_id)
     if tag is not None:
@@ -374,8 +479,20 @@ def list_adjustments(db: Database, *, tag: str | None = None, count_session_id: 
     with db.read() as session:
         names = dict(session.execute(select(User.id, User.username)).all())
         rows = session.execute(query.order_by(Adjustment.id.desc()).limit(limit)).all()
-        return [AdjustmentRow(a.id, a.adjusted_at, pkg_tag, a.quantity_delta, a.unit, a.before_quantity,
-                              a.after_quantity, a.reason, a.note, names.get(a.user_id, "?"),
-                              names.get(a.approved_by_id) if a.approved_by_id else None, a.count_session_id)
-                for a, pkg_tag in rows]
-
+        return [
+            AdjustmentRow(
+                a.id,
+                a.adjusted_at,
+                pkg_tag,
+                a.quantity_delta,
+                a.unit,
+                a.before_quantity,
+                a.after_quantity,
+                a.reason,
+                a.note,
+                names.get(a.user_id, "?"),
+                names.get(a.approved_by_id) if a.approved_by_id else None,
+                a.count_session_id,
+            )
+            for a, pkg_tag in rows
+        ]

@@ -44,11 +44,31 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__} into the audit log")
 
 
-def _digest(event_id: int, at: datetime, username: str, action: str, entity_type: str,
-            entity_id: str, before: str | None, after: str | None, reason: str | None,
-            prev_hash: str, ledger: str | None = None) -> str:
-    fields: list[Any] = [event_id, at.isoformat(), username, action, entity_type, entity_id, before, after, reason,
-                         prev_hash]
+def _digest(
+    event_id: int,
+    at: datetime,
+    username: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: str | None,
+    after: str | None,
+    reason: str | None,
+    prev_hash: str,
+    ledger: str | None = None,
+) -> str:
+    fields: list[Any] = [
+        event_id,
+        at.isoformat(),
+        username,
+        action,
+        entity_type,
+        entity_id,
+        before,
+        after,
+        reason,
+        prev_hash,
+    ]
     if ledger is not None:  # events without ledger rows hash as they always did
         fields.append(ledger)
     material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
@@ -58,9 +78,18 @@ def _digest(event_id: int, at: datetime, username: str, action: str, entity_type
 # The ledger columns an event's hash covers: editing a quantity, a package or a date in any
 # ledger row breaks the hash of the event written in the same transaction.
 _LEDGER_FIELDS = (
-    LedgerEntry.id, LedgerEntry.package_id, LedgerEntry.at, LedgerEntry.kind, LedgerEntry.quantity_delta,
-    LedgerEntry.unit, LedgerEntry.from_location_id, LedgerEntry.to_location_id, LedgerEntry.doc_type,
-    LedgerEntry.doc_id, LedgerEntry.user_id, LedgerEntry.note,
+    LedgerEntry.id,
+    LedgerEntry.package_id,
+    LedgerEntry.at,
+    LedgerEntry.kind,
+    LedgerEntry.quantity_delta,
+    LedgerEntry.unit,
+    LedgerEntry.from_location_id,
+    LedgerEntry.to_location_id,
+    LedgerEntry.doc_type,
+    LedgerEntry.doc_id,
+    LedgerEntry.user_id,
+    LedgerEntry.note,
 )
 
 
@@ -80,8 +109,10 @@ def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     if not count:
         return None
     result = session.execute(
-        update(LedgerEntry).where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(first, last))
-        .values(audit_event_id=event_id).execution_options(synchronize_session=False)
+        update(LedgerEntry)
+        .where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(first, last))
+        .values(audit_event_id=event_id)
+        .execution_options(synchronize_session=False)
     )
     claimed = cast(CursorResult[Any], result).rowcount
     if claimed != count:
@@ -89,9 +120,18 @@ def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     return hasher.hexdigest()
 
 
-def record(session: Session, actor: Actor, action: str, entity_type: str, entity_id: object,
-           *, before: Any = None, after: Any = None, reason: str | None = None,
-           at: datetime | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    *,
+    before: Any = None,
+    after: Any = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
     """Append one event. Locks the head row, so concurrent writers extend the chain in turn."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
@@ -99,14 +139,32 @@ def record(session: Session, actor: Actor, action: str, entity_type: str, entity
         session.add(head)
     at = (at or utcnow()).replace(microsecond=0)
     event = AuditEvent(
-        id=head.last_event_id + 1, at=at, user_id=actor.user_id, username=actor.username,
-        action=action, entity_type=entity_type, entity_id=str(entity_id),
-        before=canonical_json(before), after=canonical_json(after), reason=reason,
+        id=head.last_event_id + 1,
+        at=at,
+        user_id=actor.user_id,
+        username=actor.username,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=canonical_json(before),
+        after=canonical_json(after),
+        reason=reason,
         prev_hash=head.last_hash,
     )
     ledger = _claim_ledger_rows(session, event.id)
-    event.hash = _digest(event.id, at, event.username, action, entity_type, event.entity_id,
-                         event.before, event.after, reason, event.prev_hash, ledger)
+    event.hash = _digest(
+        event.id,
+        at,
+        event.username,
+        action,
+        entity_type,
+        event.entity_id,
+        event.before,
+        event.after,
+        reason,
+        event.prev_hash,
+        ledger,
+    )
     session.add(event)
     head.last_event_id, head.last_hash = event.id, event.hash
     session.info[anchors.PENDING_HEAD] = (event.id, event.hash)  # anchored outside the database on commit
@@ -133,9 +191,11 @@ def verify(db: Database, actor: Actor, *, batch: int = 5000) -> ChainReport:
     with db.read() as session:
         last_id = 0
         while True:
-            rows = session.execute(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-            ).scalars().all()
+            rows = (
+                session.execute(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
+                .scalars()
+                .all()
+            )
             if not rows:
                 break
             ledgers = _ledger_digests(session, rows[0].id, rows[-1].id)
@@ -150,8 +210,19 @@ def verify(db: Database, actor: Actor, *, batch: int = 5000) -> ChainReport:
                         f"audit event {ev.id} does not follow event {ev.id - 1}: a row before it "
                         "was inserted, deleted or edited"
                     )
-                actual = _digest(ev.id, ev.at, ev.username, ev.action, ev.entity_type, ev.entity_id,
-                                 ev.before, ev.after, ev.reason, ev.prev_hash, ledgers.get(ev.id))
+                actual = _digest(
+                    ev.id,
+                    ev.at,
+                    ev.username,
+                    ev.action,
+                    ev.entity_type,
+                    ev.entity_id,
+                    ev.before,
+                    ev.after,
+                    ev.reason,
+                    ev.prev_hash,
+                    ledgers.get(ev.id),
+                )
                 if actual != ev.hash:
                     report.problems.append(
                         f"audit event {ev.id} ({ev.action}) was edited, or a ledger row written with it was: "
@@ -173,9 +244,11 @@ def verify(db: Database, actor: Actor, *, batch: int = 5000) -> ChainReport:
 
 def _ledger_digests(session: Session, first: int, last: int) -> dict[int, str]:
     hashers: dict[int, Any] = {}
-    query = (select(LedgerEntry.audit_event_id, *_LEDGER_FIELDS)
-             .where(LedgerEntry.audit_event_id.between(max(first, 1), last))
-             .order_by(LedgerEntry.audit_event_id, LedgerEntry.id))
+    query = (
+        select(LedgerEntry.audit_event_id, *_LEDGER_FIELDS)
+        .where(LedgerEntry.audit_event_id.between(max(first, 1), last))
+        .order_by(LedgerEntry.audit_event_id, LedgerEntry.id)
+    )
     for event_id, *row in session.execute(query.execution_options(yield_per=10_000)):
         hashers.setdefault(event_id or 0, hashlib.sha256()).update(_ledger_line(row))
     return {event_id: hasher.hexdigest() for event_id, hasher in hashers.items()}
@@ -186,14 +259,18 @@ def _uncovered_ledger_rows(session: Session, last_event: int) -> list[str]:
     problems = []
     first_covered = session.scalar(select(func.min(LedgerEntry.id)).where(LedgerEntry.audit_event_id > 0))
     # rows from before the chain covered the ledger (0) all come before the first covered row
-    stray_rule = LedgerEntry.audit_event_id.is_(None) | (LedgerEntry.audit_event_id > last_event) | (
-        LedgerEntry.audit_event_id < 0)
+    stray_rule = (
+        LedgerEntry.audit_event_id.is_(None)
+        | (LedgerEntry.audit_event_id > last_event)
+        | (LedgerEntry.audit_event_id < 0)
+    )
     if first_covered:
         stray_rule = stray_rule | ((LedgerEntry.audit_event_id == 0) & (LedgerEntry.id > first_covered))
     stray = select(LedgerEntry.id).where(stray_rule).order_by(LedgerEntry.id).limit(5)
     for ledger_id in session.scalars(stray):
-        problems.append(f"ledger row {ledger_id} is not covered by any audit event: it was added or changed "
-                        "outside the application")
+        problems.append(
+            f"ledger row {ledger_id} is not covered by any audit event: it was added or changed outside the application"
+        )
     return problems
 
 
@@ -202,9 +279,12 @@ def _hashes_of(db: Database) -> Callable[[Sequence[int]], dict[int, str]]:
         found: dict[int, str] = {}
         with db.read() as session:
             for start in range(0, len(ids), 500):
-                found.update((event_id, event_hash) for event_id, event_hash in session.execute(
-                    select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(ids[start:start + 500]))
-                ))
+                found.update(
+                    (event_id, event_hash)
+                    for event_id, event_hash in session.execute(
+                        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(ids[start : start + 500]))
+                    )
+                )
         return found
 
     return lookup
@@ -235,8 +315,10 @@ def list_events(db: Database, actor: Actor, text: str = "", *, offset: int = 0, 
     for word in text.split():
         like = f"%{word}%"
         query = query.where(
-            AuditEvent.username.like(like) | AuditEvent.action.like(like)
-            | AuditEvent.entity_type.like(like) | AuditEvent.entity_id.like(like)
+            AuditEvent.username.like(like)
+            | AuditEvent.action.like(like)
+            | AuditEvent.entity_type.like(like)
+            | AuditEvent.entity_id.like(like)
         )
     with db.read() as session:
         return [

@@ -125,9 +125,13 @@ def check(db: Any, hashes_of: Callable[[Sequence[int]], dict[int, str]]) -> list
         since = f" (event {max(good)}, anchored earlier, still matches)" if good else ""
         where = f"{anchor_path(db.url)}, line {first.line}, {first.at}"
         if first.event_id not in found:
-            problems.append(f"audit event {first.event_id} was anchored as the chain head ({where}) but is not in "
-                            f"the database: it was rolled back to an older copy or its newest events were deleted")
+            problems.append(
+                f"audit event {first.event_id} was anchored as the chain head ({where}) but is not in "
+                f"the database: it was rolled back to an older copy or its newest events were deleted"
+            )
         else:
-            problems.append(f"audit event {first.event_id} differs from the hash anchored for it ({where}): the "
-                            f"chain was rewritten at or before event {first.event_id}{since}")
+            problems.append(
+                f"audit event {first.event_id} differs from the hash anchored for it ({where}): the "
+                f"chain was rewritten at or before event {first.event_id}{since}"
+            )
     return problems

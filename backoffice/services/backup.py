@@ -31,8 +31,7 @@ def backup_sqlite(db: Database, actor: Actor, out: Path) -> Path:
     actor.require(Permission.BACKUP_RESTORE)
     if not db.sqlite_path:
         raise UserError(
-            f"{db.display_url} is not a SQLite file; back up PostgreSQL with pg_dump "
-            "(see README, 'Backups')."
+            f"{db.display_url} is not a SQLite file; back up PostgreSQL with pg_dump (see README, 'Backups')."
         )
     return _anchored(db, copy_database(db.sqlite_path, out))
 
@@ -118,13 +117,17 @@ def _check_sound(db: Database, backup: Path) -> str:
         raise _refused(backup, "is not a Vault Workstation database backup (no schema revision)")
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config(db)).walk_revisions()}
     if row[0] not in known:
-        raise _refused(backup, f"has schema revision {row[0]!r}, which this version of Vault Workstation does not "
-                               "know (a backup from a newer version, or not from this application)")
+        raise _refused(
+            backup,
+            f"has schema revision {row[0]!r}, which this version of Vault Workstation does not "
+            "know (a backup from a newer version, or not from this application)",
+        )
     return str(row[0])
 
 
-def _stage(db: Database, staging: Path, actor: Actor, backup: Path, revision: str,
-           replaced: tuple[int, str] | None) -> tuple[int, str]:
+def _stage(
+    db: Database, staging: Path, actor: Actor, backup: Path, revision: str, replaced: tuple[int, str] | None
+) -> tuple[int, str]:
     """Bring the staged copy to the current schema, prove its tables are this application's,
     and write the restore's audit event into it. Returns that event's (id, hash)."""
     from backoffice.db.migrate import upgrade
@@ -141,7 +144,12 @@ def _stage(db: Database, staging: Path, actor: Actor, backup: Path, revision: st
         with staged.transaction() as session:
             session.info[anchors.NO_ANCHOR] = True  # anchored below, in the live store's anchor file
             event = audit.record(
-                session, restorer, "store.restore", "store", backup.name, reason="restored from a backup",
+                session,
+                restorer,
+                "store.restore",
+                "store",
+                backup.name,
+                reason="restored from a backup",
                 before={"replaced_head": _head_json(replaced)},
                 after={"file": str(backup.resolve()), "revision": revision, "backup_head": _head_json(backup_head)},
             )
@@ -156,8 +164,11 @@ def _head_json(head: tuple[int, str] | None) -> dict[str, object] | None:
 
 def _check_tables(staged: Database, backup: Path) -> None:
     inspector = inspect(staged.engine)
-    have = {name: {c["name"] for c in inspector.get_columns(name)}
-            for name in inspector.get_table_names() if name != "alembic_version"}
+    have = {
+        name: {c["name"] for c in inspector.get_columns(name)}
+        for name in inspector.get_table_names()
+        if name != "alembic_version"
+    }
     want = {table.name: {c.name for c in table.columns} for table in Base.metadata.sorted_tables}
     if have != want:
         odd = sorted(set(have) ^ set(want)) or sorted(n for n in want if have.get(n) != want[n])

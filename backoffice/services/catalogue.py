@@ -30,12 +30,23 @@ from backoffice.services.price_list_import import PricesImported as PricesImport
 from backoffice.services.price_list_import import import_prices as import_prices
 from backoffice.services.receiving import lookup
 
-QUANTITY_TYPES = {UnitFamily.COUNT: QuantityType.COUNT_BASED, UnitFamily.WEIGHT: QuantityType.WEIGHT_BASED,
-                  UnitFamily.VOLUME: QuantityType.VOLUME_BASED}
+QUANTITY_TYPES = {
+    UnitFamily.COUNT: QuantityType.COUNT_BASED,
+    UnitFamily.WEIGHT: QuantityType.WEIGHT_BASED,
+    UnitFamily.VOLUME: QuantityType.VOLUME_BASED,
+}
 NO_PRICE = "no price yet"
 # the fields a person edits, with the longest text each holds (None: not text)
-FIELDS: dict[str, int | None] = {"name": 200, "brand": 80, "category": 80, "strain": 80, "unit": None,
-                                 "price": None, "floor_par": None, "vendor": 120}
+FIELDS: dict[str, int | None] = {
+    "name": 200,
+    "brand": 80,
+    "category": 80,
+    "strain": 80,
+    "unit": None,
+    "price": None,
+    "floor_par": None,
+    "vendor": 120,
+}
 _REQUIRED = {"name", "category", "unit"}
 _UNFINISHED = (PackageStatus.ACTIVE, PackageStatus.ON_HOLD)
 
@@ -79,22 +90,51 @@ class ItemSaved:
 
 
 def _row(item: Item) -> ItemRow:
-    return ItemRow(item.id, item.sku, item.name, item.brand, item.category, item.strain, item.unit, item.price,
-                   item.price_changed_at, item.floor_par, item.vendor, item.unit_cost, item.archived_at)
+    return ItemRow(
+        item.id,
+        item.sku,
+        item.name,
+        item.brand,
+        item.category,
+        item.strain,
+        item.unit,
+        item.price,
+        item.price_changed_at,
+        item.floor_par,
+        item.vendor,
+        item.unit_cost,
+        item.archived_at,
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
 
-def list_items(db: Database, actor: Actor, *, search: str = "", brand: str = "", category: str = "",
-               vendor: str = "", archived: bool = False, no_price_only: bool = False) -> list[ItemRow]:
+
+def list_items(
+    db: Database,
+    actor: Actor,
+    *,
+    search: str = "",
+    brand: str = "",
+    category: str = "",
+    vendor: str = "",
+    archived: bool = False,
+    no_price_only: bool = False,
+) -> list[ItemRow]:
     """Items by name; ``search`` matches SKU, name, brand or strain (any case); the other filters
     are exact. Archived items are listed only with ``archived``."""
     actor.require(Permission.VIEW_INVENTORY)
     query = select(Item).order_by(func.lower(Item.name), Item.id)
     if text := " ".join(search.split()).lower():
         like = f"%{text}%"
-        query = query.where(or_(func.lower(Item.sku).like(like), func.lower(Item.name).like(like),
-                                func.lower(Item.brand).like(like), func.lower(Item.strain).like(like)))
+        query = query.where(
+            or_(
+                func.lower(Item.sku).like(like),
+                func.lower(Item.name).like(like),
+                func.lower(Item.brand).like(like),
+                func.lower(Item.strain).like(like),
+            )
+        )
     for column, wanted in ((Item.brand, brand), (Item.category, category), (Item.vendor, vendor)):
         if wanted:
             query = query.where(column == wanted)
@@ -109,6 +149,7 @@ def list_items(db: Database, actor: Actor, *, search: str = "", brand: str = "",
 def facets(db: Database, actor: Actor) -> Facets:
     actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
+
         def values(column: Any) -> list[str]:
             return list(session.scalars(select(column).where(column != "").distinct().order_by(column)))
 
@@ -141,6 +182,7 @@ def brand_of(name: str, brands: list[str]) -> str:
 
 # --- checking what a person typed -------------------------------------------------------------
 
+
 def clean_fields(values: Mapping[str, object]) -> dict[str, Any]:
     """Each given field checked and put in its stored form; an unknown field is refused."""
     unknown = sorted(set(values) - set(FIELDS))
@@ -172,8 +214,9 @@ def clean_fields(values: Mapping[str, object]) -> dict[str, Any]:
 def _same_name_elsewhere(session: Session, name: str, category: str, item_id: int | None) -> str | None:
     """The SKU and name of another carried item with this name in this category (manifest lines are
     matched to items by name and category, so two such items would make matching guess)."""
-    query = select(Item.sku + " is already “" + Item.name + "” in " + Item.category).where(func.lower(Item.name) == name.lower(), func.lower(Item.category) == category.lower(),
-                                   Item.archived_at.is_(None))
+    query = select(Item.sku + " is already “" + Item.name + "” in " + Item.category).where(
+        func.lower(Item.name) == name.lower(), func.lower(Item.category) == category.lower(), Item.archived_at.is_(None)
+    )
     if item_id is not None:
         query = query.where(Item.id != item_id)
     return session.scalar(query.limit(1))
@@ -189,11 +232,13 @@ def _new_sku(session: Session, wanted: str, base: str) -> str:
             raise ValidationError(f"SKU {wanted} is taken by another item; choose another or leave it empty")
         return wanted
     taken = set(session.scalars(select(Item.sku).where(Item.sku.like(f"{base}%"))))
-    return next(candidate for n in range(1, len(taken) + 2)
-                if (candidate := base if n == 1 else f"{base}-{n}") not in taken)
+    return next(
+        candidate for n in range(1, len(taken) + 2) if (candidate := base if n == 1 else f"{base}-{n}") not in taken
+    )
 
 
 # --- changing ---------------------------------------------------------------------------------
+
 
 def add_item(db: Database, actor: Actor, values: Mapping[str, object], *, sku: str = "") -> ItemSaved:
     """A new item; name, category and unit are needed, the rest may follow. A price needs the
@@ -208,19 +253,24 @@ def add_item(db: Database, actor: Actor, values: Mapping[str, object], *, sku: s
         if other := _same_name_elsewhere(session, clean["name"], clean["category"], None):
             raise RuleViolation(f"item {other}; edit that one")
         fields: dict[str, Any] = {"brand": "", "strain": "", "vendor": "", "floor_par": Decimal(0), **clean}
-        item = Item(sku=_new_sku(session, sku, "SKU-" + clean["category"][:3].upper()), price=Decimal(0),
-                    quantity_type=QUANTITY_TYPES[clean["unit"].family], unit_cost=Decimal(0), **fields)
+        item = Item(
+            sku=_new_sku(session, sku, "SKU-" + clean["category"][:3].upper()),
+            price=Decimal(0),
+            quantity_type=QUANTITY_TYPES[clean["unit"].family],
+            unit_cost=Decimal(0),
+            **fields,
+        )
         session.add(item)
         session.flush()
         audit.record(session, actor, "item.create", "item", item.sku, after=_audited(item))
         if price:
             prices.apply_price(session, actor, item, price)
-        return ItemSaved(_row(item), f"Item {item.sku} added: {item.name}"
-                                     f"{'' if price else f' ({NO_PRICE})'}.")
+        return ItemSaved(_row(item), f"Item {item.sku} added: {item.name}{'' if price else f' ({NO_PRICE})'}.")
 
 
-def update_item(db: Database, actor: Actor, sku: str, values: Mapping[str, object], *,
-                reason: str | None = None) -> ItemSaved:
+def update_item(
+    db: Database, actor: Actor, sku: str, values: Mapping[str, object], *, reason: str | None = None
+) -> ItemSaved:
     """Change some of an item's fields; fields given with the value they have change nothing."""
     actor.require(Permission.EDIT_CATALOGUE)
     clean = clean_fields(values)
@@ -230,8 +280,11 @@ def update_item(db: Database, actor: Actor, sku: str, values: Mapping[str, objec
         changed = {name: value for name, value in clean.items() if getattr(item, name) != value}
         if "unit" in changed:
             _check_unit_change(session, item, changed["unit"])
-        if ("name" in changed or "category" in changed) and (other := _same_name_elsewhere(
-                session, changed.get("name", item.name), changed.get("category", item.category), item.id)):
+        if ("name" in changed or "category" in changed) and (
+            other := _same_name_elsewhere(
+                session, changed.get("name", item.name), changed.get("category", item.category), item.id
+            )
+        ):
             raise RuleViolation(f"item {other}; two items may not share a name in one category")
         if changed:
             before = {name: getattr(item, name) for name in changed}
@@ -239,8 +292,16 @@ def update_item(db: Database, actor: Actor, sku: str, values: Mapping[str, objec
                 setattr(item, name, value)
             if "unit" in changed:
                 item.quantity_type = QUANTITY_TYPES[item.unit.family]
-            audit.record(session, actor, "item.update", "item", item.sku, before=_plain(before),
-                         after=_plain(changed), reason=reason)
+            audit.record(
+                session,
+                actor,
+                "item.update",
+                "item",
+                item.sku,
+                before=_plain(before),
+                after=_plain(changed),
+                reason=reason,
+            )
         price_changed = price is not None and prices.apply_price(session, actor, item, price, reason=reason)
         what = sorted(changed) + (["price"] if price_changed else [])
         message = f"Item {item.sku}: {', '.join(what)} changed." if what else f"Item {item.sku}: nothing to change."
@@ -250,8 +311,10 @@ def update_item(db: Database, actor: Actor, sku: str, values: Mapping[str, objec
 def _check_unit_change(session: Session, item: Item, unit: Unit) -> None:
     held = session.scalar(select(func.count(Package.id)).where(Package.item_id == item.id)) or 0
     if held:
-        raise RuleViolation(f"item {item.sku} has {held} package(s) counted in {item.unit.value}; changing its unit "
-                            f"to {unit.value} would misstate them. Add a new item for the new unit instead.")
+        raise RuleViolation(
+            f"item {item.sku} has {held} package(s) counted in {item.unit.value}; changing its unit "
+            f"to {unit.value} would misstate them. Add a new item for the new unit instead."
+        )
 
 
 def set_archived(db: Database, actor: Actor, sku: str, archived: bool = True) -> ItemSaved:
@@ -264,15 +327,28 @@ def set_archived(db: Database, actor: Actor, sku: str, archived: bool = True) ->
             state = "archived" if archived else "not archived"
             return ItemSaved(_row(item), f"Item {item.sku} is already {state}.", Changes.NONE)
         if archived:
-            stock = session.scalar(select(func.count(Package.id)).where(
-                Package.item_id == item.id, Package.status.in_(_UNFINISHED))) or 0
+            stock = (
+                session.scalar(
+                    select(func.count(Package.id)).where(Package.item_id == item.id, Package.status.in_(_UNFINISHED))
+                )
+                or 0
+            )
             if stock:
-                raise RuleViolation(f"item {item.sku} still has {stock} package(s) in stock; sell, return or "
-                                    "finish them before archiving it")
+                raise RuleViolation(
+                    f"item {item.sku} still has {stock} package(s) in stock; sell, return or "
+                    "finish them before archiving it"
+                )
         before = item.archived_at
         item.archived_at = utcnow() if archived else None
-        audit.record(session, actor, "item.archive" if archived else "item.restore", "item", item.sku,
-                     before={"archived_at": before}, after={"archived_at": item.archived_at})
+        audit.record(
+            session,
+            actor,
+            "item.archive" if archived else "item.restore",
+            "item",
+            item.sku,
+            before={"archived_at": before},
+            after={"archived_at": item.archived_at},
+        )
         return ItemSaved(_row(item), f"Item {item.sku} {'archived' if archived else 'back in the catalogue'}.")
 
 
@@ -285,6 +361,7 @@ def _plain(values: Mapping[str, object]) -> dict[str, object]:
 
 
 # --- items that arrive with a delivery ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NewItemProposal:
@@ -334,8 +411,12 @@ class ItemsCreated:
         unpriced = sum(1 for i in made if i.price == 0)
         linked = sum(i.lines_linked for i in self.items)
         found = len(self.items) - len(made)
-        return (f"{len(made)} item(s) created" + (f" ({unpriced} with {NO_PRICE})" if unpriced else "")
-                + (f", {found} found in the catalogue" if found else "") + f"; {linked} manifest line(s) now use them.")
+        return (
+            f"{len(made)} item(s) created"
+            + (f" ({unpriced} with {NO_PRICE})" if unpriced else "")
+            + (f", {found} found in the catalogue" if found else "")
+            + f"; {linked} manifest line(s) now use them."
+        )
 
 
 def propose_items(db: Database, actor: Actor, manifest_id: int, tags: list[str] | None = None) -> list[NewItemProposal]:
@@ -358,8 +439,16 @@ def propose_items(db: Database, actor: Actor, manifest_id: int, tags: list[str] 
                 proposals[key] = _more(proposals[key])
                 continue
             proposals[key] = NewItemProposal(
-                line.tag, line.item_name, line.category, line.strain, line.unit, brand_of(line.item_name, brands),
-                manifest.shipper_name, _unit_cost(line), 1)
+                line.tag,
+                line.item_name,
+                line.category,
+                line.strain,
+                line.unit,
+                brand_of(line.item_name, brands),
+                manifest.shipper_name,
+                _unit_cost(line),
+                1,
+            )
         return list(proposals.values())
 
 
@@ -371,8 +460,9 @@ def _unit_cost(line: ManifestLine) -> Decimal:
     return to_money(line.wholesale_price / line.shipped_quantity) if line.wholesale_price else Decimal(0)
 
 
-def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted: list[NewItem], *,
-                            no_price_ok: bool = False) -> ItemsCreated:
+def create_items_from_lines(
+    db: Database, actor: Actor, manifest_id: int, wanted: list[NewItem], *, no_price_ok: bool = False
+) -> ItemsCreated:
     """Create the items of several manifest lines at once (name, category, strain, unit, vendor,
     unit cost from the wholesale price, brand, shelf price) and link every open manifest line of
     each. A line without a price is refused unless ``no_price_ok`` (the person confirmed "no
@@ -385,8 +475,10 @@ def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted
         actor.require(Permission.SET_PRICES)
     unpriced = [new.tag for new, price in priced if price == 0]
     if unpriced and not no_price_ok:
-        raise ValidationError(f"no shelf price for {', '.join(unpriced)}: give one, or confirm that the item(s) go "
-                              f"into the catalogue with {NO_PRICE} (a manager sets it before the shelf label)")
+        raise ValidationError(
+            f"no shelf price for {', '.join(unpriced)}: give one, or confirm that the item(s) go "
+            f"into the catalogue with {NO_PRICE} (a manager sets it before the shelf label)"
+        )
     with db.transaction() as session:
         manifest = lookup.open_manifest(session, manifest_id)
         brands = known_brands(session)
@@ -400,36 +492,73 @@ def create_items_from_lines(db: Database, actor: Actor, manifest_id: int, wanted
     return ItemsCreated(made)
 
 
-def _create_one(session: Session, actor: Actor, manifest: Manifest, line: ManifestLine, new: NewItem,
-                price: Decimal, brands: list[str]) -> ItemCreated:
+def _create_one(
+    session: Session,
+    actor: Actor,
+    manifest: Manifest,
+    line: ManifestLine,
+    new: NewItem,
+    price: Decimal,
+    brands: list[str],
+) -> ItemCreated:
     if line.item_id is not None:
         existing = session.get(Item, line.item_id)
-        raise RuleViolation(f"{line.tag} is already matched to item {existing.sku if existing else line.item_id} "
-                            f"({line.item_name}); nothing to create")
+        raise RuleViolation(
+            f"{line.tag} is already matched to item {existing.sku if existing else line.item_id} "
+            f"({line.item_name}); nothing to create"
+        )
     item_id = lookup.match_items(session, [(line.item_name, line.category)]).get(
-        lookup.item_key(line.item_name, line.category))
+        lookup.item_key(line.item_name, line.category)
+    )
     item = session.get(Item, item_id) if item_id is not None else None
     created = item is None
     if item is None:
-        brand = clean_fields({"brand": new.brand})["brand"] if new.brand is not None else brand_of(line.item_name,
-                                                                                                      brands)
-        item = Item(sku=_new_sku(session, new.sku, f"R-{line.tag[-10:]}"), name=line.item_name, brand=brand,
-                    category=line.category, strain=line.strain, vendor=manifest.shipper_name,
-                    quantity_type=QUANTITY_TYPES[line.unit.family], unit=line.unit, price=Decimal(0),
-                    unit_cost=_unit_cost(line), floor_par=Decimal(0))
+        brand = (
+            clean_fields({"brand": new.brand})["brand"] if new.brand is not None else brand_of(line.item_name, brands)
+        )
+        item = Item(
+            sku=_new_sku(session, new.sku, f"R-{line.tag[-10:]}"),
+            name=line.item_name,
+            brand=brand,
+            category=line.category,
+            strain=line.strain,
+            vendor=manifest.shipper_name,
+            quantity_type=QUANTITY_TYPES[line.unit.family],
+            unit=line.unit,
+            price=Decimal(0),
+            unit_cost=_unit_cost(line),
+            floor_par=Decimal(0),
+        )
         session.add(item)
         session.flush()
-        audit.record(session, actor, "item.create", "item", item.sku,
-                     after={**_audited(item), "unit_cost": item.unit_cost, "from_manifest": manifest.manifest_number,
-                            "tag": line.tag})
+        audit.record(
+            session,
+            actor,
+            "item.create",
+            "item",
+            item.sku,
+            after={
+                **_audited(item),
+                "unit_cost": item.unit_cost,
+                "from_manifest": manifest.manifest_number,
+                "tag": line.tag,
+            },
+        )
         if price:
             prices.apply_price(session, actor, item, price, reason=f"new item from manifest {manifest.manifest_number}")
     open_ids = select(Manifest.id).where(Manifest.status == ManifestStatus.OPEN)
-    linked = cast(CursorResult[Any], session.execute(
-        update(ManifestLine)
-        .where(ManifestLine.item_id.is_(None), ManifestLine.manifest_id.in_(open_ids),
-               func.lower(ManifestLine.item_name) == line.item_name.lower(),
-               func.lower(ManifestLine.category) == line.category.lower())
-        .values(item_id=item.id).execution_options(synchronize_session=False)
-    )).rowcount
+    linked = cast(
+        CursorResult[Any],
+        session.execute(
+            update(ManifestLine)
+            .where(
+                ManifestLine.item_id.is_(None),
+                ManifestLine.manifest_id.in_(open_ids),
+                func.lower(ManifestLine.item_name) == line.item_name.lower(),
+                func.lower(ManifestLine.category) == line.category.lower(),
+            )
+            .values(item_id=item.id)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     return ItemCreated(item.sku, item.id, item.name, item.brand, item.price, created, linked)

@@ -72,80 +72,116 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
     "user.sign_in_failed": lambda e, b, a: f"Sign-in refused for user {e}",
     "user.approval": lambda e, b, a: f"User #{e} approved with their PIN",
     "user.approval_failed": lambda e, b, a: f"Approval refused for user {e}",
-    "transfer.create": lambda e, b, a: f"Started transfer #{e} from {a.get('from')} to {a.get('to')} with "
-                                       f"{_tags(a)}",
+    "transfer.create": lambda e, b, a: f"Started transfer #{e} from {a.get('from')} to {a.get('to')} with {_tags(a)}",
     "transfer.add": lambda e, b, a: f"Added {a.get('tag')} to transfer #{e}",
     "transfer.remove": lambda e, b, a: f"Took {b.get('tag')} off transfer #{e}",
-    "transfer.record": lambda e, b, a: f"Recorded transfer #{e} (the METRC location change) for {_tags(a)}; "
-                                       f"queued for METRC as outbox #{a.get('outbox')}",
-    "transfer.arrived": lambda e, b, a: f"Package {e} arrived in {a.get('location')} (transfer #{a.get('transfer')}, "
-                                        f"now {a.get('transfer_status')})",
+    "transfer.record": lambda e, b, a: (
+        f"Recorded transfer #{e} (the METRC location change) for {_tags(a)}; "
+        f"queued for METRC as outbox #{a.get('outbox')}"
+    ),
+    "transfer.arrived": lambda e, b, a: (
+        f"Package {e} arrived in {a.get('location')} (transfer #{a.get('transfer')}, now {a.get('transfer_status')})"
+    ),
     "transfer.cancel": lambda e, b, a: f"Cancelled transfer #{e}",
-    "package.split": lambda e, b, a: f"Split {_plain(a.get('quantity'))} off package {e} into new package "
-                                     f"{a.get('new_tag')} for transfer #{a.get('transfer')}",
-    "package.adjust": lambda e, b, a: f"Adjusted package {e} by {_signed(a.get('delta'))}: "
-                                      f"{_plain(b.get('quantity'))} → {_plain(a.get('quantity'))}"
-                                      + (f", approved by {a['approved_by']}" if a.get("approved_by") else "")
-                                      + (f", for count #{a['count']}" if a.get("count") else ""),
-    "manifest.import": lambda e, b, a: f"Imported manifest {e} from {a.get('shipper')}: "
-                                       f"{plural(int(a.get('packages') or 0), 'package')}"
-                                       + (f", {plural(int(a['unknown_items']), 'product')} new to the store"
-                                          if a.get("unknown_items") else ""),
+    "package.split": lambda e, b, a: (
+        f"Split {_plain(a.get('quantity'))} off package {e} into new package "
+        f"{a.get('new_tag')} for transfer #{a.get('transfer')}"
+    ),
+    "package.adjust": lambda e, b, a: (
+        f"Adjusted package {e} by {_signed(a.get('delta'))}: "
+        f"{_plain(b.get('quantity'))} → {_plain(a.get('quantity'))}"
+        + (f", approved by {a['approved_by']}" if a.get("approved_by") else "")
+        + (f", for count #{a['count']}" if a.get("count") else "")
+    ),
+    "manifest.import": lambda e, b, a: (
+        f"Imported manifest {e} from {a.get('shipper')}: "
+        f"{plural(int(a.get('packages') or 0), 'package')}"
+        + (f", {plural(int(a['unknown_items']), 'product')} new to the store" if a.get("unknown_items") else "")
+    ),
     "manifest.accept": lambda e, b, a: f"Accepted {_tags(a)} on manifest {e}",
     "manifest.reject": lambda e, b, a: f"Rejected package {e} on manifest {a.get('manifest')}",
-    "manifest.undo": lambda e, b, a: f"Undid the decision on package {e} (manifest {a.get('manifest')}); it is "
-                                     f"{a.get('state')} again",
-    "manifest.quantity": lambda e, b, a: f"Package {e} received {_plain(a.get('received_quantity'))} of "
-                                         f"{_plain(a.get('shipped_quantity'))} shipped (manifest {a.get('manifest')})",
-    "manifest.expiration": lambda e, b, a: f"Set expiration {a.get('expiration_date') or 'none'} on {_tags(a)} "
-                                           f"(manifest {e})",
-    "manifest.receive": lambda e, b, a: f"Received manifest {e} into {a.get('location')}: "
-                                        f"{plural(len(a.get('accepted') or []), 'package')} accepted, "
-                                        f"{plural(len(a.get('rejected') or {}), 'package')} rejected",
-    "manifest.metrc_check": lambda e, b, a: f"Checked manifest {e} against METRC: "
-                                            + ("METRC agrees" if a.get("agrees") else
-                                               f"{plural(len(a.get('problems') or []), 'difference')}"),
-    "item.create": lambda e, b, a: f"Created item {e}, {a.get('name')} ({a.get('category')}, by the "
-                                   f"{a.get('unit')}) from manifest {a.get('from_manifest')}",
-    "item.price": lambda e, b, a: f"Changed the price of {e} from ${_money(b.get('price'))} to "
-                                  f"${_money(a.get('price'))}",
-    "count.start": lambda e, b, a: f"Started count #{e} “{a.get('name')}” with "
-                                   f"{plural(int(a.get('lines') or 0), 'expected package')}"
-                                   + (" (blind)" if a.get("blind") else ""),
+    "manifest.undo": lambda e, b, a: (
+        f"Undid the decision on package {e} (manifest {a.get('manifest')}); it is {a.get('state')} again"
+    ),
+    "manifest.quantity": lambda e, b, a: (
+        f"Package {e} received {_plain(a.get('received_quantity'))} of "
+        f"{_plain(a.get('shipped_quantity'))} shipped (manifest {a.get('manifest')})"
+    ),
+    "manifest.expiration": lambda e, b, a: (
+        f"Set expiration {a.get('expiration_date') or 'none'} on {_tags(a)} (manifest {e})"
+    ),
+    "manifest.receive": lambda e, b, a: (
+        f"Received manifest {e} into {a.get('location')}: "
+        f"{plural(len(a.get('accepted') or []), 'package')} accepted, "
+        f"{plural(len(a.get('rejected') or {}), 'package')} rejected"
+    ),
+    "manifest.metrc_check": lambda e, b, a: (
+        f"Checked manifest {e} against METRC: "
+        + ("METRC agrees" if a.get("agrees") else f"{plural(len(a.get('problems') or []), 'difference')}")
+    ),
+    "item.create": lambda e, b, a: (
+        f"Created item {e}, {a.get('name')} ({a.get('category')}, by the "
+        f"{a.get('unit')}) from manifest {a.get('from_manifest')}"
+    ),
+    "item.price": lambda e, b, a: (
+        f"Changed the price of {e} from ${_money(b.get('price'))} to ${_money(a.get('price'))}"
+    ),
+    "count.start": lambda e, b, a: (
+        f"Started count #{e} “{a.get('name')}” with "
+        f"{plural(int(a.get('lines') or 0), 'expected package')}" + (" (blind)" if a.get("blind") else "")
+    ),
     "count.recount": lambda e, b, a: f"Recounted {a.get('tag')} in count #{e}: {_plain(a.get('quantity'))}",
-    "count.import_sheet": lambda e, b, a: f"Imported count sheet {a.get('file')} into count #{e}: "
-                                          f"{plural(int(a.get('lines') or 0), 'line')}",
-    "count.submit": lambda e, b, a: f"Submitted count #{e}: {a.get('lines_matching')} of "
-                                    f"{plural(int(a.get('lines_counted') or 0), 'package')} matched, variance "
-                                    f"{_plain(a.get('unit_variance'))} units (${_money(a.get('dollar_variance'))})",
-    "reconcile.day": lambda e, b, a: f"Reconciled {e}: {plural(int(a.get('pos_lines') or 0), 'POS line')} against "
-                                     f"{plural(int(a.get('metrc_receipts') or 0), 'METRC receipt')}, "
-                                     f"{plural(int(a.get('findings') or 0), 'difference')} "
-                                     f"({a.get('new', 0)} new, {a.get('cleared', 0)} cleared)",
-    "finding.resolve": lambda e, b, a: f"Resolved finding #{e} ({_words(str(a.get('kind')))}, receipt "
-                                       f"{a.get('receipt')}, {a.get('tag')}): {_words(str(a.get('action')))}",
-    "import.pos_sales": lambda e, b, a: f"Imported POS sales file {e}: {plural(int(a.get('added') or 0), 'new line')}"
-                                        f" of {a.get('lines')}, for {_listed(list(a.get('days') or []))}",
-    "import.metrc_sales": lambda e, b, a: f"Imported METRC receipts from {e}: {a.get('added')} new, "
-                                          f"{a.get('updated')} updated",
+    "count.import_sheet": lambda e, b, a: (
+        f"Imported count sheet {a.get('file')} into count #{e}: {plural(int(a.get('lines') or 0), 'line')}"
+    ),
+    "count.submit": lambda e, b, a: (
+        f"Submitted count #{e}: {a.get('lines_matching')} of "
+        f"{plural(int(a.get('lines_counted') or 0), 'package')} matched, variance "
+        f"{_plain(a.get('unit_variance'))} units (${_money(a.get('dollar_variance'))})"
+    ),
+    "reconcile.day": lambda e, b, a: (
+        f"Reconciled {e}: {plural(int(a.get('pos_lines') or 0), 'POS line')} against "
+        f"{plural(int(a.get('metrc_receipts') or 0), 'METRC receipt')}, "
+        f"{plural(int(a.get('findings') or 0), 'difference')} "
+        f"({a.get('new', 0)} new, {a.get('cleared', 0)} cleared)"
+    ),
+    "finding.resolve": lambda e, b, a: (
+        f"Resolved finding #{e} ({_words(str(a.get('kind')))}, receipt "
+        f"{a.get('receipt')}, {a.get('tag')}): {_words(str(a.get('action')))}"
+    ),
+    "import.pos_sales": lambda e, b, a: (
+        f"Imported POS sales file {e}: {plural(int(a.get('added') or 0), 'new line')}"
+        f" of {a.get('lines')}, for {_listed(list(a.get('days') or []))}"
+    ),
+    "import.metrc_sales": lambda e, b, a: (
+        f"Imported METRC receipts from {e}: {a.get('added')} new, {a.get('updated')} updated"
+    ),
     "outbox.sent": lambda e, b, a: f"Sent outbox #{e} to METRC",
     "outbox.retry": lambda e, b, a: f"Put outbox #{e} back in the queue for METRC",
     "outbox.resolve": lambda e, b, a: f"Closed outbox #{e} by hand",
-    "outbox.failed": lambda e, b, a: f"METRC refused outbox #{e} after {plural(int(a.get('attempts') or 0), 'try')}"
-                                     f": {a.get('error')}",
-    "outbox.retry_later": lambda e, b, a: f"Outbox #{e} could not reach METRC (try {a.get('attempts')}); it is "
-                                          f"retried later: {a.get('error')}",
-    "outbox.export_csv": lambda e, b, a: f"Exported "
-                                         f"{plural(len(a.get('entries') or []), 'outbox entry', 'outbox entries')} "
-                                         f"to {e} for METRC's upload pages",
-    "labels.print": lambda e, b, a: f"Printed {plural(int(a.get('labels') or 0), 'label')} ({a.get('template')}) to "
-                                    f"{a.get('destination')}",
+    "outbox.failed": lambda e, b, a: (
+        f"METRC refused outbox #{e} after {plural(int(a.get('attempts') or 0), 'try')}: {a.get('error')}"
+    ),
+    "outbox.retry_later": lambda e, b, a: (
+        f"Outbox #{e} could not reach METRC (try {a.get('attempts')}); it is retried later: {a.get('error')}"
+    ),
+    "outbox.export_csv": lambda e, b, a: (
+        f"Exported "
+        f"{plural(len(a.get('entries') or []), 'outbox entry', 'outbox entries')} "
+        f"to {e} for METRC's upload pages"
+    ),
+    "labels.print": lambda e, b, a: (
+        f"Printed {plural(int(a.get('labels') or 0), 'label')} ({a.get('template')}) to {a.get('destination')}"
+    ),
     "location.add": lambda e, b, a: f"Added location {a.get('name')} ({a.get('kind')})",
-    "setting.change": lambda e, b, a: f"Changed setting {_words(e)} from {_plain(b.get('value', b or None))} to "
-                                      f"{_plain(a.get('value', a or None))}",
-    "demo.build": lambda e, b, a: f"Built the {e} demo store: {plural(int(a.get('skus') or 0), 'item')}, "
-                                  f"{plural(int(a.get('packages') or 0), 'package')}, "
-                                  f"{plural(int(a.get('sale_lines') or 0), 'sale line')}",
+    "setting.change": lambda e, b, a: (
+        f"Changed setting {_words(e)} from {_plain(b.get('value', b or None))} to {_plain(a.get('value', a or None))}"
+    ),
+    "demo.build": lambda e, b, a: (
+        f"Built the {e} demo store: {plural(int(a.get('skus') or 0), 'item')}, "
+        f"{plural(int(a.get('packages') or 0), 'package')}, "
+        f"{plural(int(a.get('sale_lines') or 0), 'sale line')}"
+    ),
 }
 
 
@@ -160,8 +196,9 @@ def _money(value: Any) -> str:
     return "—" if value is None else f"{Decimal(str(value)):,.2f}"
 
 
-def audit_sentence(action: str, entity_type: str, entity_id: str, before: str | None, after: str | None,
-                   reason: str | None = None) -> str:
+def audit_sentence(
+    action: str, entity_type: str, entity_id: str, before: str | None, after: str | None, reason: str | None = None
+) -> str:
     """One audit event as a sentence; its reason (a note a person typed) follows it."""
     b, a = _load(before), _load(after)
     words = _SENTENCES.get(action)
@@ -183,8 +220,17 @@ def _generic(action: str, entity_type: str, entity_id: str, before: Facts, after
     return f"{what}, {subject}" + (f": {'; '.join(changes)}" if changes else "")
 
 
-def ledger_sentence(kind: LedgerKind, delta: Decimal, unit: Unit, from_location: str | None, to_location: str | None,
-                    doc_type: str, doc_id: int | None, note: str | None, manifest: str | None = None) -> str:
+def ledger_sentence(
+    kind: LedgerKind,
+    delta: Decimal,
+    unit: Unit,
+    from_location: str | None,
+    to_location: str | None,
+    doc_type: str,
+    doc_id: int | None,
+    note: str | None,
+    manifest: str | None = None,
+) -> str:
     """One stock-ledger row of a package as a sentence."""
     size = f"{abs(delta).normalize():f} {unit.value}"
     match kind:

@@ -41,8 +41,11 @@ class Resolution(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {Resolution.QUEUE_RECEIPT: "Queue the receipt for METRC", Resolution.EXPLAINED: "Mark as explained",
-                Resolution.CLEARED: "Cleared (no longer found)"}[self]
+        return {
+            Resolution.QUEUE_RECEIPT: "Queue the receipt for METRC",
+            Resolution.EXPLAINED: "Mark as explained",
+            Resolution.CLEARED: "Cleared (no longer found)",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,10 @@ def resolve(db: Database, actor: Actor, finding_id: int, action: Resolution | st
     try:
         action = Resolution(action)
     except ValueError:
-        raise ValidationError(f"{action!r} is not a way to resolve a finding; use "
-                              f"{Resolution.QUEUE_RECEIPT.value} or {Resolution.EXPLAINED.value}") from None
+        raise ValidationError(
+            f"{action!r} is not a way to resolve a finding; use "
+            f"{Resolution.QUEUE_RECEIPT.value} or {Resolution.EXPLAINED.value}"
+        ) from None
     if action is Resolution.CLEARED:
         raise ValidationError("'cleared' is set by reconciling again, not by hand; mark the finding explained")
     note = " ".join(note.split())
@@ -80,8 +85,9 @@ def resolve(db: Database, actor: Actor, finding_id: int, action: Resolution | st
     with db.transaction() as session:
         finding = _finding(session, finding_id, lock=True)
         if finding.status is not FindingStatus.OPEN:
-            raise RuleViolation(f"finding #{finding.id} is already resolved ({finding.resolution_action}: "
-                                f"{finding.resolution_note})")
+            raise RuleViolation(
+                f"finding #{finding.id} is already resolved ({finding.resolution_action}: {finding.resolution_note})"
+            )
         closing, entry = [finding], None
         if action is Resolution.QUEUE_RECEIPT:
             closing, entry = _queue_receipt(session, actor, finding)
@@ -90,11 +96,23 @@ def resolve(db: Database, actor: Actor, finding_id: int, action: Resolution | st
             f.status, f.resolution_action, f.resolution_note = FindingStatus.RESOLVED, action.value, note
             f.resolved_by_id, f.resolved_at = actor.user_id, now
             f.outbox_id = entry.id if entry is not None else None
-        audit.record(session, actor, "finding.resolve", "finding", finding.id, reason=note, after={
-            "action": action.value, "day": finding.business_date, "kind": finding.kind.value,
-            "receipt": finding.receipt_number, "tag": finding.tag, "closed": [f.id for f in closing],
-            "outbox": entry.id if entry is not None else None,
-        })
+        audit.record(
+            session,
+            actor,
+            "finding.resolve",
+            "finding",
+            finding.id,
+            reason=note,
+            after={
+                "action": action.value,
+                "day": finding.business_date,
+                "kind": finding.kind.value,
+                "receipt": finding.receipt_number,
+                "tag": finding.tag,
+                "closed": [f.id for f in closing],
+                "outbox": entry.id if entry is not None else None,
+            },
+        )
         ids = [f.id for f in closing]
     changes = Changes.FINDINGS | (Changes.OUTBOX if entry is not None else Changes.NONE)
     return ResolveResult(ids, entry.id if entry is not None else None, changes)
@@ -117,8 +135,13 @@ def _can_queue(session: Session, finding: FindingModel) -> bool:
 
 
 def metrc_has_receipt(session: Session, number: str) -> bool:
-    return bool(session.scalar(select(func.count()).where(
-        or_(MetrcReceipt.external_receipt_number == number, MetrcReceipt.receipt_number == number))))
+    return bool(
+        session.scalar(
+            select(func.count()).where(
+                or_(MetrcReceipt.external_receipt_number == number, MetrcReceipt.receipt_number == number)
+            )
+        )
+    )
 
 
 def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tuple[list[FindingModel], OutboxEntry]:
@@ -136,10 +159,18 @@ def _queue_receipt(session: Session, actor: Actor, finding: FindingModel) -> tup
 
 def open_missing_in_metrc(session: Session, day: date, number: str) -> list[FindingModel]:
     """The open "sale missing in METRC" findings of one POS receipt, locked for resolving."""
-    return list(session.scalars(select(FindingModel).where(
-        FindingModel.business_date == day, FindingModel.receipt_number == number,
-        FindingModel.kind == FindingKind.MISSING_IN_METRC, FindingModel.status == FindingStatus.OPEN,
-    ).with_for_update()))
+    return list(
+        session.scalars(
+            select(FindingModel)
+            .where(
+                FindingModel.business_date == day,
+                FindingModel.receipt_number == number,
+                FindingModel.kind == FindingKind.MISSING_IN_METRC,
+                FindingModel.status == FindingStatus.OPEN,
+            )
+            .with_for_update()
+        )
+    )
 
 
 def queue_receipt(session: Session, actor: Actor, day: date, number: str, doc: Doc) -> OutboxEntry:
@@ -151,14 +182,16 @@ def queue_receipt(session: Session, actor: Actor, day: date, number: str, doc: D
         .order_by(PosSaleLine.sold_at, PosSaleLine.id)
     ).all()
     if not lines:
-        raise RuleViolation(f"the POS lines of receipt {number} are no longer stored; "
-                            "import the day's POS export again")
+        raise RuleViolation(
+            f"the POS lines of receipt {number} are no longer stored; import the day's POS export again"
+        )
     transactions = _transactions(lines)
     tz = store_zone(session)
     sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
     receipt = SalesReceipt(sold_at, number, tuple(transactions))
-    return outbox.enqueue(session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()], doc,
-                          f"sales-receipt:{day}:{number}")
+    return outbox.enqueue(
+        session, actor, OutboxKind.SALES_RECEIPT, [receipt.to_metrc()], doc, f"sales-receipt:{day}:{number}"
+    )
 
 
 def _transactions(lines: Iterable[Any]) -> list[SalesTransaction]:
@@ -174,7 +207,11 @@ def _transactions(lines: Iterable[Any]) -> list[SalesTransaction]:
         total[2] += line.amount
     refused = [tag for tag, (quantity, _, _) in totals.items() if quantity <= 0]
     if refused:
-        raise RuleViolation(f"the receipt returns more of {', '.join(refused)} than it sells; nothing to record "
-                            "as a sale in METRC. Mark the finding explained instead")
-    return [SalesTransaction(tag, Decimal(plain(q)), unit, Decimal(f"{amount:.2f}"))
-            for tag, (q, unit, amount) in totals.items()]
+        raise RuleViolation(
+            f"the receipt returns more of {', '.join(refused)} than it sells; nothing to record "
+            "as a sale in METRC. Mark the finding explained instead"
+        )
+    return [
+        SalesTransaction(tag, Decimal(plain(q)), unit, Decimal(f"{amount:.2f}"))
+        for tag, (q, unit, amount) in totals.items()
+    ]

@@ -37,17 +37,36 @@ class PackageRow:
 
 COLUMNS = ("item", "brand", "category", "tag", "quantity", "unit", "location", "expiration_date", "lab_state")
 _SORT = {
-    "item": Item.name, "brand": Item.brand, "category": Item.category, "tag": Package.tag,
-    "quantity": Package.quantity, "unit": Package.unit, "location": Location.name,
-    "expiration_date": Package.expiration_date, "lab_state": Package.lab_state,
+    "item": Item.name,
+    "brand": Item.brand,
+    "category": Item.category,
+    "tag": Package.tag,
+    "quantity": Package.quantity,
+    "unit": Package.unit,
+    "location": Location.name,
+    "expiration_date": Package.expiration_date,
+    "lab_state": Package.lab_state,
 }
 
 
 def _base(text: str, include_finished: bool) -> Select[*tuple[Any, ...]]:
     query = (
-        select(Package.id, Package.tag, Item.sku, Item.name, Item.brand, Item.category, Package.quantity,
-               Package.unit, Location.name, Package.bin, Package.expiration_date, Package.lab_state,
-               Package.status, Item.price)
+        select(
+            Package.id,
+            Package.tag,
+            Item.sku,
+            Item.name,
+            Item.brand,
+            Item.category,
+            Package.quantity,
+            Package.unit,
+            Location.name,
+            Package.bin,
+            Package.expiration_date,
+            Package.lab_state,
+            Package.status,
+            Item.price,
+        )
         .join(Item, Item.id == Package.item_id)
         .join(Location, Location.id == Package.location_id)
     )
@@ -59,15 +78,24 @@ def _base(text: str, include_finished: bool) -> Select[*tuple[Any, ...]]:
             continue
         like = f"%{word}%"
         # match the 5,000 items and the few locations once, not once per package row
-        items = select(Item.id).where(or_(Item.sku.like(like), Item.name.like(like), Item.brand.like(like),
-                                          Item.category.like(like)))
+        items = select(Item.id).where(
+            or_(Item.sku.like(like), Item.name.like(like), Item.brand.like(like), Item.category.like(like))
+        )
         locations = select(Location.id).where(Location.name.like(like))
         query = query.where(or_(Package.tag.like(like), Package.item_id.in_(items), Package.location_id.in_(locations)))
     return query
 
 
-def search_packages(db: Database, text: str = "", *, include_finished: bool = False, sort: str = "item",
-                    descending: bool = False, offset: int = 0, limit: int = 500) -> list[PackageRow]:
+def search_packages(
+    db: Database,
+    text: str = "",
+    *,
+    include_finished: bool = False,
+    sort: str = "item",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 500,
+) -> list[PackageRow]:
     """One page of packages matching every word of ``text`` (tag, SKU, name, brand,
     category, location), sorted in the database so paging stays consistent."""
     column = _SORT.get(sort, Item.name)
@@ -110,18 +138,30 @@ def package_history(db: Database, tag: str) -> list[HistoryEvent]:
         ).all()
         for entry, from_name, to_name, username in ledger_rows:
             manifest = pkg.received_from_manifest if entry.kind is LedgerKind.RECEIVE else None
-            detail = ledger_sentence(entry.kind, entry.quantity_delta, entry.unit, from_name, to_name, entry.doc_type,
-                                     entry.doc_id, entry.note, manifest)
-            events.append(HistoryEvent(entry.at, entry.kind.value.replace("_", " "), entry.quantity_delta, detail,
-                                       username or "system"))
+            detail = ledger_sentence(
+                entry.kind,
+                entry.quantity_delta,
+                entry.unit,
+                from_name,
+                to_name,
+                entry.doc_type,
+                entry.doc_id,
+                entry.note,
+                manifest,
+            )
+            events.append(
+                HistoryEvent(
+                    entry.at, entry.kind.value.replace("_", " "), entry.quantity_delta, detail, username or "system"
+                )
+            )
         audits = session.scalars(
-            select(AuditEvent).where(and_(AuditEvent.entity_type == "package", AuditEvent.entity_id == tag))
+            select(AuditEvent)
+            .where(and_(AuditEvent.entity_type == "package", AuditEvent.entity_id == tag))
             .order_by(AuditEvent.id)
         ).all()
         for ev in audits:
             detail = audit_sentence(ev.action, ev.entity_type, ev.entity_id, ev.before, ev.after, ev.reason)
-            events.append(HistoryEvent(ev.at, ev.action.replace(".", " ").replace("_", " "), None, detail,
-                                       ev.username))
+            events.append(HistoryEvent(ev.at, ev.action.replace(".", " ").replace("_", " "), None, detail, ev.username))
     return sorted(events, key=lambda e: e.at)
 
 
@@ -164,7 +204,13 @@ class ActiveSearch:
 
 
 _ROW_KEYS = {
-    "item": lambda r: r.item, "brand": lambda r: r.brand, "category": lambda r: r.category, "tag": lambda r: r.tag,
-    "quantity": lambda r: r.quantity, "unit": lambda r: r.unit.value, "location": lambda r: r.location,
-    "expiration_date": lambda r: r.expiration_date or date.max, "lab_state": lambda r: r.lab_state.value,
+    "item": lambda r: r.item,
+    "brand": lambda r: r.brand,
+    "category": lambda r: r.category,
+    "tag": lambda r: r.tag,
+    "quantity": lambda r: r.quantity,
+    "unit": lambda r: r.unit.value,
+    "location": lambda r: r.location,
+    "expiration_date": lambda r: r.expiration_date or date.max,
+    "lab_state": lambda r: r.lab_state.value,
 }

@@ -144,14 +144,19 @@ class PrintJob:
 
 # --- choosing what to print --------------------------------------------------------------------
 
+
 def select_labels(db: Database, actor: Actor, selection: Selection, *, kind: LabelKind = LabelKind.BIN) -> LabelRun:
     """The labels ``selection`` stands for, in the order a person works through them."""
     actor.require(Permission.PRINT_LABELS)
     with db.read() as session:
         if selection.source is Source.PRICE_CHANGED:
             return _price_changed(session, kind)
-        chooser = {Source.TAGS: _by_tags, Source.MANIFEST: _by_manifest, Source.TRANSFER: _by_transfer,
-                   Source.CATEGORY: _by_category}[selection.source]
+        chooser = {
+            Source.TAGS: _by_tags,
+            Source.MANIFEST: _by_manifest,
+            Source.TRANSFER: _by_transfer,
+            Source.CATEGORY: _by_category,
+        }[selection.source]
         description, packages = chooser(session, selection)
         return _build(kind, description, packages)
 
@@ -167,23 +172,37 @@ def _by_tags(session: Session, selection: Selection) -> tuple[str, list[Package]
     found = {pkg.tag: pkg for pkg in _packages_where(session, Package.tag, tags)}
     missing = [tag for tag in tags if tag not in found]
     if missing:
-        raise NotFound(f"not in this store's inventory: {', '.join(missing)}. Check the label, or receive its "
-                       "manifest first.")
+        raise NotFound(
+            f"not in this store's inventory: {', '.join(missing)}. Check the label, or receive its manifest first."
+        )
     return f"{len(tags)} scanned tag{'s' if len(tags) != 1 else ''}", [found[tag] for tag in tags]
 
 
 def _by_manifest(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     number = selection.value
-    line_order = {package_id: index for index, package_id in enumerate(session.scalars(
-        select(ManifestLine.package_id).join(Manifest)
-        .where(Manifest.manifest_number == number, ManifestLine.package_id.is_not(None))
-        .order_by(ManifestLine.id)))}
-    packages = session.scalars(select(Package).where(or_(
-        Package.received_from_manifest == number, Package.id.in_(list(line_order)),
-    ))).all()
+    line_order = {
+        package_id: index
+        for index, package_id in enumerate(
+            session.scalars(
+                select(ManifestLine.package_id)
+                .join(Manifest)
+                .where(Manifest.manifest_number == number, ManifestLine.package_id.is_not(None))
+                .order_by(ManifestLine.id)
+            )
+        )
+    }
+    packages = session.scalars(
+        select(Package).where(
+            or_(
+                Package.received_from_manifest == number,
+                Package.id.in_(list(line_order)),
+            )
+        )
+    ).all()
     if not packages:
-        raise NotFound(f"no packages were received from manifest {number}; check the number, or receive the "
-                       "manifest first")
+        raise NotFound(
+            f"no packages were received from manifest {number}; check the number, or receive the manifest first"
+        )
     ordered = sorted(packages, key=lambda p: (line_order.get(p.id, len(line_order)), p.tag))
     return f"manifest {number}", ordered
 
@@ -191,12 +210,18 @@ def _by_manifest(session: Session, selection: Selection) -> tuple[str, list[Pack
 def _by_transfer(session: Session, selection: Selection) -> tuple[str, list[Package]]:
     text = selection.value.removeprefix("#")
     if not text.isdigit():
-        raise ValidationError(f"transfer {selection.value!r} is not a transfer number; transfers are numbered 1, 2, 3, …")
+        raise ValidationError(
+            f"transfer {selection.value!r} is not a transfer number; transfers are numbered 1, 2, 3, …"
+        )
     transfer = session.get(Transfer, int(text))
     if transfer is None:
         raise NotFound(f"there is no transfer #{text}")
-    ids = [line.package_id for line in session.scalars(
-        select(TransferLine).where(TransferLine.transfer_id == transfer.id).order_by(TransferLine.id))]
+    ids = [
+        line.package_id
+        for line in session.scalars(
+            select(TransferLine).where(TransferLine.transfer_id == transfer.id).order_by(TransferLine.id)
+        )
+    ]
     by_id = {pkg.id: pkg for pkg in _packages_where(session, Package.id, ids)}
     return f"transfer #{transfer.id}", [by_id[i] for i in ids]
 
@@ -208,7 +233,8 @@ def _by_category(session: Session, selection: Selection) -> tuple[str, list[Pack
         known = ", ".join(categories(session))
         raise NotFound(f"there is no category {wanted!r}; categories are: {known}")
     packages = session.scalars(
-        select(Package).join(Item, Package.item_id == Item.id)
+        select(Package)
+        .join(Item, Package.item_id == Item.id)
         .where(Item.category == category, Package.status.in_(_UNFINISHED), Package.quantity > 0)
         .order_by(Item.name, Package.expiration_date, Package.tag)
     ).all()
@@ -218,32 +244,45 @@ def _by_category(session: Session, selection: Selection) -> tuple[str, list[Pack
 def _price_changed(session: Session, kind: LabelKind) -> LabelRun:
     description = "items whose price changed since their labels were last printed"
     if kind is LabelKind.BIN:
-        printed = (select(LabelPrint.id).where(LabelPrint.package_id == Package.id,
-                                                LabelPrint.printed_at >= Item.price_changed_at).exists())
+        printed = (
+            select(LabelPrint.id)
+            .where(LabelPrint.package_id == Package.id, LabelPrint.printed_at >= Item.price_changed_at)
+            .exists()
+        )
         packages = session.scalars(
-            select(Package).join(Item, Package.item_id == Item.id)
+            select(Package)
+            .join(Item, Package.item_id == Item.id)
             .where(Item.price_changed_at.is_not(None), Package.status.in_(_UNFINISHED), ~printed)
             .order_by(Item.category, Item.name, Package.tag)
         ).all()
         return _build(kind, description, list(packages))
-    printed = (select(LabelPrint.id).where(LabelPrint.item_id == Item.id, LabelPrint.package_id.is_(None),
-                                            LabelPrint.printed_at >= Item.price_changed_at).exists())
-    items = session.scalars(select(Item).where(Item.price_changed_at.is_not(None), ~printed)
-                            .order_by(Item.category, Item.name)).all()
+    printed = (
+        select(LabelPrint.id)
+        .where(
+            LabelPrint.item_id == Item.id,
+            LabelPrint.package_id.is_(None),
+            LabelPrint.printed_at >= Item.price_changed_at,
+        )
+        .exists()
+    )
+    items = session.scalars(
+        select(Item).where(Item.price_changed_at.is_not(None), ~printed).order_by(Item.category, Item.name)
+    ).all()
     stock: dict[int, list[Package]] = {}
     for pkg in _packages_where(session, Package.item_id, [item.id for item in items]):
         if pkg.status in _UNFINISHED:
             stock.setdefault(pkg.item_id, []).append(pkg)
     lines = [_shelf_line(stock[item.id]) for item in items if item.id in stock]
-    left_out = [f"{item.sku} {item.name}: no package in stock, so no shelf label" for item in items
-                if item.id not in stock]
+    left_out = [
+        f"{item.sku} {item.name}: no package in stock, so no shelf label" for item in items if item.id not in stock
+    ]
     return LabelRun(kind, description, tuple(lines), tuple(left_out))
 
 
 def _packages_where(session: Session, column: object, values: Sequence[object]) -> list[Package]:
     found: list[Package] = []
     for start in range(0, len(values), _CHUNK):
-        found.extend(session.scalars(select(Package).where(column.in_(values[start:start + _CHUNK]))))  # type: ignore[attr-defined]
+        found.extend(session.scalars(select(Package).where(column.in_(values[start : start + _CHUNK]))))  # type: ignore[attr-defined]
     return found
 
 
@@ -262,15 +301,21 @@ def recent_manifests(db: Database, *, limit: int = 50) -> list[str]:
         rows = session.execute(
             select(Package.received_from_manifest, func.max(Package.received_at).label("at"))
             .where(Package.received_from_manifest.is_not(None))
-            .group_by(Package.received_from_manifest).order_by(func.max(Package.received_at).desc()).limit(limit)
+            .group_by(Package.received_from_manifest)
+            .order_by(func.max(Package.received_at).desc())
+            .limit(limit)
         ).all()
         numbers = [number for number, _ in rows if number is not None]
-        numbers += [n for n in session.scalars(select(Manifest.manifest_number).order_by(Manifest.id.desc()).limit(limit))
-                    if n not in numbers]
+        numbers += [
+            n
+            for n in session.scalars(select(Manifest.manifest_number).order_by(Manifest.id.desc()).limit(limit))
+            if n not in numbers
+        ]
         return numbers
 
 
 # --- building labels ---------------------------------------------------------------------------
+
 
 def _build(kind: LabelKind, description: str, packages: list[Package]) -> LabelRun:
     left_out = [f"{pkg.tag}: finished (empty), so no label" for pkg in packages if pkg.status is PackageStatus.FINISHED]
@@ -288,11 +333,23 @@ def _build(kind: LabelKind, description: str, packages: list[Package]) -> LabelR
 def _bin_line(pkg: Package) -> LabelLine:
     item = pkg.item
     label = LabelData(
-        product_name=item.name, barcode_value=pkg.tag, brand=item.brand, strain=item.strain, category=item.category,
-        thc_percent=pkg.thc_percent, cbd_percent=pkg.cbd_percent, total_thc_percent=pkg.total_thc_percent,
-        thc_mg_per_unit=item.unit_thc_mg, cbd_mg_per_unit=item.unit_cbd_mg, tag=pkg.tag, sku=item.sku,
-        price=_price(item), packaged_date=pkg.packaged_date, expiration_date=pkg.expiration_date,
-        lab_state=pkg.lab_state.value, bin=pkg.bin or "",
+        product_name=item.name,
+        barcode_value=pkg.tag,
+        brand=item.brand,
+        strain=item.strain,
+        category=item.category,
+        thc_percent=pkg.thc_percent,
+        cbd_percent=pkg.cbd_percent,
+        total_thc_percent=pkg.total_thc_percent,
+        thc_mg_per_unit=item.unit_thc_mg,
+        cbd_mg_per_unit=item.unit_cbd_mg,
+        tag=pkg.tag,
+        sku=item.sku,
+        price=_price(item),
+        packaged_date=pkg.packaged_date,
+        expiration_date=pkg.expiration_date,
+        lab_state=pkg.lab_state.value,
+        bin=pkg.bin or "",
     )
     return LabelLine(label, item.id, pkg.id, pkg.location.name)
 
@@ -300,13 +357,24 @@ def _bin_line(pkg: Package) -> LabelLine:
 def _shelf_line(packages: Iterable[Package]) -> LabelLine:
     """One shelf label for an item; potency and lab state come from the package a customer most
     likely buys: cleared for sale, on the floor, newest."""
-    best = max(packages, key=lambda p: (p.lab_state.sellable, p.location.kind is LocationKind.FLOOR,
-                                        p.packaged_date or date.min, p.id))
+    best = max(
+        packages,
+        key=lambda p: (p.lab_state.sellable, p.location.kind is LocationKind.FLOOR, p.packaged_date or date.min, p.id),
+    )
     item = best.item
     label = LabelData(
-        product_name=item.name, barcode_value=item.sku, brand=item.brand, strain=item.strain, category=item.category,
-        thc_percent=best.thc_percent, cbd_percent=best.cbd_percent, total_thc_percent=best.total_thc_percent,
-        thc_mg_per_unit=item.unit_thc_mg, cbd_mg_per_unit=item.unit_cbd_mg, sku=item.sku, price=_price(item),
+        product_name=item.name,
+        barcode_value=item.sku,
+        brand=item.brand,
+        strain=item.strain,
+        category=item.category,
+        thc_percent=best.thc_percent,
+        cbd_percent=best.cbd_percent,
+        total_thc_percent=best.total_thc_percent,
+        thc_mg_per_unit=item.unit_thc_mg,
+        cbd_mg_per_unit=item.unit_cbd_mg,
+        sku=item.sku,
+        price=_price(item),
         lab_state=best.lab_state.value,
     )
     return LabelLine(label, item.id, None, best.location.name)
@@ -317,6 +385,7 @@ def _price(item: Item) -> Decimal | None:
 
 
 # --- the manager's confirmation ----------------------------------------------------------------
+
 
 def lab_override(db: Database, actor: Actor, manager: str = "", pin: str = "") -> LabOverride:
     """Confirm printing flagged labels: the signed-in user if their role allows it, otherwise a
@@ -331,12 +400,15 @@ def lab_override(db: Database, actor: Actor, manager: str = "", pin: str = "") -
         )
     approver = users.authenticate(db, manager, pin, purpose="approval").as_actor()
     if not approver.can(Permission.OVERRIDE_LAB_WARNING):
-        raise PermissionDenied(f"{approver.username} ({approver.role.value}) may not "
-                               f"{Permission.OVERRIDE_LAB_WARNING.value}; ask a manager")
+        raise PermissionDenied(
+            f"{approver.username} ({approver.role.value}) may not "
+            f"{Permission.OVERRIDE_LAB_WARNING.value}; ask a manager"
+        )
     return LabOverride(approver.user_id, approver.username)
 
 
 # --- printing and the print log ---------------------------------------------------------------
+
 
 def check_printable(actor: Actor, run: LabelRun, override: LabOverride | None) -> None:
     actor.require(Permission.PRINT_LABELS)
@@ -346,40 +418,90 @@ def check_printable(actor: Actor, run: LabelRun, override: LabOverride | None) -
     if flagged and override is None:
         listed = "; ".join(f"{line.label.reference} ({line.lab_problem})" for line in flagged[:5])
         more = f"; and {len(flagged) - 5} more" if len(flagged) > 5 else ""
-        raise RuleViolation(f"{len(flagged)} label(s) are for product not cleared for sale: {listed}{more}. "
-                            "A manager must confirm before they print, or leave them out.")
+        raise RuleViolation(
+            f"{len(flagged)} label(s) are for product not cleared for sale: {listed}{more}. "
+            "A manager must confirm before they print, or leave them out."
+        )
 
 
-def render(painter: QPainter, actor: Actor, run: LabelRun, template: str, *, start_position: int = 0,
-           override: LabOverride | None = None, progress: Progress | None = None,
-           cancel: Cancel | None = None) -> RenderResult:
+def render(
+    painter: QPainter,
+    actor: Actor,
+    run: LabelRun,
+    template: str,
+    *,
+    start_position: int = 0,
+    override: LabOverride | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> RenderResult:
     """Paint ``run`` with an active painter (a QPrinter's, from the GUI). Log it with ``log_print``
     once the printer has the pages: a preview paints too, and is not a print."""
     from backoffice.labels.render import render_labels
 
     check_printable(actor, run, override)
-    return render_labels(painter, run.labels, template, start_position=start_position,
-                         lab_override=override is not None, progress=progress, cancel=cancel)
+    return render_labels(
+        painter,
+        run.labels,
+        template,
+        start_position=start_position,
+        lab_override=override is not None,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
-def save_pdf(db: Database, actor: Actor, run: LabelRun, template: str, out_path: str | os.PathLike[str], *,
-             start_position: int = 0, override: LabOverride | None = None, progress: Progress | None = None,
-             cancel: Cancel | None = None) -> PrintJob:
+def save_pdf(
+    db: Database,
+    actor: Actor,
+    run: LabelRun,
+    template: str,
+    out_path: str | os.PathLike[str],
+    *,
+    start_position: int = 0,
+    override: LabOverride | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> PrintJob:
     """Write the run to a PDF and log it; a cancelled run leaves no file and no log."""
     from backoffice.labels.render import render_labels_pdf
 
     check_printable(actor, run, override)
-    result = render_labels_pdf(run.labels, template, out_path, start_position=start_position,
-                               lab_override=override is not None, progress=progress, cancel=cancel)
+    result = render_labels_pdf(
+        run.labels,
+        template,
+        out_path,
+        start_position=start_position,
+        lab_override=override is not None,
+        progress=progress,
+        cancel=cancel,
+    )
     if result.cancelled:
         return PrintJob(None, result.template, 0, 0, cancelled=True)
-    job = log_print(db, actor, run, template, labels=result.labels, pages=result.pages, override=override,
-                    destination=f"PDF {Path(out_path).name}")
+    job = log_print(
+        db,
+        actor,
+        run,
+        template,
+        labels=result.labels,
+        pages=result.pages,
+        override=override,
+        destination=f"PDF {Path(out_path).name}",
+    )
     return replace(job, path=result.path)
 
 
-def log_print(db: Database, actor: Actor, run: LabelRun, template: str, *, labels: int, pages: int,
-              override: LabOverride | None, destination: str) -> PrintJob:
+def log_print(
+    db: Database,
+    actor: Actor,
+    run: LabelRun,
+    template: str,
+    *,
+    labels: int,
+    pages: int,
+    override: LabOverride | None,
+    destination: str,
+) -> PrintJob:
     """Record the first ``labels`` labels of ``run`` as printed: a print-log row each, one audit event."""
     check_printable(actor, run, override)
     printed = run.lines[:labels]
@@ -389,21 +511,47 @@ def log_print(db: Database, actor: Actor, run: LabelRun, template: str, *, label
     now = utcnow()
     overridden = [line for line in printed if line.lab_problem is not None]
     override_by = override.user_id if override is not None else None
-    rows = [{
-        "job": job, "printed_at": now, "user_id": actor.user_id, "template": template, "package_id": line.package_id,
-        "item_id": line.item_id, "barcode_value": line.label.barcode_value, "price": line.label.price or 0,
-        "lab_override_by_id": override_by if line.lab_problem is not None else None,
-    } for line in printed]
+    rows = [
+        {
+            "job": job,
+            "printed_at": now,
+            "user_id": actor.user_id,
+            "template": template,
+            "package_id": line.package_id,
+            "item_id": line.item_id,
+            "barcode_value": line.label.barcode_value,
+            "price": line.label.price or 0,
+            "lab_override_by_id": override_by if line.lab_problem is not None else None,
+        }
+        for line in printed
+    ]
     with db.transaction() as session:
         session.execute(insert(LabelPrint), rows)
         audit.record(
-            session, actor, "labels.print", "label_job", job,
-            after={"template": template, "kind": run.kind.value, "source": run.source, "labels": len(printed),
-                   "pages": pages, "destination": destination,
-                   "lab_override_by": override.username if overridden and override else None,
-                   "overridden": [line.label.reference for line in overridden[:_AUDIT_REFERENCES]]},
+            session,
+            actor,
+            "labels.print",
+            "label_job",
+            job,
+            after={
+                "template": template,
+                "kind": run.kind.value,
+                "source": run.source,
+                "labels": len(printed),
+                "pages": pages,
+                "destination": destination,
+                "lab_override_by": override.username if overridden and override else None,
+                "overridden": [line.label.reference for line in overridden[:_AUDIT_REFERENCES]],
+            },
             reason=f"lab warning overridden by {override.username} for {len(overridden)} label(s)"
-            if overridden and override else None,
+            if overridden and override
+            else None,
         )
-    return PrintJob(job, template, len(printed), pages, cancelled=labels < len(run.lines),
-                    lab_override_by=override.username if overridden and override else None)
+    return PrintJob(
+        job,
+        template,
+        len(printed),
+        pages,
+        cancelled=labels < len(run.lines),
+        lab_override_by=override.username if overridden and override else None,
+    )

@@ -30,9 +30,18 @@ class Doc:
     id: int | None
 
 
-def post(session: Session, actor: Actor, package: Package, kind: LedgerKind, delta: Decimal, doc: Doc,
-         *, to_location: Location | None = None, note: str | None = None,
-         at: datetime | None = None) -> LedgerEntry:
+def post(
+    session: Session,
+    actor: Actor,
+    package: Package,
+    kind: LedgerKind,
+    delta: Decimal,
+    doc: Doc,
+    *,
+    to_location: Location | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> LedgerEntry:
     """Apply a quantity change and/or a move to ``package`` and journal it."""
     new_quantity = package.quantity + delta
     if new_quantity < 0:
@@ -41,10 +50,17 @@ def post(session: Session, actor: Actor, package: Package, kind: LedgerKind, del
             f"taking {-delta} would leave {new_quantity}. Count it and adjust first."
         )
     entry = LedgerEntry(
-        package_id=package.id, at=at or utcnow(), kind=kind, quantity_delta=delta, unit=package.unit,
+        package_id=package.id,
+        at=at or utcnow(),
+        kind=kind,
+        quantity_delta=delta,
+        unit=package.unit,
         from_location_id=package.location_id if to_location is not None else None,
         to_location_id=to_location.id if to_location is not None else None,
-        doc_type=doc.type, doc_id=doc.id, user_id=actor.user_id, note=note,
+        doc_type=doc.type,
+        doc_id=doc.id,
+        user_id=actor.user_id,
+        note=note,
     )
     session.add(entry)
     package.quantity = new_quantity
@@ -53,8 +69,10 @@ def post(session: Session, actor: Actor, package: Package, kind: LedgerKind, del
             package.bin = None  # a bin is a place in one room: a package on the floor is in no vault bin
         package.location = to_location
         package.location_id = to_location.id
-    if new_quantity == 0 and package.status is not PackageStatus.FINISHED and kind in (
-        LedgerKind.SALE, LedgerKind.ADJUSTMENT, LedgerKind.SPLIT_OUT
+    if (
+        new_quantity == 0
+        and package.status is not PackageStatus.FINISHED
+        and kind in (LedgerKind.SALE, LedgerKind.ADJUSTMENT, LedgerKind.SPLIT_OUT)
     ):
         package.status = PackageStatus.FINISHED
         package.finished_at = entry.at
@@ -82,8 +100,17 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     state: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
         for row in session.execute(
-            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.status, Package.finished_at,
-                   Package.version).where(Package.id.in_(ids[start:start + 500])).with_for_update()
+            select(
+                Package.id,
+                Package.tag,
+                Package.quantity,
+                Package.unit,
+                Package.status,
+                Package.finished_at,
+                Package.version,
+            )
+            .where(Package.id.in_(ids[start : start + 500]))
+            .with_for_update()
         ):
             state[row.id] = row._asdict()
     entries = []
@@ -100,23 +127,48 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
             pkg["status"], pkg["finished_at"] = PackageStatus.FINISHED, p.at
         elif p.delta > 0 and pkg["status"] is PackageStatus.FINISHED:
             raise RuleViolation(f"package {pkg['tag']} is finished; only a manager's adjustment brings it back")
-        entries.append({"package_id": p.package_id, "at": p.at, "kind": p.kind, "quantity_delta": p.delta,
-                        "unit": pkg["unit"], "from_location_id": None, "to_location_id": None, "doc_type": p.doc.type,
-                        "doc_id": p.doc.id, "user_id": actor.user_id, "note": p.note})
+        entries.append(
+            {
+                "package_id": p.package_id,
+                "at": p.at,
+                "kind": p.kind,
+                "quantity_delta": p.delta,
+                "unit": pkg["unit"],
+                "from_location_id": None,
+                "to_location_id": None,
+                "doc_type": p.doc.type,
+                "doc_id": p.doc.id,
+                "user_id": actor.user_id,
+                "note": p.note,
+            }
+        )
     if not entries:
         return
     connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
     entries.sort(key=lambda e: (e["package_id"], e["at"]))
     for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
-        connection.execute(table_of(LedgerEntry).insert(), entries[start:start + 10_000])
+        connection.execute(table_of(LedgerEntry).insert(), entries[start : start + 10_000])
     packages = table_of(Package)
     connection.execute(
-        packages.update().where(packages.c.id == bindparam("b_id"))
-        .values(quantity=bindparam("b_quantity"), status=bindparam("b_status"),
-                finished_at=bindparam("b_finished_at"), version=bindparam("b_version")),
-        [{"b_id": pid, "b_quantity": pkg["quantity"], "b_status": pkg["status"], "b_finished_at": pkg["finished_at"],
-          "b_version": pkg["version"] + 1} for pid, pkg in sorted(state.items())],
+        packages.update()
+        .where(packages.c.id == bindparam("b_id"))
+        .values(
+            quantity=bindparam("b_quantity"),
+            status=bindparam("b_status"),
+            finished_at=bindparam("b_finished_at"),
+            version=bindparam("b_version"),
+        ),
+        [
+            {
+                "b_id": pid,
+                "b_quantity": pkg["quantity"],
+                "b_status": pkg["status"],
+                "b_finished_at": pkg["finished_at"],
+                "b_version": pkg["version"] + 1,
+            }
+            for pid, pkg in sorted(state.items())
+        ],
     )
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Package) and obj.id in state:

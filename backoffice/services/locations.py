@@ -26,8 +26,10 @@ class LocationInfo:
 
 def list_locations(db: Database) -> list[LocationInfo]:
     with db.read() as session:
-        return [LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)
-                for loc in session.scalars(select(Location).where(Location.active).order_by(Location.name))]
+        return [
+            LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)
+            for loc in session.scalars(select(Location).where(Location.active).order_by(Location.name))
+        ]
 
 
 def location_named(session: Session, name: str) -> Location:
@@ -50,13 +52,21 @@ def add_location(db: Database, actor: Actor, name: str, kind: LocationKind | str
     try:
         kind = LocationKind(kind)
     except ValueError:
-        raise ValidationError(f"unknown location kind {kind!r}; kinds are: {', '.join(k.value for k in LocationKind)}") from None
+        raise ValidationError(
+            f"unknown location kind {kind!r}; kinds are: {', '.join(k.value for k in LocationKind)}"
+        ) from None
     with db.transaction() as session:
         if session.scalar(select(Location.id).where(Location.name == name)) is not None:
             raise ValidationError(f"location {name!r} already exists")
         loc = Location(name=name, kind=kind, metrc_name=metrc_name.strip() or name)
         session.add(loc)
         session.flush()
-        audit.record(session, actor, "location.add", "location", loc.id,
-                     after={"name": name, "kind": kind.value, "metrc_name": loc.metrc_name})
+        audit.record(
+            session,
+            actor,
+            "location.add",
+            "location",
+            loc.id,
+            after={"name": name, "kind": kind.value, "metrc_name": loc.metrc_name},
+        )
         return LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)

@@ -29,23 +29,34 @@ def connect(db: Database, username: str, *, keys: MetrcKeyStore | None = None, t
     """A client for ``username``'s METRC key (several states require per-user keys)."""
     base_url = settings.read(db, settings.METRC_BASE_URL)
     if not base_url:
-        raise UserError("No METRC API address is set, so this store works in manual mode: export the pending "
-                        "changes as METRC upload CSV files instead (or set the address in Settings).")
+        raise UserError(
+            "No METRC API address is set, so this store works in manual mode: export the pending "
+            "changes as METRC upload CSV files instead (or set the address in Settings)."
+        )
     with db.read() as session:
         license_number = settings.get(session, settings.LICENSE_NUMBER)
         api = settings.get(session, settings.METRC_API_VERSION)
         window = timedelta(hours=settings.get(session, settings.METRC_WINDOW_HOURS))
         in_flight = settings.get(session, settings.METRC_MAX_IN_FLIGHT)
-    return MetrcClient.for_user(base_url, license_number, username, keys or MetrcKeyStore(), timeout=timeout,
-                                api=api, window=window, max_in_flight=in_flight)
+    return MetrcClient.for_user(
+        base_url,
+        license_number,
+        username,
+        keys or MetrcKeyStore(),
+        timeout=timeout,
+        api=api,
+        window=window,
+        max_in_flight=in_flight,
+    )
 
 
 def send_now(db: Database, actor: Actor, *, keys: MetrcKeyStore | None = None) -> SyncResult:
     """Send the waiting outbox entries with ``actor``'s METRC key, in order (the outbox's rules)."""
     actor.require(Permission.VIEW_INVENTORY)  # delivers what was already recorded; changes nothing locally
     with connect(db, actor.username, keys=keys) as client:
-        return metrc_sync.sync(db, sender_for(client), already_applied=applied_check_for(client, db),
-                               chunk_size=client.max_batch)
+        return metrc_sync.sync(
+            db, sender_for(client), already_applied=applied_check_for(client, db), chunk_size=client.max_batch
+        )
 
 
 def fetch_active_packages(db: Database, actor: Actor, *, keys: MetrcKeyStore | None = None) -> list[dict[str, Any]]:
@@ -55,8 +66,7 @@ def fetch_active_packages(db: Database, actor: Actor, *, keys: MetrcKeyStore | N
         return client.active_packages()
 
 
-def fetch_adjustment_reasons(db: Database, actor: Actor, *,
-                             keys: MetrcKeyStore | None = None) -> list[dict[str, Any]]:
+def fetch_adjustment_reasons(db: Database, actor: Actor, *, keys: MetrcKeyStore | None = None) -> list[dict[str, Any]]:
     """The state's adjustment reasons ``[{"Name", "RequiresNote", …}]`` from METRC."""
     actor.require(Permission.VIEW_INVENTORY)
     with connect(db, actor.username, keys=keys) as client:
@@ -107,15 +117,22 @@ class _AppliedCheck:
         if attempt.kind is OutboxKind.CHANGE_LOCATION:
             return all(self.client.package(e["Label"]).get("LocationName") == e["Location"] for e in attempt.chunk)
         if attempt.kind is OutboxKind.SALES_RECEIPT:
-            return all(self.client.receipt_by_external_number(str(e["ExternalReceiptNumber"])) is not None
-                       for e in attempt.chunk)
+            return all(
+                self.client.receipt_by_external_number(str(e["ExternalReceiptNumber"])) is not None
+                for e in attempt.chunk
+            )
         return self._adjustments_applied(attempt)
 
     def _adjustments_applied(self, attempt: Attempt) -> bool:
-        in_metrc = Counter(_adjustment_key(h.get("PackageLabel") or h.get("Label"),
-                                           h.get("AdjustmentQuantity", h.get("Quantity")),
-                                           h.get("AdjustmentReason"), h.get("AdjustmentDate"))
-                           for h in self.client.adjustments(attempt.created_at - CLOCK_MARGIN))
+        in_metrc = Counter(
+            _adjustment_key(
+                h.get("PackageLabel") or h.get("Label"),
+                h.get("AdjustmentQuantity", h.get("Quantity")),
+                h.get("AdjustmentReason"),
+                h.get("AdjustmentDate"),
+            )
+            for h in self.client.adjustments(attempt.created_at - CLOCK_MARGIN)
+        )
         delivered = Counter(_element_key(e) for e in attempt.delivered + self._delivered_since(attempt))
         wanted = Counter(_element_key(e) for e in attempt.chunk)
         return all(in_metrc[key] - delivered[key] >= count for key, count in wanted.items())
@@ -123,15 +140,20 @@ class _AppliedCheck:
     def _delivered_since(self, attempt: Attempt) -> list[dict[str, Any]]:
         assert self.db is not None
         with self.db.read() as session:
-            payloads = session.scalars(select(OutboxEntry.payload).where(
-                OutboxEntry.kind == OutboxKind.ADJUST.value, OutboxEntry.id != attempt.entry_id,
-                OutboxEntry.sent_at >= attempt.created_at - CLOCK_MARGIN)).all()
+            payloads = session.scalars(
+                select(OutboxEntry.payload).where(
+                    OutboxEntry.kind == OutboxKind.ADJUST.value,
+                    OutboxEntry.id != attempt.entry_id,
+                    OutboxEntry.sent_at >= attempt.created_at - CLOCK_MARGIN,
+                )
+            ).all()
         return [e for text in payloads for e in json.loads(text)]
 
 
 def _element_key(element: dict[str, Any]) -> tuple[str, str, str, str]:
-    return _adjustment_key(element.get("Label"), element.get("Quantity"), element.get("AdjustmentReason"),
-                           element.get("AdjustmentDate"))
+    return _adjustment_key(
+        element.get("Label"), element.get("Quantity"), element.get("AdjustmentReason"), element.get("AdjustmentDate")
+    )
 
 
 def _adjustment_key(label: Any, quantity: Any, reason: Any, when: Any) -> tuple[str, str, str, str]:

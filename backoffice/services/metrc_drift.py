@@ -68,8 +68,10 @@ class DriftResult:
     @property
     def summary(self) -> str:
         kind = "full" if self.full else "incremental"
-        return (f"{kind} check: {self.fetched:,} package(s) fetched from METRC, {self.compared:,} compared, "
-                f"{len(self.tags):,} differ")
+        return (
+            f"{kind} check: {self.fetched:,} package(s) fetched from METRC, {self.compared:,} compared, "
+            f"{len(self.tags):,} differ"
+        )
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ class _Local:
     lab_state: LabState
 
 
-def check(db: Database, actor: Actor, *, full: bool = False, connect: Connect | None = None,
-          progress: Progress | None = None) -> DriftResult:
+def check(
+    db: Database, actor: Actor, *, full: bool = False, connect: Connect | None = None, progress: Progress | None = None
+) -> DriftResult:
     """Fetch what METRC changed (everything on the first run or when ``full``), then compare."""
     actor.require(Permission.VIEW_INVENTORY)
     say = progress or (lambda _text, _fraction: None)
@@ -113,15 +116,36 @@ def check(db: Database, actor: Actor, *, full: bool = False, connect: Connect | 
     differences = compare(local, mirror, pending, finished_here)
     result = DriftResult(full, len(active) + len(finished), len(set(local) | set(mirror)), started, differences)
     with db.transaction() as session:
-        session.add(MetrcDriftRun(started_at=started, finished_at=utcnow(), full=full, fetched=result.fetched,
-                                  compared=result.compared, differences=len(result.tags), by_user_id=actor.user_id))
-        audit.record(session, actor, "metrc.drift_check", "metrc", "packages", after={
-            "full": full, "fetched": result.fetched, "differ": len(result.tags), "tags": result.tags[:50]})
+        session.add(
+            MetrcDriftRun(
+                started_at=started,
+                finished_at=utcnow(),
+                full=full,
+                fetched=result.fetched,
+                compared=result.compared,
+                differences=len(result.tags),
+                by_user_id=actor.user_id,
+            )
+        )
+        audit.record(
+            session,
+            actor,
+            "metrc.drift_check",
+            "metrc",
+            "packages",
+            after={"full": full, "fetched": result.fetched, "differ": len(result.tags), "tags": result.tags[:50]},
+        )
     return result
 
 
-def _mirror(db: Database, active: Iterable[Mapping[str, Any]], finished: Iterable[Mapping[str, Any]], *,
-            full: bool, at: datetime) -> None:
+def _mirror(
+    db: Database,
+    active: Iterable[Mapping[str, Any]],
+    finished: Iterable[Mapping[str, Any]],
+    *,
+    full: bool,
+    at: datetime,
+) -> None:
     rows = {row["tag"]: row for row in (_mirror_row(p, at, finished=False) for p in active) if row}
     rows.update({row["tag"]: row for row in (_mirror_row(p, at, finished=True) for p in finished) if row})
     with db.transaction() as session:
@@ -130,7 +154,7 @@ def _mirror(db: Database, active: Iterable[Mapping[str, Any]], finished: Iterabl
         else:
             tags = list(rows)
             for start in range(0, len(tags), 500):
-                session.execute(delete(MetrcPackageMirror).where(MetrcPackageMirror.tag.in_(tags[start:start + 500])))
+                session.execute(delete(MetrcPackageMirror).where(MetrcPackageMirror.tag.in_(tags[start : start + 500])))
         if rows:
             session.execute(insert(MetrcPackageMirror), list(rows.values()))
 
@@ -143,12 +167,19 @@ def _mirror_row(package: Mapping[str, Any], at: datetime, *, finished: bool) -> 
         quantity = Decimal(str(package.get("Quantity") or 0))
     except ArithmeticError:
         quantity = Decimal(0)
-    return {"tag": tag, "quantity": quantity, "unit": str(package.get("UnitOfMeasureName") or ""),
-            "location": str(package.get("LocationName") or ""), "sublocation": package.get("Sublocation"),
-            "on_hold": bool(package.get("IsOnHold")), "on_recall": bool(package.get("IsOnRecall")),
-            "lab_state": str(package.get("LabTestingState") or ""),
-            "finished": finished or bool(package.get("FinishedDate")), "last_modified": _instant(package.get("LastModified")),
-            "fetched_at": at}
+    return {
+        "tag": tag,
+        "quantity": quantity,
+        "unit": str(package.get("UnitOfMeasureName") or ""),
+        "location": str(package.get("LocationName") or ""),
+        "sublocation": package.get("Sublocation"),
+        "on_hold": bool(package.get("IsOnHold")),
+        "on_recall": bool(package.get("IsOnRecall")),
+        "lab_state": str(package.get("LabTestingState") or ""),
+        "finished": finished or bool(package.get("FinishedDate")),
+        "last_modified": _instant(package.get("LastModified")),
+        "fetched_at": at,
+    }
 
 
 def _instant(value: Any) -> datetime | None:
@@ -163,42 +194,82 @@ def _instant(value: Any) -> datetime | None:
 
 def _local_packages(session: Any) -> dict[str, _Local]:
     rows = session.execute(
-        select(Package.tag, Item.name, Package.quantity, Package.unit, Location.metrc_name, Package.status,
-               Package.lab_state)
-        .join(Item, Item.id == Package.item_id).join(Location, Location.id == Package.location_id)
-        .where(Package.status != PackageStatus.FINISHED.value))
-    return {tag: _Local(tag, item, quantity, unit.value, room, status, lab)
-            for tag, item, quantity, unit, room, status, lab in rows}
+        select(
+            Package.tag,
+            Item.name,
+            Package.quantity,
+            Package.unit,
+            Location.metrc_name,
+            Package.status,
+            Package.lab_state,
+        )
+        .join(Item, Item.id == Package.item_id)
+        .join(Location, Location.id == Package.location_id)
+        .where(Package.status != PackageStatus.FINISHED.value)
+    )
+    return {
+        tag: _Local(tag, item, quantity, unit.value, room, status, lab)
+        for tag, item, quantity, unit, room, status, lab in rows
+    }
 
 
 def _finished_here_active_there(session: Any) -> dict[str, str]:
     rows = session.execute(
-        select(Package.tag, Item.name).join(Item, Item.id == Package.item_id)
+        select(Package.tag, Item.name)
+        .join(Item, Item.id == Package.item_id)
         .join(MetrcPackageMirror, MetrcPackageMirror.tag == Package.tag)
-        .where(Package.status == PackageStatus.FINISHED.value, MetrcPackageMirror.finished.is_(False)))
+        .where(Package.status == PackageStatus.FINISHED.value, MetrcPackageMirror.finished.is_(False))
+    )
     return dict(rows.all())
 
 
-_MIRROR_COLUMNS = (MetrcPackageMirror.tag, MetrcPackageMirror.quantity, MetrcPackageMirror.unit,
-                   MetrcPackageMirror.location, MetrcPackageMirror.on_hold, MetrcPackageMirror.on_recall,
-                   MetrcPackageMirror.lab_state, MetrcPackageMirror.finished)
+_MIRROR_COLUMNS = (
+    MetrcPackageMirror.tag,
+    MetrcPackageMirror.quantity,
+    MetrcPackageMirror.unit,
+    MetrcPackageMirror.location,
+    MetrcPackageMirror.on_hold,
+    MetrcPackageMirror.on_recall,
+    MetrcPackageMirror.lab_state,
+    MetrcPackageMirror.finished,
+)
 
 
-def compare(local: Mapping[str, _Local], mirror: Mapping[str, Any], pending: Pending,
-            finished_here: Mapping[str, str] | None = None) -> list[Difference]:
+def compare(
+    local: Mapping[str, _Local],
+    mirror: Mapping[str, Any],
+    pending: Pending,
+    finished_here: Mapping[str, str] | None = None,
+) -> list[Difference]:
     """Every difference between the store's packages and METRC's (``mirror``: rows of the mirror's
     columns), none that pending changes explain."""
     out: list[Difference] = []
     for tag, name in sorted((finished_here or {}).items()):
-        out.append(Difference(tag, name, "finished", "finished", "active",
-                              "finished in this store but still active in METRC: finish it in METRC"))
+        out.append(
+            Difference(
+                tag,
+                name,
+                "finished",
+                "finished",
+                "active",
+                "finished in this store but still active in METRC: finish it in METRC",
+            )
+        )
     for tag in sorted(local.keys() | mirror.keys()):
         here, there = local.get(tag), mirror.get(tag)
         if here is None:
             if there is not None and not there.finished and tag not in (finished_here or {}):
-                out.append(Difference(tag, "", "not in this store", "—", f"{_qty(there.quantity)} {there.unit} in "
-                                      f"{there.location}", "METRC lists it on this license but the store does not: "
-                                      "receive or import it, or ask METRC why it is here"))
+                out.append(
+                    Difference(
+                        tag,
+                        "",
+                        "not in this store",
+                        "—",
+                        f"{_qty(there.quantity)} {there.unit} in {there.location}",
+                        "METRC lists it on this license but the store does not: "
+                        "receive or import it, or ask METRC why it is here",
+                    )
+                )
             continue
         if there is None or there.finished:
             out.append(_missing(here, there, pending))
@@ -210,12 +281,20 @@ def compare(local: Mapping[str, _Local], mirror: Mapping[str, Any], pending: Pen
 def _missing(here: _Local, there: Any, pending: Pending) -> Difference:
     store = f"{_qty(here.quantity)} {here.unit} in {here.room}"
     if there is not None:
-        return Difference(here.tag, here.item, "finished", store, "finished",
-                          "finished in METRC but active here: a sale or adjustment recorded in METRC only, "
-                          "or finished there by mistake")
+        return Difference(
+            here.tag,
+            here.item,
+            "finished",
+            store,
+            "finished",
+            "finished in METRC but active here: a sale or adjustment recorded in METRC only, "
+            "or finished there by mistake",
+        )
     if here.tag in pending.receiving:
-        cause = (f"the receive sheet of {pending.receiving[here.tag]} is not keyed into METRC yet: key it in, "
-                 "then run the receiving check")
+        cause = (
+            f"the receive sheet of {pending.receiving[here.tag]} is not keyed into METRC yet: key it in, "
+            "then run the receiving check"
+        )
     else:
         cause = "METRC does not list it as active: finished or moved to another license in METRC, or never received"
     return Difference(here.tag, here.item, "missing in METRC", store, "not active", cause)
@@ -227,44 +306,86 @@ def _field_differences(here: _Local, there: Any, pending: Pending) -> list[Diffe
     if quantity is not None:
         out.append(quantity)
     if here.tag not in pending.rooms and there.location != here.room:
-        out.append(Difference(here.tag, here.item, "room", here.room, there.location or "—",
-                              "moved without a recorded transfer, or the location change was resolved by hand "
-                              "and never keyed into METRC"))
+        out.append(
+            Difference(
+                here.tag,
+                here.item,
+                "room",
+                here.room,
+                there.location or "—",
+                "moved without a recorded transfer, or the location change was resolved by hand "
+                "and never keyed into METRC",
+            )
+        )
     on_hold_here = here.status is PackageStatus.ON_HOLD
     on_hold_there = there.on_hold or there.on_recall
     if on_hold_here != on_hold_there:
         held = "on recall" if there.on_recall else "on hold"
-        out.append(Difference(here.tag, here.item, "hold", "on hold" if on_hold_here else "not held",
-                              held if on_hold_there else "not held",
-                              f"put {held} in METRC (a state hold or recall): hold it here too and keep it off the "
-                              "floor" if on_hold_there else "held in this store only: lift the hold here or ask "
-                              "the state to place it in METRC"))
+        out.append(
+            Difference(
+                here.tag,
+                here.item,
+                "hold",
+                "on hold" if on_hold_here else "not held",
+                held if on_hold_there else "not held",
+                f"put {held} in METRC (a state hold or recall): hold it here too and keep it off the floor"
+                if on_hold_there
+                else "held in this store only: lift the hold here or ask the state to place it in METRC",
+            )
+        )
     if here.lab_state is not LabState.UNKNOWN and there.lab_state and there.lab_state != here.lab_state.value:
-        out.append(Difference(here.tag, here.item, "lab state", here.lab_state.value, there.lab_state,
-                              "new lab results in METRC (retest or remediation): update the package here"))
+        out.append(
+            Difference(
+                here.tag,
+                here.item,
+                "lab state",
+                here.lab_state.value,
+                there.lab_state,
+                "new lab results in METRC (retest or remediation): update the package here",
+            )
+        )
     return out
 
 
 def _quantity_difference(here: _Local, there: Any, pending: Pending) -> Difference | None:
     try:
         metrc = _in_unit(there.quantity, there.unit, here.unit)
-        queued = _in_unit(pending.quantity.get(here.tag, Decimal(0)), pending.units.get(here.tag) or here.unit,
-                          here.unit)
+        queued = _in_unit(
+            pending.quantity.get(here.tag, Decimal(0)), pending.units.get(here.tag) or here.unit, here.unit
+        )
     except ValueError:
-        return Difference(here.tag, here.item, "unit", here.unit, there.unit,
-                          "the package's unit differs between the store and METRC: correct the item's unit")
+        return Difference(
+            here.tag,
+            here.item,
+            "unit",
+            here.unit,
+            there.unit,
+            "the package's unit differs between the store and METRC: correct the item's unit",
+        )
     gap = rule.metrc_gap(here.quantity, metrc, queued)  # the count's rule: nothing queued accounts for it
     if gap == 0:
         return None
-    queued_text = f" (METRC will show {_qty(metrc + queued)} after outbox{pending.explains(here.tag)})" if queued else ""
+    queued_text = (
+        f" (METRC will show {_qty(metrc + queued)} after outbox{pending.explains(here.tag)})" if queued else ""
+    )
     if gap > 0:
-        cause = ("METRC has less: a sale or adjustment recorded in METRC that this store does not have "
-                 "(a POS sale that synced to METRC but was not imported here?)")
+        cause = (
+            "METRC has less: a sale or adjustment recorded in METRC that this store does not have "
+            "(a POS sale that synced to METRC but was not imported here?)"
+        )
     else:
-        cause = ("METRC has more: a sale or adjustment recorded here never reached METRC (a resolved or "
-                 "exported outbox entry, or a POS sale that never synced)")
-    return Difference(here.tag, here.item, "quantity", f"{_qty(here.quantity)} {here.unit}{queued_text}",
-                      f"{_qty(there.quantity)} {there.unit}", cause)
+        cause = (
+            "METRC has more: a sale or adjustment recorded here never reached METRC (a resolved or "
+            "exported outbox entry, or a POS sale that never synced)"
+        )
+    return Difference(
+        here.tag,
+        here.item,
+        "quantity",
+        f"{_qty(here.quantity)} {here.unit}{queued_text}",
+        f"{_qty(there.quantity)} {there.unit}",
+        cause,
+    )
 
 
 def _in_unit(quantity: Decimal, unit: str, target: str) -> Decimal:

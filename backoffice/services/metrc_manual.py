@@ -46,9 +46,10 @@ def export_pending(db: Database, actor: Actor, out_dir: Path) -> ManualExport:
     try:
         with db.transaction() as session:
             entries = session.scalars(
-                select(OutboxEntry).where(OutboxEntry.status == OutboxStatus.PENDING,
-                                          OutboxEntry.kind.in_([k.value for k in _WRITERS]))
-                .order_by(OutboxEntry.id).with_for_update()
+                select(OutboxEntry)
+                .where(OutboxEntry.status == OutboxStatus.PENDING, OutboxEntry.kind.in_([k.value for k in _WRITERS]))
+                .order_by(OutboxEntry.id)
+                .with_for_update()
             ).all()
             for kind, (name, write) in _WRITERS.items():
                 mine = [e for e in entries if e.kind is kind]
@@ -60,8 +61,14 @@ def export_pending(db: Database, actor: Actor, out_dir: Path) -> ManualExport:
                 written.append((path, len(rows)))
                 for e in mine:
                     e.status = OutboxStatus.EXPORTED
-                audit.record(session, actor, "outbox.export_csv", "file", path.name,
-                             after={"entries": [e.id for e in mine], "rows": len(rows)})
+                audit.record(
+                    session,
+                    actor,
+                    "outbox.export_csv",
+                    "file",
+                    path.name,
+                    after={"entries": [e.id for e in mine], "rows": len(rows)},
+                )
     except BaseException:
         for path, _ in written:
             path.unlink(missing_ok=True)

@@ -65,18 +65,44 @@ def import_file(db: Database, actor: Actor, path: Path, *, skip_bad: bool = Fals
     with db.transaction() as session:
         _apply(session, actor, records, result, Path(path).name)
         audit.record(
-            session, actor, "import.metrc_packages", "file", Path(path).name,
-            after={"created": result.created, "updated": result.updated, "items_created": result.items_created,
-                   "skipped_records": sorted({p.line for p in problems}), "differences": len(result.differences),
-                   "changed": len(result.changed), "held": len(result.held)},
+            session,
+            actor,
+            "import.metrc_packages",
+            "file",
+            Path(path).name,
+            after={
+                "created": result.created,
+                "updated": result.updated,
+                "items_created": result.items_created,
+                "skipped_records": sorted({p.line for p in problems}),
+                "differences": len(result.differences),
+                "changed": len(result.changed),
+                "held": len(result.held),
+            },
         )
         for tag, before, after in result.changed:  # every field the file changed, with before and after
-            audit.record(session, actor, "package.import_update", "package", tag, before=before, after=after,
-                         reason=f"METRC packages file {Path(path).name}")
+            audit.record(
+                session,
+                actor,
+                "package.import_update",
+                "package",
+                tag,
+                before=before,
+                after=after,
+                reason=f"METRC packages file {Path(path).name}",
+            )
         for tag, before, after in result.held:
-            audit.record(session, actor, "package.change_held", "package", tag, before=before, after=after,
-                         reason=f"METRC packages file {Path(path).name} would lift a hold or a failed lab state; "
-                                "a manager must accept it")
+            audit.record(
+                session,
+                actor,
+                "package.change_held",
+                "package",
+                tag,
+                before=before,
+                after=after,
+                reason=f"METRC packages file {Path(path).name} would lift a hold or a failed lab state; "
+                "a manager must accept it",
+            )
     return result
 
 
@@ -84,8 +110,15 @@ def import_file(db: Database, actor: Actor, path: Path, *, skip_bad: bool = Fals
 _PLAIN_FIELDS = ("expiration_date", "packaged_date", "thc_percent", "cbd_percent")
 
 
-def _update(session: Session, actor: Actor, pkg: Package, rec: MetrcPackageRecord, status: PackageStatus,
-            source: str, result: PackagesImportResult) -> None:
+def _update(
+    session: Session,
+    actor: Actor,
+    pkg: Package,
+    rec: MetrcPackageRecord,
+    status: PackageStatus,
+    source: str,
+    result: PackagesImportResult,
+) -> None:
     """Refresh an existing package from its METRC record. A file never makes a package
     sellable by itself: lifting a hold or a failed lab state waits for a manager
     (``pending_changes``); changes that restrict it (a new hold, a failed test) apply at once."""
@@ -113,27 +146,35 @@ def _update(session: Session, actor: Actor, pkg: Package, rec: MetrcPackageRecor
         result.changed.append((pkg.tag, before, after))
     if held_after:
         changes = {name: {"before": held_before[name], "after": held_after[name]} for name in held_after}
-        session.add(PendingPackageChange(package_id=pkg.id, source=source,
-                                         changes=audit.canonical_json(changes) or "{}", created_by_id=actor.user_id))
+        session.add(
+            PendingPackageChange(
+                package_id=pkg.id,
+                source=source,
+                changes=audit.canonical_json(changes) or "{}",
+                created_by_id=actor.user_id,
+            )
+        )
         result.held.append((pkg.tag, held_before, held_after))
 
 
-def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], result: PackagesImportResult,
-           source: str) -> None:
+def _apply(
+    session: Session, actor: Actor, records: list[MetrcPackageRecord], result: PackagesImportResult, source: str
+) -> None:
     locations = {loc.name: loc for loc in session.scalars(select(Location))}
     items_by_metrc = {i.metrc_item_id: i for i in session.scalars(select(Item).where(Item.metrc_item_id.is_not(None)))}
     items_by_name = {i.name: i for i in session.scalars(select(Item))}
     tags = [r.tag for r in records]
     existing: dict[str, Package] = {}
     for start in range(0, len(tags), 500):
-        for found in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + 500]))):
+        for found in session.scalars(select(Package).where(Package.tag.in_(tags[start : start + 500]))):
             existing[found.tag] = found
     doc = ledger.Doc("metrc_import", None)
     for rec in records:
         location = locations.get(rec.location_name)
         if location is None:
-            location = Location(name=rec.location_name, kind=_location_kind(rec.location_name),
-                                metrc_name=rec.location_name)
+            location = Location(
+                name=rec.location_name, kind=_location_kind(rec.location_name), metrc_name=rec.location_name
+            )
             session.add(location)
             locations[rec.location_name] = location
             result.locations_created += 1
@@ -142,37 +183,62 @@ def _apply(session: Session, actor: Actor, records: list[MetrcPackageRecord], re
         if item is None:
             item = Item(
                 sku=f"M{rec.item_metrc_id}" if rec.item_metrc_id else f"M-{rec.tag[-8:]}",
-                name=rec.item_name, category=rec.category, strain=rec.strain,
-                quantity_type=rec.quantity_type, unit=rec.unit, metrc_item_id=rec.item_metrc_id,
+                name=rec.item_name,
+                category=rec.category,
+                strain=rec.strain,
+                quantity_type=rec.quantity_type,
+                unit=rec.unit,
+                metrc_item_id=rec.item_metrc_id,
             )
             session.add(item)
             items_by_name[item.name] = item
             if rec.item_metrc_id:
                 items_by_metrc[rec.item_metrc_id] = item
             result.items_created += 1
-        status = (PackageStatus.FINISHED if rec.finished
-                  else PackageStatus.ON_HOLD if rec.on_hold else PackageStatus.ACTIVE)
+        status = (
+            PackageStatus.FINISHED if rec.finished else PackageStatus.ON_HOLD if rec.on_hold else PackageStatus.ACTIVE
+        )
         pkg = existing.get(rec.tag)
         if pkg is None:
             session.flush()
             pkg = Package(
-                tag=rec.tag, item=item, item_id=item.id, quantity=Decimal(0), unit=rec.unit, location=location,
-                location_id=location.id, status=status, packaged_date=rec.packaged_date,
-                expiration_date=rec.expiration_date, lab_state=rec.lab_state, thc_percent=rec.thc_percent,
-                cbd_percent=rec.cbd_percent, received_at=rec.received_at,
-                received_from_manifest=rec.manifest_number, metrc_package_id=rec.metrc_id,
+                tag=rec.tag,
+                item=item,
+                item_id=item.id,
+                quantity=Decimal(0),
+                unit=rec.unit,
+                location=location,
+                location_id=location.id,
+                status=status,
+                packaged_date=rec.packaged_date,
+                expiration_date=rec.expiration_date,
+                lab_state=rec.lab_state,
+                thc_percent=rec.thc_percent,
+                cbd_percent=rec.cbd_percent,
+                received_at=rec.received_at,
+                received_from_manifest=rec.manifest_number,
+                metrc_package_id=rec.metrc_id,
             )
             session.add(pkg)
             session.flush()
-            ledger.post(session, actor, pkg, LedgerKind.OPENING, rec.quantity, doc,
-                        note="opening balance from METRC active packages")
+            ledger.post(
+                session,
+                actor,
+                pkg,
+                LedgerKind.OPENING,
+                rec.quantity,
+                doc,
+                note="opening balance from METRC active packages",
+            )
             result.created += 1
             continue
         _update(session, actor, pkg, rec, status, source, result)
         result.updated += 1
         if pkg.quantity != rec.quantity:
             result.differences.append(
-                f"{rec.tag}: METRC has {rec.quantity}, this store has {pkg.quantity} {pkg.unit.value}")
+                f"{rec.tag}: METRC has {rec.quantity}, this store has {pkg.quantity} {pkg.unit.value}"
+            )
         if pkg.location.name != rec.location_name:
             result.differences.append(
-                f"{rec.tag}: METRC has it in {rec.location_name}, this store in {pkg.location.name}")
+                f"{rec.tag}: METRC has it in {rec.location_name}, this store in {pkg.location.name}"
+            )

@@ -53,7 +53,7 @@ class _Element:
 
 def _elements(kind: OutboxKind, payload: Any, sent: int) -> Iterator[_Element]:
     """The elements of an entry's payload METRC has not taken (a long payload goes in chunks)."""
-    for element in payload[sent or 0:] if isinstance(payload, list) else []:
+    for element in payload[sent or 0 :] if isinstance(payload, list) else []:
         if not isinstance(element, dict):
             continue
         try:
@@ -66,16 +66,28 @@ def _element(kind: OutboxKind, element: dict[str, Any]) -> Iterator[_Element]:
     if kind is OutboxKind.ADJUST and element.get("Label"):
         quantity = parse_decimal(element["Quantity"], what="Quantity")
         unit = parse_unit(str(element["UnitOfMeasure"]))
-        yield _Element(str(element["Label"]), quantity, unit, None, False,
-                       f"adjustment {quantity.normalize():+f} {unit.value} ({element.get('AdjustmentReason')})")
+        yield _Element(
+            str(element["Label"]),
+            quantity,
+            unit,
+            None,
+            False,
+            f"adjustment {quantity.normalize():+f} {unit.value} ({element.get('AdjustmentReason')})",
+        )
     elif kind is OutboxKind.SALES_RECEIPT:
         number = element.get("ExternalReceiptNumber") or "?"
         for line in element.get("Transactions") or []:
             if isinstance(line, dict) and line.get("PackageLabel"):
                 quantity = parse_decimal(line["Quantity"], what="Quantity")
                 unit = parse_unit(str(line["UnitOfMeasure"]))
-                yield _Element(str(line["PackageLabel"]), -quantity, unit, None, False,
-                               f"POS receipt {number} ({quantity.normalize():f} {unit.value} sold)")
+                yield _Element(
+                    str(line["PackageLabel"]),
+                    -quantity,
+                    unit,
+                    None,
+                    False,
+                    f"POS receipt {number} ({quantity.normalize():f} {unit.value} sold)",
+                )
     elif kind is OutboxKind.CHANGE_LOCATION and element.get("Label"):
         room = str(element.get("Location") or "")
         yield _Element(str(element["Label"]), Decimal(0), None, room, False, f"location change to {room}")
@@ -86,6 +98,7 @@ def _element(kind: OutboxKind, element: dict[str, Any]) -> Iterator[_Element]:
 
 
 # --- now, summed per package (the drift check) -------------------------------------------------
+
 
 @dataclass
 class Pending:
@@ -102,9 +115,18 @@ class Pending:
 
 def pending_changes(session: Session) -> Pending:
     pending = Pending()
-    rows = session.execute(select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload, OutboxEntry.sent_elements,
-                                  OutboxEntry.doc_type, OutboxEntry.doc_id)
-                           .where(OutboxEntry.status.in_(WAITING)).order_by(OutboxEntry.id))
+    rows = session.execute(
+        select(
+            OutboxEntry.id,
+            OutboxEntry.kind,
+            OutboxEntry.payload,
+            OutboxEntry.sent_elements,
+            OutboxEntry.doc_type,
+            OutboxEntry.doc_id,
+        )
+        .where(OutboxEntry.status.in_(WAITING))
+        .order_by(OutboxEntry.id)
+    )
     for entry_id, kind, text, sent, doc_type, doc_id in rows:
         for element in _elements(OutboxKind(kind), json.loads(text), sent):
             if element.receiving:
@@ -119,6 +141,7 @@ def pending_changes(session: Session) -> Pending:
 
 
 # --- as of a moment, item by item (a count's METRC snapshot) -----------------------------------
+
 
 @dataclass(frozen=True)
 class PendingItem:
@@ -138,8 +161,9 @@ class PendingItem:
         return self.kind == UNREPORTED_SALE
 
 
-def pending_to_metrc(session: Session, tags: Sequence[str], units: Mapping[str, Unit], *,
-                     as_of: datetime | None = None) -> dict[str, list[PendingItem]]:
+def pending_to_metrc(
+    session: Session, tags: Sequence[str], units: Mapping[str, Unit], *, as_of: datetime | None = None
+) -> dict[str, list[PendingItem]]:
     """Everything pending to METRC for ``tags`` (each in its package unit ``units[tag]``) as of
     ``as_of`` (None: now)."""
     zone = store_zone(session)
@@ -153,20 +177,30 @@ def total(items: Sequence[PendingItem]) -> Decimal:
     return sum((item.quantity for item in items), Decimal(0))
 
 
-_KIND_WORDS = {OutboxKind.ADJUST: "adjustment", OutboxKind.CHANGE_LOCATION: "location change",
-               OutboxKind.SALES_RECEIPT: "sales receipt", OutboxKind.RECEIVE_CONFIRM: "receive sheet"}
+_KIND_WORDS = {
+    OutboxKind.ADJUST: "adjustment",
+    OutboxKind.CHANGE_LOCATION: "location change",
+    OutboxKind.SALES_RECEIPT: "sales receipt",
+    OutboxKind.RECEIVE_CONFIRM: "receive sheet",
+}
 
 
-def outbox_pending(session: Session, tags: Collection[str] | None, units: Mapping[str, Unit], *,
-                   as_of: datetime | None = None) -> dict[str, list[PendingItem]]:
+def outbox_pending(
+    session: Session, tags: Collection[str] | None, units: Mapping[str, Unit], *, as_of: datetime | None = None
+) -> dict[str, list[PendingItem]]:
     """Outbox entries journaled by ``as_of`` that METRC had not applied by then: still waiting,
     or sent only afterwards (``tags`` None: every package)."""
     query = select(OutboxEntry)
     if as_of is None:
         query = query.where(OutboxEntry.status.in_(WAITING))
     else:
-        query = query.where(OutboxEntry.created_at <= as_of, or_(
-            OutboxEntry.status.in_(WAITING), (OutboxEntry.status == OutboxStatus.SENT) & (OutboxEntry.sent_at > as_of)))
+        query = query.where(
+            OutboxEntry.created_at <= as_of,
+            or_(
+                OutboxEntry.status.in_(WAITING),
+                (OutboxEntry.status == OutboxStatus.SENT) & (OutboxEntry.sent_at > as_of),
+            ),
+        )
     found: dict[str, list[PendingItem]] = defaultdict(list)
     for entry in session.scalars(query.order_by(OutboxEntry.id)):
         try:
@@ -179,11 +213,17 @@ def outbox_pending(session: Session, tags: Collection[str] | None, units: Mappin
         for element in _elements(entry.kind, payload, sent):
             if tags is not None and element.tag not in tags:
                 continue
-            found[element.tag].append(PendingItem(
-                element.tag, _KIND_WORDS[entry.kind], _in_unit(element.quantity, element.unit, units.get(element.tag)),
-                f"{element.what} is {state} in the METRC outbox (#{entry.id})", outbox_id=entry.id,
-                failed=entry.status is OutboxStatus.FAILED,
-                receipt_number=_receipt_number(payload) if entry.kind is OutboxKind.SALES_RECEIPT else None))
+            found[element.tag].append(
+                PendingItem(
+                    element.tag,
+                    _KIND_WORDS[entry.kind],
+                    _in_unit(element.quantity, element.unit, units.get(element.tag)),
+                    f"{element.what} is {state} in the METRC outbox (#{entry.id})",
+                    outbox_id=entry.id,
+                    failed=entry.status is OutboxStatus.FAILED,
+                    receipt_number=_receipt_number(payload) if entry.kind is OutboxKind.SALES_RECEIPT else None,
+                )
+            )
     return dict(found)
 
 
@@ -209,8 +249,15 @@ def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decim
 
 # --- POS sales METRC has no receipt line for ---------------------------------------------------
 
-def unreported_sales(session: Session, tags: Sequence[str], units: Mapping[str, Unit], *,
-                     as_of: datetime | None = None, zone: tzinfo | None = None) -> dict[str, list[PendingItem]]:
+
+def unreported_sales(
+    session: Session,
+    tags: Sequence[str],
+    units: Mapping[str, Unit],
+    *,
+    as_of: datetime | None = None,
+    zone: tzinfo | None = None,
+) -> dict[str, list[PendingItem]]:
     """POS sales of ``tags`` sold by ``as_of`` that METRC's receipts (of the same number) lack,
     on business days whose METRC receipts this store has."""
     zone = zone or store_zone(session)
@@ -218,10 +265,15 @@ def unreported_sales(session: Session, tags: Sequence[str], units: Mapping[str, 
     found: dict[str, list[PendingItem]] = defaultdict(list)
     ordered = sorted(set(tags))
     for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        query = select(PosSaleLine.tag, PosSaleLine.receipt_number, PosSaleLine.business_date, PosSaleLine.sold_at,
-                       PosSaleLine.quantity, PosSaleLine.unit).where(
-            PosSaleLine.tag.in_(chunk), PosSaleLine.business_date.in_(checked_days))
+        chunk = ordered[start : start + CHUNK]
+        query = select(
+            PosSaleLine.tag,
+            PosSaleLine.receipt_number,
+            PosSaleLine.business_date,
+            PosSaleLine.sold_at,
+            PosSaleLine.quantity,
+            PosSaleLine.unit,
+        ).where(PosSaleLine.tag.in_(chunk), PosSaleLine.business_date.in_(checked_days))
         if as_of is not None:
             query = query.where(PosSaleLine.sold_at <= as_of)
         sold: dict[tuple[str, str, date], list[Any]] = {}
@@ -245,23 +297,34 @@ def unreported_sales(session: Session, tags: Sequence[str], units: Mapping[str, 
                 continue  # METRC has it, or the outbox entry for the receipt stands for it
             package_unit = units.get(tag)
             has_receipt = (number, None) in in_metrc
-            what = ("has no line for this package in METRC's receipt of that number" if has_receipt
-                    else "never reached METRC")
-            found[tag].append(PendingItem(
-                tag, UNREPORTED_LINE if has_receipt else UNREPORTED_SALE, -missing,
-                f"POS receipt {number} ({missing.normalize():f}{' ' + package_unit.value if package_unit else ''} sold "
-                f"{sold_at.astimezone(zone):%Y-%m-%d %H:%M}) {what}", receipt_number=number, business_date=day))
+            what = (
+                "has no line for this package in METRC's receipt of that number"
+                if has_receipt
+                else "never reached METRC"
+            )
+            found[tag].append(
+                PendingItem(
+                    tag,
+                    UNREPORTED_LINE if has_receipt else UNREPORTED_SALE,
+                    -missing,
+                    f"POS receipt {number} ({missing.normalize():f}{' ' + package_unit.value if package_unit else ''} sold "
+                    f"{sold_at.astimezone(zone):%Y-%m-%d %H:%M}) {what}",
+                    receipt_number=number,
+                    business_date=day,
+                )
+            )
     return dict(found)
 
 
-def _metrc_quantities(session: Session, tags: Sequence[str], numbers: set[str],
-                      units: Mapping[str, Unit]) -> dict[tuple[str, str | None], Decimal]:
+def _metrc_quantities(
+    session: Session, tags: Sequence[str], numbers: set[str], units: Mapping[str, Unit]
+) -> dict[tuple[str, str | None], Decimal]:
     """METRC's receipt lines by (POS receipt number, tag), plus (number, None) for every
     receipt number METRC has at all."""
     found: dict[tuple[str, str | None], Decimal] = defaultdict(Decimal)
     ordered = sorted(numbers)
     for start in range(0, len(ordered), CHUNK):
-        part = ordered[start:start + CHUNK]
+        part = ordered[start : start + CHUNK]
         receipts: dict[int, str] = {}
         for column in (MetrcReceipt.external_receipt_number, MetrcReceipt.receipt_number):
             for receipt_id, number in session.execute(select(MetrcReceipt.id, column).where(column.in_(part))):
@@ -272,9 +335,10 @@ def _metrc_quantities(session: Session, tags: Sequence[str], numbers: set[str],
         if not receipts:
             continue
         for receipt_id, tag, quantity, unit in session.execute(
-                select(MetrcReceiptLine.receipt_id, MetrcReceiptLine.tag, MetrcReceiptLine.quantity,
-                       MetrcReceiptLine.unit).where(MetrcReceiptLine.receipt_id.in_(list(receipts)),
-                                                    MetrcReceiptLine.tag.in_(tags))):
+            select(
+                MetrcReceiptLine.receipt_id, MetrcReceiptLine.tag, MetrcReceiptLine.quantity, MetrcReceiptLine.unit
+            ).where(MetrcReceiptLine.receipt_id.in_(list(receipts)), MetrcReceiptLine.tag.in_(tags))
+        ):
             found[(receipts[receipt_id], tag)] += _in_unit(quantity, unit, units.get(tag))
     return dict(found)
 
@@ -285,6 +349,12 @@ def _queued_receipts(session: Session, receipts: set[tuple[date, str]]) -> set[t
     found: set[tuple[date, str]] = set()
     ordered = sorted(keys)
     for start in range(0, len(ordered), CHUNK):
-        found.update(keys[k] for k in session.scalars(select(OutboxEntry.idempotency_key).where(
-            OutboxEntry.idempotency_key.in_(ordered[start:start + CHUNK]))))
+        found.update(
+            keys[k]
+            for k in session.scalars(
+                select(OutboxEntry.idempotency_key).where(
+                    OutboxEntry.idempotency_key.in_(ordered[start : start + CHUNK])
+                )
+            )
+        )
     return found

@@ -44,8 +44,10 @@ class MetrcImportResult:
     @property
     def summary(self) -> str:
         days = ", ".join(d.isoformat() for d in self.business_dates)
-        return (f"{self.source}: {self.receipts} METRC receipts for {days or 'no day'} — {self.added} new, "
-                f"{self.updated} updated, {self.unchanged} already stored.")
+        return (
+            f"{self.source}: {self.receipts} METRC receipts for {days or 'no day'} — {self.added} new, "
+            f"{self.updated} updated, {self.unchanged} already stored."
+        )
 
 
 def import_metrc_file(db: Database, actor: Actor, path: Path | str) -> MetrcImportResult:
@@ -69,27 +71,47 @@ def fetch_metrc_receipts(db: Database, actor: Actor, day: date, client: Any) -> 
     return store_metrc_receipts(db, actor, receipts, f"METRC ({day.isoformat()})")
 
 
-def store_metrc_receipts(db: Database, actor: Actor, receipts: Sequence[ParsedMetrcReceipt],
-                         source: str) -> MetrcImportResult:
+def store_metrc_receipts(
+    db: Database, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str
+) -> MetrcImportResult:
     actor.require(Permission.IMPORT_DATA)
-    problems = [Problem(source, r.line, name, f"{value!r} is longer than 40 characters")
-                for r in receipts
-                for name, value in (("ReceiptNumber", r.receipt_number), ("ExternalReceiptNumber",
-                                    r.external_receipt_number), ("SalesCustomerType", r.customer_type))
-                if value and len(value) > 40]
+    problems = [
+        Problem(source, r.line, name, f"{value!r} is longer than 40 characters")
+        for r in receipts
+        for name, value in (
+            ("ReceiptNumber", r.receipt_number),
+            ("ExternalReceiptNumber", r.external_receipt_number),
+            ("SalesCustomerType", r.customer_type),
+        )
+        if value and len(value) > 40
+    ]
     if problems:
         raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
     try:
         with db.transaction() as session:
             result = _store_receipts(session, actor, receipts, source, store_zone(session))
-            audit.record(session, actor, "import.metrc_sales", "file", source, after={
-                "receipts": result.receipts, "added": result.added, "updated": result.updated,
-                "days": [d.isoformat() for d in result.business_dates],
-            })
+            audit.record(
+                session,
+                actor,
+                "import.metrc_sales",
+                "file",
+                source,
+                after={
+                    "receipts": result.receipts,
+                    "added": result.added,
+                    "updated": result.updated,
+                    "days": [d.isoformat() for d in result.business_dates],
+                },
+            )
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same receipts at once
-        raise RuleViolation(collision_message(
-            exc, f"another workstation imported these METRC receipts at the same moment; import {source} again "
-                 "and the receipts already stored are skipped", ours=("metrc_id",))) from None
+        raise RuleViolation(
+            collision_message(
+                exc,
+                f"another workstation imported these METRC receipts at the same moment; import {source} again "
+                "and the receipts already stored are skipped",
+                ours=("metrc_id",),
+            )
+        ) from None
     return result
 
 
@@ -100,18 +122,25 @@ class _Plan:
     unchanged: int = 0
 
 
-def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str,
-                    tz: tzinfo) -> MetrcImportResult:
+def _store_receipts(
+    session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str, tz: tzinfo
+) -> MetrcImportResult:
     by_id: dict[int, MetrcReceipt] = {}
     ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
     for chunk in in_chunks(ids):
-        by_id.update((r.metrc_id, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk))) if r.metrc_id is not None)  # IN matched it
+        by_id.update(
+            (r.metrc_id, r)
+            for r in session.scalars(select(MetrcReceipt).where(MetrcReceipt.metrc_id.in_(chunk)))
+            if r.metrc_id is not None
+        )  # IN matched it
     by_number: dict[str, MetrcReceipt] = {}
     numbers = sorted({r.receipt_number for r in receipts if r.receipt_number and r.receipt_id not in by_id})
     for chunk in in_chunks(numbers):
-        by_number.update((r.receipt_number, r) for r in session.scalars(
-            select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk))) if r.receipt_number is not None)
+        by_number.update(
+            (r.receipt_number, r)
+            for r in session.scalars(select(MetrcReceipt).where(MetrcReceipt.receipt_number.in_(chunk)))
+            if r.receipt_number is not None
+        )
     stored_lines = _receipt_lines(session, [r.id for r in (*by_id.values(), *by_number.values())])
 
     plan = _Plan()
@@ -138,14 +167,29 @@ def _store_receipts(session: Session, actor: Actor, receipts: Sequence[ParsedMet
             session.execute(delete(MetrcReceiptLine).where(MetrcReceiptLine.receipt_id.in_(chunk)))
     new_ids: list[int] = []
     if plan.add:
-        new_ids = list(session.execute(insert(MetrcReceipt).returning(MetrcReceipt.id, sort_by_parameter_order=True), [{
-            "metrc_id": r.receipt_id, "receipt_number": r.receipt_number,
-            "external_receipt_number": r.external_receipt_number, "sold_at": r.sold_at,
-            "business_date": business_date(r.sold_at, tz), "customer_type": r.customer_type, "imported_at": now,
-        } for r in plan.add]).scalars())
+        new_ids = list(
+            session.execute(
+                insert(MetrcReceipt).returning(MetrcReceipt.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "metrc_id": r.receipt_id,
+                        "receipt_number": r.receipt_number,
+                        "external_receipt_number": r.external_receipt_number,
+                        "sold_at": r.sold_at,
+                        "business_date": business_date(r.sold_at, tz),
+                        "customer_type": r.customer_type,
+                        "imported_at": now,
+                    }
+                    for r in plan.add
+                ],
+            ).scalars()
+        )
     pairs = [*((row.id, r) for row, r in plan.replace), *zip(new_ids, plan.add, strict=True)]
-    line_rows = [{"receipt_id": receipt_id, "tag": tx.tag, "quantity": tx.quantity, "unit": tx.unit,
-                  "amount": tx.amount} for receipt_id, r in pairs for tx in r.transactions]
+    line_rows = [
+        {"receipt_id": receipt_id, "tag": tx.tag, "quantity": tx.quantity, "unit": tx.unit, "amount": tx.amount}
+        for receipt_id, r in pairs
+        for tx in r.transactions
+    ]
     if line_rows:
         session.execute(insert(MetrcReceiptLine), line_rows)
     days = tuple(sorted({business_date(r.sold_at, tz) for r in receipts}))
@@ -164,6 +208,9 @@ def _same(row: MetrcReceipt, lines: list[MetrcReceiptLine], receipt: ParsedMetrc
     def shape(items: Iterable[Any]) -> list[tuple[str, Decimal, Unit, Decimal]]:
         return sorted((i.tag, i.quantity, i.unit, i.amount) for i in items)
 
-    return ((row.receipt_number, row.external_receipt_number, row.sold_at, row.customer_type)
-            == (receipt.receipt_number, receipt.external_receipt_number, receipt.sold_at, receipt.customer_type)
-            and shape(lines) == shape(receipt.transactions))
+    return (row.receipt_number, row.external_receipt_number, row.sold_at, row.customer_type) == (
+        receipt.receipt_number,
+        receipt.external_receipt_number,
+        receipt.sold_at,
+        receipt.customer_type,
+    ) and shape(lines) == shape(receipt.transactions)

@@ -30,26 +30,40 @@ class MetrcSetup:
 
 def current(db: Database) -> MetrcSetup:
     with db.read() as session:
-        return MetrcSetup(settings.get(session, settings.METRC_BASE_URL),
-                          settings.get(session, settings.LICENSE_NUMBER),
-                          settings.get(session, settings.METRC_API_VERSION),
-                          settings.get(session, settings.METRC_WINDOW_HOURS),
-                          settings.get(session, settings.METRC_MAX_IN_FLIGHT),
-                          settings.get(session, settings.RETAIL_ID_REQUIRED))
+        return MetrcSetup(
+            settings.get(session, settings.METRC_BASE_URL),
+            settings.get(session, settings.LICENSE_NUMBER),
+            settings.get(session, settings.METRC_API_VERSION),
+            settings.get(session, settings.METRC_WINDOW_HOURS),
+            settings.get(session, settings.METRC_MAX_IN_FLIGHT),
+            settings.get(session, settings.RETAIL_ID_REQUIRED),
+        )
 
 
-def configure(db: Database, actor: Actor, *, base_url: str | None = None, license_number: str | None = None,
-              api_version: str | None = None, window_hours: int | None = None, max_in_flight: int | None = None,
-              retail_id_required: bool | None = None) -> MetrcSetup:
+def configure(
+    db: Database,
+    actor: Actor,
+    *,
+    base_url: str | None = None,
+    license_number: str | None = None,
+    api_version: str | None = None,
+    window_hours: int | None = None,
+    max_in_flight: int | None = None,
+    retail_id_required: bool | None = None,
+) -> MetrcSetup:
     """Change the given fields (None: leave as is) in one transaction."""
-    changes = {key: value for key, value in (
-        (settings.METRC_BASE_URL.key, None if base_url is None else base_url.strip()),
-        (settings.LICENSE_NUMBER.key, None if license_number is None else license_number.strip()),
-        (settings.METRC_API_VERSION.key, None if api_version is None else api_version.strip().lower()),
-        (settings.METRC_WINDOW_HOURS.key, window_hours),
-        (settings.METRC_MAX_IN_FLIGHT.key, max_in_flight),
-        (settings.RETAIL_ID_REQUIRED.key, retail_id_required),
-    ) if value is not None}
+    changes = {
+        key: value
+        for key, value in (
+            (settings.METRC_BASE_URL.key, None if base_url is None else base_url.strip()),
+            (settings.LICENSE_NUMBER.key, None if license_number is None else license_number.strip()),
+            (settings.METRC_API_VERSION.key, None if api_version is None else api_version.strip().lower()),
+            (settings.METRC_WINDOW_HOURS.key, window_hours),
+            (settings.METRC_MAX_IN_FLIGHT.key, max_in_flight),
+            (settings.RETAIL_ID_REQUIRED.key, retail_id_required),
+        )
+        if value is not None
+    }
     if settings.LICENSE_NUMBER.key in changes and not changes[settings.LICENSE_NUMBER.key]:
         raise ValidationError("the METRC license number is empty; copy it from METRC (e.g. C10-0000789-LIC)")
     settings.set_values(db, actor, changes)
@@ -65,8 +79,7 @@ def set_vendor_key(db: Database, actor: Actor, key: str, *, keys: MetrcKeyStore 
     return Changes.AUDIT
 
 
-def set_user_key(db: Database, actor: Actor, username: str, key: str, *,
-                 keys: MetrcKeyStore | None = None) -> Changes:
+def set_user_key(db: Database, actor: Actor, username: str, key: str, *, keys: MetrcKeyStore | None = None) -> Changes:
     """A person's own METRC key: set by that person, or by whoever manages users."""
     name = username.strip().lower()  # user names are stored in lower case
     if not name:

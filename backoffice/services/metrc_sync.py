@@ -118,17 +118,35 @@ def list_entries(db: Database, *, statuses: set[OutboxStatus] | None = None, lim
         query = select(OutboxEntry).order_by(OutboxEntry.id).limit(limit)
         if statuses:
             query = query.where(OutboxEntry.status.in_([s.value for s in statuses]))
-        return [OutboxRow(e.id, e.kind, e.status, e.created_at, e.attempts, e.next_attempt_at, e.last_error,
-                          _summary(e), f"{e.doc_type} #{e.doc_id}" if e.doc_id else e.doc_type)
-                for e in session.scalars(query)]
+        return [
+            OutboxRow(
+                e.id,
+                e.kind,
+                e.status,
+                e.created_at,
+                e.attempts,
+                e.next_attempt_at,
+                e.last_error,
+                _summary(e),
+                f"{e.doc_type} #{e.doc_id}" if e.doc_id else e.doc_type,
+            )
+            for e in session.scalars(query)
+        ]
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
 
 
-def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = None,
-         now: Callable[[], datetime] = utcnow, limit: int = 100, chunk_size: int | None = None) -> SyncResult:
+def sync(
+    db: Database,
+    send: Sender,
+    *,
+    already_applied: AppliedCheck | None = None,
+    now: Callable[[], datetime] = utcnow,
+    limit: int = 100,
+    chunk_size: int | None = None,
+) -> SyncResult:
     """Send due entries in order until the queue is empty, waits, or stops at a failure.
 
     ``chunk_size`` is the most objects one call may carry (None: any). An entry whose answer
@@ -141,12 +159,17 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
         with db.transaction() as session:
             entry = session.scalar(
                 select(OutboxEntry)
-                .where(OutboxEntry.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value,
-                                               OutboxStatus.FAILED.value]),
-                       # receive sheets are keyed into METRC's web UI and closed by the METRC
-                       # check; they must not hold back sales, which are due within 24 hours
-                       OutboxEntry.kind.in_([k.value for k in SENDABLE]))
-                .order_by(OutboxEntry.id).limit(1).with_for_update()
+                .where(
+                    OutboxEntry.status.in_(
+                        [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.FAILED.value]
+                    ),
+                    # receive sheets are keyed into METRC's web UI and closed by the METRC
+                    # check; they must not hold back sales, which are due within 24 hours
+                    OutboxEntry.kind.in_([k.value for k in SENDABLE]),
+                )
+                .order_by(OutboxEntry.id)
+                .limit(1)
+                .with_for_update()
             )
             if entry is None:
                 return result
@@ -156,15 +179,20 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
             interrupted = entry.status is OutboxStatus.SENDING
             if interrupted and entry.kind not in checkable:
                 entry.status = OutboxStatus.FAILED
-                entry.last_error = ("the previous send was interrupted and METRC may have applied it; "
-                                    "check METRC, then retry or resolve this entry")
+                entry.last_error = (
+                    "the previous send was interrupted and METRC may have applied it; "
+                    "check METRC, then retry or resolve this entry"
+                )
                 audit.record(session, SYSTEM, "outbox.uncertain", "outbox", entry.id, after={"status": "failed"})
                 result.failed += 1
                 result.stopped_at, result.reason = entry.id, entry.last_error
                 return result
             if entry.next_attempt_at is not None and entry.next_attempt_at > now():
                 result.waiting += 1
-                result.stopped_at, result.reason = entry.id, f"entry {entry.id} waits until {entry.next_attempt_at:%H:%M:%S}"
+                result.stopped_at, result.reason = (
+                    entry.id,
+                    f"entry {entry.id} waits until {entry.next_attempt_at:%H:%M:%S}",
+                )
                 return result
             entry.status, entry.attempts = OutboxStatus.SENDING, entry.attempts + 1
             entry_id, kind, payload, attempts = entry.id, entry.kind, json.loads(entry.payload), entry.attempts
@@ -173,7 +201,7 @@ def sync(db: Database, send: Sender, *, already_applied: AppliedCheck | None = N
         size = chunk_size or len(payload) or 1
         try:
             while done < len(payload):
-                chunk = payload[done:done + size]
+                chunk = payload[done : done + size]
                 attempt = Attempt(entry_id, kind, chunk, payload[:done], created_at)
                 check = already_applied is not None and uncertain and kind in already_applied.kinds
                 if not (check and already_applied(attempt)):  # type: ignore[misc]
@@ -211,14 +239,24 @@ def _record_progress(db: Database, entry_id: int, done: int, total: int, now: da
             audit.record(session, SYSTEM, "outbox.sent", "outbox", entry_id, after={"kind": entry.kind.value})
 
 
-def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int, max_attempts: int,
-                    now: datetime, checkable: frozenset[OutboxKind] | set[OutboxKind]) -> None:
+def _record_failure(
+    db: Database,
+    entry_id: int,
+    exc: MetrcError,
+    attempts: int,
+    max_attempts: int,
+    now: datetime,
+    checkable: frozenset[OutboxKind] | set[OutboxKind],
+) -> None:
     with db.transaction() as session:
         entry = _entry(session, entry_id)
         entry.last_error = str(exc)
         outage = exc if isinstance(exc, MetrcUnavailable) else None
-        if outage is not None and attempts < max_attempts and not (outage.maybe_applied
-                                                                   and entry.kind not in checkable):
+        if (
+            outage is not None
+            and attempts < max_attempts
+            and not (outage.maybe_applied and entry.kind not in checkable)
+        ):
             entry.status = OutboxStatus.PENDING
             delay = timedelta(seconds=outage.retry_after) if outage.retry_after else _backoff(attempts)
             entry.next_attempt_at = now + delay
@@ -226,8 +264,14 @@ def _record_failure(db: Database, entry_id: int, exc: MetrcError, attempts: int,
             entry.status = OutboxStatus.FAILED
             if isinstance(exc, MetrcUnavailable) and exc.maybe_applied:
                 entry.last_error += " — METRC may have applied it; check METRC before retrying"
-        audit.record(session, SYSTEM, "outbox.failed" if entry.status is OutboxStatus.FAILED else "outbox.retry_later",
-                     "outbox", entry_id, after={"attempts": attempts, "error": entry.last_error[:300]})
+        audit.record(
+            session,
+            SYSTEM,
+            "outbox.failed" if entry.status is OutboxStatus.FAILED else "outbox.retry_later",
+            "outbox",
+            entry_id,
+            after={"attempts": attempts, "error": entry.last_error[:300]},
+        )
 
 
 def retry(db: Database, actor: Actor, entry_id: int) -> EntryChange:
@@ -236,8 +280,9 @@ def retry(db: Database, actor: Actor, entry_id: int) -> EntryChange:
     with db.transaction() as session:
         entry = _failed_entry(session, entry_id)
         entry.status, entry.next_attempt_at, entry.attempts = OutboxStatus.PENDING, None, 0
-        audit.record(session, actor, "outbox.retry", "outbox", entry_id, before={"status": "failed"},
-                     after={"status": "pending"})
+        audit.record(
+            session, actor, "outbox.retry", "outbox", entry_id, before={"status": "failed"}, after={"status": "pending"}
+        )
     return EntryChange(entry_id, OutboxStatus.PENDING)
 
 
@@ -254,8 +299,16 @@ def resolve(db: Database, actor: Actor, entry_id: int, note: str) -> EntryChange
             raise RuleViolation(f"outbox entry {entry_id} is already {entry.status.value}")
         before = entry.status.value
         entry.status, entry.resolved_by_id, entry.resolution_note = OutboxStatus.RESOLVED, actor.user_id, note.strip()
-        audit.record(session, actor, "outbox.resolve", "outbox", entry_id, before={"status": before},
-                     after={"status": "resolved"}, reason=note.strip())
+        audit.record(
+            session,
+            actor,
+            "outbox.resolve",
+            "outbox",
+            entry_id,
+            before={"status": before},
+            after={"status": "resolved"},
+            reason=note.strip(),
+        )
     return EntryChange(entry_id, OutboxStatus.RESOLVED)
 
 

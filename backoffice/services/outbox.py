@@ -28,15 +28,26 @@ ENDPOINTS: dict[OutboxKind, str] = {
 }
 
 
-def enqueue(session: Session, actor: Actor, kind: OutboxKind, payload: list[dict[str, Any]] | dict[str, Any],
-            doc: Doc, idempotency_key: str) -> OutboxEntry:
+def enqueue(
+    session: Session,
+    actor: Actor,
+    kind: OutboxKind,
+    payload: list[dict[str, Any]] | dict[str, Any],
+    doc: Doc,
+    idempotency_key: str,
+) -> OutboxEntry:
     """Add a call to the journal once; the same key enqueued again returns the first entry."""
     existing = session.scalar(select(OutboxEntry).where(OutboxEntry.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
     entry = OutboxEntry(
-        kind=kind, endpoint=ENDPOINTS[kind], payload=canonical_json(payload) or "[]",
-        idempotency_key=idempotency_key, doc_type=doc.type, doc_id=doc.id, created_by_id=actor.user_id,
+        kind=kind,
+        endpoint=ENDPOINTS[kind],
+        payload=canonical_json(payload) or "[]",
+        idempotency_key=idempotency_key,
+        doc_type=doc.type,
+        doc_id=doc.id,
+        created_by_id=actor.user_id,
     )
     session.add(entry)
     session.flush()

@@ -45,8 +45,11 @@ class Decision:
 
 def list_changes(db: Database, actor: Actor, *, pending_only: bool = True) -> list[PendingChange]:
     actor.require(Permission.VIEW_INVENTORY)
-    query = (select(PendingPackageChange, Package.tag).join(Package, Package.id == PendingPackageChange.package_id)
-             .order_by(PendingPackageChange.id))
+    query = (
+        select(PendingPackageChange, Package.tag)
+        .join(Package, Package.id == PendingPackageChange.package_id)
+        .order_by(PendingPackageChange.id)
+    )
     if pending_only:
         query = query.where(PendingPackageChange.status == "pending")
     with db.read() as session:
@@ -85,13 +88,26 @@ def _decide(db: Database, actor: Actor, change_id: int, note: str, *, accept: bo
         if accept:
             moved = [name for name, c in fields.items() if str(getattr(package, name)) != c["before"]]
             if moved:
-                raise RuleViolation(f"package {package.tag} changed since the file was imported ({', '.join(moved)}); "
-                                    "reject this change and import a current METRC file")
+                raise RuleViolation(
+                    f"package {package.tag} changed since the file was imported ({', '.join(moved)}); "
+                    "reject this change and import a current METRC file"
+                )
             for name, c in fields.items():
                 setattr(package, name, _DECODE[name](c["after"]))
         row.status, row.decided_at, row.decided_by_id, row.note = (
-            "accepted" if accept else "rejected", utcnow(), actor.user_id, note)
-        audit.record(session, actor, "package.change_accepted" if accept else "package.change_rejected", "package",
-                     package.tag, before=before, after={name: getattr(package, name) for name in fields},
-                     reason=f"change #{row.id} from {row.source}: {note}")
+            "accepted" if accept else "rejected",
+            utcnow(),
+            actor.user_id,
+            note,
+        )
+        audit.record(
+            session,
+            actor,
+            "package.change_accepted" if accept else "package.change_rejected",
+            "package",
+            package.tag,
+            before=before,
+            after={name: getattr(package, name) for name in fields},
+            reason=f"change #{row.id} from {row.source}: {note}",
+        )
         return Decision(_view(row, package.tag))

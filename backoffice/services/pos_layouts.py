@@ -56,9 +56,17 @@ def guess(db: Database, actor: Actor, path: Path | str, columns: Mapping[str, st
     return guess_layout(str(path), store_tz=tz_name, columns=columns)
 
 
-def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], columns: Mapping[str, str], *,
-                date_formats: Sequence[str] = US_DATE_FORMATS, timezone: str | None = None,
-                number_format: NumberFormat | None = None) -> PosLayout:
+def save_layout(
+    db: Database,
+    actor: Actor,
+    name: str,
+    headers: Sequence[str],
+    columns: Mapping[str, str],
+    *,
+    date_formats: Sequence[str] = US_DATE_FORMATS,
+    timezone: str | None = None,
+    number_format: NumberFormat | None = None,
+) -> PosLayout:
     """Remember how an export with these ``headers`` maps to sale lines; files with the
     same headers (in any order, case or spacing) are then read with it."""
     actor.require(Permission.IMPORT_DATA)
@@ -81,8 +89,9 @@ def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], c
     # validates the mapping
     layout = PosLayout(name, signature, chosen, tuple(date_formats), timezone or None, number_format)
     with db.transaction() as session:
-        clash = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.name == name,
-                                                              PosLayoutMapping.signature != signature))
+        clash = session.scalar(
+            select(PosLayoutMapping).where(PosLayoutMapping.name == name, PosLayoutMapping.signature != signature)
+        )
         if clash is not None:
             raise ValidationError(f"another export layout is already called {name!r}; choose another name")
         row = session.scalar(select(PosLayoutMapping).where(PosLayoutMapping.signature == signature))
@@ -91,6 +100,13 @@ def save_layout(db: Database, actor: Actor, name: str, headers: Sequence[str], c
             session.add(PosLayoutMapping(signature=signature, name=name, mapping=layout.to_json()))
         else:
             row.name, row.mapping = name, layout.to_json()
-        audit.record(session, actor, "pos_layout.save", "pos_layout", signature[:16], before=before,
-                     after={"name": name, "mapping": layout.to_json()})
+        audit.record(
+            session,
+            actor,
+            "pos_layout.save",
+            "pos_layout",
+            signature[:16],
+            before=before,
+            after={"name": name, "mapping": layout.to_json()},
+        )
     return layout

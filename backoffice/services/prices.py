@@ -55,8 +55,9 @@ def apply_price(session: Session, actor: Actor, item: Item, amount: Decimal, *, 
     if before == amount:
         return False
     item.price, item.price_changed_at = amount, utcnow()
-    audit.record(session, actor, "item.price", "item", item.sku, before={"price": before}, after={"price": amount},
-                 reason=reason)
+    audit.record(
+        session, actor, "item.price", "item", item.sku, before={"price": before}, after={"price": amount}, reason=reason
+    )
     return True
 
 

@@ -62,11 +62,16 @@ class BinStock:
 def stock(session: Session, location_id: int) -> list[BinStock]:
     """The bins of a location with the product types, items and expiration range they hold."""
     rows = session.execute(
-        select(Package.bin, Item.category, Package.item_id, func.min(Package.expiration_date),
-               func.max(Package.expiration_date), func.count())
+        select(
+            Package.bin,
+            Item.category,
+            Package.item_id,
+            func.min(Package.expiration_date),
+            func.max(Package.expiration_date),
+            func.count(),
+        )
         .join(Item, Item.id == Package.item_id)
-        .where(Package.location_id == location_id, Package.bin.is_not(None),
-               Package.status != PackageStatus.FINISHED)
+        .where(Package.location_id == location_id, Package.bin.is_not(None), Package.status != PackageStatus.FINISHED)
         .group_by(Package.bin, Item.category, Package.item_id)
     )
     bins: dict[tuple[str, str], BinStock] = {}

@@ -53,30 +53,48 @@ def incoming(db: Database, actor: Actor, client: IncomingSource) -> list[Incomin
     with db.read() as session:
         imported = set(session.scalars(select(Manifest.manifest_number)))
     return [
-        IncomingManifest(str(t.get("ManifestNumber") or ""), str(t.get("ShipperFacilityName") or ""),
-                         t.get("EstimatedArrivalDateTime"), t.get("DeliveryPackageCount"),
-                         str(t.get("ManifestNumber") or "") in imported)
-        for t in transfers if isinstance(t, dict)
+        IncomingManifest(
+            str(t.get("ManifestNumber") or ""),
+            str(t.get("ShipperFacilityName") or ""),
+            t.get("EstimatedArrivalDateTime"),
+            t.get("DeliveryPackageCount"),
+            str(t.get("ManifestNumber") or "") in imported,
+        )
+        for t in transfers
+        if isinstance(t, dict)
     ]
 
 
-def import_from_metrc(db: Database, actor: Actor, client: IncomingSource, manifest_number: str) -> receiving.ImportResult:
+def import_from_metrc(
+    db: Database, actor: Actor, client: IncomingSource, manifest_number: str
+) -> receiving.ImportResult:
     """Fetch manifest ``manifest_number`` with its delivery's packages and import it."""
     actor.require(Permission.RECEIVE)
     wanted = manifest_number.strip().zfill(10) if manifest_number.strip().isdigit() else manifest_number.strip()
-    transfer = next((t for t in client.incoming_transfers()
-                     if isinstance(t, dict) and str(t.get("ManifestNumber") or "") == wanted), None)
+    transfer = next(
+        (
+            t
+            for t in client.incoming_transfers()
+            if isinstance(t, dict) and str(t.get("ManifestNumber") or "") == wanted
+        ),
+        None,
+    )
     if transfer is None:
-        raise NotFound(f"METRC lists no incoming manifest {wanted} for this store; check the number, or import "
-                       "the manifest file the shipper sent")
+        raise NotFound(
+            f"METRC lists no incoming manifest {wanted} for this store; check the number, or import "
+            "the manifest file the shipper sent"
+        )
     if not isinstance(transfer.get("DeliveryId"), int):
-        raise RuleViolation(f"METRC's manifest {wanted} has no delivery id, so its packages cannot be fetched; "
-                            "export the manifest from METRC's web UI and import the file")
+        raise RuleViolation(
+            f"METRC's manifest {wanted} has no delivery id, so its packages cannot be fetched; "
+            "export the manifest from METRC's web UI and import the file"
+        )
     packages = client.delivery_packages(transfer["DeliveryId"])
     with db.read() as session:
         tz, strict = settings.get(session, settings.TIMEZONE), settings.get(session, settings.STRICT_TAGS)
-    parsed = parse_manifest_json({**transfer, "Packages": packages}, f"METRC manifest {wanted}",
-                                 store_tz=tz, strict_tags=strict)
+    parsed = parse_manifest_json(
+        {**transfer, "Packages": packages}, f"METRC manifest {wanted}", store_tz=tz, strict_tags=strict
+    )
     return receiving.import_manifest(db, actor, parsed)
 
 
@@ -110,55 +128,93 @@ def check_metrc(db: Database, actor: Actor, manifest_id: int, active_packages: S
         if manifest is None:
             raise NotFound(f"there is no manifest #{manifest_id}")
         if manifest.status is not ManifestStatus.RECEIVED:
-            raise RuleViolation(f"manifest {manifest.manifest_number} is not received yet; finish the receiving, "
-                                "key the receive sheet into METRC, then check")
-        lines = session.scalars(select(ManifestLine).where(ManifestLine.manifest_id == manifest.id)
-                                .order_by(ManifestLine.id)).all()
+            raise RuleViolation(
+                f"manifest {manifest.manifest_number} is not received yet; finish the receiving, "
+                "key the receive sheet into METRC, then check"
+            )
+        lines = session.scalars(
+            select(ManifestLine).where(ManifestLine.manifest_id == manifest.id).order_by(ManifestLine.id)
+        ).all()
         problems = [p for line in lines if (p := _disagreement(manifest.manifest_number, line, by_tag.get(line.tag)))]
         accepted = sum(1 for line in lines if line.state is ManifestLineState.ACCEPTED)
         closed = None
         if not problems:
             closed = _close_receive_sheet(session, actor, manifest, accepted)
-        audit.record(session, actor, "manifest.metrc_check", "manifest", manifest.manifest_number,
-                     after={"agrees": not problems, "problems": problems[:20], "outbox_closed": closed})
-        return MetrcCheck(manifest.manifest_number, now, accepted, len(lines) - accepted, problems,
-                          len({p.line for p in unreadable}), closed,
-                          Changes.OUTBOX | Changes.AUDIT if closed else Changes.AUDIT)
+        audit.record(
+            session,
+            actor,
+            "manifest.metrc_check",
+            "manifest",
+            manifest.manifest_number,
+            after={"agrees": not problems, "problems": problems[:20], "outbox_closed": closed},
+        )
+        return MetrcCheck(
+            manifest.manifest_number,
+            now,
+            accepted,
+            len(lines) - accepted,
+            problems,
+            len({p.line for p in unreadable}),
+            closed,
+            Changes.OUTBOX | Changes.AUDIT if closed else Changes.AUDIT,
+        )
 
 
 def _disagreement(number: str, line: ManifestLine, record: MetrcPackageRecord | None) -> str | None:
     from_here = record is not None and record.manifest_number == number
     if line.state is ManifestLineState.REJECTED:
         if from_here:
-            return (f"{line.tag} was rejected here ({line.reject_reason}) but METRC shows it accepted from manifest "
-                    f"{number}: correct it in METRC's web UI")
+            return (
+                f"{line.tag} was rejected here ({line.reject_reason}) but METRC shows it accepted from manifest "
+                f"{number}: correct it in METRC's web UI"
+            )
         return None
     if record is None:
         return f"{line.tag} is not among METRC's active packages: accept it in METRC's web UI (receive sheet)"
     if not from_here:
-        return (f"{line.tag} is active in METRC but received from manifest {record.manifest_number or 'none'}, "
-                f"not {number}")
+        return (
+            f"{line.tag} is active in METRC but received from manifest {record.manifest_number or 'none'}, not {number}"
+        )
     received = line.received_quantity or line.shipped_quantity
     if record.unit is not line.unit:
-        return (f"{line.tag}: METRC has {record.quantity.normalize():f} {record.unit.value}, received here "
-                f"{received.normalize():f} {line.unit.value}; METRC keeps the unit a package was received in")
+        return (
+            f"{line.tag}: METRC has {record.quantity.normalize():f} {record.unit.value}, received here "
+            f"{received.normalize():f} {line.unit.value}; METRC keeps the unit a package was received in"
+        )
     if record.quantity != received:
-        return (f"{line.tag}: METRC has {record.quantity.normalize():f} {record.unit.value}, received here "
-                f"{received.normalize():f} {line.unit.value}; key the received quantity into METRC")
+        return (
+            f"{line.tag}: METRC has {record.quantity.normalize():f} {record.unit.value}, received here "
+            f"{received.normalize():f} {line.unit.value}; key the received quantity into METRC"
+        )
     return None
 
 
 def _close_receive_sheet(session: Any, actor: Actor, manifest: Manifest, accepted: int) -> int | None:
-    entry = session.scalar(select(OutboxEntry).where(
-        OutboxEntry.kind == OutboxKind.RECEIVE_CONFIRM, OutboxEntry.doc_type == "manifest",
-        OutboxEntry.doc_id == manifest.id,
-        OutboxEntry.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]),
-    ).with_for_update())
+    entry = session.scalar(
+        select(OutboxEntry)
+        .where(
+            OutboxEntry.kind == OutboxKind.RECEIVE_CONFIRM,
+            OutboxEntry.doc_type == "manifest",
+            OutboxEntry.doc_id == manifest.id,
+            OutboxEntry.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]),
+        )
+        .with_for_update()
+    )
     if entry is None:
         return None
     entry.status, entry.resolved_by_id = OutboxStatus.RESOLVED, actor.user_id
-    entry.resolution_note = (f"METRC shows the {accepted} accepted package(s) of manifest {manifest.manifest_number} "
-                             "active with the received quantities")
-    audit.record(session, actor, "outbox.resolve", "outbox", entry.id, before={"status": "pending"},
-                 after={"status": "resolved"}, reason=entry.resolution_note)
+    entry.resolution_note = (
+        f"METRC shows the {accepted} accepted package(s) of manifest {manifest.manifest_number} "
+        "active with the received quantities"
+    )
+    audit.record(
+        session,
+        actor,
+        "outbox.resolve",
+        "outbox",
+        entry.id,
+        before={"status": "pending"},
+        after={"status": "resolved"},
+        reason=entry.resolution_note,
+    )
     return entry.id

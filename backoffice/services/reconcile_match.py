@@ -87,8 +87,12 @@ class _Total:
 
 
 def match_day(
-    pos_lines: Iterable[PosLine], metrc_receipts: Iterable[MetrcReceipt], *,
-    floor_tags: set[str], known_tags: set[str], window: timedelta = DEFAULT_WINDOW,
+    pos_lines: Iterable[PosLine],
+    metrc_receipts: Iterable[MetrcReceipt],
+    *,
+    floor_tags: set[str],
+    known_tags: set[str],
+    window: timedelta = DEFAULT_WINDOW,
 ) -> list[Finding]:
     """Every difference between the day's POS sales and METRC's, ordered by receipt and tag.
 
@@ -211,24 +215,51 @@ def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decim
 
 def _missing_in_metrc(number: str, sold_at: datetime, pos: dict[str, _Total]) -> list[Finding]:
     return [
-        Finding(FindingKind.RETURN_NOT_IN_METRC, number, tag, p.quantity, p.amount, None, None,
-                f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {_money(-p.amount)}), but "
-                "METRC has no such return. Record the return in METRC, or explain why the product did not go back.")
-        if p.quantity < 0 else
-        Finding(FindingKind.MISSING_IN_METRC, number, tag, p.quantity, p.amount, None, None,
-                f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {_money(p.amount)}, "
-                "but METRC has no such sale, so METRC has not deducted this package. Record the sale in METRC.")
+        Finding(
+            FindingKind.RETURN_NOT_IN_METRC,
+            number,
+            tag,
+            p.quantity,
+            p.amount,
+            None,
+            None,
+            f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {_money(-p.amount)}), but "
+            "METRC has no such return. Record the return in METRC, or explain why the product did not go back.",
+        )
+        if p.quantity < 0
+        else Finding(
+            FindingKind.MISSING_IN_METRC,
+            number,
+            tag,
+            p.quantity,
+            p.amount,
+            None,
+            None,
+            f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {_money(p.amount)}, "
+            "but METRC has no such sale, so METRC has not deducted this package. Record the sale in METRC.",
+        )
         for tag, p in pos.items()
     ]
 
 
 def _missing_in_pos(number: str, sold_at: datetime, metrc: dict[str, _Total], *, duplicate: bool) -> list[Finding]:
     receipt = f"METRC receipt {number}" if number else "A METRC receipt without a number"
-    why = (f"the POS has receipt {number} only once: METRC has deducted this sale twice" if duplicate
-           else "the POS export has no such sale")
+    why = (
+        f"the POS has receipt {number} only once: METRC has deducted this sale twice"
+        if duplicate
+        else "the POS export has no such sale"
+    )
     return [
-        Finding(FindingKind.MISSING_IN_POS, number, tag, None, None, m.quantity, m.amount,
-                f"{receipt} at {sold_at:%H:%M} deducts {_qty(m)} of {tag} for {_money(m.amount)}, but {why}.")
+        Finding(
+            FindingKind.MISSING_IN_POS,
+            number,
+            tag,
+            None,
+            None,
+            m.quantity,
+            m.amount,
+            f"{receipt} at {sold_at:%H:%M} deducts {_qty(m)} of {tag} for {_money(m.amount)}, but {why}.",
+        )
         for tag, m in metrc.items()
     ]
 
@@ -238,37 +269,78 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
     for tag, p in pos.items():
         m = metrc.get(tag)
         if m is None and p.quantity < 0:
-            findings.append(Finding(
-                FindingKind.RETURN_NOT_IN_METRC, number, tag, p.quantity, p.amount, None, None,
-                f"POS receipt {number} {_sold(p)} of {tag}, but METRC's receipt has no return of that package. "
-                "Record the return in METRC, or explain why the product did not go back.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.RETURN_NOT_IN_METRC,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    None,
+                    None,
+                    f"POS receipt {number} {_sold(p)} of {tag}, but METRC's receipt has no return of that package. "
+                    "Record the return in METRC, or explain why the product did not go back.",
+                )
+            )
             continue
         if m is None:
-            findings.append(Finding(
-                FindingKind.MISSING_IN_METRC, number, tag, p.quantity, p.amount, None, None,
-                f"POS receipt {number} sold {_qty(p)} of {tag}, but METRC's receipt for this sale does not "
-                "deduct that package, so METRC has not deducted it.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.MISSING_IN_METRC,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    None,
+                    None,
+                    f"POS receipt {number} sold {_qty(p)} of {tag}, but METRC's receipt for this sale does not "
+                    "deduct that package, so METRC has not deducted it.",
+                )
+            )
             continue
         pos_quantity = _in_unit(p.quantity, p.unit, m.unit)
         units_clash = p.unit is not None and m.unit is not None and p.unit.family is not m.unit.family
         if units_clash or pos_quantity != m.quantity:
             how_far = "" if units_clash else f" ({_difference(m.quantity - pos_quantity, m.unit)})"
-            findings.append(Finding(
-                FindingKind.QUANTITY_MISMATCH, number, tag, p.quantity, p.amount, m.quantity, m.amount,
-                f"Receipt {number}, {tag}: the POS {_sold(p)}, METRC deducted {_qty(m)}{how_far}.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.QUANTITY_MISMATCH,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    m.quantity,
+                    m.amount,
+                    f"Receipt {number}, {tag}: the POS {_sold(p)}, METRC deducted {_qty(m)}{how_far}.",
+                )
+            )
         if p.amount != m.amount:
-            findings.append(Finding(
-                FindingKind.AMOUNT_MISMATCH, number, tag, p.quantity, p.amount, m.quantity, m.amount,
-                f"Receipt {number}, {tag}: the POS charged {_money(p.amount)}, METRC recorded {_money(m.amount)}.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.AMOUNT_MISMATCH,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    m.quantity,
+                    m.amount,
+                    f"Receipt {number}, {tag}: the POS charged {_money(p.amount)}, METRC recorded {_money(m.amount)}.",
+                )
+            )
     return findings + [
-        Finding(FindingKind.MISSING_IN_POS, number, tag, None, None, m.quantity, m.amount,
-                f"METRC's receipt for POS receipt {number} deducts {_qty(m)} of {tag}, which the POS receipt "
-                "does not sell.")
-        for tag, m in metrc.items() if tag not in pos
+        Finding(
+            FindingKind.MISSING_IN_POS,
+            number,
+            tag,
+            None,
+            None,
+            m.quantity,
+            m.amount,
+            f"METRC's receipt for POS receipt {number} deducts {_qty(m)} of {tag}, which the POS receipt "
+            "does not sell.",
+        )
+        for tag, m in metrc.items()
+        if tag not in pos
     ]
 
 
@@ -276,26 +348,51 @@ def _pos_tag_checks(number: str, pos: dict[str, _Total], floor_tags: set[str], k
     findings = []
     for tag, p in pos.items():
         if tag not in known_tags:
-            findings.append(Finding(
-                FindingKind.UNKNOWN_TAG, number, tag, p.quantity, p.amount, None, None,
-                f"Receipt {number} {_sold(p)} of {tag}, a package this store has no record of.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.UNKNOWN_TAG,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    None,
+                    None,
+                    f"Receipt {number} {_sold(p)} of {tag}, a package this store has no record of.",
+                )
+            )
         elif tag not in floor_tags and p.quantity > 0:  # a return may come back to any room
-            findings.append(Finding(
-                FindingKind.NOT_ON_FLOOR, number, tag, p.quantity, p.amount, None, None,
-                f"Receipt {number} sold {_qty(p)} of {tag}, which is not on the sales floor: it was sold before "
-                "its transfer to the floor was recorded.",
-            ))
+            findings.append(
+                Finding(
+                    FindingKind.NOT_ON_FLOOR,
+                    number,
+                    tag,
+                    p.quantity,
+                    p.amount,
+                    None,
+                    None,
+                    f"Receipt {number} sold {_qty(p)} of {tag}, which is not on the sales floor: it was sold before "
+                    "its transfer to the floor was recorded.",
+                )
+            )
     return findings
 
 
 def _unknown_in_metrc(number: str, metrc: dict[str, _Total], known_tags: set[str]) -> list[Finding]:
     """METRC-only tags this store has never heard of (a sale under another store's tag, or a typo)."""
     return [
-        Finding(FindingKind.UNKNOWN_TAG, number, tag, None, None, m.quantity, m.amount,
-                f"METRC receipt {number or 'without a number'} deducts {_qty(m)} of {tag}, a package this store "
-                "has no record of.")
-        for tag, m in metrc.items() if tag not in known_tags
+        Finding(
+            FindingKind.UNKNOWN_TAG,
+            number,
+            tag,
+            None,
+            None,
+            m.quantity,
+            m.amount,
+            f"METRC receipt {number or 'without a number'} deducts {_qty(m)} of {tag}, a package this store "
+            "has no record of.",
+        )
+        for tag, m in metrc.items()
+        if tag not in known_tags
     ]
 
 

@@ -116,11 +116,16 @@ class DaySummary:
     def text(self) -> str:
         kinds = ", ".join(f"{KIND_LABELS[k].lower()} {n}" for k, n in self.by_kind.items() if n) or "no differences"
         carried = f"; {self.carried_open} open from earlier days" if self.carried_open else ""
-        findings = (f"Findings: {kinds}; {self.open} open{carried}." if self.reconciled_at is not None
-                    else f"This day is not reconciled yet: reconcile it to find the differences{carried}.")
-        return (f"{self.business_date}: POS {plural(self.pos_receipts, 'receipt')} / {plural(self.pos_lines, 'line')} "
-                f"(${self.pos_amount:,.2f}), METRC {plural(self.metrc_receipts, 'receipt')} / "
-                f"{plural(self.metrc_lines, 'line')} (${self.metrc_amount:,.2f}). {findings}")
+        findings = (
+            f"Findings: {kinds}; {self.open} open{carried}."
+            if self.reconciled_at is not None
+            else f"This day is not reconciled yet: reconcile it to find the differences{carried}."
+        )
+        return (
+            f"{self.business_date}: POS {plural(self.pos_receipts, 'receipt')} / {plural(self.pos_lines, 'line')} "
+            f"(${self.pos_amount:,.2f}), METRC {plural(self.metrc_receipts, 'receipt')} / "
+            f"{plural(self.metrc_lines, 'line')} (${self.metrc_amount:,.2f}). {findings}"
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class DayView:
 
 
 # --- reconciling ---------------------------------------------------------------------------
+
 
 class _PosLine(NamedTuple):
     receipt_number: str
@@ -172,18 +178,37 @@ def _reconcile(session: Session, actor: Actor, day: date) -> DayView:
     tz = settings.calendar(session).zone
     connection = session.connection()  # Core rows: a busy day has 10,000 lines
     # times in the store's zone: the findings quote them as the receipts show them
-    pos_lines = [_PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
-                 for number, sold_at, tag, quantity, unit, amount in connection.execute(
-        select(PosSaleLine.receipt_number, PosSaleLine.sold_at, PosSaleLine.tag, PosSaleLine.quantity,
-               PosSaleLine.unit, PosSaleLine.amount).where(PosSaleLine.business_date == day))]
+    pos_lines = [
+        _PosLine(number, sold_at.astimezone(tz), tag, quantity, unit, amount)
+        for number, sold_at, tag, quantity, unit, amount in connection.execute(
+            select(
+                PosSaleLine.receipt_number,
+                PosSaleLine.sold_at,
+                PosSaleLine.tag,
+                PosSaleLine.quantity,
+                PosSaleLine.unit,
+                PosSaleLine.amount,
+            ).where(PosSaleLine.business_date == day)
+        )
+    ]
     receipts = _metrc_receipts(connection, day, tz)
     floor_tags, known_tags = _tag_sets(connection, day, pos_lines)
     matches = match_day(pos_lines, receipts, floor_tags=floor_tags, known_tags=known_tags)
     new, cleared = _store_findings(session, actor, day, matches)
-    audit.record(session, actor, "reconcile.day", "business_date", day.isoformat(), after={
-        "pos_lines": len(pos_lines), "metrc_receipts": len(receipts), "findings": len(matches),
-        "new": new, "cleared": cleared,
-    })
+    audit.record(
+        session,
+        actor,
+        "reconcile.day",
+        "business_date",
+        day.isoformat(),
+        after={
+            "pos_lines": len(pos_lines),
+            "metrc_receipts": len(receipts),
+            "findings": len(matches),
+            "new": new,
+            "cleared": cleared,
+        },
+    )
     view = _view(session, day, tz)
     return DayView(view.summary, view.findings, new, cleared)
 
@@ -192,10 +217,19 @@ def _metrc_receipts(connection: Connection, day: date, tz: tzinfo) -> list[_Rece
     receipts: dict[int, _Receipt] = {}
     line = MetrcReceiptLine
     for receipt_id, number, external, sold_at, tag, quantity, unit, amount in connection.execute(
-        select(MetrcReceipt.id, MetrcReceipt.receipt_number, MetrcReceipt.external_receipt_number,
-               MetrcReceipt.sold_at, line.tag, line.quantity, line.unit, line.amount)
+        select(
+            MetrcReceipt.id,
+            MetrcReceipt.receipt_number,
+            MetrcReceipt.external_receipt_number,
+            MetrcReceipt.sold_at,
+            line.tag,
+            line.quantity,
+            line.unit,
+            line.amount,
+        )
         .outerjoin(line, line.receipt_id == MetrcReceipt.id)
-        .where(MetrcReceipt.business_date == day).order_by(MetrcReceipt.id, line.id)
+        .where(MetrcReceipt.business_date == day)
+        .order_by(MetrcReceipt.id, line.id)
     ):
         receipt = receipts.get(receipt_id)
         if receipt is None:
@@ -210,10 +244,17 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
 
     Where a package was when sold: its location now, unless a move came after the sale; then
     the room the first such move took it from."""
-    day_tags = (select(PosSaleLine.tag).where(PosSaleLine.business_date == day)
-                .union(select(MetrcReceiptLine.tag).join(MetrcReceipt).where(MetrcReceipt.business_date == day)))
-    packages = {tag: (pid, location) for pid, tag, location in connection.execute(
-        select(Package.id, Package.tag, Package.location_id).where(Package.tag.in_(day_tags)))}
+    day_tags = (
+        select(PosSaleLine.tag)
+        .where(PosSaleLine.business_date == day)
+        .union(select(MetrcReceiptLine.tag).join(MetrcReceipt).where(MetrcReceipt.business_date == day))
+    )
+    packages = {
+        tag: (pid, location)
+        for pid, tag, location in connection.execute(
+            select(Package.id, Package.tag, Package.location_id).where(Package.tag.in_(day_tags))
+        )
+    }
     sold = [(line.tag, line.sold_at) for line in pos_lines if line.tag is not None and line.tag in packages]
     if not sold:
         return set(), set(packages)
@@ -221,11 +262,14 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
     first_sale = min(sold_at for _, sold_at in sold)
     moves: dict[int, list[tuple[datetime, int | None, int]]] = defaultdict(list)
     sold_ids = select(Package.id).where(
-        Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day)))
+        Package.tag.in_(select(PosSaleLine.tag).where(PosSaleLine.business_date == day))
+    )
     for pid, at, src, dst in connection.execute(
         select(LedgerEntry.package_id, LedgerEntry.at, LedgerEntry.from_location_id, LedgerEntry.to_location_id)
-        .where(LedgerEntry.package_id.in_(sold_ids), LedgerEntry.to_location_id.is_not(None),
-               LedgerEntry.at > first_sale).order_by(LedgerEntry.at, LedgerEntry.id)
+        .where(
+            LedgerEntry.package_id.in_(sold_ids), LedgerEntry.to_location_id.is_not(None), LedgerEntry.at > first_sale
+        )
+        .order_by(LedgerEntry.at, LedgerEntry.id)
     ):
         assert dst is not None  # the query keeps moves only
         moves[pid].append((at, src, dst))
@@ -242,8 +286,10 @@ def _tag_sets(connection: Connection, day: date, pos_lines: Sequence[_PosLine]) 
 
 def _store_findings(session: Session, actor: Actor, day: date, matches: list[Match]) -> tuple[int, int]:
     """Upsert the day's findings; returns (new, cleared)."""
-    existing = {(f.kind, f.receipt_number, f.tag): f
-                for f in session.scalars(select(FindingModel).where(FindingModel.business_date == day))}
+    existing = {
+        (f.kind, f.receipt_number, f.tag): f
+        for f in session.scalars(select(FindingModel).where(FindingModel.business_date == day))
+    }
     now = utcnow()
     new = 0
     seen = set()
@@ -252,8 +298,17 @@ def _store_findings(session: Session, actor: Actor, day: date, matches: list[Mat
         seen.add(key)
         row = existing.get(key)
         if row is None:
-            session.add(FindingModel(business_date=day, kind=m.kind, receipt_number=m.receipt_number, tag=m.tag,
-                                     found_at=now, status=FindingStatus.OPEN, **_figures(m)))
+            session.add(
+                FindingModel(
+                    business_date=day,
+                    kind=m.kind,
+                    receipt_number=m.receipt_number,
+                    tag=m.tag,
+                    found_at=now,
+                    status=FindingStatus.OPEN,
+                    **_figures(m),
+                )
+            )
             new += 1
             continue
         if row.status is FindingStatus.RESOLVED and row.resolution_action != Resolution.CLEARED:
@@ -266,8 +321,11 @@ def _store_findings(session: Session, actor: Actor, day: date, matches: list[Mat
     cleared = 0
     for key, row in existing.items():
         if key not in seen and row.status is FindingStatus.OPEN:
-            row.status, row.resolution_action, row.resolution_note = (FindingStatus.RESOLVED, Resolution.CLEARED.value,
-                                                                      CLEARED_NOTE)
+            row.status, row.resolution_action, row.resolution_note = (
+                FindingStatus.RESOLVED,
+                Resolution.CLEARED.value,
+                CLEARED_NOTE,
+            )
             row.resolved_by_id, row.resolved_at = actor.user_id, now
             cleared += 1
     session.flush()
@@ -275,11 +333,17 @@ def _store_findings(session: Session, actor: Actor, day: date, matches: list[Mat
 
 
 def _figures(m: Match) -> dict[str, object]:
-    return {"pos_quantity": m.pos_quantity, "pos_amount": m.pos_amount, "metrc_quantity": m.metrc_quantity,
-            "metrc_amount": m.metrc_amount, "detail": m.detail[:400]}
+    return {
+        "pos_quantity": m.pos_quantity,
+        "pos_amount": m.pos_amount,
+        "metrc_quantity": m.metrc_quantity,
+        "metrc_amount": m.metrc_amount,
+        "detail": m.detail[:400],
+    }
 
 
 # --- viewing -------------------------------------------------------------------------------
+
 
 def day_view(db: Database, day: date) -> DayView:
     """The day's stored findings and summary (without matching again)."""
@@ -288,47 +352,83 @@ def day_view(db: Database, day: date) -> DayView:
 
 
 def _view(session: Session, day: date, tz: tzinfo) -> DayView:
-    pos_name = (select(PosSaleLine.product_name)  # a tag the store has no package for: the POS file's name
-                .where(PosSaleLine.tag == FindingModel.tag, PosSaleLine.receipt_number == FindingModel.receipt_number)
-                .limit(1).scalar_subquery())
+    pos_name = (
+        select(PosSaleLine.product_name)  # a tag the store has no package for: the POS file's name
+        .where(PosSaleLine.tag == FindingModel.tag, PosSaleLine.receipt_number == FindingModel.receipt_number)
+        .limit(1)
+        .scalar_subquery()
+    )
     query = (
         select(FindingModel, func.coalesce(Item.name, pos_name), User.username)
         .outerjoin(Package, Package.tag == FindingModel.tag)
         .outerjoin(Item, Item.id == Package.item_id)
         .outerjoin(User, User.id == FindingModel.resolved_by_id)
-        .where(or_(FindingModel.business_date == day,
-                   (FindingModel.business_date < day) & (FindingModel.status == FindingStatus.OPEN)))
+        .where(
+            or_(
+                FindingModel.business_date == day,
+                (FindingModel.business_date < day) & (FindingModel.status == FindingStatus.OPEN),
+            )
+        )
         .order_by(FindingModel.business_date.desc(), FindingModel.receipt_number, FindingModel.tag, FindingModel.id)
     )
     rows = [_row(f, item, user, day) for f, item, user in session.execute(query)]
     mine = [r for r in rows if not r.carried]
     by_kind = {kind: sum(1 for r in mine if r.kind is kind) for kind in FindingKind}
     pos = session.execute(
-        select(func.count(func.distinct(PosSaleLine.receipt_number)), func.count(), func.sum(PosSaleLine.amount))
-        .where(PosSaleLine.business_date == day)).one()
+        select(func.count(func.distinct(PosSaleLine.receipt_number)), func.count(), func.sum(PosSaleLine.amount)).where(
+            PosSaleLine.business_date == day
+        )
+    ).one()
     metrc_heads = session.scalar(select(func.count()).where(MetrcReceipt.business_date == day)) or 0
     metrc = session.execute(
-        select(func.count(), func.sum(MetrcReceiptLine.amount)).join(MetrcReceipt)
-        .where(MetrcReceipt.business_date == day)).one()
-    reconciled_at = session.scalar(select(func.max(AuditEvent.at)).where(  # a clean day leaves no finding behind
-        AuditEvent.entity_type == "business_date", AuditEvent.entity_id == day.isoformat(),
-        AuditEvent.action == "reconcile.day"))
+        select(func.count(), func.sum(MetrcReceiptLine.amount))
+        .join(MetrcReceipt)
+        .where(MetrcReceipt.business_date == day)
+    ).one()
+    reconciled_at = session.scalar(
+        select(func.max(AuditEvent.at)).where(  # a clean day leaves no finding behind
+            AuditEvent.entity_type == "business_date",
+            AuditEvent.entity_id == day.isoformat(),
+            AuditEvent.action == "reconcile.day",
+        )
+    )
     summary = DaySummary(
-        business_date=day, store_name=settings.get(session, settings.STORE_NAME),
+        business_date=day,
+        store_name=settings.get(session, settings.STORE_NAME),
         timezone=settings.get(session, settings.TIMEZONE),
-        pos_receipts=pos[0] or 0, pos_lines=pos[1] or 0, pos_amount=Decimal(pos[2] or 0),
-        metrc_receipts=metrc_heads, metrc_lines=metrc[0] or 0, metrc_amount=Decimal(metrc[1] or 0),
-        by_kind=by_kind, open=sum(1 for r in mine if r.status is FindingStatus.OPEN),
-        carried_open=len(rows) - len(mine), reconciled_at=reconciled_at,
+        pos_receipts=pos[0] or 0,
+        pos_lines=pos[1] or 0,
+        pos_amount=Decimal(pos[2] or 0),
+        metrc_receipts=metrc_heads,
+        metrc_lines=metrc[0] or 0,
+        metrc_amount=Decimal(metrc[1] or 0),
+        by_kind=by_kind,
+        open=sum(1 for r in mine if r.status is FindingStatus.OPEN),
+        carried_open=len(rows) - len(mine),
+        reconciled_at=reconciled_at,
     )
     return DayView(summary, rows)
 
 
 def _row(f: FindingModel, item: str | None, user: str | None, day: date) -> FindingRow:
     return FindingRow(
-        id=f.id, business_date=f.business_date, kind=f.kind, receipt_number=f.receipt_number, tag=f.tag,
-        item=item or "", pos_quantity=f.pos_quantity, pos_amount=f.pos_amount, metrc_quantity=f.metrc_quantity,
-        metrc_amount=f.metrc_amount, detail=f.detail, status=f.status, found_at=f.found_at,
-        resolution=Resolution(f.resolution_action) if f.resolution_action else None, note=f.resolution_note,
-        resolved_by=user, resolved_at=f.resolved_at, outbox_id=f.outbox_id, carried=f.business_date != day,
+        id=f.id,
+        business_date=f.business_date,
+        kind=f.kind,
+        receipt_number=f.receipt_number,
+        tag=f.tag,
+        item=item or "",
+        pos_quantity=f.pos_quantity,
+        pos_amount=f.pos_amount,
+        metrc_quantity=f.metrc_quantity,
+        metrc_amount=f.metrc_amount,
+        detail=f.detail,
+        status=f.status,
+        found_at=f.found_at,
+        resolution=Resolution(f.resolution_action) if f.resolution_action else None,
+        note=f.resolution_note,
+        resolved_by=user,
+        resolved_at=f.resolved_at,
+        outbox_id=f.outbox_id,
+        carried=f.business_date != day,
     )

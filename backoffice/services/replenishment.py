@@ -47,21 +47,42 @@ def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Sugges
         if not floor_ids or not vault_ids:
             return []
         active = Package.status == PackageStatus.ACTIVE
-        on_floor = dict(session.execute(
-            select(Package.item_id, func.sum(Package.quantity)).where(active, Package.location_id.in_(floor_ids))
-            .group_by(Package.item_id)).all())
-        sold = dict(session.execute(
-            select(SalesDaily.item_id, func.sum(SalesDaily.units)).where(SalesDaily.day >= since, SalesDaily.day < today)
-            .group_by(SalesDaily.item_id)).all())
-        busy = select(TransferLine.package_id).join(Transfer).where(
-            Transfer.status.in_(transfers.OPEN), TransferLine.moved_at.is_(None))
+        on_floor = dict(
+            session.execute(
+                select(Package.item_id, func.sum(Package.quantity))
+                .where(active, Package.location_id.in_(floor_ids))
+                .group_by(Package.item_id)
+            ).all()
+        )
+        sold = dict(
+            session.execute(
+                select(SalesDaily.item_id, func.sum(SalesDaily.units))
+                .where(SalesDaily.day >= since, SalesDaily.day < today)
+                .group_by(SalesDaily.item_id)
+            ).all()
+        )
+        busy = (
+            select(TransferLine.package_id)
+            .join(Transfer)
+            .where(Transfer.status.in_(transfers.OPEN), TransferLine.moved_at.is_(None))
+        )
         sellable = [s.value for s in LabState if s.sellable]
         vault = session.execute(
             select(Package.item_id, Package.tag, Package.quantity)
-            .where(active, Package.location_id.in_(vault_ids), Package.lab_state.in_(sellable), Package.quantity > 0,
-                   Package.id.not_in(busy))
-            .order_by(Package.item_id, Package.expiration_date.is_(None), Package.expiration_date,
-                      Package.received_at, Package.id)
+            .where(
+                active,
+                Package.location_id.in_(vault_ids),
+                Package.lab_state.in_(sellable),
+                Package.quantity > 0,
+                Package.id.not_in(busy),
+            )
+            .order_by(
+                Package.item_id,
+                Package.expiration_date.is_(None),
+                Package.expiration_date,
+                Package.received_at,
+                Package.id,
+            )
         ).all()
         by_item: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
         for item_id, tag, qty in vault:
@@ -83,12 +104,27 @@ def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Sugges
                 break
             chosen.append(tag)
             covered += qty
-        why = (f"floor has {_plain(have)}; target max(par {_plain(item.floor_par)}, {velocity:f}/day × {days_of_cover} "
-               f"days) = {_plain(target)}{' (whole units)' if item.quantity_type is QuantityType.COUNT_BASED else ''}; "
-               f"need {_plain(need)}; {plural(len(chosen), 'vault package')}, earliest expiry first, "
-               f"add {_plain(covered)}")
-        out.append(Suggestion(item.id, item.sku, item.name, item.unit.value, have, item.floor_par, velocity, need,
-                              chosen, covered, why))
+        why = (
+            f"floor has {_plain(have)}; target max(par {_plain(item.floor_par)}, {velocity:f}/day × {days_of_cover} "
+            f"days) = {_plain(target)}{' (whole units)' if item.quantity_type is QuantityType.COUNT_BASED else ''}; "
+            f"need {_plain(need)}; {plural(len(chosen), 'vault package')}, earliest expiry first, "
+            f"add {_plain(covered)}"
+        )
+        out.append(
+            Suggestion(
+                item.id,
+                item.sku,
+                item.name,
+                item.unit.value,
+                have,
+                item.floor_par,
+                velocity,
+                need,
+                chosen,
+                covered,
+                why,
+            )
+        )
     return sorted(out, key=lambda s: (-(s.need / s.floor_par if s.floor_par else s.need), s.item))
 
 
@@ -96,8 +132,9 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def create_from(db: Database, actor: Actor, suggestions: list[Suggestion], *, from_location: str,
-                to_location: str) -> transfers.TransferInfo:
+def create_from(
+    db: Database, actor: Actor, suggestions: list[Suggestion], *, from_location: str, to_location: str
+) -> transfers.TransferInfo:
     """One step from suggestions to a draft transfer of their packages."""
     tags = [tag for s in suggestions for tag in s.tags]
     return transfers.create_transfer(db, actor, from_location, to_location, tags, note="replenishment")
@@ -117,12 +154,24 @@ class ShelfNote:
 def sell_soon(db: Database, *, today: date, within_days: int = 30) -> list[ShelfNote]:
     with db.read() as session:
         rows = session.execute(
-            select(Package.tag, Item.name, Item.brand, Package.quantity, Package.unit, Location.name,
-                   Package.expiration_date)
-            .join(Item, Item.id == Package.item_id).join(Location, Location.id == Package.location_id)
-            .where(Package.status == PackageStatus.ACTIVE, Package.quantity > 0,
-                   Package.expiration_date.is_not(None), Package.expiration_date <= today + timedelta(days=within_days),
-                   Location.kind.in_([LocationKind.FLOOR.value, LocationKind.VAULT.value]))
+            select(
+                Package.tag,
+                Item.name,
+                Item.brand,
+                Package.quantity,
+                Package.unit,
+                Location.name,
+                Package.expiration_date,
+            )
+            .join(Item, Item.id == Package.item_id)
+            .join(Location, Location.id == Package.location_id)
+            .where(
+                Package.status == PackageStatus.ACTIVE,
+                Package.quantity > 0,
+                Package.expiration_date.is_not(None),
+                Package.expiration_date <= today + timedelta(days=within_days),
+                Location.kind.in_([LocationKind.FLOOR.value, LocationKind.VAULT.value]),
+            )
             .order_by(Package.expiration_date, Item.name)
         ).all()
     return [ShelfNote(t, n, b, q, u.value, loc, d) for t, n, b, q, u, loc, d in rows]
@@ -135,14 +184,25 @@ def new_on_floor(db: Database, *, today: date, days: int = 7) -> list[ShelfNote]
         first_on_floor = (
             select(LedgerEntry.package_id, func.min(LedgerEntry.at).label("first"))
             .where(LedgerEntry.kind == LedgerKind.TRANSFER, LedgerEntry.to_location_id.in_(floor_ids))
-            .group_by(LedgerEntry.package_id).subquery()
+            .group_by(LedgerEntry.package_id)
+            .subquery()
         )
         rows = session.execute(
-            select(Package.tag, Item.name, Item.brand, Package.quantity, Package.unit, Location.name, first_on_floor.c.first)
+            select(
+                Package.tag,
+                Item.name,
+                Item.brand,
+                Package.quantity,
+                Package.unit,
+                Location.name,
+                first_on_floor.c.first,
+            )
             .join(first_on_floor, first_on_floor.c.package_id == Package.id)
-            .join(Item, Item.id == Package.item_id).join(Location, Location.id == Package.location_id)
+            .join(Item, Item.id == Package.item_id)
+            .join(Location, Location.id == Package.location_id)
             .where(Package.status == PackageStatus.ACTIVE, Package.location_id.in_(floor_ids))
             .order_by(first_on_floor.c.first.desc())
         ).all()
-    return [ShelfNote(t, n, b, q, u.value, loc, first.date()) for t, n, b, q, u, loc, first in rows
-            if first.date() >= since]
+    return [
+        ShelfNote(t, n, b, q, u.value, loc, first.date()) for t, n, b, q, u, loc, first in rows if first.date() >= since
+    ]

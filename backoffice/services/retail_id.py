@@ -74,8 +74,10 @@ def short_code(text: str) -> str:
     parts = urlsplit(text.strip())
     segment = parts.path.strip("/").split("/", 1)[0]
     if not parts.hostname or not _CODE.match(segment):
-        raise ValidationError(f"“{text.strip()[:60]}” is not a METRC Retail ID code: a unit's QR code is a web address "
-                              "like https://1a4.com/ABC123. Scan the unit's QR code again or the package tag.")
+        raise ValidationError(
+            f"“{text.strip()[:60]}” is not a METRC Retail ID code: a unit's QR code is a web address "
+            "like https://1a4.com/ABC123. Scan the unit's QR code again or the package tag."
+        )
     return segment  # kept as printed: METRC's codes may be case-sensitive
 
 
@@ -94,12 +96,16 @@ def resolve(db: Database, actor: Actor, text: str, *, connect: Connect | None = 
         with (connect or _connector(db, actor))() as client:
             package = client.retail_id_package(code)
     except MetrcUnavailable:
-        raise RetailIdOffline(f"METRC cannot be reached, so unit code {code} cannot be looked up (it was not among "
-                              "the codes saved at receiving). Scan the package tag instead, or try again when "
-                              "METRC is back.") from None
+        raise RetailIdOffline(
+            f"METRC cannot be reached, so unit code {code} cannot be looked up (it was not among "
+            "the codes saved at receiving). Scan the package tag instead, or try again when "
+            "METRC is back."
+        ) from None
     except MetrcNotFound:
-        raise NotFound(f"METRC knows no unit with code {code}: the QR code may belong to another store or be "
-                       "damaged. Scan the package tag instead.") from None
+        raise NotFound(
+            f"METRC knows no unit with code {code}: the QR code may belong to another store or be "
+            "damaged. Scan the package tag instead."
+        ) from None
     tag = validate_tag(str(package.get("Label") or ""))
     _store(db, actor, [(code, text.strip(), tag)], f"qr:{code}")
     return Scan(tag, code, "metrc", Changes.AUDIT)
@@ -111,8 +117,9 @@ def cached_tag(db: Database, code: str) -> str | None:
         return session.scalar(select(RetailIdCode.tag).where(RetailIdCode.short_code == code))
 
 
-def fetch_manifest_codes(db: Database, actor: Actor, manifest_id: int, *,
-                         connect: Connect | None = None) -> ManifestCodes:
+def fetch_manifest_codes(
+    db: Database, actor: Actor, manifest_id: int, *, connect: Connect | None = None
+) -> ManifestCodes:
     """At receiving: cache every unit code METRC lists for each package on the manifest, and
     name the packages without any (flagged when the state requires Retail ID)."""
     actor.require(Permission.RECEIVE)
@@ -121,8 +128,11 @@ def fetch_manifest_codes(db: Database, actor: Actor, manifest_id: int, *,
         if manifest is None:
             raise NotFound(f"there is no manifest #{manifest_id}")
         number = manifest.manifest_number
-        tags = list(session.scalars(select(ManifestLine.tag).where(ManifestLine.manifest_id == manifest_id)
-                                    .order_by(ManifestLine.id)))
+        tags = list(
+            session.scalars(
+                select(ManifestLine.tag).where(ManifestLine.manifest_id == manifest_id).order_by(ManifestLine.id)
+            )
+        )
         required = settings.get(session, settings.RETAIL_ID_REQUIRED)
     found: list[tuple[str, str, str]] = []
     without: list[str] = []
@@ -140,8 +150,16 @@ def _store(db: Database, actor: Actor, codes: Iterable[tuple[str, str, str]], so
     rows = list(codes)
     now = utcnow()
     with db.transaction() as session:
-        known = {c.short_code: c for c in session.scalars(
-            select(RetailIdCode).where(RetailIdCode.short_code.in_([code for code, _, _ in rows])))} if rows else {}
+        known = (
+            {
+                c.short_code: c
+                for c in session.scalars(
+                    select(RetailIdCode).where(RetailIdCode.short_code.in_([code for code, _, _ in rows]))
+                )
+            }
+            if rows
+            else {}
+        )
         for code, url, tag in rows:
             row = known.get(code)
             if row is None:

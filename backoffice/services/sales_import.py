@@ -75,6 +75,7 @@ def _quiet(_text: str, _fraction: float) -> None:
 
 # --- POS sales -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PosImportResult:
     file_name: str
@@ -94,14 +95,18 @@ class PosImportResult:
         if self.file_seen_before:
             return f"{self.file_name} was already imported ({self.lines_in_file} lines); nothing changed."
         days = ", ".join(d.isoformat() for d in self.business_dates)
-        text = (f"{self.file_name} ({self.layout}): {self.lines_added} sale lines imported"
-                f"{f', {self.lines_already_imported} already imported' if self.lines_already_imported else ''}"
-                f" for {days or 'no day'}.")
+        text = (
+            f"{self.file_name} ({self.layout}): {self.lines_added} sale lines imported"
+            f"{f', {self.lines_already_imported} already imported' if self.lines_already_imported else ''}"
+            f" for {days or 'no day'}."
+        )
         if self.unknown_tags:
             text += f" {len(self.unknown_tags)} tag(s) sold are not in this store's inventory."
         if self.not_restocked:
-            text += (f" Returns to {len(self.not_restocked)} finished package(s) were not put back into stock "
-                     f"({', '.join(self.not_restocked)}): a manager decides whether they go back on the shelf.")
+            text += (
+                f" Returns to {len(self.not_restocked)} finished package(s) were not put back into stock "
+                f"({', '.join(self.not_restocked)}): a manager decides whether they go back on the shelf."
+            )
         return text
 
 
@@ -135,8 +140,9 @@ class _NewLine:
     not_restocked: bool = False  # a return to a finished package
 
 
-def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str | None = None,
-                    progress: Progress = _quiet) -> PosImportResult:
+def import_pos_file(
+    db: Database, actor: Actor, path: Path | str, *, layout: str | None = None, progress: Progress = _quiet
+) -> PosImportResult:
     """Read a POS end-of-day export and store its sales (see the module's doc).
 
     ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
@@ -153,9 +159,14 @@ def import_pos_file(db: Database, actor: Actor, path: Path | str, *, layout: str
         with db.transaction() as session:
             result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
-        raise RuleViolation(collision_message(
-            exc, f"another workstation imported these sales at the same moment; import {Path(path).name} again "
-                 "and the sales already stored are skipped", ours=("line_key", "file_sha256"))) from None
+        raise RuleViolation(
+            collision_message(
+                exc,
+                f"another workstation imported these sales at the same moment; import {Path(path).name} again "
+                "and the sales already stored are skipped",
+                ours=("line_key", "file_sha256"),
+            )
+        ) from None
     progress("Imported", 1.0)
     return result
 
@@ -177,18 +188,22 @@ def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str
     return keys
 
 
-def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar) -> PosImportResult:
+def _store_pos(
+    session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar
+) -> PosImportResult:
     lines = parsed.lines
     earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
     if earlier is not None:
         days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
-        return PosImportResult(file_name, earlier.layout, earlier.id, len(lines), 0, len(lines), True,
-                               days, (), Changes.NONE)
+        return PosImportResult(
+            file_name, earlier.layout, earlier.id, len(lines), 0, len(lines), True, days, (), Changes.NONE
+        )
     problems: list[Problem] = []
     for line in lines:
         if len(line.receipt_number) > 40:
-            problems.append(Problem(file_name, line.line, "receipt number",
-                                    f"{line.receipt_number!r} is longer than 40 characters"))
+            problems.append(
+                Problem(file_name, line.line, "receipt number", f"{line.receipt_number!r} is longer than 40 characters")
+            )
         if line.sku and len(line.sku) > 40:
             problems.append(Problem(file_name, line.line, "SKU", f"{line.sku!r} is longer than 40 characters"))
     if problems:
@@ -203,19 +218,24 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
     repeated = 0
     for line, key in zip(lines, keys, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
-        unit = (line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or ""))
-                or _FALLBACK_UNIT)
+        unit = (
+            line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or "")) or _FALLBACK_UNIT
+        )
         before = stored.get((line.receipt_number, key))
         if before is not None:
             repeated += 1
             if (before.quantity, before.unit, before.amount) != (line.quantity, unit, line.amount):
-                problems.append(Problem(
-                    file_name, line.line, "quantity",
-                    f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
-                    f"{plain(before.quantity)} {before.unit.value} for ${before.amount:,.2f}; this file says "
-                    f"{plain(line.quantity)} {unit.value} for ${line.amount:,.2f}. An imported sale is not changed "
-                    "by a later file: reconcile the day and resolve the difference there",
-                ))
+                problems.append(
+                    Problem(
+                        file_name,
+                        line.line,
+                        "quantity",
+                        f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
+                        f"{plain(before.quantity)} {before.unit.value} for ${before.amount:,.2f}; this file says "
+                        f"{plain(line.quantity)} {unit.value} for ${line.amount:,.2f}. An imported sale is not changed "
+                        "by a later file: reconcile the day and resolve the difference there",
+                    )
+                )
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
         new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
@@ -228,29 +248,73 @@ def _store_pos(session: Session, actor: Actor, file_name: str, parsed: ParsedPos
             sorted(problems, key=lambda p: p.line),
         )
 
-    record = PosImport(file_name=file_name[:260], file_sha256=parsed.file_sha256, layout=parsed.layout_name,
-                       line_count=len(lines), imported_by_id=actor.user_id)
+    record = PosImport(
+        file_name=file_name[:260],
+        file_sha256=parsed.file_sha256,
+        layout=parsed.layout_name,
+        line_count=len(lines),
+        imported_by_id=actor.user_id,
+    )
     session.add(record)
     session.flush()
     ids = _insert_lines(session, record.id, new)
-    ledger.post_many(session, actor, [
-        ledger.Posting(n.package.id, LedgerKind.SALE, -_in_package_unit(n),
-                       ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]), n.parsed.sold_at,
-                       f"POS receipt {n.parsed.receipt_number}")
-        for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line)) if n.package is not None and n.moves_stock
-    ])
+    ledger.post_many(
+        session,
+        actor,
+        [
+            ledger.Posting(
+                n.package.id,
+                LedgerKind.SALE,
+                -_in_package_unit(n),
+                ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]),
+                n.parsed.sold_at,
+                f"POS receipt {n.parsed.receipt_number}",
+            )
+            for n in sorted(new, key=lambda n: (n.parsed.sold_at, n.parsed.line))
+            if n.package is not None and n.moves_stock
+        ],
+    )
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
     days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
-    audit.record(session, actor, "import.pos_sales", "file", file_name, after={
-        "import": record.id, "layout": parsed.layout_name, "sha256": parsed.file_sha256, "lines": len(lines),
-        "added": len(new), "already_imported": repeated, "days": [d.isoformat() for d in days],
-        "unknown_tags": len(unknown),
-    })
-    not_restocked = tuple(sorted({n.package.tag for n in new if n.package is not None and n.parsed.quantity < 0
-                                  and not n.moves_stock and n.not_restocked}))
-    return PosImportResult(file_name, parsed.layout_name, record.id, len(lines), len(new), repeated, False, days,
-                           unknown, not_restocked=not_restocked)
+    audit.record(
+        session,
+        actor,
+        "import.pos_sales",
+        "file",
+        file_name,
+        after={
+            "import": record.id,
+            "layout": parsed.layout_name,
+            "sha256": parsed.file_sha256,
+            "lines": len(lines),
+            "added": len(new),
+            "already_imported": repeated,
+            "days": [d.isoformat() for d in days],
+            "unknown_tags": len(unknown),
+        },
+    )
+    not_restocked = tuple(
+        sorted(
+            {
+                n.package.tag
+                for n in new
+                if n.package is not None and n.parsed.quantity < 0 and not n.moves_stock and n.not_restocked
+            }
+        )
+    )
+    return PosImportResult(
+        file_name,
+        parsed.layout_name,
+        record.id,
+        len(lines),
+        len(new),
+        repeated,
+        False,
+        days,
+        unknown,
+        not_restocked=not_restocked,
+    )
 
 
 def _item_unit(item: _Item | None) -> Unit | None:
@@ -261,8 +325,13 @@ def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, 
     found: dict[tuple[str, str], Any] = {}
     for chunk in in_chunks(receipts):
         for line in session.execute(
-            select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.quantity, PosSaleLine.unit,
-                   PosSaleLine.amount).where(PosSaleLine.receipt_number.in_(chunk))
+            select(
+                PosSaleLine.receipt_number,
+                PosSaleLine.line_key,
+                PosSaleLine.quantity,
+                PosSaleLine.unit,
+                PosSaleLine.amount,
+            ).where(PosSaleLine.receipt_number.in_(chunk))
         ):
             found[(line.receipt_number, line.line_key)] = line
     return found
@@ -272,9 +341,17 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
     for chunk in in_chunks(tags):
         for row in session.execute(
-            select(Package.id, Package.tag, Package.quantity, Package.unit, Package.item_id, Item.unit,
-                   Package.status == PackageStatus.FINISHED)
-            .join(Item, Item.id == Package.item_id).where(Package.tag.in_(chunk))
+            select(
+                Package.id,
+                Package.tag,
+                Package.quantity,
+                Package.unit,
+                Package.item_id,
+                Item.unit,
+                Package.status == PackageStatus.FINISHED,
+            )
+            .join(Item, Item.id == Package.item_id)
+            .where(Package.tag.in_(chunk))
         ):
             found[row[1]] = _Package(*row[:6], bool(row[6]))
     return found
@@ -334,15 +411,22 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
     balance: dict[str, Decimal] = {}
     finished: dict[str, bool] = {}
     sold = dict(sold_before)
-    booked = sorted((n for n in new if n.package is not None and n.moves_stock),
-                    key=lambda n: (n.parsed.sold_at, n.parsed.line))
+    booked = sorted(
+        (n for n in new if n.package is not None and n.moves_stock), key=lambda n: (n.parsed.sold_at, n.parsed.line)
+    )
     for n in booked:
         pkg = n.package
         assert pkg is not None
         if n.unit.family is not pkg.unit.family:
-            problems.append(Problem(file_name, n.parsed.line, "unit",
-                                    f"{plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, but that package is "
-                                    f"counted in {pkg.unit.value}; correct the unit in the POS and export again"))
+            problems.append(
+                Problem(
+                    file_name,
+                    n.parsed.line,
+                    "unit",
+                    f"{plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, but that package is "
+                    f"counted in {pkg.unit.value}; correct the unit in the POS and export again",
+                )
+            )
             continue
         held = balance.get(pkg.tag, pkg.quantity)
         taken = _in_package_unit(n)
@@ -352,21 +436,29 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                 continue
             available = sold.get(pkg.id, Decimal(0))
             if -taken > available:
-                problems.append(Problem(
-                    file_name, n.parsed.line, "quantity",
-                    f"receipt {n.parsed.receipt_number} returns {plain(-n.parsed.quantity)} {n.unit.value} of "
-                    f"{pkg.tag}, but only {plain(max(available, Decimal(0)))} {pkg.unit.value} were sold from it "
-                    "before; a return puts back at most what was sold. Correct the line in the POS and export again",
-                ))
+                problems.append(
+                    Problem(
+                        file_name,
+                        n.parsed.line,
+                        "quantity",
+                        f"receipt {n.parsed.receipt_number} returns {plain(-n.parsed.quantity)} {n.unit.value} of "
+                        f"{pkg.tag}, but only {plain(max(available, Decimal(0)))} {pkg.unit.value} were sold from it "
+                        "before; a return puts back at most what was sold. Correct the line in the POS and export again",
+                    )
+                )
                 continue
         after = held - taken
         if after < 0:
-            problems.append(Problem(
-                file_name, n.parsed.line, "quantity",
-                f"receipt {n.parsed.receipt_number} sold {plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, "
-                f"but this store's records show {plain(held)} {pkg.unit.value} left in it. Count the package and "
-                "adjust it (or import the day's earlier sales first), then import this file again",
-            ))
+            problems.append(
+                Problem(
+                    file_name,
+                    n.parsed.line,
+                    "quantity",
+                    f"receipt {n.parsed.receipt_number} sold {plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, "
+                    f"but this store's records show {plain(held)} {pkg.unit.value} left in it. Count the package and "
+                    "adjust it (or import the day's earlier sales first), then import this file again",
+                )
+            )
             continue
         balance[pkg.tag] = after
         sold[pkg.id] = sold.get(pkg.id, Decimal(0)) + taken
@@ -383,17 +475,33 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        connection.execute(table_of(PosSaleLine).insert(), [{
-            "import_id": import_id, "receipt_number": n.parsed.receipt_number, "line_key": n.key,
-            "sold_at": n.parsed.sold_at, "business_date": n.day, "tag": n.parsed.tag,
-            "package_id": n.package.id if n.package else None, "item_id": n.item.id if n.item else None,
-            "sku": n.parsed.sku, "product_name": n.parsed.product_name[:200], "quantity": n.parsed.quantity,
-            "unit": n.unit, "amount": n.parsed.amount, "budtender": (n.parsed.budtender or "")[:40] or None,
-        } for n in ordered[start:start + _BATCH]])
+        connection.execute(
+            table_of(PosSaleLine).insert(),
+            [
+                {
+                    "import_id": import_id,
+                    "receipt_number": n.parsed.receipt_number,
+                    "line_key": n.key,
+                    "sold_at": n.parsed.sold_at,
+                    "business_date": n.day,
+                    "tag": n.parsed.tag,
+                    "package_id": n.package.id if n.package else None,
+                    "item_id": n.item.id if n.item else None,
+                    "sku": n.parsed.sku,
+                    "product_name": n.parsed.product_name[:200],
+                    "quantity": n.parsed.quantity,
+                    "unit": n.unit,
+                    "amount": n.parsed.amount,
+                    "budtender": (n.parsed.budtender or "")[:40] or None,
+                }
+                for n in ordered[start : start + _BATCH]
+            ],
+        )
     # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
     ids = connection.execute(
-        select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id)
-        .where(PosSaleLine.business_date.in_(sorted({n.day for n in new})), PosSaleLine.import_id == import_id)
+        select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id).where(
+            PosSaleLine.business_date.in_(sorted({n.day for n in new})), PosSaleLine.import_id == import_id
+        )
     )
     return {(number, key): line_id for number, key, line_id in ids}
 
@@ -418,9 +526,11 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
     item_ids = sorted({item_id for item_id, _ in totals})
     existing: dict[tuple[int, date], Any] = {}
     for chunk in in_chunks(item_ids):
-        for stored in connection.execute(select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units,
-                                                SalesDaily.revenue, SalesDaily.lines)
-                                         .where(SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days))):
+        for stored in connection.execute(
+            select(SalesDaily.item_id, SalesDaily.day, SalesDaily.units, SalesDaily.revenue, SalesDaily.lines).where(
+                SalesDaily.item_id.in_(chunk), SalesDaily.day.in_(days)
+            )
+        ):
             existing[(stored.item_id, stored.day)] = stored
     fresh: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -429,13 +539,22 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         if row is None:
             fresh.append({"item_id": item_id, "day": day, "units": units, "revenue": revenue, "lines": count})
         else:
-            changed.append({"b_item": item_id, "b_day": day, "b_units": row.units + units,
-                            "b_revenue": row.revenue + revenue, "b_lines": row.lines + count})
+            changed.append(
+                {
+                    "b_item": item_id,
+                    "b_day": day,
+                    "b_units": row.units + units,
+                    "b_revenue": row.revenue + revenue,
+                    "b_lines": row.lines + count,
+                }
+            )
     table = table_of(SalesDaily)
     if fresh:
         connection.execute(table.insert(), fresh)
     if changed:
-        connection.execute(table.update()
-                           .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
-                           .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"),
-                                   lines=bindparam("b_lines")), changed)
+        connection.execute(
+            table.update()
+            .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
+            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"), lines=bindparam("b_lines")),
+            changed,
+        )

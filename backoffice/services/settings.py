@@ -55,21 +55,34 @@ TIMEZONE = _declare("timezone", str, "America/Los_Angeles", "Facility time zone 
 STRICT_TAGS = _declare("strict_tags", bool, False, "Require tags to be 1A4 + 21 hex characters")
 LOCKOUT_ATTEMPTS = _declare("lockout_attempts", int, 5, "Wrong PINs in a row before an account locks")
 LOCKOUT_MINUTES = _declare("lockout_minutes", int, 15, "How long a locked account stays locked")
-APPROVAL_UNITS = _declare("approval_threshold_units", Decimal, Decimal(5), "Adjustments above this many units need a manager PIN")
-APPROVAL_DOLLARS = _declare("approval_threshold_dollars", Decimal, Decimal(100), "Adjustments above this value need a manager PIN")
+APPROVAL_UNITS = _declare(
+    "approval_threshold_units", Decimal, Decimal(5), "Adjustments above this many units need a manager PIN"
+)
+APPROVAL_DOLLARS = _declare(
+    "approval_threshold_dollars", Decimal, Decimal(100), "Adjustments above this value need a manager PIN"
+)
 LEAD_TIME_DAYS = _declare("lead_time_days", int, 7, "Days from purchase order to product on the shelf")
 TARGET_DAYS_OF_SUPPLY = _declare("target_days_of_supply", int, 21, "Stock to hold after a reorder, in days of sales")
 METRC_BASE_URL = _declare("metrc_base_url", str, "", "METRC API base URL (empty: manual CSV mode)")
-METRC_API_VERSION = _declare("metrc_api_version", str, "v2",
-                             "METRC API version the store's keys are for: v2 (current) or v1 (states still on it)")
-METRC_WINDOW_HOURS = _declare("metrc_window_hours", int, 24,
-                              "Longest lastModified window per METRC list call, in hours (the state's limit)")
+METRC_API_VERSION = _declare(
+    "metrc_api_version",
+    str,
+    "v2",
+    "METRC API version the store's keys are for: v2 (current) or v1 (states still on it)",
+)
+METRC_WINDOW_HOURS = _declare(
+    "metrc_window_hours", int, 24, "Longest lastModified window per METRC list call, in hours (the state's limit)"
+)
 METRC_MAX_IN_FLIGHT = _declare("metrc_max_in_flight", int, 4, "METRC calls sent at the same time (paged lists)")
-RETAIL_ID_REQUIRED = _declare("retail_id_required", bool, False,
-                              "The state requires a Retail ID QR code on every unit (e.g. New York): receiving "
-                              "flags packages without unit codes")
-LOW_TAG_THRESHOLD = _declare("low_tag_threshold", int, 20,
-                             "Warn in the Transfers tab when fewer unused package tags than this remain")
+RETAIL_ID_REQUIRED = _declare(
+    "retail_id_required",
+    bool,
+    False,
+    "The state requires a Retail ID QR code on every unit (e.g. New York): receiving flags packages without unit codes",
+)
+LOW_TAG_THRESHOLD = _declare(
+    "low_tag_threshold", int, 20, "Warn in the Transfers tab when fewer unused package tags than this remain"
+)
 METRC_MAX_ATTEMPTS = _declare("metrc_max_attempts", int, 8, "Sends before an outbox item is marked failed")
 
 
@@ -121,8 +134,10 @@ def list_settings(db: Database, actor: Actor) -> list[SettingView]:
     """Every store setting with its value (the default when never set) and what it is for."""
     actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
-        return [SettingView(s.key, get(session, s), s.default, s.description)
-                for s in sorted(REGISTRY.values(), key=lambda s: s.key)]
+        return [
+            SettingView(s.key, get(session, s), s.default, s.description)
+            for s in sorted(REGISTRY.values(), key=lambda s: s.key)
+        ]
 
 
 def lookup(key: str) -> Setting[Any]:
@@ -201,8 +216,11 @@ def check(setting: Setting[Any], value: Any) -> None:
 
 # Bounds of the numeric settings: outside them a value is a typo, not a policy.
 _RANGES: dict[str, tuple[Any, Any]] = {
-    "lockout_attempts": (1, 100), "lockout_minutes": (1, 24 * 60), "lead_time_days": (0, 365),
-    "target_days_of_supply": (1, 365), "metrc_max_attempts": (1, 100),
+    "lockout_attempts": (1, 100),
+    "lockout_minutes": (1, 24 * 60),
+    "lead_time_days": (0, 365),
+    "target_days_of_supply": (1, 365),
+    "metrc_max_attempts": (1, 100),
     "approval_threshold_units": (Decimal(0), Decimal(100000)),
     "approval_threshold_dollars": (Decimal(0), Decimal(1000000)),
 }

@@ -68,8 +68,10 @@ class TagSupply:
             return None
         if not self.available:
             return "No unused package tags: a split needs one. Import the store's tags from METRC or a tag order."
-        return (f"Only {self.available} unused package tags left (fewer than {self.threshold}): order tags in METRC "
-                "and import them.")
+        return (
+            f"Only {self.available} unused package tags left (fewer than {self.threshold}): order tags in METRC "
+            "and import them."
+        )
 
 
 def _some(tags: Sequence[str], most: int = 3) -> str:
@@ -82,6 +84,7 @@ def _unused() -> Any:
 
 
 # --- importing ---------------------------------------------------------------------------------
+
 
 def import_file(db: Database, actor: Actor, path: Path | str) -> TagImportResult:
     """A tag order: one tag or ``FIRST-LAST`` range per line. Nothing is imported when any
@@ -97,8 +100,11 @@ def import_file(db: Database, actor: Actor, path: Path | str) -> TagImportResult
     strict = settings.read(db, settings.STRICT_TAGS)
     lines, bad = parse_tag_order(text, strict=strict)
     if bad:
-        raise ImportFileError(f"{path.name} was not imported: {len(bad)} bad line{'s' if len(bad) > 1 else ''}; "
-                              "fix them and import it again.", [Problem(path.name, n, "", why) for n, why in bad])
+        raise ImportFileError(
+            f"{path.name} was not imported: {len(bad)} bad line{'s' if len(bad) > 1 else ''}; "
+            "fix them and import it again.",
+            [Problem(path.name, n, "", why) for n, why in bad],
+        )
     tags = [tag for line in lines for tag in line.tags]
     if not tags:
         raise UserError(f"{path.name} holds no tags; write one tag or FIRST-LAST range per line")
@@ -129,10 +135,21 @@ def _add(db: Database, actor: Actor, tags: Iterable[str], source: str) -> TagImp
             session.execute(insert(TagPoolEntry), [{"tag": tag} for tag in new])
         skipped_pool = [t for t in wanted if t in in_pool]
         skipped_packages = [t for t in wanted if t in on_packages]
-        audit.record(session, actor, "tags.import", "tag_pool", source, after={
-            "added": len(new), "first": new[0] if new else None, "last": new[-1] if new else None,
-            "skipped_in_pool": len(skipped_pool), "skipped_on_packages": len(skipped_packages),
-            "skipped": (skipped_pool + skipped_packages)[:SKIPPED_IN_AUDIT]})
+        audit.record(
+            session,
+            actor,
+            "tags.import",
+            "tag_pool",
+            source,
+            after={
+                "added": len(new),
+                "first": new[0] if new else None,
+                "last": new[-1] if new else None,
+                "skipped_in_pool": len(skipped_pool),
+                "skipped_on_packages": len(skipped_packages),
+                "skipped": (skipped_pool + skipped_packages)[:SKIPPED_IN_AUDIT],
+            },
+        )
         available = _count_unused(session)
     return TagImportResult(source, len(new), skipped_pool, skipped_packages, available)
 
@@ -140,11 +157,12 @@ def _add(db: Database, actor: Actor, tags: Iterable[str], source: str) -> TagImp
 def _existing(session: Session, column: Any, tags: Sequence[str], chunk: int = 900) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(tags), chunk):  # SQLite caps the parameters of one statement
-        found.update(session.scalars(select(column).where(column.in_(tags[start:start + chunk]))))
+        found.update(session.scalars(select(column).where(column.in_(tags[start : start + chunk]))))
     return found
 
 
 # --- reading -----------------------------------------------------------------------------------
+
 
 def _count_unused(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(TagPoolEntry).where(_unused())) or 0)
@@ -157,20 +175,24 @@ def supply(db: Database) -> TagSupply:
 
 def list_tags(db: Database, *, available_only: bool = False, limit: int | None = None) -> list[PoolTag]:
     on_package = exists().where(Package.tag == TagPoolEntry.tag)
-    query = select(TagPoolEntry.tag, TagPoolEntry.used_at, TagPoolEntry.used_by_package_id, on_package) \
-        .order_by(TagPoolEntry.tag)
+    query = select(TagPoolEntry.tag, TagPoolEntry.used_at, TagPoolEntry.used_by_package_id, on_package).order_by(
+        TagPoolEntry.tag
+    )
     if available_only:
         query = query.where(_unused())
     with db.read() as session:
-        return [PoolTag(tag, by is not None or bool(carried), used_at)
-                for tag, used_at, by, carried in session.execute(query.limit(limit))]
+        return [
+            PoolTag(tag, by is not None or bool(carried), used_at)
+            for tag, used_at, by, carried in session.execute(query.limit(limit))
+        ]
 
 
 def take_next(session: Session) -> TagPoolEntry:
     """The next unused tag, locked for the caller's split (which marks it used)."""
-    entry = session.scalar(select(TagPoolEntry).where(_unused()).order_by(TagPoolEntry.tag).limit(1)
-                           .with_for_update())
+    entry = session.scalar(select(TagPoolEntry).where(_unused()).order_by(TagPoolEntry.tag).limit(1).with_for_update())
     if entry is None:
-        raise RuleViolation("the store's tag pool is empty; order tags in METRC and import them "
-                            "(backoffice tags import FILE, or --from-metrc) before splitting")
+        raise RuleViolation(
+            "the store's tag pool is empty; order tags in METRC and import them "
+            "(backoffice tags import FILE, or --from-metrc) before splitting"
+        )
     return entry

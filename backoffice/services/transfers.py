@@ -36,8 +36,9 @@ OPEN = (TransferStatus.DRAFT, TransferStatus.RECORDED)
 class NotRecorded(RuleViolation):
     """A package was scanned at a destination before its location change was recorded."""
 
-    def __init__(self, message: str, *, tag: str, from_location: str, to_location: str,
-                 draft_transfer_id: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, tag: str, from_location: str, to_location: str, draft_transfer_id: int | None = None
+    ) -> None:
         super().__init__(message)
         self.tag, self.from_location, self.to_location = tag, from_location, to_location
         self.draft_transfer_id = draft_transfer_id
@@ -73,6 +74,7 @@ class TransferInfo:
 
 # --- look-ups ---------------------------------------------------------------------------------
 
+
 def _package(session: Session, tag: str) -> Package:
     tag = checked_tag(session, tag)
     pkg = session.scalar(select(Package).where(Package.tag == tag))
@@ -90,7 +92,8 @@ def _transfer(session: Session, transfer_id: int) -> Transfer:
 
 def _open_line(session: Session, package_id: int) -> TransferLine | None:
     return session.scalar(
-        select(TransferLine).join(Transfer)
+        select(TransferLine)
+        .join(Transfer)
         .where(TransferLine.package_id == package_id, Transfer.status.in_(OPEN), TransferLine.moved_at.is_(None))
     )
 
@@ -101,10 +104,26 @@ def _info(session: Session, transfer: Transfer) -> TransferInfo:
     for line in transfer.lines:
         pkg = session.get_one(Package, line.package_id)
         source = session.get(Package, line.split_from_package_id) if line.split_from_package_id else None
-        lines.append(LineInfo(pkg.tag, pkg.item.name, line.quantity, pkg.unit.value, line.moved_at is not None,
-                              source.tag if source else None))
-    return TransferInfo(transfer.id, transfer.status, names[transfer.from_location_id], names[transfer.to_location_id],
-                        transfer.created_at, transfer.recorded_at, transfer.moved_at, lines)
+        lines.append(
+            LineInfo(
+                pkg.tag,
+                pkg.item.name,
+                line.quantity,
+                pkg.unit.value,
+                line.moved_at is not None,
+                source.tag if source else None,
+            )
+        )
+    return TransferInfo(
+        transfer.id,
+        transfer.status,
+        names[transfer.from_location_id],
+        names[transfer.to_location_id],
+        transfer.created_at,
+        transfer.recorded_at,
+        transfer.moved_at,
+        lines,
+    )
 
 
 def get_transfer(db: Database, transfer_id: int) -> TransferInfo:
@@ -121,6 +140,7 @@ def list_transfers(db: Database, *, open_only: bool = False, limit: int = 200) -
 
 
 # --- building a draft -------------------------------------------------------------------------
+
 
 def _check_movable(session: Session, pkg: Package, source: Location, destination: Location) -> None:
     if pkg.status is PackageStatus.FINISHED:
@@ -143,8 +163,16 @@ def _check_movable(session: Session, pkg: Package, source: Location, destination
         )
 
 
-def create_transfer(db: Database, actor: Actor, from_location: str, to_location: str, tags: list[str],
-                    *, note: str | None = None, splits: Sequence[tuple[str, Decimal | str]] = ()) -> TransferInfo:
+def create_transfer(
+    db: Database,
+    actor: Actor,
+    from_location: str,
+    to_location: str,
+    tags: list[str],
+    *,
+    note: str | None = None,
+    splits: Sequence[tuple[str, Decimal | str]] = (),
+) -> TransferInfo:
     """A draft of whole packages (``tags``) and of parts of packages (``splits``: tag, quantity),
     each part cut into a new package with a tag from the pool; all in one transaction."""
     actor.require(Permission.TRANSFER)
@@ -152,24 +180,43 @@ def create_transfer(db: Database, actor: Actor, from_location: str, to_location:
         raise ValidationError("a transfer needs two different locations")
     with db.transaction() as session:
         source, destination = location_named(session, from_location), location_named(session, to_location)
-        transfer = Transfer(from_location_id=source.id, to_location_id=destination.id, created_by_id=actor.user_id,
-                            note=note, status=TransferStatus.DRAFT)
+        transfer = Transfer(
+            from_location_id=source.id,
+            to_location_id=destination.id,
+            created_by_id=actor.user_id,
+            note=note,
+            status=TransferStatus.DRAFT,
+        )
         session.add(transfer)
         session.flush()
         for tag in dict.fromkeys(tags):  # a tag listed twice is one line
             _add_line(session, transfer, source, destination, _package(session, tag))
-        audit.record(session, actor, "transfer.create", "transfer", transfer.id,
-                     after={"from": source.name, "to": destination.name, "tags": [p for p in dict.fromkeys(tags)]})
+        audit.record(
+            session,
+            actor,
+            "transfer.create",
+            "transfer",
+            transfer.id,
+            after={"from": source.name, "to": destination.name, "tags": [p for p in dict.fromkeys(tags)]},
+        )
         for tag, quantity in splits:
             _split(session, actor, transfer, tag, parse_decimal(quantity, what=f"split quantity of {tag}"))
         return _info(session, transfer)
 
 
-def _add_line(session: Session, transfer: Transfer, source: Location, destination: Location, pkg: Package,
-              *, split_from: Package | None = None) -> None:
+def _add_line(
+    session: Session,
+    transfer: Transfer,
+    source: Location,
+    destination: Location,
+    pkg: Package,
+    *,
+    split_from: Package | None = None,
+) -> None:
     _check_movable(session, pkg, source, destination)
-    line = TransferLine(package_id=pkg.id, quantity=pkg.quantity,
-                        split_from_package_id=split_from.id if split_from else None)
+    line = TransferLine(
+        package_id=pkg.id, quantity=pkg.quantity, split_from_package_id=split_from.id if split_from else None
+    )
     transfer.lines.append(line)  # saved through the relationship's cascade
     session.flush()
 
@@ -188,8 +235,13 @@ def add_package(db: Database, actor: Actor, transfer_id: int, tag: str) -> Trans
         pkg = _package(session, tag)
         if any(line.package_id == pkg.id for line in transfer.lines):
             raise RuleViolation(f"package {pkg.tag} is already on transfer #{transfer.id}")
-        _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
-                  session.get_one(Location, transfer.to_location_id), pkg)
+        _add_line(
+            session,
+            transfer,
+            session.get_one(Location, transfer.from_location_id),
+            session.get_one(Location, transfer.to_location_id),
+            pkg,
+        )
         audit.record(session, actor, "transfer.add", "transfer", transfer.id, after={"tag": pkg.tag})
         return _info(session, transfer)
 
@@ -217,12 +269,21 @@ def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantit
         )
     pool = tag_pool.take_next(session)
     new_pkg = Package(
-        tag=pool.tag, item_id=source_pkg.item_id, quantity=Decimal(0), unit=source_pkg.unit,
-        location_id=source_pkg.location_id, status=PackageStatus.ACTIVE, packaged_date=source_pkg.packaged_date,
-        expiration_date=source_pkg.expiration_date, lab_state=source_pkg.lab_state,
-        thc_percent=source_pkg.thc_percent, cbd_percent=source_pkg.cbd_percent,
-        total_thc_percent=source_pkg.total_thc_percent, coa_reference=source_pkg.coa_reference,
-        received_at=source_pkg.received_at, received_from_manifest=source_pkg.received_from_manifest,
+        tag=pool.tag,
+        item_id=source_pkg.item_id,
+        quantity=Decimal(0),
+        unit=source_pkg.unit,
+        location_id=source_pkg.location_id,
+        status=PackageStatus.ACTIVE,
+        packaged_date=source_pkg.packaged_date,
+        expiration_date=source_pkg.expiration_date,
+        lab_state=source_pkg.lab_state,
+        thc_percent=source_pkg.thc_percent,
+        cbd_percent=source_pkg.cbd_percent,
+        total_thc_percent=source_pkg.total_thc_percent,
+        coa_reference=source_pkg.coa_reference,
+        received_at=source_pkg.received_at,
+        received_from_manifest=source_pkg.received_from_manifest,
         source_package_id=source_pkg.id,
     )
     session.add(new_pkg)
@@ -231,14 +292,27 @@ def _split(session: Session, actor: Actor, transfer: Transfer, tag: str, quantit
     doc = ledger.Doc("transfer", transfer.id)
     ledger.post(session, actor, source_pkg, LedgerKind.SPLIT_OUT, -quantity, doc, note=f"split into {new_pkg.tag}")
     ledger.post(session, actor, new_pkg, LedgerKind.SPLIT_IN, quantity, doc, note=f"split from {source_pkg.tag}")
-    _add_line(session, transfer, session.get_one(Location, transfer.from_location_id),
-              session.get_one(Location, transfer.to_location_id), new_pkg, split_from=source_pkg)
-    audit.record(session, actor, "package.split", "package", source_pkg.tag,
-                 after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id})
+    _add_line(
+        session,
+        transfer,
+        session.get_one(Location, transfer.from_location_id),
+        session.get_one(Location, transfer.to_location_id),
+        new_pkg,
+        split_from=source_pkg,
+    )
+    audit.record(
+        session,
+        actor,
+        "package.split",
+        "package",
+        source_pkg.tag,
+        after={"new_tag": new_pkg.tag, "quantity": quantity, "transfer": transfer.id},
+    )
     return new_pkg.tag
 
 
 # --- record, move, cancel ---------------------------------------------------------------------
+
 
 def record(db: Database, actor: Actor, transfer_id: int, *, move_date: datetime | None = None) -> TransferInfo:
     """The digital step: location change in the ledger and queued for METRC, in one transaction."""
@@ -257,17 +331,26 @@ def record(db: Database, actor: Actor, transfer_id: int, *, move_date: datetime 
             _check_movable_for_record(session, pkg, source, destination, transfer.id)
             ledger.post(session, actor, pkg, LedgerKind.TRANSFER, Decimal(0), doc, to_location=destination, at=when)
             payload.append({"Label": pkg.tag, "Location": destination.metrc_name, "MoveDate": when.date().isoformat()})
-        entry = outbox.enqueue(session, actor, OutboxKind.CHANGE_LOCATION, payload, doc, f"transfer:{transfer.id}:record")
+        entry = outbox.enqueue(
+            session, actor, OutboxKind.CHANGE_LOCATION, payload, doc, f"transfer:{transfer.id}:record"
+        )
         transfer.status, transfer.recorded_at, transfer.recorded_by_id = TransferStatus.RECORDED, when, actor.user_id
-        audit.record(session, actor, "transfer.record", "transfer", transfer.id,
-                     before={"status": "draft"}, after={"status": "recorded", "outbox": entry.id,
-                                                         "tags": [p["Label"] for p in payload]})
+        audit.record(
+            session,
+            actor,
+            "transfer.record",
+            "transfer",
+            transfer.id,
+            before={"status": "draft"},
+            after={"status": "recorded", "outbox": entry.id, "tags": [p["Label"] for p in payload]},
+        )
         info = _info(session, transfer)
     return TransferInfo(**{**info.__dict__, "changes": info.changes | Changes.OUTBOX})
 
 
-def _check_movable_for_record(session: Session, pkg: Package, source: Location, destination: Location,
-                              transfer_id: int) -> None:
+def _check_movable_for_record(
+    session: Session, pkg: Package, source: Location, destination: Location, transfer_id: int
+) -> None:
     """Re-check at record time: the package may have been sold out or put on hold since the draft."""
     line = _open_line(session, pkg.id)
     if line is not None and line.transfer_id != transfer_id:
@@ -277,7 +360,9 @@ def _check_movable_for_record(session: Session, pkg: Package, source: Location, 
     if pkg.location_id != source.id:
         raise RuleViolation(f"package {pkg.tag} is now in {pkg.location.name}, not {source.name}")
     if destination.kind is LocationKind.FLOOR and (pkg.status is PackageStatus.ON_HOLD or not pkg.lab_state.sellable):
-        raise RuleViolation(f"package {pkg.tag} may not go to the sales floor ({pkg.status.value}, lab {pkg.lab_state.value})")
+        raise RuleViolation(
+            f"package {pkg.tag} may not go to the sales floor ({pkg.status.value}, lab {pkg.lab_state.value})"
+        )
 
 
 def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> TransferInfo:
@@ -288,7 +373,8 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
         pkg = _package(session, tag)
         here = location_named(session, at_location)
         line = session.scalar(
-            select(TransferLine).join(Transfer)
+            select(TransferLine)
+            .join(Transfer)
             .where(TransferLine.package_id == pkg.id, Transfer.status.in_(OPEN), TransferLine.moved_at.is_(None))
         )
         if line is None:
@@ -297,7 +383,9 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
             raise NotRecorded(
                 f"STOP: package {pkg.tag} has no recorded transfer to {here.name}. Its METRC location is still "
                 f"{pkg.location.name}. Record the transfer first, then move the product.",
-                tag=pkg.tag, from_location=pkg.location.name, to_location=here.name,
+                tag=pkg.tag,
+                from_location=pkg.location.name,
+                to_location=here.name,
             )
         transfer = line.transfer
         destination = session.get_one(Location, transfer.to_location_id)
@@ -305,7 +393,9 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
             raise NotRecorded(
                 f"STOP: transfer #{transfer.id} is still a draft. Record it (the METRC location change) before "
                 "moving the product.",
-                tag=pkg.tag, from_location=pkg.location.name, to_location=destination.name,
+                tag=pkg.tag,
+                from_location=pkg.location.name,
+                to_location=destination.name,
                 draft_transfer_id=transfer.id,
             )
         if destination.id != here.id:
@@ -316,8 +406,14 @@ def confirm_arrival(db: Database, actor: Actor, tag: str, at_location: str) -> T
         line.moved_at, line.moved_by_id = now, actor.user_id
         if all(ln.moved_at is not None for ln in transfer.lines):
             transfer.status, transfer.moved_at, transfer.moved_by_id = TransferStatus.MOVED, now, actor.user_id
-        audit.record(session, actor, "transfer.arrived", "package", pkg.tag,
-                     after={"transfer": transfer.id, "location": here.name, "transfer_status": transfer.status.value})
+        audit.record(
+            session,
+            actor,
+            "transfer.arrived",
+            "package",
+            pkg.tag,
+            after={"transfer": transfer.id, "location": here.name, "transfer_status": transfer.status.value},
+        )
         return _info(session, transfer)
 
 
@@ -330,8 +426,16 @@ def cancel(db: Database, actor: Actor, transfer_id: int, *, reason: str) -> Tran
     with db.transaction() as session:
         transfer = _draft(session, transfer_id)
         transfer.status = TransferStatus.CANCELLED
-        audit.record(session, actor, "transfer.cancel", "transfer", transfer.id, reason=reason.strip(),
-                     before={"status": "draft"}, after={"status": "cancelled"})
+        audit.record(
+            session,
+            actor,
+            "transfer.cancel",
+            "transfer",
+            transfer.id,
+            reason=reason.strip(),
+            before={"status": "draft"},
+            after={"status": "cancelled"},
+        )
         return _info(session, transfer)
 
 

@@ -63,8 +63,9 @@ def hash_pin(pin: str) -> str:
 
 
 def _scrypt(pin: str, salt: bytes, cost: KdfCost) -> bytes:
-    return hashlib.scrypt(pin.encode(), salt=salt, dklen=32, n=cost.n, r=cost.r, p=cost.p,
-                          maxmem=256 * cost.n * cost.r + 2**20)
+    return hashlib.scrypt(
+        pin.encode(), salt=salt, dklen=32, n=cost.n, r=cost.r, p=cost.p, maxmem=256 * cost.n * cost.r + 2**20
+    )
 
 
 def _stored_cost(stored: str) -> KdfCost | None:
@@ -117,8 +118,9 @@ def add_first_admin(db: Database, username: str, display_name: str, pin: str) ->
     return _add(db, Actor(None, "setup", Role.ADMIN), username, display_name, Role.ADMIN, pin, first_admin=True)
 
 
-def _add(db: Database, actor: Actor, username: str, display_name: str, role: Role | str, pin: str,
-         *, first_admin: bool) -> UserInfo:
+def _add(
+    db: Database, actor: Actor, username: str, display_name: str, role: Role | str, pin: str, *, first_admin: bool
+) -> UserInfo:
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise ValidationError(
@@ -137,8 +139,14 @@ def _add(db: Database, actor: Actor, username: str, display_name: str, role: Rol
         user = User(username=username, display_name=display_name.strip() or username, role=role, pin_hash=hash_pin(pin))
         session.add(user)
         session.flush()
-        audit.record(session, actor, "user.add_first_admin" if first_admin else "user.add", "user", user.id,
-                     after={"username": username, "role": role.value, "display_name": user.display_name})
+        audit.record(
+            session,
+            actor,
+            "user.add_first_admin" if first_admin else "user.add",
+            "user",
+            user.id,
+            after={"username": username, "role": role.value, "display_name": user.display_name},
+        )
         return _info(user)
 
 
@@ -170,8 +178,15 @@ def set_active(db: Database, actor: Actor, username: str, active: bool) -> UserI
         user.active = active
         if active:
             user.failed_attempts, user.locked_until = 0, None
-        audit.record(session, actor, "user.enable" if active else "user.disable", "user", user.id,
-                     before={"active": before}, after={"active": active})
+        audit.record(
+            session,
+            actor,
+            "user.enable" if active else "user.disable",
+            "user",
+            user.id,
+            before={"active": before},
+            after={"active": active},
+        )
         return _info(user)
 
 
@@ -200,20 +215,35 @@ def authenticate(db: Database, username: str, pin: str, *, purpose: str = "sign-
         if user is None or not user.active:
             failure = "Unknown or disabled user. Check the user name, or ask a manager to enable the account."
             who = Actor(None, typed[:40] or "(blank)", Role.ASSOCIATE) if user is None else _actor(user)
-            audit.record(session, who, f"user.{_action(purpose)}_failed", "user",
-                         typed[:40] or "(blank)" if user is None else user.id,
-                         reason="unknown user" if user is None else "disabled user")
+            audit.record(
+                session,
+                who,
+                f"user.{_action(purpose)}_failed",
+                "user",
+                typed[:40] or "(blank)" if user is None else user.id,
+                reason="unknown user" if user is None else "disabled user",
+            )
         elif user.locked_until is not None and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            failure = (f"Account {user.username} is locked after too many wrong PINs; "
-                       f"try again in {minutes} min or ask a manager.")
-            audit.record(session, _actor(user), f"user.{_action(purpose)}_failed", "user", user.id,
-                         reason="account locked")
+            failure = (
+                f"Account {user.username} is locked after too many wrong PINs; "
+                f"try again in {minutes} min or ask a manager."
+            )
+            audit.record(
+                session, _actor(user), f"user.{_action(purpose)}_failed", "user", user.id, reason="account locked"
+            )
         elif not pin_matches(pin, user.pin_hash):
             attempts = settings.get(session, settings.LOCKOUT_ATTEMPTS)
             user.failed_attempts += 1
-            audit.record(session, _actor(user), f"user.{_action(purpose)}_failed", "user", user.id,
-                         reason="wrong PIN", after={"failed_attempts": user.failed_attempts})
+            audit.record(
+                session,
+                _actor(user),
+                f"user.{_action(purpose)}_failed",
+                "user",
+                user.id,
+                reason="wrong PIN",
+                after={"failed_attempts": user.failed_attempts},
+            )
             if user.failed_attempts >= attempts:
                 minutes = settings.get(session, settings.LOCKOUT_MINUTES)
                 user.locked_until = now + timedelta(minutes=minutes)

@@ -55,17 +55,38 @@ def _metrc_view(db: Any, folder: Path) -> tuple[list[str], str]:
     from backoffice.services import settings
 
     with db.read() as session:
-        rows = session.execute(select(Package.tag, Package.quantity, Package.unit, Location.metrc_name,
-                                      Package.status, Package.lab_state, Package.packaged_date)
-                               .join(Location, Location.id == Package.location_id)
-                               .where(Package.status != PackageStatus.FINISHED.value).order_by(Package.id)).all()
+        rows = session.execute(
+            select(
+                Package.tag,
+                Package.quantity,
+                Package.unit,
+                Location.metrc_name,
+                Package.status,
+                Package.lab_state,
+                Package.packaged_date,
+            )
+            .join(Location, Location.id == Package.location_id)
+            .where(Package.status != PackageStatus.FINISHED.value)
+            .order_by(Package.id)
+        ).all()
         license_number = settings.get(session, settings.LICENSE_NUMBER)
     old = (datetime.now(UTC) - timedelta(days=3)).isoformat(timespec="seconds")
-    packages = [{"Id": n, "Label": tag, "Quantity": quantity, "UnitOfMeasureName": unit.value, "LocationName": room,
-                 "PackagedDate": (packaged or datetime(2025, 1, 1).date()).isoformat(),
-                 "LabTestingState": lab.value, "IsOnHold": status is PackageStatus.ON_HOLD, "IsOnRecall": False,
-                 "FinishedDate": None, "LastModified": old}
-                for n, (tag, quantity, unit, room, status, lab, packaged) in enumerate(rows, start=1)]
+    packages = [
+        {
+            "Id": n,
+            "Label": tag,
+            "Quantity": quantity,
+            "UnitOfMeasureName": unit.value,
+            "LocationName": room,
+            "PackagedDate": (packaged or datetime(2025, 1, 1).date()).isoformat(),
+            "LabTestingState": lab.value,
+            "IsOnHold": status is PackageStatus.ON_HOLD,
+            "IsOnRecall": False,
+            "FinishedDate": None,
+            "LastModified": old,
+        }
+        for n, (tag, quantity, unit, room, status, lab, packaged) in enumerate(rows, start=1)
+    ]
     planted = []
     for n, package in enumerate(packages[1000:6000:1000]):  # five: quantity, hold, room, lab, quantity
         planted.append(package["Label"])
@@ -84,10 +105,32 @@ def _metrc_view(db: Any, folder: Path) -> tuple[list[str], str]:
 @contextmanager
 def _simulator(folder: Path, license_number: str) -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "backoffice.metrc.simulator", "--api", "v2", "--port", "0",
-                             "--latency-ms", str(LATENCY_MS), "--seed-dir", str(folder), "--license", license_number,
-                             "--vendor-key", VENDOR, "--user-key", USER],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backoffice.metrc.simulator",
+            "--api",
+            "v2",
+            "--port",
+            "0",
+            "--latency-ms",
+            str(LATENCY_MS),
+            "--seed-dir",
+            str(folder),
+            "--license",
+            license_number,
+            "--vendor-key",
+            VENDOR,
+            "--user-key",
+            USER,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
@@ -113,32 +156,55 @@ def _measure(url: str, folder: Path) -> list[dict[str, Any]]:
     planted, license_number = _metrc_view(db, folder)
     with db.read() as session:
         movable = session.scalars(
-            select(Package.tag).join(Location, Location.id == Package.location_id)
-            .where(Location.name == "Vault", Package.status == PackageStatus.ACTIVE.value,
-                   Package.lab_state.in_([LabState.TEST_PASSED.value, LabState.NOT_REQUIRED.value]),
-                   Package.quantity > 0, Package.tag.not_in(planted))
-            .order_by(Package.id).limit(MOVES)).all()
+            select(Package.tag)
+            .join(Location, Location.id == Package.location_id)
+            .where(
+                Location.name == "Vault",
+                Package.status == PackageStatus.ACTIVE.value,
+                Package.lab_state.in_([LabState.TEST_PASSED.value, LabState.NOT_REQUIRED.value]),
+                Package.quantity > 0,
+                Package.tag.not_in(planted),
+            )
+            .order_by(Package.id)
+            .limit(MOVES)
+        ).all()
     with _simulator(folder, license_number) as sim_url:
+
         def connect() -> MetrcClient:
             return MetrcClient(sim_url, license_number, VENDOR, USER, api="v2", max_in_flight=IN_FLIGHT, timeout=60)
 
         full, t_full = _timed(lambda: metrc_drift.check(db, SYSTEM, connect=connect))
         for start in range(0, len(movable), 50):  # ten transfers of 50 packages, as a replenishment run
-            transfer = transfers.create_transfer(db, SYSTEM, "Vault", "Sales Floor", list(movable[start:start + 50]))
+            transfer = transfers.create_transfer(db, SYSTEM, "Vault", "Sales Floor", list(movable[start : start + 50]))
             transfers.record(db, SYSTEM, transfer.id)
         with connect() as client:
-            sent, t_send = _timed(lambda: metrc_sync.sync(
-                db, metrc_connection.sender_for(client), already_applied=metrc_connection.applied_check_for(client, db),
-                chunk_size=client.max_batch))
+            sent, t_send = _timed(
+                lambda: metrc_sync.sync(
+                    db,
+                    metrc_connection.sender_for(client),
+                    already_applied=metrc_connection.applied_check_for(client, db),
+                    chunk_size=client.max_batch,
+                )
+            )
         incremental, t_incr = _timed(lambda: metrc_drift.check(db, SYSTEM, connect=connect))
     exact = full.tags == sorted(planted) and incremental.tags == sorted(planted)
     return [
         row(f"full drift check, {full.compared:,} packages", "< 45 s", f"{t_full:.1f} s", t_full < 45 and exact),
-        row(f"send {len(movable)} location changes ({sent.sent} entries)", "< 10 s", f"{t_send:.1f} s",
-            t_send < 10 and sent.failed == 0 and sent.stopped_at is None),
-        row(f"incremental drift check ({incremental.fetched} changed)", "< 3 s", f"{t_incr:.2f} s",
-            t_incr < 3 and incremental.fetched >= len(movable)),
-        row("differences listed = planted", f"{len(planted)} tags", f"{len(full.tags)} / {len(incremental.tags)}", exact),
+        row(
+            f"send {len(movable)} location changes ({sent.sent} entries)",
+            "< 10 s",
+            f"{t_send:.1f} s",
+            t_send < 10 and sent.failed == 0 and sent.stopped_at is None,
+        ),
+        row(
+            f"incremental drift check ({incremental.fetched} changed)",
+            "< 3 s",
+            f"{t_incr:.2f} s",
+            t_incr < 3 and incremental.fetched >= len(movable),
+        ),
+        row(
+            "differences listed = planted", f"{len(planted)} tags", f"{len(full.tags)} / {len(incremental.tags)}", exact
+        ),
     ]
 
 

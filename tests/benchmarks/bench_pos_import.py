@@ -49,9 +49,15 @@ def _big_file(db: Any, folder: Path) -> Path:
         tz = ZoneInfo(settings.get(session, settings.TIMEZONE))
         stock = session.execute(
             select(Package.tag, Package.quantity, Package.unit, Item.name)
-            .join(Item, Item.id == Package.item_id).join(Location, Location.id == Package.location_id)
-            .where(Location.kind == LocationKind.FLOOR, Package.status == PackageStatus.ACTIVE,
-                   Package.quantity >= 1, Package.unit == "Each").order_by(Package.id)
+            .join(Item, Item.id == Package.item_id)
+            .join(Location, Location.id == Package.location_id)
+            .where(
+                Location.kind == LocationKind.FLOOR,
+                Package.status == PackageStatus.ACTIVE,
+                Package.quantity >= 1,
+                Package.unit == "Each",
+            )
+            .order_by(Package.id)
         ).all()
     left = {s.tag: int(s.quantity) - 1 for s in stock}  # the 10,000-line day may take one more
     opening = datetime.combine(day, datetime.min.time(), tz) + timedelta(hours=9)
@@ -64,11 +70,13 @@ def _big_file(db: Any, folder: Path) -> Path:
             s = stock[rng.randrange(len(stock))]
             if left[s.tag] > 0:
                 left[s.tag] -= 1
-                writer.writerow([f"T{n // 3:06d}", f"{at:%m/%d/%Y}", f"{at:%I:%M %p}", s.tag, s.name, "1", "Each",
-                                 "12,50"])
+                writer.writerow(
+                    [f"T{n // 3:06d}", f"{at:%m/%d/%Y}", f"{at:%I:%M %p}", s.tag, s.name, "1", "Each", "12,50"]
+                )
             else:
-                writer.writerow([f"T{n // 3:06d}", f"{at:%m/%d/%Y}", f"{at:%I:%M %p}", "", "Lighter", "1", "Each",
-                                 "2,00"])
+                writer.writerow(
+                    [f"T{n // 3:06d}", f"{at:%m/%d/%Y}", f"{at:%I:%M %p}", "", "Lighter", "1", "Each", "2,00"]
+                )
     return path
 
 
@@ -98,18 +106,30 @@ def _measure(url: str, folder: Path) -> list[dict[str, Any]]:
         started = time.perf_counter()
         imported = sales_import.import_pos_file(db, actor, pos)
         took = time.perf_counter() - started
-        rows = [row(f"import a day's POS export ({imported.lines_added:,} lines)", "< 0.5 s", f"{took:.2f} s",
-                    took < 0.5)]
+        rows = [
+            row(f"import a day's POS export ({imported.lines_added:,} lines)", "< 0.5 s", f"{took:.2f} s", took < 0.5)
+        ]
         big = _big_file(db, folder)
     finally:
         db.dispose()
-    child = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT), url=url, path=str(big))],
-                           capture_output=True, text=True, check=True, cwd=ROOT)
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(root=str(ROOT), url=url, path=str(big))],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     added, took_text = child.stdout.split()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     took = float(took_text)
-    rows.append(row(f"import a {BIG:,}-row export (TSV, split time, 1.234,56; {int(added):,} lines)", "< 10 s",
-                    f"{took:.2f} s", took < 10))
+    rows.append(
+        row(
+            f"import a {BIG:,}-row export (TSV, split time, 1.234,56; {int(added):,} lines)",
+            "< 10 s",
+            f"{took:.2f} s",
+            took < 10,
+        )
+    )
     rows.append(row("  peak memory of that import's process", "< 400 MB", f"{peak_mb:,.0f} MB", peak_mb < 400))
     return rows
 

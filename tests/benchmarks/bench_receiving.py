@@ -47,18 +47,34 @@ def _manifest_file(db: Any, folder: Path) -> Path:
     from backoffice.services import settings
 
     with db.read() as session:
-        items = session.execute(select(Item.name, Item.category, Item.strain, Item.unit).order_by(Item.id)
-                                .limit(PACKAGES)).all()
+        items = session.execute(
+            select(Item.name, Item.category, Item.strain, Item.unit).order_by(Item.id).limit(PACKAGES)
+        ).all()
         license_number = settings.get(session, settings.LICENSE_NUMBER)
-    packages = [{
-        "PackageLabel": f"1A4B{n:020d}", "ItemName": name, "ItemCategoryName": category, "ItemStrainName": strain,
-        "LabTestingState": "TestPassed", "ProductionBatchNumber": f"PB-{n // 20}", "ShipperWholesalePrice": 120.0,
-        "ShipmentPackageState": "Shipped", "ShippedQuantity": 10, "ShippedUnitOfMeasureName": unit.value,
-    } for n, (name, category, strain, unit) in enumerate(items[n % len(items)] for n in range(PACKAGES))]
+    packages = [
+        {
+            "PackageLabel": f"1A4B{n:020d}",
+            "ItemName": name,
+            "ItemCategoryName": category,
+            "ItemStrainName": strain,
+            "LabTestingState": "TestPassed",
+            "ProductionBatchNumber": f"PB-{n // 20}",
+            "ShipperWholesalePrice": 120.0,
+            "ShipmentPackageState": "Shipped",
+            "ShippedQuantity": 10,
+            "ShippedUnitOfMeasureName": unit.value,
+        }
+        for n, (name, category, strain, unit) in enumerate(items[n % len(items)] for n in range(PACKAGES))
+    ]
     transfer = {
-        "Id": 77001, "ManifestNumber": NUMBER, "ShipperFacilityLicenseNumber": "C11-0000456-LIC",
-        "ShipperFacilityName": "Verde Labs Distribution", "DriverName": "J. Alvarez", "DeliveryId": 99901,
-        "RecipientFacilityLicenseNumber": license_number, "EstimatedArrivalDateTime": "2026-11-20T13:30:00-08:00",
+        "Id": 77001,
+        "ManifestNumber": NUMBER,
+        "ShipperFacilityLicenseNumber": "C11-0000456-LIC",
+        "ShipperFacilityName": "Verde Labs Distribution",
+        "DriverName": "J. Alvarez",
+        "DeliveryId": 99901,
+        "RecipientFacilityLicenseNumber": license_number,
+        "EstimatedArrivalDateTime": "2026-11-20T13:30:00-08:00",
         "Packages": packages,
     }
     path = folder / "manifest-500.json"
@@ -86,12 +102,19 @@ def _measure(url: str, folder: Path) -> list[dict[str, Any]]:
             return receiving.get_manifest(db, actor, result.manifest_id)
 
         view, took = _timed(import_and_open)
-        rows = [row(f"import and open a {len(view.lines)}-package manifest (JSON)", "< 0.5 s", f"{took:.3f} s",
-                    took < 0.5 and len(view.lines) == PACKAGES)]
+        rows = [
+            row(
+                f"import and open a {len(view.lines)}-package manifest (JSON)",
+                "< 0.5 s",
+                f"{took:.3f} s",
+                took < 0.5 and len(view.lines) == PACKAGES,
+            )
+        ]
         model = ReceivingLineModel()
         model.set_rows(view.lines)
         latencies = []
         for line in view.lines:
+
             def tick(tag: str = line.tag) -> None:
                 result = receiving.scan(db, actor, view.id, tag)
                 model.update_lines([result.line])
@@ -100,15 +123,33 @@ def _measure(url: str, folder: Path) -> list[dict[str, Any]]:
             latencies.append(took)
         ticked = sum(1 for ln in model.rows if ln.scanned_at is not None)
         p99 = sorted(latencies)[int(len(latencies) * 0.99) - 1]
-        rows.append(row(f"scan-to-tick latency, p99 of {len(latencies)} scans", "< 16 ms", f"{p99 * 1000:.1f} ms",
-                        p99 < 0.016 and ticked == PACKAGES))
+        rows.append(
+            row(
+                f"scan-to-tick latency, p99 of {len(latencies)} scans",
+                "< 16 ms",
+                f"{p99 * 1000:.1f} ms",
+                p99 < 0.016 and ticked == PACKAGES,
+            )
+        )
         receiving.accept_scanned(db, actor, view.id)
         result, took = _timed(lambda: receiving.finish(db, actor, view.id))
-        rows.append(row(f"finish: {len(result.received)} packages, ledger, audit, outbox (one transaction)",
-                        "< 3 s", f"{took:.2f} s", took < 3))
+        rows.append(
+            row(
+                f"finish: {len(result.received)} packages, ledger, audit, outbox (one transaction)",
+                "< 3 s",
+                f"{took:.2f} s",
+                took < 3,
+            )
+        )
         report, took = _timed(lambda: export_receiving_report(db, actor, view.id, folder / "report.pdf"))
-        rows.append(row(f"receiving report PDF, {report.packages} packages ({report.pages} pages)", "< 5 s",
-                        f"{took:.2f} s", took < 5))
+        rows.append(
+            row(
+                f"receiving report PDF, {report.packages} packages ({report.pages} pages)",
+                "< 5 s",
+                f"{took:.2f} s",
+                took < 5,
+            )
+        )
         return rows
     finally:
         db.dispose()

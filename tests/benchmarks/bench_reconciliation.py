@@ -56,11 +56,13 @@ def _day_files(db: Any, folder: Path) -> tuple[date, Path, Path, int]:
         day = session.scalar(select(func.max(PosSaleLine.business_date))) + timedelta(days=1)
         tz = ZoneInfo(settings.get(session, settings.TIMEZONE))
         stock = session.execute(
-            select(Package.tag, Package.quantity, Package.unit, Item.sku, Item.name, Item.brand, Item.category,
-                   Item.price)
-            .join(Item, Item.id == Package.item_id).join(Location, Location.id == Package.location_id)
-            .where(Location.kind == LocationKind.FLOOR, Package.status == PackageStatus.ACTIVE,
-                   Package.quantity >= 3).order_by(Package.id)
+            select(
+                Package.tag, Package.quantity, Package.unit, Item.sku, Item.name, Item.brand, Item.category, Item.price
+            )
+            .join(Item, Item.id == Package.item_id)
+            .join(Location, Location.id == Package.location_id)
+            .where(Location.kind == LocationKind.FLOOR, Package.status == PackageStatus.ACTIVE, Package.quantity >= 3)
+            .order_by(Package.id)
         ).all()
     left = {s.tag: s.quantity for s in stock}
     opening = datetime.combine(day, datetime.min.time(), tz) + timedelta(hours=9)
@@ -80,20 +82,54 @@ def _day_files(db: Any, folder: Path) -> tuple[date, Path, Path, int]:
                 chosen[s.tag] = s
         for s in chosen.values():
             amount = Decimal(s.price or 10).quantize(Decimal("0.01"))
-            pos_rows.append([number, sold_at.strftime("%m/%d/%Y %I:%M %p"), s.tag, s.sku, s.name, s.brand,
-                             s.category, "1", s.unit.value, f"${amount:,.2f}", "KT"])
-            transactions.append({"PackageLabel": s.tag, "Quantity": 1.0, "UnitOfMeasure": s.unit.value,
-                                 "TotalAmount": float(amount)})
-        receipts.append({"Id": 7_000_000 + n, "ReceiptNumber": f"M{7_000_000 + n}", "ExternalReceiptNumber": number,
-                         "SalesDateTime": sold_at.strftime("%Y-%m-%dT%H:%M:%S"), "SalesCustomerType": "Consumer",
-                         "Transactions": transactions})
+            pos_rows.append(
+                [
+                    number,
+                    sold_at.strftime("%m/%d/%Y %I:%M %p"),
+                    s.tag,
+                    s.sku,
+                    s.name,
+                    s.brand,
+                    s.category,
+                    "1",
+                    s.unit.value,
+                    f"${amount:,.2f}",
+                    "KT",
+                ]
+            )
+            transactions.append(
+                {"PackageLabel": s.tag, "Quantity": 1.0, "UnitOfMeasure": s.unit.value, "TotalAmount": float(amount)}
+            )
+        receipts.append(
+            {
+                "Id": 7_000_000 + n,
+                "ReceiptNumber": f"M{7_000_000 + n}",
+                "ExternalReceiptNumber": number,
+                "SalesDateTime": sold_at.strftime("%Y-%m-%dT%H:%M:%S"),
+                "SalesCustomerType": "Consumer",
+                "Transactions": transactions,
+            }
+        )
     never_synced = receipts.pop(RECEIPTS // 2)
     receipts[10]["Transactions"][0]["Quantity"] = 2.0  # METRC deducted one too many
     pos = folder / f"pos-{day}.csv"
     with pos.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["Transaction ID", "Transaction Date", "Package ID", "SKU", "Product Name", "Brand",
-                         "Category", "Quantity", "Unit", "Net Sales", "Budtender"])
+        writer.writerow(
+            [
+                "Transaction ID",
+                "Transaction Date",
+                "Package ID",
+                "SKU",
+                "Product Name",
+                "Brand",
+                "Category",
+                "Quantity",
+                "Unit",
+                "Net Sales",
+                "Budtender",
+            ]
+        )
         writer.writerows(pos_rows)
     metrc = folder / f"metrc-{day}.json"
     metrc.write_text(json.dumps(receipts))
@@ -118,8 +154,14 @@ def _measure(url: str, folder: Path) -> list[dict[str, Any]]:
         figure = f"reconcile {summary.pos_receipts:,} receipts / {summary.pos_lines:,} lines ({view.new} findings)"
         rows.append(row(figure, "< 0.5 s", f"{took:.2f} s", took < 0.5 and view.new == planted))
         again, took = _timed(lambda: reconciliation.reconcile_day(db, actor, day))
-        rows.append(row("reconcile the same day again (no new findings)", "< 0.5 s", f"{took:.2f} s",
-                        took < 0.5 and again.new == 0))
+        rows.append(
+            row(
+                "reconcile the same day again (no new findings)",
+                "< 0.5 s",
+                f"{took:.2f} s",
+                took < 0.5 and again.new == 0,
+            )
+        )
         _, took = _timed(lambda: sales_import.import_pos_file(db, actor, pos))
         rows.append(row("re-import the same POS export (no-op)", "< 1 s", f"{took:.2f} s", took < 1))
         _, took = _timed(lambda: reconciliation_workbook.write_reconciliation_workbook(again, folder / "day.xlsx"))

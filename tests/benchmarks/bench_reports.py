@@ -53,6 +53,7 @@ def run() -> list[dict[str, Any]]:
 
 # --- velocity ---------------------------------------------------------------------------------
 
+
 def _last_sales_day(db: Any) -> date:
     from sqlalchemy import func, select
 
@@ -85,8 +86,11 @@ def _pandas(url: str, through: date, out: Path, *, window_only: bool = False) ->
     started = time.perf_counter()
     engine = create_engine(url)
     first = through - timedelta(days=7 * 2 * WEEKS)
-    where = f"WHERE business_date > '{first.isoformat()}' AND business_date <= '{through.isoformat()}'" \
-        if window_only else ""
+    where = (
+        f"WHERE business_date > '{first.isoformat()}' AND business_date <= '{through.isoformat()}'"
+        if window_only
+        else ""
+    )
     lines = pd.read_sql(text(f"SELECT item_id, business_date, quantity, amount FROM pos_sale_lines {where}"), engine)
     items = pd.read_sql(text("SELECT id AS item_id, sku, name, brand, category FROM items"), engine)
     engine.dispose()
@@ -120,17 +124,30 @@ def _velocity(db: Any, url: str, folder: Path) -> list[dict[str, Any]]:
         window_runs.append(_pandas(url, through, folder / "pandas-window.xlsx", window_only=True))
     (ours, skus), (theirs, lines), (window, window_lines) = min(ours_runs), min(theirs_runs), min(window_runs)
     return [
-        row(f"velocity workbook, {WEEKS} weeks, {skus:,} SKUs, end to end", f"< {VELOCITY_TARGET_S:.0f} s",
-            f"{ours:.2f} s", ours < VELOCITY_TARGET_S),
+        row(
+            f"velocity workbook, {WEEKS} weeks, {skus:,} SKUs, end to end",
+            f"< {VELOCITY_TARGET_S:.0f} s",
+            f"{ours:.2f} s",
+            ours < VELOCITY_TARGET_S,
+        ),
         row(f"pandas read_sql + pivot_table + to_excel, all {lines:,} sale lines", "-", f"{theirs:.2f} s", True),
-        row("velocity workbook vs that pandas pipeline", f">= {SPEEDUP_TARGET:.0f}x faster",
-            f"{theirs / ours:.1f}x", theirs / ours >= SPEEDUP_TARGET),
-        row(f"  same pipeline reading only the {window_lines:,} lines of the window (no last sale)", "-",
-            f"{window:.2f} s ({window / ours:.1f}x)", True),
+        row(
+            "velocity workbook vs that pandas pipeline",
+            f">= {SPEEDUP_TARGET:.0f}x faster",
+            f"{theirs / ours:.1f}x",
+            theirs / ours >= SPEEDUP_TARGET,
+        ),
+        row(
+            f"  same pipeline reading only the {window_lines:,} lines of the window (no last sale)",
+            "-",
+            f"{window:.2f} s ({window / ours:.1f}x)",
+            True,
+        ),
     ]
 
 
 # --- accuracy ---------------------------------------------------------------------------------
+
 
 def _copy(url: str, target: Path) -> str:
     source = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -157,9 +174,18 @@ def _add_a_year_of_counts(db: Any, through: date) -> int:
     with db.transaction() as s:
         users = dict(s.execute(select(User.username, User.id)).all())
         by_category: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for row_ in s.execute(select(Package.id, Package.tag, Package.item_id, Package.unit, Package.received_at,
-                                     Package.finished_at, Item.category, Item.price)
-                              .join(Item, Item.id == Package.item_id)):
+        for row_ in s.execute(
+            select(
+                Package.id,
+                Package.tag,
+                Package.item_id,
+                Package.unit,
+                Package.received_at,
+                Package.finished_at,
+                Item.category,
+                Item.price,
+            ).join(Item, Item.id == Package.item_id)
+        ):
             by_category[row_.category].append(tuple(row_))
         categories = sorted(by_category)
         sessions = 0
@@ -167,19 +193,36 @@ def _add_a_year_of_counts(db: Any, through: date) -> int:
             day = through - timedelta(days=COUNT_DAYS - 1 - n)
             snapshot = datetime(day.year, day.month, day.day, 7, tzinfo=zone).astimezone(UTC)
             category = categories[n % len(categories)]
-            alive = [p for p in by_category[category]
-                     if p[4] is not None and p[4] < snapshot and (p[5] is None or p[5] > snapshot)]
+            alive = [
+                p
+                for p in by_category[category]
+                if p[4] is not None and p[4] < snapshot and (p[5] is None or p[5] > snapshot)
+            ]
             chosen = rng.sample(alive, min(LINES_PER_COUNT + 1, len(alive)))
             if not chosen:
                 continue
-            balances = dict(s.execute(select(Ledger.package_id, func.sum(Ledger.quantity_delta))
-                                      .where(Ledger.package_id.in_([p[0] for p in chosen]), Ledger.at <= snapshot)
-                                      .group_by(Ledger.package_id)).all())
+            balances = dict(
+                s.execute(
+                    select(Ledger.package_id, func.sum(Ledger.quantity_delta))
+                    .where(Ledger.package_id.in_([p[0] for p in chosen]), Ledger.at <= snapshot)
+                    .group_by(Ledger.package_id)
+                ).all()
+            )
             submitted = snapshot + timedelta(hours=2)
-            count_id = s.execute(insert(CountSession).values(
-                name=f"{category} {day}", scope=f'{{"categories": ["{category}"], "locations": []}}', blind=True,
-                status=CountStatus.SUBMITTED, started_by_id=users["alex"], snapshot_at=snapshot,
-                submitted_at=submitted, submitted_by_id=users["alex"]).returning(CountSession.id)).scalar_one()
+            count_id = s.execute(
+                insert(CountSession)
+                .values(
+                    name=f"{category} {day}",
+                    scope=f'{{"categories": ["{category}"], "locations": []}}',
+                    blind=True,
+                    status=CountStatus.SUBMITTED,
+                    started_by_id=users["alex"],
+                    snapshot_at=snapshot,
+                    submitted_at=submitted,
+                    submitted_by_id=users["alex"],
+                )
+                .returning(CountSession.id)
+            ).scalar_one()
             exp_rows, entry_rows, adj_rows = [], [], []
             lines = matching = 0
             unit_var, dollar_var = Decimal(0), Decimal(0)
@@ -190,29 +233,63 @@ def _add_a_year_of_counts(db: Any, through: date) -> int:
                 counted = max(Decimal(0), balance + off)
                 off = counted - balance
                 if k < len(chosen) - 1:  # the last one is a find: counted, not expected
-                    exp_rows.append({"session_id": count_id, "tag": tag, "package_id": pid, "item_id": item_id,
-                                     "unit": unit, "ledger_qty": balance, "unit_price": price})
-                entry_rows.append({"session_id": count_id, "tag": tag, "package_id": pid, "quantity": counted,
-                                   "in_scope": k < len(chosen) - 1, "counted_by_id": users["alex"],
-                                   "counted_at": snapshot + timedelta(minutes=10 + k // 3)})
+                    exp_rows.append(
+                        {
+                            "session_id": count_id,
+                            "tag": tag,
+                            "package_id": pid,
+                            "item_id": item_id,
+                            "unit": unit,
+                            "ledger_qty": balance,
+                            "unit_price": price,
+                        }
+                    )
+                entry_rows.append(
+                    {
+                        "session_id": count_id,
+                        "tag": tag,
+                        "package_id": pid,
+                        "quantity": counted,
+                        "in_scope": k < len(chosen) - 1,
+                        "counted_by_id": users["alex"],
+                        "counted_at": snapshot + timedelta(minutes=10 + k // 3),
+                    }
+                )
                 lines += 1
                 matching += off == 0
                 unit_var += abs(off)
                 dollar_var += abs(off * price)
                 if off:
-                    adj_rows.append({"package_id": pid, "quantity_delta": off, "unit": unit, "before_quantity": balance,
-                                     "after_quantity": counted, "reason": rng.choice(reasons),
-                                     "note": f"count {count_id}: {'short' if off < 0 else 'over'} by {abs(off)}",
-                                     "adjusted_at": submitted + timedelta(minutes=5), "user_id": users["alex"],
-                                     "approved_by_id": users["maria"] if rng.random() < 0.3 else None,
-                                     "count_session_id": count_id, "unit_value": price})
+                    adj_rows.append(
+                        {
+                            "package_id": pid,
+                            "quantity_delta": off,
+                            "unit": unit,
+                            "before_quantity": balance,
+                            "after_quantity": counted,
+                            "reason": rng.choice(reasons),
+                            "note": f"count {count_id}: {'short' if off < 0 else 'over'} by {abs(off)}",
+                            "adjusted_at": submitted + timedelta(minutes=5),
+                            "user_id": users["alex"],
+                            "approved_by_id": users["maria"] if rng.random() < 0.3 else None,
+                            "count_session_id": count_id,
+                            "unit_value": price,
+                        }
+                    )
             s.execute(insert(CountExpected), exp_rows)
             s.execute(insert(CountEntry), entry_rows)
             if adj_rows:
                 s.execute(insert(Adjustment), adj_rows)
-            s.execute(CountSession.__table__.update().where(CountSession.id == count_id).values(
-                lines_counted=lines, lines_matching=matching, unit_variance=unit_var,
-                dollar_variance=dollar_var.quantize(Decimal("0.01"))))
+            s.execute(
+                CountSession.__table__.update()
+                .where(CountSession.id == count_id)
+                .values(
+                    lines_counted=lines,
+                    lines_matching=matching,
+                    unit_variance=unit_var,
+                    dollar_variance=dollar_var.quantize(Decimal("0.01")),
+                )
+            )
             sessions += 1
     return sessions
 
@@ -238,9 +315,15 @@ def _accuracy(url: str, folder: Path) -> list[dict[str, Any]]:
         elapsed = min(runs)
     finally:
         db.dispose()
-    return [row(f"accuracy workbook, {sessions} counts, {report.lines_counted:,} lines, "
-                f"{len(report.adjustments):,} adjustments", f"< {ACCURACY_TARGET_S:.0f} s", f"{elapsed:.2f} s",
-                elapsed < ACCURACY_TARGET_S)]
+    return [
+        row(
+            f"accuracy workbook, {sessions} counts, {report.lines_counted:,} lines, "
+            f"{len(report.adjustments):,} adjustments",
+            f"< {ACCURACY_TARGET_S:.0f} s",
+            f"{elapsed:.2f} s",
+            elapsed < ACCURACY_TARGET_S,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -110,8 +110,12 @@ def run() -> list[dict[str, Any]]:
             row(f"{where}: cold start to first page of packages", "-", f"{first_page:.2f} s", True),
             row(f"{where}: scan-to-feedback p50 (1,000 keyed scans)", "-", f"{p50:.1f} ms", True),
             row(f"{where}: scan-to-feedback p99 (1,000 keyed scans)", "< 16 ms", f"{p99:.1f} ms", p99 < 16),
-            row(f"{where}: filter keystroke latency, worst of 9", "< 100 ms", f"{key_max:.0f} ms (median {key_med:.0f})",
-                key_max < 100),
+            row(
+                f"{where}: filter keystroke latency, worst of 9",
+                "< 100 ms",
+                f"{key_max:.0f} ms (median {key_med:.0f})",
+                key_max < 100,
+            ),
             row(f"{where}: resident memory after the run", "< 400 MB", f"{rss:.0f} MB", rss < 400),
         ]
     return rows

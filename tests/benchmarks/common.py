@@ -17,8 +17,9 @@ def large_store() -> str:
     if not LARGE_DB.exists():
         LARGE_DB.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{LARGE_DB}"
-        subprocess.run([sys.executable, "-m", "backoffice.cli.main", "--db", url, "demo", "--scale", "large"],
-                       check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "backoffice.cli.main", "--db", url, "demo", "--scale", "large"], check=True, cwd=ROOT
+        )
     return f"sqlite:///{LARGE_DB}"
 
 

@@ -80,8 +80,7 @@ def statuses() -> Iterator[list[tuple[str, str]]]:
     messages.bridge().said.disconnect(hear)
 
 
-def type_keys(text: str, gap_ms: float, *, enter: bool = True, start_ms: float = 1_000_000.0,
-              widget=None) -> float:  # type: ignore[no-untyped-def]
+def type_keys(text: str, gap_ms: float, *, enter: bool = True, start_ms: float = 1_000_000.0, widget=None) -> float:  # type: ignore[no-untyped-def]
     """Keystrokes as the keyboard sent them: each press carries its own timestamp, ``gap_ms``
     apart (a scanner: 5–20 ms; a person: 60 ms and more), all delivered at once as a busy
     window would get them. Sent to ``widget``, else where the keyboard's keys go (the focus

@@ -37,8 +37,10 @@ def test_audit_model_pages_and_filters(qtmodeltester, store: tuple[Database, dic
     assert model.data(model.index(0, 3)) == "transfer.record"  # newest first
     model.set_filter("transfer.")
     qtmodeltester.check(model)
-    assert {model.data(model.index(row, 3)) for row in range(model.rowCount())} <= {"transfer.create",
-                                                                                  "transfer.record"}
+    assert {model.data(model.index(row, 3)) for row in range(model.rowCount())} <= {
+        "transfer.create",
+        "transfer.record",
+    }
     model.set_filter("nothing matches this")
     qtmodeltester.check(model)
     assert model.rowCount() == 0

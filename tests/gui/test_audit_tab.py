@@ -17,11 +17,18 @@ from ui.tabs.audit import AuditTab
 pytestmark = pytest.mark.gui
 
 
-def test_audit_tab_shows_sentences(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
-                                   samples: Path) -> None:
+def test_audit_tab_shows_sentences(
+    qtbot,
+    ctx: AppContext,
+    store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
+    samples: Path,
+) -> None:
     db, actors = store
-    tag = next(r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
-               if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"])
+    tag = next(
+        r["Label"]
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    )
     created = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [tag])
     transfers.record(db, actors["alex"], created.id)
     transfers.confirm_arrival(db, actors["alex"], tag, "Sales Floor")

@@ -120,8 +120,12 @@ def test_filter_price_add_and_archive(qtbot, main_window: MainWindow, branded: l
     assert tab.model.row_of_sku("VL-KC-35") is None
 
 
-def test_a_price_list_with_a_bad_line_is_refused_whole(qtbot, main_window: MainWindow, branded: list[str],  # type: ignore[no-untyped-def]
-                                                       tmp_path: Path) -> None:
+def test_a_price_list_with_a_bad_line_is_refused_whole(
+    qtbot,
+    main_window: MainWindow,
+    branded: list[str],  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     tab = _open(qtbot, main_window, "pat")
     path = tmp_path / "prices.csv"
     path.write_text(f"SKU,Price\n{branded[0]},19.50\nNOPE,2\n")
@@ -144,7 +148,11 @@ def test_a_price_list_with_a_bad_line_is_refused_whole(qtbot, main_window: MainW
     assert tab.model.rows[tab.model.row_of_sku(branded[0]) or 0].price_text == "19.50"
 
 
-def test_the_model_passes_the_model_tester(qtmodeltester, qtbot, main_window: MainWindow,  # type: ignore[no-untyped-def]
-                                           branded: list[str]) -> None:
+def test_the_model_passes_the_model_tester(
+    qtmodeltester,
+    qtbot,
+    main_window: MainWindow,  # type: ignore[no-untyped-def]
+    branded: list[str],
+) -> None:
     tab = _open(qtbot, main_window)
     qtmodeltester.check(tab.model)

@@ -43,8 +43,11 @@ def said(qtbot) -> list[messages.Message]:  # type: ignore[no-untyped-def]
 def crashes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     """Each crash dialog: its summary, and whether it opened on the GUI thread."""
     seen: list[tuple[str, bool]] = []
-    monkeypatch.setattr(messages, "show_crash_dialog", lambda parent, summary: seen.append(
-        (summary, threading.current_thread() is threading.main_thread())))
+    monkeypatch.setattr(
+        messages,
+        "show_crash_dialog",
+        lambda parent, summary: seen.append((summary, threading.current_thread() is threading.main_thread())),
+    )
     return seen
 
 
@@ -63,8 +66,12 @@ def test_a_commands_change_flags_reach_listeners_before_its_callback(qtbot, ctx:
     assert worker_threads == [True]
 
 
-def test_a_command_without_change_flags_is_a_bug(qtbot, ctx: AppContext, parent: QWidget,  # type: ignore[no-untyped-def]
-                                                 crashes: list[tuple[str, bool]]) -> None:
+def test_a_command_without_change_flags_is_a_bug(
+    qtbot,
+    ctx: AppContext,
+    parent: QWidget,  # type: ignore[no-untyped-def]
+    crashes: list[tuple[str, bool]],
+) -> None:
     done: list[object] = []
     run_command(parent, ctx, lambda job: "no flags", done.append)
     qtbot.waitUntil(lambda: bool(crashes))
@@ -96,8 +103,9 @@ def test_metrc_retry_and_resolve_return_their_flags(qtbot, ctx: AppContext, pare
 
     db, actors = store
     with db.transaction() as session:
-        entry = outbox.enqueue(session, SYSTEM, OutboxKind.ADJUST, [{"Label": "1A4060300000000000000000"}],
-                               Doc("test", 1), "retry-me")
+        entry = outbox.enqueue(
+            session, SYSTEM, OutboxKind.ADJUST, [{"Label": "1A4060300000000000000000"}], Doc("test", 1), "retry-me"
+        )
         entry.status, entry.last_error = OutboxStatus.FAILED, "400: bad"
         session.flush()
         entry_id = entry.id
@@ -112,8 +120,13 @@ def test_metrc_retry_and_resolve_return_their_flags(qtbot, ctx: AppContext, pare
 
 
 def test_a_worker_exception_reaches_the_crash_dialog_on_the_gui_thread(  # type: ignore[no-untyped-def]
-        qtbot, ctx: AppContext, parent: QWidget, crashes: list[tuple[str, bool]],
-        said: list[messages.Message], caplog: pytest.LogCaptureFixture) -> None:
+    qtbot,
+    ctx: AppContext,
+    parent: QWidget,
+    crashes: list[tuple[str, bool]],
+    said: list[messages.Message],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def op(job: commands.Job) -> Changes:
         raise KeyError("boom")
 
@@ -124,18 +137,27 @@ def test_a_worker_exception_reaches_the_crash_dialog_on_the_gui_thread(  # type:
     assert any(r.name == "crash" and r.exc_info for r in caplog.records)  # logged with the traceback
 
 
-def test_a_bug_in_a_query_reaches_the_crash_dialog_too(qtbot, parent: QWidget,  # type: ignore[no-untyped-def]
-                                                       crashes: list[tuple[str, bool]]) -> None:
+def test_a_bug_in_a_query_reaches_the_crash_dialog_too(
+    qtbot,
+    parent: QWidget,  # type: ignore[no-untyped-def]
+    crashes: list[tuple[str, bool]],
+) -> None:
     run_query(parent, lambda job: 1 / 0, lambda result: None)
     qtbot.waitUntil(lambda: bool(crashes))
     assert crashes[0][0].startswith("ZeroDivisionError") and crashes[0][1]
 
 
 def test_a_user_error_is_a_problem_box_opened_on_the_gui_thread(  # type: ignore[no-untyped-def]
-        qtbot, ctx: AppContext, parent: QWidget, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, ctx: AppContext, parent: QWidget, monkeypatch: pytest.MonkeyPatch
+) -> None:
     boxes: list[tuple[str, bool]] = []
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: boxes.append(
-        (text, threading.current_thread() is threading.main_thread()))))
+    monkeypatch.setattr(
+        QMessageBox,
+        "warning",
+        staticmethod(
+            lambda parent, title, text: boxes.append((text, threading.current_thread() is threading.main_thread()))
+        ),
+    )
 
     def op(job: commands.Job) -> Changes:
         raise ValidationError("the quantity must be a number, e.g. 3.5")
@@ -157,7 +179,8 @@ def test_on_error_handles_what_a_person_can_fix(qtbot, ctx: AppContext, parent: 
 
 
 def test_a_message_said_on_a_worker_thread_is_presented_on_the_gui_thread(  # type: ignore[no-untyped-def]
-        qtbot, said: list[messages.Message], caplog: pytest.LogCaptureFixture) -> None:
+    qtbot, said: list[messages.Message], caplog: pytest.LogCaptureFixture
+) -> None:
     threads: list[bool] = []
     messages.bridge().said.connect(lambda m: threads.append(threading.current_thread() is threading.main_thread()))
     worker = threading.Thread(target=lambda: messages.warning("METRC did not answer; trying again in 5 minutes."))
@@ -187,8 +210,12 @@ def test_the_query_runner_drops_stale_results(qtbot, parent: QWidget) -> None:  
     assert shown == ["new filter"]
 
 
-def test_a_cancelled_progress_job_says_so(qtbot, ctx: AppContext, parent: QWidget,  # type: ignore[no-untyped-def]
-                                          said: list[messages.Message]) -> None:
+def test_a_cancelled_progress_job_says_so(
+    qtbot,
+    ctx: AppContext,
+    parent: QWidget,  # type: ignore[no-untyped-def]
+    said: list[messages.Message],
+) -> None:
     started = threading.Event()
 
     def op(job: commands.Job) -> Changes:

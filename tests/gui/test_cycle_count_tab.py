@@ -88,8 +88,15 @@ def _settled(qtbot, tab: CycleCountTab) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: not tab._reload_timer.isActive() and not tab.loading)
 
 
-def _adjust(qtbot, tab: CycleCountTab, tag: str, reason: str, note: str, *,  # type: ignore[no-untyped-def]
-            manager: tuple[str, str] | None = None) -> dict[str, str]:
+def _adjust(
+    qtbot,
+    tab: CycleCountTab,
+    tag: str,
+    reason: str,
+    note: str,
+    *,  # type: ignore[no-untyped-def]
+    manager: tuple[str, str] | None = None,
+) -> dict[str, str]:
     seen: dict[str, str] = {}
 
     def fill(dialog: QWidget) -> None:
@@ -121,8 +128,12 @@ def _line(tab: CycleCountTab, tag: str) -> counts.VarianceLine:
     return tab.model.lines[row]
 
 
-def test_count_by_scans_adjust_and_submit(qtbot, main_window: MainWindow, tab: CycleCountTab,  # type: ignore[no-untyped-def]
-                                          qtmodeltester) -> None:
+def test_count_by_scans_adjust_and_submit(
+    qtbot,
+    main_window: MainWindow,
+    tab: CycleCountTab,  # type: ignore[no-untyped-def]
+    qtmodeltester,
+) -> None:
     _start(qtbot, tab, blind=False)
     info = tab.current
     assert info is not None and info.is_open and not info.blind and "OPEN" in tab.header.text()
@@ -191,7 +202,8 @@ def test_blind_count_hides_expected_from_the_counter(qtbot, main_window: MainWin
 
 
 def test_counting_on_the_floor_without_a_recorded_transfer_is_refused(  # type: ignore[no-untyped-def]
-        qtbot, main_window: MainWindow, tab: CycleCountTab) -> None:
+    qtbot, main_window: MainWindow, tab: CycleCountTab
+) -> None:
     _start(qtbot, tab, blind=True)
     tab.location_box.setCurrentIndex(tab.location_box.findData("Sales Floor"))
     _when_modal(QMessageBox, lambda box: box.accept())
@@ -200,8 +212,12 @@ def test_counting_on_the_floor_without_a_recorded_transfer_is_refused(  # type: 
     assert tab.current is not None and counts.get_count(main_window.ctx.db, tab.current.id).entries == 0
 
 
-def test_recount_replaces_and_the_model_passes_the_tester(qtbot, main_window: MainWindow, tab: CycleCountTab,  # type: ignore[no-untyped-def]
-                                                          qtmodeltester) -> None:
+def test_recount_replaces_and_the_model_passes_the_tester(
+    qtbot,
+    main_window: MainWindow,
+    tab: CycleCountTab,  # type: ignore[no-untyped-def]
+    qtmodeltester,
+) -> None:
     _start(qtbot, tab, blind=False)
     _count(qtbot, main_window, tab, GUMMY, "5")
     _count(qtbot, main_window, tab, GUMMY, "6")
@@ -219,7 +235,8 @@ def test_recount_replaces_and_the_model_passes_the_tester(qtbot, main_window: Ma
 
 
 def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignore[no-untyped-def]
-        qtbot, main_window: MainWindow, tab: CycleCountTab, samples, tmp_path) -> None:
+    qtbot, main_window: MainWindow, tab: CycleCountTab, samples, tmp_path
+) -> None:
     import json
 
     from backoffice.services import sales_import
@@ -228,15 +245,39 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
 
     db, alex = main_window.ctx.db, main_window.ctx.actor
     # yesterday the POS sold 2 gummies on R7 and METRC never heard of it (its receipts of the day hold R6 only)
-    write_csv(tmp_path / "pos.csv", [
-        ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-         "line_total"],
-        ["R6", "2026-11-20 10:00:00", GUMMY_2, "x", "x", "1", "Each", "9.00"],
-        ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"]])
-    (tmp_path / "metrc.json").write_text(json.dumps([{
-        "Id": 1, "ReceiptNumber": "M1", "ExternalReceiptNumber": "R6", "SalesDateTime": "2026-11-20T10:00:00",
-        "SalesCustomerType": "Consumer",
-        "Transactions": [{"PackageLabel": GUMMY_2, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 9.0}]}]))
+    write_csv(
+        tmp_path / "pos.csv",
+        [
+            [
+                "order_id",
+                "completed_at",
+                "metrc_tag",
+                "product",
+                "product_category",
+                "qty_sold",
+                "unit_of_measure",
+                "line_total",
+            ],
+            ["R6", "2026-11-20 10:00:00", GUMMY_2, "x", "x", "1", "Each", "9.00"],
+            ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"],
+        ],
+    )
+    (tmp_path / "metrc.json").write_text(
+        json.dumps(
+            [
+                {
+                    "Id": 1,
+                    "ReceiptNumber": "M1",
+                    "ExternalReceiptNumber": "R6",
+                    "SalesDateTime": "2026-11-20T10:00:00",
+                    "SalesCustomerType": "Consumer",
+                    "Transactions": [
+                        {"PackageLabel": GUMMY_2, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 9.0}
+                    ],
+                }
+            ]
+        )
+    )
     sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
     sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
     packages = json.loads((samples / "metrc_packages_active.json").read_text())
@@ -286,6 +327,7 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
     _when_modal(MetrcFixDialog, queue)
     qtbot.mouseClick(tab.fix_metrc_button, Qt.MouseButton.LeftButton)
     _settled(qtbot, tab)
-    assert "receipt queued" in main_window.status_label.text() and "ledger is unchanged" in \
-        main_window.status_label.text()
+    assert (
+        "receipt queued" in main_window.status_label.text() and "ledger is unchanged" in main_window.status_label.text()
+    )
     assert _line(tab, GUMMY).status is LineStatus.RESOLVED and _line(tab, GUMMY).ledger == 10

@@ -16,14 +16,22 @@ from ui.context import AppContext
 pytestmark = pytest.mark.gui
 
 
-@pytest.mark.parametrize(("driver_message", "words"), [
-    ("database is locked", "is busy: another program is writing to it"),
-    ("database or disk is full", "is full. Nothing was saved"),
-    ("attempt to write a readonly database", "can only be read, not written"),
-    ("database disk image is malformed", "is damaged and cannot be read"),
-])
-def test_database_trouble_is_a_message_not_a_crash(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                                                   driver_message: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("driver_message", "words"),
+    [
+        ("database is locked", "is busy: another program is writing to it"),
+        ("database or disk is full", "is full. Nothing was saved"),
+        ("attempt to write a readonly database", "can only be read, not written"),
+        ("database disk image is malformed", "is damaged and cannot be read"),
+    ],
+)
+def test_database_trouble_is_a_message_not_a_crash(
+    qtbot,
+    ctx: AppContext,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    driver_message: str,
+    words: str,
+) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)
     boxes: list[str] = []

@@ -49,13 +49,19 @@ from ui.login import LoginDialog
 from ui.main_window import MainWindow
 from ui.tabs.base import Tab
 
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(
-    shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
-    reason="reading printed labels back needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")]
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(
+        shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
+        reason="reading printed labels back needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)",
+    ),
+]
+
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory,
-               _sqlite_template: Path) -> Iterator[tuple[str, demo.DemoSummary]]:
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+) -> Iterator[tuple[str, demo.DemoSummary]]:
     path = tmp_path_factory.mktemp("day") / "demo.sqlite"
     shutil.copyfile(_sqlite_template, path)
     db = Database(f"sqlite:///{path}")
@@ -72,6 +78,7 @@ FAILED_IN_DIALOGS: list[BaseException] = []
 def when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
     """Answer the next modal dialog of ``kind`` once it is up (it runs its own event loop). A failure
     closes the dialog, so the test fails instead of waiting for a person forever."""
+
     def attempt() -> None:
         widget = QApplication.activeModalWidget()
         if not isinstance(widget, kind):
@@ -136,8 +143,13 @@ def status(win: MainWindow) -> str:
 
 # --- the day -----------------------------------------------------------------------------------
 
-def test_a_day_in_the_vault(qtbot, demo_store: tuple[str, demo.DemoSummary], tmp_path: Path,  # type: ignore[no-untyped-def]
-                            monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_a_day_in_the_vault(
+    qtbot,
+    demo_store: tuple[str, demo.DemoSummary],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     url, summary = demo_store
     monkeypatch.setattr(app, "_start_daily_backup", lambda db: None)  # the copy is ui/app.py's, not the day's
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -169,8 +181,14 @@ def test_a_day_in_the_vault(qtbot, demo_store: tuple[str, demo.DemoSummary], tmp
         db.dispose()
 
 
-def _the_day(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary, tmp_path: Path,  # type: ignore[no-untyped-def]
-             monkeypatch: pytest.MonkeyPatch) -> None:
+def _the_day(
+    qtbot,
+    win: MainWindow,
+    db: Database,
+    summary: demo.DemoSummary,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ui.tabs.reconciliation import ReconciliationTab
 
     # 1. reconcile yesterday: the tab opens on yesterday; the planted differences are found
@@ -205,14 +223,22 @@ def _vault_item(db: Database, summary: demo.DemoSummary) -> tuple[str, dict[str,
 
     moving = {line.tag for line in transfers.get_transfer(db, summary.transfer_id).lines}  # type: ignore[arg-type]
     with db.read() as session:
-        rows = session.execute(select(Item.sku, Package.tag, Package.quantity, Location.kind)
-                               .join(Package, Package.item_id == Item.id).join(Location)
-                               .where(Package.status == PackageStatus.ACTIVE).order_by(Item.sku, Package.tag)).all()
+        rows = session.execute(
+            select(Item.sku, Package.tag, Package.quantity, Location.kind)
+            .join(Package, Package.item_id == Item.id)
+            .join(Location)
+            .where(Package.status == PackageStatus.ACTIVE)
+            .order_by(Item.sku, Package.tag)
+        ).all()
     by_sku: dict[str, list[tuple[str, Decimal, LocationKind]]] = {}
     for sku, tag, quantity, kind in rows:
         by_sku.setdefault(sku, []).append((tag, quantity, kind))
-    sku, packages = next((sku, packages) for sku, packages in by_sku.items() if 1 <= len(packages) <= 4 and all(
-        kind is LocationKind.VAULT and tag not in moving and quantity > 0 for tag, quantity, kind in packages))
+    sku, packages = next(
+        (sku, packages)
+        for sku, packages in by_sku.items()
+        if 1 <= len(packages) <= 4
+        and all(kind is LocationKind.VAULT and tag not in moving and quantity > 0 for tag, quantity, kind in packages)
+    )
     return sku, {tag: quantity for tag, quantity, _ in packages}
 
 
@@ -316,8 +342,10 @@ def _receive_the_delivery(qtbot, win: MainWindow, db: Database, view) -> list[st
     assert all(line.state is ManifestLineState.SCANNED for line in lines), [(ln.tag, ln.state) for ln in lines]
     if any(line.item_id is None for line in lines):
         _create_the_new_item(qtbot, tab)
-        qtbot.waitUntil(lambda: all(line.item_id is not None
-                                    for line in receiving.get_manifest(db, maria, view.id).lines), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: all(line.item_id is not None for line in receiving.get_manifest(db, maria, view.id).lines),
+            timeout=10_000,
+        )
     click(qtbot, tab.accept_scanned_button)
     qtbot.waitUntil(lambda: "accepted" in status(win), timeout=10_000)
     assert status(win).startswith(f"{len(tags)} package(s) accepted"), status(win)
@@ -338,8 +366,13 @@ def _receive_the_delivery(qtbot, win: MainWindow, db: Database, view) -> list[st
     return tags
 
 
-def _replenish_the_floor(qtbot, win: MainWindow, db: Database, summary: demo.DemoSummary,  # type: ignore[no-untyped-def]
-                         received: list[str]) -> list[str]:
+def _replenish_the_floor(
+    qtbot,
+    win: MainWindow,
+    db: Database,
+    summary: demo.DemoSummary,  # type: ignore[no-untyped-def]
+    received: list[str],
+) -> list[str]:
     from ui.tabs.transfers import TransfersTab
 
     tab = open_tab(qtbot, win, TransfersTab)
@@ -374,8 +407,14 @@ def _replenish_the_floor(qtbot, win: MainWindow, db: Database, summary: demo.Dem
     return moved
 
 
-def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                          count_name: str, lines: int) -> None:
+def _export_the_workbooks(
+    qtbot,
+    win: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    count_name: str,
+    lines: int,
+) -> None:
     """Velocity, then accuracy, which now ends with this morning's count."""
     from ui.tabs.reports import ReportKind, ReportsTab
 
@@ -383,8 +422,14 @@ def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path, monkeypatch: p
     sheets: dict[ReportKind, dict[str, list[tuple[object, ...]]]] = {}
 
     def saved_box() -> QMessageBox | None:
-        return next((w for w in QApplication.topLevelWidgets()
-                     if isinstance(w, QMessageBox) and w.objectName() == "reportSaved" and w.isVisible()), None)
+        return next(
+            (
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.objectName() == "reportSaved" and w.isVisible()
+            ),
+            None,
+        )
 
     for kind, name in ((ReportKind.VELOCITY, "velocity.xlsx"), (ReportKind.ACCURACY, "accuracy.xlsx")):
         choose(qtbot, tab.kind_box, kind.value)
@@ -403,8 +448,13 @@ def _export_the_workbooks(qtbot, win: MainWindow, tmp_path: Path, monkeypatch: p
     assert (last_count[1], last_count[7], last_count[8], last_count[9]) == (count_name, lines, lines, 1)
 
 
-def _print_labels(qtbot, win: MainWindow, tags: list[str], tmp_path: Path,  # type: ignore[no-untyped-def]
-                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _print_labels(
+    qtbot,
+    win: MainWindow,
+    tags: list[str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ui.tabs.labels import LabelsTab
 
     tab = open_tab(qtbot, win, LabelsTab)

@@ -21,18 +21,25 @@ def _leap_day(_db: object) -> StoreCalendar:  # 29 February in the store, 1 Marc
     return StoreCalendar.named("America/Los_Angeles", clock=lambda: datetime(2028, 3, 1, 5, 0, tzinfo=UTC))
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2028, 2, 29), date(2029, 2, 28)),
-    (date(2027, 2, 28), date(2028, 2, 28)),
-    (date(2026, 12, 31), date(2027, 12, 31)),
-    (date(2028, 3, 1), date(2029, 3, 1)),
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2028, 2, 29), date(2029, 2, 28)),
+        (date(2027, 2, 28), date(2028, 2, 28)),
+        (date(2026, 12, 31), date(2027, 12, 31)),
+        (date(2028, 3, 1), date(2029, 3, 1)),
+    ],
+)
 def test_a_year_after(day: date, expected: date) -> None:
     assert a_year_after(day) == expected
 
 
-def test_the_dialog_opens_on_29_february(qtbot, ctx: AppContext, samples: Path,  # type: ignore[no-untyped-def]
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_dialog_opens_on_29_february(
+    qtbot,
+    ctx: AppContext,
+    samples: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     actor = users.actor_for(ctx.db, "admin")
     imported = receiving.import_file(ctx.db, actor, samples / "metrc_incoming_transfer.json")
     view = receiving.get_manifest(ctx.db, actor, imported.manifest_id)

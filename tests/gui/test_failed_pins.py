@@ -40,7 +40,8 @@ def _audit_rows(model: AuditTableModel) -> list[tuple[str, str]]:
 
 
 def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type: ignore[no-untyped-def]
-        qtbot, main_window: MainWindow, samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, main_window: MainWindow, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     labels_tab = next(t for t in main_window.tab_widgets if isinstance(t, LabelsTab))
     tags = [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())][:2]
     path = main_window.ctx.db.sqlite_path
@@ -89,8 +90,11 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
 
     # maria opens the Audit tab and looks for failures
     audit_tab = next(t for t in main_window.tab_widgets if isinstance(t, AuditTab))
-    qtbot.mouseClick(main_window.tabs.tabBar(), Qt.MouseButton.LeftButton,
-                     pos=main_window.tabs.tabBar().tabRect(main_window.tabs.indexOf(audit_tab)).center())
+    qtbot.mouseClick(
+        main_window.tabs.tabBar(),
+        Qt.MouseButton.LeftButton,
+        pos=main_window.tabs.tabBar().tabRect(main_window.tabs.indexOf(audit_tab)).center(),
+    )
     assert main_window.tabs.currentWidget() is audit_tab
     audit_tab.filter.setFocus()
     type_keys("failed", 60, widget=audit_tab.filter)  # typed at a person's pace, then Enter

@@ -23,7 +23,7 @@ from tests.gui.conftest import scan
 from tests.unit.test_labels_render import decode, needs_tools, rasterize
 from ui.main_window import MainWindow
 from ui.settings_dialog import PRINTER_KEY
-from ui.tabs.labels import FLAG_COLOUR, LabOverrideDialog, LabelsTab
+from ui.tabs.labels import FLAG_COLOUR, LabelsTab, LabOverrideDialog
 
 pytestmark = pytest.mark.gui
 
@@ -54,6 +54,7 @@ def _scan(qtbot, window: MainWindow, code: str) -> None:  # type: ignore[no-unty
 def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
     """Act on the next modal dialog of ``kind`` once it is up (exec() blocks the test until then).
     The dialog is closed afterwards even when ``act`` fails, so a failure cannot hang the run."""
+
     def poll() -> None:
         widget = QApplication.activeModalWidget()
         if not isinstance(widget, kind):
@@ -80,8 +81,13 @@ def _save_pdf(qtbot, window: MainWindow, out: Path, monkeypatch: pytest.MonkeyPa
 
 
 @needs_tools
-def test_scanned_tags_save_a_pdf_that_decodes_to_them(qtbot, window: MainWindow, tags: list[str], tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scanned_tags_save_a_pdf_that_decodes_to_them(
+    qtbot,
+    window: MainWindow,
+    tags: list[str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tab = _tab(window)
     for code in tags[:2]:
         _scan(qtbot, window, code)
@@ -134,8 +140,13 @@ def _fail_lab(window: MainWindow, tag: str) -> None:
     conn.close()
 
 
-def test_failed_lab_results_show_red_and_print_with_a_managers_pin(qtbot, window: MainWindow, tags: list[str],  # type: ignore[no-untyped-def]
-                                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_lab_results_show_red_and_print_with_a_managers_pin(
+    qtbot,
+    window: MainWindow,
+    tags: list[str],  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tab = _tab(window)
     _fail_lab(window, tags[1])
     for code in tags[:2]:
@@ -164,8 +175,13 @@ def test_failed_lab_results_show_red_and_print_with_a_managers_pin(qtbot, window
     assert "lab warning confirmed by maria" in window.status_label.text()
 
 
-def test_flagged_labels_can_be_left_out(qtbot, window: MainWindow, tags: list[str], tmp_path: Path,  # type: ignore[no-untyped-def]
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flagged_labels_can_be_left_out(
+    qtbot,
+    window: MainWindow,
+    tags: list[str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     _fail_lab(window, tags[0])
     for code in tags[:2]:
         _scan(qtbot, window, code)
@@ -219,8 +235,12 @@ def test_printing_needs_the_configured_printer(qtbot, window: MainWindow, tags: 
 
 
 @needs_tools
-def test_printing_paints_on_the_printer_and_logs_the_job(qtbot, window: MainWindow, tags: list[str],  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path) -> None:
+def test_printing_paints_on_the_printer_and_logs_the_job(
+    qtbot,
+    window: MainWindow,
+    tags: list[str],  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     tab = _tab(window)
     for code in tags[:2]:
         _scan(qtbot, window, code)

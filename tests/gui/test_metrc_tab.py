@@ -18,7 +18,9 @@ pytestmark = pytest.mark.gui
 
 def test_failed_entry_shows_metrc_text_and_manager_resolves_it(qtbot, ctx: AppContext, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with ctx.db.transaction() as session:
-        outbox.enqueue(session, SYSTEM, OutboxKind.ADJUST, [{"Label": "1A4060300000000000000001"}], Doc("test", 1), "t1")
+        outbox.enqueue(
+            session, SYSTEM, OutboxKind.ADJUST, [{"Label": "1A4060300000000000000001"}], Doc("test", 1), "t1"
+        )
     from backoffice.metrc.errors import MetrcRejected, RowProblem
 
     def refuse(kind, payload):  # type: ignore[no-untyped-def]
@@ -65,9 +67,14 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
         settings.set_value(ctx.db, SYSTEM, "metrc_base_url", sim.url)
         settings.set_value(ctx.db, SYSTEM, "license_number", sim.license_number)
         with ctx.db.transaction() as session:
-            outbox.enqueue(session, SYSTEM, OutboxKind.CHANGE_LOCATION,
-                           [{"Label": "1A4060300000000000000001", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
-                           Doc("test", 1), "bg1")
+            outbox.enqueue(
+                session,
+                SYSTEM,
+                OutboxKind.CHANGE_LOCATION,
+                [{"Label": "1A4060300000000000000001", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
+                Doc("test", 1),
+                "bg1",
+            )
         ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
         tab = MetrcTab(ctx)
         qtbot.addWidget(tab)

@@ -42,13 +42,18 @@ def sim(samples: Path, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setattr("backoffice.services.metrc_setup.MetrcKeyStore", MemoryKeys)
     MemoryKeys.stored = {}
     with MetrcSimulator(seed_dir=samples, api="v2") as simulator:
-        settings.set_values(ctx.db, SYSTEM, {"metrc_base_url": simulator.url,
-                                             "license_number": simulator.license_number})
+        settings.set_values(
+            ctx.db, SYSTEM, {"metrc_base_url": simulator.url, "license_number": simulator.license_number}
+        )
         yield simulator
 
 
-def test_check_against_metrc_lists_the_differing_package(qtbot, qtmodeltester, ctx: AppContext,  # type: ignore[no-untyped-def]
-                                                          sim: MetrcSimulator) -> None:
+def test_check_against_metrc_lists_the_differing_package(
+    qtbot,
+    qtmodeltester,
+    ctx: AppContext,  # type: ignore[no-untyped-def]
+    sim: MetrcSimulator,
+) -> None:
     from ui.tabs.metrc_outbox import MetrcTab
 
     ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())
@@ -110,8 +115,9 @@ def test_a_qr_scan_shows_its_package_and_offline_says_so(qtbot, main_window, sim
     sim.go_away()
     inventory.view.clearSelection()
     main_window.handle_scan(url)  # the scanner's signal (keystroke timing was tested above): cached, no METRC
-    qtbot.waitUntil(lambda: main_window.status_kind == "ok" and "in Vault" in main_window.status_label.text(),
-                    timeout=5_000)
+    qtbot.waitUntil(
+        lambda: main_window.status_kind == "ok" and "in Vault" in main_window.status_label.text(), timeout=5_000
+    )
     assert len([r for r in sim.requests if r.path.startswith("retailid")]) == 1  # the second came from the cache
     other = sim.state.qr_codes("1A4060300000000000000002")[0]
     main_window.handle_scan(other)

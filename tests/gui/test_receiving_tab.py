@@ -36,8 +36,9 @@ def tab(qtbot, main_window: MainWindow, samples: Path) -> ReceivingTab:  # type:
     found = next(t for t in main_window.tab_widgets if isinstance(t, ReceivingTab))
     main_window.tabs.setCurrentWidget(found)
     found.import_file(samples / "metrc_incoming_transfer.json")
-    qtbot.waitUntil(lambda: found.current is not None and found.current.manifest_number == SAMPLE_NUMBER,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: found.current is not None and found.current.manifest_number == SAMPLE_NUMBER, timeout=10_000
+    )
     found.line_view.setFocus()
     return found
 
@@ -78,8 +79,13 @@ def _click(dialog: QWidget, text: str) -> None:
     next(b for b in dialog.findChildren(QPushButton) if b.text() == text).click()
 
 
-def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: ReceivingTab, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_whole_receiving_by_scans(
+    qtbot,
+    main_window: MainWindow,
+    tab: ReceivingTab,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     window = main_window
     assert "Manifest 0004412217" in tab.header.text() and "Verde Labs Distribution" in tab.header.text()
     assert "Driver J. Alvarez" in tab.header.text() and "0/14 scanned" in tab.header.text()
@@ -145,8 +151,9 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
 
     tab.accept_scanned_button.click()
     qtbot.waitUntil(lambda: "12 package(s) accepted." in window.status_label.text())
-    qtbot.waitUntil(lambda: all(ln.state in (ManifestLineState.ACCEPTED, ManifestLineState.REJECTED)
-                                for ln in tab.line_model.rows))
+    qtbot.waitUntil(
+        lambda: all(ln.state in (ManifestLineState.ACCEPTED, ManifestLineState.REJECTED) for ln in tab.line_model.rows)
+    )
 
     bins: dict[str, str] = {}
 
@@ -158,8 +165,10 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
         _click(dialog, "Receive")
 
     labels_pdf, sheet_pdf = tmp_path / "bins.pdf", tmp_path / "sheet.pdf"
-    monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getSaveFileName",
-                        lambda parent, title, *a, **k: (str(labels_pdf if "bin" in title else sheet_pdf), ""))
+    monkeypatch.setattr(
+        "ui.tabs.receiving_finish.QFileDialog.getSaveFileName",
+        lambda parent, title, *a, **k: (str(labels_pdf if "bin" in title else sheet_pdf), ""),
+    )
 
     def save_both(dialog: QWidget) -> None:  # the choice stays open after the first save
         assert isinstance(dialog, ReceivedDialog)
@@ -184,8 +193,11 @@ def test_a_whole_receiving_by_scans(qtbot, main_window: MainWindow, tab: Receivi
     assert _scan(qtbot, window, tab, sample_tag(3)).startswith("Choose the open manifest of this delivery")
 
 
-def test_a_receiving_in_progress_reopens_where_the_scans_left_off(qtbot, main_window: MainWindow,  # type: ignore[no-untyped-def]
-                                                                  tab: ReceivingTab) -> None:
+def test_a_receiving_in_progress_reopens_where_the_scans_left_off(
+    qtbot,
+    main_window: MainWindow,  # type: ignore[no-untyped-def]
+    tab: ReceivingTab,
+) -> None:
     for n in (3, 4):
         _scan(qtbot, main_window, tab, sample_tag(n))
     main_window.tabs.setCurrentIndex(0)  # the app closes; a new window opens on the same database
@@ -207,8 +219,13 @@ def test_a_hidden_tab_catches_up_when_shown(qtbot, main_window: MainWindow, tab:
     qtbot.waitUntil(lambda: [m.manifest_number for m in tab.list_model.rows] == ["0009990001", SAMPLE_NUMBER])
 
 
-def test_receiving_report_is_saved_off_the_gui_thread(qtbot, main_window: MainWindow, tab: ReceivingTab,  # type: ignore[no-untyped-def]
-                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_receiving_report_is_saved_off_the_gui_thread(
+    qtbot,
+    main_window: MainWindow,
+    tab: ReceivingTab,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     _scan(qtbot, main_window, tab, sample_tag(3))
     out = tmp_path / "report.pdf"
     monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
@@ -218,8 +235,13 @@ def test_receiving_report_is_saved_off_the_gui_thread(qtbot, main_window: MainWi
     assert out.read_bytes().startswith(b"%PDF")
 
 
-def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow, tab: ReceivingTab,  # type: ignore[no-untyped-def]
-                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_that_metrc_agrees_from_its_export(
+    qtbot,
+    main_window: MainWindow,
+    tab: ReceivingTab,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     db, actor = tab.ctx.db, tab.ctx.actor
     assert tab.current is not None
     for n in UNKNOWN:
@@ -233,9 +255,20 @@ def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow,
     qtbot.waitUntil(lambda: tab.check_button.isEnabled())
     assert "Key the receive sheet into METRC" in tab.panel.text()
     export = tmp_path / "active.json"
-    export.write_text(json.dumps([
-        {"Label": p.tag, "Quantity": str(p.quantity), "UnitOfMeasureName": p.unit.value,
-         "ReceivedFromManifestNumber": SAMPLE_NUMBER, "Item": {"Name": p.item_name}} for p in received.received]))
+    export.write_text(
+        json.dumps(
+            [
+                {
+                    "Label": p.tag,
+                    "Quantity": str(p.quantity),
+                    "UnitOfMeasureName": p.unit.value,
+                    "ReceivedFromManifestNumber": SAMPLE_NUMBER,
+                    "Item": {"Name": p.item_name},
+                }
+                for p in received.received
+            ]
+        )
+    )
     monkeypatch.setattr("ui.tabs.receiving_finish.QFileDialog.getOpenFileName", lambda *a, **k: (str(export), ""))
     said: list[str] = []
 
@@ -247,8 +280,10 @@ def test_check_that_metrc_agrees_from_its_export(qtbot, main_window: MainWindow,
     _when_modal(QMessageBox, read)
     tab.check_button.click()
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
-    assert said[0] == (f"METRC shows manifest {SAMPLE_NUMBER} as received here: 11 accepted, 3 rejected. The "
-                       "receive sheet is closed in the METRC outbox.")
+    assert said[0] == (
+        f"METRC shows manifest {SAMPLE_NUMBER} as received here: 11 accepted, 3 rejected. The "
+        "receive sheet is closed in the METRC outbox."
+    )
 
 
 def test_models_pass_the_model_tester(qtmodeltester, tab: ReceivingTab) -> None:  # type: ignore[no-untyped-def]

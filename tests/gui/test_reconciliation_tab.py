@@ -40,8 +40,12 @@ MISSING_TAG = "1A4060300000000000000096"
 
 
 @pytest.fixture
-def tab(qtbot, ctx: AppContext, store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
-        statuses: list[tuple[str, str]]) -> Iterator[ReconciliationTab]:
+def tab(
+    qtbot,
+    ctx: AppContext,
+    store: tuple[Database, dict[str, Actor]],  # type: ignore[no-untyped-def]
+    statuses: list[tuple[str, str]],
+) -> Iterator[ReconciliationTab]:
     ctx.sign_in(store[1]["alex"])
     widget = ReconciliationTab(ctx)
     widget.statuses = statuses  # type: ignore[attr-defined]
@@ -60,6 +64,7 @@ def _opening(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
 
 def _when_dialog(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
     """Act on the next modal dialog of ``kind`` once it is open (it runs its own event loop)."""
+
     def attempt() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, kind):
@@ -94,8 +99,13 @@ def _import_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch, 
     assert "not reconciled yet" in tab.summary.text()
 
 
-def test_import_reconcile_and_resolve(qtbot, qtmodeltester, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
-                                      monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:
+def test_import_reconcile_and_resolve(
+    qtbot,
+    qtmodeltester,
+    tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    samples: Path,
+) -> None:
     _import_day(qtbot, tab, monkeypatch, samples)
     qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)
@@ -139,12 +149,18 @@ def test_import_reconcile_and_resolve(qtbot, qtmodeltester, tab: ReconciliationT
     tab.show_box.setCurrentText("All")
     tab.filter.clear()
     assert {(f.resolution, f.status) for f in tab.model.rows} == {
-        (Resolution.QUEUE_RECEIPT, FindingStatus.RESOLVED), (Resolution.EXPLAINED, FindingStatus.RESOLVED)}
+        (Resolution.QUEUE_RECEIPT, FindingStatus.RESOLVED),
+        (Resolution.EXPLAINED, FindingStatus.RESOLVED),
+    }
     qtmodeltester.check(tab.model)
 
 
-def test_open_findings_stay_in_view_on_the_next_day(qtbot, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
-                                                    monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:
+def test_open_findings_stay_in_view_on_the_next_day(
+    qtbot,
+    tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    samples: Path,
+) -> None:
     _import_day(qtbot, tab, monkeypatch, samples)
     qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)
@@ -155,21 +171,31 @@ def test_open_findings_stay_in_view_on_the_next_day(qtbot, tab: ReconciliationTa
     assert tab.resolve_button.isEnabled()
 
 
-def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: ReconciliationTab,  # type: ignore[no-untyped-def]
-                                                          monkeypatch: pytest.MonkeyPatch, samples: Path,
-                                                          tmp_path: Path) -> None:
+def test_an_unknown_layout_is_mapped_once_then_recognised(
+    qtbot,
+    tab: ReconciliationTab,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    samples: Path,
+    tmp_path: Path,
+) -> None:
     rows = list(csv.reader(io.StringIO((samples / "pos_sales_export_b.csv").read_text(), newline="")))
     out = io.StringIO()
-    csv.writer(out).writerows([["Ticket", "Closed At", "METRC Label", "Qty", "Line Total"]] +
-                              [[r[0], r[1], r[2], r[5], r[7]] for r in rows[1:]])
+    csv.writer(out).writerows(
+        [["Ticket", "Closed At", "METRC Label", "Qty", "Line Total"]]
+        + [[r[0], r[1], r[2], r[5], r[7]] for r in rows[1:]]
+    )
     (tmp_path / "acme.csv").write_text(out.getvalue())
     _opening(monkeypatch, tmp_path / "acme.csv")
 
     def map_columns(dialog: QDialog) -> None:
         # the guesses already name every required column; the associate names the layout
         assert {f: b.currentData() for f, b in dialog.boxes.items() if b.currentData()} == {  # type: ignore[attr-defined]
-            "receipt_number": "Ticket", "sold_at": "Closed At", "tag": "METRC Label", "quantity": "Qty",
-            "amount": "Line Total"}
+            "receipt_number": "Ticket",
+            "sold_at": "Closed At",
+            "tag": "METRC Label",
+            "quantity": "Qty",
+            "amount": "Line Total",
+        }
         qtbot.keyClicks(dialog.findChild(QLineEdit, "layoutName"), "Acme POS")
         dialog.accept()
 
@@ -181,13 +207,17 @@ def test_an_unknown_layout_is_mapped_once_then_recognised(qtbot, tab: Reconcilia
 
 
 def test_a_tab_separated_till_with_split_date_and_time_is_mapped_from_the_guess(  # type: ignore[no-untyped-def]
-        qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch, samples: Path, tmp_path: Path) -> None:
+    qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch, samples: Path, tmp_path: Path
+) -> None:
     rows = list(csv.reader(io.StringIO((samples / "pos_sales_export_b.csv").read_text(), newline="")))
     out = io.StringIO()
     csv.writer(out, delimiter="\t").writerows(
         [["Ticket No", "Sold On", "At", "METRC ID", "Description", "Units", "UoM", "Ext. Price"]]
-        + [[r[0], r[1][:10], r[1][11:16], r[2], r[3], r[5].replace(".", ","), r[6], r[7].replace(".", ",")]
-           for r in rows[1:]])
+        + [
+            [r[0], r[1][:10], r[1][11:16], r[2], r[3], r[5].replace(".", ","), r[6], r[7].replace(".", ",")]
+            for r in rows[1:]
+        ]
+    )
     (tmp_path / "till4.tsv").write_text(out.getvalue())
     _opening(monkeypatch, tmp_path / "till4.tsv")
     seen: dict[str, object] = {}
@@ -205,17 +235,30 @@ def test_a_tab_separated_till_with_split_date_and_time_is_mapped_from_the_guess(
     _when_dialog(ColumnMappingDialog, map_columns)
     qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "till4.tsv (Till Four): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
-    assert seen["columns"] == {"receipt_number": "Ticket No", "sold_at": "Sold On", "sold_time": "At",
-                               "tag": "METRC ID", "product_name": "Description", "quantity": "Units", "unit": "UoM",
-                               "amount": "Ext. Price"}
+    assert seen["columns"] == {
+        "receipt_number": "Ticket No",
+        "sold_at": "Sold On",
+        "sold_time": "At",
+        "tag": "METRC ID",
+        "product_name": "Description",
+        "quantity": "Units",
+        "unit": "UoM",
+        "amount": "Ext. Price",
+    }
     assert seen["numbers"] == "1.234,56 (decimal comma)"
-    assert str(seen["preview"]).startswith("line 2: receipt R1120-0001 · 2026-11-20 09:43 · 1A4060300000000000000009 "
-                                           "· 2 Each · $64.00")
+    assert str(seen["preview"]).startswith(
+        "line 2: receipt R1120-0001 · 2026-11-20 09:43 · 1A4060300000000000000009 · 2 Each · $64.00"
+    )
     assert "no column chosen for: amount" in str(seen["without_amount"])
 
 
-def test_export_the_day(qtbot, tab: ReconciliationTab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                        samples: Path, tmp_path: Path) -> None:
+def test_export_the_day(
+    qtbot,
+    tab: ReconciliationTab,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    samples: Path,
+    tmp_path: Path,
+) -> None:
     _import_day(qtbot, tab, monkeypatch, samples)
     qtbot.mouseClick(tab.reconcile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=10_000)

@@ -27,8 +27,12 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def tab(qtbot, sqlite_db: Database, tmp_path: Path,  # type: ignore[no-untyped-def]
-        statuses: list[tuple[str, str]]) -> Iterator[ReportsTab]:
+def tab(
+    qtbot,
+    sqlite_db: Database,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    statuses: list[tuple[str, str]],
+) -> Iterator[ReportsTab]:
     actors = make_users(sqlite_db)
     ds.build_tiny_store(sqlite_db, actors)
     ctx = AppContext(sqlite_db, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
@@ -86,7 +90,8 @@ def test_preview_shows_the_skus_and_the_category_chart(qtbot, qtmodeltester, tab
 
 
 def test_export_runs_in_the_background_then_opens_the_folder(  # type: ignore[no-untyped-def]
-        qtbot, tab: ReportsTab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, tab: ReportsTab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "exports" / "march.xlsx"
     out.parent.mkdir()
     opened = _saving_to(monkeypatch, out)
@@ -105,8 +110,13 @@ def test_export_runs_in_the_background_then_opens_the_folder(  # type: ignore[no
     assert any(kind == "ok" and "Saved" in text for kind, text in tab.statuses)  # type: ignore[attr-defined]
 
 
-def test_accuracy_preview_and_export(qtbot, qtmodeltester, tab: ReportsTab, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accuracy_preview_and_export(
+    qtbot,
+    qtmodeltester,
+    tab: ReportsTab,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tab.kind_box.setCurrentIndex(1)
     assert tab.options.currentIndex() == 1
     tab.since.setDate(QDate(2026, 3, 1))
@@ -128,8 +138,12 @@ def test_accuracy_preview_and_export(qtbot, qtmodeltester, tab: ReportsTab, tmp_
     assert openpyxl.load_workbook(out.with_suffix(".xlsx")).sheetnames[1] == "Counts"
 
 
-def test_cancelling_an_export_writes_nothing(qtbot, tab: ReportsTab, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancelling_an_export_writes_nothing(
+    qtbot,
+    tab: ReportsTab,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     out = tmp_path / "cancelled.xlsx"
     _saving_to(monkeypatch, out)
     release = threading.Event()
@@ -146,15 +160,18 @@ def test_cancelling_an_export_writes_nothing(qtbot, tab: ReportsTab, tmp_path: P
     cancel = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     release.set()
-    qtbot.waitUntil(lambda: ("warn", "Export cancelled: no file was written.") in tab.statuses,  # type: ignore[attr-defined]
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: ("warn", "Export cancelled: no file was written.") in tab.statuses,  # type: ignore[attr-defined]
+        timeout=10_000,
+    )
     assert not out.exists() and list(tmp_path.glob("*.part")) == []
     assert tab.findChild(QMessageBox, "reportSaved") is None
     assert date(2026, 3, 31) == tab.through.date().toPython()
 
 
 def test_the_velocity_filter_does_not_empty_the_accuracy_view(  # type: ignore[no-untyped-def]
-        qtbot, tab: ReportsTab) -> None:
+    qtbot, tab: ReportsTab
+) -> None:
     _velocity_for_march(qtbot, tab)
     qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 4)

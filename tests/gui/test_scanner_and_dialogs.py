@@ -29,8 +29,11 @@ UNKNOWN_TAG = "1A40603000000000000009ZZ"
 
 
 def _vault_tags(samples: Path) -> list[str]:
-    return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
-            if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]]
+    return [
+        r["Label"]
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ]
 
 
 def _tab(window: MainWindow, kind: type[QWidget]) -> QWidget:
@@ -80,7 +83,8 @@ def test_a_dialogs_own_field_keeps_even_a_fast_burst(qtbot, main_window: MainWin
 
 
 def test_a_scan_while_the_stop_box_is_open_waits_and_enter_puts_it_back(  # type: ignore[no-untyped-def]
-        qtbot, main_window: MainWindow, samples: Path) -> None:
+    qtbot, main_window: MainWindow, samples: Path
+) -> None:
     tab = _tab(main_window, TransfersTab)
     assert isinstance(tab, TransfersTab)
     main_window.tabs.setCurrentWidget(tab)

@@ -57,8 +57,13 @@ def boxes_seen() -> Iterator[list[str]]:
 
 
 @pytest.mark.parametrize("username", ["pat", "maria", "admin"])
-def test_each_sign_in_starts_clean_on_the_inventory_tab(qtbot, main_window: MainWindow, store,  # type: ignore[no-untyped-def]
-                                                         boxes_seen: list[str], username: str) -> None:
+def test_each_sign_in_starts_clean_on_the_inventory_tab(
+    qtbot,
+    main_window: MainWindow,
+    store,  # type: ignore[no-untyped-def]
+    boxes_seen: list[str],
+    username: str,
+) -> None:
     db, actors = store
     open_count = counts.start_count(db, actors["alex"], "Vault shelf A", Scope(locations=("Vault",)))
     count_tab = next(t for t in main_window.tab_widgets if isinstance(t, CycleCountTab))

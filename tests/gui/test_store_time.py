@@ -24,4 +24,3 @@ def test_tables_show_the_store_time_and_follow_the_zone_setting(ctx: AppContext)
     ctx.notify(Changes.SETTINGS)
     assert model.data(model.index(0, 0)) == "2026-07-01 15:05"
     assert store_time.stamp(moment, "%H:%M:%S") == "15:05:00"
-

@@ -29,8 +29,11 @@ def window(main_window: MainWindow) -> MainWindow:
 
 
 def _vault_tags(samples: Path) -> list[str]:
-    return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
-            if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]]
+    return [
+        r["Label"]
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ]
 
 
 def _tab(window: MainWindow) -> TransfersTab:
@@ -92,8 +95,12 @@ def test_models_pass_the_model_tester(qtmodeltester, window: MainWindow) -> None
     qtmodeltester.check(_tab(window).line_model)
 
 
-def test_unused_tags_warn_when_low_and_a_manager_imports_more(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unused_tags_warn_when_low_and_a_manager_imports_more(
+    qtbot,
+    window: MainWindow,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from PySide6.QtWidgets import QFileDialog
 
     bar = _tab(window).tags

@@ -22,8 +22,11 @@ def test_cycle_count_with_no_count_shows_no_progress(main_window: MainWindow) ->
     assert tab.progress.isHidden()  # not "0 of 1 expected packages counted"
 
 
-def test_reconciliation_before_reconciling_claims_no_findings(qtbot, ctx: AppContext,  # type: ignore[no-untyped-def]
-                                                              store: tuple[Database, dict[str, Actor]]) -> None:
+def test_reconciliation_before_reconciling_claims_no_findings(
+    qtbot,
+    ctx: AppContext,  # type: ignore[no-untyped-def]
+    store: tuple[Database, dict[str, Actor]],
+) -> None:
     ctx.sign_in(store[1]["alex"])
     tab = ReconciliationTab(ctx)
     qtbot.addWidget(tab)

@@ -34,21 +34,52 @@ def stock_store(db: Database, admin: Actor, samples: Path) -> None:
     locations.add_location(db, admin, "Quarantine", "quarantine")
 
 
-def line(n: int, *, item: tuple[str, str] = GUMMIES, quantity: str = "10", unit: Unit = Unit.EACH,
-         lab: LabState = LabState.TEST_PASSED, batch: str | None = None, code: str | None = None,
-         price: str | None = "81.00") -> ParsedManifestLine:
+def line(
+    n: int,
+    *,
+    item: tuple[str, str] = GUMMIES,
+    quantity: str = "10",
+    unit: Unit = Unit.EACH,
+    lab: LabState = LabState.TEST_PASSED,
+    batch: str | None = None,
+    code: str | None = None,
+    price: str | None = "81.00",
+) -> ParsedManifestLine:
     return ParsedManifestLine(
-        line=n, tag=code or tag(n), item_name=item[0], category=item[1], strain="Wedding Cake",
-        shipped_quantity=Decimal(quantity), unit=unit, wholesale_price=Decimal(price) if price else None,
-        lab_state=lab, production_batch=batch, package_state="Shipped",
+        line=n,
+        tag=code or tag(n),
+        item_name=item[0],
+        category=item[1],
+        strain="Wedding Cake",
+        shipped_quantity=Decimal(quantity),
+        unit=unit,
+        wholesale_price=Decimal(price) if price else None,
+        lab_state=lab,
+        production_batch=batch,
+        package_state="Shipped",
     )
 
 
-def manifest(number: str, *lines: ParsedManifestLine, shipper: str = "Kind Harvest Manufacturing LLC",
-             recipient_license: str | None = None) -> ParsedManifest:
+def manifest(
+    number: str,
+    *lines: ParsedManifestLine,
+    shipper: str = "Kind Harvest Manufacturing LLC",
+    recipient_license: str | None = None,
+) -> ParsedManifest:
     return ParsedManifest(
-        manifest_number=number, transfer_id=None, delivery_id=None, shipper_name=shipper,
-        shipper_license="C11-0000123-LIC", transporter_name=None, transporter_license=None, driver_name="R. Diaz",
-        vehicle="Ford Transit", estimated_departure=None, estimated_arrival=None, recipient_name=None,
-        recipient_license=recipient_license, source_sha256=None, lines=tuple(lines),
+        manifest_number=number,
+        transfer_id=None,
+        delivery_id=None,
+        shipper_name=shipper,
+        shipper_license="C11-0000123-LIC",
+        transporter_name=None,
+        transporter_license=None,
+        driver_name="R. Diaz",
+        vehicle="Ford Transit",
+        estimated_departure=None,
+        estimated_arrival=None,
+        recipient_name=None,
+        recipient_license=recipient_license,
+        source_sha256=None,
+        lines=tuple(lines),
     )

@@ -90,15 +90,33 @@ class _Sales:
         self.lines: list[dict[str, Any]] = []
         self.daily: dict[tuple[int, date], list[Any]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
 
-    def sell(self, item_id: int, sku: str, day: date, quantity: str | Decimal, amount: str | Decimal,
-             unit: Unit, *, hour: int = 12) -> None:
+    def sell(
+        self,
+        item_id: int,
+        sku: str,
+        day: date,
+        quantity: str | Decimal,
+        amount: str | Decimal,
+        unit: Unit,
+        *,
+        hour: int = 12,
+    ) -> None:
         qty, money = Decimal(quantity), Decimal(amount)
         n = len(self.lines) + 1
-        self.lines.append({
-            "receipt_number": f"R{n:06d}", "line_key": f"{sku}/{n}", "sold_at": local(day, hour),
-            "business_date": day, "item_id": item_id, "sku": sku, "product_name": sku, "quantity": qty,
-            "unit": unit, "amount": money,
-        })
+        self.lines.append(
+            {
+                "receipt_number": f"R{n:06d}",
+                "line_key": f"{sku}/{n}",
+                "sold_at": local(day, hour),
+                "business_date": day,
+                "item_id": item_id,
+                "sku": sku,
+                "product_name": sku,
+                "quantity": qty,
+                "unit": unit,
+                "amount": money,
+            }
+        )
         totals = self.daily[(item_id, day)]
         totals[0] += qty
         totals[1] += money
@@ -107,33 +125,54 @@ class _Sales:
     def write(self, session: Any) -> None:
         if self.lines:
             session.execute(insert(PosSaleLine), self.lines)
-            session.execute(insert(SalesDaily), [
-                {"item_id": i, "day": d, "units": u, "revenue": r, "lines": n}
-                for (i, d), (u, r, n) in self.daily.items()])
+            session.execute(
+                insert(SalesDaily),
+                [
+                    {"item_id": i, "day": d, "units": u, "revenue": r, "lines": n}
+                    for (i, d), (u, r, n) in self.daily.items()
+                ],
+            )
 
 
-def _item(sku: str, name: str, brand: str, vendor: str, category: str, unit: Unit, price: str,
-          lead: int | None) -> dict[str, Any]:
-    return {"sku": sku, "name": name, "brand": brand, "vendor": vendor, "category": category,
-            "quantity_type": QuantityType.COUNT_BASED if unit is Unit.EACH else QuantityType.WEIGHT_BASED,
-            "unit": unit, "price": Decimal(price), "lead_time_days": lead}
+def _item(
+    sku: str, name: str, brand: str, vendor: str, category: str, unit: Unit, price: str, lead: int | None
+) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "name": name,
+        "brand": brand,
+        "vendor": vendor,
+        "category": category,
+        "quantity_type": QuantityType.COUNT_BASED if unit is Unit.EACH else QuantityType.WEIGHT_BASED,
+        "unit": unit,
+        "price": Decimal(price),
+        "lead_time_days": lead,
+    }
 
 
 def build_tiny_store(db: Database, actors: dict[str, Actor]) -> Store:
     with db.transaction() as s:
-        s.execute(insert(Location), [
-            {"name": "Vault", "kind": LocationKind.VAULT, "metrc_name": "Vault"},
-            {"name": "Sales Floor", "kind": LocationKind.FLOOR, "metrc_name": "Sales Floor"},
-            {"name": "Quarantine", "kind": LocationKind.QUARANTINE, "metrc_name": "Quarantine"},
-        ])
+        s.execute(
+            insert(Location),
+            [
+                {"name": "Vault", "kind": LocationKind.VAULT, "metrc_name": "Vault"},
+                {"name": "Sales Floor", "kind": LocationKind.FLOOR, "metrc_name": "Sales Floor"},
+                {"name": "Quarantine", "kind": LocationKind.QUARANTINE, "metrc_name": "Quarantine"},
+            ],
+        )
         loc = dict(s.execute(select(Location.name, Location.id)).all())
-        s.execute(insert(Item), [
-            _item("SKU-A", "Kind Gummies 10mg x10", "Kind", "Kind Distribution", "Edible", Unit.EACH, "20", 5),
-            _item("SKU-B", INJECTION_NAME, INJECTION_BRAND, INJECTION_VENDOR, "Edible", Unit.EACH, "10", None),
-            _item("SKU-C", "Kind Blue Dream Flower", "Kind", "Kind Distribution", "Flower", Unit.GRAMS, "12.50", 14),
-            _item("SKU-D", "Verde Old Stock Flower", "Verde", "Verde Farms", "Flower", Unit.GRAMS, "8", 7),
-            _item("SKU-E", "Verde Discontinued Gummies", "Verde", "Verde Farms", "Edible", Unit.EACH, "15", 7),
-        ])
+        s.execute(
+            insert(Item),
+            [
+                _item("SKU-A", "Kind Gummies 10mg x10", "Kind", "Kind Distribution", "Edible", Unit.EACH, "20", 5),
+                _item("SKU-B", INJECTION_NAME, INJECTION_BRAND, INJECTION_VENDOR, "Edible", Unit.EACH, "10", None),
+                _item(
+                    "SKU-C", "Kind Blue Dream Flower", "Kind", "Kind Distribution", "Flower", Unit.GRAMS, "12.50", 14
+                ),
+                _item("SKU-D", "Verde Old Stock Flower", "Verde", "Verde Farms", "Flower", Unit.GRAMS, "8", 7),
+                _item("SKU-E", "Verde Discontinued Gummies", "Verde", "Verde Farms", "Edible", Unit.EACH, "15", 7),
+            ],
+        )
         ids = dict(s.execute(select(Item.sku, Item.id)).all())
         items = {key: ids[f"SKU-{key}"] for key in "ABCDE"}
         packages = _packages(s, items, loc)
@@ -159,8 +198,17 @@ def _packages(s: Any, items: dict[str, int], loc: dict[str, int]) -> dict[str, i
         "D1": ("D", "56", Unit.GRAMS, "Vault", PackageStatus.ACTIVE),
         "E1": ("E", "0", Unit.EACH, "Vault", PackageStatus.FINISHED),
     }
-    rows = [{"tag": tag(n), "item_id": items[key], "quantity": Decimal(qty), "unit": unit, "location_id": loc[where],
-             "status": status} for n, (key, qty, unit, where, status) in enumerate(spec.values(), start=1)]
+    rows = [
+        {
+            "tag": tag(n),
+            "item_id": items[key],
+            "quantity": Decimal(qty),
+            "unit": unit,
+            "location_id": loc[where],
+            "status": status,
+        }
+        for n, (key, qty, unit, where, status) in enumerate(spec.values(), start=1)
+    ]
     s.execute(insert(Package), rows)
     by_tag = dict(s.execute(select(Package.tag, Package.id)).all())
     return {name: by_tag[tag(n)] for n, name in enumerate(spec, start=1)}
@@ -169,111 +217,268 @@ def _packages(s: Any, items: dict[str, int], loc: dict[str, int]) -> dict[str, i
 def _velocity_sales(sales: _Sales, items: dict[str, int]) -> None:
     a, b, c, d, e = (items[k] for k in "ABCDE")
     each, grams = Unit.EACH, Unit.GRAMS
-    for day, qty in ((THROUGH, 2), (date(2026, 3, 25), 1), (date(2026, 3, 20), 3), (date(2026, 3, 5), 2),
-                     (date(2026, 2, 10), 4), (date(2026, 1, 5), 2), (date(2025, 12, 1), 5),
-                     (date(2026, 4, 1), 9)):  # the last one is after THROUGH: never counted
+    for day, qty in (
+        (THROUGH, 2),
+        (date(2026, 3, 25), 1),
+        (date(2026, 3, 20), 3),
+        (date(2026, 3, 5), 2),
+        (date(2026, 2, 10), 4),
+        (date(2026, 1, 5), 2),
+        (date(2025, 12, 1), 5),
+        (date(2026, 4, 1), 9),
+    ):  # the last one is after THROUGH: never counted
         sales.sell(a, "SKU-A", day, str(qty), str(20 * qty), each)
     sales.sell(a, "SKU-A", THROUGH, "0", "0", each, hour=13)  # a zero line changes nothing
     for day in (date(2026, 3, 28), date(2026, 3, 12)):
         sales.sell(b, "SKU-B", day, "7", "70", each)
-    for day, qty, amount in ((date(2026, 3, 30), "3.5", "43.75"), (date(2026, 3, 22), "7", "87.50"),
-                             (date(2026, 2, 20), "14", "175")):
+    for day, qty, amount in (
+        (date(2026, 3, 30), "3.5", "43.75"),
+        (date(2026, 3, 22), "7", "87.50"),
+        (date(2026, 2, 20), "14", "175"),
+    ):
         sales.sell(c, "SKU-C", day, qty, amount, grams)
     sales.sell(d, "SKU-D", date(2025, 12, 1), "3.5", "28", grams)
     sales.sell(e, "SKU-E", date(2025, 6, 1), "1", "15", each)
 
 
-def _counts(s: Any, items: dict[str, int], packages: dict[str, int], loc: dict[str, int],
-            actors: dict[str, Actor]) -> dict[int, int]:
+def _counts(
+    s: Any, items: dict[str, int], packages: dict[str, int], loc: dict[str, int], actors: dict[str, Actor]
+) -> dict[int, int]:
     alex, maria = actors["alex"].user_id, actors["maria"].user_id
     edibles = {"categories": ["Edible"], "locations": ["Vault", "Sales Floor"]}
     sessions = [  # (name, scope, snapshot, submitted, status, frozen figures: lines, matching, |units|, |$|)
-        ("Edibles, week 10", edibles, COUNT1_AT, local(date(2026, 3, 10), 15), CountStatus.SUBMITTED,
-         (5, 2, Decimal(7), Decimal("130.00"))),
-        ("Flower", {"categories": ["Flower"]}, COUNT2_AT, local(date(2026, 3, 20), 18), CountStatus.SUBMITTED,
-         (None, None, None, None)),
-        ("April edibles", edibles, local(date(2026, 4, 2), 8), local(date(2026, 4, 2), 9), CountStatus.SUBMITTED,
-         (1, 1, Decimal(0), Decimal(0))),
+        (
+            "Edibles, week 10",
+            edibles,
+            COUNT1_AT,
+            local(date(2026, 3, 10), 15),
+            CountStatus.SUBMITTED,
+            (5, 2, Decimal(7), Decimal("130.00")),
+        ),
+        (
+            "Flower",
+            {"categories": ["Flower"]},
+            COUNT2_AT,
+            local(date(2026, 3, 20), 18),
+            CountStatus.SUBMITTED,
+            (None, None, None, None),
+        ),
+        (
+            "April edibles",
+            edibles,
+            local(date(2026, 4, 2), 8),
+            local(date(2026, 4, 2), 9),
+            CountStatus.SUBMITTED,
+            (1, 1, Decimal(0), Decimal(0)),
+        ),
         ("Still open", edibles, local(date(2026, 3, 30), 8), None, CountStatus.OPEN, (None, None, None, None)),
     ]
     ids = {}
     for number, (name, scope, snapshot, submitted, status, frozen) in enumerate(sessions, start=1):
         lines, matching, units, dollars = frozen
-        ids[number] = s.execute(insert(CountSession).values(
-            name=name, scope=json.dumps(scope), blind=number != 2, status=status, started_by_id=alex,
-            snapshot_at=snapshot, submitted_at=submitted, submitted_by_id=maria if submitted else None,
-            lines_counted=lines, lines_matching=matching, unit_variance=units, dollar_variance=dollars,
-        ).returning(CountSession.id)).scalar_one()
+        ids[number] = s.execute(
+            insert(CountSession)
+            .values(
+                name=name,
+                scope=json.dumps(scope),
+                blind=number != 2,
+                status=status,
+                started_by_id=alex,
+                snapshot_at=snapshot,
+                submitted_at=submitted,
+                submitted_by_id=maria if submitted else None,
+                lines_counted=lines,
+                lines_matching=matching,
+                unit_variance=units,
+                dollar_variance=dollars,
+            )
+            .returning(CountSession.id)
+        ).scalar_one()
 
     def tag_of(package: str) -> str:
         return tag(list(packages).index(package) + 1)
 
-    def expected(count: int, package: str, item: str, ledger: str, price: str,
-                 unit: Unit = Unit.EACH) -> dict[str, Any]:
-        return {"session_id": ids[count], "tag": tag_of(package), "package_id": packages[package],
-                "item_id": items[item], "location_id": loc["Vault"], "unit": unit, "ledger_qty": Decimal(ledger),
-                "pos_qty": None, "metrc_qty": None, "unit_price": Decimal(price)}
+    def expected(
+        count: int, package: str, item: str, ledger: str, price: str, unit: Unit = Unit.EACH
+    ) -> dict[str, Any]:
+        return {
+            "session_id": ids[count],
+            "tag": tag_of(package),
+            "package_id": packages[package],
+            "item_id": items[item],
+            "location_id": loc["Vault"],
+            "unit": unit,
+            "ledger_qty": Decimal(ledger),
+            "pos_qty": None,
+            "metrc_qty": None,
+            "unit_price": Decimal(price),
+        }
 
-    def entry(count: int, package: str, qty: str, at: datetime, *, recount: bool = False,
-              in_scope: bool = True) -> dict[str, Any]:
-        return {"session_id": ids[count], "tag": tag_of(package), "package_id": packages[package],
-                "quantity": Decimal(qty), "location_id": loc["Vault"], "in_scope": in_scope,
-                "supersedes_previous": recount, "counted_by_id": alex, "counted_at": at}
+    def entry(
+        count: int, package: str, qty: str, at: datetime, *, recount: bool = False, in_scope: bool = True
+    ) -> dict[str, Any]:
+        return {
+            "session_id": ids[count],
+            "tag": tag_of(package),
+            "package_id": packages[package],
+            "quantity": Decimal(qty),
+            "location_id": loc["Vault"],
+            "in_scope": in_scope,
+            "supersedes_previous": recount,
+            "counted_by_id": alex,
+            "counted_at": at,
+        }
 
     counted1, counted2 = COUNT1_AT + timedelta(hours=1), COUNT2_AT + timedelta(hours=1)
-    s.execute(insert(CountExpected), [
-        expected(1, "A1", "A", "10", "20"), expected(1, "B1", "B", "5", "10"), expected(1, "A2", "A", "4", "20"),
-        expected(2, "C1", "C", "28", "12.50", Unit.GRAMS), expected(2, "D1", "D", "56", "8", Unit.GRAMS),
-        expected(3, "A1", "A", "1", "20"), expected(4, "A1", "A", "3", "20"),
-    ])
-    s.execute(insert(CountEntry), [
-        entry(1, "A1", "9", counted1),  # 10 at the snapshot, one sold before it was counted: a match
-        entry(1, "B1", "3", counted1), entry(1, "B1", "4", counted1, recount=True),  # the recount replaces the 3
-        entry(1, "A2", "0", counted1, recount=True),  # not found, recorded as 0 at submit
-        entry(1, "A-found", "2", counted1, in_scope=False),  # found, not expected: ledger had 0
-        entry(1, "C2", "10.5", counted1, in_scope=False),  # out of scope, matches its ledger: a Flower line
-        entry(2, "C1", "24", counted2),  # 28 at the snapshot, 3.5 g sold since: half a gram short
-        entry(2, "D1", "50", counted2), entry(2, "D1", "6", counted2),  # two counters, 56 together
-        entry(3, "A1", "1", local(date(2026, 4, 2), 8, 30)), entry(4, "A1", "2", local(date(2026, 3, 30), 9)),
-    ])
+    s.execute(
+        insert(CountExpected),
+        [
+            expected(1, "A1", "A", "10", "20"),
+            expected(1, "B1", "B", "5", "10"),
+            expected(1, "A2", "A", "4", "20"),
+            expected(2, "C1", "C", "28", "12.50", Unit.GRAMS),
+            expected(2, "D1", "D", "56", "8", Unit.GRAMS),
+            expected(3, "A1", "A", "1", "20"),
+            expected(4, "A1", "A", "3", "20"),
+        ],
+    )
+    s.execute(
+        insert(CountEntry),
+        [
+            entry(1, "A1", "9", counted1),  # 10 at the snapshot, one sold before it was counted: a match
+            entry(1, "B1", "3", counted1),
+            entry(1, "B1", "4", counted1, recount=True),  # the recount replaces the 3
+            entry(1, "A2", "0", counted1, recount=True),  # not found, recorded as 0 at submit
+            entry(1, "A-found", "2", counted1, in_scope=False),  # found, not expected: ledger had 0
+            entry(1, "C2", "10.5", counted1, in_scope=False),  # out of scope, matches its ledger: a Flower line
+            entry(2, "C1", "24", counted2),  # 28 at the snapshot, 3.5 g sold since: half a gram short
+            entry(2, "D1", "50", counted2),
+            entry(2, "D1", "6", counted2),  # two counters, 56 together
+            entry(3, "A1", "1", local(date(2026, 4, 2), 8, 30)),
+            entry(4, "A1", "2", local(date(2026, 3, 30), 9)),
+        ],
+    )
     return ids
 
 
 def _adjustments(s: Any, packages: dict[str, int], counts: dict[int, int], actors: dict[str, Actor]) -> None:
     alex, maria = actors["alex"].user_id, actors["maria"].user_id
 
-    def adj(package: str, delta: str, unit: Unit, before: str, reason: str, note: str, at: datetime,
-            by: int | None, approver: int | None, value: str, count: int | None) -> dict[str, Any]:
-        return {"package_id": packages[package], "quantity_delta": Decimal(delta), "unit": unit,
-                "before_quantity": Decimal(before), "after_quantity": Decimal(before) + Decimal(delta),
-                "reason": reason, "note": note, "adjusted_at": at, "user_id": by, "approved_by_id": approver,
-                "unit_value": Decimal(value), "count_session_id": counts[count] if count else None}
+    def adj(
+        package: str,
+        delta: str,
+        unit: Unit,
+        before: str,
+        reason: str,
+        note: str,
+        at: datetime,
+        by: int | None,
+        approver: int | None,
+        value: str,
+        count: int | None,
+    ) -> dict[str, Any]:
+        return {
+            "package_id": packages[package],
+            "quantity_delta": Decimal(delta),
+            "unit": unit,
+            "before_quantity": Decimal(before),
+            "after_quantity": Decimal(before) + Decimal(delta),
+            "reason": reason,
+            "note": note,
+            "adjusted_at": at,
+            "user_id": by,
+            "approved_by_id": approver,
+            "unit_value": Decimal(value),
+            "count_session_id": counts[count] if count else None,
+        }
 
     each, grams = Unit.EACH, Unit.GRAMS
     rows = [
         adj("A2", "-4", each, "5", "Theft", INJECTION_NOTE, local(date(2026, 3, 10), 16), alex, maria, "20", 1),
-        adj("A-found", "2", each, "0", "Inventory Audit", "found behind the shelf", local(date(2026, 3, 10), 16, 5),
-            alex, None, "20", 1),
-        adj("C1", "-0.5", grams, "28", "Scale Variance", "-0.5 g scale drift", local(date(2026, 3, 21), 10), alex,
-            None, "12.50", 2),
+        adj(
+            "A-found",
+            "2",
+            each,
+            "0",
+            "Inventory Audit",
+            "found behind the shelf",
+            local(date(2026, 3, 10), 16, 5),
+            alex,
+            None,
+            "20",
+            1,
+        ),
+        adj(
+            "C1",
+            "-0.5",
+            grams,
+            "28",
+            "Scale Variance",
+            "-0.5 g scale drift",
+            local(date(2026, 3, 21), 10),
+            alex,
+            None,
+            "12.50",
+            2,
+        ),
         adj("B1", "-1", each, "3", "Damage", "@dropped jar", local(date(2026, 3, 25), 11), maria, None, "10", None),
-        adj("B1", "-1", each, "2", "Damage", "April: not in the range", local(date(2026, 4, 2), 11), maria, None,
-            "10", None),
+        adj(
+            "B1",
+            "-1",
+            each,
+            "2",
+            "Damage",
+            "April: not in the range",
+            local(date(2026, 4, 2), 11),
+            maria,
+            None,
+            "10",
+            None,
+        ),
         # the last minutes of Mar 31 in the store are April 1 in UTC: still in the range
         adj("D1", "-1", grams, "57", "Waste", "late night", local(date(2026, 3, 31), 23, 30), alex, None, "0", None),
     ]
-    ids = s.execute(insert(Adjustment).returning(Adjustment.id, Adjustment.package_id, Adjustment.quantity_delta,
-                                                 Adjustment.unit, Adjustment.adjusted_at), rows).all()
-    ledger = [{"package_id": pid, "at": at, "kind": LedgerKind.ADJUSTMENT, "quantity_delta": delta, "unit": unit,
-               "doc_type": "adjustment", "doc_id": adj_id} for adj_id, pid, delta, unit, at in ids]
+    ids = s.execute(
+        insert(Adjustment).returning(
+            Adjustment.id, Adjustment.package_id, Adjustment.quantity_delta, Adjustment.unit, Adjustment.adjusted_at
+        ),
+        rows,
+    ).all()
+    ledger = [
+        {
+            "package_id": pid,
+            "at": at,
+            "kind": LedgerKind.ADJUSTMENT,
+            "quantity_delta": delta,
+            "unit": unit,
+            "doc_type": "adjustment",
+            "doc_id": adj_id,
+        }
+        for adj_id, pid, delta, unit, at in ids
+    ]
     sale = {"kind": LedgerKind.SALE, "doc_type": "pos_sale_line", "doc_id": None}
     ledger += [
-        {**sale, "package_id": packages["A1"], "at": COUNT1_AT + timedelta(minutes=30), "quantity_delta": Decimal(-1),
-         "unit": each},
-        {**sale, "package_id": packages["A1"], "at": COUNT1_AT + timedelta(hours=2), "quantity_delta": Decimal(-2),
-         "unit": each},  # after it was counted: not part of the count
-        {**sale, "package_id": packages["C1"], "at": COUNT2_AT + timedelta(minutes=30),
-         "quantity_delta": Decimal("-3.5"), "unit": grams},
+        {
+            **sale,
+            "package_id": packages["A1"],
+            "at": COUNT1_AT + timedelta(minutes=30),
+            "quantity_delta": Decimal(-1),
+            "unit": each,
+        },
+        {
+            **sale,
+            "package_id": packages["A1"],
+            "at": COUNT1_AT + timedelta(hours=2),
+            "quantity_delta": Decimal(-2),
+            "unit": each,
+        },  # after it was counted: not part of the count
+        {
+            **sale,
+            "package_id": packages["C1"],
+            "at": COUNT2_AT + timedelta(minutes=30),
+            "quantity_delta": Decimal("-3.5"),
+            "unit": grams,
+        },
     ]
     s.execute(insert(LedgerEntry), ledger)
 
@@ -288,9 +493,18 @@ def random_sales(db: Database, *, seed: int, items: int = 12, days: int = 220) -
         rows = []
         for n in range(items):
             unit = Unit.GRAMS if n % 3 == 1 else Unit.EACH
-            rows.append(_item(f"RND-{n:02d}", f"Random item {n}", rng.choice(["Kind", "Verde", "Lumen"]),
-                              rng.choice(["North", "South"]), categories[n % 3], unit,
-                              str(rng.randint(5, 60)), rng.choice([None, 3, 10])))
+            rows.append(
+                _item(
+                    f"RND-{n:02d}",
+                    f"Random item {n}",
+                    rng.choice(["Kind", "Verde", "Lumen"]),
+                    rng.choice(["North", "South"]),
+                    categories[n % 3],
+                    unit,
+                    str(rng.randint(5, 60)),
+                    rng.choice([None, 3, 10]),
+                )
+            )
         s.execute(insert(Item), rows)
         ids = dict(s.execute(select(Item.sku, Item.id)).all())
         sales = _Sales()
@@ -303,10 +517,16 @@ def random_sales(db: Database, *, seed: int, items: int = 12, days: int = 220) -
                 qty = Decimal(rng.choice(["1", "3.5", "7"])) if grams else Decimal(rng.randint(1, 3))
                 sales.sell(item_id, row["sku"], day, qty, (qty * row["price"]).quantize(Decimal("0.01")), row["unit"])
             for k in range(rng.randint(0, 3)):
-                packages.append({"tag": tag(1000 + n * 10 + k), "item_id": item_id,
-                                 "quantity": Decimal(rng.randint(1, 40)), "unit": row["unit"],
-                                 "location_id": loc[rng.choice(["Vault", "Sales Floor", "Quarantine"])],
-                                 "status": PackageStatus.ACTIVE})
+                packages.append(
+                    {
+                        "tag": tag(1000 + n * 10 + k),
+                        "item_id": item_id,
+                        "quantity": Decimal(rng.randint(1, 40)),
+                        "unit": row["unit"],
+                        "location_id": loc[rng.choice(["Vault", "Sales Floor", "Quarantine"])],
+                        "status": PackageStatus.ACTIVE,
+                    }
+                )
         if packages:
             s.execute(insert(Package), packages)
         sales.write(s)

@@ -56,15 +56,21 @@ def _package(db: Database, tag: str) -> Package:
 
 def _counts(db: Database) -> tuple[int, int, int, int]:
     with db.read() as session:
-        return (session.scalar(select(func.count()).select_from(Adjustment)) or 0,
-                session.scalar(select(func.count()).select_from(LedgerEntry)
-                               .where(LedgerEntry.kind == LedgerKind.ADJUSTMENT)) or 0,
-                session.scalar(select(func.count()).select_from(OutboxEntry)) or 0,
-                session.scalar(select(func.count()).select_from(AuditEvent)
-                               .where(AuditEvent.action == "package.adjust")) or 0)
+        return (
+            session.scalar(select(func.count()).select_from(Adjustment)) or 0,
+            session.scalar(
+                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.ADJUSTMENT)
+            )
+            or 0,
+            session.scalar(select(func.count()).select_from(OutboxEntry)) or 0,
+            session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "package.adjust"))
+            or 0,
+        )
 
 
-def test_an_adjustment_writes_row_ledger_audit_and_metrc_call_together(store: Database, actors: dict[str, Actor]) -> None:
+def test_an_adjustment_writes_row_ledger_audit_and_metrc_call_together(
+    store: Database, actors: dict[str, Actor]
+) -> None:
     result = adjustments.adjust(store, actors["alex"], GUMMY, "-2", "Theft", "  two missing from the vault bin ")
     assert (result.before, result.delta, result.after) == (12, -2, 10)
     assert result.note == "two missing from the vault bin" and result.approved_by is None
@@ -74,21 +80,30 @@ def test_an_adjustment_writes_row_ledger_audit_and_metrc_call_together(store: Da
     with store.read() as session:
         row = session.get(Adjustment, result.id)
         entry = session.get(OutboxEntry, result.outbox_id)
-        posted = session.scalar(select(LedgerEntry).where(LedgerEntry.doc_type == "adjustment",
-                                                          LedgerEntry.doc_id == result.id))
+        posted = session.scalar(
+            select(LedgerEntry).where(LedgerEntry.doc_type == "adjustment", LedgerEntry.doc_id == result.id)
+        )
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "package.adjust"))
     assert row.outbox_id == entry.id and row.user_id == actors["alex"].user_id and row.reason == "Theft"
     assert posted.quantity_delta == -2 and posted.kind is LedgerKind.ADJUSTMENT
     assert entry.kind is OutboxKind.ADJUST and entry.endpoint == "packages/v1/adjust"
-    assert outbox.payload_of(entry) == [{
-        "Label": GUMMY, "Quantity": "-2", "UnitOfMeasure": "Each", "AdjustmentReason": "Theft",
-        "AdjustmentDate": result.adjustment_date.isoformat(), "ReasonNote": "two missing from the vault bin"}]
+    assert outbox.payload_of(entry) == [
+        {
+            "Label": GUMMY,
+            "Quantity": "-2",
+            "UnitOfMeasure": "Each",
+            "AdjustmentReason": "Theft",
+            "AdjustmentDate": result.adjustment_date.isoformat(),
+            "ReasonNote": "two missing from the vault bin",
+        }
+    ]
     assert event.entity_id == GUMMY and json.loads(event.after)["quantity"] == "10.0000"
     assert result.changes & result.changes.INVENTORY and result.changes & result.changes.OUTBOX
 
 
-def test_nothing_is_half_written_when_the_outbox_fails(store: Database, actors: dict[str, Actor],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_is_half_written_when_the_outbox_fails(
+    store: Database, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
@@ -98,25 +113,30 @@ def test_nothing_is_half_written_when_the_outbox_fails(store: Database, actors: 
     assert _counts(store) == (0, 0, 0, 0) and _package(store, GUMMY).quantity == 12
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"quantity": 0}, ValidationError, "adjustment of 0 changes nothing"),
-    ({"quantity": "-13"}, RuleViolation, "would leave -1. The change is the difference"),
-    ({"quantity": "two"}, ValidationError, "not a number"),
-    ({"reason": "Lost"}, ValidationError, "'Lost' is not one of this state's adjustment reasons"),
-    ({"reason": "Theft", "note": " "}, ValidationError, "'Theft' needs a note"),
-    ({"note": "x" * 201}, ValidationError, "201 characters; METRC allows 200"),
-    ({"unit": "Grams"}, ValidationError, "counted in Each; an adjustment in Grams"),
-    ({"adjustment_date": date.today() + timedelta(days=2)}, ValidationError, "is in the future"),
-    ({"adjustment_date": date(2020, 1, 1)}, ValidationError, "before the package was packaged"),
-    ({"tag": "1A4060300000000000000999"}, NotFound, "not in this store's inventory"),
-    ({"tag": "1a406030000000000000000"}, ValidationError, "not a METRC tag"),
-])
-def test_metrc_rules_refuse_bad_adjustments(store: Database, actors: dict[str, Actor], kwargs: dict,
-                                            error: type[Exception], message: str) -> None:
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"quantity": 0}, ValidationError, "adjustment of 0 changes nothing"),
+        ({"quantity": "-13"}, RuleViolation, "would leave -1. The change is the difference"),
+        ({"quantity": "two"}, ValidationError, "not a number"),
+        ({"reason": "Lost"}, ValidationError, "'Lost' is not one of this state's adjustment reasons"),
+        ({"reason": "Theft", "note": " "}, ValidationError, "'Theft' needs a note"),
+        ({"note": "x" * 201}, ValidationError, "201 characters; METRC allows 200"),
+        ({"unit": "Grams"}, ValidationError, "counted in Each; an adjustment in Grams"),
+        ({"adjustment_date": date.today() + timedelta(days=2)}, ValidationError, "is in the future"),
+        ({"adjustment_date": date(2020, 1, 1)}, ValidationError, "before the package was packaged"),
+        ({"tag": "1A4060300000000000000999"}, NotFound, "not in this store's inventory"),
+        ({"tag": "1a406030000000000000000"}, ValidationError, "not a METRC tag"),
+    ],
+)
+def test_metrc_rules_refuse_bad_adjustments(
+    store: Database, actors: dict[str, Actor], kwargs: dict, error: type[Exception], message: str
+) -> None:
     args = {"tag": GUMMY, "quantity": -1, "reason": "Damage", "note": ""} | kwargs
     with pytest.raises(error, match=message):
-        adjustments.adjust(store, actors["alex"], args.pop("tag"), args.pop("quantity"), args.pop("reason"),
-                           args.pop("note"), **args)
+        adjustments.adjust(
+            store, actors["alex"], args.pop("tag"), args.pop("quantity"), args.pop("reason"), args.pop("note"), **args
+        )
     assert _counts(store) == (0, 0, 0, 0)
 
 
@@ -162,7 +182,9 @@ def test_over_the_unit_threshold_needs_a_managers_pin(store: Database, actors: d
 def test_over_the_dollar_threshold_needs_approval_too(store: Database, actors: dict[str, Actor]) -> None:
     prices.set_price(store, actors["maria"], _package(store, GUMMY).item.sku, "30.00")
     check = adjustments.preview(store, actors["alex"], GUMMY, -4, "Damage")
-    assert check.value == Decimal("120.00") and check.needs_approval and "$120.00 is over the $100" in check.approval_why  # type: ignore[operator]
+    assert (
+        check.value == Decimal("120.00") and check.needs_approval and "$120.00 is over the $100" in check.approval_why
+    )  # type: ignore[operator]
     settings.set_value(store, actors["admin"], settings.APPROVAL_DOLLARS.key, "500")
     assert not adjustments.preview(store, actors["alex"], GUMMY, -4, "Damage").needs_approval
 
@@ -179,11 +201,20 @@ def test_reasons_are_seeded_loaded_from_metrc_and_set_by_hand(store: Database, a
     assert set(names) == {name for name, _, _ in adjustments.DEFAULT_REASONS}
     assert names["Theft"].requires_note and names["Scale Variance"].max_percent == 10
     assert adjustments.seed_default_reasons(store) == 0  # only when empty
-    loaded = adjustments.load_reasons(store, actors["admin"], [
-        {"Name": "Scale Variance", "RequiresNote": True}, {"Name": "Spoilage", "RequiresNote": False},
-        {"Name": "Incorrect Quantity", "RequiresNote": True}])
+    loaded = adjustments.load_reasons(
+        store,
+        actors["admin"],
+        [
+            {"Name": "Scale Variance", "RequiresNote": True},
+            {"Name": "Spoilage", "RequiresNote": False},
+            {"Name": "Incorrect Quantity", "RequiresNote": True},
+        ],
+    )
     assert [(r.name, r.requires_note, r.max_percent, r.source) for r in loaded] == [
-        ("Incorrect Quantity", True, None, "metrc"), ("Scale Variance", True, 10, "metrc"), ("Spoilage", False, None, "metrc")]
+        ("Incorrect Quantity", True, None, "metrc"),
+        ("Scale Variance", True, 10, "metrc"),
+        ("Spoilage", False, None, "metrc"),
+    ]
     with pytest.raises(ValidationError, match="'Theft' is not one of this state's"):
         adjustments.adjust(store, actors["alex"], GUMMY, -1, "Theft", "gone")
     with store.read() as session:  # kept for the adjustments that name it, just inactive

@@ -38,8 +38,10 @@ GUMMY = "1A4060300000000000000002"  # 12 Each, here and in METRC
 
 @pytest.fixture
 def client(samples: Path) -> Iterator[tuple[MetrcSimulator, MetrcClient]]:
-    with MetrcSimulator(seed_dir=samples) as sim, \
-            MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=5) as metrc:
+    with (
+        MetrcSimulator(seed_dir=samples) as sim,
+        MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=5) as metrc,
+    ):
         yield sim, metrc
 
 
@@ -51,7 +53,8 @@ def store(sqlite_db: Database, samples: Path) -> tuple[Database, dict[str, Actor
 
 
 def test_reasons_from_metrc_and_an_adjustment_metrc_accepts(
-        store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]) -> None:
+    store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]
+) -> None:
     db, actors = store
     sim, metrc = client
     loaded = adjustments.load_reasons(db, actors["admin"], metrc.adjustment_reasons())
@@ -66,18 +69,25 @@ def test_reasons_from_metrc_and_an_adjustment_metrc_accepts(
 
 
 def test_count_snapshots_metrc_through_the_connector(
-        store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]) -> None:
+    store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]
+) -> None:
     db, actors = store
     _, metrc = client
-    info = counts.start_count(db, actors["alex"], "Gummies", Scope(categories=("Edible (weight - each)",)),
-                              metrc_packages_data=metrc.active_packages())
+    info = counts.start_count(
+        db,
+        actors["alex"],
+        "Gummies",
+        Scope(categories=("Edible (weight - each)",)),
+        metrc_packages_data=metrc.active_packages(),
+    )
     counts.record_count(db, actors["alex"], info.id, GUMMY, 12)
     line = next(ln for ln in counts.variance_lines(db, actors["maria"], info.id) if ln.tag == GUMMY)
     assert (line.metrc, line.variance_metrc) == (12, 0)
 
 
 def test_start_count_with_metrc_fetches_through_the_users_key(
-        store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]) -> None:
+    store: tuple[Database, dict[str, Actor]], client: tuple[MetrcSimulator, MetrcClient]
+) -> None:
     db, actors = store
     sim, _ = client
     settings.set_value(db, actors["admin"], settings.METRC_BASE_URL.key, sim.url)
@@ -91,8 +101,9 @@ def test_start_count_with_metrc_fetches_through_the_users_key(
     keys.set_user_key("alex", DEFAULT_USER_KEY)
     with pytest.raises(ValidationError, match="name"):
         counts.start_count_with_metrc(db, actors["alex"], "  ", Scope(), keys=keys)
-    info = counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope(categories=("Edible (weight - each)",)),
-                                         keys=keys)
+    info = counts.start_count_with_metrc(
+        db, actors["alex"], "Gummies", Scope(categories=("Edible (weight - each)",)), keys=keys
+    )
     assert info.metrc_source and "METRC" in info.metrc_source
     counts.record_count(db, actors["alex"], info.id, GUMMY, 12)
     line = next(ln for ln in counts.variance_lines(db, actors["maria"], info.id) if ln.tag == GUMMY)

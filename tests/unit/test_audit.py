@@ -49,10 +49,12 @@ def test_inserted_row_is_detected(db: Database) -> None:
     _events(db, 3)
     with db.engine.begin() as conn:  # shift event 3 up and forge a row in its place
         conn.execute(text("UPDATE audit_events SET id = 4 WHERE id = 3"))
-        conn.execute(text(
-            "INSERT INTO audit_events (id, at, username, action, entity_type, entity_id, prev_hash, hash) "
-            "SELECT 3, at, 'mallory', 'test.event', 'thing', 'x', prev_hash, hash FROM audit_events WHERE id = 2"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (id, at, username, action, entity_type, entity_id, prev_hash, hash) "
+                "SELECT 3, at, 'mallory', 'test.event', 'thing', 'x', prev_hash, hash FROM audit_events WHERE id = 2"
+            )
+        )
     report = audit.verify(db, SYSTEM)
     assert not report.ok
     assert any("audit event 3" in p for p in report.problems)

@@ -40,8 +40,10 @@ def test_a_package_edited_with_its_ledger_row_fails(db: Database, actors: dict[s
     with db.engine.begin() as conn:  # balances still agree, as a careful forger would leave them
         package_id, quantity = conn.execute(text("SELECT id, quantity FROM packages ORDER BY id LIMIT 1")).one()
         conn.execute(text("UPDATE packages SET quantity = quantity - 9000 WHERE id = :id"), {"id": package_id})
-        conn.execute(text("UPDATE stock_ledger SET quantity_delta = quantity_delta - 9000 WHERE package_id = :id"),
-                     {"id": package_id})
+        conn.execute(
+            text("UPDATE stock_ledger SET quantity_delta = quantity_delta - 9000 WHERE package_id = :id"),
+            {"id": package_id},
+        )
     assert ledger.check_balances(db) == []
     problems = _problems(db)
     assert any("a ledger row written with it was" in p for p in problems), problems
@@ -50,10 +52,12 @@ def test_a_package_edited_with_its_ledger_row_fails(db: Database, actors: dict[s
 def test_a_ledger_row_added_by_hand_fails(db: Database, actors: dict[str, Actor], samples: Path) -> None:
     _store(db, actors, samples)
     with db.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO stock_ledger (package_id, at, kind, quantity_delta, unit, doc_type, note) "
-            "SELECT package_id, at, kind, quantity_delta, unit, doc_type, 'forged' FROM stock_ledger LIMIT 1"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO stock_ledger (package_id, at, kind, quantity_delta, unit, doc_type, note) "
+                "SELECT package_id, at, kind, quantity_delta, unit, doc_type, 'forged' FROM stock_ledger LIMIT 1"
+            )
+        )
     assert any("not covered by any audit event" in p for p in _problems(db))
 
 
@@ -96,8 +100,9 @@ def test_a_trimmed_tail_fails(sqlite_db: Database) -> None:
     _events(sqlite_db, 5)
     with sqlite_db.engine.begin() as conn:  # delete the newest two and move the head back, as an attacker would
         conn.execute(text("DELETE FROM audit_events WHERE id > 3"))
-        conn.execute(text("UPDATE audit_head SET last_event_id = 3, "
-                          "last_hash = (SELECT hash FROM audit_events WHERE id = 3)"))
+        conn.execute(
+            text("UPDATE audit_head SET last_event_id = 3, last_hash = (SELECT hash FROM audit_events WHERE id = 3)")
+        )
     problems = _problems(sqlite_db)
     assert problems == [problems[0]] and "audit event 4 was anchored" in problems[0]
 
@@ -110,8 +115,9 @@ def test_a_rehashed_chain_fails_naming_the_first_anchored_event_that_differs(sql
             if ev.id == 3:
                 ev.after = '{"n":99}'
             ev.prev_hash = prev
-            ev.hash = prev = audit._digest(ev.id, ev.at, ev.username, ev.action, ev.entity_type, ev.entity_id,
-                                           ev.before, ev.after, ev.reason, prev)
+            ev.hash = prev = audit._digest(
+                ev.id, ev.at, ev.username, ev.action, ev.entity_type, ev.entity_id, ev.before, ev.after, ev.reason, prev
+            )
         session.get(AuditHead, 1).last_hash = prev
     problems = _problems(sqlite_db)
     assert len(problems) == 1 and problems[0].startswith("audit event 3 differs from the hash anchored for it")
@@ -123,8 +129,9 @@ def users_of(sqlite_db: Database) -> dict[str, Actor]:
     return make_users(sqlite_db)
 
 
-def test_backup_and_restore_are_for_administrators(sqlite_db: Database, users_of: dict[str, Actor],
-                                                   tmp_path: Path) -> None:
+def test_backup_and_restore_are_for_administrators(
+    sqlite_db: Database, users_of: dict[str, Actor], tmp_path: Path
+) -> None:
     actors = users_of
     for name in ("maria", "alex", "pat"):
         with pytest.raises(PermissionDenied, match="may not back up and restore"):
@@ -137,7 +144,8 @@ def test_backup_and_restore_are_for_administrators(sqlite_db: Database, users_of
 
 
 def test_a_restore_through_the_product_verifies_and_says_who_from_what(
-        sqlite_db: Database, users_of: dict[str, Actor], samples: Path, tmp_path: Path) -> None:
+    sqlite_db: Database, users_of: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     actors = users_of
     _store(sqlite_db, actors, samples)
     saved = backup.backup_sqlite(sqlite_db, actors["admin"], tmp_path / "saved.sqlite")
@@ -159,8 +167,9 @@ def _backup_of(sqlite_db: Database, actors: dict[str, Actor], tmp_path: Path, na
     return backup.backup_sqlite(sqlite_db, actors["admin"], tmp_path / name)
 
 
-def test_a_damaged_file_is_refused(sqlite_db: Database, users_of: dict[str, Actor], samples: Path,
-                                   tmp_path: Path) -> None:
+def test_a_damaged_file_is_refused(
+    sqlite_db: Database, users_of: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     actors = users_of
     _store(sqlite_db, actors, samples)
     damaged = _backup_of(sqlite_db, actors, tmp_path, "damaged.sqlite")
@@ -173,8 +182,9 @@ def test_a_damaged_file_is_refused(sqlite_db: Database, users_of: dict[str, Acto
     assert _problems(sqlite_db) == []
 
 
-def test_a_newer_or_unknown_revision_is_refused(sqlite_db: Database, users_of: dict[str, Actor],
-                                                tmp_path: Path) -> None:
+def test_a_newer_or_unknown_revision_is_refused(
+    sqlite_db: Database, users_of: dict[str, Actor], tmp_path: Path
+) -> None:
     actors = users_of
     newer = _backup_of(sqlite_db, actors, tmp_path, "newer.sqlite")
     with sqlite3.connect(newer) as conn:

@@ -14,8 +14,9 @@ from backoffice.services import counts, metrc_packages_import
 from backoffice.services.actor import Actor
 
 
-def test_count_sheet_and_variance_lines_carry_the_bin(db: Database, actors: dict[str, Actor], samples: Path,
-                                                      tmp_path: Path) -> None:
+def test_count_sheet_and_variance_lines_carry_the_bin(
+    db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     with db.transaction() as session:
         pkg = session.scalar(select(Package).where(Package.location.has(name="Vault")).order_by(Package.id))

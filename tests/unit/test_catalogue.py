@@ -35,11 +35,24 @@ def _events(db: Database, action: str) -> list[AuditEvent]:
 def test_add_edit_filter_and_archive(store: tuple[Database, dict[str, Actor]]) -> None:
     db, actors = store
     pat, alex = actors["pat"], actors["alex"]
-    added = catalogue.add_item(db, pat, {"name": "Lumen  Blue Dream Gummies", "brand": "Lumen", "category": "Edible",
-                                         "unit": "ea", "vendor": "Lumen Distribution", "floor_par": "12"},
-                               sku="LUM-BD-10")
-    assert (added.item.name, added.item.unit, added.item.price_text) == ("Lumen Blue Dream Gummies", Unit.EACH,
-                                                                        "no price yet")
+    added = catalogue.add_item(
+        db,
+        pat,
+        {
+            "name": "Lumen  Blue Dream Gummies",
+            "brand": "Lumen",
+            "category": "Edible",
+            "unit": "ea",
+            "vendor": "Lumen Distribution",
+            "floor_par": "12",
+        },
+        sku="LUM-BD-10",
+    )
+    assert (added.item.name, added.item.unit, added.item.price_text) == (
+        "Lumen Blue Dream Gummies",
+        Unit.EACH,
+        "no price yet",
+    )
     assert "no price yet" in added.message
     with pytest.raises(RuleViolation, match="LUM-BD-10 is already “Lumen Blue Dream Gummies”"):
         catalogue.add_item(db, pat, {"name": "lumen blue dream gummies", "category": "edible", "unit": "Each"})
@@ -58,9 +71,13 @@ def test_add_edit_filter_and_archive(store: tuple[Database, dict[str, Actor]]) -
     [update_event] = _events(db, "item.update")
     assert json.loads(update_event.before or "{}") == {"strain": ""}
     assert not catalogue.update_item(db, pat, "LUM-BD-10", {"price": "18.5"}).changes  # the same price
-    for bad, message in (({"price": "1.999"}, "fractions of a cent"), ({"floor_par": "-1"}, "negative"),
-                         ({"unit": "parsecs"}, "unit"), ({"colour": "red"}, "cannot set colour"),
-                         ({"name": "x" * 201}, "at most 200 characters")):
+    for bad, message in (
+        ({"price": "1.999"}, "fractions of a cent"),
+        ({"floor_par": "-1"}, "negative"),
+        ({"unit": "parsecs"}, "unit"),
+        ({"colour": "red"}, "cannot set colour"),
+        ({"name": "x" * 201}, "at most 200 characters"),
+    ):
         with pytest.raises(ValidationError, match=message):
             catalogue.update_item(db, pat, "LUM-BD-10", bad)
     with pytest.raises(NotFound, match="no item with SKU 'NOPE'"):
@@ -68,7 +85,8 @@ def test_add_edit_filter_and_archive(store: tuple[Database, dict[str, Actor]]) -
 
     assert [r.sku for r in catalogue.list_items(db, alex, brand="Lumen")] == ["LUM-BD-10"]
     assert [r.sku for r in catalogue.list_items(db, alex, search="blue DREAM", vendor="Lumen Distribution")] == [
-        "LUM-BD-10"]
+        "LUM-BD-10"
+    ]
     assert "Lumen" in catalogue.facets(db, alex).brands
     assert catalogue.set_archived(db, pat, "LUM-BD-10").item.archived_at is not None
     assert catalogue.list_items(db, alex, brand="Lumen") == []
@@ -87,15 +105,18 @@ def test_an_item_in_stock_keeps_its_unit_and_is_not_archived(store: tuple[Databa
         catalogue.set_archived(db, actors["maria"], sku)
 
 
-def test_a_price_list_with_a_bad_line_changes_nothing(store: tuple[Database, dict[str, Actor]],
-                                                       tmp_path: Path) -> None:
+def test_a_price_list_with_a_bad_line_changes_nothing(store: tuple[Database, dict[str, Actor]], tmp_path: Path) -> None:
     db, actors = store
     maria = actors["maria"]
     skus = [r.sku for r in catalogue.list_items(db, maria)][:3]
     path = tmp_path / "prices.csv"
-    path.write_bytes(("\ufeffItem SKU,Shelf Price\r\n"
-                      f"{skus[0]},$24.99\r\n{skus[1]},\"1,200.00\"\r\nNOPE-1,5\r\n{skus[2]},cheap\r\n"
-                      f"{skus[0]},3\r\n").encode())
+    path.write_bytes(
+        (
+            "\ufeffItem SKU,Shelf Price\r\n"
+            f'{skus[0]},$24.99\r\n{skus[1]},"1,200.00"\r\nNOPE-1,5\r\n{skus[2]},cheap\r\n'
+            f"{skus[0]},3\r\n"
+        ).encode()
+    )
     with pytest.raises(ImportFileError) as refused:
         catalogue.import_prices(db, maria, path)
     text = str(refused.value)
@@ -124,21 +145,30 @@ def test_items_of_a_delivery_are_created_with_brand_and_price(store: tuple[Datab
         catalogue.add_item(db, maria, {"name": name, "brand": brand, "category": "Buds", "unit": "Grams"})
     cart = (UNKNOWN[0], UNKNOWN[1])
     tincture = ("Kindness Tincture 30ml", "Tincture")
-    first = receiving.import_manifest(db, alex, manifest("0009990001", line(1, item=cart, price="207.00"),
-                                                         line(2, item=cart), line(3, item=tincture))).manifest_id
+    first = receiving.import_manifest(
+        db, alex, manifest("0009990001", line(1, item=cart, price="207.00"), line(2, item=cart), line(3, item=tincture))
+    ).manifest_id
     proposals = catalogue.propose_items(db, alex, first)
     assert [(p.tag, p.brand, p.lines, p.unit_cost) for p in proposals] == [
-        (tag(1), "Kind Harvest", 2, Decimal("20.70")), (tag(3), "", 1, Decimal("8.10"))]  # "Kind" is not "Kindness"
+        (tag(1), "Kind Harvest", 2, Decimal("20.70")),
+        (tag(3), "", 1, Decimal("8.10")),
+    ]  # "Kind" is not "Kindness"
 
     with pytest.raises(ValidationError, match=f"no shelf price for {tag(3)}: give one, or confirm"):
         catalogue.create_items_from_lines(db, maria, first, [NewItem(tag(1), "39.00"), NewItem(tag(3))])
     with pytest.raises(PermissionDenied, match="may not change item prices"):
         catalogue.create_items_from_lines(db, alex, first, [NewItem(tag(1), "39.00")])
-    made = catalogue.create_items_from_lines(db, maria, first, [NewItem(tag(1), "39.00"), NewItem(tag(2), "39"),
-                                                                NewItem(tag(3), "0", brand="Kindness")],
-                                             no_price_ok=True)
+    made = catalogue.create_items_from_lines(
+        db,
+        maria,
+        first,
+        [NewItem(tag(1), "39.00"), NewItem(tag(2), "39"), NewItem(tag(3), "0", brand="Kindness")],
+        no_price_ok=True,
+    )
     assert [(i.brand, i.price, i.created, i.lines_linked) for i in made.items] == [
-        ("Kind Harvest", Decimal("39.00"), True, 2), ("Kindness", Decimal(0), True, 1)]
+        ("Kind Harvest", Decimal("39.00"), True, 2),
+        ("Kindness", Decimal(0), True, 1),
+    ]
     assert made.message == "2 item(s) created (1 with no price yet); 3 manifest line(s) now use them."
     listed = {r.name: r for r in catalogue.list_items(db, maria, no_price_only=True)}
     assert listed[tincture[0]].price_text == "no price yet" and cart[0] not in listed

@@ -31,8 +31,18 @@ Cli = Callable[[list[str]], int]
 def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
     new_store(monkeypatch, db, "alex", "maria", "pat")
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     return db
 
 
@@ -52,14 +62,65 @@ def _db(store: list[str]) -> Database:
     return Database(store[1])
 
 
-def test_a_delivery_with_an_extra_and_a_missing_package(store: list[str], cli: Cli, samples: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["--user", "maria", "items", "add", "Kind Harvest Sour Diesel Flower", "--brand",
-                 "Kind Harvest", "--category", "Buds", "--unit", "Grams"]) == 0
-    assert cli(["--user", "pat", "items", "add", "Verde Labs Sour Diesel Flower", "--brand", "Verde Labs",
-                 "--category", "Buds", "--unit", "Grams", "--price", "30"]) == 0
-    assert cli(["--user", "pat", "items", "add", "Verde Tonic", "--brand", "Verde", "--category", "Drinks",
-                 "--unit", "Each"]) == 0  # a shorter brand that also fits: the longest wins
+def test_a_delivery_with_an_extra_and_a_missing_package(
+    store: list[str], cli: Cli, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        cli(
+            [
+                "--user",
+                "maria",
+                "items",
+                "add",
+                "Kind Harvest Sour Diesel Flower",
+                "--brand",
+                "Kind Harvest",
+                "--category",
+                "Buds",
+                "--unit",
+                "Grams",
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli(
+            [
+                "--user",
+                "pat",
+                "items",
+                "add",
+                "Verde Labs Sour Diesel Flower",
+                "--brand",
+                "Verde Labs",
+                "--category",
+                "Buds",
+                "--unit",
+                "Grams",
+                "--price",
+                "30",
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli(
+            [
+                "--user",
+                "pat",
+                "items",
+                "add",
+                "Verde Tonic",
+                "--brand",
+                "Verde",
+                "--category",
+                "Drinks",
+                "--unit",
+                "Each",
+            ]
+        )
+        == 0
+    )  # a shorter brand that also fits: the longest wins
     assert cli(["import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
     capsys.readouterr()
 
@@ -67,33 +128,99 @@ def test_a_delivery_with_an_extra_and_a_missing_package(store: list[str], cli: C
     assert f"{SAMPLE_NUMBER}   open         0/14   scanned" in capsys.readouterr().out
 
     came = [sample_tag(n) for n in range(1, 14)]
-    assert cli(["receive", SAMPLE_NUMBER, "--scan", *came[:3], EXTRA, *came[3:], "--accept-scanned",
-                 "--user", "alex"]) == 1
+    assert (
+        cli(["receive", SAMPLE_NUMBER, "--scan", *came[:3], EXTRA, *came[3:], "--accept-scanned", "--user", "alex"])
+        == 1
+    )
     out, err = capsys.readouterr()
-    assert f"error: Tag {EXTRA} is not on manifest {SAMPLE_NUMBER}. Do not accept it: set the package aside and " \
-           "call the shipper, Verde Labs Distribution" in err  # the tab's words
+    assert (
+        f"error: Tag {EXTRA} is not on manifest {SAMPLE_NUMBER}. Do not accept it: set the package aside and "
+        "call the shipper, Verde Labs Distribution" in err
+    )  # the tab's words
     assert "error: 1 scan(s) ticked nothing; nothing else was done" in err
     assert "warning: Item “Kind Harvest GMO Cookies Live Resin Cart 1g”" in err and "accepted" not in out
     assert f"{sample_tag(3)} ticked:" in out
 
-    assert cli(["receive", SAMPLE_NUMBER, "--create-items", "--price", f"{sample_tag(1)}=39.99",
-                 "--price", f"{sample_tag(2)}=$18", "--user", "alex"]) == 1
+    assert (
+        cli(
+            [
+                "receive",
+                SAMPLE_NUMBER,
+                "--create-items",
+                "--price",
+                f"{sample_tag(1)}=39.99",
+                "--price",
+                f"{sample_tag(2)}=$18",
+                "--user",
+                "alex",
+            ]
+        )
+        == 1
+    )
     assert "may not change item prices" in capsys.readouterr().err  # an associate prices nothing
-    assert cli(["receive", SAMPLE_NUMBER, "--create-items", "--price", f"{sample_tag(1)}=39.99",
-                 "--price", f"{sample_tag(2)}=$18", "--user", "maria"]) == 1
+    assert (
+        cli(
+            [
+                "receive",
+                SAMPLE_NUMBER,
+                "--create-items",
+                "--price",
+                f"{sample_tag(1)}=39.99",
+                "--price",
+                f"{sample_tag(2)}=$18",
+                "--user",
+                "maria",
+            ]
+        )
+        == 1
+    )
     assert f"no shelf price for {sample_tag(5)}: give one, or confirm" in capsys.readouterr().err
-    assert cli(["receive", SAMPLE_NUMBER, "--create-items", "--price", f"{sample_tag(1)}=39.99",
-                 "--price", f"{sample_tag(2)}=$18", "--no-price", "--user", "maria"]) == 0
+    assert (
+        cli(
+            [
+                "receive",
+                SAMPLE_NUMBER,
+                "--create-items",
+                "--price",
+                f"{sample_tag(1)}=39.99",
+                "--price",
+                f"{sample_tag(2)}=$18",
+                "--no-price",
+                "--user",
+                "maria",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "3 item(s) created (1 with no price yet); 3 manifest line(s) now use them." in out
     assert "Kind Harvest" in out and "$39.99" in out and "no price yet" in out
 
     assert cli(["receive", SAMPLE_NUMBER, "--finish", "--user", "alex"]) == 1
     assert "are neither accepted nor rejected" in capsys.readouterr().err
-    assert cli(["receive", SAMPLE_NUMBER, "--reject", sample_tag(MISSING), "--reason",
-                 "Not in the delivery", "--note", "not on the truck; told the driver",
-                 "--received", f"{sample_tag(4)}=452.8", "--note", "scale shows 452.8 g",
-                 "--accept-scanned", "--finish", "--user", "alex"]) == 0
+    assert (
+        cli(
+            [
+                "receive",
+                SAMPLE_NUMBER,
+                "--reject",
+                sample_tag(MISSING),
+                "--reason",
+                "Not in the delivery",
+                "--note",
+                "not on the truck; told the driver",
+                "--received",
+                f"{sample_tag(4)}=452.8",
+                "--note",
+                "scale shows 452.8 g",
+                "--accept-scanned",
+                "--finish",
+                "--user",
+                "alex",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"{sample_tag(MISSING)} rejected (Not in the delivery)." in out
     assert f"manifest {SAMPLE_NUMBER} received into Vault: 13 package(s) accepted, 1 rejected" in out
@@ -105,7 +232,10 @@ def test_a_delivery_with_an_extra_and_a_missing_package(store: list[str], cli: C
             lines = {ln.tag: ln for ln in session.scalars(select(ManifestLine))}
             flower = session.scalar(select(Package).where(Package.tag == sample_tag(4)))
         assert {(i.brand, i.price) for i in items.values()} == {
-            ("Kind Harvest", Decimal("39.99")), ("Verde Labs", Decimal("18.00")), ("Verde Labs", Decimal(0))}
+            ("Kind Harvest", Decimal("39.99")),
+            ("Verde Labs", Decimal("18.00")),
+            ("Verde Labs", Decimal(0)),
+        }
         assert lines[sample_tag(MISSING)].state is ManifestLineState.REJECTED
         assert flower is not None and flower.quantity == Decimal("452.8")
     finally:
@@ -114,8 +244,9 @@ def test_a_delivery_with_an_extra_and_a_missing_package(store: list[str], cli: C
     assert f"{SAMPLE_NUMBER}   {ManifestStatus.RECEIVED.value}" in capsys.readouterr().out
 
 
-def test_accept_all_combines_with_create_items(store: list[str], cli: Cli, samples: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_accept_all_combines_with_create_items(
+    store: list[str], cli: Cli, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(["import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
     assert cli(["receive", SAMPLE_NUMBER, "--accept-all", "--create-items", "--no-price"]) == 0
     out = capsys.readouterr().out
@@ -126,17 +257,23 @@ def test_accept_all_combines_with_create_items(store: list[str], cli: Cli, sampl
     assert listed.count("no price yet") == 3 and "3 item(s)" in listed
 
 
-def test_bad_receive_options_say_what_to_type(store: list[str], cli: Cli, samples: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_receive_options_say_what_to_type(
+    store: list[str], cli: Cli, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(["import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
     capsys.readouterr()
-    for argv, said in ((["--reject", sample_tag(3)], "--reject needs --reason"),
-                       (["--received", "1A40"], "is not TAG=AMOUNT"),
-                       (["--price", f"{sample_tag(1)}=3"], "--price and --no-price go with --create-items"),
-                       (["--location", "Vault"], "--location goes with --finish"),
-                       ([], None)):
-        code = cli(["receive", *(argv if said else []), SAMPLE_NUMBER] if not said else
-                    [*store, "receive", SAMPLE_NUMBER, *argv])
+    for argv, said in (
+        (["--reject", sample_tag(3)], "--reject needs --reason"),
+        (["--received", "1A40"], "is not TAG=AMOUNT"),
+        (["--price", f"{sample_tag(1)}=3"], "--price and --no-price go with --create-items"),
+        (["--location", "Vault"], "--location goes with --finish"),
+        ([], None),
+    ):
+        code = cli(
+            ["receive", *(argv if said else []), SAMPLE_NUMBER]
+            if not said
+            else [*store, "receive", SAMPLE_NUMBER, *argv]
+        )
         if said:
             assert code == 1 and said in capsys.readouterr().err
         else:
@@ -145,13 +282,48 @@ def test_bad_receive_options_say_what_to_type(store: list[str], cli: Cli, sample
     assert "say which manifest" in capsys.readouterr().err
 
 
-def test_items_from_the_command_line(store: list[str], cli: Cli, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["--user", "alex", "items", "add", "Verde Labs Kush Cake Flower", "--category", "Buds",
-                 "--unit", "g", "--sku", "VL-KC-35"]) == 1
+def test_items_from_the_command_line(
+    store: list[str], cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        cli(
+            [
+                "--user",
+                "alex",
+                "items",
+                "add",
+                "Verde Labs Kush Cake Flower",
+                "--category",
+                "Buds",
+                "--unit",
+                "g",
+                "--sku",
+                "VL-KC-35",
+            ]
+        )
+        == 1
+    )
     assert "alex (associate) may not edit the catalogue" in capsys.readouterr().err
-    assert cli(["items", "add", "Verde Labs Kush Cake Flower", "--category", "Buds", "--unit", "g",
-                 "--sku", "VL-KC-35", "--brand", "Verde Labs", "--vendor", "Verde Labs Distribution"]) == 0
+    assert (
+        cli(
+            [
+                "items",
+                "add",
+                "Verde Labs Kush Cake Flower",
+                "--category",
+                "Buds",
+                "--unit",
+                "g",
+                "--sku",
+                "VL-KC-35",
+                "--brand",
+                "Verde Labs",
+                "--vendor",
+                "Verde Labs Distribution",
+            ]
+        )
+        == 0
+    )
     assert "Item VL-KC-35 added: Verde Labs Kush Cake Flower (no price yet)." in capsys.readouterr().out
     assert cli(["--user", "pat", "items", "set", "VL-KC-35", "--price", "42.5", "--floor-par", "6"]) == 0
     assert "Item VL-KC-35: floor_par, price changed." in capsys.readouterr().out
@@ -179,11 +351,15 @@ def test_items_from_the_command_line(store: list[str], cli: Cli, tmp_path: Path,
     assert "back in the catalogue" in capsys.readouterr().out
 
 
-def test_split_from_the_command_line_takes_a_pool_tag(store: list[str], cli: Cli, samples: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_split_from_the_command_line_takes_a_pool_tag(
+    store: list[str], cli: Cli, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     records = json.loads((samples / "metrc_packages_active.json").read_text())
-    whole, part = [r["Label"] for r in records if r["LocationName"] == "Vault" and r["LabTestingState"] ==
-                   "TestPassed" and not r["IsOnHold"]][:2]
+    whole, part = [
+        r["Label"]
+        for r in records
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ][:2]
     capsys.readouterr()
     assert cli(["transfer", "create", "--split", f"{part}=1", whole]) == 1
     assert "the store's tag pool is empty" in capsys.readouterr().err
@@ -219,13 +395,15 @@ def test_settings_from_the_command_line(store: list[str], cli: Cli, capsys: pyte
     assert capsys.readouterr().out.strip() == "America/Los_Angeles"
     assert cli(["--user", "maria", "settings", "set", "strict_tags", "yes"]) == 1
     assert "maria (manager) may not change store settings" in capsys.readouterr().err
-    for name, value, said in (("strict_tags", "maybe", "is a yes/no switch"),
-                              ("timezone", "Mars/Olympus", "is not a time zone"),
-                              ("lockout_attempts", "0", "is not between 1 and 100"),
-                              ("lockout_attempts", "2.5", "needs a whole number"),
-                              ("store_name", "  ", "may not be empty"),
-                              ("metrc_base_url", "ftp://x", "is not a web address"),
-                              ("colour", "red", "unknown setting 'colour'")):
+    for name, value, said in (
+        ("strict_tags", "maybe", "is a yes/no switch"),
+        ("timezone", "Mars/Olympus", "is not a time zone"),
+        ("lockout_attempts", "0", "is not between 1 and 100"),
+        ("lockout_attempts", "2.5", "needs a whole number"),
+        ("store_name", "  ", "may not be empty"),
+        ("metrc_base_url", "ftp://x", "is not a web address"),
+        ("colour", "red", "unknown setting 'colour'"),
+    ):
         assert cli(["settings", "set", name, value]) == 1
         assert said in capsys.readouterr().err
     assert cli(["settings", "set", "strict_tags", "yes"]) == 0

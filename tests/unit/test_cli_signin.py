@@ -36,20 +36,33 @@ def _events(url: list[str], action: str) -> list[audit.AuditRow]:
         store.dispose()
 
 
-@pytest.mark.parametrize("argv", [
-    ["users", "list"], ["audit", "verify"], ["locations", "list"], ["metrc", "status"], ["count", "list"],
-    ["adjust", "1A4060300000000000000002", "--quantity", "-9", "--reason", "Theft", "--note", "x"],
-    ["backup", "--out", "x.sqlite"], ["restore", "x.sqlite"], ["transfer", "list"], ["metrc", "sync"],
-    ["users", "add", "evil", "--role", "associate"], ["pending", "list"],
-])
-def test_without_user_everything_else_says_to_sign_in(db: list[str], argv: list[str],
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["users", "list"],
+        ["audit", "verify"],
+        ["locations", "list"],
+        ["metrc", "status"],
+        ["count", "list"],
+        ["adjust", "1A4060300000000000000002", "--quantity", "-9", "--reason", "Theft", "--note", "x"],
+        ["backup", "--out", "x.sqlite"],
+        ["restore", "x.sqlite"],
+        ["transfer", "list"],
+        ["metrc", "sync"],
+        ["users", "add", "evil", "--role", "associate"],
+        ["pending", "list"],
+    ],
+)
+def test_without_user_everything_else_says_to_sign_in(
+    db: list[str], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([*db, *argv]) == 1
     assert "sign in with --user NAME" in _one_line_error(capsys)
 
 
-def test_what_runs_without_signing_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_what_runs_without_signing_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0
@@ -69,13 +82,28 @@ def test_what_runs_without_signing_in(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_the_pin_comes_from_the_environment_or_a_prompt_never_an_argument(
-        db: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    db: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as usage:
         main([*db, "--user", "alex", "--pin", "1111", "transfer", "list"])
     assert usage.value.code == 2
     with pytest.raises(SystemExit) as usage:
-        main([*db, *signin(monkeypatch, "alex"), "adjust", "T", "--quantity", "-1", "--reason", "Theft",
-              "--approver", "maria", "--approver-pin", "222222"])
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "alex"),
+                "adjust",
+                "T",
+                "--quantity",
+                "-1",
+                "--reason",
+                "Theft",
+                "--approver",
+                "maria",
+                "--approver-pin",
+                "222222",
+            ]
+        )
     assert usage.value.code == 2
     capsys.readouterr()
     monkeypatch.delenv("BACKOFFICE_PIN")
@@ -89,8 +117,9 @@ def test_the_pin_comes_from_the_environment_or_a_prompt_never_an_argument(
     assert asked == ["PIN for alex: "]
 
 
-def test_wrong_pins_are_audited_and_lock_the_account(db: list[str], monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_pins_are_audited_and_lock_the_account(
+    db: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BACKOFFICE_PIN", "0000")
     for left in (4, 3, 2, 1):
         assert main([*db, "--user", "maria", "transfer", "list"]) == 1
@@ -104,8 +133,9 @@ def test_wrong_pins_are_audited_and_lock_the_account(db: list[str], monkeypatch:
     assert all(e.username == "maria" for e in failed)
 
 
-def test_unknown_and_disabled_users_cannot_act(db: list[str], monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_and_disabled_users_cannot_act(
+    db: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([*db, "--user", "mallory", "transfer", "list"]) == 1
     assert "Unknown or disabled user" in _one_line_error(capsys)
     assert main([*db, *signin(monkeypatch, "admin"), "users", "disable", "alex"]) == 0
@@ -114,19 +144,48 @@ def test_unknown_and_disabled_users_cannot_act(db: list[str], monkeypatch: pytes
     assert [e.entity for e in _events(db, "user.sign_in_failed")] == ["user 2", "user mallory"]
 
 
-def test_a_wrong_approver_pin_is_audited(db: list[str], samples: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+def test_a_wrong_approver_pin_is_audited(
+    db: list[str], samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "999999")
-    assert main([*db, *signin(monkeypatch, "alex"), "adjust", "1A4060300000000000000002", "--quantity", "-8",
-                 "--reason", "Theft", "--note", "gone", "--approver", "maria"]) == 1
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "alex"),
+                "adjust",
+                "1A4060300000000000000002",
+                "--quantity",
+                "-8",
+                "--reason",
+                "Theft",
+                "--note",
+                "gone",
+                "--approver",
+                "maria",
+            ]
+        )
+        == 1
+    )
     assert "manager approval failed: Wrong PIN" in _one_line_error(capsys)
     assert [e.username for e in _events(db, "user.approval_failed")] == ["maria"]
 
 
-def test_only_an_administrator_backs_up_or_restores(db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_only_an_administrator_backs_up_or_restores(
+    db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = tmp_path / "copy.sqlite"
     for name in ("maria", "alex"):
         assert main([*db, *signin(monkeypatch, name), "backup", "--out", str(copy)]) == 1

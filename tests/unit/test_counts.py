@@ -49,8 +49,11 @@ def store(db: Database, actors: dict[str, Actor], samples: Path) -> Database:
 
 
 def _edibles(samples: Path) -> list[dict]:
-    return [r for r in json.loads((samples / "metrc_packages_active.json").read_text())
-            if r["Item"]["ProductCategoryName"] == EDIBLES]
+    return [
+        r
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["Item"]["ProductCategoryName"] == EDIBLES
+    ]
 
 
 def _line(lines: list[counts.VarianceLine], tag: str) -> counts.VarianceLine:
@@ -64,7 +67,8 @@ def _sell(db: Database, actor: Actor, tag: str, quantity: int) -> None:
 
 
 def test_start_freezes_the_ledger_for_the_scope_and_is_blind_by_default(
-        store: Database, actors: dict[str, Actor], samples: Path) -> None:
+    store: Database, actors: dict[str, Actor], samples: Path
+) -> None:
     info = counts.start_count(store, actors["alex"], "Gummies", Scope(categories=(EDIBLES,), locations=("Vault",)))
     expected_tags = {r["Label"] for r in _edibles(samples) if r["LocationName"] == "Vault"}
     assert info.blind and info.is_open and info.expected_lines == len(expected_tags)
@@ -123,9 +127,10 @@ def test_sales_between_snapshot_and_count_are_conflicts_not_variance(store: Data
 
 
 def test_three_way_snapshot_from_pos_export_and_metrc_file(
-        store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path) -> None:
+    store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     pos = tmp_path / "pos_inventory.csv"
-    pos.write_text(f"\ufeffPackage ID,SKU,Qty On Hand\r\n{GUMMY},,\"11\"\r\n{GUMMY_2},,24\r\n", encoding="utf-8")
+    pos.write_text(f'\ufeffPackage ID,SKU,Qty On Hand\r\n{GUMMY},,"11"\r\n{GUMMY_2},,24\r\n', encoding="utf-8")
     metrc = json.loads((samples / "metrc_packages_active.json").read_text())
     for record in metrc:
         if record["Label"] == GUMMY:
@@ -133,8 +138,9 @@ def test_three_way_snapshot_from_pos_export_and_metrc_file(
     metrc.append({**metrc[1], "Id": 999, "Label": "1A4060300000000000000999", "Quantity": 4.0})  # METRC only
     metrc_file = tmp_path / "metrc.json"
     metrc_file.write_text(json.dumps(metrc))
-    info = counts.start_count(store, actors["alex"], "Three-way", Scope(categories=(EDIBLES,)),
-                              pos_file=pos, metrc_file=metrc_file)
+    info = counts.start_count(
+        store, actors["alex"], "Three-way", Scope(categories=(EDIBLES,)), pos_file=pos, metrc_file=metrc_file
+    )
     assert (info.pos_source, info.metrc_source) == ("pos_inventory.csv", "metrc.json")
     counts.record_count(store, actors["alex"], info.id, GUMMY, 12)
     lines = counts.variance_lines(store, actors["maria"], info.id)
@@ -150,7 +156,9 @@ def test_metrc_snapshot_from_the_connector(store: Database, actors: dict[str, Ac
     from backoffice.metrc.payloads import from_json
 
     data = from_json((samples / "metrc_packages_active.json").read_text())  # as the client returns it
-    info = counts.start_count(store, actors["alex"], "Connector", Scope(categories=(EDIBLES,)), metrc_packages_data=data)
+    info = counts.start_count(
+        store, actors["alex"], "Connector", Scope(categories=(EDIBLES,)), metrc_packages_data=data
+    )
     assert info.metrc_source == "METRC active packages (fetched)"
     line = _line(counts.variance_lines(store, actors["maria"], info.id), GUMMY)
     assert line.metrc == 12
@@ -199,18 +207,26 @@ def test_entries_add_up_and_a_recount_supersedes(store: Database, actors: dict[s
         assert session.scalar(select(func.count()).select_from(CountEntry).where(CountEntry.tag == GUMMY)) == 3
 
 
-@pytest.mark.parametrize("quantity, message", [("-1", "cannot be negative"), ("abc", "not a number"),
-                                               ("1.00001", "more than 4 decimal places"),
-                                               ("2000000", "not believable")])
-def test_bad_counted_quantities_are_refused(store: Database, actors: dict[str, Actor], quantity: str,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    "quantity, message",
+    [
+        ("-1", "cannot be negative"),
+        ("abc", "not a number"),
+        ("1.00001", "more than 4 decimal places"),
+        ("2000000", "not believable"),
+    ],
+)
+def test_bad_counted_quantities_are_refused(
+    store: Database, actors: dict[str, Actor], quantity: str, message: str
+) -> None:
     info = counts.start_count(store, actors["alex"], "Gummies", Scope(categories=(EDIBLES,)))
     with pytest.raises(ValidationError, match=message):
         counts.record_count(store, actors["alex"], info.id, GUMMY, quantity)
 
 
 def test_counting_on_the_floor_before_the_transfer_is_recorded_is_refused(
-        store: Database, actors: dict[str, Actor]) -> None:
+    store: Database, actors: dict[str, Actor]
+) -> None:
     info = counts.start_count(store, actors["alex"], "Floor", Scope(categories=(EDIBLES,)))
     with pytest.raises(NotRecorded) as refused:
         counts.record_count(store, actors["alex"], info.id, GUMMY, 12, location="Sales Floor")
@@ -221,7 +237,8 @@ def test_counting_on_the_floor_before_the_transfer_is_recorded_is_refused(
 
 
 def test_submit_refuses_uncounted_then_records_them_as_zero_and_stores_accuracy(
-        store: Database, actors: dict[str, Actor]) -> None:
+    store: Database, actors: dict[str, Actor]
+) -> None:
     info = counts.start_count(store, actors["alex"], "Two", Scope(categories=(EDIBLES,), locations=("Vault",)))
     expected = counts.variance_lines(store, actors["maria"], info.id)
     for line in expected:
@@ -247,23 +264,28 @@ def test_a_submitted_count_is_frozen(store: Database, actors: dict[str, Actor], 
         entries_before = session.scalar(select(func.count()).select_from(CountEntry))
     sheet = tmp_path / "sheet.csv"
     sheet.write_text(f"tag,quantity\n{GUMMY},12\n")
-    for attempt in (lambda: counts.record_count(store, actors["alex"], info.id, GUMMY, 12, recount=True),
-                    lambda: counts.import_sheet(store, actors["alex"], info.id, sheet),
-                    lambda: counts.submit(store, actors["alex"], info.id)):
+    for attempt in (
+        lambda: counts.record_count(store, actors["alex"], info.id, GUMMY, 12, recount=True),
+        lambda: counts.import_sheet(store, actors["alex"], info.id, sheet),
+        lambda: counts.submit(store, actors["alex"], info.id),
+    ):
         with pytest.raises(RuleViolation, match="frozen; correct inventory with an adjustment"):
             attempt()
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(CountEntry)) == entries_before
     # corrections are new adjustments, linked to the count
-    result = adjustments.adjust(store, actors["alex"], GUMMY, -2, "Inventory Audit", "count short by 2",
-                                count_session_id=info.id)
+    result = adjustments.adjust(
+        store, actors["alex"], GUMMY, -2, "Inventory Audit", "count short by 2", count_session_id=info.id
+    )
     line = _line(counts.variance_lines(store, actors["alex"], info.id), GUMMY)
     assert line.adjusted == -2 and line.status is LineStatus.RESOLVED and line.remaining == 0
     assert counts.get_count(store, info.id).lines_matching == 0  # the frozen figures do not move
     assert result.count_session_id == info.id
 
 
-def test_adjusting_during_the_count_resolves_without_hiding_the_variance(store: Database, actors: dict[str, Actor]) -> None:
+def test_adjusting_during_the_count_resolves_without_hiding_the_variance(
+    store: Database, actors: dict[str, Actor]
+) -> None:
     info = counts.start_count(store, actors["maria"], "Gummies", Scope(categories=(EDIBLES,)))
     counts.record_count(store, actors["alex"], info.id, GUMMY, 9)
     adjustments.adjust(store, actors["alex"], GUMMY, -3, "Theft", "3 missing from the vault", count_session_id=info.id)
@@ -275,7 +297,8 @@ def test_adjusting_during_the_count_resolves_without_hiding_the_variance(store: 
 
 
 def test_keyed_in_sheet_supersedes_so_importing_twice_changes_nothing(
-        store: Database, actors: dict[str, Actor], tmp_path: Path) -> None:
+    store: Database, actors: dict[str, Actor], tmp_path: Path
+) -> None:
     info = counts.start_count(store, actors["alex"], "Gummies", Scope(categories=(EDIBLES,)))
     sheet = tmp_path / "keyed.csv"
     sheet.write_text(f"{GUMMY},11\n{GUMMY_2},\n{STRANGER},1\n")  # no header; one box left empty

@@ -23,19 +23,47 @@ def _app(qapp: object) -> None:
 def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
     new_store(monkeypatch, db, "alex", "maria")
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     return db
 
 
-def test_scripted_count_from_start_to_submit(monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path, samples: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_scripted_count_from_start_to_submit(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     alex = [*store, "--user", "alex"]
     monkeypatch.setenv("BACKOFFICE_PIN", "1111")  # alex's, for the calls below as a script would
     (tmp_path / "pos.csv").write_text(f"Package ID,On Hand\n{GUMMY},11\n")
-    assert main([*alex, "count", "start", "--name", "Gummies", "--category", "Edible (weight - each)",
-                 "--location", "Vault", "--pos-file", str(tmp_path / "pos.csv"),
-                 "--metrc-file", str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *alex,
+                "count",
+                "start",
+                "--name",
+                "Gummies",
+                "--category",
+                "Edible (weight - each)",
+                "--location",
+                "Vault",
+                "--pos-file",
+                str(tmp_path / "pos.csv"),
+                "--metrc-file",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "count #1 'Gummies': open, blind" in out and "POS: pos.csv" in out
     assert main([*alex, "count", "sheet", "1", "--out", str(tmp_path / "sheet.pdf")]) == 0
@@ -64,18 +92,24 @@ def test_scripted_count_from_start_to_submit(monkeypatch: pytest.MonkeyPatch, st
     assert "submitted" in capsys.readouterr().out
 
 
-def test_adjust_with_and_without_approval(monkeypatch: pytest.MonkeyPatch, store: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_adjust_with_and_without_approval(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     alex = [*store, "--user", "alex"]
     monkeypatch.setenv("BACKOFFICE_PIN", "1111")  # alex's, for the calls below as a script would
     assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone"]) == 1
     assert "a manager must enter their PIN" in capsys.readouterr().err
     monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "999999")
-    assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone",
-                 "--approver", "maria"]) == 1
+    assert (
+        main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone", "--approver", "maria"])
+        == 1
+    )
     assert "manager approval failed: Wrong PIN" in capsys.readouterr().err
     monkeypatch.setenv("BACKOFFICE_APPROVER_PIN", "222222")
-    assert main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone",
-                 "--approver", "maria"]) == 0
+    assert (
+        main([*alex, "adjust", GUMMY, "--quantity", "-8", "--reason", "Theft", "--note", "gone", "--approver", "maria"])
+        == 0
+    )
     assert "12 → 4 (Theft, approved by maria)" in capsys.readouterr().out
     assert main([*store, "adjust", GUMMY, "--quantity", "-1", "--reason", "Damage"]) == 1
     assert "sign in with --user NAME" in capsys.readouterr().err
@@ -83,14 +117,25 @@ def test_adjust_with_and_without_approval(monkeypatch: pytest.MonkeyPatch, store
     assert "Scale Variance" in capsys.readouterr().out
 
 
-def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_start_with_metrc_fetched(
+    store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     alex = [*store, *signin(monkeypatch, "alex")]
     assert main([*alex, "count", "start", "--name", "Gummies", "--fetch-metrc"]) == 1
     assert "manual mode" in capsys.readouterr().err  # no METRC address set: nothing started
     with pytest.raises(SystemExit) as usage:  # a file and a fetch are two answers to one question
-        main([*alex, "count", "start", "--name", "Gummies", "--fetch-metrc",
-              "--metrc-file", str(samples / "metrc_packages_active.json")])
+        main(
+            [
+                *alex,
+                "count",
+                "start",
+                "--name",
+                "Gummies",
+                "--fetch-metrc",
+                "--metrc-file",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
     assert usage.value.code == 2
     capsys.readouterr()
     assert main([*alex, "count", "list"]) == 0
@@ -98,16 +143,31 @@ def test_start_with_metrc_fetched(store: list[str], tmp_path: Path, samples: Pat
 
 
 def test_variances_name_the_source_and_fix_metrc_from_the_line(
-        store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    store: list[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     records = json.loads((samples / "metrc_packages_active.json").read_text())
     for record in records:
         if record["Label"] == GUMMY:
             record["Quantity"] = 15  # METRC says 15; the store and the shelf say 12
     (tmp_path / "metrc.json").write_text(json.dumps(records))
     alex = [*store, *signin(monkeypatch, "alex")]
-    assert main([*alex, "count", "start", "--name", "Gummies", "--category", "Edible (weight - each)",
-                 "--not-blind", "--metrc-file", str(tmp_path / "metrc.json")]) == 0
+    assert (
+        main(
+            [
+                *alex,
+                "count",
+                "start",
+                "--name",
+                "Gummies",
+                "--category",
+                "Edible (weight - each)",
+                "--not-blind",
+                "--metrc-file",
+                str(tmp_path / "metrc.json"),
+            ]
+        )
+        == 0
+    )
     assert main([*alex, "count", "record", "1", GUMMY, "12"]) == 0
     capsys.readouterr()
     assert main([*alex, "count", "variances", "1"]) == 0

@@ -21,8 +21,9 @@ GUMMY = "1A4060300000000000000002"
 ENTRIES_EACH = 15
 
 
-def _workstation(url: str, actor: Actor, count_id: int, name: str, errors: list[BaseException],
-                 start: threading.Barrier) -> None:
+def _workstation(
+    url: str, actor: Actor, count_id: int, name: str, errors: list[BaseException], start: threading.Barrier
+) -> None:
     db = Database(url)  # a workstation has its own connection pool
     try:
         start.wait()
@@ -34,15 +35,18 @@ def _workstation(url: str, actor: Actor, count_id: int, name: str, errors: list[
         db.dispose()
 
 
-def test_two_workstations_counting_one_tag_lose_no_update(db: Database, actors: dict[str, Actor],
-                                                           samples: Path) -> None:
+def test_two_workstations_counting_one_tag_lose_no_update(
+    db: Database, actors: dict[str, Actor], samples: Path
+) -> None:
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     info = counts.start_count(db, actors["alex"], "Busy vault", Scope(categories=(EDIBLES,)))
     url = db.url.render_as_string(hide_password=False)
     errors: list[BaseException] = []
     start = threading.Barrier(2)
-    threads = [threading.Thread(target=_workstation, args=(url, actors[who], info.id, f"ws-{who}", errors, start))
-               for who in ("alex", "maria")]
+    threads = [
+        threading.Thread(target=_workstation, args=(url, actors[who], info.id, f"ws-{who}", errors, start))
+        for who in ("alex", "maria")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -53,8 +57,9 @@ def test_two_workstations_counting_one_tag_lose_no_update(db: Database, actors: 
     assert set(status.counted_by.split(", ")) == {"alex", "maria"}
 
 
-def test_submit_racing_counters_freezes_a_consistent_count(db: Database, actors: dict[str, Actor],
-                                                           samples: Path) -> None:
+def test_submit_racing_counters_freezes_a_consistent_count(
+    db: Database, actors: dict[str, Actor], samples: Path
+) -> None:
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     info = counts.start_count(db, actors["alex"], "Race", Scope(categories=(EDIBLES,)))
     url = db.url.render_as_string(hide_password=False)
@@ -82,8 +87,9 @@ def test_submit_racing_counters_freezes_a_consistent_count(db: Database, actors:
     submitted = counts.submit(db, actors["maria"], info.id, uncounted_as_zero=True)
     thread.join(60)
     with db.read() as session:
-        entries = session.scalars(select(CountEntry).where(CountEntry.session_id == info.id,
-                                                           CountEntry.tag == GUMMY)).all()
+        entries = session.scalars(
+            select(CountEntry).where(CountEntry.session_id == info.id, CountEntry.tag == GUMMY)
+        ).all()
     # every accepted scan is in the frozen count, and none was written after the freeze
     assert len([e for e in entries if e.note is None]) == len(accepted)
     assert all(e.counted_at <= submitted.submitted_at for e in entries)  # type: ignore[operator]

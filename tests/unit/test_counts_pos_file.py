@@ -21,13 +21,17 @@ def _write(tmp_path: Path, text: str, name: str = "inventory.csv") -> Path:
 
 
 def test_headers_in_any_spelling_bom_crlf_and_quoted_thousands(tmp_path: Path) -> None:
-    path = _write(tmp_path, "\ufeffMETRC Tag,Product Name,\"Qty On Hand\",UOM,Room\r\n"
-                            f"{TAG},\"Gummies, 10 mg\",\"1,200\",ea,Vault\r\n"
-                            "1A4060300000000000000008,Flower,113.4,g,Vault\r\n\r\n")
+    path = _write(
+        tmp_path,
+        '\ufeffMETRC Tag,Product Name,"Qty On Hand",UOM,Room\r\n'
+        f'{TAG},"Gummies, 10 mg","1,200",ea,Vault\r\n'
+        "1A4060300000000000000008,Flower,113.4,g,Vault\r\n\r\n",
+    )
     records = pos_inventory_file.parse(path)
     assert [(r.line, r.tag, r.quantity, r.unit, r.product, r.room) for r in records] == [
         (2, TAG, Decimal(1200), Unit.EACH, "Gummies, 10 mg", "Vault"),
-        (3, "1A4060300000000000000008", Decimal("113.4"), Unit.GRAMS, "Flower", "Vault")]
+        (3, "1A4060300000000000000008", Decimal("113.4"), Unit.GRAMS, "Flower", "Vault"),
+    ]
 
 
 def test_every_bad_row_is_reported_with_line_and_field(tmp_path: Path) -> None:

@@ -24,8 +24,16 @@ from tests.unit.test_sales_import import write_csv
 EDIBLES = "Edible (weight - each)"
 GUMMY = "1A4060300000000000000002"  # Edible, Vault, 12 Each in the store and in METRC's sample list
 OTHER = "1A4060300000000000000010"  # Edible, Vault, 24 Each
-POS_HEADER = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-              "line_total"]
+POS_HEADER = [
+    "order_id",
+    "completed_at",
+    "metrc_tag",
+    "product",
+    "product_category",
+    "qty_sold",
+    "unit_of_measure",
+    "line_total",
+]
 
 
 @pytest.fixture
@@ -55,23 +63,48 @@ def _quantity(db: Database, tag: str) -> Decimal:
 def _sale_metrc_never_heard_of(db: Database, alex: Actor, tmp_path: Path) -> None:
     """Yesterday the POS sold 2 gummies on receipt R7 and that sale never reached METRC; METRC's
     receipts of the day are in the store's records (receipt R6, another package)."""
-    write_csv(tmp_path / "pos.csv", [POS_HEADER, ["R6", "2026-11-20 10:00:00", OTHER, "x", "x", "1", "Each", "9.00"],
-                                     ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"]])
-    (tmp_path / "metrc.json").write_text(json.dumps([{
-        "Id": 1, "ReceiptNumber": "M1", "ExternalReceiptNumber": "R6", "SalesDateTime": "2026-11-20T10:00:00",
-        "SalesCustomerType": "Consumer",
-        "Transactions": [{"PackageLabel": OTHER, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 9.0}]}]))
+    write_csv(
+        tmp_path / "pos.csv",
+        [
+            POS_HEADER,
+            ["R6", "2026-11-20 10:00:00", OTHER, "x", "x", "1", "Each", "9.00"],
+            ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"],
+        ],
+    )
+    (tmp_path / "metrc.json").write_text(
+        json.dumps(
+            [
+                {
+                    "Id": 1,
+                    "ReceiptNumber": "M1",
+                    "ExternalReceiptNumber": "R6",
+                    "SalesDateTime": "2026-11-20T10:00:00",
+                    "SalesCustomerType": "Consumer",
+                    "Transactions": [
+                        {"PackageLabel": OTHER, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 9.0}
+                    ],
+                }
+            ]
+        )
+    )
     sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
     sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
 
 
 def test_a_sale_that_never_reached_metrc_is_not_a_match_and_names_the_receipt(
-        store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path) -> None:
+    store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     alex, maria = actors["alex"], actors["maria"]
     _sale_metrc_never_heard_of(store, alex, tmp_path)
     assert _quantity(store, GUMMY) == 10  # the ledger took the sale
-    info = counts.start_count(store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False,
-                              metrc_packages_data=_metrc(samples, **{OTHER: 23}))  # METRC still says 12
+    info = counts.start_count(
+        store,
+        alex,
+        "Gummies",
+        Scope(categories=(EDIBLES,)),
+        blind=False,
+        metrc_packages_data=_metrc(samples, **{OTHER: 23}),
+    )  # METRC still says 12
     counts.record_count(store, alex, info.id, GUMMY, 10)  # the shelf agrees with the ledger
 
     line = _line(store, alex, info.id, GUMMY)
@@ -97,8 +130,9 @@ def test_a_sale_that_never_reached_metrc_is_not_a_match_and_names_the_receipt(
         entry = session.get(OutboxEntry, fixed.outbox_id)
         assert entry.kind is OutboxKind.SALES_RECEIPT and entry.status is OutboxStatus.PENDING
         assert "R7" in entry.payload and GUMMY in entry.payload
-        assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
-            "count.metrc_receipt"
+        assert (
+            session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "count.metrc_receipt"
+        )
     assert _quantity(store, GUMMY) == 10  # the store's ledger is not touched
     line = _line(store, alex, info.id, GUMMY)
     assert line.status is LineStatus.RESOLVED and line.metrc_fixed == -2 and line.metrc_open == 0
@@ -107,10 +141,17 @@ def test_a_sale_that_never_reached_metrc_is_not_a_match_and_names_the_receipt(
 
 
 def test_a_metrc_only_difference_with_no_cause_says_investigate(
-        store: Database, actors: dict[str, Actor], samples: Path) -> None:
+    store: Database, actors: dict[str, Actor], samples: Path
+) -> None:
     alex, maria = actors["alex"], actors["maria"]
-    info = counts.start_count(store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False,
-                              metrc_packages_data=_metrc(samples, **{GUMMY: 15}))
+    info = counts.start_count(
+        store,
+        alex,
+        "Gummies",
+        Scope(categories=(EDIBLES,)),
+        blind=False,
+        metrc_packages_data=_metrc(samples, **{GUMMY: 15}),
+    )
     counts.record_count(store, alex, info.id, GUMMY, 12)
     line = _line(store, alex, info.id, GUMMY)
     assert line.status is LineStatus.METRC_DIFFERS and (line.metrc_vs_ledger, line.pending_metrc) == (3, 0)
@@ -135,8 +176,10 @@ def test_a_metrc_only_difference_with_no_cause_says_investigate(
         (element,) = json.loads(entry.payload)
         assert entry.kind is OutboxKind.ADJUST and element["Label"] == GUMMY and Decimal(element["Quantity"]) == -3
         assert element["AdjustmentReason"] == "Inventory Audit" and element["ReasonNote"] == "METRC had 3 extra"
-        assert session.scalar(select(LedgerEntry.kind).order_by(LedgerEntry.id.desc()).limit(1)) \
+        assert (
+            session.scalar(select(LedgerEntry.kind).order_by(LedgerEntry.id.desc()).limit(1))
             is not LedgerKind.ADJUSTMENT
+        )
         assert session.scalar(select(CountMetrcFix.kind)) is MetrcFixKind.ADJUSTMENT
         event = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
         assert event.action == "package.metrc_adjust" and "Inventory Audit" in (event.reason or "")
@@ -147,8 +190,9 @@ def test_a_metrc_only_difference_with_no_cause_says_investigate(
 def test_a_pending_adjustment_explains_metrc(store: Database, actors: dict[str, Actor], samples: Path) -> None:
     alex, maria = actors["alex"], actors["maria"]
     adjusted = adjustments.adjust(store, alex, GUMMY, "-2", "Theft", "two gone from the bin")  # METRC not told yet
-    info = counts.start_count(store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False,
-                              metrc_packages_data=_metrc(samples))
+    info = counts.start_count(
+        store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False, metrc_packages_data=_metrc(samples)
+    )
     counts.record_count(store, alex, info.id, GUMMY, 10)
     line = _line(store, alex, info.id, GUMMY)
     assert line.status is LineStatus.METRC_DIFFERS and (line.metrc_vs_ledger, line.pending_metrc) == (2, -2)
@@ -167,8 +211,9 @@ def test_a_pending_adjustment_explains_metrc(store: Database, actors: dict[str, 
 
 def test_a_sale_during_the_count(store: Database, actors: dict[str, Actor], samples: Path) -> None:
     alex = actors["alex"]
-    info = counts.start_count(store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False,
-                              metrc_packages_data=_metrc(samples))
+    info = counts.start_count(
+        store, alex, "Gummies", Scope(categories=(EDIBLES,)), blind=False, metrc_packages_data=_metrc(samples)
+    )
 
     def sell(tag: str, quantity: int) -> None:
         with store.transaction() as session:
@@ -189,11 +234,18 @@ def test_a_sale_during_the_count(store: Database, actors: dict[str, Actor], samp
 
 
 def test_a_package_where_everything_agrees_stays_a_match(
-        store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path) -> None:
+    store: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     alex, maria = actors["alex"], actors["maria"]
     write_csv(tmp_path / "pos.csv", [["Package ID", "On Hand"], [GUMMY, "12"], [OTHER, "24"]])
-    info = counts.start_count(store, alex, "Gummies", Scope(categories=(EDIBLES,)), pos_file=tmp_path / "pos.csv",
-                              metrc_packages_data=_metrc(samples, **{OTHER: 20}))
+    info = counts.start_count(
+        store,
+        alex,
+        "Gummies",
+        Scope(categories=(EDIBLES,)),
+        pos_file=tmp_path / "pos.csv",
+        metrc_packages_data=_metrc(samples, **{OTHER: 20}),
+    )
     counts.record_count(store, alex, info.id, GUMMY, 12)
     counts.record_count(store, alex, info.id, OTHER, 23)
     # blind: the counter sees neither statuses nor causes until submit

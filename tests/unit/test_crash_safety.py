@@ -33,11 +33,20 @@ def _check_consistent(db: Database) -> None:
     assert ledger.check_balances(db) == []
     with db.read() as session:
         for transfer in session.scalars(select(Transfer)):
-            moves = session.scalar(select(func.count()).select_from(LedgerEntry).where(
-                LedgerEntry.doc_type == "transfer", LedgerEntry.doc_id == transfer.id,
-                LedgerEntry.kind == LedgerKind.TRANSFER))
-            queued = session.scalar(select(func.count()).select_from(OutboxEntry).where(
-                OutboxEntry.doc_type == "transfer", OutboxEntry.doc_id == transfer.id))
+            moves = session.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(
+                    LedgerEntry.doc_type == "transfer",
+                    LedgerEntry.doc_id == transfer.id,
+                    LedgerEntry.kind == LedgerKind.TRANSFER,
+                )
+            )
+            queued = session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.doc_type == "transfer", OutboxEntry.doc_id == transfer.id)
+            )
             if transfer.status is TransferStatus.DRAFT:
                 assert moves == 0 and queued == 0, f"draft #{transfer.id} is half-recorded"
             else:
@@ -60,9 +69,17 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(tmp_path: Path, samp
     committed_before = 0
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for run in range(RUNS):
-        proc = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", url, str(samples), str(run)],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash_worker", url, str(samples), str(run)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", (
+            proc.stderr.read() if proc.stderr else ""
+        )
         time.sleep(rng.uniform(0.02, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -40,8 +40,10 @@ def test_plain_text_and_numbers_are_left_alone() -> None:
 
 def test_count_sheet_csv_neutralises_item_and_location_names(tmp_path: Path) -> None:
     out = tmp_path / "sheet.csv"
-    write_sheet_csv(out, [SheetLine(TAG, HOSTILE, "@Vault", "Each", None), SheetLine(TAG[:-1] + "8", "Gummies",
-                                                                                       "Vault", "Each", None)])
+    write_sheet_csv(
+        out,
+        [SheetLine(TAG, HOSTILE, "@Vault", "Each", None), SheetLine(TAG[:-1] + "8", "Gummies", "Vault", "Each", None)],
+    )
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert rows[1] == [TAG, "'" + HOSTILE, "'@Vault", "Each", ""]
     assert rows[2][1:3] == ["Gummies", "Vault"]

@@ -35,16 +35,19 @@ def _operational(message: str) -> OperationalError:
     return OperationalError("INSERT ...", {}, sqlite3.OperationalError(message))
 
 
-@pytest.mark.parametrize(("message", "kind", "words"), [
-    ("database is locked", "locked", "is busy: another program is writing to it"),
-    ("database or disk is full", "disk_full", "is full. Nothing was saved"),
-    ("attempt to write a readonly database", "read_only", "can only be read, not written"),
-    ("database disk image is malformed", "corrupt", "is damaged and cannot be read"),
-    ("no such table: store_settings", "no_tables", "is not a Vault Workstation store"),
-    ("unable to open database file", "unreachable", "Cannot reach"),
-    ("canceling statement due to lock timeout", "locked", "try again in a moment"),
-    ("could not extend file \"base/16384/2619\": No space left on device", "disk_full", "is full"),
-])
+@pytest.mark.parametrize(
+    ("message", "kind", "words"),
+    [
+        ("database is locked", "locked", "is busy: another program is writing to it"),
+        ("database or disk is full", "disk_full", "is full. Nothing was saved"),
+        ("attempt to write a readonly database", "read_only", "can only be read, not written"),
+        ("database disk image is malformed", "corrupt", "is damaged and cannot be read"),
+        ("no such table: store_settings", "no_tables", "is not a Vault Workstation store"),
+        ("unable to open database file", "unreachable", "Cannot reach"),
+        ("canceling statement due to lock timeout", "locked", "try again in a moment"),
+        ('could not extend file "base/16384/2619": No space left on device', "disk_full", "is full"),
+    ],
+)
 def test_driver_errors_become_one_sentence(message: str, kind: str, words: str) -> None:
     trouble = known_error(_operational(message), "/srv/store.sqlite")
     assert isinstance(trouble, DatabaseTrouble) and trouble.kind == kind
@@ -61,10 +64,19 @@ def test_os_errors_and_bugs() -> None:
 def test_a_busy_database_names_who_holds_it(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     sqlite3.connect(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time\n"
-        f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(30)")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys, time\n"
+                f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+                "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(30)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         trouble = known_error(_operational("database is locked"), str(path))
@@ -74,9 +86,9 @@ def test_a_busy_database_names_who_holds_it(tmp_path: Path) -> None:
         holder.communicate()
 
 
-def test_cli_says_one_sentence_for_a_damaged_or_read_only_store(tmp_path: Path, sqlite_db: Database,
-                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_says_one_sentence_for_a_damaged_or_read_only_store(
+    tmp_path: Path, sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_users(sqlite_db)
     signed_in = signin(monkeypatch, "admin")
     damaged = tmp_path / "damaged.sqlite"
@@ -99,8 +111,9 @@ def test_cli_says_one_sentence_for_a_damaged_or_read_only_store(tmp_path: Path, 
         assert session.scalar(select(PosImport)) is None  # nothing half-written
 
 
-def test_daily_backup_is_renamed_only_when_complete(sqlite_db: Database, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_daily_backup_is_renamed_only_when_complete(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "backups"
     monkeypatch.setattr(backup, "backup_dir", lambda: folder)
     today = datetime.now(UTC).date()
@@ -117,8 +130,13 @@ def test_daily_backup_is_renamed_only_when_complete(sqlite_db: Database, tmp_pat
             self.real.close()
 
     real_connect = sqlite3.connect
-    monkeypatch.setattr(sqlite3, "connect", lambda path, *a, **k: FullDisk(real_connect(path, *a, **k))
-                        if str(path) == sqlite_db.sqlite_path else real_connect(path, *a, **k))
+    monkeypatch.setattr(
+        sqlite3,
+        "connect",
+        lambda path, *a, **k: (
+            FullDisk(real_connect(path, *a, **k)) if str(path) == sqlite_db.sqlite_path else real_connect(path, *a, **k)
+        ),
+    )
     with pytest.raises(sqlite3.OperationalError) as caught:
         backup.daily_backup(sqlite_db, SYSTEM, today=today)
     assert known_error(caught.value, str(folder)).kind == "disk_full"
@@ -133,12 +151,16 @@ def test_daily_backup_is_renamed_only_when_complete(sqlite_db: Database, tmp_pat
 def test_text_is_checked_at_the_database_boundary(db: Database, actors: dict[str, Actor]) -> None:
     too_long = r"the file name '.*' \(pos_imports\) is 300 characters long; at most 260 fit"
     with pytest.raises(ValidationError, match=too_long), db.transaction() as session:
-        session.add(PosImport(file_name="x" * 300, file_sha256="0" * 64, layout="export-a", line_count=0,
-                              imported_by_id=None))
-    with pytest.raises(ValidationError, match=r"the layout \(pos_imports\) holds a NUL character"), \
-            db.transaction() as session:
-        session.execute(insert(PosImport), [{"file_name": "a.csv", "file_sha256": "1" * 64, "layout": "a\x00b",
-                                             "line_count": 0}])
+        session.add(
+            PosImport(file_name="x" * 300, file_sha256="0" * 64, layout="export-a", line_count=0, imported_by_id=None)
+        )
+    with (
+        pytest.raises(ValidationError, match=r"the layout \(pos_imports\) holds a NUL character"),
+        db.transaction() as session,
+    ):
+        session.execute(
+            insert(PosImport), [{"file_name": "a.csv", "file_sha256": "1" * 64, "layout": "a\x00b", "line_count": 0}]
+        )
     with db.read() as session:
         assert session.scalar(select(PosImport)) is None
 
@@ -148,9 +170,17 @@ def test_a_collision_says_what_collided(db: Database, actors: dict[str, Actor], 
     with db.read() as session:
         line = session.scalars(select(PosSaleLine)).first()
     assert line is not None
-    row = {"import_id": result.import_id, "receipt_number": line.receipt_number, "line_key": line.line_key,
-           "sold_at": line.sold_at, "business_date": line.business_date, "product_name": "",
-           "quantity": line.quantity, "unit": line.unit, "amount": line.amount}
+    row = {
+        "import_id": result.import_id,
+        "receipt_number": line.receipt_number,
+        "line_key": line.line_key,
+        "sold_at": line.sold_at,
+        "business_date": line.business_date,
+        "product_name": "",
+        "quantity": line.quantity,
+        "unit": line.unit,
+        "amount": line.amount,
+    }
     with pytest.raises(IntegrityError) as same, db.transaction() as session:
         session.execute(insert(PosSaleLine), [row])
     table, columns, _ = collision(same.value)
@@ -161,4 +191,3 @@ def test_a_collision_says_what_collided(db: Database, actors: dict[str, Actor], 
     message = collision_message(key.value, "same moment", ours=("line_key",))
     assert message.startswith("The database refused a duplicate in pos_sale_lines (id)")
     assert "id counter is behind" in message
-

@@ -48,8 +48,9 @@ TINY = demo.Scale(skus=40, active_packages=240, days=21, sale_lines=2_500)
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory,
-          _sqlite_template: Path) -> Iterator[tuple[Database, demo.DemoSummary]]:
+def small(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+) -> Iterator[tuple[Database, demo.DemoSummary]]:
     path = tmp_path_factory.mktemp("demo") / "small.sqlite"
     shutil.copyfile(_sqlite_template, path)
     db = Database(f"sqlite:///{path}")
@@ -69,7 +70,8 @@ def _today() -> date:
 
 
 def test_reconciling_a_recent_day_finds_exactly_the_planted_differences(
-        small: tuple[Database, demo.DemoSummary]) -> None:
+    small: tuple[Database, demo.DemoSummary],
+) -> None:
     db, summary = small
     admin = users.actor_for(db, "admin")
     yesterday = _today() - timedelta(days=1)
@@ -99,9 +101,15 @@ def test_the_accuracy_report_has_eight_weeks_of_counts_that_add_up(small: tuple[
             assert count.status is CountStatus.SUBMITTED
             figures = counts.accuracy_of(count_lines(session, count, hide=False))
             assert (figures.lines_counted, figures.lines_matching, figures.unit_variance, figures.dollar_variance) == (
-                count.lines_counted, count.lines_matching, count.unit_variance, count.dollar_variance)
-            assert all(ln.status not in (counts.LineStatus.SHORT, counts.LineStatus.OVER)
-                       for ln in count_lines(session, count, hide=False))  # each variance was adjusted
+                count.lines_counted,
+                count.lines_matching,
+                count.unit_variance,
+                count.dollar_variance,
+            )
+            assert all(
+                ln.status not in (counts.LineStatus.SHORT, counts.LineStatus.OVER)
+                for ln in count_lines(session, count, hide=False)
+            )  # each variance was adjusted
 
 
 def test_a_delivery_and_a_transfer_are_waiting(small: tuple[Database, demo.DemoSummary]) -> None:
@@ -113,8 +121,9 @@ def test_a_delivery_and_a_transfer_are_waiting(small: tuple[Database, demo.DemoS
     lines = [ln for view in views for ln in view.lines]
     assert sum(1 for ln in lines if ln.item_id is None) == 1  # one product to create from its manifest line
     with db.read() as session:
-        assert not session.scalar(select(func.count()).select_from(Package).where(
-            Package.tag.in_([ln.tag for ln in lines])))
+        assert not session.scalar(
+            select(func.count()).select_from(Package).where(Package.tag.in_([ln.tag for ln in lines]))
+        )
     transfer = transfers.get_transfer(db, summary.transfer_id)  # type: ignore[arg-type]
     assert transfer.status is TransferStatus.RECORDED and transfer.lines
     assert not any(line.moved for line in transfer.lines)
@@ -127,8 +136,11 @@ def test_every_item_has_a_price_and_potency(small: tuple[Database, demo.DemoSumm
             assert item.price > 0, item.sku
             if item.unit_thc_mg is None:  # potency by lab result on each package
                 assert item.unit_cbd_mg is None
-                assert not session.scalar(select(func.count()).select_from(Package).where(
-                    Package.item_id == item.id, Package.thc_percent.is_(None) | Package.cbd_percent.is_(None)))
+                assert not session.scalar(
+                    select(func.count())
+                    .select_from(Package)
+                    .where(Package.item_id == item.id, Package.thc_percent.is_(None) | Package.cbd_percent.is_(None))
+                )
             else:
                 assert item.unit_cbd_mg is not None and item.unit_thc_mg > 0
 
@@ -140,8 +152,11 @@ def test_the_demo_store_passes_audit_verify(small: tuple[Database, demo.DemoSumm
     with db.read() as session:  # packages adjusted by a count are still open, never below zero
         adjusted = select(LedgerEntry.package_id).where(LedgerEntry.kind == LedgerKind.ADJUSTMENT)
         assert session.scalar(select(func.min(Package.quantity)).where(Package.id.in_(adjusted))) > 0
-        assert not session.scalar(select(func.count()).select_from(Package).where(
-            Package.id.in_(adjusted), Package.status != PackageStatus.ACTIVE))
+        assert not session.scalar(
+            select(func.count())
+            .select_from(Package)
+            .where(Package.id.in_(adjusted), Package.status != PackageStatus.ACTIVE)
+        )
 
 
 def _empty(db: Database) -> bool:
@@ -151,7 +166,8 @@ def _empty(db: Database) -> bool:
 
 @pytest.mark.parametrize("stage", ["mirror_pos_sales", "recorded_transfer"])
 def test_a_build_that_dies_part_way_leaves_an_empty_store_and_runs_again(
-        sqlite_db: Database, tiny: str, monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+    sqlite_db: Database, tiny: str, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
     def dies(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("killed")  # in the bulk load, or in this morning's service calls
 
@@ -166,8 +182,7 @@ def test_a_build_that_dies_part_way_leaves_an_empty_store_and_runs_again(
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_pos_import_after_the_demo_works(
-        pg_server: object, tiny: str, tmp_path: Path) -> None:
+def test_on_postgresql_a_pos_import_after_the_demo_works(pg_server: object, tiny: str, tmp_path: Path) -> None:
     from tests.conftest import _pg_copy
 
     db = _pg_copy(pg_server)  # type: ignore[arg-type]
@@ -176,15 +191,20 @@ def test_on_postgresql_a_pos_import_after_the_demo_works(
         alex, admin = users.actor_for(db, "alex"), users.actor_for(db, "admin")
         with db.read() as session:
             pkg, item = session.execute(
-                select(Package, Item).join(Item, Item.id == Package.item_id)
+                select(Package, Item)
+                .join(Item, Item.id == Package.item_id)
                 .where(Package.status == PackageStatus.ACTIVE, Package.location.has(kind=LocationKind.FLOOR))
-                .order_by(Package.id).limit(1)).one()
+                .order_by(Package.id)
+                .limit(1)
+            ).one()
         today = _today()
         export = tmp_path / "pos.csv"
         export.write_text(
             "Transaction ID,Transaction Date,Package ID,SKU,Product Name,Brand,Category,Quantity,Unit,Net Sales,"
             f"Budtender\nT-{today:%m%d}-1,{today:%m/%d/%Y} 09:43 AM,{pkg.tag},{item.sku},{item.name},{item.brand},"
-            f"{item.category},1,{item.unit.value},${item.price},KT\n", encoding="utf-8")
+            f"{item.category},1,{item.unit.value},${item.price},KT\n",
+            encoding="utf-8",
+        )
         result = sales_import.import_pos_file(db, admin, export)
         assert result.lines_added == 1
         # and the other services add rows after the demo's too

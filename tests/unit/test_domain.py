@@ -15,11 +15,14 @@ def test_valid_tags(tag: str) -> None:
     assert validate_tag(f"  {tag}\n") == tag
 
 
-@pytest.mark.parametrize(("raw", "why"), [
-    ("1A40E01000192690000000", "24 characters"),
-    ("1a40e0100019269000000074", "upper-case"),
-    ("1A40E01000192690000000-4", "letters A–Z and digits"),
-])
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("1A40E01000192690000000", "24 characters"),
+        ("1a40e0100019269000000074", "upper-case"),
+        ("1A40E01000192690000000-4", "letters A–Z and digits"),
+    ],
+)
 def test_invalid_tags_say_why(raw: str, why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         validate_tag(raw)
@@ -31,9 +34,15 @@ def test_strict_tag_pattern_is_optional() -> None:
     assert is_tag("1A40E0100019269000000074", strict=True)
 
 
-@pytest.mark.parametrize(("raw", "value"), [
-    ("$1,234.56", Decimal("1234.56")), ("(4.00)", Decimal("-4.00")), (453.59, Decimal("453.59")), (3, Decimal(3)),
-])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("$1,234.56", Decimal("1234.56")),
+        ("(4.00)", Decimal("-4.00")),
+        (453.59, Decimal("453.59")),
+        (3, Decimal(3)),
+    ],
+)
 def test_parse_decimal_is_exact(raw: object, value: Decimal) -> None:
     assert parse_decimal(raw) == value
 

@@ -19,18 +19,36 @@ from backoffice.services.event_words import audit_sentence, ledger_sentence, plu
 
 
 def test_known_actions_are_sentences() -> None:
-    text = audit_sentence("transfer.arrived", "package", "1A4000000000000000000001",
-                          None, '{"location":"Sales Floor","transfer":1,"transfer_status":"moved"}')
+    text = audit_sentence(
+        "transfer.arrived",
+        "package",
+        "1A4000000000000000000001",
+        None,
+        '{"location":"Sales Floor","transfer":1,"transfer_status":"moved"}',
+    )
     assert text == "Package 1A4000000000000000000001 arrived in Sales Floor (transfer #1, now moved)."
-    text = audit_sentence("package.adjust", "package", "1A4000000000000000000001", '{"quantity":"12.0000"}',
-                          '{"adjustment":3,"approved_by":"maria","count":null,"delta":"-2.0000","outbox":4,'
-                          '"quantity":"10.0000"}', "Theft: not on the shelf")
-    assert text == ("Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. "
-                    "Theft: not on the shelf.")
-    text = audit_sentence("transfer.record", "transfer", "7", '{"status":"draft"}',
-                          '{"outbox":9,"status":"recorded","tags":["A","B","C","D","E"]}')
-    assert text == ("Recorded transfer #7 (the METRC location change) for 5 packages (A, B, C and 2 more); "
-                    "queued for METRC as outbox #9.")
+    text = audit_sentence(
+        "package.adjust",
+        "package",
+        "1A4000000000000000000001",
+        '{"quantity":"12.0000"}',
+        '{"adjustment":3,"approved_by":"maria","count":null,"delta":"-2.0000","outbox":4,"quantity":"10.0000"}',
+        "Theft: not on the shelf",
+    )
+    assert text == (
+        "Adjusted package 1A4000000000000000000001 by -2: 12 → 10, approved by maria. Theft: not on the shelf."
+    )
+    text = audit_sentence(
+        "transfer.record",
+        "transfer",
+        "7",
+        '{"status":"draft"}',
+        '{"outbox":9,"status":"recorded","tags":["A","B","C","D","E"]}',
+    )
+    assert text == (
+        "Recorded transfer #7 (the METRC location change) for 5 packages (A, B, C and 2 more); "
+        "queued for METRC as outbox #9."
+    )
     received = '{"accepted":["A"],"location":"Vault","outbox":2,"rejected":{},"status":"received"}'
     assert "{" not in audit_sentence("manifest.receive", "manifest", "0004412345", '{"status":"open"}', received)
 
@@ -45,22 +63,35 @@ def test_unknown_and_malformed_actions_are_still_words() -> None:
 
 def test_plural() -> None:
     assert (plural(1, "package"), plural(14, "package"), plural(0, "entry", "entries")) == (
-        "1 package", "14 packages", "0 entries")
+        "1 package",
+        "14 packages",
+        "0 entries",
+    )
 
 
 def test_ledger_rows_are_sentences() -> None:
-    assert ledger_sentence(LedgerKind.RECEIVE, Decimal("112.0000"), Unit.GRAMS, None, "Vault", "manifest", None, None,
-                           "0004412345") == "Received 112 Grams from manifest 0004412345 into Vault."
+    assert (
+        ledger_sentence(
+            LedgerKind.RECEIVE, Decimal("112.0000"), Unit.GRAMS, None, "Vault", "manifest", None, None, "0004412345"
+        )
+        == "Received 112 Grams from manifest 0004412345 into Vault."
+    )
     assert ledger_sentence(LedgerKind.SALE, Decimal("-3.5"), Unit.GRAMS, None, None, "pos_sale_line", 41, None) == (
-        "Sold 3.5 Grams (POS sale line #41).")
-    assert ledger_sentence(LedgerKind.TRANSFER, Decimal(0), Unit.EACH, "Vault", "Sales Floor", "transfer", 2,
-                           None) == "Moved from Vault to Sales Floor (transfer #2)."
+        "Sold 3.5 Grams (POS sale line #41)."
+    )
+    assert (
+        ledger_sentence(LedgerKind.TRANSFER, Decimal(0), Unit.EACH, "Vault", "Sales Floor", "transfer", 2, None)
+        == "Moved from Vault to Sales Floor (transfer #2)."
+    )
 
 
 def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: dict[str, Actor], samples) -> None:
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
-    tag = next(r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=50)
-               if r.location == "Vault" and r.quantity > 2)
+    tag = next(
+        r.tag
+        for r in inventory.search_packages(db, "", include_finished=False, limit=50)
+        if r.location == "Vault" and r.quantity > 2
+    )
     created = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [tag])
     transfers.record(db, actors["alex"], created.id)
     transfers.confirm_arrival(db, actors["alex"], tag, "Sales Floor")
@@ -77,11 +108,15 @@ def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, 
     from backoffice.services import metrc_sync
 
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
-    vault = [r.tag for r in inventory.search_packages(db, "", include_finished=False, limit=200)
-             if r.location == "Vault" and r.lab_state.sellable and r.quantity > 0]
+    vault = [
+        r.tag
+        for r in inventory.search_packages(db, "", include_finished=False, limit=200)
+        if r.location == "Vault" and r.lab_state.sellable and r.quantity > 0
+    ]
     for tags in (vault[:1], vault[1:5]):
-        transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
-                                                                       tags).id)
+        transfers.record(
+            db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", tags).id
+        )
     one, four = metrc_sync.list_entries(db)[-2:]
     assert one.summary == f"1 package: {vault[0]}"
     assert four.summary == f"4 packages: {', '.join(vault[1:4])} and 1 more"
@@ -89,6 +124,8 @@ def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, 
 
 def test_refused_pins_read_as_refusals_with_their_reason() -> None:
     assert audit_sentence("user.sign_in_failed", "user", "7", None, '{"failed_attempts": 1}', "wrong PIN") == (
-        "Sign-in refused for user 7. Wrong PIN.")
+        "Sign-in refused for user 7. Wrong PIN."
+    )
     assert audit_sentence("user.approval_failed", "user", "mallory", None, None, "unknown user") == (
-        "Approval refused for user mallory. Unknown user.")
+        "Approval refused for user mallory. Unknown user."
+    )

@@ -38,8 +38,10 @@ def test_a_writer_that_gives_up_deletes_the_temp_and_nothing_appears(tmp_path: P
 
 
 def test_missing_folder_and_unwritable_target_are_plain_messages(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="folder .*nowhere does not exist"), \
-            atomic_output(tmp_path / "nowhere" / "x.csv"):
+    with (
+        pytest.raises(ValidationError, match="folder .*nowhere does not exist"),
+        atomic_output(tmp_path / "nowhere" / "x.csv"),
+    ):
         pass
     (tmp_path / "taken.csv").mkdir()  # a folder where the file should go: the rename fails
     with pytest.raises(UserError, match="could not save .*taken.csv"):

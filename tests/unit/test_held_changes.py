@@ -44,10 +44,12 @@ def held(db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path) 
     return tag
 
 
-def test_a_hand_made_file_cannot_lift_a_hold(db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path,
-                                             held: str) -> None:
-    path, _ = _file(samples, tmp_path, "forged.json", IsOnHold=False, LabTestingState="TestPassed",
-                    ExpirationDate="2031-01-31")
+def test_a_hand_made_file_cannot_lift_a_hold(
+    db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path, held: str
+) -> None:
+    path, _ = _file(
+        samples, tmp_path, "forged.json", IsOnHold=False, LabTestingState="TestPassed", ExpirationDate="2031-01-31"
+    )
     result = metrc_packages_import.import_file(db, actors["pat"], path)  # purchasing may import files
     package = _package(db, held)
     assert (package.status, package.lab_state) == (PackageStatus.ON_HOLD, LabState.TEST_FAILED)
@@ -79,7 +81,8 @@ def test_a_hand_made_file_cannot_lift_a_hold(db: Database, actors: dict[str, Act
 
 
 def test_restricting_changes_apply_at_once_and_rejects_leave_the_package(
-        db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path, held: str) -> None:
+    db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path, held: str
+) -> None:
     lift, _ = _file(samples, tmp_path, "lift.json", IsOnHold=False, LabTestingState="TestFailed")
     metrc_packages_import.import_file(db, actors["alex"], lift)
     (change,) = pending_changes.list_changes(db, actors["alex"])
@@ -92,7 +95,8 @@ def test_restricting_changes_apply_at_once_and_rejects_leave_the_package(
 
 
 def test_a_change_the_package_moved_past_cannot_be_accepted(
-        db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path, held: str) -> None:
+    db: Database, actors: dict[str, Actor], samples: Path, tmp_path: Path, held: str
+) -> None:
     lift, _ = _file(samples, tmp_path, "lift.json", LabTestingState="TestPassed", IsOnHold=True)
     metrc_packages_import.import_file(db, actors["alex"], lift)
     (change,) = pending_changes.list_changes(db, actors["alex"])
@@ -103,9 +107,13 @@ def test_a_change_the_package_moved_past_cannot_be_accepted(
     assert _package(db, held).lab_state is LabState.RETEST_FAILED
 
 
-def test_the_command_line_lists_and_accepts(sqlite_db: Database, samples: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_line_lists_and_accepts(
+    sqlite_db: Database,
+    samples: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from tests.conftest import make_users
 
     actors = make_users(sqlite_db)

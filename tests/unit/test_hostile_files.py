@@ -23,18 +23,46 @@ from backoffice.importers.pos_sales_file import parse_pos_file
 from backoffice.importers.xlsx_table import read_xlsx_table
 
 TZ = "America/Los_Angeles"
-HEADERS = ["Transaction ID", "Transaction Date", "Package ID", "SKU", "Product Name", "Brand", "Category", "Quantity",
-           "Unit", "Net Sales", "Budtender"]
-SALE = ["R1", "11/20/2026 09:43 AM", "1A4060300000000000000009", "SKU-1", "Tincture", "Kind", "Tincture", "2",
-        "Each", "$64.00", "KT"]
-_WORKBOOK = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-             '<sheets><sheet name="Sales" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_RELS = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
-         ' Target="worksheets/sheet1.xml"/></Relationships>')
-_STYLES = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2">'
-           '<xf numFmtId="0"/><xf numFmtId="22"/></cellXfs></styleSheet>')
+HEADERS = [
+    "Transaction ID",
+    "Transaction Date",
+    "Package ID",
+    "SKU",
+    "Product Name",
+    "Brand",
+    "Category",
+    "Quantity",
+    "Unit",
+    "Net Sales",
+    "Budtender",
+]
+SALE = [
+    "R1",
+    "11/20/2026 09:43 AM",
+    "1A4060300000000000000009",
+    "SKU-1",
+    "Tincture",
+    "Kind",
+    "Tincture",
+    "2",
+    "Each",
+    "$64.00",
+    "KT",
+]
+_WORKBOOK = (
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Sales" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
+    ' Target="worksheets/sheet1.xml"/></Relationships>'
+)
+_STYLES = (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2">'
+    '<xf numFmtId="0"/><xf numFmtId="22"/></cellXfs></styleSheet>'
+)
 
 
 def _column(index: int) -> str:
@@ -49,13 +77,20 @@ def _cell(ref: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
 
 
-def _xlsx(path: Path, rows: dict[int, list[object]], *, dimension: str = "A1:K3", shared: list[str] = (),
-          extra_rows: str = "") -> Path:
+def _xlsx(
+    path: Path, rows: dict[int, list[object]], *, dimension: str = "A1:K3", shared: list[str] = (), extra_rows: str = ""
+) -> Path:
     """A workbook written part by part, so it can say what a real one never would."""
-    body = "".join(f'<row r="{n}">' + "".join(_cell(f"{_column(i)}{n}", v) for i, v in enumerate(cells)
-                                                if v is not None) + "</row>" for n, cells in sorted(rows.items()))
-    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f'<dimension ref="{dimension}"/><sheetData>{body}{extra_rows}</sheetData></worksheet>')
+    body = "".join(
+        f'<row r="{n}">'
+        + "".join(_cell(f"{_column(i)}{n}", v) for i, v in enumerate(cells) if v is not None)
+        + "</row>"
+        for n, cells in sorted(rows.items())
+    )
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{body}{extra_rows}</sheetData></worksheet>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
         book.writestr("xl/workbook.xml", _WORKBOOK)
         book.writestr("xl/_rels/workbook.xml.rels", _RELS)
@@ -63,8 +98,10 @@ def _xlsx(path: Path, rows: dict[int, list[object]], *, dimension: str = "A1:K3"
         book.writestr("xl/worksheets/sheet1.xml", sheet)
         if shared:
             items = "".join(f"<si><t>{escape(s)}</t></si>" for s in shared)
-            book.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                                                  f'main">{items}</sst>')
+            book.writestr(
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{items}</sst>',
+            )
     return path
 
 
@@ -78,8 +115,11 @@ def test_a_sheet_claiming_a_million_rows_is_read_by_its_real_rows(tmp_path: Path
 
 def test_real_rows_keep_their_row_numbers_and_types(tmp_path: Path) -> None:
     sold = (datetime(2026, 11, 20, 9, 43) - datetime(1899, 12, 30)).total_seconds() / 86_400
-    rows = {1: HEADERS, 3: [SALE[0], f'<c r="REF" s="1"><v>{sold}</v></c>', *SALE[2:7], 2, "Each", 64.5, "KT"],
-            7: [*SALE[:2], 0, *SALE[3:]]}
+    rows = {
+        1: HEADERS,
+        3: [SALE[0], f'<c r="REF" s="1"><v>{sold}</v></c>', *SALE[2:7], 2, "Each", 64.5, "KT"],
+        7: [*SALE[:2], 0, *SALE[3:]],
+    }
     table = read_xlsx_table(read_source(_xlsx(tmp_path / "typed.xlsx", rows, shared=["unused"])))
     assert table is not None and [n for n, _ in table.rows] == [3, 7]
     first = table.rows[0][1]
@@ -88,8 +128,9 @@ def test_real_rows_keep_their_row_numbers_and_types(tmp_path: Path) -> None:
 
 def test_an_over_long_cell_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     huge = "x" * 20_000_000
-    path = _xlsx(tmp_path / "huge.xlsx", {1: HEADERS, 2: [*SALE[:4], '<c r="REF" t="s"><v>0</v></c>', *SALE[5:]]},
-                 shared=[huge])
+    path = _xlsx(
+        tmp_path / "huge.xlsx", {1: HEADERS, 2: [*SALE[:4], '<c r="REF" t="s"><v>0</v></c>', *SALE[5:]]}, shared=[huge]
+    )
     del huge
     tracemalloc.start()
     try:
@@ -98,8 +139,9 @@ def test_an_over_long_cell_is_refused_in_bounded_memory(tmp_path: Path) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert str(caught.value).startswith("huge.xlsx, cell E2: 20,000,000 characters of text, more than a cell can "
-                                        "hold (32,767)")
+    assert str(caught.value).startswith(
+        "huge.xlsx, cell E2: 20,000,000 characters of text, more than a cell can hold (32,767)"
+    )
     assert peak < 8_000_000  # the 20 MB of text is never held
     inline = _xlsx(tmp_path / "inline.xlsx", {1: HEADERS, 2: [*SALE[:4], "y" * 40_000, *SALE[5:]]})
     with pytest.raises(ImportFileError, match="inline.xlsx, cell E2: 40,000 characters"):
@@ -107,10 +149,14 @@ def test_an_over_long_cell_is_refused_in_bounded_memory(tmp_path: Path) -> None:
 
 
 def test_a_formula_without_a_saved_value_is_refused_naming_the_cell(tmp_path: Path) -> None:
-    blank = _xlsx(tmp_path / "formula.xlsx", {1: HEADERS, 2: [SALE[0], SALE[1], '<c r="REF"><f>B9&amp;"1"</f></c>',
-                                                              *SALE[3:]]})
-    with pytest.raises(ImportFileError, match=r"formula.xlsx, cell C2: a formula without a saved value; open the file "
-                                              "in Excel and save it again"):
+    blank = _xlsx(
+        tmp_path / "formula.xlsx", {1: HEADERS, 2: [SALE[0], SALE[1], '<c r="REF"><f>B9&amp;"1"</f></c>', *SALE[3:]]}
+    )
+    with pytest.raises(
+        ImportFileError,
+        match=r"formula.xlsx, cell C2: a formula without a saved value; open the file "
+        "in Excel and save it again",
+    ):
         parse_pos_file(blank, store_tz=TZ)
     saved = _xlsx(tmp_path / "saved.xlsx", {1: HEADERS, 2: [*SALE[:7], '<c r="REF"><f>1+1</f><v>2</v></c>', *SALE[8:]]})
     assert parse_pos_file(saved, store_tz=TZ).lines[0].quantity == 2
@@ -123,10 +169,13 @@ def test_any_workbook_is_answered_within_the_time_limit(tmp_path: Path) -> None:
         read_xlsx_table(read_source(path), time_limit=0.0)
 
 
-@pytest.mark.parametrize(("part", "data", "words"), [
-    ("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row r='1'><c r='A1'", "not valid XML"),
-    ("xl/workbook.xml", "<workbook/>", "without a readable first sheet"),
-])
+@pytest.mark.parametrize(
+    ("part", "data", "words"),
+    [
+        ("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row r='1'><c r='A1'", "not valid XML"),
+        ("xl/workbook.xml", "<workbook/>", "without a readable first sheet"),
+    ],
+)
 def test_a_damaged_workbook_says_so(tmp_path: Path, part: str, data: str, words: str) -> None:
     path = _xlsx(tmp_path / "damaged.xlsx", {1: HEADERS, 2: SALE})
     with zipfile.ZipFile(path) as book:
@@ -139,8 +188,7 @@ def test_a_damaged_workbook_says_so(tmp_path: Path, part: str, data: str, words:
         parse_pos_file(path, store_tz=TZ)
 
 
-def test_json_depth_size_nul_and_length_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               samples: Path) -> None:
+def test_json_depth_size_nul_and_length_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples: Path) -> None:
     with pytest.raises(ImportFileError, match="deep.json nests its JSON deeper than 32 levels"):
         load_json("[" * 200_000 + "]" * 200_000, "deep.json")
     nested: object = {"Packages": []}

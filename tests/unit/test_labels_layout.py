@@ -15,8 +15,10 @@ from backoffice.labels.model import LabelData, needing_lab_confirmation
 from backoffice.labels.samples import sample_labels, worst_case_tag
 from backoffice.labels.templates import TEMPLATES, FieldBox, Template, get_template
 
-LONG_NAME = ("Grandaddy Purple Cold-Cured Live Rosin Badder — First Press Small-Batch Reserve "
-             "(Limited Holiday Release) 1 g Jar, Lot 4")
+LONG_NAME = (
+    "Grandaddy Purple Cold-Cured Live Rosin Badder — First Press Small-Batch Reserve "
+    "(Limited Holiday Release) 1 g Jar, Lot 4"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +34,15 @@ def stress_label() -> LabelData:
     """Every text as long as the data allows: nothing may leave its box."""
     return replace(
         sample_labels(1)[0],
-        product_name=LONG_NAME, brand="Northern Lights Cultivation Collective of Humboldt County",
-        strain="Super Lemon Haze × Grape Ape × Wedding Cake Backcross #7", category="Concentrate (each)",
-        thc_percent=Decimal("88.888"), cbd_percent=Decimal("12.345"), total_thc_percent=Decimal("99.999"),
-        price=Decimal("1234.5"), sku="SKU-ABCDEFGHIJ-0123456789",
+        product_name=LONG_NAME,
+        brand="Northern Lights Cultivation Collective of Humboldt County",
+        strain="Super Lemon Haze × Grape Ape × Wedding Cake Backcross #7",
+        category="Concentrate (each)",
+        thc_percent=Decimal("88.888"),
+        cbd_percent=Decimal("12.345"),
+        total_thc_percent=Decimal("99.999"),
+        price=Decimal("1234.5"),
+        sku="SKU-ABCDEFGHIJ-0123456789",
     )
 
 
@@ -74,8 +81,11 @@ def test_short_text_keeps_the_largest_size() -> None:
 def test_text_shrinks_before_it_elides() -> None:
     template = get_template("avery-5160")
     name = "Wedding Cake Live Resin Badder 1g Jar Reserve"
-    placed = next(t for t in layout_label(replace(sample_labels(1)[0], product_name=name), template).texts
-                  if t.field == "product_name")
+    placed = next(
+        t
+        for t in layout_label(replace(sample_labels(1)[0], product_name=name), template).texts
+        if t.field == "product_name"
+    )
     assert " ".join(placed.lines) == name and placed.size_pt < 9
 
 
@@ -92,6 +102,7 @@ def test_empty_fields_take_no_room() -> None:
 
 
 # --- barcodes -----------------------------------------------------------------------------------
+
 
 def test_worst_case_tag_is_the_longest_code128_a_tag_can_make() -> None:
     assert len(code128_modules(worst_case_tag(7))) == 299
@@ -110,8 +121,9 @@ def test_bars_are_whole_dots_and_readable_on_every_template(name: str, dpi: int)
 
 
 def test_203_dpi_thermal_gets_one_dot_bars_for_a_worst_case_tag() -> None:
-    bars = layout_label(replace(sample_labels(1)[0], barcode_value=worst_case_tag(1)),
-                        get_template("thermal-2x1"), dpi=203).barcode
+    bars = layout_label(
+        replace(sample_labels(1)[0], barcode_value=worst_case_tag(1)), get_template("thermal-2x1"), dpi=203
+    ).barcode
     assert bars is not None and bars.module_px == 1
 
 
@@ -133,11 +145,22 @@ def test_a_barcode_too_long_for_the_box_is_refused_with_a_reason() -> None:
 
 # --- data, fields, templates --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("state", "ok"), [
-    ("TestPassed", True), ("RetestPassed", True), ("NotRequired", True), ("Remediated", True),
-    ("TestFailed", False), ("RetestFailed", False), ("NotSubmitted", False), ("SubmittedForTesting", False),
-    ("", False), ("Bogus", False),
-])
+
+@pytest.mark.parametrize(
+    ("state", "ok"),
+    [
+        ("TestPassed", True),
+        ("RetestPassed", True),
+        ("NotRequired", True),
+        ("Remediated", True),
+        ("TestFailed", False),
+        ("RetestFailed", False),
+        ("NotSubmitted", False),
+        ("SubmittedForTesting", False),
+        ("", False),
+        ("Bogus", False),
+    ],
+)
 def test_lab_states_that_print_without_confirmation(state: str, ok: bool) -> None:
     label = replace(sample_labels(1)[0], lab_state=state)
     assert label.lab_ok is ok
@@ -145,8 +168,13 @@ def test_lab_states_that_print_without_confirmation(state: str, ok: bool) -> Non
 
 
 def test_flower_potency_is_in_percent_with_total_thc() -> None:
-    label = replace(sample_labels(1)[0], category="Flower", thc_percent=Decimal("22.10"),
-                    cbd_percent=Decimal("0.054"), total_thc_percent=Decimal("24"))
+    label = replace(
+        sample_labels(1)[0],
+        category="Flower",
+        thc_percent=Decimal("22.10"),
+        cbd_percent=Decimal("0.054"),
+        total_thc_percent=Decimal("24"),
+    )
     assert fields.potency(label) == "THC 22.1% · CBD 0.05%"
     assert fields.total_thc(label) == "Total THC 24%"
 
@@ -165,12 +193,15 @@ def test_price_dates_and_names() -> None:
     assert fields.dates(label) == "Pkg 2025-01-02  Exp 2026-01-02"
 
 
-@pytest.mark.parametrize(("changes", "why"), [
-    ({"barcode_value": ""}, "no barcode value"),
-    ({"barcode_value": "1A4–é"}, "cannot carry"),
-    ({"tag": "1a40e0100019269000000074"}, "upper-case"),
-    ({"price": Decimal("-1")}, "negative"),
-])
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"barcode_value": ""}, "no barcode value"),
+        ({"barcode_value": "1A4–é"}, "cannot carry"),
+        ({"tag": "1a40e0100019269000000074"}, "upper-case"),
+        ({"price": Decimal("-1")}, "negative"),
+    ],
+)
 def test_bad_label_data_says_why(changes: dict[str, object], why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         replace(sample_labels(1)[0], **changes)
@@ -192,11 +223,14 @@ def test_avery_5160_geometry() -> None:
     assert (right + sheet.label_w, bottom + sheet.label_h) == pytest.approx((215.9 - 4.7625, 279.4 - 12.7))
 
 
-@pytest.mark.parametrize(("box", "why"), [
-    (FieldBox("nonsense", 0, 0, 10, 5), "unknown field"),
-    (FieldBox("price", 45, 0, 10, 5), "outside"),
-    (FieldBox("price", 0, 0, 10, 1, min_pt=6), "taller than"),
-])
+@pytest.mark.parametrize(
+    ("box", "why"),
+    [
+        (FieldBox("nonsense", 0, 0, 10, 5), "unknown field"),
+        (FieldBox("price", 45, 0, 10, 5), "outside"),
+        (FieldBox("price", 0, 0, 10, 1, min_pt=6), "taller than"),
+    ],
+)
 def test_bad_templates_are_refused(box: FieldBox, why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         Template("bad", "bad", 50, 25, 50, 25, (box,))

@@ -22,9 +22,9 @@ from backoffice.errors import NotFound, RuleViolation, UserError, ValidationErro
 from backoffice.labels.layout import PDF_DPI
 from backoffice.labels.model import LabelData
 from backoffice.labels.render import page_layout, render_labels, render_labels_pdf
-from backoffice.labels.testprint import render_test_print_pdf
 from backoffice.labels.samples import SAMPLE_LABEL, sample_labels
 from backoffice.labels.templates import TEMPLATES, Template, get_template
+from backoffice.labels.testprint import render_test_print_pdf
 from tests.unit.test_labels_layout import stress_label
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,7 @@ def _app(qapp: object) -> None:
 
 
 # --- reading the output back --------------------------------------------------------------------
+
 
 def rasterize(pdf: Path) -> list[Path]:
     prefix = pdf.with_suffix("")
@@ -65,7 +66,9 @@ def slot_images(page: Path, template: Template) -> list[Path]:
     paths = []
     for position in range(template.per_page):
         x, y = template.slot_origin(position)
-        crop = image.copy(QRect(round(x * px), round(y * px), round(template.label_w * px), round(template.label_h * px)))
+        crop = image.copy(
+            QRect(round(x * px), round(y * px), round(template.label_w * px), round(template.label_h * px))
+        )
         path = page.with_name(f"{page.stem}-slot{position:02d}.png")
         assert crop.save(str(path))
         paths.append(path)
@@ -75,7 +78,7 @@ def slot_images(page: Path, template: Template) -> list[Path]:
 def _rows(path: Path) -> tuple[int, int, list[bytes]]:
     image = QImage(str(path)).convertToFormat(QImage.Format.Format_Grayscale8)
     data, stride = bytes(image.constBits()), image.bytesPerLine()
-    return image.width(), image.height(), [data[y * stride:y * stride + image.width()] for y in range(image.height())]
+    return image.width(), image.height(), [data[y * stride : y * stride + image.width()] for y in range(image.height())]
 
 
 def is_blank(path: Path) -> bool:
@@ -85,8 +88,15 @@ def is_blank(path: Path) -> bool:
 def ink_outside(page: Path, allowed_mm: Iterable[tuple[float, float, float, float]], slack_px: int = 2) -> list[int]:
     """Rows of ``page`` with dark pixels outside every allowed (x, y, w, h) millimetre box."""
     px = DPI / 25.4
-    boxes = [(round(x * px) - slack_px, round(y * px) - slack_px, round((x + w) * px) + slack_px,
-              round((y + h) * px) + slack_px) for x, y, w, h in allowed_mm]
+    boxes = [
+        (
+            round(x * px) - slack_px,
+            round(y * px) - slack_px,
+            round((x + w) * px) + slack_px,
+            round((y + h) * px) + slack_px,
+        )
+        for x, y, w, h in allowed_mm
+    ]
     width, _, rows = _rows(page)
     bad = []
     for y, row in enumerate(rows):
@@ -109,6 +119,7 @@ def field_boxes(template: Template, positions: Iterable[int]) -> list[tuple[floa
 
 
 # --- every template, every tag ------------------------------------------------------------------
+
 
 @needs_tools
 @pytest.mark.parametrize("name", THERMAL)
@@ -164,10 +175,15 @@ def test_test_print_scans_in_every_slot(name: str, tmp_path: Path) -> None:
 
 
 @needs_tools
-@pytest.mark.parametrize(("name", "size_px"), [
-    ("thermal-2x1", (600, 300)), ("thermal-2.25x1.25", (675, 375)), ("thermal-4x2", (1200, 600)),
-    ("avery-5160", (2550, 3300)),
-])
+@pytest.mark.parametrize(
+    ("name", "size_px"),
+    [
+        ("thermal-2x1", (600, 300)),
+        ("thermal-2.25x1.25", (675, 375)),
+        ("thermal-4x2", (1200, 600)),
+        ("avery-5160", (2550, 3300)),
+    ],
+)
 def test_pages_have_the_media_size(name: str, size_px: tuple[int, int], tmp_path: Path) -> None:
     render_labels_pdf(sample_labels(1), name, tmp_path / "one.pdf")
     [page] = rasterize(tmp_path / "one.pdf")
@@ -176,6 +192,7 @@ def test_pages_have_the_media_size(name: str, size_px: tuple[int, int], tmp_path
 
 
 # --- nothing leaves its box ---------------------------------------------------------------------
+
 
 @needs_tools
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -213,15 +230,21 @@ def test_painter_variant_places_labels_from_the_page_corner_despite_margins(tmp_
 
 # --- refusals, cancellation, progress -----------------------------------------------------------
 
+
 def test_unknown_template_names_the_valid_ones_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="thermal-2x1.*avery-5160"):
         render_labels_pdf(sample_labels(1), "dymo-30252", tmp_path / "x.pdf")
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("name", "start", "why"), [
-    ("avery-5160", -1, "0–29"), ("avery-5160", 30, "0–29"), ("thermal-2x1", 1, "one label per page"),
-])
+@pytest.mark.parametrize(
+    ("name", "start", "why"),
+    [
+        ("avery-5160", -1, "0–29"),
+        ("avery-5160", 30, "0–29"),
+        ("thermal-2x1", 1, "one label per page"),
+    ],
+)
 def test_start_position_out_of_range(name: str, start: int, why: str, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match=why):
         render_labels_pdf(sample_labels(2), name, tmp_path / "x.pdf", start_position=start)
@@ -263,8 +286,13 @@ def test_progress_is_reported_for_every_label(tmp_path: Path) -> None:
 
 def test_cancel_stops_the_run_and_leaves_no_file(tmp_path: Path) -> None:
     seen: list[int] = []
-    result = render_labels_pdf(sample_labels(10), "thermal-2x1", tmp_path / "x.pdf",
-                               progress=lambda done, total: seen.append(done), cancel=lambda: len(seen) >= 3)
+    result = render_labels_pdf(
+        sample_labels(10),
+        "thermal-2x1",
+        tmp_path / "x.pdf",
+        progress=lambda done, total: seen.append(done),
+        cancel=lambda: len(seen) >= 3,
+    )
     assert (result.cancelled, result.labels, result.path) == (True, 3, None)
     assert list(tmp_path.iterdir()) == []
 
@@ -285,8 +313,9 @@ def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
 def test_renders_on_a_worker_thread(tmp_path: Path) -> None:
     """The GUI runs label jobs off its thread, with a progress dialog."""
     results: list[object] = []
-    worker = threading.Thread(target=lambda: results.append(
-        render_labels_pdf(sample_labels(5), "thermal-4x2", tmp_path / "x.pdf").labels))
+    worker = threading.Thread(
+        target=lambda: results.append(render_labels_pdf(sample_labels(5), "thermal-4x2", tmp_path / "x.pdf").labels)
+    )
     worker.start()
     worker.join(timeout=60)
     assert results == [5]
@@ -295,9 +324,17 @@ def test_renders_on_a_worker_thread(tmp_path: Path) -> None:
 def test_renders_without_a_display_or_an_application(tmp_path: Path) -> None:
     """The CLI has no GUI: rendering must make its own offscreen application."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    code = ("import sys; from backoffice.labels.testprint import render_test_print_pdf; "
-            "print(render_test_print_pdf('thermal-2x1', sys.argv[1]).pages)")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.pdf")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; from backoffice.labels.testprint import render_test_print_pdf; "
+        "print(render_test_print_pdf('thermal-2x1', sys.argv[1]).pages)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.pdf")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1" and (tmp_path / "t.pdf").exists()

@@ -74,8 +74,17 @@ class Store:
 
 
 def _item(sku: str, name: str, category: str, price: str, **extra: object) -> Item:
-    return Item(sku=sku, name=name, brand="Good Farms", category=category, strain="Blue Dream",
-                quantity_type=QuantityType.COUNT_BASED, unit=Unit.EACH, price=Decimal(price), **extra)
+    return Item(
+        sku=sku,
+        name=name,
+        brand="Good Farms",
+        category=category,
+        strain="Blue Dream",
+        quantity_type=QuantityType.COUNT_BASED,
+        unit=Unit.EACH,
+        price=Decimal(price),
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -85,20 +94,45 @@ def store(db: Database, actors: dict[str, Actor]) -> Store:
         vault = Location(name="Vault", kind=LocationKind.VAULT, metrc_name="Vault")
         floor = Location(name="Sales Floor", kind=LocationKind.FLOOR, metrc_name="Sales Floor")
         flower = _item("FL-1", "Blue Dream 3.5g", "Buds", "35.00")
-        gummy = _item("ED-1", "Watermelon Gummies 10 pk", "Edible (weight - each)", "18.50",
-                      unit_thc_mg=Decimal(10), unit_cbd_mg=Decimal("0.5"))
+        gummy = _item(
+            "ED-1",
+            "Watermelon Gummies 10 pk",
+            "Edible (weight - each)",
+            "18.50",
+            unit_thc_mg=Decimal(10),
+            unit_cbd_mg=Decimal("0.5"),
+        )
         vape = _item("VP-1", "Wedding Cake Cart 1g", "Vape Cartridge", "0")
         session.add_all([vault, floor, flower, gummy, vape])
         session.flush()
 
-        def package(n: int, item: Item, where: Location, lab: LabState, quantity: int, *, manifest: str | None = None,
-                    thc: str | None = "21.5", total: str | None = "23.84") -> Package:
-            pkg = Package(tag=tag(n), item_id=item.id, item=item, quantity=Decimal(0), unit=Unit.EACH,
-                          location_id=where.id, location=where, lab_state=lab,
-                          thc_percent=Decimal(thc) if thc else None, cbd_percent=Decimal("0.1"),
-                          total_thc_percent=Decimal(total) if total else None,
-                          packaged_date=date(2026, 1, n), expiration_date=date(2027, 1, n),
-                          received_from_manifest=manifest)
+        def package(
+            n: int,
+            item: Item,
+            where: Location,
+            lab: LabState,
+            quantity: int,
+            *,
+            manifest: str | None = None,
+            thc: str | None = "21.5",
+            total: str | None = "23.84",
+        ) -> Package:
+            pkg = Package(
+                tag=tag(n),
+                item_id=item.id,
+                item=item,
+                quantity=Decimal(0),
+                unit=Unit.EACH,
+                location_id=where.id,
+                location=where,
+                lab_state=lab,
+                thc_percent=Decimal(thc) if thc else None,
+                cbd_percent=Decimal("0.1"),
+                total_thc_percent=Decimal(total) if total else None,
+                packaged_date=date(2026, 1, n),
+                expiration_date=date(2027, 1, n),
+                received_from_manifest=manifest,
+            )
             session.add(pkg)
             session.flush()
             ledger.post(session, admin, pkg, LedgerKind.OPENING, Decimal(quantity), ledger.Doc("test", None))
@@ -117,11 +151,21 @@ def store(db: Database, actors: dict[str, Actor]) -> Store:
         session.add(manifest)
         session.flush()
         for pkg in (g2, g1):  # the manifest's own order, which is not tag order
-            session.add(ManifestLine(manifest_id=manifest.id, tag=pkg.tag, item_name="Gummies", category="Edible",
-                                     shipped_quantity=Decimal(40), unit=Unit.EACH, lab_state=LabState.TEST_PASSED,
-                                     package_id=pkg.id))
-    return Store(flower=[tag(1), tag(2), tag(3)], gummies=[tag(4), tag(5)], failed=tag(6), untested=tag(7),
-                 finished=tag(8))
+            session.add(
+                ManifestLine(
+                    manifest_id=manifest.id,
+                    tag=pkg.tag,
+                    item_name="Gummies",
+                    category="Edible",
+                    shipped_quantity=Decimal(40),
+                    unit=Unit.EACH,
+                    lab_state=LabState.TEST_PASSED,
+                    package_id=pkg.id,
+                )
+            )
+    return Store(
+        flower=[tag(1), tag(2), tag(3)], gummies=[tag(4), tag(5)], failed=tag(6), untested=tag(7), finished=tag(8)
+    )
 
 
 def _tags(run: LabelRun) -> list[str]:
@@ -140,6 +184,7 @@ def _events(db: Database, action: str) -> list[AuditEvent]:
 
 # --- choosing ------------------------------------------------------------------------------------
 
+
 def test_bin_labels_for_scanned_tags_keep_scan_order_and_carry_lab_figures(
     db: Database, actors: dict[str, Actor], store: Store
 ) -> None:
@@ -148,8 +193,11 @@ def test_bin_labels_for_scanned_tags_keep_scan_order_and_carry_lab_figures(
     assert _tags(run) == [store.flower[2], store.gummies[0], store.flower[0]]  # repeat scan once, whitespace gone
     flower, gummy = run.lines[0].label, run.lines[1].label
     assert flower.barcode_value == flower.tag == store.flower[2] and flower.sku == "FL-1"
-    assert (flower.thc_percent, flower.total_thc_percent, flower.price) == (Decimal("21.5"), Decimal("23.84"),
-                                                                            Decimal("35.00"))
+    assert (flower.thc_percent, flower.total_thc_percent, flower.price) == (
+        Decimal("21.5"),
+        Decimal("23.84"),
+        Decimal("35.00"),
+    )
     assert (flower.packaged_date, flower.expiration_date) == (date(2026, 1, 3), date(2027, 1, 3))
     assert potency(flower) == "THC 21.5% · CBD 0.1%" and total_thc(flower) == "Total THC 23.84%"
     assert gummy.dosed and potency(gummy) == "THC 10 mg · CBD 0.5 mg per unit"
@@ -190,7 +238,9 @@ def test_transfer_takes_its_lines_in_order(db: Database, actors: dict[str, Actor
         select_labels(db, actors["alex"], Selection(Source.TRANSFER, ("twelve",)))
 
 
-def test_category_takes_packages_in_stock_whatever_the_case(db: Database, actors: dict[str, Actor], store: Store) -> None:
+def test_category_takes_packages_in_stock_whatever_the_case(
+    db: Database, actors: dict[str, Actor], store: Store
+) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("buds",)))
     assert _tags(run) == store.flower and run.source == "category Buds"  # not the finished one
     assert list_categories(db) == ["Buds", "Edible (weight - each)", "Vape Cartridge"]
@@ -201,8 +251,12 @@ def test_category_takes_packages_in_stock_whatever_the_case(db: Database, actors
 def test_shelf_labels_are_one_per_item_with_the_sku_and_the_best_package(
     db: Database, actors: dict[str, Actor], store: Store
 ) -> None:
-    run = select_labels(db, actors["alex"], Selection(Source.TAGS, (store.flower[2], store.flower[0], store.failed,
-                                                                     store.gummies[0])), kind=LabelKind.SHELF)
+    run = select_labels(
+        db,
+        actors["alex"],
+        Selection(Source.TAGS, (store.flower[2], store.flower[0], store.failed, store.gummies[0])),
+        kind=LabelKind.SHELF,
+    )
     assert [line.label.barcode_value for line in run.lines] == ["FL-1", "VP-1", "ED-1"]
     flower, vape = run.lines[0], run.lines[1]
     assert flower.package_id is None and flower.label.tag == "" and flower.location == "Sales Floor"  # floor wins
@@ -218,6 +272,7 @@ def test_only_sellers_may_choose_labels(db: Database, actors: dict[str, Actor], 
 
 
 # --- the lab flag and the manager's override --------------------------------------------------
+
 
 def test_failed_and_missing_lab_results_are_flagged_and_refused_without_a_manager(
     db: Database, actors: dict[str, Actor], store: Store, tmp_path: Path
@@ -252,8 +307,9 @@ def test_a_managers_pin_lets_flagged_labels_print_and_the_log_names_the_manager(
     assert lab_override(db, actors["maria"]).username == "maria"
 
 
-def test_leaving_flagged_labels_out_prints_the_rest(db: Database, actors: dict[str, Actor], store: Store,
-                                                    tmp_path: Path) -> None:
+def test_leaving_flagged_labels_out_prints_the_rest(
+    db: Database, actors: dict[str, Actor], store: Store, tmp_path: Path
+) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.TAGS, (store.failed, store.flower[0]))).without_flagged()
     assert _tags(run) == [store.flower[0]]
     assert run.left_out == (f"{store.failed}: left out, failed lab testing (TestFailed)",)
@@ -261,6 +317,7 @@ def test_leaving_flagged_labels_out_prints_the_rest(db: Database, actors: dict[s
 
 
 # --- the print log ---------------------------------------------------------------------------------
+
 
 def test_print_log_has_a_row_per_label_and_one_audit_event_per_job(
     db: Database, actors: dict[str, Actor], store: Store, tmp_path: Path
@@ -282,8 +339,9 @@ def test_print_log_has_a_row_per_label_and_one_audit_event_per_job(
     assert audit.verify(db, SYSTEM).ok
 
 
-def test_a_cancelled_pdf_leaves_no_file_and_no_log(db: Database, actors: dict[str, Actor], store: Store,
-                                                   tmp_path: Path) -> None:
+def test_a_cancelled_pdf_leaves_no_file_and_no_log(
+    db: Database, actors: dict[str, Actor], store: Store, tmp_path: Path
+) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("Buds",)))
     out = tmp_path / "cancelled.pdf"
     job = save_pdf(db, actors["alex"], run, "thermal-2x1", out, cancel=lambda: True)
@@ -295,15 +353,19 @@ def test_a_printer_run_stopped_part_way_logs_what_reached_the_printer(
     db: Database, actors: dict[str, Actor], store: Store
 ) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("Buds",)))
-    job = log_print(db, actors["alex"], run, "thermal-2x1", labels=2, pages=2, override=None, destination="printer Zebra")
+    job = log_print(
+        db, actors["alex"], run, "thermal-2x1", labels=2, pages=2, override=None, destination="printer Zebra"
+    )
     assert job.cancelled and job.labels == 2
     assert [r.barcode_value for r in _log(db)] == store.flower[:2]
 
 
 # --- prices -----------------------------------------------------------------------------------------
 
-def test_price_changes_list_labels_until_they_are_printed(db: Database, actors: dict[str, Actor], store: Store,
-                                                         tmp_path: Path) -> None:
+
+def test_price_changes_list_labels_until_they_are_printed(
+    db: Database, actors: dict[str, Actor], store: Store, tmp_path: Path
+) -> None:
     maria = actors["maria"]
     due = Selection(Source.PRICE_CHANGED)
     assert select_labels(db, maria, due, kind=LabelKind.SHELF).lines == ()
@@ -315,8 +377,13 @@ def test_price_changes_list_labels_until_they_are_printed(db: Database, actors: 
     save_pdf(db, maria, shelf, "avery-5160", tmp_path / "shelf.pdf")
     assert select_labels(db, maria, due, kind=LabelKind.SHELF).lines == ()
     assert _tags(select_labels(db, maria, due)) == store.flower  # shelf prints do not stand for bin labels
-    save_pdf(db, maria, select_labels(db, maria, Selection(Source.TAGS, (store.flower[0],))), "thermal-4x2",
-             tmp_path / "bin.pdf")
+    save_pdf(
+        db,
+        maria,
+        select_labels(db, maria, Selection(Source.TAGS, (store.flower[0],))),
+        "thermal-4x2",
+        tmp_path / "bin.pdf",
+    )
     assert _tags(select_labels(db, maria, due)) == store.flower[1:]
     prices.set_price(db, maria, "FL-1", "30")
     assert len(select_labels(db, maria, due, kind=LabelKind.SHELF).lines) == 1  # changed again: due again

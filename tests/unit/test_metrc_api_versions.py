@@ -53,8 +53,9 @@ def sim(samples: Path, api: str, clock: Clock) -> Iterator[MetrcSimulator]:
 
 
 def connect(sim: MetrcSimulator, **options: object) -> MetrcClient:
-    return MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=sim.api,
-                       username="ana", **options)  # type: ignore[arg-type]
+    return MetrcClient(
+        sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=sim.api, username="ana", **options
+    )  # type: ignore[arg-type]
 
 
 def moves(tags: list[str], room: str = "Sales Floor") -> list[dict[str, object]]:
@@ -83,8 +84,10 @@ def test_lists_come_whole_in_both_versions_and_v2_pages_by_twenty(sim: MetrcSimu
 
 def test_the_other_version_is_not_there(samples: Path, api: str) -> None:
     other = "v1" if api == "v2" else "v2"
-    with MetrcSimulator(seed_dir=samples, api=other) as sim, \
-            MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=api) as client:
+    with (
+        MetrcSimulator(seed_dir=samples, api=other) as sim,
+        MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=api) as client,
+    ):
         with pytest.raises(MetrcNotFound, match=rf"API version \({api}\) in Settings"):
             client.active_packages()
 
@@ -93,8 +96,17 @@ def test_writes_go_in_chunks_of_ten_on_v2_with_metrc_field_names(sim: MetrcSimul
     tags = sorted(sim.state.packages)[:25]
     with connect(sim) as client:
         client.change_locations(moves(tags))
-        client.adjust_packages([{"Label": EACH_TAG, "Quantity": Decimal("-2"), "UnitOfMeasure": "Each",
-                                 "AdjustmentReason": "Damage", "AdjustmentDate": NOW.date().isoformat()}])
+        client.adjust_packages(
+            [
+                {
+                    "Label": EACH_TAG,
+                    "Quantity": Decimal("-2"),
+                    "UnitOfMeasure": "Each",
+                    "AdjustmentReason": "Damage",
+                    "AdjustmentDate": NOW.date().isoformat(),
+                }
+            ]
+        )
     method, path = MOVE_PATH[api]
     calls = [r for r in sim.requests if r.path == path]
     assert {r.method for r in calls} == {method}
@@ -114,16 +126,18 @@ def test_v2_refuses_more_than_ten_objects_with_413(samples: Path) -> None:
         assert not sim.applied("packages/v2/location")
 
 
-def test_changed_since_uses_lastmodified_windows_of_the_set_length(sim: MetrcSimulator, api: str,
-                                                                    clock: Clock) -> None:
+def test_changed_since_uses_lastmodified_windows_of_the_set_length(sim: MetrcSimulator, api: str, clock: Clock) -> None:
     since = NOW.astimezone(UTC) - timedelta(hours=1)
     clock.now = NOW + timedelta(minutes=5)
     with connect(sim) as client:
         client.change_locations(moves([EACH_TAG]))
         changed = client.active_packages(modified_since=since, modified_until=since + timedelta(hours=50))
     assert [p["Label"] for p in changed] == [EACH_TAG]
-    windows = [(r.query["lastModifiedStart"], r.query["lastModifiedEnd"]) for r in sim.requests
-               if r.path == f"packages/{api}/active"]
+    windows = [
+        (r.query["lastModifiedStart"], r.query["lastModifiedEnd"])
+        for r in sim.requests
+        if r.path == f"packages/{api}/active"
+    ]
     spans = sorted({datetime.fromisoformat(e) - datetime.fromisoformat(s) for s, e in windows})
     assert spans == [timedelta(hours=2), timedelta(hours=24)] and len(windows) >= 3
 
@@ -186,8 +200,17 @@ def test_a_page_that_is_not_an_envelope_is_reported(samples: Path) -> None:
 def test_v2_adjust_answers_ids_and_history_lists_them(samples: Path) -> None:
     with MetrcSimulator(seed_dir=samples, api="v2") as sim, connect(sim) as client:
         since = datetime.now(UTC) - timedelta(minutes=1)
-        client.adjust_packages([{"Label": EACH_TAG, "Quantity": Decimal("-1"), "UnitOfMeasure": "Each",
-                                 "AdjustmentReason": "Damage", "AdjustmentDate": datetime.now().date().isoformat()}])
+        client.adjust_packages(
+            [
+                {
+                    "Label": EACH_TAG,
+                    "Quantity": Decimal("-1"),
+                    "UnitOfMeasure": "Each",
+                    "AdjustmentReason": "Damage",
+                    "AdjustmentDate": datetime.now().date().isoformat(),
+                }
+            ]
+        )
         history = client.adjustments(since)
     answer = next(r for r in sim.requests if r.path == "packages/v2/adjust")
     assert answer.status == 200

@@ -36,11 +36,33 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
 
-def test_setup_sets_and_shows_the_connection(monkeypatch: pytest.MonkeyPatch, store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_setup_sets_and_shows_the_connection(
+    monkeypatch: pytest.MonkeyPatch, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "setup"]) == 0
     assert "API version    v2" in capsys.readouterr().out  # the default
-    assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "setup", "--url", "https://api-ny.metrc.com/", "--license", "OCM-1",
-                 "--api", "v1", "--window-hours", "12", "--retail-id-required", "yes"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                store,
+                *signin(monkeypatch, "admin"),
+                "metrc",
+                "setup",
+                "--url",
+                "https://api-ny.metrc.com/",
+                "--license",
+                "OCM-1",
+                "--api",
+                "v1",
+                "--window-hours",
+                "12",
+                "--retail-id-required",
+                "yes",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "https://api-ny.metrc.com/" in out and "OCM-1" in out and "v1" in out and "12 h" in out
     assert "required on every unit" in out
@@ -50,8 +72,9 @@ def test_setup_sets_and_shows_the_connection(monkeypatch: pytest.MonkeyPatch, st
     assert "may not change store settings" in capsys.readouterr().err
 
 
-def test_keys_come_from_standard_input_into_the_named_backend(store: str, capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_come_from_standard_input_into_the_named_backend(
+    store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _stdin(monkeypatch, "vendor-secret-1\n")
     assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "key", "set", "--vendor"]) == 0
     _stdin(monkeypatch, "alex-secret-2\n")
@@ -69,8 +92,7 @@ def test_keys_come_from_standard_input_into_the_named_backend(store: str, capsys
     assert "is empty" in capsys.readouterr().err
 
 
-def test_a_backend_that_cannot_be_loaded_or_none_at_all_says_what_to_install(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_backend_that_cannot_be_loaded_or_none_at_all_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from backoffice.metrc.errors import KeyStoreUnavailable
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.nowhere.Keyring")
@@ -81,27 +103,77 @@ def test_a_backend_that_cannot_be_loaded_or_none_at_all_says_what_to_install(
         MetrcKeyStore().vendor_key()
 
 
-def test_retail_id_resolve_from_the_command_line(store: str, samples: Path, capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retail_id_resolve_from_the_command_line(
+    store: str, samples: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with MetrcSimulator(seed_dir=samples, api="v2") as sim:
-        assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "setup", "--url", sim.url, "--license", sim.license_number]) == 0
-        MemoryBackend.entries.update({(SERVICE, "vendor"): DEFAULT_VENDOR_KEY, (SERVICE, "user:alex"): DEFAULT_USER_KEY})
+        assert (
+            main(
+                [
+                    "--db",
+                    store,
+                    *signin(monkeypatch, "admin"),
+                    "metrc",
+                    "setup",
+                    "--url",
+                    sim.url,
+                    "--license",
+                    sim.license_number,
+                ]
+            )
+            == 0
+        )
+        MemoryBackend.entries.update(
+            {(SERVICE, "vendor"): DEFAULT_VENDOR_KEY, (SERVICE, "user:alex"): DEFAULT_USER_KEY}
+        )
         url = sim.state.qr_codes("1A4060300000000000000001")[0]
         assert main(["--db", store, *signin(monkeypatch, "alex"), "retail-id", "resolve", url]) == 0
         assert "one unit) of package 1A4060300000000000000001  [metrc]" in capsys.readouterr().out
         sim.go_away()
         assert main(["--db", store, *signin(monkeypatch, "alex"), "retail-id", "resolve", url]) == 0
         assert "[cache]" in capsys.readouterr().out
-        assert main(["--db", store, *signin(monkeypatch, "alex"), "retail-id", "resolve", "https://1a4.com/ZZZZ9999"]) == 1
+        assert (
+            main(["--db", store, *signin(monkeypatch, "alex"), "retail-id", "resolve", "https://1a4.com/ZZZZ9999"]) == 1
+        )
         assert "METRC cannot be reached" in capsys.readouterr().err
 
 
-def test_drift_from_the_command_line(monkeypatch: pytest.MonkeyPatch, store: str, samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--db", store, *signin(monkeypatch, "admin"), "import", "metrc-packages", str(samples / "metrc_packages_active.json")]) == 0
+def test_drift_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, store: str, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "--db",
+                store,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     with MetrcSimulator(seed_dir=samples, api="v2") as sim:
-        assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "setup", "--url", sim.url, "--license", sim.license_number]) == 0
-        MemoryBackend.entries.update({(SERVICE, "vendor"): DEFAULT_VENDOR_KEY,
-                                      (SERVICE, "user:admin"): DEFAULT_USER_KEY})
+        assert (
+            main(
+                [
+                    "--db",
+                    store,
+                    *signin(monkeypatch, "admin"),
+                    "metrc",
+                    "setup",
+                    "--url",
+                    sim.url,
+                    "--license",
+                    sim.license_number,
+                ]
+            )
+            == 0
+        )
+        MemoryBackend.entries.update(
+            {(SERVICE, "vendor"): DEFAULT_VENDOR_KEY, (SERVICE, "user:admin"): DEFAULT_USER_KEY}
+        )
         capsys.readouterr()
         assert main(["--db", store, *signin(monkeypatch, "admin"), "metrc", "drift"]) == 0
         assert "full check: 120 package(s) fetched from METRC, 120 compared, 0 differ" in capsys.readouterr().out
@@ -110,4 +182,3 @@ def test_drift_from_the_command_line(monkeypatch: pytest.MonkeyPatch, store: str
         out = capsys.readouterr().out
         assert "1A4060300000000000000001  hold" in out and "incremental check: 1 package(s) fetched" in out
         assert "likely: put on hold in METRC" in out
-

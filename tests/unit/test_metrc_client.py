@@ -60,6 +60,7 @@ def grams_package(sim: MetrcSimulator) -> dict:
 
 # --- endpoints ----------------------------------------------------------------------------
 
+
 def test_active_packages_come_back_with_exact_decimals(client: MetrcClient) -> None:
     packages = client.active_packages()
     assert len(packages) == 120
@@ -99,15 +100,19 @@ def test_active_receipts_by_sales_date(client: MetrcClient, sim: MetrcSimulator)
     assert client.active_receipts(date(2026, 11, 19), date(2026, 11, 19)) == []
     morning = client.active_receipts(datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 20, 10, 0))
     assert morning and all("T09:" in r["SalesDateTime"] for r in morning)
-    assert sim.requests[-1].query == {"licenseNumber": sim.license_number, "salesDateStart": "2026-11-20T09:00:00",
-                                      "salesDateEnd": "2026-11-20T10:00:00"}
+    assert sim.requests[-1].query == {
+        "licenseNumber": sim.license_number,
+        "salesDateStart": "2026-11-20T09:00:00",
+        "salesDateEnd": "2026-11-20T10:00:00",
+    }
 
 
 def test_change_locations(client: MetrcClient, sim: MetrcSimulator) -> None:
     client.change_locations([LocationChange(EACH_TAG, "Sales Floor", TODAY)])
     assert client.package(EACH_TAG)["LocationName"] == "Sales Floor"
     assert sim.applied("packages/v1/change/locations") == [
-        [{"Label": EACH_TAG, "Location": "Sales Floor", "MoveDate": "2026-11-21"}]]
+        [{"Label": EACH_TAG, "Location": "Sales Floor", "MoveDate": "2026-11-21"}]
+    ]
 
 
 def test_adjust_packages_keeps_decimals_exact_both_ways(client: MetrcClient, sim: MetrcSimulator) -> None:
@@ -122,15 +127,28 @@ def test_adjust_packages_keeps_decimals_exact_both_ways(client: MetrcClient, sim
 
 def test_outbox_style_dicts_are_accepted(client: MetrcClient, sim: MetrcSimulator) -> None:
     # The outbox journals payloads as JSON with Decimals as strings.
-    client.adjust_packages([{"Label": EACH_TAG, "Quantity": "-2", "UnitOfMeasure": "Each",
-                             "AdjustmentReason": "Theft", "AdjustmentDate": "2026-11-21", "ReasonNote": "case 44"}])
+    client.adjust_packages(
+        [
+            {
+                "Label": EACH_TAG,
+                "Quantity": "-2",
+                "UnitOfMeasure": "Each",
+                "AdjustmentReason": "Theft",
+                "AdjustmentDate": "2026-11-21",
+                "ReasonNote": "case 44",
+            }
+        ]
+    )
     assert client.package(EACH_TAG)["Quantity"] == Decimal("28.0")
     assert sim.applied("packages/v1/adjust")[0][0]["Quantity"] == -2
 
 
 def test_record_receipts(client: MetrcClient, sim: MetrcSimulator) -> None:
-    receipt = SalesReceipt(datetime(2026, 11, 21, 10, 30), "R1121-0001",
-                           (SalesTransaction(EACH_TAG, Decimal(2), Unit.EACH, Decimal("64.00")),))
+    receipt = SalesReceipt(
+        datetime(2026, 11, 21, 10, 30),
+        "R1121-0001",
+        (SalesTransaction(EACH_TAG, Decimal(2), Unit.EACH, Decimal("64.00")),),
+    )
     client.record_receipts([receipt])
     [stored] = client.active_receipts(date(2026, 11, 21), date(2026, 11, 21))
     assert stored["ExternalReceiptNumber"] == "R1121-0001" and stored["TotalPrice"] == Decimal("64.00")
@@ -153,10 +171,16 @@ def test_floats_never_reach_the_wire() -> None:
         to_json({"Quantity": 0.1})
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Decimal("1E+2"), "100"), (Decimal("0.000001"), "0.000001"), (Decimal("-0.50"), "-0.50"),
-    (Decimal("453.59"), "453.59"), (Decimal("12345678901234567890.123456789"), "12345678901234567890.123456789"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1E+2"), "100"),
+        (Decimal("0.000001"), "0.000001"),
+        (Decimal("-0.50"), "-0.50"),
+        (Decimal("453.59"), "453.59"),
+        (Decimal("12345678901234567890.123456789"), "12345678901234567890.123456789"),
+    ],
+)
 def test_decimal_json_is_exact(value: Decimal, text: str) -> None:
     assert to_json([value]) == f"[{text}]"
     assert from_json(to_json([value])) == [value]
@@ -164,10 +188,13 @@ def test_decimal_json_is_exact(value: Decimal, text: str) -> None:
 
 # --- error mapping ------------------------------------------------------------------------
 
+
 def test_rejected_batch_names_the_element(client: MetrcClient, sim: MetrcSimulator) -> None:
-    moves = [LocationChange(EACH_TAG, "Sales Floor", TODAY),
-             LocationChange("1A4060300000000000000002", "Back Porch", TODAY),
-             LocationChange("1A4060300000000000000003", "Vault", TODAY)]
+    moves = [
+        LocationChange(EACH_TAG, "Sales Floor", TODAY),
+        LocationChange("1A4060300000000000000002", "Back Porch", TODAY),
+        LocationChange("1A4060300000000000000003", "Vault", TODAY),
+    ]
     with pytest.raises(MetrcRejected) as caught:
         client.change_locations(moves)
     error = caught.value
@@ -179,12 +206,15 @@ def test_rejected_batch_names_the_element(client: MetrcClient, sim: MetrcSimulat
     assert sim.state.packages[EACH_TAG]["LocationName"] == "Vault"  # nothing in the batch applied
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ('{"Message": "The request is invalid."}', "The request is invalid."),
-    ('[{"row": 0, "message": "Bad label"}, {"row": 1, "message": "Bad date"}]', "element 2 of 2"),
-    ("Bad Request", "Bad Request"),
-    ("", "no reason given"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"Message": "The request is invalid."}', "The request is invalid."),
+        ('[{"row": 0, "message": "Bad label"}, {"row": 1, "message": "Bad date"}]', "element 2 of 2"),
+        ("Bad Request", "Bad Request"),
+        ("", "no reason given"),
+    ],
+)
 def test_400_answer_shapes(body: str, expected: str) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(400, text=body))
     moves = [LocationChange(EACH_TAG, "Vault", TODAY), LocationChange("1A4060300000000000000002", "Vault", TODAY)]
@@ -276,6 +306,7 @@ def test_server_going_away_mid_queue(client: MetrcClient, sim: MetrcSimulator) -
 
 
 # --- keys stay secret ---------------------------------------------------------------------
+
 
 def test_keys_never_in_logs_errors_or_repr(sim: MetrcSimulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)

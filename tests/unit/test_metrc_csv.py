@@ -62,8 +62,16 @@ def test_outbox_payload_dicts_and_no_header(tmp_path: Path) -> None:
     stream.seek(0)
     assert read_location_changes(stream) == [MOVES[0]]
 
-    adjust = [{"Label": TAG_B, "Quantity": "-0.50", "UnitOfMeasure": "Grams", "AdjustmentReason": "Waste",
-               "AdjustmentDate": "2026-11-21", "ReasonNote": None}]
+    adjust = [
+        {
+            "Label": TAG_B,
+            "Quantity": "-0.50",
+            "UnitOfMeasure": "Grams",
+            "AdjustmentReason": "Waste",
+            "AdjustmentDate": "2026-11-21",
+            "ReasonNote": None,
+        }
+    ]
     path = tmp_path / "adjust.csv"
     write_adjustments(path, adjust, header=False)
     assert path.read_bytes() == b"1A4060300000000000000054,-0.50,Grams,Waste,2026-11-21,\r\n"
@@ -71,8 +79,13 @@ def test_outbox_payload_dicts_and_no_header(tmp_path: Path) -> None:
 
 def test_a_bad_element_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "adjust.csv"
-    bad = {"Label": "1A40603", "Quantity": "-1", "UnitOfMeasure": "Each", "AdjustmentReason": "Damage",
-           "AdjustmentDate": "2026-11-21"}
+    bad = {
+        "Label": "1A40603",
+        "Quantity": "-1",
+        "UnitOfMeasure": "Each",
+        "AdjustmentReason": "Damage",
+        "AdjustmentDate": "2026-11-21",
+    }
     with pytest.raises(ValidationError, match="not a METRC tag"):
         write_adjustments(path, [ADJUSTMENTS[0], bad])
     assert not path.exists()
@@ -82,10 +95,13 @@ def test_a_bad_element_writes_nothing(tmp_path: Path) -> None:
 
 def test_reading_a_broken_file_says_where(tmp_path: Path) -> None:
     path = tmp_path / "adjust.csv"
-    path.write_text("Label,Quantity,UnitOfMeasure,AdjustmentReason,AdjustmentDate,ReasonNote\r\n"
-                    "1A4060300000000000000001,-1,Each,Damage,2026-11-21,\r\n"
-                    "1A4060300000000000000001,lots,Each,Damage,2026-11-21,\r\n"
-                    "1A4060300000000000000001,-1,Each\r\n", encoding="utf-8")
+    path.write_text(
+        "Label,Quantity,UnitOfMeasure,AdjustmentReason,AdjustmentDate,ReasonNote\r\n"
+        "1A4060300000000000000001,-1,Each,Damage,2026-11-21,\r\n"
+        "1A4060300000000000000001,lots,Each,Damage,2026-11-21,\r\n"
+        "1A4060300000000000000001,-1,Each\r\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ImportFileError) as caught:
         read_adjustments(path)
     message = str(caught.value)

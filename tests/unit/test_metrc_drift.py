@@ -34,8 +34,9 @@ def store(db: Database, samples: Path) -> tuple[Database, Actor]:
 
 
 def _connect(sim: MetrcSimulator):  # type: ignore[no-untyped-def]
-    return lambda: MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=sim.api,
-                               timeout=5)
+    return lambda: MetrcClient(
+        sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api=sim.api, timeout=5
+    )
 
 
 def _tags(samples: Path, **where: object) -> list[str]:
@@ -44,13 +45,13 @@ def _tags(samples: Path, **where: object) -> list[str]:
 
 
 def test_full_then_incremental_lists_exactly_the_differing_packages(
-        store: tuple[Database, Actor], sim: MetrcSimulator, samples: Path) -> None:
+    store: tuple[Database, Actor], sim: MetrcSimulator, samples: Path
+) -> None:
     db, actor = store
     first = metrc_drift.check(db, actor, connect=_connect(sim))
     assert first.full and first.fetched == 120 and first.differences == []
 
-    vault = _tags(samples, LocationName="Vault", LabTestingState="TestPassed", IsOnHold=False,
-                  UnitOfMeasureName="Each")
+    vault = _tags(samples, LocationName="Vault", LabTestingState="TestPassed", IsOnHold=False, UnitOfMeasureName="Each")
     sold_there, adjusted_here, held, retested, finished, moved, transferred = vault[:7]
     before = Decimal(str(sim.state.packages[sold_there]["Quantity"]))
     sim.state.touch(sold_there, Quantity=before - 1)  # a sale in METRC the store never imported
@@ -78,8 +79,9 @@ def test_full_then_incremental_lists_exactly_the_differing_packages(
     assert "missing in METRC" in {d.field for d in again.differences if d.tag == finished}
 
 
-def test_a_quantity_that_the_queue_does_not_explain_is_drift(store: tuple[Database, Actor],
-                                                             sim: MetrcSimulator, samples: Path) -> None:
+def test_a_quantity_that_the_queue_does_not_explain_is_drift(
+    store: tuple[Database, Actor], sim: MetrcSimulator, samples: Path
+) -> None:
     db, actor = store
     metrc_drift.check(db, actor, connect=_connect(sim))
     tag = _tags(samples, LocationName="Vault", UnitOfMeasureName="Each")[0]

@@ -43,8 +43,11 @@ def test_keys_are_kept_per_user_under_the_service_name() -> None:
     store.set_vendor_key("vendor-1")
     assert store.user_key("ana") == "key-ana" and store.user_key("bo") == "key-bo"
     assert store.vendor_key() == "vendor-1"
-    assert backend.entries == {(SERVICE, "user:ana"): "key-ana", (SERVICE, "user:bo"): "key-bo",
-                               (SERVICE, "vendor"): "vendor-1"}
+    assert backend.entries == {
+        (SERVICE, "user:ana"): "key-ana",
+        (SERVICE, "user:bo"): "key-bo",
+        (SERVICE, "vendor"): "vendor-1",
+    }
     assert SERVICE == "vault-workstation-metrc"
 
 
@@ -77,8 +80,11 @@ def test_empty_names_and_keys_are_refused() -> None:
 
 def test_no_key_store_on_this_computer() -> None:
     store = MetrcKeyStore(fail.Keyring())
-    for call in (lambda: store.user_key("ana"), lambda: store.set_user_key("ana", "k"),
-                 lambda: store.delete_user_key("ana")):
+    for call in (
+        lambda: store.user_key("ana"),
+        lambda: store.set_user_key("ana", "k"),
+        lambda: store.delete_user_key("ana"),
+    ):
         with pytest.raises(KeyStoreUnavailable, match="No key store is available.*keyrings.alt"):
             call()
 

@@ -85,7 +85,9 @@ def test_bad_record_imports_nothing_and_names_record_and_field(
     assert _count(sqlite_db, Package) == 0 and _count(sqlite_db, LedgerEntry) == 0
 
 
-def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(sqlite_db: Database, samples: Path, tmp_path: Path) -> None:
+def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(
+    sqlite_db: Database, samples: Path, tmp_path: Path
+) -> None:
     from tests.conftest import make_users
 
     actor = make_users(sqlite_db)["alex"]
@@ -95,10 +97,13 @@ def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(sqlite_db: Database
     assert [(p.line, p.field) for p in result.skipped] == [(3, "Quantity")]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('[{"Label": "1A4"', r"not valid JSON \(line 1"),
-    ('{"Label": "x"}', "expected a JSON array"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"Label": "1A4"', r"not valid JSON \(line 1"),
+        ('{"Label": "x"}', "expected a JSON array"),
+    ],
+)
 def test_malformed_json(sqlite_db: Database, tmp_path: Path, content: str, message: str) -> None:
     from tests.conftest import make_users
 

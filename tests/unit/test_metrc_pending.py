@@ -29,11 +29,31 @@ def test_both_views_read_the_same_entries(db: Database, actors: dict[str, Actor]
         entry = session.get(OutboxEntry, sent_later.outbox_id)
         entry.status, entry.sent_at = OutboxStatus.SENT, snapshot + timedelta(minutes=5)
         # a long payload METRC took half of: only the rest is pending
-        chunked = outbox.enqueue(session, alex, OutboxKind.ADJUST, [
-            {"Label": GUMMY, "Quantity": "-1", "UnitOfMeasure": "Each", "AdjustmentReason": "Waste",
-             "AdjustmentDate": "2026-11-30", "ReasonNote": None},
-            {"Label": GUMMY, "Quantity": "-3", "UnitOfMeasure": "Each", "AdjustmentReason": "Waste",
-             "AdjustmentDate": "2026-11-30", "ReasonNote": None}], Doc("test", None), "test:chunked")
+        chunked = outbox.enqueue(
+            session,
+            alex,
+            OutboxKind.ADJUST,
+            [
+                {
+                    "Label": GUMMY,
+                    "Quantity": "-1",
+                    "UnitOfMeasure": "Each",
+                    "AdjustmentReason": "Waste",
+                    "AdjustmentDate": "2026-11-30",
+                    "ReasonNote": None,
+                },
+                {
+                    "Label": GUMMY,
+                    "Quantity": "-3",
+                    "UnitOfMeasure": "Each",
+                    "AdjustmentReason": "Waste",
+                    "AdjustmentDate": "2026-11-30",
+                    "ReasonNote": None,
+                },
+            ],
+            Doc("test", None),
+            "test:chunked",
+        )
         chunked.sent_elements = 1
         broken = outbox.enqueue(session, alex, OutboxKind.ADJUST, [{"Label": GUMMY}], Doc("test", None), "test:bad")
         broken_id = broken.id

@@ -35,8 +35,7 @@ def sim(samples: Path) -> Iterator[MetrcSimulator]:
 
 @pytest.fixture
 def http(sim: MetrcSimulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.url, auth=AUTH, timeout=5,
-                      params={"licenseNumber": sim.license_number}) as client:
+    with httpx.Client(base_url=sim.url, auth=AUTH, timeout=5, params={"licenseNumber": sim.license_number}) as client:
         yield client
 
 
@@ -49,15 +48,31 @@ def grams_tag(sim: MetrcSimulator) -> str:
 
 
 def adjustment(label: str = EACH_TAG, quantity: Decimal | int = -1, **changes: Any) -> dict[str, Any]:
-    element = {"Label": label, "Quantity": Decimal(quantity), "UnitOfMeasure": "Each",
-               "AdjustmentReason": "Damage", "AdjustmentDate": "2026-11-21", "ReasonNote": None}
+    element = {
+        "Label": label,
+        "Quantity": Decimal(quantity),
+        "UnitOfMeasure": "Each",
+        "AdjustmentReason": "Damage",
+        "AdjustmentDate": "2026-11-21",
+        "ReasonNote": None,
+    }
     return element | changes
 
 
 def receipt(number: str = "R1121-0001", label: str = EACH_TAG, quantity: int = 1, **changes: Any) -> dict[str, Any]:
-    element = {"SalesDateTime": "2026-11-21T10:15:00", "SalesCustomerType": "Consumer", "ExternalReceiptNumber": number,
-               "Transactions": [{"PackageLabel": label, "Quantity": Decimal(quantity), "UnitOfMeasure": "Each",
-                                 "TotalAmount": Decimal("32.00")}]}
+    element = {
+        "SalesDateTime": "2026-11-21T10:15:00",
+        "SalesCustomerType": "Consumer",
+        "ExternalReceiptNumber": number,
+        "Transactions": [
+            {
+                "PackageLabel": label,
+                "Quantity": Decimal(quantity),
+                "UnitOfMeasure": "Each",
+                "TotalAmount": Decimal("32.00"),
+            }
+        ],
+    }
     return element | changes
 
 
@@ -103,8 +118,13 @@ def test_adjustment_errors_name_the_row(http: httpx.Client, sim: MetrcSimulator,
 
 def test_adjustments_in_one_batch_add_up(http: httpx.Client, sim: MetrcSimulator) -> None:
     response = post(http, "packages/v1/adjust", [adjustment(quantity=-20), adjustment(quantity=-11)])
-    assert response.json() == [{"row": 1, "message": "Package 1A4060300000000000000001 cannot be adjusted below zero: "
-                                                     "it has 10.0 Each and the adjustment is -11."}]
+    assert response.json() == [
+        {
+            "row": 1,
+            "message": "Package 1A4060300000000000000001 cannot be adjusted below zero: "
+            "it has 10.0 Each and the adjustment is -11.",
+        }
+    ]
     assert post(http, "packages/v1/adjust", [adjustment(quantity=-20), adjustment(quantity=-10)]).status_code == 200
     assert sim.state.packages[EACH_TAG]["Quantity"] == Decimal("0.0")
 
@@ -117,12 +137,18 @@ def test_adjustment_converts_within_a_unit_family(http: httpx.Client, sim: Metrc
     assert sim.state.packages[tag]["Quantity"] == before - Decimal("2.8350")
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ({"Label": "1A4060300000000000009999", "Location": "Vault", "MoveDate": "2026-11-21"}, "does not exist"),
-    ({"Label": EACH_TAG, "Location": "Back Porch", "MoveDate": "2026-11-21"}, "Location 'Back Porch' does not exist"),
-    ({"Label": EACH_TAG, "Location": "Sales Floor", "MoveDate": "2026-12-01"}, "cannot be in the future"),
-    ({"Label": EACH_TAG, "Location": "Sales Floor"}, "MoveDate is required"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"Label": "1A4060300000000000009999", "Location": "Vault", "MoveDate": "2026-11-21"}, "does not exist"),
+        (
+            {"Label": EACH_TAG, "Location": "Back Porch", "MoveDate": "2026-11-21"},
+            "Location 'Back Porch' does not exist",
+        ),
+        ({"Label": EACH_TAG, "Location": "Sales Floor", "MoveDate": "2026-12-01"}, "cannot be in the future"),
+        ({"Label": EACH_TAG, "Location": "Sales Floor"}, "MoveDate is required"),
+    ],
+)
 def test_location_change_errors(http: httpx.Client, sim: MetrcSimulator, bad: dict, message: str) -> None:
     response = post(http, "packages/v1/change/locations", [bad])
     assert response.status_code == 400 and response.json()[0]["row"] == 0
@@ -130,15 +156,18 @@ def test_location_change_errors(http: httpx.Client, sim: MetrcSimulator, bad: di
     assert sim.state.packages[EACH_TAG]["LocationName"] == "Vault"
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    (receipt("R1120-0001"), "external receipt number R1120-0001 already exists"),  # seeded from the samples
-    (receipt(label="1A4060300000000000009999"), "does not exist or is not active"),
-    (receipt(quantity=31), "does not have enough quantity to sell 31 Each"),
-    (receipt(quantity=0), "must be greater than zero"),
-    (receipt(SalesDateTime="2026-11-21T12:30:00"), "cannot be in the future"),
-    (receipt(SalesCustomerType="Tourist"), "Sales customer type 'Tourist' is not valid"),
-    (receipt(Transactions=[]), "at least one transaction"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (receipt("R1120-0001"), "external receipt number R1120-0001 already exists"),  # seeded from the samples
+        (receipt(label="1A4060300000000000009999"), "does not exist or is not active"),
+        (receipt(quantity=31), "does not have enough quantity to sell 31 Each"),
+        (receipt(quantity=0), "must be greater than zero"),
+        (receipt(SalesDateTime="2026-11-21T12:30:00"), "cannot be in the future"),
+        (receipt(SalesCustomerType="Tourist"), "Sales customer type 'Tourist' is not valid"),
+        (receipt(Transactions=[]), "at least one transaction"),
+    ],
+)
 def test_receipt_errors(http: httpx.Client, sim: MetrcSimulator, bad: dict, message: str) -> None:
     response = post(http, "sales/v1/receipts", [bad])
     assert response.status_code == 400 and response.json()[0]["row"] == 0
@@ -174,6 +203,7 @@ def test_auth_and_license(sim: MetrcSimulator, http: httpx.Client) -> None:
 
 
 # --- faults and the request log -----------------------------------------------------------------
+
 
 def test_fail_next_then_recover(http: httpx.Client, sim: MetrcSimulator) -> None:
     sim.fail_next(2, status=503, retry_after=1.5)
@@ -234,9 +264,26 @@ def test_stop_is_clean_with_an_answer_still_delayed(samples: Path) -> None:
 @pytest.mark.parametrize("api", ["v1", "v2"])
 def test_runs_standalone_for_the_demo(samples: Path, api: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "backoffice.metrc.simulator", "--port", "0", "--api", api,
-                             "--latency-ms", "20", "--seed-dir", str(samples)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backoffice.metrc.simulator",
+            "--port",
+            "0",
+            "--api",
+            api,
+            "--latency-ms",
+            "20",
+            "--seed-dir",
+            str(samples),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     other = "v2" if api == "v1" else "v1"
     try:
         assert proc.stdout is not None

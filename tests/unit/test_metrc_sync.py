@@ -35,8 +35,14 @@ class ScriptedMetrc:
 def _enqueue(db: Database, n: int, kind: OutboxKind = OutboxKind.CHANGE_LOCATION) -> None:
     with db.transaction() as session:
         for i in range(n):
-            outbox.enqueue(session, SYSTEM, kind, [{"Label": f"TAG{i}", "Location": "Sales Floor"}],
-                           Doc("test", i), f"test:{kind.value}:{i}")
+            outbox.enqueue(
+                session,
+                SYSTEM,
+                kind,
+                [{"Label": f"TAG{i}", "Location": "Sales Floor"}],
+                Doc("test", i),
+                f"test:{kind.value}:{i}",
+            )
 
 
 def test_sends_in_order_exactly_once(db: Database) -> None:
@@ -127,9 +133,14 @@ def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[st
 
     with db.transaction() as session:
         for i in range(2):
-            outbox.enqueue(session, SYSTEM, OutboxKind.CHANGE_LOCATION,
-                           [{"Label": f"1A406030000000000000000{i}", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
-                           Doc("test", i), f"manual:{i}")
+            outbox.enqueue(
+                session,
+                SYSTEM,
+                OutboxKind.CHANGE_LOCATION,
+                [{"Label": f"1A406030000000000000000{i}", "Location": "Sales Floor", "MoveDate": "2026-11-20"}],
+                Doc("test", i),
+                f"manual:{i}",
+            )
     with pytest.raises(PermissionDenied):
         metrc_manual.export_pending(db, actors["alex"], tmp_path)
     export = metrc_manual.export_pending(db, actors["maria"], tmp_path)

@@ -37,15 +37,23 @@ def _enqueue(db: Database, kind: OutboxKind, payload: list[dict[str, Any]], key:
 
 
 def _adjustment(quantity: str = "-1") -> dict[str, Any]:
-    return {"Label": EACH_TAG, "Quantity": quantity, "UnitOfMeasure": "Each", "AdjustmentReason": "Damage",
-            "AdjustmentDate": datetime.now().date().isoformat(), "ReasonNote": None}
+    return {
+        "Label": EACH_TAG,
+        "Quantity": quantity,
+        "UnitOfMeasure": "Each",
+        "AdjustmentReason": "Damage",
+        "AdjustmentDate": datetime.now().date().isoformat(),
+        "ReasonNote": None,
+    }
 
 
 def _receipt(number: str) -> dict[str, Any]:
-    return {"SalesDateTime": (datetime.now() - timedelta(minutes=5)).isoformat(timespec="seconds"),
-            "SalesCustomerType": "Consumer", "ExternalReceiptNumber": number,
-            "Transactions": [{"PackageLabel": EACH_TAG, "Quantity": "1", "UnitOfMeasure": "Each",
-                              "TotalAmount": "12.50"}]}
+    return {
+        "SalesDateTime": (datetime.now() - timedelta(minutes=5)).isoformat(timespec="seconds"),
+        "SalesCustomerType": "Consumer",
+        "ExternalReceiptNumber": number,
+        "Transactions": [{"PackageLabel": EACH_TAG, "Quantity": "1", "UnitOfMeasure": "Each", "TotalAmount": "12.50"}],
+    }
 
 
 class Runner:
@@ -56,9 +64,13 @@ class Runner:
 
     def __call__(self) -> metrc_sync.SyncResult:
         self.clock += timedelta(hours=2)
-        return metrc_sync.sync(self.db, metrc_connection.sender_for(self.client),
-                               already_applied=metrc_connection.applied_check_for(self.client, self.db),
-                               now=lambda: self.clock, chunk_size=self.client.max_batch)
+        return metrc_sync.sync(
+            self.db,
+            metrc_connection.sender_for(self.client),
+            already_applied=metrc_connection.applied_check_for(self.client, self.db),
+            now=lambda: self.clock,
+            chunk_size=self.client.max_batch,
+        )
 
 
 def _client(sim: MetrcSimulator) -> MetrcClient:
@@ -81,12 +93,14 @@ def test_lost_answer_is_checked_not_resent(sqlite_db: Database, sim: MetrcSimula
     assert len(sim.applied(path)) == 1  # exactly once
     assert metrc_sync.list_entries(sqlite_db, statuses={OutboxStatus.SENT})[0].attempts == 2
     checks = [r.path for r in sim.requests if r.method == "GET"]
-    assert checks == (["sales/v2/receipts/external/R-LOST-1"] if kind is OutboxKind.SALES_RECEIPT
-                      else ["packages/v2/adjustments"])
+    assert checks == (
+        ["sales/v2/receipts/external/R-LOST-1"] if kind is OutboxKind.SALES_RECEIPT else ["packages/v2/adjustments"]
+    )
 
 
 def test_an_adjustment_metrc_did_not_take_is_sent_again_even_beside_an_identical_twin(
-        sqlite_db: Database, sim: MetrcSimulator) -> None:
+    sqlite_db: Database, sim: MetrcSimulator
+) -> None:
     _enqueue(sqlite_db, OutboxKind.ADJUST, [_adjustment()], "twin-1")
     _enqueue(sqlite_db, OutboxKind.ADJUST, [_adjustment()], "twin-2")  # the same change, on purpose, twice
     with _client(sim) as client:
@@ -116,11 +130,16 @@ def test_an_interrupted_receipt_is_checked_after_a_crash(sqlite_db: Database, si
 
 
 def test_a_long_payload_goes_in_calls_of_ten_and_resumes_after_an_outage(
-        sqlite_db: Database, sim: MetrcSimulator) -> None:
+    sqlite_db: Database, sim: MetrcSimulator
+) -> None:
     tags = sorted(sim.state.packages)[:25]
     today = datetime.now().date().isoformat()
-    _enqueue(sqlite_db, OutboxKind.CHANGE_LOCATION,
-             [{"Label": t, "Location": "Sales Floor", "MoveDate": today} for t in tags], "long")
+    _enqueue(
+        sqlite_db,
+        OutboxKind.CHANGE_LOCATION,
+        [{"Label": t, "Location": "Sales Floor", "MoveDate": today} for t in tags],
+        "long",
+    )
     with _client(sim) as client:
         run = Runner(sqlite_db, client)
         sim.go_away(after=1)

@@ -39,8 +39,11 @@ def sim(samples: Path) -> Iterator[MetrcSimulator]:
 
 def _record_moves(db: Database, actor: Actor, samples: Path, count: int) -> list[str]:
     metrc_packages_import.import_file(db, actor, samples / "metrc_packages_active.json")
-    tags = [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
-            if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]][:count]
+    tags = [
+        r["Label"]
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ][:count]
     for tag in tags:
         transfers.record(db, actor, transfers.create_transfer(db, actor, "Vault", "Sales Floor", [tag]).id)
     return tags
@@ -86,8 +89,9 @@ def test_rejection_is_shown_with_metrc_text(sqlite_db: Database, samples: Path, 
 
     db = sqlite_db
     _record_moves(db, make_users(db)["alex"], samples, 1)
-    with MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=2,
-                     username="alex") as client:
+    with MetrcClient(
+        sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=2, username="alex"
+    ) as client:
         with db.transaction() as session:  # a room METRC does not know
             from backoffice.db.models import OutboxEntry
 
@@ -101,12 +105,15 @@ def test_rejection_is_shown_with_metrc_text(sqlite_db: Database, samples: Path, 
     assert row.status is OutboxStatus.FAILED and "Back Room" in (row.last_error or "")
 
 
-def test_wrong_key_is_unauthorized_with_a_clear_message(sqlite_db: Database, samples: Path, sim: MetrcSimulator) -> None:
+def test_wrong_key_is_unauthorized_with_a_clear_message(
+    sqlite_db: Database, samples: Path, sim: MetrcSimulator
+) -> None:
     from tests.conftest import make_users
 
     db = sqlite_db
     _record_moves(db, make_users(db)["alex"], samples, 1)
-    with MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, "expired-key", timeout=2,
-                     username="alex") as client:
+    with MetrcClient(
+        sim.url, sim.license_number, DEFAULT_VENDOR_KEY, "expired-key", timeout=2, username="alex"
+    ) as client:
         result = metrc_sync.sync(db, metrc_connection.sender_for(client))
     assert result.failed == 1 and "expire" in result.reason and "expired-key" not in result.reason

@@ -72,7 +72,10 @@ def test_sample_json_gives_manifest_and_every_package(samples: Path) -> None:
     assert flower.lab_state is LabState.TEST_PASSED
     assert (flower.production_batch, flower.package_state) == ("PB-8467", "Shipped")
     assert (flower.item_name, flower.category, flower.strain) == (
-        "Verde Labs Granddaddy Purple Flower", "Buds", "Granddaddy Purple")
+        "Verde Labs Granddaddy Purple Flower",
+        "Buds",
+        "Granddaddy Purple",
+    )
 
 
 def test_sample_csv_gives_the_same_packages_as_the_json(samples: Path) -> None:
@@ -121,8 +124,9 @@ def test_json_package_problems_name_the_package_and_field(samples: Path, tmp_pat
         _parse(_write_json(tmp_path, data))
     message = str(caught.value)
     assert "manifest.json, line 2, field 'ShippedQuantity': shipped quantity -5 must be more than zero" in message
-    assert ("line 3, field 'PackageLabel': '1A40603000000000005003' is not a METRC tag: "
-            "a METRC tag has 24 characters") in message
+    assert (
+        "line 3, field 'PackageLabel': '1A40603000000000005003' is not a METRC tag: a METRC tag has 24 characters"
+    ) in message
     assert "line 5, field 'ShippedUnitOfMeasureName': unknown unit of measure 'Bushels'" in message
     assert "line 7, field 'PackageLabel': tag 1A4060300000000000005006 appears twice: packages 6 and 7" in message
     assert len(caught.value.problems) == 4
@@ -145,11 +149,14 @@ def test_naive_json_times_are_read_in_the_store_zone(samples: Path, tmp_path: Pa
     assert manifest.estimated_arrival.utcoffset() == timedelta(hours=-5)
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    ([{"Id": 1, "ReceiptNumber": "R1", "Transactions": []}], "holds METRC sales receipts"),
-    ([{"Label": "1A4060300000000000000001", "Quantity": 1}], "holds METRC packages"),
-    ({"ManifestNumber": "0004412217"}, "without its delivery's package list"),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ([{"Id": 1, "ReceiptNumber": "R1", "Transactions": []}], "holds METRC sales receipts"),
+        ([{"Label": "1A4060300000000000000001", "Quantity": 1}], "holds METRC packages"),
+        ({"ManifestNumber": "0004412217"}, "without its delivery's package list"),
+    ],
+)
 def test_json_of_another_kind_is_named(payload: object, expected: str, tmp_path: Path) -> None:
     assert expected in _error(_write_json(tmp_path, payload))
 
@@ -174,8 +181,10 @@ def test_csv_bad_cells_are_all_reported_with_line_and_column(samples: Path, tmp_
         _parse(_write_csv(tmp_path, lines))
     message = str(caught.value)
     assert "nothing was imported" in message
-    assert ("manifest.csv, line 3, field 'Package': '1a4060300000000000005002' is not a METRC tag: "
-            "a METRC tag is upper-case") in message
+    assert (
+        "manifest.csv, line 3, field 'Package': '1a4060300000000000005002' is not a METRC tag: "
+        "a METRC tag is upper-case"
+    ) in message
     assert "line 4, field 'Shipped Qty': shipped quantity 'ten' is not a number" in message
     assert "line 5, field 'Shipped Qty': shipped quantity -453.59 must be more than zero" in message
     assert "line 6, field 'UoM': unknown unit of measure 'Bales'" in message
@@ -186,16 +195,21 @@ def test_csv_mixed_manifest_numbers_are_refused(samples: Path, tmp_path: Path) -
     lines = _csv_lines(samples)
     lines[7] = lines[7].replace("0004412217", "0004412299", 1)
     message = _error(_write_csv(tmp_path, lines))
-    assert ("line 8, field 'Manifest': manifest 0004412299 differs from manifest 0004412217 on line 2; "
-            "a file must hold one manifest") in message
+    assert (
+        "line 8, field 'Manifest': manifest 0004412299 differs from manifest 0004412217 on line 2; "
+        "a file must hold one manifest"
+    ) in message
 
 
 def test_csv_with_bom_crlf_quoted_commas_and_loose_headers(samples: Path, tmp_path: Path) -> None:
     lines = _csv_lines(samples)
-    lines[0] = ("MANIFEST, shipper_license ,Shipper,package label,Item,CATEGORY,strain,Shipped  Quantity,uom,"
-                "wholesale price,Lab Testing")
-    lines[1] = lines[1].replace("Kind Harvest GMO Cookies Live Resin Cart 1g",
-                                '"Kind Harvest, GMO Cookies ""Live"" Cart 1g"')
+    lines[0] = (
+        "MANIFEST, shipper_license ,Shipper,package label,Item,CATEGORY,strain,Shipped  Quantity,uom,"
+        "wholesale price,Lab Testing"
+    )
+    lines[1] = lines[1].replace(
+        "Kind Harvest GMO Cookies Live Resin Cart 1g", '"Kind Harvest, GMO Cookies ""Live"" Cart 1g"'
+    )
     manifest = _parse(_write_csv(tmp_path, lines, bom=True, crlf=True))
     assert len(manifest.lines) == 14
     assert manifest.lines[0].item_name == 'Kind Harvest, GMO Cookies "Live" Cart 1g'

@@ -51,8 +51,16 @@ def _flat_rows(samples: Path) -> list[list[str]]:
     rows = [CSV_HEADER]
     for receipt in _receipts(samples):
         for tx in receipt["Transactions"]:
-            rows.append([receipt["ReceiptNumber"], receipt["SalesDateTime"], tx["PackageLabel"], str(tx["Quantity"]),
-                         tx["UnitOfMeasure"], str(tx["TotalAmount"])])
+            rows.append(
+                [
+                    receipt["ReceiptNumber"],
+                    receipt["SalesDateTime"],
+                    tx["PackageLabel"],
+                    str(tx["Quantity"]),
+                    tx["UnitOfMeasure"],
+                    str(tx["TotalAmount"]),
+                ]
+            )
     return rows
 
 
@@ -65,8 +73,9 @@ def _write_csv(tmp_path: Path, rows: list[list[str]]) -> Path:
 
 
 def _shape(receipts: list[ParsedMetrcReceipt]) -> list[tuple[object, ...]]:
-    return [(r.receipt_number, r.sold_at, [(t.tag, t.quantity, t.unit, t.amount) for t in r.transactions])
-            for r in receipts]
+    return [
+        (r.receipt_number, r.sold_at, [(t.tag, t.quantity, t.unit, t.amount) for t in r.transactions]) for r in receipts
+    ]
 
 
 def test_sample_json(samples: Path) -> None:
@@ -74,8 +83,12 @@ def test_sample_json(samples: Path) -> None:
     assert len(receipts) == 39
     third = receipts[2]
     assert third == ParsedMetrcReceipt(
-        line=3, receipt_id=30003, receipt_number="R1120-0003", external_receipt_number=None,
-        sold_at=datetime(2026, 11, 20, 9, 15, tzinfo=LA), customer_type="Consumer",
+        line=3,
+        receipt_id=30003,
+        receipt_number="R1120-0003",
+        external_receipt_number=None,
+        sold_at=datetime(2026, 11, 20, 9, 15, tzinfo=LA),
+        customer_type="Consumer",
         transactions=(
             MetrcSaleTransaction(3, "1A4060300000000000000054", Decimal("3.5"), Unit.GRAMS, Decimal("19.00")),
             MetrcSaleTransaction(3, "1A4060300000000000000045", Decimal(1), Unit.EACH, Decimal("26.00")),
@@ -91,13 +104,17 @@ def test_flat_csv_gives_the_same_receipts(samples: Path, tmp_path: Path) -> None
 
 
 def test_csv_with_external_numbers_and_us_dates(tmp_path: Path) -> None:
-    rows = [["External Receipt Number", "sales date time", "Package Label", "qty", "UoM", "Total Amount"],
-            ["R9", "11/20/2026 02:40 PM", "1A4060300000000000000087", "2", "ea", "37.00"],
-            ["R9", "11/20/2026 02:40 PM", "1A4060300000000000000054", "3.5", "g", "19.00"],
-            ["R10", "11/20/2026 14:41", "1A4060300000000000000054", "1", "g", "6.00"]]
+    rows = [
+        ["External Receipt Number", "sales date time", "Package Label", "qty", "UoM", "Total Amount"],
+        ["R9", "11/20/2026 02:40 PM", "1A4060300000000000000087", "2", "ea", "37.00"],
+        ["R9", "11/20/2026 02:40 PM", "1A4060300000000000000054", "3.5", "g", "19.00"],
+        ["R10", "11/20/2026 14:41", "1A4060300000000000000054", "1", "g", "6.00"],
+    ]
     receipts = _parse(_write_csv(tmp_path, rows))
     assert [(r.external_receipt_number, r.receipt_number, len(r.transactions)) for r in receipts] == [
-        ("R9", None, 2), ("R10", None, 1)]
+        ("R9", None, 2),
+        ("R10", None, 1),
+    ]
     assert receipts[0].sold_at == datetime(2026, 11, 20, 14, 40, tzinfo=LA)
     assert receipts[0].transactions[0].unit is Unit.EACH
 
@@ -159,18 +176,23 @@ def test_csv_problems_name_line_and_column(samples: Path, tmp_path: Path) -> Non
 
 
 def test_csv_missing_columns_are_listed(tmp_path: Path) -> None:
-    rows = [["SalesDateTime", "PackageLabel", "Quantity", "TotalAmount"],
-            ["2026-11-20T09:43:00", "1A4060300000000000000009", "2", "64.00"]]
+    rows = [
+        ["SalesDateTime", "PackageLabel", "Quantity", "TotalAmount"],
+        ["2026-11-20T09:43:00", "1A4060300000000000000009", "2", "64.00"],
+    ]
     with pytest.raises(ImportFileError) as caught:
         _parse(_write_csv(tmp_path, rows))
     assert "lacks the column(s) UnitOfMeasure, ReceiptNumber or ExternalReceiptNumber" in str(caught.value)
     assert [(p.line, p.field) for p in caught.value.problems] == [
-        (1, "UnitOfMeasure"), (1, "ReceiptNumber or ExternalReceiptNumber")]
+        (1, "UnitOfMeasure"),
+        (1, "ReceiptNumber or ExternalReceiptNumber"),
+    ]
 
 
 def test_wrong_kind_and_empty_files(samples: Path, tmp_path: Path) -> None:
     assert "is a METRC manifest (incoming transfer), not sales receipts" in _error(
-        samples / "metrc_incoming_transfer.json")
+        samples / "metrc_incoming_transfer.json"
+    )
     packages = _write_json(tmp_path, json.loads((samples / "metrc_packages_active.json").read_text())[:2])
     assert "holds METRC packages, not sales receipts" in _error(packages)
     assert "lacks the column(s)" in _error(samples / "pos_sales_export_a.csv")

@@ -67,10 +67,18 @@ def test_both_sample_layouts_give_the_same_canonical_lines(samples: Path) -> Non
     assert [_canonical(x) for x in a.lines] == [_canonical(x) for x in b.lines]
     first = a.lines[0]
     assert first == PosSaleLine(
-        line=2, receipt_number="R1120-0001", sold_at=datetime(2026, 11, 20, 9, 43, tzinfo=LA),
-        tag="1A4060300000000000000009", sku="SKU-1019", product_name="Kind Harvest Sour Diesel Tincture 30ml 1:1",
-        brand="Kind Harvest", category="Tincture (volume - each)", quantity=Decimal(2), unit=Unit.EACH,
-        amount=Decimal("64.00"), budtender="KT",
+        line=2,
+        receipt_number="R1120-0001",
+        sold_at=datetime(2026, 11, 20, 9, 43, tzinfo=LA),
+        tag="1A4060300000000000000009",
+        sku="SKU-1019",
+        product_name="Kind Harvest Sour Diesel Tincture 30ml 1:1",
+        brand="Kind Harvest",
+        category="Tincture (volume - each)",
+        quantity=Decimal(2),
+        unit=Unit.EACH,
+        amount=Decimal("64.00"),
+        budtender="KT",
     )
     assert a.lines[1].sold_at.hour == 17  # 05:54 PM
     assert a.file_sha256 != b.file_sha256 and len(a.file_sha256) == 64
@@ -113,10 +121,19 @@ def test_unknown_layout_lists_headers_and_a_saved_mapping_reads_it(samples: Path
     assert error.headers == headers == read_headers(path)
     assert error.signature == header_signature(headers)
 
-    mapping = PosLayout("till-x", error.signature, {
-        "receipt_number": "Ticket", "sold_at": "Closed", "tag": "Tag", "product_name": "Item",
-        "quantity": "Qty", "unit": "UOM", "amount": "Total",
-    })
+    mapping = PosLayout(
+        "till-x",
+        error.signature,
+        {
+            "receipt_number": "Ticket",
+            "sold_at": "Closed",
+            "tag": "Tag",
+            "product_name": "Item",
+            "quantity": "Qty",
+            "unit": "UOM",
+            "amount": "Total",
+        },
+    )
     stored = PosLayout.from_json("till-x", error.signature, mapping.to_json())
     assert stored == mapping
     parsed = _parse(path, layouts=[stored])
@@ -151,17 +168,20 @@ def test_money_returns_and_quoted_commas(samples: Path, tmp_path: Path) -> None:
     assert (lines[2].quantity, lines[2].amount) == (Decimal("-3.5"), Decimal("-19.00"))
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("11/20/2026 09:43 AM", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
-    ("11/20/2026 9:43 pm", datetime(2026, 11, 20, 21, 43, tzinfo=LA)),
-    ("11/20/2026 09:43:27 AM", datetime(2026, 11, 20, 9, 43, 27, tzinfo=LA)),
-    ("11/20/2026 21:43", datetime(2026, 11, 20, 21, 43, tzinfo=LA)),
-    ("2026-11-20 09:43", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
-    ("2026-11-20T09:43:05", datetime(2026, 11, 20, 9, 43, 5, tzinfo=LA)),
-    ("2026-11-20T17:43:00Z", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
-    ("2026-11-20T12:43:00-05:00", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
-    ("11/20/2026 12:43 PM -0500", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11/20/2026 09:43 AM", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
+        ("11/20/2026 9:43 pm", datetime(2026, 11, 20, 21, 43, tzinfo=LA)),
+        ("11/20/2026 09:43:27 AM", datetime(2026, 11, 20, 9, 43, 27, tzinfo=LA)),
+        ("11/20/2026 21:43", datetime(2026, 11, 20, 21, 43, tzinfo=LA)),
+        ("2026-11-20 09:43", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
+        ("2026-11-20T09:43:05", datetime(2026, 11, 20, 9, 43, 5, tzinfo=LA)),
+        ("2026-11-20T17:43:00Z", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
+        ("2026-11-20T12:43:00-05:00", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
+        ("11/20/2026 12:43 PM -0500", datetime(2026, 11, 20, 9, 43, tzinfo=LA)),
+    ],
+)
 def test_date_formats(text: str, expected: datetime, samples: Path, tmp_path: Path) -> None:
     rows = _rows(samples, "pos_sales_export_a.csv")[:2]
     rows[1][1] = text
@@ -202,8 +222,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_returned(samples: Path, tmp_pa
 
 def test_untagged_lines_are_kept_without_a_tag(samples: Path, tmp_path: Path) -> None:
     rows = _rows(samples, "pos_sales_export_a.csv")[:2]
-    rows.append(["R1120-0001", "11/20/2026 09:43 AM", "", "ACC-1", "Lighter", "Bic", "Accessories", "1", "",
-                 "$2.00", "KT"])
+    rows.append(
+        ["R1120-0001", "11/20/2026 09:43 AM", "", "ACC-1", "Lighter", "Bic", "Accessories", "1", "", "$2.00", "KT"]
+    )
     lines = _parse(_write(tmp_path, rows)).lines
     assert (lines[1].tag, lines[1].unit, lines[1].amount) == (None, None, Decimal("2.00"))
 
@@ -233,9 +254,14 @@ def test_empty_header_only_and_wrong_kind_files(samples: Path, tmp_path: Path) -
     assert "is a JSON file, not a POS sales export" in str(_error(receipts))
     manifest = samples / "metrc_incoming_transfer.csv"
     assert "is a METRC manifest (incoming transfer), not POS sales" in str(_error(manifest))
-    metrc_csv = _write(tmp_path, [["ReceiptNumber", "SalesDateTime", "PackageLabel", "Quantity", "UnitOfMeasure",
-                                   "TotalAmount"], ["R1", "2026-11-20T09:43:00", "1A4060300000000000000009", "2",
-                                                    "Each", "64.00"]], "metrc.csv")
+    metrc_csv = _write(
+        tmp_path,
+        [
+            ["ReceiptNumber", "SalesDateTime", "PackageLabel", "Quantity", "UnitOfMeasure", "TotalAmount"],
+            ["R1", "2026-11-20T09:43:00", "1A4060300000000000000009", "2", "Each", "64.00"],
+        ],
+        "metrc.csv",
+    )
     assert "holds METRC sales receipts, not POS sales" in str(_error(metrc_csv))
     xls = tmp_path / "old.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
@@ -250,8 +276,17 @@ def _sample_a_workbook(samples: Path, path: Path, *, typed: bool) -> None:
     sheet.append(rows[0])
     for row in rows[1:]:
         if typed:  # what a POS writing real Excel cells produces
-            sheet.append([row[0], datetime.strptime(row[1], "%m/%d/%Y %I:%M %p"), *row[2:7], float(row[7]),
-                          row[8], float(row[9].lstrip("$").replace(",", "")), row[10]])
+            sheet.append(
+                [
+                    row[0],
+                    datetime.strptime(row[1], "%m/%d/%Y %I:%M %p"),
+                    *row[2:7],
+                    float(row[7]),
+                    row[8],
+                    float(row[9].lstrip("$").replace(",", "")),
+                    row[10],
+                ]
+            )
         else:
             sheet.append(row)
     book.save(path)

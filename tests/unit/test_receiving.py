@@ -78,6 +78,7 @@ def _count(db: Database, model: type) -> int:
 
 # --- import -----------------------------------------------------------------------------------
 
+
 def test_sample_manifest_imports_with_header_lines_and_item_matches(db: Database, alex: Actor, samples: Path) -> None:
     result = receiving.import_file(db, alex, samples / "metrc_incoming_transfer.json")
     assert (result.manifest_number, result.packages, result.already_imported) == (SAMPLE_NUMBER, 14, False)
@@ -89,7 +90,11 @@ def test_sample_manifest_imports_with_header_lines_and_item_matches(db: Database
     assert view.imported_by == "alex" and view.status is ManifestStatus.OPEN
     first = view.lines[0]
     assert (first.tag, first.shipped_quantity, first.unit, first.wholesale_price) == (
-        sample_tag(1), Decimal(10), Unit.EACH, Decimal("207.00"))
+        sample_tag(1),
+        Decimal(10),
+        Unit.EACH,
+        Decimal("207.00"),
+    )
     assert first.problem is ScanProblem.UNKNOWN_ITEM and first.item_id is None
     assert view.lines[3].item_name == FLOWER[0] and view.lines[3].item_sku is not None
     assert all(ln.state is ManifestLineState.PENDING for ln in view.lines)
@@ -126,8 +131,9 @@ def _csv(samples: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["bad json", "missing column", "wrong tag", "duplicate tag", "lower-case tag"])
-def test_malformed_files_say_what_is_wrong_and_import_nothing(db: Database, alex: Actor, samples: Path,
-                                                              tmp_path: Path, kind: str) -> None:
+def test_malformed_files_say_what_is_wrong_and_import_nothing(
+    db: Database, alex: Actor, samples: Path, tmp_path: Path, kind: str
+) -> None:
     rows = _csv(samples)
     path = tmp_path / "manifest.csv"
     if kind == "bad json":
@@ -174,13 +180,18 @@ def test_only_receivers_may_import_or_scan(db: Database, alex: Actor, actors: di
 
 # --- scans ------------------------------------------------------------------------------------
 
+
 def test_scan_ticks_the_line_at_the_shipped_quantity(db: Database, alex: Actor) -> None:
     manifest_id = _import(db, alex, line(1), line(2, item=FLOWER, quantity="453.59", unit=Unit.GRAMS))
     result = receiving.scan(db, alex, manifest_id, f"  {tag(2)}\n")
     assert result.ok and (result.scanned, result.total) == (1, 2)
     assert result.message == f"{tag(2)} ticked: {FLOWER[0]}, 453.59 Grams (1/2 scanned)."
     seen = _line(db, alex, manifest_id, tag(2))
-    assert (seen.state, seen.received_quantity, seen.scanned_by) == (ManifestLineState.SCANNED, Decimal("453.59"), "alex")
+    assert (seen.state, seen.received_quantity, seen.scanned_by) == (
+        ManifestLineState.SCANNED,
+        Decimal("453.59"),
+        "alex",
+    )
     assert seen.scanned_at is not None and seen.difference is None
 
 
@@ -189,11 +200,19 @@ def test_every_bad_scan_has_its_own_message_and_ticks_nothing(db: Database, alex
     _import(db, alex, line(3), number="0009990009")
     receiving.scan(db, alex, here, tag(1))
     cases = [
-        (tag(9), ScanProblem.NOT_ON_MANIFEST, f"Tag {tag(9)} is not on manifest 0009990001. Do not accept it: set "
-                                              "the package aside and call the shipper, Kind Harvest Manufacturing "
-                                              "LLC (license C11-0000123-LIC)."),
-        (tag(3), ScanProblem.ON_OTHER_MANIFEST, f"Tag {tag(3)} is not on manifest 0009990001: it is on manifest "
-                                                "0009990009 from Kind Harvest Manufacturing LLC, which is also open."),
+        (
+            tag(9),
+            ScanProblem.NOT_ON_MANIFEST,
+            f"Tag {tag(9)} is not on manifest 0009990001. Do not accept it: set "
+            "the package aside and call the shipper, Kind Harvest Manufacturing "
+            "LLC (license C11-0000123-LIC).",
+        ),
+        (
+            tag(3),
+            ScanProblem.ON_OTHER_MANIFEST,
+            f"Tag {tag(3)} is not on manifest 0009990001: it is on manifest "
+            "0009990009 from Kind Harvest Manufacturing LLC, which is also open.",
+        ),
         (tag(1), ScanProblem.ALREADY_SCANNED, f"Tag {tag(1)} ({GUMMIES[0]}) was already scanned at "),
     ]
     for code, problem, message in cases:
@@ -214,14 +233,18 @@ def _scan_error(db: Database, actor: Actor, manifest_id: int, code: str) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize(("lab", "problem", "words"), [
-    (LabState.TEST_FAILED, ScanProblem.FAILED_LAB, "failed lab testing (TestFailed). It may not be accepted"),
-    (LabState.RETEST_FAILED, ScanProblem.FAILED_LAB, "failed lab testing (RetestFailed)"),
-    (LabState.SUBMITTED_FOR_TESTING, ScanProblem.ON_HOLD, "is on hold: its lab testing is not finished"),
-    (LabState.NOT_SUBMITTED, ScanProblem.ON_HOLD, "(NotSubmitted). Untested product may not be accepted"),
-])
-def test_failed_lab_and_on_hold_packages_are_ticked_but_stopped(db: Database, alex: Actor, lab: LabState,
-                                                                problem: ScanProblem, words: str) -> None:
+@pytest.mark.parametrize(
+    ("lab", "problem", "words"),
+    [
+        (LabState.TEST_FAILED, ScanProblem.FAILED_LAB, "failed lab testing (TestFailed). It may not be accepted"),
+        (LabState.RETEST_FAILED, ScanProblem.FAILED_LAB, "failed lab testing (RetestFailed)"),
+        (LabState.SUBMITTED_FOR_TESTING, ScanProblem.ON_HOLD, "is on hold: its lab testing is not finished"),
+        (LabState.NOT_SUBMITTED, ScanProblem.ON_HOLD, "(NotSubmitted). Untested product may not be accepted"),
+    ],
+)
+def test_failed_lab_and_on_hold_packages_are_ticked_but_stopped(
+    db: Database, alex: Actor, lab: LabState, problem: ScanProblem, words: str
+) -> None:
     manifest_id = _import(db, alex, line(1, lab=lab))
     result = receiving.scan(db, alex, manifest_id, tag(1))
     assert not result.ok and result.problem is problem
@@ -232,13 +255,16 @@ def test_failed_lab_and_on_hold_packages_are_ticked_but_stopped(db: Database, al
 
 
 def test_unknown_item_and_tag_already_in_store_each_get_their_message(db: Database, alex: Actor) -> None:
-    manifest_id = _import(db, alex, line(1, item=UNKNOWN), line(2, code=IN_STORE_TAG),
-                          line(3, item=(GUMMIES[0], "Gummies")))
+    manifest_id = _import(
+        db, alex, line(1, item=UNKNOWN), line(2, code=IN_STORE_TAG), line(3, item=(GUMMIES[0], "Gummies"))
+    )
     unknown = receiving.scan(db, alex, manifest_id, tag(1))
     assert unknown.problem is ScanProblem.UNKNOWN_ITEM
-    assert unknown.message == (f"Item “{UNKNOWN[0]}” ({UNKNOWN[1]}) of package {tag(1)} is not in this store's "
-                               "catalogue. Create the item from this manifest line (Create items…; receive "
-                               "--create-items), then accept the package, or reject it.")
+    assert unknown.message == (
+        f"Item “{UNKNOWN[0]}” ({UNKNOWN[1]}) of package {tag(1)} is not in this store's "
+        "catalogue. Create the item from this manifest line (Create items…; receive "
+        "--create-items), then accept the package, or reject it."
+    )
     known = receiving.scan(db, alex, manifest_id, IN_STORE_TAG)
     assert known.problem is ScanProblem.IN_INVENTORY
     assert known.message.startswith(f"STOP: tag {IN_STORE_TAG} is already a package in this store (active, Vault)")
@@ -260,6 +286,7 @@ def test_a_received_manifest_takes_no_more_scans(db: Database, alex: Actor) -> N
 
 # --- quantities and expiration dates -----------------------------------------------------------
 
+
 def test_received_quantity_differing_from_shipped_needs_a_note(db: Database, alex: Actor) -> None:
     manifest_id = _import(db, alex, line(1, item=FLOWER, quantity="453.59", unit=Unit.GRAMS), line(2))
     with pytest.raises(RuleViolation, match="has not been scanned; scan the package to change its received"):
@@ -280,8 +307,15 @@ def test_received_quantity_differing_from_shipped_needs_a_note(db: Database, ale
 
 
 def test_expiration_date_applies_to_the_same_batch(db: Database, alex: Actor) -> None:
-    manifest_id = _import(db, alex, line(1, batch="PB-1"), line(2, batch="PB-1"), line(3, batch="PB-2"),
-                          line(4, item=FLOWER, batch="PB-1"), line(5, batch="PB-1"))
+    manifest_id = _import(
+        db,
+        alex,
+        line(1, batch="PB-1"),
+        line(2, batch="PB-1"),
+        line(3, batch="PB-2"),
+        line(4, item=FLOWER, batch="PB-1"),
+        line(5, batch="PB-1"),
+    )
     receiving.scan(db, alex, manifest_id, tag(2))
     receiving.accept(db, alex, manifest_id, [tag(2)])
     receiving.reject(db, alex, manifest_id, tag(5), "Damaged", "wet")
@@ -289,13 +323,19 @@ def test_expiration_date_applies_to_the_same_batch(db: Database, alex: Actor) ->
     assert [ln.tag for ln in change.lines] == [tag(1), tag(2)]
     receiving.set_expiration(db, alex, manifest_id, tag(3), date(2027, 5, 1), same_batch=False)
     dates = {ln.tag: ln.expiration_date for ln in receiving.get_manifest(db, alex, manifest_id).lines}
-    assert dates == {tag(1): date(2027, 3, 1), tag(2): date(2027, 3, 1), tag(3): date(2027, 5, 1), tag(4): None,
-                     tag(5): None}
+    assert dates == {
+        tag(1): date(2027, 3, 1),
+        tag(2): date(2027, 3, 1),
+        tag(3): date(2027, 5, 1),
+        tag(4): None,
+        tag(5): None,
+    }
     with pytest.raises(RuleViolation, match="is rejected: it is not received, so it needs no expiration date"):
         receiving.set_expiration(db, alex, manifest_id, tag(5), date(2027, 3, 1))
 
 
 # --- accept, reject, undo ----------------------------------------------------------------------
+
 
 def test_accept_needs_a_scan_and_is_all_or_nothing(db: Database, alex: Actor) -> None:
     manifest_id = _import(db, alex, line(1), line(2), line(3, item=UNKNOWN))
@@ -323,21 +363,27 @@ def test_reject_needs_a_listed_reason_and_a_note(db: Database, alex: Actor) -> N
     receiving.reject(db, alex, manifest_id, tag(1), "Not in the delivery", "not on the truck; told the driver")
     missing = _line(db, alex, manifest_id, tag(1))
     assert (missing.state, missing.reject_reason, missing.received_quantity, missing.scanned_at) == (
-        ManifestLineState.REJECTED, "Not in the delivery", None, None)
+        ManifestLineState.REJECTED,
+        "Not in the delivery",
+        None,
+        None,
+    )
     receiving.scan(db, alex, manifest_id, tag(3))  # scanned, then refused: it shows no "received 10"
     refused = receiving.reject(db, alex, manifest_id, tag(3), "Damaged", "crushed box").lines[0]
     assert (refused.state, refused.received_quantity) == (ManifestLineState.REJECTED, None)
     receiving.scan(db, alex, manifest_id, tag(2))
     with pytest.raises(ValidationError, match="12 received is not short of 10 shipped"):
         receiving.reject(db, alex, manifest_id, tag(2), "Short-shipped", "count", received_quantity="12")
-    change = receiving.reject(db, alex, manifest_id, tag(2), "Short-shipped", "8 of 10 in the box",
-                              received_quantity="8")
+    change = receiving.reject(
+        db, alex, manifest_id, tag(2), "Short-shipped", "8 of 10 in the box", received_quantity="8"
+    )
     assert (change.lines[0].received_quantity, change.lines[0].note) == (Decimal(8), "8 of 10 in the box")
     with pytest.raises(RuleViolation, match="already rejected; undo that decision to reject it"):
         receiving.reject(db, alex, manifest_id, tag(2), "Damaged", "again")
     with db.read() as session:
-        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "manifest.reject")
-                                .order_by(AuditEvent.id.desc())).first()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "manifest.reject").order_by(AuditEvent.id.desc())
+        ).first()
     assert event is not None and event.entity_id == tag(2) and event.reason == "Short-shipped: 8 of 10 in the box"
 
 
@@ -363,7 +409,13 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
         item = session.get(Item, created.item_id)
         assert item is not None
         assert (item.name, item.category, item.unit, item.vendor, item.unit_cost, item.price) == (
-            UNKNOWN[0], UNKNOWN[1], Unit.EACH, "Kind Harvest Manufacturing LLC", Decimal("20.70"), Decimal(0))
+            UNKNOWN[0],
+            UNKNOWN[1],
+            Unit.EACH,
+            "Kind Harvest Manufacturing LLC",
+            Decimal("20.70"),
+            Decimal(0),
+        )
     assert _line(db, alex, second, tag(3)).item_sku == created.sku
     assert receiving.accept(db, alex, first, [tag(1)]).accepted == [tag(1)]
     with pytest.raises(RuleViolation, match="already matched to item R-"):
@@ -371,12 +423,14 @@ def test_item_created_from_a_line_links_every_open_line_of_it(db: Database, alex
     other = _import(db, alex, line(4, item=("Brand New Thing", "Edible (weight - each)")), number="0009990003")
     with pytest.raises(ValidationError, match=f"SKU {created.sku} is taken"):
         catalogue.create_items_from_lines(db, alex, other, [NewItem(tag(4), sku=created.sku)], no_price_ok=True)
-    [mine] = catalogue.create_items_from_lines(db, alex, other, [NewItem(tag(4), sku="EDI-NEW-1")],
-                                               no_price_ok=True).items
+    [mine] = catalogue.create_items_from_lines(
+        db, alex, other, [NewItem(tag(4), sku="EDI-NEW-1")], no_price_ok=True
+    ).items
     assert mine.sku == "EDI-NEW-1"
 
 
 # --- finish -----------------------------------------------------------------------------------
+
 
 def test_finish_waits_for_every_line_to_be_decided(db: Database, alex: Actor) -> None:
     manifest_id = _import(db, alex, *(line(n) for n in range(1, 8)))
@@ -384,8 +438,10 @@ def test_finish_waits_for_every_line_to_be_decided(db: Database, alex: Actor) ->
     receiving.accept_scanned(db, alex, manifest_id)
     with pytest.raises(RuleViolation) as caught:
         receiving.finish(db, alex, manifest_id)
-    assert str(caught.value).startswith(f"6 of 7 packages on manifest 0009990001 are neither accepted nor rejected: "
-                                        f"{tag(2)}, {tag(3)}, {tag(4)}, {tag(5)}, {tag(6)} and 1 more.")
+    assert str(caught.value).startswith(
+        f"6 of 7 packages on manifest 0009990001 are neither accepted nor rejected: "
+        f"{tag(2)}, {tag(3)}, {tag(4)}, {tag(5)}, {tag(6)} and 1 more."
+    )
     assert _count(db, Package) == 120
 
 
@@ -405,20 +461,28 @@ def test_finish_receives_in_one_transaction(db: Database, alex: Actor) -> None:
         assert set(packages) == {tag(1), tag(2)}
         flower = packages[tag(2)]
         assert (flower.quantity, flower.unit, flower.location_id, flower.status) == (
-            Decimal("452.8"), Unit.GRAMS, vault.id, PackageStatus.ACTIVE)
+            Decimal("452.8"),
+            Unit.GRAMS,
+            vault.id,
+            PackageStatus.ACTIVE,
+        )
         assert (flower.received_from_manifest, flower.lab_state) == ("0009990001", LabState.TEST_PASSED)
-        rows = session.scalars(select(LedgerEntry).where(LedgerEntry.doc_type == "manifest")
-                               .order_by(LedgerEntry.id)).all()
+        rows = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.doc_type == "manifest").order_by(LedgerEntry.id)
+        ).all()
         assert [(r.kind, r.quantity_delta, r.from_location_id, r.to_location_id, r.doc_id) for r in rows] == [
             (LedgerKind.RECEIVE, Decimal(10), None, vault.id, manifest_id),
-            (LedgerKind.RECEIVE, Decimal("452.8"), None, vault.id, manifest_id)]
+            (LedgerKind.RECEIVE, Decimal("452.8"), None, vault.id, manifest_id),
+        ]
         assert rows[1].note == "scale shows 452.8 g"
         entry = session.get(OutboxEntry, result.outbox_id)
         assert entry is not None and (entry.kind, entry.status) == (OutboxKind.RECEIVE_CONFIRM, OutboxStatus.PENDING)
         sheet = json.loads(entry.payload)
         assert [(e["Label"], e["Decision"], e["ReceivedQuantity"], e["RejectionReason"]) for e in sheet] == [
-            (tag(1), "Accept", "10", None), (tag(2), "Accept", "452.8", None),
-            (tag(3), "Reject", None, "Not in the delivery")]
+            (tag(1), "Accept", "10", None),
+            (tag(2), "Accept", "452.8", None),
+            (tag(3), "Reject", None, "Not in the delivery"),
+        ]
         assert sheet[0]["Location"] == "Vault" and sheet[0]["ManifestNumber"] == "0009990001"
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "manifest.receive")).one()
         assert json.loads(event.after or "{}")["rejected"] == {tag(3): "Not in the delivery"}
@@ -469,8 +533,12 @@ def test_a_tag_received_elsewhere_meanwhile_stops_the_finish(db: Database, alex:
 def test_bins_by_product_type_and_expiration(db: Database, alex: Actor) -> None:
     with db.transaction() as session:  # vault edibles: two bins by expiry, and one for the gummies without dates
         vault = session.scalar(select(Location.id).where(Location.name == "Vault"))
-        edibles = session.scalars(select(Package).join(Item).where(
-            Item.category == GUMMIES[1], Package.location_id == vault).order_by(Package.id)).all()
+        edibles = session.scalars(
+            select(Package)
+            .join(Item)
+            .where(Item.category == GUMMIES[1], Package.location_id == vault)
+            .order_by(Package.id)
+        ).all()
         for n, pkg in enumerate(edibles):
             if pkg.item.name == GUMMIES[0]:
                 pkg.bin, pkg.expiration_date = "V-EDI-03", None
@@ -484,7 +552,11 @@ def test_bins_by_product_type_and_expiration(db: Database, alex: Actor) -> None:
     receiving.set_expiration(db, alex, manifest_id, tag(2), date(2027, 8, 1))
     receiving.accept_scanned(db, alex, manifest_id)
     assert receiving.suggest_bins(db, alex, manifest_id) == {
-        tag(1): "V-EDI-01", tag(2): "V-EDI-02", tag(3): "V-EDI-03", tag(4): "V-BUD-01"}
+        tag(1): "V-EDI-01",
+        tag(2): "V-EDI-02",
+        tag(3): "V-EDI-03",
+        tag(4): "V-BUD-01",
+    }
     result = receiving.finish(db, alex, manifest_id)
     assert {p.tag: p.bin for p in result.received}[tag(2)] == "V-EDI-02"
     with db.read() as session:
@@ -497,7 +569,9 @@ def test_accept_all_for_paper_checked_deliveries(db: Database, alex: Actor) -> N
     manifest_id = _import(db, alex, line(1), line(2, item=UNKNOWN), line(3, lab=LabState.TEST_FAILED))
     with pytest.raises(RuleViolation) as caught:
         receiving.accept_all(db, alex, manifest_id)
-    assert "2 package(s) of manifest 0009990001 may not be accepted as they are; nothing was received" in str(caught.value)
+    assert "2 package(s) of manifest 0009990001 may not be accepted as they are; nothing was received" in str(
+        caught.value
+    )
     assert "failed lab testing" in str(caught.value) and "not in this store's catalogue" in str(caught.value)
     receiving.reject(db, alex, manifest_id, tag(2), "Not ordered", "not on our PO")
     receiving.reject(db, alex, manifest_id, tag(3), "Failed lab testing", "COA says failed")

@@ -29,8 +29,9 @@ def _actions(db: Database, actor: Actor, manifest_id: int) -> dict[str, frozense
 
 
 def test_each_state_allows_its_own_steps(db: Database, alex: Actor) -> None:
-    manifest_id = receiving.import_manifest(db, alex, manifest("0009990001", line(1), line(2), line(3),
-                                                               line(4, item=UNKNOWN))).manifest_id
+    manifest_id = receiving.import_manifest(
+        db, alex, manifest("0009990001", line(1), line(2), line(3), line(4, item=UNKNOWN))
+    ).manifest_id
     for n in (2, 3, 4):
         receiving.scan(db, alex, manifest_id, tag(n))
     receiving.accept(db, alex, manifest_id, [tag(3)])
@@ -60,7 +61,8 @@ def test_ready_to_finish_gives_the_same_refusal_as_finish(db: Database, alex: Ac
     with pytest.raises(RuleViolation) as finished:
         receiving.finish(db, alex, manifest_id)
     assert str(asked.value) == str(finished.value)
-    assert str(asked.value).startswith(f"1 of 2 packages on manifest 0009990001 are neither accepted nor rejected: "
-                                       f"{tag(2)}.")
+    assert str(asked.value).startswith(
+        f"1 of 2 packages on manifest 0009990001 are neither accepted nor rejected: {tag(2)}."
+    )
     receiving.reject(db, alex, manifest_id, tag(2), "Not in the delivery", "never arrived")
     assert receiving.ready_to_finish(db, alex, manifest_id).undecided == 0

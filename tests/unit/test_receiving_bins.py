@@ -52,5 +52,9 @@ def test_a_bin_range_grows_with_what_it_takes() -> None:
     stock.add(2, date(2027, 1, 1), date(2027, 1, 1))
     stock.add(3, None, None)
     assert (stock.earliest, stock.latest, stock.packages, stock.items) == (
-        date(2027, 1, 1), date(2027, 3, 1), 3, {1: 1, 2: 1, 3: 1})
+        date(2027, 1, 1),
+        date(2027, 3, 1),
+        3,
+        {1: 1, 2: 1, 3: 1},
+    )
     assert stock.days_from(date(2027, 2, 1)) == 0 and stock.days_from(date(2026, 12, 30)) == 2

@@ -28,24 +28,46 @@ def _app(qapp: object) -> None:
 def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
     new_store(monkeypatch, db, "alex", "pat")
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     return db
 
 
-def test_import_prints_number_and_count_and_knows_it_again(monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_prints_number_and_count_and_knows_it_again(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
-    assert main([*store, *signin(monkeypatch, "alex"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
+    assert (
+        main(
+            [*store, *signin(monkeypatch, "alex"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"manifest {SAMPLE_NUMBER}: 14 packages from Verde Labs Distribution imported" in out
     assert "3 package(s) carry an item not in the catalogue" in out
-    assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.csv")]) == 0
+    assert (
+        main(
+            [*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.csv")]
+        )
+        == 0
+    )
     assert f"manifest {SAMPLE_NUMBER}: 14 packages, already imported (open); nothing changed" in capsys.readouterr().out
 
 
-def test_a_bad_manifest_file_exits_1_and_imports_nothing(monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_manifest_file_exits_1_and_imports_nothing(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Manifest,Package\n0004412217,1A40\n")
     assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(bad)]) == 1
@@ -54,11 +76,17 @@ def test_a_bad_manifest_file_exits_1_and_imports_nothing(monkeypatch: pytest.Mon
     assert f"there is no manifest {SAMPLE_NUMBER}; import it first" in capsys.readouterr().err
 
 
-def test_paper_receiving_with_accept_all(monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_paper_receiving_with_accept_all(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from backoffice.services import receiving, users
 
-    assert main([*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]) == 0
+    assert (
+        main(
+            [*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]
+        )
+        == 0
+    )
     assert main([*store, "receive", "4412217", "--accept-all", *signin(monkeypatch, "pat")]) == 1
     assert "pat (purchasing) may not receive manifests" in capsys.readouterr().err
     assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", *signin(monkeypatch, "alex")]) == 1
@@ -80,33 +108,84 @@ def test_paper_receiving_with_accept_all(monkeypatch: pytest.MonkeyPatch, store:
     db = Database(store[1])
     try:
         with db.read() as session:
-            rows = session.execute(select(LedgerEntry.kind, LedgerEntry.user_id).where(
-                LedgerEntry.doc_type == "manifest")).all()
+            rows = session.execute(
+                select(LedgerEntry.kind, LedgerEntry.user_id).where(LedgerEntry.doc_type == "manifest")
+            ).all()
             assert len(rows) == 11 and {kind for kind, _ in rows} == {LedgerKind.RECEIVE}
-            assert session.scalar(select(Package.received_from_manifest).where(Package.tag == sample_tag(4))) == \
-                SAMPLE_NUMBER
+            assert (
+                session.scalar(select(Package.received_from_manifest).where(Package.tag == sample_tag(4)))
+                == SAMPLE_NUMBER
+            )
     finally:
         db.dispose()
     assert main([*store, *signin(monkeypatch, "admin"), "receive", SAMPLE_NUMBER]) == 0
     assert "received, 0/14 scanned, 0 undecided" in capsys.readouterr().out
 
-    assert main([*store, *signin(monkeypatch, "admin"), "receive-report", SAMPLE_NUMBER, "--out", str(tmp_path / "sheet.pdf")]) == 0
+    assert (
+        main(
+            [
+                *store,
+                *signin(monkeypatch, "admin"),
+                "receive-report",
+                SAMPLE_NUMBER,
+                "--out",
+                str(tmp_path / "sheet.pdf"),
+            ]
+        )
+        == 0
+    )
     assert "receiving report, 14 packages, 1 page(s)" in capsys.readouterr().out
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
 
-    keyed = [{"Label": sample_tag(n), "Quantity": float(q), "UnitOfMeasureName": u,
-              "ReceivedFromManifestNumber": SAMPLE_NUMBER, "Item": {"Name": "x"}}
-             for n, q, u in _accepted(samples)]
+    keyed = [
+        {
+            "Label": sample_tag(n),
+            "Quantity": float(q),
+            "UnitOfMeasureName": u,
+            "ReceivedFromManifestNumber": SAMPLE_NUMBER,
+            "Item": {"Name": "x"},
+        }
+        for n, q, u in _accepted(samples)
+    ]
     (tmp_path / "active.json").write_text(json.dumps(keyed[1:]))
-    assert main([*store, *signin(monkeypatch, "admin"), "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 1
+    assert (
+        main(
+            [
+                *store,
+                *signin(monkeypatch, "admin"),
+                "receive-check",
+                SAMPLE_NUMBER,
+                "--metrc-file",
+                str(tmp_path / "active.json"),
+            ]
+        )
+        == 1
+    )
     assert f"{keyed[0]['Label']} is not among METRC's active packages" in capsys.readouterr().out
     (tmp_path / "active.json").write_text(json.dumps(keyed))
-    assert main([*store, *signin(monkeypatch, "admin"), "receive-check", SAMPLE_NUMBER, "--metrc-file", str(tmp_path / "active.json")]) == 0
-    assert "METRC agrees with manifest 0004412217: 11 accepted, 3 rejected; receive sheet (outbox #1) closed" in \
-        capsys.readouterr().out
+    assert (
+        main(
+            [
+                *store,
+                *signin(monkeypatch, "admin"),
+                "receive-check",
+                SAMPLE_NUMBER,
+                "--metrc-file",
+                str(tmp_path / "active.json"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        "METRC agrees with manifest 0004412217: 11 accepted, 3 rejected; receive sheet (outbox #1) closed"
+        in capsys.readouterr().out
+    )
 
 
 def _accepted(samples: Path) -> list[tuple[int, str, str]]:
     packages = json.loads((samples / "metrc_incoming_transfer.json").read_text())["Packages"]
-    return [(n, str(p["ShippedQuantity"]), p["ShippedUnitOfMeasureName"]) for n, p in enumerate(packages, start=1)
-            if p["PackageLabel"] not in UNKNOWN_TAGS]
+    return [
+        (n, str(p["ShippedQuantity"]), p["ShippedUnitOfMeasureName"])
+        for n, p in enumerate(packages, start=1)
+        if p["PackageLabel"] not in UNKNOWN_TAGS
+    ]

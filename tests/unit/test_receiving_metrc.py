@@ -46,8 +46,10 @@ def alex(db: Database, actors: dict[str, Actor], samples: Path) -> Actor:
 
 @pytest.fixture
 def client(samples: Path) -> Iterator[MetrcClient]:
-    with MetrcSimulator(seed_dir=samples) as sim, \
-            MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=5) as metrc:
+    with (
+        MetrcSimulator(seed_dir=samples) as sim,
+        MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, timeout=5) as metrc,
+    ):
         metrc.simulator = sim  # type: ignore[attr-defined]
         yield metrc
 
@@ -55,7 +57,11 @@ def client(samples: Path) -> Iterator[MetrcClient]:
 def test_incoming_manifest_is_fetched_through_the_connector(db: Database, alex: Actor, client: MetrcClient) -> None:
     [listed] = receiving_metrc.incoming(db, alex, client)
     assert (listed.manifest_number, listed.shipper_name, listed.packages, listed.imported) == (
-        SAMPLE_NUMBER, "Verde Labs Distribution", 14, False)
+        SAMPLE_NUMBER,
+        "Verde Labs Distribution",
+        14,
+        False,
+    )
     result = receiving_metrc.import_from_metrc(db, alex, client, "4412217")
     assert (result.manifest_number, result.packages, result.unknown_items) == (SAMPLE_NUMBER, 14, 3)
     view = receiving.get_manifest(db, alex, result.manifest_id)
@@ -68,8 +74,9 @@ def test_incoming_manifest_is_fetched_through_the_connector(db: Database, alex: 
 
 def _received(db: Database, alex: Actor) -> int:
     """Manifest NUMBER received: gummies 10, flower 452.8 g of 453.59, one rejected."""
-    manifest_id = receiving.import_manifest(db, alex, manifest(
-        NUMBER, line(1), line(2, item=FLOWER, quantity="453.59", unit=Unit.GRAMS), line(3))).manifest_id
+    manifest_id = receiving.import_manifest(
+        db, alex, manifest(NUMBER, line(1), line(2, item=FLOWER, quantity="453.59", unit=Unit.GRAMS), line(3))
+    ).manifest_id
     for code in (tag(1), tag(2)):
         receiving.scan(db, alex, manifest_id, code)
     receiving.set_received_quantity(db, alex, manifest_id, tag(2), "452.8", "scale")
@@ -80,9 +87,16 @@ def _received(db: Database, alex: Actor) -> int:
 
 
 def _metrc(code: str, quantity: str, unit: str = "Each", number: str | None = NUMBER) -> dict[str, Any]:
-    return {"Id": int(code[-6:]), "Label": code, "Quantity": Decimal(quantity), "UnitOfMeasureName": unit,
-            "LocationName": "Vault", "LabTestingState": "TestPassed", "ReceivedFromManifestNumber": number,
-            "Item": {"Name": "Anything", "ProductCategoryName": "Edible (weight - each)"}}
+    return {
+        "Id": int(code[-6:]),
+        "Label": code,
+        "Quantity": Decimal(quantity),
+        "UnitOfMeasureName": unit,
+        "LocationName": "Vault",
+        "LabTestingState": "TestPassed",
+        "ReceivedFromManifestNumber": number,
+        "Item": {"Name": "Anything", "ProductCategoryName": "Edible (weight - each)"},
+    }
 
 
 def _outbox_status(db: Database) -> OutboxStatus:
@@ -94,8 +108,9 @@ def test_metrc_agreeing_closes_the_receive_sheet(db: Database, alex: Actor) -> N
     manifest_id = _received(db, alex)
     assert _outbox_status(db) is OutboxStatus.PENDING
     other = _metrc("1A4060300000000000000001", "30", number="2498327645")
-    check = receiving_metrc.check_metrc(db, alex, manifest_id, [
-        _metrc(tag(1), "10"), _metrc(tag(2), "452.8", "g"), other, {"Label": "broken"}])
+    check = receiving_metrc.check_metrc(
+        db, alex, manifest_id, [_metrc(tag(1), "10"), _metrc(tag(2), "452.8", "g"), other, {"Label": "broken"}]
+    )
     assert check.agrees and (check.accepted, check.rejected, check.unreadable) == (2, 1, 1)
     assert check.outbox_closed is not None and _outbox_status(db) is OutboxStatus.RESOLVED
     assert audit.verify(db, SYSTEM).ok
@@ -104,8 +119,7 @@ def test_metrc_agreeing_closes_the_receive_sheet(db: Database, alex: Actor) -> N
 
 def test_every_disagreement_is_named_and_the_sheet_stays_open(db: Database, alex: Actor) -> None:
     manifest_id = _received(db, alex)
-    check = receiving_metrc.check_metrc(db, alex, manifest_id, [
-        _metrc(tag(1), "9"), _metrc(tag(3), "10")])
+    check = receiving_metrc.check_metrc(db, alex, manifest_id, [_metrc(tag(1), "9"), _metrc(tag(3), "10")])
     assert not check.agrees and check.outbox_closed is None
     assert check.problems == [
         f"{tag(1)}: METRC has 9 Each, received here 10 Each; key the received quantity into METRC",
@@ -113,12 +127,15 @@ def test_every_disagreement_is_named_and_the_sheet_stays_open(db: Database, alex
         f"{tag(3)} was rejected here (Damaged) but METRC shows it accepted from manifest {NUMBER}: correct it in "
         "METRC's web UI",
     ]
-    wrong_manifest = receiving_metrc.check_metrc(db, alex, manifest_id, [
-        _metrc(tag(1), "10", number="0000000001"), _metrc(tag(2), "15.9659", "Ounces")])
-    assert wrong_manifest.problems[0] == (f"{tag(1)} is active in METRC but received from manifest 0000000001, "
-                                          f"not {NUMBER}")
-    assert wrong_manifest.problems[1] == (f"{tag(2)}: METRC has 15.9659 Ounces, received here 452.8 Grams; METRC "
-                                          "keeps the unit a package was received in")
+    wrong_manifest = receiving_metrc.check_metrc(
+        db, alex, manifest_id, [_metrc(tag(1), "10", number="0000000001"), _metrc(tag(2), "15.9659", "Ounces")]
+    )
+    assert wrong_manifest.problems[0] == (
+        f"{tag(1)} is active in METRC but received from manifest 0000000001, not {NUMBER}"
+    )
+    assert wrong_manifest.problems[1] == (
+        f"{tag(2)}: METRC has 15.9659 Ounces, received here 452.8 Grams; METRC keeps the unit a package was received in"
+    )
     assert _outbox_status(db) is OutboxStatus.PENDING
 
 

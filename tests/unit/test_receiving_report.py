@@ -41,8 +41,12 @@ def _text(path: Path) -> str:
 def _received(db: Database, actors: dict[str, Actor], samples: Path, *, extra: int = 0) -> int:
     stock_store(db, actors["admin"], samples)
     alex, maria = actors["alex"], actors["maria"]
-    lines = [line(1), line(2, item=FLOWER, quantity="453.59", unit=Unit.GRAMS), line(3),
-             *(line(10 + n) for n in range(extra))]
+    lines = [
+        line(1),
+        line(2, item=FLOWER, quantity="453.59", unit=Unit.GRAMS),
+        line(3),
+        *(line(10 + n) for n in range(extra)),
+    ]
     manifest_id = receiving.import_manifest(db, alex, manifest("0009990001", *lines)).manifest_id
     receiving.scan(db, alex, manifest_id, tag(1))
     receiving.scan(db, alex, manifest_id, tag(2))
@@ -54,8 +58,9 @@ def _received(db: Database, actors: dict[str, Actor], samples: Path, *, extra: i
     return manifest_id
 
 
-def test_report_lists_every_package_with_who_and_when(sqlite_db: Database, people: dict[str, Actor],
-                                                      samples: Path, tmp_path: Path) -> None:
+def test_report_lists_every_package_with_who_and_when(
+    sqlite_db: Database, people: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     db = sqlite_db
     manifest_id = _received(db, people, samples)
     receiving.finish(db, people["alex"], manifest_id)
@@ -66,7 +71,7 @@ def test_report_lists_every_package_with_who_and_when(sqlite_db: Database, peopl
     assert "Shipper: Kind Harvest Manufacturing LLC (license C11-0000123-LIC)" in text
     assert "Driver: R. Diaz" in text and "Received into Vault" in text
     lines = text.splitlines()  # a row is its line and the wrapped line below it
-    rows = {found[1]: " ".join(lines[n:n + 2]) for n, ln in enumerate(lines) if (found := ROW.match(ln))}
+    rows = {found[1]: " ".join(lines[n : n + 2]) for n, ln in enumerate(lines) if (found := ROW.match(ln))}
     assert set(rows) == {tag(1), tag(2), tag(3)}
     assert "10" in rows[tag(1)].split() and "Accept" in rows[tag(1)] and "alex" in rows[tag(1)]
     assert "453.59" in rows[tag(2)] and "452.8" in rows[tag(2)] and "scale shows 452.8 g" in rows[tag(2)]
@@ -77,8 +82,9 @@ def test_report_lists_every_package_with_who_and_when(sqlite_db: Database, peopl
     assert "Key each into METRC" in text
 
 
-def test_report_of_a_receiving_in_progress_runs_over_pages(sqlite_db: Database, people: dict[str, Actor],
-                                                           samples: Path, tmp_path: Path) -> None:
+def test_report_of_a_receiving_in_progress_runs_over_pages(
+    sqlite_db: Database, people: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     manifest_id = _received(sqlite_db, people, samples, extra=40)
     result = export_receiving_report(sqlite_db, people["alex"], manifest_id, tmp_path / "r.pdf")
     text = _text(result.path)
@@ -87,8 +93,9 @@ def test_report_of_a_receiving_in_progress_runs_over_pages(sqlite_db: Database, 
     assert text.count("Not in the delivery") == 40
 
 
-def test_report_into_a_missing_folder_says_so(sqlite_db: Database, people: dict[str, Actor],
-                                              samples: Path, tmp_path: Path) -> None:
+def test_report_into_a_missing_folder_says_so(
+    sqlite_db: Database, people: dict[str, Actor], samples: Path, tmp_path: Path
+) -> None:
     manifest_id = _received(sqlite_db, people, samples)
     with pytest.raises(UserError, match="folder .*nowhere does not exist"):
         export_receiving_report(sqlite_db, people["alex"], manifest_id, tmp_path / "nowhere" / "r.pdf")
@@ -97,6 +104,8 @@ def test_report_into_a_missing_folder_says_so(sqlite_db: Database, people: dict[
 
 def test_totals_per_unit(sqlite_db: Database, people: dict[str, Actor], samples: Path) -> None:
     view = receiving.get_manifest(sqlite_db, people["alex"], _received(sqlite_db, people, samples))
-    assert totals(view) == ["Each: shipped 20, received 10, rejected 10 (as shipped)",
-                            "Grams: shipped 453.59, received 452.8, rejected 0 (as shipped)"]
+    assert totals(view) == [
+        "Each: shipped 20, received 10, rejected 10 (as shipped)",
+        "Grams: shipped 453.59, received 452.8, rejected 0 (as shipped)",
+    ]
     assert view.lines[1].difference == Decimal("-0.79")

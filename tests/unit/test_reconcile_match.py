@@ -22,18 +22,38 @@ STRAY = "1A4060300000000000009999"
 ALL_TAGS = {TAG_A, TAG_B, TAG_C}
 
 
-def _pos(receipt: str, tag: str | None, qty: str = "1", amount: str = "10.00", *, at: datetime = NOON,
-         unit: Unit | None = Unit.EACH) -> PosSaleLine:
-    return PosSaleLine(line=0, receipt_number=receipt, sold_at=at, tag=tag, sku=None, product_name="", brand=None,
-                       category=None, quantity=Decimal(qty), unit=unit, amount=Decimal(amount), budtender=None)
+def _pos(
+    receipt: str,
+    tag: str | None,
+    qty: str = "1",
+    amount: str = "10.00",
+    *,
+    at: datetime = NOON,
+    unit: Unit | None = Unit.EACH,
+) -> PosSaleLine:
+    return PosSaleLine(
+        line=0,
+        receipt_number=receipt,
+        sold_at=at,
+        tag=tag,
+        sku=None,
+        product_name="",
+        brand=None,
+        category=None,
+        quantity=Decimal(qty),
+        unit=unit,
+        amount=Decimal(amount),
+        budtender=None,
+    )
 
 
 def _tx(tag: str, qty: str = "1", amount: str = "10.00", unit: Unit = Unit.EACH) -> MetrcSaleTransaction:
     return MetrcSaleTransaction(0, tag, Decimal(qty), unit, Decimal(amount))
 
 
-def _receipt(number: str | None, *txs: MetrcSaleTransaction, external: str | None = None,
-             at: datetime = NOON) -> ParsedMetrcReceipt:
+def _receipt(
+    number: str | None, *txs: MetrcSaleTransaction, external: str | None = None, at: datetime = NOON
+) -> ParsedMetrcReceipt:
     return ParsedMetrcReceipt(0, None, number, external, at, "Consumer", txs)
 
 
@@ -60,14 +80,28 @@ def test_samples_give_exactly_the_planted_differences(samples: Path, export: str
     findings = match_day(pos, metrc, floor_tags=floor, known_tags=known)
 
     assert findings == [
-        Finding(FindingKind.MISSING_IN_METRC, "R1120-0019", "1A4060300000000000000096", Decimal(1),
-                Decimal("37.00"), None, None,
-                "POS receipt R1120-0019 at 11:17 sold 1 Each of 1A4060300000000000000096 for $37.00, but METRC "
-                "has no such sale, so METRC has not deducted this package. Record the sale in METRC."),
-        Finding(FindingKind.QUANTITY_MISMATCH, "R1120-0039", "1A4060300000000000000087", Decimal(1),
-                Decimal("37.00"), Decimal(2), Decimal("37.00"),
-                "Receipt R1120-0039, 1A4060300000000000000087: the POS sold 1 Each, METRC deducted 2 Each "
-                "(1 Each more than was sold)."),
+        Finding(
+            FindingKind.MISSING_IN_METRC,
+            "R1120-0019",
+            "1A4060300000000000000096",
+            Decimal(1),
+            Decimal("37.00"),
+            None,
+            None,
+            "POS receipt R1120-0019 at 11:17 sold 1 Each of 1A4060300000000000000096 for $37.00, but METRC "
+            "has no such sale, so METRC has not deducted this package. Record the sale in METRC.",
+        ),
+        Finding(
+            FindingKind.QUANTITY_MISMATCH,
+            "R1120-0039",
+            "1A4060300000000000000087",
+            Decimal(1),
+            Decimal("37.00"),
+            Decimal(2),
+            Decimal("37.00"),
+            "Receipt R1120-0039, 1A4060300000000000000087: the POS sold 1 Each, METRC deducted 2 Each "
+            "(1 Each more than was sold).",
+        ),
     ]
 
 
@@ -165,8 +199,10 @@ def test_a_whole_day_of_ten_thousand_lines_matches() -> None:
     start = datetime(2026, 11, 20, 9, 0, tzinfo=LA)
     for r in range(3000):
         number, at = f"R{r:05d}", start + timedelta(seconds=12 * r)
-        lines = [_pos(number, tags[(r * 7 + k) % 2000], str(1 + k % 2), f"{10 + k}.00", at=at)
-                 for k in range(3 + (r % 3 == 0))]
+        lines = [
+            _pos(number, tags[(r * 7 + k) % 2000], str(1 + k % 2), f"{10 + k}.00", at=at)
+            for k in range(3 + (r % 3 == 0))
+        ]
         pos += lines
         txs = [_tx(line.tag or "", str(line.quantity), str(line.amount)) for line in lines]
         if r % 500 == 1:
@@ -187,9 +223,11 @@ def test_a_whole_day_of_ten_thousand_lines_matches() -> None:
 def test_a_return_is_worded_as_a_return() -> None:
     findings = _match([_pos("R9", TAG_A, "-1", "-32.00")], [])
     assert _kinds(findings) == [(FindingKind.RETURN_NOT_IN_METRC, "R9", TAG_A)]
-    assert findings[0].detail == (f"POS receipt R9 at 12:00 took back 1 Each (a return) of {TAG_A} (refund $32.00), "
-                                  "but METRC has no such return. Record the return in METRC, or explain why the "
-                                  "product did not go back.")
+    assert findings[0].detail == (
+        f"POS receipt R9 at 12:00 took back 1 Each (a return) of {TAG_A} (refund $32.00), "
+        "but METRC has no such return. Record the return in METRC, or explain why the "
+        "product did not go back."
+    )
     assert "sold -1" not in findings[0].detail
     partly = _match([_pos("R9", TAG_A), _pos("R9", TAG_B, "-1", "-5.00")], [_receipt("R9", _tx(TAG_A))])
     assert _kinds(partly) == [(FindingKind.RETURN_NOT_IN_METRC, "R9", TAG_B)]

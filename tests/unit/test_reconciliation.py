@@ -100,8 +100,11 @@ def test_a_difference_fixed_at_the_source_is_cleared_and_comes_back_if_it_return
     view = reconciliation.reconcile_day(db, alex, DAY)
     assert (view.new, view.cleared) == (0, 1)
     cleared = _finding(view, OVER_DEDUCTED)
-    assert (cleared.status, cleared.resolution, cleared.resolved_by) == (FindingStatus.RESOLVED, Resolution.CLEARED,
-                                                                         "alex")
+    assert (cleared.status, cleared.resolution, cleared.resolved_by) == (
+        FindingStatus.RESOLVED,
+        Resolution.CLEARED,
+        "alex",
+    )
     assert _finding(view, MISSING).status is FindingStatus.OPEN and view.summary.open == 1
 
     sales_import.import_metrc_file(db, alex, samples / "metrc_sales_receipts.json")  # METRC wrong again
@@ -121,16 +124,29 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
     assert result.resolved == [missing.id] and result.outbox_id is not None
     with db.read() as session:
         entry = session.get(OutboxEntry, result.outbox_id)
-    assert (entry.kind, entry.endpoint, entry.status) == (OutboxKind.SALES_RECEIPT, "sales/v1/receipts",
-                                                          OutboxStatus.PENDING)
-    assert json.loads(entry.payload) == [{
-        "SalesDateTime": "2026-11-20T11:17:00", "SalesCustomerType": "Consumer", "ExternalReceiptNumber": "R1120-0019",
-        "Transactions": [{"PackageLabel": MISSING[2], "Quantity": "1", "UnitOfMeasure": "Each",
-                          "TotalAmount": "37.00"}],
-    }]
+    assert (entry.kind, entry.endpoint, entry.status) == (
+        OutboxKind.SALES_RECEIPT,
+        "sales/v1/receipts",
+        OutboxStatus.PENDING,
+    )
+    assert json.loads(entry.payload) == [
+        {
+            "SalesDateTime": "2026-11-20T11:17:00",
+            "SalesCustomerType": "Consumer",
+            "ExternalReceiptNumber": "R1120-0019",
+            "Transactions": [
+                {"PackageLabel": MISSING[2], "Quantity": "1", "UnitOfMeasure": "Each", "TotalAmount": "37.00"}
+            ],
+        }
+    ]
     done = _finding(reconciliation.day_view(db, DAY), MISSING)
     assert (done.status, done.resolution, done.note, done.resolved_by, done.outbox_id) == (
-        FindingStatus.RESOLVED, Resolution.QUEUE_RECEIPT, "POS sync failed at 11:17", "alex", result.outbox_id)
+        FindingStatus.RESOLVED,
+        Resolution.QUEUE_RECEIPT,
+        "POS sync failed at 11:17",
+        "alex",
+        result.outbox_id,
+    )
     assert reconciliation.actions_for(db, missing.id) == []
     with pytest.raises(RuleViolation, match="already resolved"):
         reconciliation.resolve(db, alex, missing.id, Resolution.EXPLAINED, "again")
@@ -142,17 +158,40 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
     assert audit.verify(db, SYSTEM).ok
 
 
-def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(store: tuple[Database, Actor],
-                                                                     tmp_path: Path) -> None:
+def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(
+    store: tuple[Database, Actor], tmp_path: Path
+) -> None:
     db, alex = store
     tags = ["1A4060300000000000000009", "1A4060300000000000000048"]
-    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-              "line_total"]
-    write_csv(tmp_path / "pos.csv", [header, *(["R1", "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"]
-                                              for t in tags)])
-    (tmp_path / "metrc.json").write_text(json.dumps([{
-        "Id": 1, "ReceiptNumber": "R1", "SalesDateTime": "2026-11-20T10:00:00", "SalesCustomerType": "Consumer",
-        "Transactions": [{"PackageLabel": tags[0], "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 10.0}]}]))
+    header = [
+        "order_id",
+        "completed_at",
+        "metrc_tag",
+        "product",
+        "product_category",
+        "qty_sold",
+        "unit_of_measure",
+        "line_total",
+    ]
+    write_csv(
+        tmp_path / "pos.csv",
+        [header, *(["R1", "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"] for t in tags)],
+    )
+    (tmp_path / "metrc.json").write_text(
+        json.dumps(
+            [
+                {
+                    "Id": 1,
+                    "ReceiptNumber": "R1",
+                    "SalesDateTime": "2026-11-20T10:00:00",
+                    "SalesCustomerType": "Consumer",
+                    "Transactions": [
+                        {"PackageLabel": tags[0], "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 10.0}
+                    ],
+                }
+            ]
+        )
+    )
     sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
     sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
     view = reconciliation.reconcile_day(db, alex, DAY)
@@ -162,8 +201,9 @@ def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(store: tupl
         reconciliation.resolve(db, alex, view.findings[0].id, Resolution.QUEUE_RECEIPT, "queue it")
 
 
-def test_resolving_needs_an_action_a_note_and_the_permission(day_in: tuple[Database, Actor],
-                                                             actors: dict[str, Actor]) -> None:
+def test_resolving_needs_an_action_a_note_and_the_permission(
+    day_in: tuple[Database, Actor], actors: dict[str, Actor]
+) -> None:
     db, alex = day_in
     over = _finding(reconciliation.reconcile_day(db, alex, DAY), OVER_DEDUCTED)
     with pytest.raises(ValidationError, match="write a note"):
@@ -197,8 +237,11 @@ def test_open_findings_carry_into_the_next_days_view(day_in: tuple[Database, Act
 
 
 def _vault_tags(samples: Path) -> list[str]:
-    return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())
-            if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]]
+    return [
+        r["Label"]
+        for r in json.loads((samples / "metrc_packages_active.json").read_text())
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ]
 
 
 def test_sales_off_the_floor_and_of_unknown_tags(store: tuple[Database, Actor], samples: Path, tmp_path: Path) -> None:
@@ -207,14 +250,34 @@ def test_sales_off_the_floor_and_of_unknown_tags(store: tuple[Database, Actor], 
     in_vault, moved_up = _vault_tags(samples)[:2]
     stray = "1A4060300000000000099999"
     sales = [("R1", floor_tag), ("R2", in_vault), ("R3", moved_up), ("R4", stray)]
-    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-              "line_total"]
-    write_csv(tmp_path / "pos.csv", [header, *([n, "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"]
-                                              for n, t in sales)])
-    (tmp_path / "metrc.json").write_text(json.dumps([
-        {"Id": i, "ReceiptNumber": n, "SalesDateTime": "2026-11-20T10:00:00", "SalesCustomerType": "Consumer",
-         "Transactions": [{"PackageLabel": t, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 10.0}]}
-        for i, (n, t) in enumerate(sales, start=1)]))
+    header = [
+        "order_id",
+        "completed_at",
+        "metrc_tag",
+        "product",
+        "product_category",
+        "qty_sold",
+        "unit_of_measure",
+        "line_total",
+    ]
+    write_csv(
+        tmp_path / "pos.csv",
+        [header, *([n, "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"] for n, t in sales)],
+    )
+    (tmp_path / "metrc.json").write_text(
+        json.dumps(
+            [
+                {
+                    "Id": i,
+                    "ReceiptNumber": n,
+                    "SalesDateTime": "2026-11-20T10:00:00",
+                    "SalesCustomerType": "Consumer",
+                    "Transactions": [{"PackageLabel": t, "Quantity": 1, "UnitOfMeasure": "Each", "TotalAmount": 10.0}],
+                }
+                for i, (n, t) in enumerate(sales, start=1)
+            ]
+        )
+    )
     sales_import.import_pos_file(db, alex, tmp_path / "pos.csv")
     sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
     # after the sales: the floor package goes back to the vault, a vault package up to the floor
@@ -224,9 +287,13 @@ def test_sales_off_the_floor_and_of_unknown_tags(store: tuple[Database, Actor], 
     view = reconciliation.reconcile_day(db, alex, DAY)
 
     # where each package was when it was sold counts, not where it is now
-    assert sorted(_keys(view)) == sorted([(FindingKind.NOT_ON_FLOOR, "R2", in_vault),
-                                          (FindingKind.NOT_ON_FLOOR, "R3", moved_up),
-                                          (FindingKind.UNKNOWN_TAG, "R4", stray)])
+    assert sorted(_keys(view)) == sorted(
+        [
+            (FindingKind.NOT_ON_FLOOR, "R2", in_vault),
+            (FindingKind.NOT_ON_FLOOR, "R3", moved_up),
+            (FindingKind.UNKNOWN_TAG, "R4", stray),
+        ]
+    )
     assert "not on the sales floor" in _finding(view, (FindingKind.NOT_ON_FLOOR, "R2", in_vault)).detail
     assert _finding(view, (FindingKind.UNKNOWN_TAG, "R4", stray)).item == "x"  # no package: the POS file's name
 
@@ -237,8 +304,9 @@ def sim(samples: Path) -> Iterator[MetrcSimulator]:
         yield simulator
 
 
-def test_a_queued_receipt_reaches_metrc_and_the_fetched_day_agrees(day_in: tuple[Database, Actor],
-                                                                   sim: MetrcSimulator) -> None:
+def test_a_queued_receipt_reaches_metrc_and_the_fetched_day_agrees(
+    day_in: tuple[Database, Actor], sim: MetrcSimulator
+) -> None:
     db, alex = day_in
     missing = _finding(reconciliation.reconcile_day(db, alex, DAY), MISSING)
     reconciliation.resolve(db, alex, missing.id, Resolution.QUEUE_RECEIPT, "POS sync failed")

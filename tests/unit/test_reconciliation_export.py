@@ -33,7 +33,7 @@ def test_workbook_has_the_summary_and_every_finding_typed_and_formula_safe(
 ) -> None:
     db, alex = store
     rows = rows_of(samples, "pos_sales_export_b.csv")
-    rows[1][0] = rows[2][0] = "=HYPERLINK(\"http://x\",\"1\")"  # a hostile receipt number METRC never saw
+    rows[1][0] = rows[2][0] = '=HYPERLINK("http://x","1")'  # a hostile receipt number METRC never saw
     sales_import.import_pos_file(db, alex, write_csv(tmp_path / "pos.csv", rows))
     sales_import.import_metrc_file(db, alex, samples / "metrc_sales_receipts.json")
     view = reconciliation.reconcile_day(db, alex, DAY)
@@ -51,12 +51,17 @@ def test_workbook_has_the_summary_and_every_finding_typed_and_formula_safe(
     sheet = book["Findings"]
     assert sheet.freeze_panes == "D2" and sheet.auto_filter.ref == f"A1:R{len(view.findings) + 1}"
     header = [c.value for c in sheet[1]]
-    by_receipt = {r[header.index("Receipt")].value: {h: c for h, c in zip(header, r, strict=True)}
-                  for r in sheet.iter_rows(min_row=2)}
+    by_receipt = {
+        r[header.index("Receipt")].value: {h: c for h, c in zip(header, r, strict=True)}
+        for r in sheet.iter_rows(min_row=2)
+    }
     row = by_receipt[hostile.receipt_number]
     assert (row["Receipt"].data_type, bool(row["Receipt"].quotePrefix)) == ("s", True)
     assert (row["Note"].value, row["Note"].data_type, bool(row["Note"].quotePrefix)) == (
-        "-1 tincture: rang up twice, voided", "s", True)
+        "-1 tincture: rang up twice, voided",
+        "s",
+        True,
+    )
     assert row["Business day"].value == datetime(2026, 11, 20) and row["Resolution"].value == "Mark as explained"
     over = by_receipt["R1120-0039"]
     assert (over["POS qty"].value, over["METRC qty"].value, over["POS amount"].value) == (1, 2, 37)
@@ -68,13 +73,24 @@ def test_workbook_has_the_summary_and_every_finding_typed_and_formula_safe(
 def cli(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
     new_store(monkeypatch, db, "alex")
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     return [*db, *signin(monkeypatch, "alex")]  # alex's PIN stays in the environment for the test
 
 
-def test_import_and_reconcile_from_the_command_line(cli: list[str], samples: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_and_reconcile_from_the_command_line(
+    cli: list[str], samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main([*cli, "import", "pos-sales", str(samples / "pos_sales_export_a.csv")]) == 0
     assert capsys.readouterr().out == "pos_sales_export_a.csv (export-a): 76 sale lines imported for 2026-11-20.\n"
@@ -94,8 +110,9 @@ def test_import_and_reconcile_from_the_command_line(cli: list[str], samples: Pat
     assert "[from 2026-11-20]" in capsys.readouterr().out
 
 
-def test_command_line_errors_exit_1_with_the_reason(cli: list[str], samples: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_errors_exit_1_with_the_reason(
+    cli: list[str], samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main([*cli, "import", "pos-sales", str(samples / "metrc_incoming_transfer.csv")]) == 1
     assert "is a METRC manifest (incoming transfer), not POS sales" in capsys.readouterr().err

@@ -28,28 +28,43 @@ def tiny(db: Database, actors: dict[str, Actor]) -> ds.Store:
 
 
 def test_counts_categories_and_adjustments_match_the_hand_computation(
-        db: Database, actors: dict[str, Actor], tiny: ds.Store) -> None:
+    db: Database, actors: dict[str, Actor], tiny: ds.Store
+) -> None:
     report = accuracy_report(db, actors["pat"], since=ds.SINCE, until=ds.UNTIL)
     assert [c.session_id for c in report.counts] == [tiny.counts[1], tiny.counts[2]]  # April's and the open one: out
     first, second = report.counts
     assert (first.name, first.scope, first.blind, first.submitted_by) == (
-        "Edibles, week 10", "Edible in Vault, Sales Floor", True, "Maria")
+        "Edibles, week 10",
+        "Edible in Vault, Sales Floor",
+        True,
+        "Maria",
+    )
     assert (first.lines_counted, first.lines_matching, first.accuracy) == (5, 2, Decimal("0.4000"))
     assert (first.unit_variance, first.dollar_variance) == (7, Decimal("130.00"))  # as frozen at submit
     assert (first.adjustments, first.adjustment_value) == (2, Decimal("-40.00"))  # −4 × $20, +2 × $20
     # the second count's figures were never frozen: recomputed, 3.5 g sold during the count is no variance
     assert (second.lines_counted, second.lines_matching, second.unit_variance, second.dollar_variance) == (
-        2, 1, Decimal("0.5"), Decimal("6.25"))
+        2,
+        1,
+        Decimal("0.5"),
+        Decimal("6.25"),
+    )
     assert (report.lines_counted, report.lines_matching, report.accuracy) == (7, 3, Decimal("0.4286"))
 
     categories = {c.category: c for c in report.categories}
     edible, flower = categories["Edible"], categories["Flower"]
     assert (edible.counts, edible.lines_counted, edible.lines_matching) == (1, 4, 1)
     assert (edible.unit_variance, edible.dollar_variance, edible.net_dollar_variance) == (
-        7, Decimal("130.00"), Decimal("-50.00"))
+        7,
+        Decimal("130.00"),
+        Decimal("-50.00"),
+    )
     assert (flower.counts, flower.lines_counted, flower.lines_matching, flower.accuracy) == (2, 3, 2, Decimal("0.6667"))
     assert (flower.unit_variance, flower.dollar_variance, flower.net_dollar_variance) == (
-        Decimal("0.5"), Decimal("6.25"), Decimal("-6.25"))
+        Decimal("0.5"),
+        Decimal("6.25"),
+        Decimal("-6.25"),
+    )
 
     made = [(a.reason, a.quantity_delta, a.value, a.note, a.adjusted_by, a.approved_by) for a in report.adjustments]
     assert made == [
@@ -60,8 +75,10 @@ def test_counts_categories_and_adjustments_match_the_hand_computation(
         ("Waste", -1, Decimal("0.00"), "late night", "Alex", ""),  # 23:30 on the last day, store time
     ]
     assert report.adjustments[0].product == "Kind Gummies 10mg x10" and report.adjustments[0].tag == ds.tag(2)
-    reasons = [(r.reason, r.unit.value, r.adjustments, r.units_removed, r.units_added, r.value_removed, r.net_value)
-               for r in report.reasons]
+    reasons = [
+        (r.reason, r.unit.value, r.adjustments, r.units_removed, r.units_added, r.value_removed, r.net_value)
+        for r in report.reasons
+    ]
     assert reasons == [  # the costliest first
         ("Theft", "Each", 1, 4, 0, Decimal("80.00"), Decimal("-80.00")),
         ("Damage", "Each", 1, 1, 0, Decimal("10.00"), Decimal("-10.00")),
@@ -80,7 +97,8 @@ def test_the_range_is_in_store_days_both_ends_included(db: Database, actors: dic
     assert last_day.accuracy is None and last_day.categories == []
     april = accuracy_report(db, actors["pat"], since=date(2026, 4, 1), until=date(2026, 4, 30))
     assert [c.name for c in april.counts] == ["April edibles"] and [a.note for a in april.adjustments] == [
-        "April: not in the range"]
+        "April: not in the range"
+    ]
 
 
 def test_refusals(db: Database, actors: dict[str, Actor]) -> None:
@@ -112,15 +130,20 @@ def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[s
     counts.record_count(db, actors["alex"], count.id, TINCTURE, 29)  # found out of scope, one short
     counts.record_count(db, actors["alex"], count.id, STRANGER, 1)
     submitted = counts.submit(db, actors["alex"], count.id, uncounted_as_zero=True)
-    adjustments.adjust(db, actors["alex"], GUMMY_2, -4, "Theft", "four gone from the vault bin",
-                       count_session_id=count.id)
+    adjustments.adjust(
+        db, actors["alex"], GUMMY_2, -4, "Theft", "four gone from the vault bin", count_session_id=count.id
+    )
 
     with db.read() as session:
         today = settings.calendar(session).today()
     report = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today)
     (row,) = report.counts
     assert (row.lines_counted, row.lines_matching, row.unit_variance, row.dollar_variance) == (
-        submitted.lines_counted, submitted.lines_matching, submitted.unit_variance, submitted.dollar_variance)
+        submitted.lines_counted,
+        submitted.lines_matching,
+        submitted.unit_variance,
+        submitted.dollar_variance,
+    )
     assert sum(c.lines_counted for c in report.categories) == submitted.lines_counted
     assert sum(c.lines_matching for c in report.categories) == submitted.lines_matching
     assert sum(c.unit_variance for c in report.categories) == submitted.unit_variance
@@ -132,15 +155,17 @@ def test_a_real_count_adds_up_to_its_frozen_figures(db: Database, actors: dict[s
     assert (report.adjustments[0].reason, report.adjustments[0].count_session_id) == ("Theft", count.id)
 
 
-def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors: dict[str, Actor],
-                                                            samples: Path) -> None:
+def test_metrc_agreement_per_count_beside_physical_accuracy(
+    db: Database, actors: dict[str, Actor], samples: Path
+) -> None:
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     records = json.loads((samples / "metrc_packages_active.json").read_text())
     for record in records:
         if record["Label"] == GUMMY_2:
             record["Quantity"] = 30  # METRC 30, store and shelf 24: METRC disagrees on one of two lines
-    count = counts.start_count(db, actors["alex"], "Gummies", counts.Scope(categories=(EDIBLES,)), blind=False,
-                               metrc_packages_data=records)
+    count = counts.start_count(
+        db, actors["alex"], "Gummies", counts.Scope(categories=(EDIBLES,)), blind=False, metrc_packages_data=records
+    )
     counts.record_count(db, actors["alex"], count.id, GUMMY, 12)
     counts.record_count(db, actors["alex"], count.id, GUMMY_2, 24)
     without = counts.start_count(db, actors["alex"], "No METRC", counts.Scope(categories=(EDIBLES,)))
@@ -156,9 +181,12 @@ def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors
     report = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today)
     with_metrc, no_metrc = report.counts
     assert (with_metrc.metrc_lines_compared, with_metrc.metrc_lines_agreeing) == (
-        frozen.metrc_lines_compared, frozen.metrc_lines_agreeing)
-    assert with_metrc.metrc_agreement == (Decimal(frozen.metrc_lines_agreeing) / frozen.metrc_lines_compared
-                                          ).quantize(Decimal("0.0001"))
+        frozen.metrc_lines_compared,
+        frozen.metrc_lines_agreeing,
+    )
+    assert with_metrc.metrc_agreement == (Decimal(frozen.metrc_lines_agreeing) / frozen.metrc_lines_compared).quantize(
+        Decimal("0.0001")
+    )
     assert no_metrc.metrc_agreement is None and no_metrc.metrc_lines_compared is None
     assert report.metrc_agreement == with_metrc.metrc_agreement  # counts without METRC are left out
     with db.transaction() as session:  # a count submitted before the figure was kept: recomputed, same answer
@@ -166,4 +194,6 @@ def test_metrc_agreement_per_count_beside_physical_accuracy(db: Database, actors
         stored.metrc_lines_compared = stored.metrc_lines_agreeing = None
     again = accuracy_report(db, actors["pat"], since=today - timedelta(days=1), until=today).counts[0]
     assert (again.metrc_lines_compared, again.metrc_lines_agreeing) == (
-        frozen.metrc_lines_compared, frozen.metrc_lines_agreeing)
+        frozen.metrc_lines_compared,
+        frozen.metrc_lines_agreeing,
+    )

@@ -47,8 +47,10 @@ def test_figures_match_the_hand_computation(db: Database, actors: dict[str, Acto
     assert (a.last_sale, a.weeks_since_last_sale) == (ds.THROUGH, 0)
     assert (a.lead_time_days, a.lead_time_from_item) == (5, True)
     assert a.reorder_quantity == 5  # 8 / 28 × (5 + 21) = 7.43 needed − 3 on hand = 4.43 → 5
-    assert a.reorder_math == ("0.29 units/day (8 units ÷ 28 days) × (5 days lead time + 21 days target) = 7.4 "
-                              "units needed − 3 units on hand = 4.4 units short → order 5 units.")
+    assert a.reorder_math == (
+        "0.29 units/day (8 units ÷ 28 days) × (5 days lead time + 21 days target) = 7.4 "
+        "units needed − 3 units on hand = 4.4 units short → order 5 units."
+    )
     assert (a.category_rank, a.category_share) == (2, Decimal("0.3636"))
 
     b = rows["SKU-B"]
@@ -89,14 +91,17 @@ def test_categories_and_brands(db: Database, actors: dict[str, Actor], tiny: ds.
 
 
 def test_a_brand_scope_keeps_the_whole_category_for_comparison(
-        db: Database, actors: dict[str, Actor], tiny: ds.Store) -> None:
+    db: Database, actors: dict[str, Actor], tiny: ds.Store
+) -> None:
     report = velocity_report(db, actors["pat"], weeks=4, through=ds.THROUGH, scope=Scope(brand="kind"))
     assert report.scope.brand == "Kind"  # matched without case, reported as the items spell it
     rows = _rows(report)
     assert list(rows) == ["SKU-A", "SKU-C"]
     assert rows["SKU-A"].category_rank == 2  # still ranked against the "+1-555" gummies
     assert {(b.brand, b.in_scope) for b in report.brands if b.category == "Edible"} == {
-        ("Kind", True), (ds.INJECTION_BRAND, False)}
+        ("Kind", True),
+        (ds.INJECTION_BRAND, False),
+    }
     assert report.menu_skus == 4
     by_category = velocity_report(db, actors["pat"], weeks=4, through=ds.THROUGH, scope=Scope(category="Flower"))
     assert list(_rows(by_category)) == ["SKU-C", "SKU-D"] and [c.category for c in by_category.categories] == ["Flower"]
@@ -115,8 +120,9 @@ def test_settings_drive_the_reorder(db: Database, actors: dict[str, Actor], tiny
 def test_bad_requests_are_refused_with_what_to_do(db: Database, actors: dict[str, Actor], tiny: ds.Store) -> None:
     with pytest.raises(ValidationError, match="1 to 104 weeks"):
         velocity_report(db, actors["pat"], weeks=0, through=ds.THROUGH)
-    with pytest.raises(ValidationError, match="no item has category 'Vapes'; categories in this store include: "
-                                              "Edible, Flower"):
+    with pytest.raises(
+        ValidationError, match="no item has category 'Vapes'; categories in this store include: Edible, Flower"
+    ):
         velocity_report(db, actors["pat"], scope=Scope(category="Vapes"))
     with pytest.raises(ValidationError, match="brand filter is empty"):
         velocity_report(db, actors["pat"], scope=Scope(brand=" "))
@@ -134,26 +140,37 @@ def test_an_empty_store_gives_an_empty_report(db: Database, actors: dict[str, Ac
 
 # --- against pandas over the raw sale lines ------------------------------------------------------
 
+
 def _pandas_figures(db: Database, through: date, weeks: int) -> tuple[pd.DataFrame, pd.Series]:
     """Per item, from pos_sale_lines and packages only; quantities as the stored scaled integers."""
     lines = pd.read_sql(text("SELECT item_id, business_date, quantity, amount FROM pos_sale_lines"), db.engine)
     lines["age"] = (pd.Timestamp(through) - pd.to_datetime(lines["business_date"])).dt.days
     lines = lines[lines["age"] >= 0]
     window = 7 * weeks
-    masks = {"units_7": lines.age < 7, "units_28": lines.age < 28, "units_91": lines.age < 91,
-             "window": lines.age < window, "previous": (lines.age >= window) & (lines.age < 2 * window)}
+    masks = {
+        "units_7": lines.age < 7,
+        "units_28": lines.age < 28,
+        "units_91": lines.age < 91,
+        "window": lines.age < window,
+        "previous": (lines.age >= window) & (lines.age < 2 * window),
+    }
     figures = pd.DataFrame({name: lines[mask].groupby("item_id")["quantity"].sum() for name, mask in masks.items()})
     figures["revenue_window"] = lines[masks["window"]].groupby("item_id")["amount"].sum()
     figures["last_sale"] = pd.to_datetime(lines.groupby("item_id")["business_date"].max()).dt.date
-    stock = pd.read_sql(text(
-        "SELECT p.item_id, p.quantity FROM packages p JOIN locations l ON l.id = p.location_id "
-        "WHERE p.status = 'active' AND l.kind IN ('vault', 'floor')"), db.engine)
+    stock = pd.read_sql(
+        text(
+            "SELECT p.item_id, p.quantity FROM packages p JOIN locations l ON l.id = p.location_id "
+            "WHERE p.status = 'active' AND l.kind IN ('vault', 'floor')"
+        ),
+        db.engine,
+    )
     return figures.fillna(0), stock.groupby("item_id")["quantity"].sum()
 
 
 @pytest.mark.parametrize("weeks", [4, 13])
 def test_every_figure_agrees_with_pandas_over_the_sale_lines(
-        db: Database, actors: dict[str, Actor], tiny: ds.Store, weeks: int) -> None:
+    db: Database, actors: dict[str, Actor], tiny: ds.Store, weeks: int
+) -> None:
     ds.random_sales(db, seed=weeks)
     report = velocity_report(db, actors["pat"], weeks=weeks, through=ds.THROUGH)
     figures, stock = _pandas_figures(db, ds.THROUGH, weeks)
@@ -188,8 +205,10 @@ def test_every_figure_agrees_with_pandas_over_the_sale_lines(
     assert checked >= 10
     # category weekly totals are the sums of the lines per category and week
     categories = {c.category: c for c in report.categories}
-    lines = pd.read_sql(text("SELECT l.business_date, l.quantity, i.category FROM pos_sale_lines l "
-                             "JOIN items i ON i.id = l.item_id"), db.engine)
+    lines = pd.read_sql(
+        text("SELECT l.business_date, l.quantity, i.category FROM pos_sale_lines l JOIN items i ON i.id = l.item_id"),
+        db.engine,
+    )
     lines["age"] = (pd.Timestamp(ds.THROUGH) - pd.to_datetime(lines["business_date"])).dt.days
     lines = lines[(lines.age >= 0) & (lines.age < 7 * weeks)]
     lines["week"] = weeks - 1 - lines.age // 7

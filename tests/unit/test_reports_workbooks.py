@@ -83,8 +83,15 @@ def test_velocity_workbook_reads_back_typed_formatted_and_frozen(velocity: Veloc
     a = _row_of(summary, "SKU-A")
     assert a["Product"].value == "Kind Gummies 10mg x10" and a["Product"].data_type == "s"
     assert "Units 4 wk" not in _header(summary)  # a 4-week window is the 28-day column
-    for header, value in (("Vault", 2), ("On hand", 3), ("Units 28 days", 8), ("Units previous 4 wk", 4),
-                          ("Suggested reorder", 5), ("Rank in category", 2), ("Lead time (days)", 5)):
+    for header, value in (
+        ("Vault", 2),
+        ("On hand", 3),
+        ("Units 28 days", 8),
+        ("Units previous 4 wk", 4),
+        ("Suggested reorder", 5),
+        ("Rank in category", 2),
+        ("Lead time (days)", 5),
+    ):
         assert a[header].value == value and a[header].data_type == "n", header
     assert a["Price"].value == 20 and a["Price"].number_format == Kind.MONEY.value
     assert a["Revenue 91 days"].value == 280 and a["Revenue 91 days"].number_format == Kind.MONEY.value
@@ -104,8 +111,12 @@ def test_velocity_workbook_reads_back_typed_formatted_and_frozen(velocity: Veloc
 
     weekly = book["Weekly"]
     assert weekly.freeze_panes == "C2"
-    assert _header(weekly)[4:8] == [datetime(2026, 3, 4), datetime(2026, 3, 11), datetime(2026, 3, 18),
-                                    datetime(2026, 3, 25)]
+    assert _header(weekly)[4:8] == [
+        datetime(2026, 3, 4),
+        datetime(2026, 3, 11),
+        datetime(2026, 3, 18),
+        datetime(2026, 3, 25),
+    ]
     assert [cell.value for cell in _row_of(weekly, "SKU-A").values()][4:9] == [2, 0, 3, 3, 8]
     assert len(weekly.conditional_formatting) == 2  # a colour scale per category
 
@@ -137,8 +148,9 @@ def test_pandas_reads_the_same_figures(velocity: VelocityReport, tmp_path: Path)
     assert [c for c in weekly.columns if isinstance(c, datetime)] == [pd.Timestamp(d) for d in velocity.week_starts]
 
 
-def test_a_window_of_other_length_gets_its_own_columns(store: tuple[Database, dict[str, Actor]],
-                                                      tmp_path: Path) -> None:
+def test_a_window_of_other_length_gets_its_own_columns(
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     report = velocity_report(db, actors["pat"], weeks=6, through=ds.THROUGH)
     write_velocity_workbook(report, tmp_path / "six.xlsx")
@@ -147,8 +159,9 @@ def test_a_window_of_other_length_gets_its_own_columns(store: tuple[Database, di
     assert frame.loc[frame["SKU"] == "SKU-A", "Units previous 6 wk"].item() == 4  # Feb 10
 
 
-def test_imported_text_never_becomes_a_formula(store: tuple[Database, dict[str, Actor]], velocity: VelocityReport,
-                                               tmp_path: Path) -> None:
+def test_imported_text_never_becomes_a_formula(
+    store: tuple[Database, dict[str, Actor]], velocity: VelocityReport, tmp_path: Path
+) -> None:
     db, actors = store
     v, a = tmp_path / "velocity.xlsx", tmp_path / "accuracy.xlsx"
     write_velocity_workbook(velocity, v)
@@ -165,8 +178,12 @@ def test_imported_text_never_becomes_a_formula(store: tuple[Database, dict[str, 
     assert {r[1].value for r in brands.iter_rows(min_row=2)} >= {ds.INJECTION_BRAND}
     notes = [r[12] for r in openpyxl.load_workbook(a)["Adjustments"].iter_rows(min_row=2)]
     assert [(n.value, n.data_type, bool(n.quotePrefix)) for n in notes] == [
-        (ds.INJECTION_NOTE, "s", True), ("found behind the shelf", "s", False), ("-0.5 g scale drift", "s", True),
-        ("@dropped jar", "s", True), ("late night", "s", False)]
+        (ds.INJECTION_NOTE, "s", True),
+        ("found behind the shelf", "s", False),
+        ("-0.5 g scale drift", "s", True),
+        ("@dropped jar", "s", True),
+        ("late night", "s", False),
+    ]
     _no_formulas(v)
     _no_formulas(a)
     values = pd.read_excel(v, sheet_name="Summary")
@@ -195,10 +212,27 @@ def test_accuracy_workbook_reads_back(store: tuple[Database, dict[str, Actor]], 
     assert first["Accuracy"].value == 0.4 and first["Dollar variance"].value == 130
     categories = pd.read_excel(out, sheet_name="Categories")
     assert categories.to_dict("records") == [
-        {"Category": "Edible", "Counts": 1, "Lines counted": 4, "Lines matching": 1, "Accuracy": 0.25,
-         "Unit variance": 7, "Dollar variance": 130, "Net dollar variance": -50},
-        {"Category": "Flower", "Counts": 2, "Lines counted": 3, "Lines matching": 2, "Accuracy": 0.6667,
-         "Unit variance": 0.5, "Dollar variance": 6.25, "Net dollar variance": -6.25}]
+        {
+            "Category": "Edible",
+            "Counts": 1,
+            "Lines counted": 4,
+            "Lines matching": 1,
+            "Accuracy": 0.25,
+            "Unit variance": 7,
+            "Dollar variance": 130,
+            "Net dollar variance": -50,
+        },
+        {
+            "Category": "Flower",
+            "Counts": 2,
+            "Lines counted": 3,
+            "Lines matching": 2,
+            "Accuracy": 0.6667,
+            "Unit variance": 0.5,
+            "Dollar variance": 6.25,
+            "Net dollar variance": -6.25,
+        },
+    ]
     adjustments = pd.read_excel(out, sheet_name="Adjustments")
     assert pd.api.types.is_datetime64_any_dtype(adjustments["When"])
     assert adjustments["Value"].tolist() == [-80, 40, -6.25, -10, 0]
@@ -208,8 +242,9 @@ def test_accuracy_workbook_reads_back(store: tuple[Database, dict[str, Actor]], 
     assert "Counts!$F$2:$F$3" in chart and "Counts!$J$2:$J$3" in chart
 
 
-def test_an_empty_range_still_makes_a_readable_workbook(store: tuple[Database, dict[str, Actor]],
-                                                       tmp_path: Path) -> None:
+def test_an_empty_range_still_makes_a_readable_workbook(
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     report = accuracy_report(db, actors["pat"], since=date(2025, 1, 1), until=date(2025, 1, 31))
     write_accuracy_workbook(report, tmp_path / "empty.xlsx")
@@ -223,8 +258,7 @@ def test_cancel_and_errors_leave_no_file(velocity: VelocityReport, tmp_path: Pat
     out = folder / "velocity.xlsx"
     out.write_bytes(b"last week's workbook")
     seen: list[float] = []
-    result = write_velocity_workbook(velocity, out, progress=lambda _t, f: seen.append(f),
-                                     cancelled=lambda: bool(seen))
+    result = write_velocity_workbook(velocity, out, progress=lambda _t, f: seen.append(f), cancelled=lambda: bool(seen))
     assert result.cancelled and result.path is None
     assert out.read_bytes() == b"last week's workbook"  # the old file is untouched
     assert sorted(p.name for p in folder.iterdir()) == ["velocity.xlsx"]  # no half-written part file
@@ -243,25 +277,108 @@ def test_cancel_and_errors_leave_no_file(velocity: VelocityReport, tmp_path: Pat
     assert sorted(p.name for p in folder.iterdir()) == ["taken.xlsx", "velocity.xlsx"]
 
 
-def test_cli_writes_both_workbooks_and_refuses_clearly(monkeypatch: pytest.MonkeyPatch, store: tuple[Database, dict[str, Actor]], tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_both_workbooks_and_refuses_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+    store: tuple[Database, dict[str, Actor]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     db, _ = store
     url = db.url.render_as_string(hide_password=False)
     v, a = tmp_path / "v.xlsx", tmp_path / "a.xlsx"
-    assert main(["--db", url, *signin(monkeypatch, "pat"), "report", "velocity", "--weeks", "4", "--through", "2026-03-31",
-                 "--brand", "kind", "--out", str(v)]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                *signin(monkeypatch, "pat"),
+                "report",
+                "velocity",
+                "--weeks",
+                "4",
+                "--through",
+                "2026-03-31",
+                "--brand",
+                "kind",
+                "--out",
+                str(v),
+            ]
+        )
+        == 0
+    )
     assert f"wrote {v}: 2 SKUs over 4 weeks (2026-03-04 to 2026-03-31), 1 to reorder" in capsys.readouterr().out
     assert [r[0].value for r in openpyxl.load_workbook(v)["Summary"].iter_rows(min_row=2)] == ["SKU-A", "SKU-C"]
-    assert main(["--db", url, *signin(monkeypatch, "admin"), "report", "accuracy", "--since", "2026-03-01", "--until", "2026-03-31",
-                 "--out", str(a)]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                *signin(monkeypatch, "admin"),
+                "report",
+                "accuracy",
+                "--since",
+                "2026-03-01",
+                "--until",
+                "2026-03-31",
+                "--out",
+                str(a),
+            ]
+        )
+        == 0
+    )
     assert "2 counts (42.9%), 5 adjustments, shrinkage $96.25" in capsys.readouterr().out
 
-    assert main(["--db", url, *signin(monkeypatch, "alex"), "report", "accuracy", "--since", "2026-03-01",
-                 "--until", "2026-03-31", "--out", str(tmp_path / "no.xlsx")]) == 1
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                *signin(monkeypatch, "alex"),
+                "report",
+                "accuracy",
+                "--since",
+                "2026-03-01",
+                "--until",
+                "2026-03-31",
+                "--out",
+                str(tmp_path / "no.xlsx"),
+            ]
+        )
+        == 1
+    )
     assert "alex (associate) may not pull reports" in capsys.readouterr().err
-    assert main(["--db", url, *signin(monkeypatch, "admin"), "report", "velocity", "--category", "Vapes", "--out", str(tmp_path / "no.xlsx")]) == 1
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                *signin(monkeypatch, "admin"),
+                "report",
+                "velocity",
+                "--category",
+                "Vapes",
+                "--out",
+                str(tmp_path / "no.xlsx"),
+            ]
+        )
+        == 1
+    )
     assert "no item has category 'Vapes'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:
-        main(["--db", url, *signin(monkeypatch, "admin"), "report", "accuracy", "--since", "31/03/2026", "--until", "2026-03-31", "--out", str(a)])
+        main(
+            [
+                "--db",
+                url,
+                *signin(monkeypatch, "admin"),
+                "report",
+                "accuracy",
+                "--since",
+                "31/03/2026",
+                "--until",
+                "2026-03-31",
+                "--out",
+                str(a),
+            ]
+        )
     assert usage.value.code == 2 and "write it as YYYY-MM-DD" in capsys.readouterr().err
     assert not (tmp_path / "no.xlsx").exists()

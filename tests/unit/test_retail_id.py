@@ -26,8 +26,7 @@ def sim(samples: Path) -> Iterator[MetrcSimulator]:
 
 
 def connector(sim: MetrcSimulator):  # type: ignore[no-untyped-def]
-    return lambda: MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api="v2",
-                               timeout=2)
+    return lambda: MetrcClient(sim.url, sim.license_number, DEFAULT_VENDOR_KEY, DEFAULT_USER_KEY, api="v2", timeout=2)
 
 
 @pytest.fixture
@@ -37,8 +36,9 @@ def alex(sqlite_db: Database) -> Actor:
     return make_users(sqlite_db)["alex"]
 
 
-def test_a_qr_url_resolves_through_metrc_then_from_the_cache(sqlite_db: Database, alex: Actor,
-                                                           sim: MetrcSimulator) -> None:
+def test_a_qr_url_resolves_through_metrc_then_from_the_cache(
+    sqlite_db: Database, alex: Actor, sim: MetrcSimulator
+) -> None:
     url = sim.state.qr_codes(EACH_TAG)[4]
     first = retail_id.resolve(sqlite_db, alex, url, connect=connector(sim))
     assert (first.tag, first.source, first.unit) == (EACH_TAG, "metrc", True)
@@ -66,12 +66,14 @@ def test_offline_and_unknown_codes_say_what_to_do(sqlite_db: Database, alex: Act
 
 
 def test_receiving_caches_codes_and_flags_packages_without_when_the_state_requires(
-        sqlite_db: Database, alex: Actor, sim: MetrcSimulator, samples: Path) -> None:
+    sqlite_db: Database, alex: Actor, sim: MetrcSimulator, samples: Path
+) -> None:
     manifest = receiving.import_file(sqlite_db, alex, samples / "metrc_incoming_transfer.json")
     manifest_id = receiving.find_manifest(sqlite_db, manifest.manifest_number)
     shipped = next(p for packages in sim.state.deliveries.values() for p in packages if p["PackageLabel"] == SHIPPED)
-    bare = next(p for packages in sim.state.deliveries.values() for p in packages
-                if p["ShippedUnitOfMeasureName"] != "Each")  # weighed product: no unit codes
+    bare = next(
+        p for packages in sim.state.deliveries.values() for p in packages if p["ShippedUnitOfMeasureName"] != "Each"
+    )  # weighed product: no unit codes
     result = retail_id.fetch_manifest_codes(sqlite_db, alex, manifest_id, connect=connector(sim))
     assert result.codes >= int(shipped["ShippedQuantity"]) and bare["PackageLabel"] in result.without_codes
     assert result.flagged == []  # optional in this state

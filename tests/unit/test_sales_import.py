@@ -72,10 +72,13 @@ def quantities(db: Database) -> dict[str, Decimal]:
         return {tag: quantity for tag, quantity in session.execute(select(Package.tag, Package.quantity))}
 
 
-@pytest.mark.parametrize("first, second", [("pos_sales_export_a.csv", "pos_sales_export_b.csv"),
-                                           ("pos_sales_export_b.csv", "pos_sales_export_a.csv")])
-def test_each_sale_is_stored_once_whatever_the_layout(store: tuple[Database, Actor], samples: Path,
-                                                      first: str, second: str) -> None:
+@pytest.mark.parametrize(
+    "first, second",
+    [("pos_sales_export_a.csv", "pos_sales_export_b.csv"), ("pos_sales_export_b.csv", "pos_sales_export_a.csv")],
+)
+def test_each_sale_is_stored_once_whatever_the_layout(
+    store: tuple[Database, Actor], samples: Path, first: str, second: str
+) -> None:
     db, alex = store
     before = quantities(db)
     parsed = parse_pos_file(samples / first, store_tz="America/Los_Angeles").lines
@@ -111,8 +114,9 @@ def test_each_sale_is_stored_once_whatever_the_layout(store: tuple[Database, Act
     assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
 
 
-def test_a_later_file_that_changes_an_imported_sale_is_refused(store: tuple[Database, Actor], samples: Path,
-                                                               tmp_path: Path) -> None:
+def test_a_later_file_that_changes_an_imported_sale_is_refused(
+    store: tuple[Database, Actor], samples: Path, tmp_path: Path
+) -> None:
     db, alex = store
     sales_import.import_pos_file(db, alex, samples / "pos_sales_export_b.csv")
     rows = rows_of(samples, "pos_sales_export_b.csv")
@@ -145,17 +149,21 @@ def _bad_export(samples: Path, tmp_path: Path, case: str) -> Path:
     return write_csv(tmp_path / "bad.csv", rows)
 
 
-@pytest.mark.parametrize("case, message, lines", [
-    ("missing column", "lacks the column(s) qty_sold", [1]),
-    ("unknown layout", "in a layout this store has not seen", []),
-    ("bad date", "nothing was imported", [5]),
-    ("non-numeric quantity", "nothing was imported", [8]),
-    ("empty", "is empty", []),
-    ("manifest", "is a METRC manifest", []),
-    ("metrc receipts", "is a JSON file, not a POS sales export", []),
-])
-def test_malformed_exports_say_where_and_import_nothing(store: tuple[Database, Actor], samples: Path, tmp_path: Path,
-                                                        case: str, message: str, lines: list[int]) -> None:
+@pytest.mark.parametrize(
+    "case, message, lines",
+    [
+        ("missing column", "lacks the column(s) qty_sold", [1]),
+        ("unknown layout", "in a layout this store has not seen", []),
+        ("bad date", "nothing was imported", [5]),
+        ("non-numeric quantity", "nothing was imported", [8]),
+        ("empty", "is empty", []),
+        ("manifest", "is a METRC manifest", []),
+        ("metrc receipts", "is a JSON file, not a POS sales export", []),
+    ],
+)
+def test_malformed_exports_say_where_and_import_nothing(
+    store: tuple[Database, Actor], samples: Path, tmp_path: Path, case: str, message: str, lines: list[int]
+) -> None:
     db, alex = store
     before = quantities(db)
     # a file missing a column fits no layout; named, the layout says which column it lacks
@@ -185,8 +193,16 @@ def test_selling_more_than_a_package_holds_or_in_another_unit_family_imports_not
     assert counts(db)["lines"] == 0 and quantities(db)[TINCTURE] == held
 
 
-B_HEADER = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-            "line_total"]
+B_HEADER = [
+    "order_id",
+    "completed_at",
+    "metrc_tag",
+    "product",
+    "product_category",
+    "qty_sold",
+    "unit_of_measure",
+    "line_total",
+]
 
 
 def _b_line(receipt: str, at: str, quantity: str, amount: str, tag: str = TINCTURE) -> list[str]:
@@ -201,12 +217,14 @@ def _package(db: Database, tag: str = TINCTURE) -> Package:
 def test_a_return_never_reopens_a_finished_package(store: tuple[Database, Actor], tmp_path: Path) -> None:
     db, alex = store
     held = quantities(db)[TINCTURE]
-    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "sale.csv",
-                                                     [B_HEADER, _b_line("R1", "10:00:00", str(held), "320.00")]))
+    sales_import.import_pos_file(
+        db, alex, write_csv(tmp_path / "sale.csv", [B_HEADER, _b_line("R1", "10:00:00", str(held), "320.00")])
+    )
     pkg = _package(db)
     assert (pkg.quantity, pkg.status) == (0, PackageStatus.FINISHED)
-    result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "refund.csv",
-                                                              [B_HEADER, _b_line("R2", "15:00:00", "-1", "-32.00")]))
+    result = sales_import.import_pos_file(
+        db, alex, write_csv(tmp_path / "refund.csv", [B_HEADER, _b_line("R2", "15:00:00", "-1", "-32.00")])
+    )
     assert result.lines_added == 1 and result.not_restocked == (TINCTURE,)
     assert f"Returns to 1 finished package(s) were not put back into stock ({TINCTURE})" in result.summary
     assert "a manager decides" in result.summary
@@ -220,8 +238,9 @@ def test_a_return_never_reopens_a_finished_package(store: tuple[Database, Actor]
     assert ledger.check_balances(db) == []
 
 
-def test_a_return_in_the_same_file_as_the_last_sale_does_not_reopen_it(store: tuple[Database, Actor],
-                                                                       tmp_path: Path) -> None:
+def test_a_return_in_the_same_file_as_the_last_sale_does_not_reopen_it(
+    store: tuple[Database, Actor], tmp_path: Path
+) -> None:
     db, alex = store
     held = quantities(db)[TINCTURE]
     rows = [B_HEADER, _b_line("R1", "10:00:00", str(held), "320.00"), _b_line("R2", "15:00:00", "-1", "-32.00")]
@@ -233,20 +252,24 @@ def test_a_return_in_the_same_file_as_the_last_sale_does_not_reopen_it(store: tu
 def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], tmp_path: Path) -> None:
     db, alex = store
     held = quantities(db)[TINCTURE]
-    sales_import.import_pos_file(db, alex, write_csv(tmp_path / "sale.csv",
-                                                     [B_HEADER, _b_line("R1", "10:00:00", "2", "64.00")]))
+    sales_import.import_pos_file(
+        db, alex, write_csv(tmp_path / "sale.csv", [B_HEADER, _b_line("R1", "10:00:00", "2", "64.00")])
+    )
     before = counts(db)
     huge = write_csv(tmp_path / "huge.csv", [B_HEADER, _b_line("R2", "15:00:00", "-3", "-96.00")])
     with pytest.raises(ImportFileError) as caught:
         sales_import.import_pos_file(db, alex, huge)
-    assert (f"huge.csv, line 2, field 'quantity': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
-            "sold from it before; a return puts back at most what was sold") in str(caught.value)
+    assert (
+        f"huge.csv, line 2, field 'quantity': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
+        "sold from it before; a return puts back at most what was sold"
+    ) in str(caught.value)
     assert counts(db) == before and quantities(db)[TINCTURE] == held - 2
     million = write_csv(tmp_path / "million.csv", [B_HEADER, _b_line("R3", "15:00:00", "-1000000", "-1.00")])
     with pytest.raises(ImportFileError, match="quantity -1,000,000 is out of range"):
         sales_import.import_pos_file(db, alex, million)
-    fine = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "fine.csv",
-                                                            [B_HEADER, _b_line("R4", "16:00:00", "-2", "-64.00")]))
+    fine = sales_import.import_pos_file(
+        db, alex, write_csv(tmp_path / "fine.csv", [B_HEADER, _b_line("R4", "16:00:00", "-2", "-64.00")])
+    )
     assert fine.not_restocked == () and quantities(db)[TINCTURE] == held
     assert ledger.check_balances(db) == []
 
@@ -254,8 +277,13 @@ def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], 
 def test_a_void_nets_to_zero(store: tuple[Database, Actor], tmp_path: Path) -> None:
     db, alex = store
     held = quantities(db)[TINCTURE]
-    rows = [B_HEADER, _b_line("R1", "10:00:00", "-1", "-32.00"), _b_line("R1", "10:00:00", "1", "32.00"),
-            _b_line("R1", "10:00:00", str(held), "320.00"), _b_line("R1", "10:01:00", f"-{held}", "-320.00")]
+    rows = [
+        B_HEADER,
+        _b_line("R1", "10:00:00", "-1", "-32.00"),
+        _b_line("R1", "10:00:00", "1", "32.00"),
+        _b_line("R1", "10:00:00", str(held), "320.00"),
+        _b_line("R1", "10:01:00", f"-{held}", "-320.00"),
+    ]
     result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "void.csv", rows))
     assert result.lines_added == 4 and result.not_restocked == ()
     pkg = _package(db)
@@ -266,18 +294,32 @@ def test_a_void_nets_to_zero(store: tuple[Database, Actor], tmp_path: Path) -> N
     assert (daily.units, daily.revenue) == (0, Decimal("0.00"))
 
 
-def test_unknown_tags_and_untagged_items_are_kept_without_a_deduction(store: tuple[Database, Actor],
-                                                                       tmp_path: Path) -> None:
+def test_unknown_tags_and_untagged_items_are_kept_without_a_deduction(
+    store: tuple[Database, Actor], tmp_path: Path
+) -> None:
     db, alex = store
     stray = "1A4060300000000000099999"
     with db.read() as session:
         sku = session.scalar(select(Package).where(Package.tag == TINCTURE)).item.sku
-    header = ["Transaction ID", "Transaction Date", "Package ID", "SKU", "Product Name", "Brand", "Category",
-              "Quantity", "Unit", "Net Sales", "Budtender"]
-    rows = [header,
-            ["R1", "11/20/2026 10:00 AM", stray, "", "Mystery cart", "", "", "1", "Each", "$30.00", "KT"],
-            ["R1", "11/20/2026 10:00 AM", "", sku, "Tincture (no tag)", "", "", "1", "", "$30.00", "KT"],
-            ["R1", "11/20/2026 10:00 AM", "", "", "Lighter", "", "", "2", "", "$4.00", "KT"]]
+    header = [
+        "Transaction ID",
+        "Transaction Date",
+        "Package ID",
+        "SKU",
+        "Product Name",
+        "Brand",
+        "Category",
+        "Quantity",
+        "Unit",
+        "Net Sales",
+        "Budtender",
+    ]
+    rows = [
+        header,
+        ["R1", "11/20/2026 10:00 AM", stray, "", "Mystery cart", "", "", "1", "Each", "$30.00", "KT"],
+        ["R1", "11/20/2026 10:00 AM", "", sku, "Tincture (no tag)", "", "", "1", "", "$30.00", "KT"],
+        ["R1", "11/20/2026 10:00 AM", "", "", "Lighter", "", "", "2", "", "$4.00", "KT"],
+    ]
     result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / "odd.csv", rows))
     assert result.lines_added == 3 and result.unknown_tags == (stray,)
     assert "1 tag(s) sold are not in this store's inventory" in result.summary
@@ -291,11 +333,20 @@ def test_unknown_tags_and_untagged_items_are_kept_without_a_deduction(store: tup
     assert [(d.units, d.revenue, d.lines) for d in daily] == [(1, Decimal("30.00"), 1)]
 
 
-def test_a_receipt_number_used_again_on_another_day_is_another_sale(store: tuple[Database, Actor],
-                                                                    tmp_path: Path) -> None:
+def test_a_receipt_number_used_again_on_another_day_is_another_sale(
+    store: tuple[Database, Actor], tmp_path: Path
+) -> None:
     db, alex = store
-    header = ["order_id", "completed_at", "metrc_tag", "product", "product_category", "qty_sold", "unit_of_measure",
-              "line_total"]
+    header = [
+        "order_id",
+        "completed_at",
+        "metrc_tag",
+        "product",
+        "product_category",
+        "qty_sold",
+        "unit_of_measure",
+        "line_total",
+    ]
     for day in ("2026-11-20", "2026-11-21"):  # a POS that numbers its receipts from 1 every morning
         sale = ["1", f"{day} 10:00:00", TINCTURE, "Tincture", "Tincture", "1", "Each", "32.00"]
         result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / f"{day}.csv", [header, sale]))
@@ -303,19 +354,28 @@ def test_a_receipt_number_used_again_on_another_day_is_another_sale(store: tuple
     assert counts(db)["sales"] == 2
 
 
-def test_an_unknown_layout_is_mapped_once_and_recognised_after(store: tuple[Database, Actor], samples: Path,
-                                                               tmp_path: Path) -> None:
+def test_an_unknown_layout_is_mapped_once_and_recognised_after(
+    store: tuple[Database, Actor], samples: Path, tmp_path: Path
+) -> None:
     db, alex = store
     rows = rows_of(samples, "pos_sales_export_b.csv")
     acme = [["Ticket #", "Closed", "Tag", "Item", "Qty", "UOM", "Total"]] + [
-        [r[0], r[1], r[2], r[3], r[5], r[6], r[7]] for r in rows[1:41]]
+        [r[0], r[1], r[2], r[3], r[5], r[6], r[7]] for r in rows[1:41]
+    ]
     with pytest.raises(UnknownLayoutError) as caught:
         sales_import.import_pos_file(db, alex, write_csv(tmp_path / "acme.csv", acme))
     assert caught.value.headers == acme[0]
     assert counts(db)["lines"] == 0
 
-    columns = {"receipt_number": "Ticket #", "sold_at": "Closed", "tag": "Tag", "product_name": "Item",
-               "quantity": "Qty", "unit": "UOM", "amount": "Total"}
+    columns = {
+        "receipt_number": "Ticket #",
+        "sold_at": "Closed",
+        "tag": "Tag",
+        "product_name": "Item",
+        "quantity": "Qty",
+        "unit": "UOM",
+        "amount": "Total",
+    }
     pos_layouts.save_layout(db, alex, "Acme POS", caught.value.headers, columns)
     assert "Acme POS" in pos_layouts.layout_names(db)
     first = sales_import.import_pos_file(db, alex, tmp_path / "acme.csv")
@@ -351,8 +411,9 @@ def test_layout_mappings_are_checked(store: tuple[Database, Actor], samples: Pat
         sales_import.import_pos_file(db, alex, samples / "pos_sales_export_a.csv", layout="Nope")
 
 
-def test_an_excel_export_is_the_same_sales_as_its_csv(store: tuple[Database, Actor], samples: Path,
-                                                      tmp_path: Path) -> None:
+def test_an_excel_export_is_the_same_sales_as_its_csv(
+    store: tuple[Database, Actor], samples: Path, tmp_path: Path
+) -> None:
     db, alex = store
     book = Workbook()
     sheet = book.active

@@ -22,8 +22,9 @@ def test_today_is_the_store_date_when_utc_has_moved_on() -> None:
     evening = _at(2026, 3, 11, 5, 30)  # 22:30 on 10 March in Los Angeles
     assert evening.today() == date(2026, 3, 10)
     assert evening.now().utcoffset() is not None
-    assert StoreCalendar.named("Asia/Tokyo", clock=lambda: datetime(2026, 3, 10, 20, 0, tzinfo=UTC)).today() \
-        == date(2026, 3, 11)
+    assert StoreCalendar.named("Asia/Tokyo", clock=lambda: datetime(2026, 3, 10, 20, 0, tzinfo=UTC)).today() == date(
+        2026, 3, 11
+    )
 
 
 def test_business_day_and_bounds_follow_daylight_saving() -> None:

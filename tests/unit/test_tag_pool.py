@@ -41,8 +41,9 @@ def _pool(db: Database) -> int:
         return int(session.scalar(select(func.count()).select_from(TagPoolEntry)) or 0)
 
 
-def test_import_a_tag_order_with_ranges_and_duplicates(store: tuple[Database, dict[str, Actor]],
-                                                       tmp_path: Path) -> None:
+def test_import_a_tag_order_with_ranges_and_duplicates(
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     first = tag_pool.import_file(db, actors["maria"], _order(tmp_path, f"{P}0001-{P}0010\n"))
     assert (first.added, first.available) == (10, 10)
@@ -57,8 +58,9 @@ def test_import_a_tag_order_with_ranges_and_duplicates(store: tuple[Database, di
     assert audit.verify(db, actors["maria"]).ok
 
 
-def test_a_bad_line_imports_nothing_and_names_every_bad_line(store: tuple[Database, dict[str, Actor]],
-                                                            tmp_path: Path) -> None:
+def test_a_bad_line_imports_nothing_and_names_every_bad_line(
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     text = f"{P}0001\n{P}0002-{P}0003\n1A4-oops\n{P}0000-1A4060300000000000{20000:06d}\n{P}0100-{P}0200\n"
     with pytest.raises(ImportFileError) as error:
@@ -88,7 +90,8 @@ def test_only_managers_import_tags(store: tuple[Database, dict[str, Actor]], tmp
 
 
 def test_a_split_after_an_import_reports_its_tag_and_never_offers_it_again(
-        store: tuple[Database, dict[str, Actor]], tmp_path: Path) -> None:
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     locations.add_location(db, actors["admin"], "Back Room", "vault")
     tag_pool.import_file(db, actors["maria"], _order(tmp_path, f"{P}0001-{P}0003\n"))
@@ -116,8 +119,9 @@ def test_a_pool_tag_a_package_already_carries_is_not_offered(store: tuple[Databa
     assert transfers.split_into(db, actors["alex"], draft.id, ON_A_PACKAGE, Decimal(1)).split_tag == f"{P}0001"
 
 
-def test_the_low_tag_warning_follows_the_threshold_setting(store: tuple[Database, dict[str, Actor]],
-                                                          tmp_path: Path) -> None:
+def test_the_low_tag_warning_follows_the_threshold_setting(
+    store: tuple[Database, dict[str, Actor]], tmp_path: Path
+) -> None:
     db, actors = store
     empty = tag_pool.supply(db)
     assert (empty.available, empty.threshold, empty.low) == (0, 20, True)
@@ -132,16 +136,23 @@ def test_the_low_tag_warning_follows_the_threshold_setting(store: tuple[Database
 
 # --- from METRC, both API versions ---------------------------------------------------------------
 
+
 @pytest.fixture(params=["v1", "v2"])
-def metrc(request: pytest.FixtureRequest, sqlite_db: Database, samples: Path,
-          ) -> Iterator[tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore]]:
+def metrc(
+    request: pytest.FixtureRequest,
+    sqlite_db: Database,
+    samples: Path,
+) -> Iterator[tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore]]:
     from tests.conftest import make_users
 
     actors = make_users(sqlite_db)
     metrc_packages_import.import_file(sqlite_db, actors["admin"], samples / "metrc_packages_active.json")
     with MetrcSimulator(seed_dir=samples, api=request.param) as sim:
-        for key, value in ((settings.METRC_BASE_URL, sim.url), (settings.LICENSE_NUMBER, sim.license_number),
-                           (settings.METRC_API_VERSION, request.param)):
+        for key, value in (
+            (settings.METRC_BASE_URL, sim.url),
+            (settings.LICENSE_NUMBER, sim.license_number),
+            (settings.METRC_API_VERSION, request.param),
+        ):
             settings.set_value(sqlite_db, actors["admin"], key.key, value)
         keys = MetrcKeyStore(MemoryKeyring())
         keys.set_vendor_key(DEFAULT_VENDOR_KEY)
@@ -150,7 +161,8 @@ def metrc(request: pytest.FixtureRequest, sqlite_db: Database, samples: Path,
 
 
 def test_import_from_metrc_takes_the_facilitys_available_tags(
-        metrc: tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore]) -> None:
+    metrc: tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore],
+) -> None:
     db, actors, sim, keys = metrc
     ordered = [f"{P}{n:04d}" for n in range(1, 46)]  # 45: three pages on v2
     sim.state.add_package_tags([*ordered, ON_A_PACKAGE])  # METRC does not list a tag a package carries
@@ -166,7 +178,8 @@ def test_import_from_metrc_takes_the_facilitys_available_tags(
 
 
 def test_import_from_metrc_with_nothing_available_says_so(
-        metrc: tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore]) -> None:
+    metrc: tuple[Database, dict[str, Actor], MetrcSimulator, MetrcKeyStore],
+) -> None:
     db, actors, _, keys = metrc
     with pytest.raises(UserError, match="no available package tags"):
         tag_pool.import_from_metrc(db, actors["maria"], keys=keys)

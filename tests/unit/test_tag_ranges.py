@@ -24,17 +24,20 @@ def test_single_tags_and_a_range_of_one() -> None:
     assert len(expand_line(f"{P}0000-{P}{MAX_RANGE - 1:04d}")) == MAX_RANGE
 
 
-@pytest.mark.parametrize(("line", "why"), [
-    (f"{P}0005-{P}0001", "comes before the first"),
-    (f"1A40603000000000000{0:05d}-1A40603000000000000{MAX_RANGE:05d}", "at most 10,000"),
-    (f"{P}0001-1A4070300000000000090009", "do not share a prefix"),
-    (f"{P}00G1-{P}00H1", "not a decimal sequence"),
-    (f"{P}00A1-{P}00H1", "not a hexadecimal sequence"),
-    (f"{P}0001-{P}000", "24 characters"),
-    (f"{P}0001-", "not a METRC tag"),
-    ("1a4060300000000000090001", "upper-case"),
-    ("hello", "24 characters"),
-])
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (f"{P}0005-{P}0001", "comes before the first"),
+        (f"1A40603000000000000{0:05d}-1A40603000000000000{MAX_RANGE:05d}", "at most 10,000"),
+        (f"{P}0001-1A4070300000000000090009", "do not share a prefix"),
+        (f"{P}00G1-{P}00H1", "not a decimal sequence"),
+        (f"{P}00A1-{P}00H1", "not a hexadecimal sequence"),
+        (f"{P}0001-{P}000", "24 characters"),
+        (f"{P}0001-", "not a METRC tag"),
+        ("1a4060300000000000090001", "upper-case"),
+        ("hello", "24 characters"),
+    ],
+)
 def test_bad_lines_say_why(line: str, why: str) -> None:
     with pytest.raises(TagLineError, match=why):
         expand_line(line)

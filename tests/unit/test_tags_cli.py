@@ -16,14 +16,25 @@ P = "1A406030000000000009"
 def store(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
     new_store(monkeypatch, db, "maria", "alex")
-    assert main([*db, *signin(monkeypatch, "admin"), "import", "metrc-packages",
-                 str(samples / "metrc_packages_active.json")]) == 0
+    assert (
+        main(
+            [
+                *db,
+                *signin(monkeypatch, "admin"),
+                "import",
+                "metrc-packages",
+                str(samples / "metrc_packages_active.json"),
+            ]
+        )
+        == 0
+    )
     assert main([*db, *signin(monkeypatch, "admin"), "locations", "add", "Back Room", "--kind", "vault"]) == 0
     return db
 
 
-def test_import_list_and_split(store: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_list_and_split(
+    store: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     order = tmp_path / "order.txt"
     order.write_text(f"{P}0001-{P}0003\n{P}0003\n")
     capsys.readouterr()
@@ -32,8 +43,10 @@ def test_import_list_and_split(store: list[str], tmp_path: Path, monkeypatch: py
     assert main([*store, *signin(monkeypatch, "maria"), "tags", "import", str(order)]) == 0
     assert "3 tags added from order.txt" in capsys.readouterr().out
     alex = signin(monkeypatch, "alex")
-    assert main([*store, *alex, "transfer", "create", "--from", "Vault", "--to", "Back Room",
-                 "1A4060300000000000000002"]) == 0
+    assert (
+        main([*store, *alex, "transfer", "create", "--from", "Vault", "--to", "Back Room", "1A4060300000000000000002"])
+        == 0
+    )
     capsys.readouterr()
     assert main([*store, *alex, "transfer", "split", "1", "1A4060300000000000000001", "1"]) == 0
     assert f"into new package {P}0001" in capsys.readouterr().out
@@ -45,8 +58,9 @@ def test_import_list_and_split(store: list[str], tmp_path: Path, monkeypatch: py
     assert f"{P}0001  used" in capsys.readouterr().out
 
 
-def test_bad_input_exits_1_and_names_the_line(store: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_1_and_names_the_line(
+    store: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     order = tmp_path / "order.txt"
     order.write_text(f"{P}0001\n{P}0003-{P}0001\n")
     maria = signin(monkeypatch, "maria")
@@ -59,8 +73,9 @@ def test_bad_input_exits_1_and_names_the_line(store: list[str], tmp_path: Path, 
     assert "manual mode" in capsys.readouterr().err
 
 
-def test_the_low_tag_threshold_is_a_store_setting(store: list[str], monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_low_tag_threshold_is_a_store_setting(
+    store: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     admin = signin(monkeypatch, "admin")
     assert main([*store, *admin, "settings", "set", "low_tag_threshold", "5"]) == 0
     assert main([*store, *admin, "settings", "list"]) == 0

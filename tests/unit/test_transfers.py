@@ -44,8 +44,11 @@ def vault_tags(db: Database, actors: dict[str, Actor], samples: Path) -> list[st
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     locations.add_location(db, actors["admin"], "Quarantine", "quarantine")
     records = json.loads((samples / "metrc_packages_active.json").read_text())
-    return [r["Label"] for r in records if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed"
-            and not r["IsOnHold"]]
+    return [
+        r["Label"]
+        for r in records
+        if r["LocationName"] == "Vault" and r["LabTestingState"] == "TestPassed" and not r["IsOnHold"]
+    ]
 
 
 def _pkg(db: Database, tag: str) -> Package:
@@ -86,7 +89,9 @@ def test_scan_at_floor_without_recorded_transfer_is_refused(
     assert transfers.confirm_arrival(db, actors["alex"], vault_tags[0], "Sales Floor").status is TransferStatus.MOVED
 
 
-def test_moved_confirmation_for_a_draft_is_refused(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+def test_moved_confirmation_for_a_draft_is_refused(
+    db: Database, actors: dict[str, Actor], vault_tags: list[str]
+) -> None:
     draft = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", vault_tags[:1])
     with pytest.raises(transfers.NotRecorded, match="still a draft") as err:
         transfers.confirm_arrival(db, actors["alex"], vault_tags[0], "Sales Floor")
@@ -110,7 +115,10 @@ def test_floor_refuses_failed_lab_and_on_hold(db: Database, actors: dict[str, Ac
     with pytest.raises(RuleViolation, match="on hold"):
         transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", vault_tags[1:2])
     # quarantine is allowed for failed product
-    assert transfers.create_transfer(db, actors["alex"], "Vault", "Quarantine", vault_tags[:1]).status is TransferStatus.DRAFT
+    assert (
+        transfers.create_transfer(db, actors["alex"], "Vault", "Quarantine", vault_tags[:1]).status
+        is TransferStatus.DRAFT
+    )
 
 
 def test_wrong_source_destination_and_unknowns(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
@@ -126,8 +134,12 @@ def test_wrong_source_destination_and_unknowns(db: Database, actors: dict[str, A
         transfers.create_transfer(db, actors["pat"], "Vault", "Sales Floor", vault_tags[:1])
 
 
-def test_recorded_transfer_cannot_be_edited_or_cancelled(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
-    t = transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", vault_tags[:1]).id)
+def test_recorded_transfer_cannot_be_edited_or_cancelled(
+    db: Database, actors: dict[str, Actor], vault_tags: list[str]
+) -> None:
+    t = transfers.record(
+        db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", vault_tags[:1]).id
+    )
     with pytest.raises(RuleViolation, match="only a draft"):
         transfers.add_package(db, actors["alex"], t.id, vault_tags[1])
     with pytest.raises(RuleViolation, match="only a draft"):
@@ -153,19 +165,39 @@ def test_split_takes_a_pool_tag_and_balances(db: Database, actors: dict[str, Act
         transfers.split_into(db, actors["alex"], draft.id, vault_tags[2], Decimal("100000"))
 
 
-def test_replenishment_picks_first_expired_vault_packages(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+def test_replenishment_picks_first_expired_vault_packages(
+    db: Database, actors: dict[str, Actor], vault_tags: list[str]
+) -> None:
     today = date(2026, 11, 21)
     with db.transaction() as session:
         pkg = session.scalar(select(Package).where(Package.tag == vault_tags[0]))
         item = session.get(Item, pkg.item_id)
-        on_floor = sum((p.quantity for p in session.scalars(select(Package).where(
-            Package.item_id == item.id, Package.location.has(name="Sales Floor"), Package.status == PackageStatus.ACTIVE))),
-            Decimal(0))
+        on_floor = sum(
+            (
+                p.quantity
+                for p in session.scalars(
+                    select(Package).where(
+                        Package.item_id == item.id,
+                        Package.location.has(name="Sales Floor"),
+                        Package.status == PackageStatus.ACTIVE,
+                    )
+                )
+            ),
+            Decimal(0),
+        )
         item.floor_par = on_floor + 10  # the floor is 10 short of par
-        session.add(SalesDaily(item_id=item.id, day=today - timedelta(days=1), units=Decimal(56), revenue=Decimal(100), lines=20))
-        same_item = session.scalars(select(Package).where(Package.item_id == item.id, Package.location.has(name="Vault"),
-                                                          Package.status == PackageStatus.ACTIVE)
-                                    .order_by(Package.expiration_date)).all()
+        session.add(
+            SalesDaily(
+                item_id=item.id, day=today - timedelta(days=1), units=Decimal(56), revenue=Decimal(100), lines=20
+            )
+        )
+        same_item = session.scalars(
+            select(Package)
+            .where(
+                Package.item_id == item.id, Package.location.has(name="Vault"), Package.status == PackageStatus.ACTIVE
+            )
+            .order_by(Package.expiration_date)
+        ).all()
     suggestions = [s for s in replenishment.suggest(db, today=today) if s.item_id == item.id]
     assert len(suggestions) == 1
     s = suggestions[0]
@@ -176,14 +208,25 @@ def test_replenishment_picks_first_expired_vault_packages(db: Database, actors: 
 
 
 def test_replenishment_asks_for_whole_units_of_an_item_sold_by_the_each(
-        db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+    db: Database, actors: dict[str, Actor], vault_tags: list[str]
+) -> None:
     with db.transaction() as session:
         pkg = session.scalar(select(Package).where(Package.tag == vault_tags[0]))
         item = session.get(Item, pkg.item_id)
         assert item.quantity_type is QuantityType.COUNT_BASED
-        on_floor = sum((p.quantity for p in session.scalars(select(Package).where(
-            Package.item_id == item.id, Package.location.has(name="Sales Floor"),
-            Package.status == PackageStatus.ACTIVE))), Decimal(0))
+        on_floor = sum(
+            (
+                p.quantity
+                for p in session.scalars(
+                    select(Package).where(
+                        Package.item_id == item.id,
+                        Package.location.has(name="Sales Floor"),
+                        Package.status == PackageStatus.ACTIVE,
+                    )
+                )
+            ),
+            Decimal(0),
+        )
         item.floor_par = on_floor + Decimal("4.54")  # a par worked out from a fractional velocity
     (s,) = [s for s in replenishment.suggest(db, today=date(2026, 11, 21)) if s.item_id == item.id]
     assert s.need == Decimal(5)  # five of them go to the floor, not 4.54
@@ -197,11 +240,13 @@ def test_sell_soon_lists_by_expiry(db: Database, actors: dict[str, Actor], vault
 
 
 def test_a_package_moved_to_the_floor_leaves_its_vault_bin(
-        db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
+    db: Database, actors: dict[str, Actor], vault_tags: list[str]
+) -> None:
     with db.transaction() as session:
         session.scalar(select(Package).where(Package.tag == vault_tags[0])).bin = "V-TIN-28"
-    transfers.record(db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor",
-                                                                   [vault_tags[0]]).id)
+    transfers.record(
+        db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [vault_tags[0]]).id
+    )
     assert _pkg(db, vault_tags[0]).bin is None  # not "Sales Floor · V-TIN-28"
     transfers.confirm_arrival(db, actors["alex"], vault_tags[0], "Sales Floor")
     assert _pkg(db, vault_tags[0]).bin is None and _pkg(db, vault_tags[0]).location.name == "Sales Floor"

@@ -54,13 +54,16 @@ def test_permissions_are_enforced_in_the_service(db: Database, actors: dict[str,
     assert not actors["pat"].can(Permission.RECEIVE)
 
 
-@pytest.mark.parametrize(("username", "role", "pin", "message"), [
-    ("Bad Name!", "associate", "1234", "user name"),
-    ("sam", "associate", "12", "4 to 12 digits"),
-    ("sam", "associate", "12ab", "4 to 12 digits"),
-    ("sam", "manager", "12345", "manager's PIN is 6 to 12 digits"),
-    ("sam", "admin", "1234", "admin's PIN is 6 to 12 digits"),
-])
+@pytest.mark.parametrize(
+    ("username", "role", "pin", "message"),
+    [
+        ("Bad Name!", "associate", "1234", "user name"),
+        ("sam", "associate", "12", "4 to 12 digits"),
+        ("sam", "associate", "12ab", "4 to 12 digits"),
+        ("sam", "manager", "12345", "manager's PIN is 6 to 12 digits"),
+        ("sam", "admin", "1234", "admin's PIN is 6 to 12 digits"),
+    ],
+)
 def test_bad_user_input_is_refused(sqlite_db: Database, username: str, role: str, pin: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         users.add_user(sqlite_db, SYSTEM, username, "Sam", role, pin)
@@ -92,8 +95,9 @@ def test_the_production_pin_hash_costs_at_least_100_ms(monkeypatch: pytest.Monke
     assert stored.startswith(f"scrypt${users.PRODUCTION_KDF}$")
 
 
-def test_an_older_hash_is_remade_at_the_current_cost_at_sign_in(sqlite_db: Database,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_hash_is_remade_at_the_current_cost_at_sign_in(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(users, "PIN_KDF", users.KdfCost(n=2**4, r=1, p=1))  # as an older release stored it
     users.add_user(sqlite_db, SYSTEM, "sam", "Sam", "associate", "4444")
     monkeypatch.setattr(users, "PIN_KDF", users.KdfCost(n=2**5, r=8, p=1))
@@ -114,8 +118,11 @@ def test_failed_sign_ins_and_approvals_are_audit_events(db: Database, actors: di
         with pytest.raises(AuthenticationFailed):
             users.authenticate(db, name, pin, purpose=purpose)
     rows = [(e.action, e.username, e.reason) for e in audit.list_events(db, actors["maria"], "failed")]
-    assert rows == [("user.approval_failed", "maria", "wrong PIN"), ("user.sign_in_failed", "ghost", "unknown user"),
-                    ("user.sign_in_failed", "alex", "wrong PIN")]
+    assert rows == [
+        ("user.approval_failed", "maria", "wrong PIN"),
+        ("user.sign_in_failed", "ghost", "unknown user"),
+        ("user.sign_in_failed", "alex", "wrong PIN"),
+    ]
     with pytest.raises(PermissionDenied, match="may not read and verify the audit trail"):
         audit.list_events(db, actors["alex"])
     with pytest.raises(PermissionDenied, match="may not read and verify the audit trail"):

@@ -41,7 +41,8 @@ def test_variance_value_and_match() -> None:
 def test_a_package_unit_is_priced_in_the_items_unit() -> None:
     assert rule.unit_price(Decimal("10.00"), Unit.GRAMS, Unit.GRAMS) == 10
     assert rule.unit_price(Decimal("28.00"), Unit.GRAMS, Unit.OUNCES) == Decimal("28.00") * rule.per_item_unit(
-        Unit.GRAMS, Unit.OUNCES)
+        Unit.GRAMS, Unit.OUNCES
+    )
     assert rule.per_item_unit(Unit.EACH, Unit.GRAMS) == 1  # other family: no conversion
 
 

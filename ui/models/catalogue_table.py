@@ -28,15 +28,23 @@ class Column(enum.IntEnum):
 
 
 COLUMNS: dict[Column, Col[ItemRow]] = {
-    Column.SKU: Col("SKU", lambda r: r.sku, tooltip=lambda r: "archived" if r.archived_at else None,
-                    colour=lambda r: "#9e9e9e" if r.archived_at else None),
+    Column.SKU: Col(
+        "SKU",
+        lambda r: r.sku,
+        tooltip=lambda r: "archived" if r.archived_at else None,
+        colour=lambda r: "#9e9e9e" if r.archived_at else None,
+    ),
     Column.NAME: Col("Name", lambda r: r.name),
     Column.BRAND: Col("Brand", lambda r: r.brand),
     Column.CATEGORY: Col("Category", lambda r: r.category),
     Column.STRAIN: Col("Strain", lambda r: r.strain),
     Column.UNIT: Col("Unit", lambda r: r.unit),
-    Column.PRICE: Col("Shelf price", lambda r: r.price, colour=lambda r: NO_PRICE_COLOUR if r.price == 0 else None,
-                      tooltip=lambda r: "No shelf price yet: set one before its shelf label" if r.price == 0 else None),
+    Column.PRICE: Col(
+        "Shelf price",
+        lambda r: r.price,
+        colour=lambda r: NO_PRICE_COLOUR if r.price == 0 else None,
+        tooltip=lambda r: "No shelf price yet: set one before its shelf label" if r.price == 0 else None,
+    ),
     Column.FLOOR_PAR: Col("Floor par", lambda r: r.floor_par),
     Column.VENDOR: Col("Vendor", lambda r: r.vendor),
     Column.PRICE_CHANGED: Col("Price changed", lambda r: r.price_changed_at),
@@ -48,8 +56,12 @@ class CatalogueModel(RowTableModel[ItemRow]):
         super().__init__([COLUMNS[column] for column in Column])
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and index.isValid() and index.column() == Column.PRICE \
-                and 0 <= index.row() < len(self.rows):
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and index.isValid()
+            and index.column() == Column.PRICE
+            and 0 <= index.row() < len(self.rows)
+        ):
             return self.rows[index.row()].price_text  # "no price yet" rather than 0; sorted by the amount
         return super().data(index, role)
 

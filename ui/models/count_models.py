@@ -18,10 +18,18 @@ SortRole = Qt.ItemDataRole.UserRole + 20
 LineRole = Qt.ItemDataRole.UserRole + 21
 
 STATUS_COLOURS = {
-    LineStatus.MATCH: "#2e7d32", LineStatus.SHORT: "#c62828", LineStatus.OVER: "#c62828",
-    LineStatus.METRC_DIFFERS: "#ad1457", LineStatus.POS_DIFFERS: "#ef6c00", LineStatus.SEVERAL: "#c62828",
-    LineStatus.RESOLVED: "#1565c0", LineStatus.NOT_COUNTED: "#888888", LineStatus.COUNTED: "#2e7d32",
-    LineStatus.FOUND: "#6a1b9a", LineStatus.UNKNOWN: "#c62828", LineStatus.SYSTEM_ONLY: "#ef6c00",
+    LineStatus.MATCH: "#2e7d32",
+    LineStatus.SHORT: "#c62828",
+    LineStatus.OVER: "#c62828",
+    LineStatus.METRC_DIFFERS: "#ad1457",
+    LineStatus.POS_DIFFERS: "#ef6c00",
+    LineStatus.SEVERAL: "#c62828",
+    LineStatus.RESOLVED: "#1565c0",
+    LineStatus.NOT_COUNTED: "#888888",
+    LineStatus.COUNTED: "#2e7d32",
+    LineStatus.FOUND: "#6a1b9a",
+    LineStatus.UNKNOWN: "#c62828",
+    LineStatus.SYSTEM_ONLY: "#ef6c00",
 }
 
 
@@ -44,9 +52,20 @@ class Col(enum.IntEnum):
 
 
 HEADERS = {
-    Col.STATUS: "Status", Col.TAG: "Tag", Col.ITEM: "Item", Col.LOCATION: "Location", Col.COUNTED: "Counted",
-    Col.LEDGER: "Ledger", Col.POS: "POS", Col.METRC: "METRC", Col.SOLD: "Sold since", Col.VARIANCE: "Variance",
-    Col.VALUE: "$ Variance", Col.ADJUSTED: "Adjusted", Col.COUNTED_BY: "Counted by", Col.PENDING: "Pending to METRC",
+    Col.STATUS: "Status",
+    Col.TAG: "Tag",
+    Col.ITEM: "Item",
+    Col.LOCATION: "Location",
+    Col.COUNTED: "Counted",
+    Col.LEDGER: "Ledger",
+    Col.POS: "POS",
+    Col.METRC: "METRC",
+    Col.SOLD: "Sold since",
+    Col.VARIANCE: "Variance",
+    Col.VALUE: "$ Variance",
+    Col.ADJUSTED: "Adjusted",
+    Col.COUNTED_BY: "Counted by",
+    Col.PENDING: "Pending to METRC",
     Col.CAUSE: "Why",
 }
 HEADER_TIPS = {
@@ -54,17 +73,15 @@ HEADER_TIPS = {
     Col.POS: "The POS inventory export's quantity when the count started",
     Col.METRC: "METRC's quantity when the count started",
     Col.SOLD: "Sold between the snapshot and the count: accounted for, not variance",
-    Col.VARIANCE: "Counted − expected (ledger at the snapshot, less sales and other changes since); "
-                  "sorts by size",
+    Col.VARIANCE: "Counted − expected (ledger at the snapshot, less sales and other changes since); sorts by size",
     Col.VALUE: "Variance × item price; sorts by size",
     Col.ADJUSTED: "Adjustments made for this count",
     Col.PENDING: "Units the store recorded that METRC had not applied at the snapshot: outbox entries waiting or "
-                 "failed, POS sales with no METRC receipt line. METRC + pending should equal the ledger",
+    "failed, POS sales with no METRC receipt line. METRC + pending should equal the ledger",
     Col.CAUSE: "What explains the difference, when the records can tell; 'investigate' when nothing does",
 }
 _SIZE_SORTED = {Col.VARIANCE, Col.VALUE, Col.ADJUSTED}  # sorted by how big, not by sign
-_NUMBERS = {Col.COUNTED, Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE,
-            Col.ADJUSTED}
+_NUMBERS = {Col.COUNTED, Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED}
 
 
 def _qty(value: Decimal | None, *, signed: bool = False) -> str:
@@ -135,9 +152,12 @@ def _tooltip(line: VarianceLine, col: Col) -> str | None:
     if col is Col.STATUS:
         return _STATUS_TIPS.get(line.status)
     if col in (Col.CAUSE, Col.PENDING) and (line.causes or line.pending):
-        return "\n".join([*(f"{'✓' if c.explained else '?'} {c}" for c in line.causes),
-                          *(f"pending: {p.text}" for p in line.pending if p.text not in
-                            {c.text for c in line.causes})])
+        return "\n".join(
+            [
+                *(f"{'✓' if c.explained else '?'} {c}" for c in line.causes),
+                *(f"pending: {p.text}" for p in line.pending if p.text not in {c.text for c in line.causes}),
+            ]
+        )
     if col is Col.SOLD and line.sold_since:
         return f"{line.sales_since} sale(s) between the snapshot and the count; not counted as variance"
     if col is Col.LOCATION and line.counted_at_locations and line.counted_at_locations != line.location:

@@ -30,7 +30,11 @@ class HistoryTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
+        ):
             return HEADERS[section]
         return None
 
@@ -44,7 +48,9 @@ class HistoryTableModel(QAbstractTableModel):
             case 1:
                 return ev.what
             case 2:
-                return "" if ev.quantity_delta is None or not ev.quantity_delta else f"{ev.quantity_delta.normalize():+f}"
+                return (
+                    "" if ev.quantity_delta is None or not ev.quantity_delta else f"{ev.quantity_delta.normalize():+f}"
+                )
             case 3:
                 return ev.detail
             case 4:

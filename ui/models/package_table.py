@@ -75,8 +75,13 @@ class PackageTableModel(PagedTableModel[PackageRow]):
 
     def fetch(self, offset: int, limit: int) -> list[PackageRow]:
         return inventory.search_packages(
-            self.db, self.text, include_finished=self.include_finished, sort=SORT_KEYS[self.sort_column],
-            descending=self.descending, offset=offset, limit=limit,
+            self.db,
+            self.text,
+            include_finished=self.include_finished,
+            sort=SORT_KEYS[self.sort_column],
+            descending=self.descending,
+            offset=offset,
+            limit=limit,
         )
 
     def row_of_tag(self, tag: str) -> int | None:
@@ -120,9 +125,16 @@ class PackageTableModel(PagedTableModel[PackageRow]):
 
 
 _COLUMNS = list(Column)
-_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _TAG = (int(r) for r in (
-    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
-    Qt.ItemDataRole.ToolTipRole, TagRole))
+_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _TAG = (
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+        TagRole,
+    )
+)
 _ROLES_SHOWN = frozenset((_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _TAG))
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _GREY, _RED = QBrush(QColor("#888888")), QBrush(QColor("#c62828"))

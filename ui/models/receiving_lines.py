@@ -40,8 +40,12 @@ def _what_to_do(line: LineView) -> str:
 
 
 COLUMNS: list[Col[LineView]] = [
-    Col("State", _state, colour=lambda ln: PROBLEM_COLOUR if ln.problem else STATE_TEXT[ln.state],
-        tooltip=lambda ln: ln.problem_text),
+    Col(
+        "State",
+        _state,
+        colour=lambda ln: PROBLEM_COLOUR if ln.problem else STATE_TEXT[ln.state],
+        tooltip=lambda ln: ln.problem_text,
+    ),
     Col("Tag", lambda ln: ln.tag),
     Col("Item", lambda ln: ln.item_name, colour=lambda ln: PROBLEM_COLOUR if ln.item_id is None else None),
     Col("Category", lambda ln: ln.category),

@@ -63,7 +63,11 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.columns):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.columns)
+        ):
             return self.columns[section].header
         return None
 
@@ -78,7 +82,11 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
             return float(value) if isinstance(value, Decimal) else (_text(value) if value is not None else "")
         if role == RowRole:
             return row
-        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(col.value(row), (Decimal, int)) and not isinstance(col.value(row), bool):
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and isinstance(col.value(row), (Decimal, int))
+            and not isinstance(col.value(row), bool)
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and col.colour is not None:
             colour = col.colour(row)

@@ -73,12 +73,16 @@ class AuditTab(Tab):
         def done(result: tuple[audit.ChainReport, list[ledger.BalanceMismatch]]) -> None:
             report, mismatches = result
             if report.ok and not mismatches:
-                QMessageBox.information(self, "Audit verified",
-                                        f"The audit chain is intact ({report.events_checked:,} events) and every "
-                                        "package balance matches its ledger.")
+                QMessageBox.information(
+                    self,
+                    "Audit verified",
+                    f"The audit chain is intact ({report.events_checked:,} events) and every "
+                    "package balance matches its ledger.",
+                )
                 return
-            lines = report.problems[:20] + [f"package {m.tag}: {m.package_quantity} vs ledger {m.ledger_quantity}"
-                                            for m in mismatches[:20]]
+            lines = report.problems[:20] + [
+                f"package {m.tag}: {m.package_quantity} vs ledger {m.ledger_quantity}" for m in mismatches[:20]
+            ]
             QMessageBox.critical(self, "Audit verification FAILED", "\n".join(lines))
 
         run_query(self, work, done, progress="Verifying the audit trail")

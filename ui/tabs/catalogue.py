@@ -47,8 +47,11 @@ class CatalogueTab(Tab):
         self.search.setPlaceholderText("Search SKU, name, brand or strain…")
         self.search.setClearButtonEnabled(True)
         self.brand, self.category, self.vendor = QComboBox(), QComboBox(), QComboBox()
-        for box, name in ((self.brand, "catalogueBrand"), (self.category, "catalogueCategory"),
-                          (self.vendor, "catalogueVendor")):
+        for box, name in (
+            (self.brand, "catalogueBrand"),
+            (self.category, "catalogueCategory"),
+            (self.vendor, "catalogueVendor"),
+        ):
             box.setObjectName(name)
             box.setMinimumContentsLength(14)
         self.archived = QCheckBox("Archived too")
@@ -62,8 +65,16 @@ class CatalogueTab(Tab):
         self.view = RowTableView(self.model, stretch_column=Column.NAME)
         self.view.setObjectName("catalogueItems")
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
-        for column, width in ((Column.SKU, 110), (Column.BRAND, 150), (Column.CATEGORY, 170), (Column.STRAIN, 120),
-                              (Column.UNIT, 70), (Column.PRICE, 95), (Column.FLOOR_PAR, 75), (Column.VENDOR, 170)):
+        for column, width in (
+            (Column.SKU, 110),
+            (Column.BRAND, 150),
+            (Column.CATEGORY, 170),
+            (Column.STRAIN, 120),
+            (Column.UNIT, 70),
+            (Column.PRICE, 95),
+            (Column.FLOOR_PAR, 75),
+            (Column.VENDOR, 170),
+        ):
             self.view.setColumnWidth(column, width)
 
         filters = QHBoxLayout()
@@ -135,8 +146,16 @@ class CatalogueTab(Tab):
         archived, no_price = self.archived.isChecked(), self.no_price.isChecked()
 
         def load(job: Job) -> tuple[list[ItemRow], Facets | None]:
-            rows = catalogue.list_items(db, actor, search=search, brand=brand, category=category, vendor=vendor,
-                                        archived=archived, no_price_only=no_price)
+            rows = catalogue.list_items(
+                db,
+                actor,
+                search=search,
+                brand=brand,
+                category=category,
+                vendor=vendor,
+                archived=archived,
+                no_price_only=no_price,
+            )
             return rows, catalogue.facets(db, actor) if facets else None
 
         self.loader.run(load, self._show)
@@ -155,9 +174,11 @@ class CatalogueTab(Tab):
 
     def _set_facets(self, facets: Facets) -> None:
         self.facets = facets
-        for box, values, everything in ((self.brand, facets.brands, "All brands"),
-                                        (self.category, facets.categories, "All categories"),
-                                        (self.vendor, facets.vendors, "All vendors")):
+        for box, values, everything in (
+            (self.brand, facets.brands, "All brands"),
+            (self.category, facets.categories, "All categories"),
+            (self.vendor, facets.vendors, "All vendors"),
+        ):
             chosen = box.currentData()
             box.blockSignals(True)
             box.clear()
@@ -209,12 +230,17 @@ class CatalogueTab(Tab):
         if item is None:
             return
         db, actor, archive = self.ctx.db, self.ctx.actor, item.archived_at is None
-        run_command(self, self.ctx, lambda job: catalogue.set_archived(db, actor, item.sku, archive),
-                    lambda saved: messages.ok(saved.message))
+        run_command(
+            self,
+            self.ctx,
+            lambda job: catalogue.set_archived(db, actor, item.sku, archive),
+            lambda saved: messages.ok(saved.message),
+        )
 
     def choose_price_list(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a shelf price list", str(Path.home()),
-                                              "Price list (*.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a shelf price list", str(Path.home()), "Price list (*.csv);;All files (*)"
+        )
         if path:
             self.import_price_list(Path(path))
 
@@ -222,8 +248,15 @@ class CatalogueTab(Tab):
         db, actor = self.ctx.db, self.ctx.actor
 
         def imported(result: PricesImported) -> None:
-            messages.ok(f"{result.file}: {result.lines} line(s), {len(result.changed)} price(s) changed. Their shelf "
-                        "labels are listed in the Labels tab under “price changed”.")
+            messages.ok(
+                f"{result.file}: {result.lines} line(s), {len(result.changed)} price(s) changed. Their shelf "
+                "labels are listed in the Labels tab under “price changed”."
+            )
 
-        run_command(self, self.ctx, lambda job: catalogue.import_prices(db, actor, path), imported,
-                    progress=f"Importing {path.name}")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: catalogue.import_prices(db, actor, path),
+            imported,
+            progress=f"Importing {path.name}",
+        )

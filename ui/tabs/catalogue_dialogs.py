@@ -65,9 +65,16 @@ class ItemDialog(QDialog):
         form = QFormLayout()
         if item is None:
             form.addRow("SKU", self.sku)
-        for label, widget in (("Name", self.name), ("Brand", self.brand), ("Category", self.category),
-                              ("Strain", self.strain), ("Unit", self.unit), ("Shelf price", self.price),
-                              ("Floor par level", self.floor_par), ("Vendor", self.vendor)):
+        for label, widget in (
+            ("Name", self.name),
+            ("Brand", self.brand),
+            ("Category", self.category),
+            ("Strain", self.strain),
+            ("Unit", self.unit),
+            ("Shelf price", self.price),
+            ("Floor par level", self.floor_par),
+            ("Vendor", self.vendor),
+        ):
             form.addRow(label, widget)
         self.error = QLabel()
         self.error.setObjectName("dialogError")
@@ -86,17 +93,28 @@ class ItemDialog(QDialog):
     def values(self) -> dict[str, object]:
         """The fields as typed; for an item being edited, only those that differ from it."""
         typed: dict[str, object] = {
-            "name": self.name.text(), "brand": self.brand.currentText(), "category": self.category.currentText(),
-            "strain": self.strain.text(), "unit": self.unit.currentText(), "floor_par": self.floor_par.text() or "0",
+            "name": self.name.text(),
+            "brand": self.brand.currentText(),
+            "category": self.category.currentText(),
+            "strain": self.strain.text(),
+            "unit": self.unit.currentText(),
+            "floor_par": self.floor_par.text() or "0",
             "vendor": self.vendor.currentText(),
         }
         if self.price.isEnabled():
             typed["price"] = self.price.text() or "0"
         if self.item is None:
             return typed
-        shown = {"name": self.item.name, "brand": self.item.brand, "category": self.item.category,
-                 "strain": self.item.strain, "unit": self.item.unit.value, "floor_par": _plain(self.item.floor_par),
-                 "vendor": self.item.vendor, "price": _plain(self.item.price) if self.item.price else "0"}
+        shown = {
+            "name": self.item.name,
+            "brand": self.item.brand,
+            "category": self.item.category,
+            "strain": self.item.strain,
+            "unit": self.item.unit.value,
+            "floor_par": _plain(self.item.floor_par),
+            "vendor": self.item.vendor,
+            "price": _plain(self.item.price) if self.item.price else "0",
+        }
         return {name: value for name, value in typed.items() if str(value).strip() != shown[name]}
 
     def _save(self) -> None:
@@ -119,5 +137,6 @@ class ItemDialog(QDialog):
             self.error.show()
 
         self.setEnabled(False)
-        run_command(self, self.ctx, lambda job: save(), done, on_error=refused,
-                    on_settled=lambda: self.setEnabled(True))
+        run_command(
+            self, self.ctx, lambda job: save(), done, on_error=refused, on_settled=lambda: self.setEnabled(True)
+        )

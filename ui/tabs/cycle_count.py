@@ -44,8 +44,17 @@ from ui.widgets.variance_panel import VariancePanel
 
 T = TypeVar("T")
 ANY_LOCATION = "(where the ledger has it)"
-BLIND_COLUMNS = (Col.LEDGER, Col.POS, Col.METRC, Col.PENDING, Col.SOLD, Col.VARIANCE, Col.VALUE, Col.ADJUSTED,
-                 Col.CAUSE)
+BLIND_COLUMNS = (
+    Col.LEDGER,
+    Col.POS,
+    Col.METRC,
+    Col.PENDING,
+    Col.SOLD,
+    Col.VARIANCE,
+    Col.VALUE,
+    Col.ADJUSTED,
+    Col.CAUSE,
+)
 
 
 class CycleCountTab(Tab):
@@ -134,7 +143,10 @@ class CycleCountTab(Tab):
         self.model, self.proxy, self.view = panel.model, panel.proxy, panel.view
         self.show_box, self.filter, self.summary = panel.show_box, panel.filter, panel.summary
         self.recount_button, self.adjust_button, self.fix_metrc_button = (
-            panel.recount_button, panel.adjust_button, panel.fix_metrc_button)
+            panel.recount_button,
+            panel.adjust_button,
+            panel.fix_metrc_button,
+        )
         self.view.selectionModel().currentRowChanged.connect(self._on_line_chosen)
         self.view.doubleClicked.connect(lambda _index: self.adjust_current())
         self.recount_button.clicked.connect(self.recount_current)
@@ -185,17 +197,24 @@ class CycleCountTab(Tab):
         """Lines loading, or a write of this tab not done yet."""
         return self.lines_query.busy or self._writing > 0
 
-    def _command(self, op: Callable[[Job], T], on_done: Callable[[T], None] | None = None, *,
-                 on_error: Callable[[BaseException], None] | None = None, progress: str | None = None,
-                 network: bool = False) -> None:
+    def _command(
+        self,
+        op: Callable[[Job], T],
+        on_done: Callable[[T], None] | None = None,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+        progress: str | None = None,
+        network: bool = False,
+    ) -> None:
         """A write off the GUI thread (``ui.commands``); its change flags are announced by the runner."""
         self._writing += 1
 
         def settled() -> None:
             self._writing -= 1
 
-        run_command(self, self.ctx, op, on_done, on_error=on_error, progress=progress, network=network,
-                    on_settled=settled)
+        run_command(
+            self, self.ctx, op, on_done, on_error=on_error, progress=progress, network=network, on_settled=settled
+        )
 
     def reload_lines(self) -> None:
         """Reload the current count and its lines off the GUI thread: a category count on a large
@@ -206,8 +225,9 @@ class CycleCountTab(Tab):
             self.lines_query.run(lambda job: None, lambda _: self._show_lines(None, []))
             return
         db, actor, count_id = self.ctx.db, self.ctx.actor, self.current.id
-        self.lines_query.run(lambda job: (counts.get_count(db, count_id), counts.variance_lines(db, actor, count_id)),
-                             self._lines_loaded)
+        self.lines_query.run(
+            lambda job: (counts.get_count(db, count_id), counts.variance_lines(db, actor, count_id)), self._lines_loaded
+        )
 
     def _lines_loaded(self, loaded: tuple[CountInfo, list[VarianceLine]]) -> None:
         info, lines = loaded
@@ -233,31 +253,42 @@ class CycleCountTab(Tab):
     def _show_header(self, info: CountInfo | None, lines: list[VarianceLine]) -> None:
         self.progress.setVisible(info is not None)  # no count open: no "0 of 1 expected packages counted"
         if info is None:
-            self.header.setText("No count yet. <b>New count…</b> picks a slice of inventory (a category, a brand, "
-                                "a room) and freezes what the ledger, the POS and METRC expect.")
+            self.header.setText(
+                "No count yet. <b>New count…</b> picks a slice of inventory (a category, a brand, "
+                "a room) and freezes what the ledger, the POS and METRC expect."
+            )
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.summary.clear()
             return
         blind = "<b>blind</b>" if info.blind else "not blind"
-        sources = " · ".join(f"{name}: {escape(src)}" for name, src in (("POS", info.pos_source),
-                                                                         ("METRC", info.metrc_source)) if src)
+        sources = " · ".join(
+            f"{name}: {escape(src)}" for name, src in (("POS", info.pos_source), ("METRC", info.metrc_source)) if src
+        )
         if info.is_open:
             state = "<span style='color:#1565c0'><b>OPEN</b></span>"
             result = ""
         else:
             state = "<span style='color:#2e7d32'><b>SUBMITTED</b></span>"
             assert info.submitted_at is not None and info.unit_variance is not None  # submit sets both
-            result = (f"<br>Submitted {store_time.stamp(info.submitted_at)} by "
-                      f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
-                      f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
-                      f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"
-                      + (f" · METRC agreed on <b>{info.metrc_agreement} %</b> ({info.metrc_lines_agreeing} of "
-                         f"{info.metrc_lines_compared})" if info.metrc_agreement is not None else "")
-                      + " · frozen: corrections are new adjustments")
-        self.header.setText(f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
-                            f" · {blind} · snapshot {store_time.stamp(info.snapshot_at)} by "
-                            f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}")
+            result = (
+                f"<br>Submitted {store_time.stamp(info.submitted_at)} by "
+                f"{escape(info.submitted_by or '')} · accuracy <b>{info.accuracy} %</b> "
+                f"({info.lines_matching} of {info.lines_counted} lines matched; variance "
+                f"{info.unit_variance.normalize():f} units, ${info.dollar_variance})"
+                + (
+                    f" · METRC agreed on <b>{info.metrc_agreement} %</b> ({info.metrc_lines_agreeing} of "
+                    f"{info.metrc_lines_compared})"
+                    if info.metrc_agreement is not None
+                    else ""
+                )
+                + " · frozen: corrections are new adjustments"
+            )
+        self.header.setText(
+            f"{state} &nbsp;<b>#{info.id} {escape(info.name)}</b> · {escape(info.scope.describe())}"
+            f" · {blind} · snapshot {store_time.stamp(info.snapshot_at)} by "
+            f"{escape(info.started_by)}{' · ' + sources if sources else ''}{result}"
+        )
         self.progress.setRange(0, max(info.expected_lines, 1))
         self.progress.setValue(info.counted_lines)
         hidden = any(line.hidden for line in lines)
@@ -268,9 +299,11 @@ class CycleCountTab(Tab):
         differing = sum(1 for line in lines if line.status in counts.DIFFERS)
         investigate = sum(1 for line in lines if line.investigate)
         metrc = counts.metrc_agreement_of(lines)
-        self.summary.setText(f"{figures.lines_matching}/{figures.lines_counted} match the ledger · {differing} differ"
-                             f" ({investigate} unexplained) · ${figures.dollar_variance:,.2f}"
-                             + (f" · METRC agrees on {metrc.agreeing}/{metrc.compared}" if metrc.compared else ""))
+        self.summary.setText(
+            f"{figures.lines_matching}/{figures.lines_counted} match the ledger · {differing} differ"
+            f" ({investigate} unexplained) · ${figures.dollar_variance:,.2f}"
+            + (f" · METRC agrees on {metrc.agreeing}/{metrc.compared}" if metrc.compared else "")
+        )
 
     def _enable(self) -> None:
         info, line = self.current, self.current_line()
@@ -283,9 +316,15 @@ class CycleCountTab(Tab):
         can_adjust = line is not None and line.known and not line.hidden
         self.adjust_button.setEnabled(can_adjust)
         self.fix_metrc_button.setEnabled(line is not None and not line.hidden and bool(line.metrc_open))
-        self.adjust_button.setToolTip("" if line is None or can_adjust else (
-            "Blind count: a manager resolves variances before submit, or adjust after submit"
-            if line.hidden else "Only packages in this store's inventory can be adjusted"))
+        self.adjust_button.setToolTip(
+            ""
+            if line is None or can_adjust
+            else (
+                "Blind count: a manager resolves variances before submit, or adjust after submit"
+                if line.hidden
+                else "Only packages in this store's inventory can be adjusted"
+            )
+        )
 
     def refresh(self, changes: Changes) -> None:
         if changes & Changes.SETTINGS:
@@ -330,8 +369,9 @@ class CycleCountTab(Tab):
         self._set_pending(status)
         self.select_tag(status.tag)
         if not status.known:
-            return ScanFeedback(False, f"{status.tag} is not in this store's inventory. Count it anyway; it is listed "
-                                       "for a manager.")
+            return ScanFeedback(
+                False, f"{status.tag} is not in this store's inventory. Count it anyway; it is listed for a manager."
+            )
         where = "" if status.in_scope else " (outside this count's scope: it will be listed as found)"
         return ScanFeedback(True, f"{status.item}{where}: enter the quantity and press Enter.")
 
@@ -355,8 +395,10 @@ class CycleCountTab(Tab):
         def done(result: TagCount) -> None:
             total = (result.counted or Decimal(0)).normalize()
             self.last.setStyleSheet("")
-            self.last.setText(f"{verb} <b>{Decimal(text).normalize():f}</b> of {escape(result.item)} · "
-                              f"total for the tag <b>{total:f}</b>")
+            self.last.setText(
+                f"{verb} <b>{Decimal(text).normalize():f}</b> of {escape(result.item)} · "
+                f"total for the tag <b>{total:f}</b>"
+            )
             messages.ok(f"{verb} {result.tag}: total {total:f}. Scan the next tag.")
 
         def refused(exc: BaseException) -> None:
@@ -368,8 +410,13 @@ class CycleCountTab(Tab):
 
         self._clear_pending()
         self.view.setFocus()  # the next scan is not typed into a field
-        self._command(lambda job: counts.record_count(db, actor, count_id, tag, text, location=where, recount=recount,
-                                                      workstation=workstation), done, on_error=refused)
+        self._command(
+            lambda job: counts.record_count(
+                db, actor, count_id, tag, text, location=where, recount=recount, workstation=workstation
+            ),
+            done,
+            on_error=refused,
+        )
 
     @staticmethod
     def _workstation() -> str:
@@ -396,15 +443,21 @@ class CycleCountTab(Tab):
             return
         # what is left of counted − expected is the change that brings the ledger to the count
         suggested = line.remaining if line.remaining else None
-        context = (f"Count #{info.id}: counted {line.counted.normalize():f}, expected {line.expected.normalize():f}"
-                   if line.counted is not None and line.expected is not None else f"Count #{info.id}")
-        dialog = AdjustDialog(self.ctx, line.tag, line.item, suggested=suggested, count_id=info.id, context=context,
-                              parent=self)
+        context = (
+            f"Count #{info.id}: counted {line.counted.normalize():f}, expected {line.expected.normalize():f}"
+            if line.counted is not None and line.expected is not None
+            else f"Count #{info.id}"
+        )
+        dialog = AdjustDialog(
+            self.ctx, line.tag, line.item, suggested=suggested, count_id=info.id, context=context, parent=self
+        )
         if dialog.exec() and dialog.result_ is not None:
             result = dialog.result_
             approved = f", approved by {result.approved_by}" if result.approved_by else ""
-            messages.ok(f"Adjusted {result.tag} {result.before.normalize():f} → {result.after.normalize():f} "
-                        f"({result.reason}{approved}); queued for METRC.")
+            messages.ok(
+                f"Adjusted {result.tag} {result.before.normalize():f} → {result.after.normalize():f} "
+                f"({result.reason}{approved}); queued for METRC."
+            )
 
     def fix_metrc_current(self) -> None:
         line, info = self.current_line(), self.current
@@ -423,14 +476,19 @@ class CycleCountTab(Tab):
     def new_count(self) -> None:
         metrc_connected = bool(store_settings.read(self.ctx.db, store_settings.METRC_BASE_URL))
         today = store_settings.store_calendar(self.ctx.db).today()
-        dialog = StartCountDialog(counts.scope_choices(self.ctx.db), today=today, metrc_connected=metrc_connected,
-                                  parent=self)
+        dialog = StartCountDialog(
+            counts.scope_choices(self.ctx.db), today=today, metrc_connected=metrc_connected, parent=self
+        )
         if not dialog.exec() or dialog.request is None:
             return
         request: StartRequest = dialog.request
         db, actor = self.ctx.db, self.ctx.actor
-        self._command(lambda job: start_count(db, actor, request), self._started, progress="Taking the snapshot",
-                      network=request.fetch_metrc)
+        self._command(
+            lambda job: start_count(db, actor, request),
+            self._started,
+            progress="Taking the snapshot",
+            network=request.fetch_metrc,
+        )
 
     def _started(self, info: CountInfo) -> None:
         self.reload_counts(select_id=info.id)
@@ -442,32 +500,42 @@ class CycleCountTab(Tab):
         info = self.current
         if info is None:
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Save count sheet", f"count-{info.id}.pdf",
-                                              "PDF (*.pdf);;CSV to key in (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save count sheet", f"count-{info.id}.pdf", "PDF (*.pdf);;CSV to key in (*.csv)"
+        )
         if not name:
             return
         from backoffice.exporters import count_sheet
 
         db, actor = self.ctx.db, self.ctx.actor
-        run_query(self, lambda job: count_sheet.export_count_sheet(db, actor, info.id, Path(name)),
-                  lambda result: messages.ok(f"Wrote {result.path.name} ({result.lines} packages"
-                                             f"{f', {result.pages} page(s)' if result.pages else ''})."),
-                  progress="Writing the count sheet")
+        run_query(
+            self,
+            lambda job: count_sheet.export_count_sheet(db, actor, info.id, Path(name)),
+            lambda result: messages.ok(
+                f"Wrote {result.path.name} ({result.lines} packages"
+                f"{f', {result.pages} page(s)' if result.pages else ''})."
+            ),
+            progress="Writing the count sheet",
+        )
 
     def import_sheet(self) -> None:
         info = self.current
         if info is None:
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Keyed-in count sheet", "",
-                                              "Count sheets (*.csv *.tsv *.txt);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Keyed-in count sheet", "", "Count sheets (*.csv *.tsv *.txt);;All files (*)"
+        )
         if not name:
             return
         db, actor = self.ctx.db, self.ctx.actor
         where, workstation = self.location_box.currentData(), self._workstation()
-        self._command(lambda job: counts.import_sheet(db, actor, info.id, Path(name), location=where,
-                                                      workstation=workstation),
-                      lambda result: messages.ok(f"{result.file}: recorded {result.recorded} count(s); "
-                                                 f"{result.blank} left empty."), progress="Recording the count sheet")
+        self._command(
+            lambda job: counts.import_sheet(db, actor, info.id, Path(name), location=where, workstation=workstation),
+            lambda result: messages.ok(
+                f"{result.file}: recorded {result.recorded} count(s); {result.blank} left empty."
+            ),
+            progress="Recording the count sheet",
+        )
 
     def submit(self) -> None:
         info = self.current
@@ -483,5 +551,8 @@ class CycleCountTab(Tab):
             self.show_box.setCurrentIndex(self.show_box.findData(Show.ATTENTION))
             messages.ok(f"Count #{done.id} submitted: accuracy {done.accuracy} %.")
 
-        self._command(lambda job: counts.submit(db, actor, info.id, uncounted_as_zero=bool(uncounted)), submitted,
-                      progress="Submitting the count")
+        self._command(
+            lambda job: counts.submit(db, actor, info.id, uncounted_as_zero=bool(uncounted)),
+            submitted,
+            progress="Submitting the count",
+        )

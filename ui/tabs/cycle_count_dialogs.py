@@ -52,6 +52,7 @@ _QUANTITY = r"^[+-]?\d{0,7}([.,]\d{0,4})?$"
 
 # --- start a count ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StartRequest:
     name: str
@@ -75,8 +76,9 @@ def _checklist(values: list[str], object_name: str) -> QListWidget:
 
 
 def _checked(widget: QListWidget) -> tuple[str, ...]:
-    return tuple(widget.item(i).text() for i in range(widget.count())
-                 if widget.item(i).checkState() == Qt.CheckState.Checked)
+    return tuple(
+        widget.item(i).text() for i in range(widget.count()) if widget.item(i).checkState() == Qt.CheckState.Checked
+    )
 
 
 class _FileField(QWidget):
@@ -106,8 +108,9 @@ class _FileField(QWidget):
 class StartCountDialog(QDialog):
     """Name, scope (categories, brands, SKUs, locations), blind, and the POS and METRC snapshots."""
 
-    def __init__(self, choices: ScopeChoices, *, today: date, metrc_connected: bool,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, choices: ScopeChoices, *, today: date, metrc_connected: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("startCountDialog")
         self.setWindowTitle("Start a cycle count")
@@ -136,8 +139,9 @@ class StartCountDialog(QDialog):
 
         scope = QGroupBox("Scope: tick what to count (nothing ticked in a list = all of them)")
         grid = QGridLayout(scope)
-        for column, (title, widget) in enumerate((("Categories", self.categories), ("Brands", self.brands),
-                                                  ("Locations", self.locations))):
+        for column, (title, widget) in enumerate(
+            (("Categories", self.categories), ("Brands", self.brands), ("Locations", self.locations))
+        ):
             grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column)
             grid.addWidget(widget, 1, column)
         grid.addWidget(self.skus, 2, 0, 1, 3)
@@ -172,17 +176,31 @@ class StartCountDialog(QDialog):
         self.request = StartRequest(
             self.name.text().strip(),
             Scope(_checked(self.categories), _checked(self.brands), skus, _checked(self.locations)),
-            self.blind.isChecked(), self.pos_file.path(), self.metrc_file.path(), self.fetch_metrc.isChecked())
+            self.blind.isChecked(),
+            self.pos_file.path(),
+            self.metrc_file.path(),
+            self.fetch_metrc.isChecked(),
+        )
         self.accept()
 
 
 # --- adjust -----------------------------------------------------------------------------------
 
+
 class AdjustDialog(QDialog):
     """Adjust one package by a signed quantity; shows before → after as it is typed."""
 
-    def __init__(self, ctx: AppContext, tag: str, item: str, *, suggested: Decimal | None = None,
-                 count_id: int | None = None, context: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        tag: str,
+        item: str,
+        *,
+        suggested: Decimal | None = None,
+        count_id: int | None = None,
+        context: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.db, self.actor, self.tag, self.count_id = ctx, ctx.db, ctx.actor, tag, count_id
         db = ctx.db
@@ -195,8 +213,9 @@ class AdjustDialog(QDialog):
         self.before = package.quantity if package else None
         self.unit = package.unit.value if package else ""
 
-        title = QLabel(f"<b>{item}</b><br><tt>{tag}</tt>" + (f"<br><span style='color:gray'>{context}</span>"
-                                                            if context else ""))
+        title = QLabel(
+            f"<b>{item}</b><br><tt>{tag}</tt>" + (f"<br><span style='color:gray'>{context}</span>" if context else "")
+        )
         title.setWordWrap(True)
         self.quantity = QLineEdit("" if suggested is None else f"{suggested.normalize():+f}")
         self.quantity.setObjectName("adjustQuantity")
@@ -289,8 +308,9 @@ class AdjustDialog(QDialog):
     def update_preview(self) -> None:
         note = self.note.toPlainText()
         reason = self.reasons.get(self.reason_name())
-        self.note_count.setText(f"{len(note.strip())}/{NOTE_MAX}" + ("  · required" if reason and reason.requires_note
-                                                                    else ""))
+        self.note_count.setText(
+            f"{len(note.strip())}/{NOTE_MAX}" + ("  · required" if reason and reason.requires_note else "")
+        )
         self.preview = None
         quantity = self.quantity.text().replace(",", ".")
         if not quantity.strip("+-."):
@@ -301,8 +321,9 @@ class AdjustDialog(QDialog):
             self._show_problem("Choose the METRC reason.")
             return
         try:
-            self.preview = adjustments.preview(self.db, self.actor, self.tag, quantity, reason.name, note,
-                                               adjustment_date=self._adjustment_date())
+            self.preview = adjustments.preview(
+                self.db, self.actor, self.tag, quantity, reason.name, note, adjustment_date=self._adjustment_date()
+            )
         except UserError as exc:
             self._show_problem(str(exc))
             return
@@ -319,8 +340,9 @@ class AdjustDialog(QDialog):
             return
         after = self.before + delta
         colour = f" style='color:{ERROR_COLOUR}'" if after < 0 else ""
-        self.before_after.setText(f"{self.before.normalize():f} → <span{colour}>{after.normalize():f}</span> "
-                                  f"{self.unit}")
+        self.before_after.setText(
+            f"{self.before.normalize():f} → <span{colour}>{after.normalize():f}</span> {self.unit}"
+        )
 
     def _show_problem(self, text: str) -> None:
         self.message.setText(text)
@@ -350,34 +372,65 @@ class AdjustDialog(QDialog):
             self.pin.clear()
 
         self.setEnabled(False)  # until the command is done: one adjustment per OK
-        run_command(self, self.ctx, lambda job: adjustments.adjust(
-            db, actor, tag, quantity, reason, note, adjustment_date=when, approver=approver, approver_pin=pin,
-            count_session_id=count_id), done, on_error=refused, on_settled=lambda: self.setEnabled(True))
+        run_command(
+            self,
+            self.ctx,
+            lambda job: adjustments.adjust(
+                db,
+                actor,
+                tag,
+                quantity,
+                reason,
+                note,
+                adjustment_date=when,
+                approver=approver,
+                approver_pin=pin,
+                count_session_id=count_id,
+            ),
+            done,
+            on_error=refused,
+            on_settled=lambda: self.setEnabled(True),
+        )
 
 
 def start_count(db: Database, actor: Actor, request: StartRequest) -> counts.CountInfo:
     """Runs off the GUI thread: the service fetches METRC's packages when asked, then snapshots."""
     if request.fetch_metrc:
-        return counts.start_count_with_metrc(db, actor, request.name, request.scope, blind=request.blind,
-                                             pos_file=request.pos_file)
-    return counts.start_count(db, actor, request.name, request.scope, blind=request.blind,
-                              pos_file=request.pos_file, metrc_file=request.metrc_file)
+        return counts.start_count_with_metrc(
+            db, actor, request.name, request.scope, blind=request.blind, pos_file=request.pos_file
+        )
+    return counts.start_count(
+        db,
+        actor,
+        request.name,
+        request.scope,
+        blind=request.blind,
+        pos_file=request.pos_file,
+        metrc_file=request.metrc_file,
+    )
 
 
 def confirm_submit(info: counts.CountInfo, uncounted: int, parent: QWidget) -> bool:
     """Ask before a count is submitted (it is frozen afterwards); True only for a click on Submit."""
     if uncounted:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Submit count",
-                          f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
-                          "saying they were looked for and not found: they are recorded as 0 and show as "
-                          "variances. A submitted count cannot change.", parent=parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Submit count",
+            f"{uncounted} package(s) in scope were not counted.\n\nCount them first, or submit "
+            "saying they were looked for and not found: they are recorded as 0 and show as "
+            "variances. A submitted count cannot change.",
+            parent=parent,
+        )
         box.setObjectName("submitCountBox")
         as_zero = box.addButton("Submit: not found (0)", QMessageBox.ButtonRole.AcceptRole)
         safe = box.addButton("Keep counting", QMessageBox.ButtonRole.RejectRole)
     else:
-        box = QMessageBox(QMessageBox.Icon.Question, "Submit count",
-                          f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
-                          parent=parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Submit count",
+            f"Submit count #{info.id}? It is frozen afterwards; corrections are new adjustments.",
+            parent=parent,
+        )
         box.setObjectName("submitCountBox")
         as_zero = box.addButton("Submit", QMessageBox.ButtonRole.AcceptRole)
         safe = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)

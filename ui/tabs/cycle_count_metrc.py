@@ -45,9 +45,11 @@ class MetrcFixDialog(QDialog):
         gap = self.options.metrc_vs_ledger + self.options.fixed
         more = "more" if gap > 0 else "fewer"
         pending = "".join(f"<li>{escape(p.text)}</li>" for p in self.options.pending if p.quantity)
-        title = QLabel(f"<b>{escape(line.item)}</b><br><tt>{line.tag}</tt><br>METRC has <b>{abs(gap).normalize():f} "
-                       f"{unit} {more}</b> than the store's ledger. The ledger is not changed here."
-                       + (f"<br>Pending to METRC:<ul>{pending}</ul>" if pending else ""))
+        title = QLabel(
+            f"<b>{escape(line.item)}</b><br><tt>{line.tag}</tt><br>METRC has <b>{abs(gap).normalize():f} "
+            f"{unit} {more}</b> than the store's ledger. The ledger is not changed here."
+            + (f"<br>Pending to METRC:<ul>{pending}</ul>" if pending else "")
+        )
         title.setWordWrap(True)
 
         self.choice = QButtonGroup(self)
@@ -81,8 +83,11 @@ class MetrcFixDialog(QDialog):
             widget.setEnabled(can_adjust)
         (self.queue if self.options.receipts else self.adjust).setChecked(True)
 
-        self.message = QLabel("" if self.options.receipts or can_adjust else
-                              "Everything METRC lacks is pending in the outbox: send or retry it in the METRC tab.")
+        self.message = QLabel(
+            ""
+            if self.options.receipts or can_adjust
+            else "Everything METRC lacks is pending in the outbox: send or retry it in the METRC tab."
+        )
         self.message.setObjectName("fixMessage")
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {ERROR_COLOUR}")
@@ -128,5 +133,11 @@ class MetrcFixDialog(QDialog):
             self.accept()
 
         self.setEnabled(False)  # until the command is done
-        run_command(self, self.ctx, op, done, on_error=lambda exc: self.message.setText(str(exc)),
-                    on_settled=lambda: self.setEnabled(True))
+        run_command(
+            self,
+            self.ctx,
+            op,
+            done,
+            on_error=lambda exc: self.message.setText(str(exc)),
+            on_settled=lambda: self.setEnabled(True),
+        )

@@ -54,13 +54,22 @@ class InventoryTab(Tab):
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: cheap layout
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(Column.ITEM, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((Column.BRAND, 150), (Column.CATEGORY, 190), (Column.TAG, 210), (Column.QUANTITY, 70),
-                           (Column.UNIT, 60), (Column.LOCATION, 150), (Column.EXPIRES, 95), (Column.LAB, 105)):
+        for col, width in (
+            (Column.BRAND, 150),
+            (Column.CATEGORY, 190),
+            (Column.TAG, 210),
+            (Column.QUANTITY, 70),
+            (Column.UNIT, 60),
+            (Column.LOCATION, 150),
+            (Column.EXPIRES, 95),
+            (Column.LAB, 105),
+        ):
             self.view.setColumnWidth(col, width)
         self.detail = PackageDetail(ctx.db)
 
-        self.panel = InstructionPanel("Scan a tag anywhere in this window to find its package, "
-                                      "or type in the filter to narrow the list.")
+        self.panel = InstructionPanel(
+            "Scan a tag anywhere in this window to find its package, or type in the filter to narrow the list."
+        )
         search = QHBoxLayout()
         search.addWidget(self.filter, 1)
         search.addWidget(self.include_finished)
@@ -149,7 +158,9 @@ class InventoryTab(Tab):
         search = self.model.active_search
         pkg = (search.find(code) if search else None) or inventory.find_by_tag(self.ctx.db, code)
         if pkg is None:
-            return ScanFeedback(False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first.")
+            return ScanFeedback(
+                False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first."
+            )
         if not self.select_tag(code):
             self.filter.blockSignals(True)
             self.filter.setText(code)
@@ -159,4 +170,7 @@ class InventoryTab(Tab):
             self.include_finished.blockSignals(False)
             self.apply_filter()
             self.select_tag(code)
-        return ScanFeedback(True, f"{pkg.item} — {pkg.quantity.normalize():f} {pkg.unit.value} in {pkg.location} ({pkg.status.value.replace('_', ' ')})")
+        return ScanFeedback(
+            True,
+            f"{pkg.item} — {pkg.quantity.normalize():f} {pkg.unit.value} in {pkg.location} ({pkg.status.value.replace('_', ' ')})",
+        )

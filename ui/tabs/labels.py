@@ -33,10 +33,17 @@ from ui.tabs.labels_printing import FLAG_COLOUR, LabelPrintingTab
 from ui.tabs.labels_printing import LabOverrideDialog as LabOverrideDialog
 from ui.widgets.table_view import RowTableView
 
-SOURCES = [(Source.TAGS, "Scanned tags"), (Source.MANIFEST, "Received manifest"), (Source.TRANSFER, "Transfer"),
-           (Source.CATEGORY, "Category"), (Source.PRICE_CHANGED, "Price changed since last print")]
-KINDS = [(LabelKind.BIN, "Bin labels (barcode: METRC tag, one per package)"),
-         (LabelKind.SHELF, "Shelf labels (barcode: SKU, one per item)")]
+SOURCES = [
+    (Source.TAGS, "Scanned tags"),
+    (Source.MANIFEST, "Received manifest"),
+    (Source.TRANSFER, "Transfer"),
+    (Source.CATEGORY, "Category"),
+    (Source.PRICE_CHANGED, "Price changed since last print"),
+]
+KINDS = [
+    (LabelKind.BIN, "Bin labels (barcode: METRC tag, one per package)"),
+    (LabelKind.SHELF, "Shelf labels (barcode: SKU, one per item)"),
+]
 
 
 def _flag(line: LabelLine) -> str | None:
@@ -51,14 +58,29 @@ class LabelsTab(LabelPrintingTab):
         super().__init__(ctx)
         self.tags: list[str] = []
         self._selections = QueryRunner(self)
-        self.model: RowTableModel[LabelLine] = RowTableModel([
-            Col(header, value, colour=_flag) for header, value in (
-                ("Barcode", lambda ln: ln.label.barcode_value), ("Product", lambda ln: ln.label.product_name),
-                ("Brand", lambda ln: ln.label.brand), ("Category", lambda ln: ln.label.category),
-                ("Potency", lambda ln: potency(ln.label)), ("Total THC", lambda ln: total_thc(ln.label)),
-                ("Price", lambda ln: price(ln.label)), ("Where", lambda ln: ln.location),
-            )
-        ] + [Col("Lab", lambda ln: ln.lab_problem or ln.label.lab_state, colour=_flag, tooltip=lambda ln: ln.lab_problem)])
+        self.model: RowTableModel[LabelLine] = RowTableModel(
+            [
+                Col(header, value, colour=_flag)
+                for header, value in (
+                    ("Barcode", lambda ln: ln.label.barcode_value),
+                    ("Product", lambda ln: ln.label.product_name),
+                    ("Brand", lambda ln: ln.label.brand),
+                    ("Category", lambda ln: ln.label.category),
+                    ("Potency", lambda ln: potency(ln.label)),
+                    ("Total THC", lambda ln: total_thc(ln.label)),
+                    ("Price", lambda ln: price(ln.label)),
+                    ("Where", lambda ln: ln.location),
+                )
+            ]
+            + [
+                Col(
+                    "Lab",
+                    lambda ln: ln.lab_problem or ln.label.lab_state,
+                    colour=_flag,
+                    tooltip=lambda ln: ln.lab_problem,
+                )
+            ]
+        )
         self.view = RowTableView(self.model, stretch_column=1)
         self.view.setObjectName("labelList")
         self.view.setSelectionMode(RowTableView.SelectionMode.ExtendedSelection)
@@ -108,8 +130,13 @@ class LabelsTab(LabelPrintingTab):
         source_row.addWidget(self.show_button)
         choose.addRow("Print", source_row)
         stock_row = QHBoxLayout()
-        stock_widgets: tuple[QWidget, ...] = (self.kind_box, QLabel("  on"), self.template_box,
-                                              QLabel("  skip used labels on the first sheet"), self.start_spin)
+        stock_widgets: tuple[QWidget, ...] = (
+            self.kind_box,
+            QLabel("  on"),
+            self.template_box,
+            QLabel("  skip used labels on the first sheet"),
+            self.start_spin,
+        )
         for stock_widget in stock_widgets:
             stock_row.addWidget(stock_widget)
         stock_row.addStretch(1)
@@ -155,9 +182,16 @@ class LabelsTab(LabelPrintingTab):
         if source is Source.MANIFEST:
             box, values = self.manifest_box, [(n, n) for n in labels.recent_manifests(db)]
         elif source is Source.TRANSFER:
-            box, values = self.transfer_box, [
-                (f"#{t.id} {t.from_location} → {t.to_location} · {t.status.value} · {len(t.lines)} packages", str(t.id))
-                for t in transfers.list_transfers(db)]
+            box, values = (
+                self.transfer_box,
+                [
+                    (
+                        f"#{t.id} {t.from_location} → {t.to_location} · {t.status.value} · {len(t.lines)} packages",
+                        str(t.id),
+                    )
+                    for t in transfers.list_transfers(db)
+                ],
+            )
         elif source is Source.CATEGORY:
             box, values = self.category_box, [(c, c) for c in labels.list_categories(db)]
         else:
@@ -177,8 +211,11 @@ class LabelsTab(LabelPrintingTab):
             return Selection(source, tuple(self.tags))
         if source is Source.PRICE_CHANGED:
             return Selection(source)
-        box = {Source.MANIFEST: self.manifest_box, Source.TRANSFER: self.transfer_box,
-               Source.CATEGORY: self.category_box}[source]
+        box = {
+            Source.MANIFEST: self.manifest_box,
+            Source.TRANSFER: self.transfer_box,
+            Source.CATEGORY: self.category_box,
+        }[source]
         data = box.currentData() if box.currentText() == box.itemText(box.currentIndex()) else None
         return Selection(source, (str(data if data is not None else box.currentText()),))
 
@@ -201,8 +238,12 @@ class LabelsTab(LabelPrintingTab):
 
     def show_labels(self) -> None:
         db, actor, selection, kind = self.ctx.db, self.ctx.actor, self._selection(), self.kind
-        self._selections.run(lambda job: labels.select_labels(db, actor, selection, kind=kind), self._show,
-                             on_error=self._selection_failed, progress="Finding labels")
+        self._selections.run(
+            lambda job: labels.select_labels(db, actor, selection, kind=kind),
+            self._show,
+            on_error=self._selection_failed,
+            progress="Finding labels",
+        )
 
     def _selection_failed(self, exc: BaseException) -> None:
         if not isinstance(exc, UserError):
@@ -219,17 +260,22 @@ class LabelsTab(LabelPrintingTab):
         for button in (self.preview_button, self.print_button, self.pdf_button):
             button.setEnabled(has_lines)
         if run is None:
-            self.summary.setText("Scan package tags to add them." if self.source is Source.TAGS
-                                 else "Choose, then Show labels.")
+            self.summary.setText(
+                "Scan package tags to add them." if self.source is Source.TAGS else "Choose, then Show labels."
+            )
             return
-        parts = [f"<b>{len(run.lines)} {run.kind.value} label{'s' if len(run.lines) != 1 else ''}</b> "
-                 f"for {run.source}"]
+        parts = [f"<b>{len(run.lines)} {run.kind.value} label{'s' if len(run.lines) != 1 else ''}</b> for {run.source}"]
         if run.flagged:
-            parts.append(f"<span style='color:{FLAG_COLOUR}'>{len(run.flagged)} not cleared by lab results (red): "
-                         "they print only with a manager's confirmation</span>")
+            parts.append(
+                f"<span style='color:{FLAG_COLOUR}'>{len(run.flagged)} not cleared by lab results (red): "
+                "they print only with a manager's confirmation</span>"
+            )
         if run.left_out:
-            parts.append(f"{len(run.left_out)} left out: " + "; ".join(run.left_out[:3])
-                         + (" …" if len(run.left_out) > 3 else ""))
+            parts.append(
+                f"{len(run.left_out)} left out: "
+                + "; ".join(run.left_out[:3])
+                + (" …" if len(run.left_out) > 3 else "")
+            )
         self.summary.setText(" · ".join(parts))
 
     # --- the scanned list ---------------------------------------------------------------------
@@ -239,8 +285,11 @@ class LabelsTab(LabelPrintingTab):
             self._show(None)
             return
         try:
-            self._show(labels.select_labels(self.ctx.db, self.ctx.actor, Selection(Source.TAGS, tuple(self.tags)),
-                                            kind=self.kind))
+            self._show(
+                labels.select_labels(
+                    self.ctx.db, self.ctx.actor, Selection(Source.TAGS, tuple(self.tags)), kind=self.kind
+                )
+            )
         except UserError as exc:
             self._selection_failed(exc)
 
@@ -260,8 +309,9 @@ class LabelsTab(LabelPrintingTab):
         if code in self.tags:
             return ScanFeedback(False, f"{code} is already in the print list.")
         try:
-            run = labels.select_labels(self.ctx.db, self.ctx.actor, Selection(Source.TAGS, (*self.tags, code)),
-                                       kind=self.kind)
+            run = labels.select_labels(
+                self.ctx.db, self.ctx.actor, Selection(Source.TAGS, (*self.tags, code)), kind=self.kind
+            )
         except UserError as exc:
             return ScanFeedback(False, str(exc))
         note = next((n for n in run.left_out if n.startswith(code)), None)
@@ -271,8 +321,9 @@ class LabelsTab(LabelPrintingTab):
         self._show(run)
         line = next((ln for ln in run.lines if ln.package_id is not None and ln.label.tag == code), None)
         if line is not None and line.lab_problem:
-            return ScanFeedback(True, f"Added {code}, but {line.lab_problem}: it prints only with a manager's "
-                                      "confirmation.")
+            return ScanFeedback(
+                True, f"Added {code}, but {line.lab_problem}: it prints only with a manager's confirmation."
+            )
         return ScanFeedback(True, f"Added {code} to the print list ({len(self.tags)} tags).")
 
     def remove_selected(self) -> None:

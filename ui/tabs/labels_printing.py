@@ -53,8 +53,9 @@ class LabelPrintingTab(Tab):
             self.template_box.addItem(template.description, template.name)
         self.start_spin = QSpinBox()
         self.start_spin.setObjectName("labelStart")
-        self.start_spin.setToolTip("Labels already peeled off the first sheet: printing starts after them, "
-                                   "row by row from the top left.")
+        self.start_spin.setToolTip(
+            "Labels already peeled off the first sheet: printing starts after them, row by row from the top left."
+        )
         self.printer_label = QLabel()
         self.printer_label.setStyleSheet("color: gray")
         self.preview_button = QPushButton("Print preview…")
@@ -63,8 +64,10 @@ class LabelPrintingTab(Tab):
         self.pdf_button = QPushButton("Save as PDF…")
         self.pdf_button.setObjectName("saveLabelsPdf")
         self.test_button = QPushButton("Test print…")
-        self.test_button.setToolTip("A page of label outlines with a sample label: print it on plain paper and hold "
-                                    "it against the label stock to check alignment before spending labels.")
+        self.test_button.setToolTip(
+            "A page of label outlines with a sample label: print it on plain paper and hold "
+            "it against the label stock to check alignment before spending labels."
+        )
         self.template_box.currentIndexChanged.connect(lambda _: self._template_changed())
         self.preview_button.clicked.connect(self.preview)
         self.print_button.clicked.connect(self.print_labels)
@@ -106,8 +109,10 @@ class LabelPrintingTab(Tab):
         name = str(self.ctx.settings.value(PRINTER_KEY, "") or "")
         available = QPrinterInfo.availablePrinterNames()
         if real and name and name not in available:
-            raise UserError(f"printer {name} is not available on this computer; choose the label printer in "
-                            "Settings, or use Save as PDF")
+            raise UserError(
+                f"printer {name} is not available on this computer; choose the label printer in "
+                "Settings, or use Save as PDF"
+            )
         if real and not available:
             raise UserError("no printer is set up on this computer; set up the label printer, or use Save as PDF")
         if name in available:
@@ -115,8 +120,9 @@ class LabelPrintingTab(Tab):
         template = get_template(self.template)
         printer.setFullPage(True)
         if not printer.setPageLayout(page_layout(template)):
-            raise UserError(f"printer {printer.printerName()} does not take {template.description} pages; "
-                            "check its media settings")
+            raise UserError(
+                f"printer {printer.printerName()} does not take {template.description} pages; check its media settings"
+            )
         return printer
 
     def preview(self) -> None:
@@ -136,8 +142,9 @@ class LabelPrintingTab(Tab):
         def paint(device: QPrinter) -> None:
             painter = QPainter(device)
             try:
-                painted.append(labels.render(painter, self.ctx.actor, run, template, start_position=start,
-                                             override=override))
+                painted.append(
+                    labels.render(painter, self.ctx.actor, run, template, start_position=start, override=override)
+                )
             except UserError as exc:
                 failures.append(exc)
             finally:
@@ -174,17 +181,31 @@ class LabelPrintingTab(Tab):
             if not painter.begin(printer):
                 raise UserError(f"could not start printing on {destination}; check that the printer is on and ready")
             try:
-                result = labels.render(painter, actor, run, template, start_position=start, override=override,
-                                       progress=lambda done, total: job.progress(f"Label {done} of {total}",
-                                                                                 done / total),
-                                       cancel=job.cancelled)
+                result = labels.render(
+                    painter,
+                    actor,
+                    run,
+                    template,
+                    start_position=start,
+                    override=override,
+                    progress=lambda done, total: job.progress(f"Label {done} of {total}", done / total),
+                    cancel=job.cancelled,
+                )
                 if result.cancelled and printer.abort():  # Cancel means nothing prints, if the driver allows
                     return PrintJob(None, template, 0, 0, cancelled=True)
             finally:
                 if painter.isActive():
                     painter.end()
-            return labels.log_print(db, actor, run, template, labels=result.labels, pages=result.pages,
-                                    override=override, destination=destination)
+            return labels.log_print(
+                db,
+                actor,
+                run,
+                template,
+                labels=result.labels,
+                pages=result.pages,
+                override=override,
+                destination=destination,
+            )
 
         run_command(self, self.ctx, work, self._done, progress=f"Printing {len(run.lines)} labels")
 
@@ -198,16 +219,41 @@ class LabelPrintingTab(Tab):
         if not path:
             return
         db, actor, template, start = self.ctx.db, self.ctx.actor, self.template, self.start_spin.value()
-        run_command(self, self.ctx, lambda job: labels.save_pdf(
-            db, actor, run, template, path, start_position=start, override=override, cancel=job.cancelled,
-            progress=lambda done, total: job.progress(f"Label {done} of {total}", done / total)), self._done,
-            progress=f"Saving {len(run.lines)} labels")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: labels.save_pdf(
+                db,
+                actor,
+                run,
+                template,
+                path,
+                start_position=start,
+                override=override,
+                cancel=job.cancelled,
+                progress=lambda done, total: job.progress(f"Label {done} of {total}", done / total),
+            ),
+            self._done,
+            progress=f"Saving {len(run.lines)} labels",
+        )
 
     def _log(self, run: LabelRun, result: RenderResult, override: LabOverride | None, destination: str) -> None:
         db, actor, template = self.ctx.db, self.ctx.actor, self.template
-        run_command(self, self.ctx, lambda job: labels.log_print(
-            db, actor, run, template, labels=result.labels, pages=result.pages, override=override,
-            destination=destination), self._done)
+        run_command(
+            self,
+            self.ctx,
+            lambda job: labels.log_print(
+                db,
+                actor,
+                run,
+                template,
+                labels=result.labels,
+                pages=result.pages,
+                override=override,
+                destination=destination,
+            ),
+            self._done,
+        )
 
     def _done(self, job: PrintJob) -> None:
         if job.job is None:
@@ -257,11 +303,14 @@ class LabOverrideDialog(QDialog):
         self.setObjectName("labOverrideDialog")
         self.setWindowTitle("Lab results do not clear these labels")
         flagged = run.flagged
-        listed = "".join(f"<li>{line.label.reference} · {line.label.product_name}: {line.lab_problem}</li>"
-                         for line in flagged[:10])
+        listed = "".join(
+            f"<li>{line.label.reference} · {line.label.product_name}: {line.lab_problem}</li>" for line in flagged[:10]
+        )
         more = f"<li>and {len(flagged) - 10} more</li>" if len(flagged) > 10 else ""
-        self.details = QLabel(f"<b>{len(flagged)} of {len(run.lines)} labels are for product its lab results do "
-                              f"not clear for sale:</b><ul>{listed}{more}</ul>")
+        self.details = QLabel(
+            f"<b>{len(flagged)} of {len(run.lines)} labels are for product its lab results do "
+            f"not clear for sale:</b><ul>{listed}{more}</ul>"
+        )
         self.details.setWordWrap(True)
         self.own = actor.can(Permission.OVERRIDE_LAB_WARNING)
         self.manager = QLineEdit()
@@ -277,8 +326,10 @@ class LabOverrideDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {FLAG_COLOUR}")
         buttons = QDialogButtonBox()
-        self.confirm_button = buttons.addButton("Print them (I confirm)" if self.own else "Print them (manager confirms)",
-                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button = buttons.addButton(
+            "Print them (I confirm)" if self.own else "Print them (manager confirms)",
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
         self.leave_button = buttons.addButton("Leave them out", QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         for button in buttons.buttons():
@@ -306,8 +357,9 @@ class LabOverrideDialog(QDialog):
             (self.pin if self.manager.text().strip() else self.manager).setFocus()
             return
         try:
-            self.override = labels.lab_override(self.db, self.actor, "" if self.own else self.manager.text(),
-                                                "" if self.own else self.pin.text())
+            self.override = labels.lab_override(
+                self.db, self.actor, "" if self.own else self.manager.text(), "" if self.own else self.pin.text()
+            )
         except UserError as exc:
             self.message.setText(str(exc))
             self.pin.clear()

@@ -35,12 +35,18 @@ from ui import messages
 from ui.commands import Job, run_command, submit_dialog
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
-from ui.tabs.metrc_drift_panel import DriftPanel
 from ui.tabs.base import Tab
+from ui.tabs.metrc_drift_panel import DriftPanel
 from ui.widgets.table_view import RowTableView
 
-COLOURS = {OutboxStatus.PENDING: "#ef6c00", OutboxStatus.SENDING: "#1565c0", OutboxStatus.FAILED: "#c62828",
-           OutboxStatus.SENT: "#2e7d32", OutboxStatus.EXPORTED: "#2e7d32", OutboxStatus.RESOLVED: "#888888"}
+COLOURS = {
+    OutboxStatus.PENDING: "#ef6c00",
+    OutboxStatus.SENDING: "#1565c0",
+    OutboxStatus.FAILED: "#c62828",
+    OutboxStatus.SENT: "#2e7d32",
+    OutboxStatus.EXPORTED: "#2e7d32",
+    OutboxStatus.RESOLVED: "#888888",
+}
 
 
 def _sender(db: Database, actor: Actor) -> Callable[[Job], metrc_sync.SyncResult]:
@@ -59,12 +65,17 @@ class MetrcTab(Tab):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.model: RowTableModel[OutboxRow] = RowTableModel([
-            Col("#", lambda r: r.id), Col("Status", lambda r: r.status.value, colour=lambda r: COLOURS[r.status]),
-            Col("Call", lambda r: r.kind.value.replace("_", " ")), Col("From", lambda r: r.doc),
-            Col("Queued", lambda r: r.created_at), Col("Tries", lambda r: r.attempts),
-            Col("What", lambda r: r.summary, tooltip=lambda r: r.last_error),
-        ])
+        self.model: RowTableModel[OutboxRow] = RowTableModel(
+            [
+                Col("#", lambda r: r.id),
+                Col("Status", lambda r: r.status.value, colour=lambda r: COLOURS[r.status]),
+                Col("Call", lambda r: r.kind.value.replace("_", " ")),
+                Col("From", lambda r: r.doc),
+                Col("Queued", lambda r: r.created_at),
+                Col("Tries", lambda r: r.attempts),
+                Col("What", lambda r: r.summary, tooltip=lambda r: r.last_error),
+            ]
+        )
         self.view = RowTableView(self.model, stretch_column=6)
         self.view.setObjectName("outboxTable")
         self.error = QPlainTextEdit()
@@ -80,8 +91,14 @@ class MetrcTab(Tab):
         self.keys_button = QPushButton("METRC keys…")
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
-        for button in (self.show_all, self.sync_button, self.retry_button, self.resolve_button,
-                       self.export_button, self.keys_button):
+        for button in (
+            self.show_all,
+            self.sync_button,
+            self.retry_button,
+            self.resolve_button,
+            self.export_button,
+            self.keys_button,
+        ):
             top.addWidget(button)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("outboxSplitter")
@@ -124,8 +141,14 @@ class MetrcTab(Tab):
             return
         if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
             return
-        self._background = run_command(self, self.ctx, _sender(self.ctx.db, self.ctx.actor),
-                                       self._background_done, on_error=self._background_failed, network=True)
+        self._background = run_command(
+            self,
+            self.ctx,
+            _sender(self.ctx.db, self.ctx.actor),
+            self._background_done,
+            on_error=self._background_failed,
+            network=True,
+        )
 
     def _background_done(self, result: metrc_sync.SyncResult) -> None:
         self._background = None
@@ -146,14 +169,18 @@ class MetrcTab(Tab):
             button.setToolTip(why)
 
     def reload(self) -> None:
-        statuses = None if self.show_all.isChecked() else {OutboxStatus.PENDING, OutboxStatus.SENDING,
-                                                            OutboxStatus.FAILED}
+        statuses = (
+            None if self.show_all.isChecked() else {OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED}
+        )
         rows = metrc_sync.list_entries(self.ctx.db, statuses=statuses)
         self.model.set_rows(rows)
         failed = sum(1 for r in rows if r.status is OutboxStatus.FAILED)
         pending = sum(1 for r in rows if r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING))
-        mode = "connected to " + settings.read(self.ctx.db, settings.METRC_BASE_URL) \
-            if settings.read(self.ctx.db, settings.METRC_BASE_URL) else "manual mode (no API address set)"
+        mode = (
+            "connected to " + settings.read(self.ctx.db, settings.METRC_BASE_URL)
+            if settings.read(self.ctx.db, settings.METRC_BASE_URL)
+            else "manual mode (no API address set)"
+        )
         self.summary.setText(f"<b>{pending}</b> waiting, <b style='color:#c62828'>{failed}</b> failed · {mode}")
 
     def refresh(self, changes: Changes) -> None:
@@ -186,8 +213,12 @@ class MetrcTab(Tab):
         if row is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: metrc_sync.retry(db, actor, row.id),
-                    lambda change: messages.ok(f"Entry {change.entry_id} is back in the queue."))
+        run_command(
+            self,
+            self.ctx,
+            lambda job: metrc_sync.retry(db, actor, row.id),
+            lambda change: messages.ok(f"Entry {change.entry_id} is back in the queue."),
+        )
 
     def resolve(self) -> None:
         row = self._selected()
@@ -197,8 +228,12 @@ class MetrcTab(Tab):
         if not ok:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: metrc_sync.resolve(db, actor, row.id, note),
-                    lambda change: messages.ok(f"Entry {change.entry_id} resolved by hand."))
+        run_command(
+            self,
+            self.ctx,
+            lambda job: metrc_sync.resolve(db, actor, row.id, note),
+            lambda change: messages.ok(f"Entry {change.entry_id} resolved by hand."),
+        )
 
     def export_csv(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the METRC upload files")
@@ -207,8 +242,11 @@ class MetrcTab(Tab):
         db, actor = self.ctx.db, self.ctx.actor
 
         def done(export: metrc_manual.ManualExport) -> None:
-            messages.ok(f"Wrote {len(export.files)} file(s) to {folder}; upload them in METRC." if export.files
-                        else "Nothing pending to export.")
+            messages.ok(
+                f"Wrote {len(export.files)} file(s) to {folder}; upload them in METRC."
+                if export.files
+                else "Nothing pending to export."
+            )
 
         run_command(self, self.ctx, lambda job: metrc_manual.export_pending(db, actor, Path(folder)), done)
 

@@ -57,8 +57,10 @@ from ui.widgets.table_view import RowTableView
 
 STATUS_COLOURS = {ManifestStatus.OPEN: "#ef6c00", ManifestStatus.RECEIVED: "#2e7d32"}
 _SETTING = "receiving/manifest"
-NO_MANIFEST = ("Import the delivery's manifest (file from the shipper or METRC), or choose one in the list, then scan "
-               "each package.")
+NO_MANIFEST = (
+    "Import the delivery's manifest (file from the shipper or METRC), or choose one in the list, then scan "
+    "each package."
+)
 
 
 class ReceivingTab(Tab):
@@ -67,20 +69,37 @@ class ReceivingTab(Tab):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.list_model: RowTableModel[ManifestSummary] = RowTableModel([
-            Col("Manifest", lambda m: m.manifest_number), Col("Shipper", lambda m: m.shipper_name),
-            Col("Expected", lambda m: m.estimated_arrival),
-            Col("Status", lambda m: m.status.value, colour=lambda m: STATUS_COLOURS[m.status]),
-            Col("Scanned", lambda m: f"{m.scanned}/{m.packages}"), Col("Decided", lambda m: m.decided),
-        ])
+        self.list_model: RowTableModel[ManifestSummary] = RowTableModel(
+            [
+                Col("Manifest", lambda m: m.manifest_number),
+                Col("Shipper", lambda m: m.shipper_name),
+                Col("Expected", lambda m: m.estimated_arrival),
+                Col("Status", lambda m: m.status.value, colour=lambda m: STATUS_COLOURS[m.status]),
+                Col("Scanned", lambda m: f"{m.scanned}/{m.packages}"),
+                Col("Decided", lambda m: m.decided),
+            ]
+        )
         self.list_view = RowTableView(self.list_model, stretch_column=1)
         self.list_view.setObjectName("manifestList")
         self.line_model = ReceivingLineModel()
         self.line_view = RowTableView(self.line_model, stretch_column=len(self.line_model.columns) - 1)
         self.line_view.setObjectName("manifestLines")
         self.line_view.setSelectionMode(RowTableView.SelectionMode.ExtendedSelection)
-        for col, width in ((0, 90), (1, 200), (2, 260), (3, 150), (4, 110), (5, 70), (6, 70), (7, 55), (8, 95),
-                           (9, 75), (10, 85), (11, 75), (12, 80)):
+        for col, width in (
+            (0, 90),
+            (1, 200),
+            (2, 260),
+            (3, 150),
+            (4, 110),
+            (5, 70),
+            (6, 70),
+            (7, 55),
+            (8, 95),
+            (9, 75),
+            (10, 85),
+            (11, 75),
+            (12, 80),
+        ):
             self.line_view.setColumnWidth(col, width)
 
         self.import_button = QPushButton("Import manifest file…")
@@ -109,8 +128,15 @@ class ReceivingTab(Tab):
             top.addWidget(widget)
         top.addStretch(1)
         line_buttons = QHBoxLayout()
-        for button in (self.quantity_button, self.expiry_button, self.item_button, self.reject_button,
-                       self.accept_button, self.accept_scanned_button, self.undo_button):
+        for button in (
+            self.quantity_button,
+            self.expiry_button,
+            self.item_button,
+            self.reject_button,
+            self.accept_button,
+            self.accept_scanned_button,
+            self.undo_button,
+        ):
             line_buttons.addWidget(button)
         line_buttons.addStretch(1)
         manifest_buttons = QHBoxLayout()
@@ -147,7 +173,8 @@ class ReceivingTab(Tab):
         self.undo_button.clicked.connect(self.undo)
         self.finish_button.clicked.connect(lambda: self.finishing.finish())
         self.report_button.clicked.connect(
-            lambda: self.finishing.save_report(self.current.id, self.current.manifest_number) if self.current else None)
+            lambda: self.finishing.save_report(self.current.id, self.current.manifest_number) if self.current else None
+        )
         self.check_button.clicked.connect(lambda: self.finishing.check_metrc())
         self.list_view.selectionModel().currentRowChanged.connect(lambda *_: self._open_current())
         self.line_view.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
@@ -262,12 +289,20 @@ class ReceivingTab(Tab):
         view = replace(view, lines=self.line_model.rows)  # the lines as the scans since loading left them
         attention = view.needs_attention
         arrival = store_time.stamp(view.estimated_arrival) if view.estimated_arrival else "—"
-        status = view.status.value if view.open else \
-            f"received into {view.receiving_location} by {view.finished_by}"
-        warn = (f" · <span style='color:#c62828'>⚠ {attention} cannot be accepted yet: see Problem "
-                "(e.g. create the item)</span>") if attention else ""
-        step = ("Scan each package on the dock. Reject what is refused, accept the rest, then finish."
-                if view.open else "Key the receive sheet into METRC, then check METRC agrees.")
+        status = view.status.value if view.open else f"received into {view.receiving_location} by {view.finished_by}"
+        warn = (
+            (
+                f" · <span style='color:#c62828'>⚠ {attention} cannot be accepted yet: see Problem "
+                "(e.g. create the item)</span>"
+            )
+            if attention
+            else ""
+        )
+        step = (
+            "Scan each package on the dock. Reject what is refused, accept the rest, then finish."
+            if view.open
+            else "Key the receive sheet into METRC, then check METRC agrees."
+        )
         self.header.setText(
             f"<b>Manifest {view.manifest_number}</b> · {view.shipper_name} (license {view.shipper_license}) · "
             f"<span style='color:{STATUS_COLOURS[view.status]}'>{status}</span><br>"
@@ -275,7 +310,8 @@ class ReceivingTab(Tab):
             f"{view.transporter_license or '—'} · Expected {arrival}<br>"
             f"<b>{view.seen}/{len(view.lines)} scanned</b> · {view.count(ManifestLineState.ACCEPTED)} accepted · "
             f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
-            f"{warn}")
+            f"{warn}"
+        )
         self.steps.show_instruction(step)
 
     def _enable(self) -> None:
@@ -318,11 +354,13 @@ class ReceivingTab(Tab):
     def handle_scan(self, code: str) -> ScanFeedback | None:
         view = self.current
         if view is None or not view.open:
-            return ScanFeedback(False, "Choose the open manifest of this delivery (or import it) before scanning its "
-                                       "packages.")
+            return ScanFeedback(
+                False, "Choose the open manifest of this delivery (or import it) before scanning its packages."
+            )
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
-        self._write(lambda job: receiving.scan(db, actor, manifest_id, code), self._scanned,
-                    on_error=self._scan_refused)
+        self._write(
+            lambda job: receiving.scan(db, actor, manifest_id, code), self._scanned, on_error=self._scan_refused
+        )
         return ScanFeedback.working_on(code)
 
     def _scanned(self, result: ScanResult) -> None:
@@ -341,13 +379,19 @@ class ReceivingTab(Tab):
 
     # --- line actions -------------------------------------------------------------------------
 
-    def _write(self, op: Callable[[Job], Any], on_done: Callable[[Any], None], *,
-               on_error: Callable[[BaseException], None] | None = None) -> None:
+    def _write(
+        self,
+        op: Callable[[Job], Any],
+        on_done: Callable[[Any], None],
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """A write of this tab as a command. Its manifest change is shown by ``on_done`` line by line,
         so ``refresh`` skips reloading the whole manifest for it (see ``_own_writes``)."""
         self._own_writes += 1
-        run_command(self, self.ctx, op, on_done, on_error=on_error,
-                    on_settled=lambda: QTimer.singleShot(0, self._write_settled))
+        run_command(
+            self, self.ctx, op, on_done, on_error=on_error, on_settled=lambda: QTimer.singleShot(0, self._write_settled)
+        )
 
     def _write_settled(self) -> None:
         self._own_writes -= 1
@@ -391,8 +435,10 @@ class ReceivingTab(Tab):
         if view is None or not tags:
             return
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
-        self._write(lambda job: receiving.accept(db, actor, manifest_id, tags),
-                    lambda result: self._after_accept(f"{len(result.accepted)} package(s) accepted."))
+        self._write(
+            lambda job: receiving.accept(db, actor, manifest_id, tags),
+            lambda result: self._after_accept(f"{len(result.accepted)} package(s) accepted."),
+        )
 
     def accept_scanned(self) -> None:
         view = self.current
@@ -401,8 +447,14 @@ class ReceivingTab(Tab):
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
 
         def accepted(result: AcceptResult) -> None:
-            left = (f" {plural(len(result.left), 'scanned package')} cannot be accepted yet (⚠): see Problem, "
-                    "e.g. create the item.") if result.left else ""
+            left = (
+                (
+                    f" {plural(len(result.left), 'scanned package')} cannot be accepted yet (⚠): see Problem, "
+                    "e.g. create the item."
+                )
+                if result.left
+                else ""
+            )
             self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
 
         self._write(lambda job: receiving.accept_scanned(db, actor, manifest_id), accepted)
@@ -422,15 +474,21 @@ class ReceivingTab(Tab):
     # --- import -------------------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import manifest", str(Path.home()),
-                                              "METRC manifest (*.json *.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import manifest", str(Path.home()), "METRC manifest (*.json *.csv);;All files (*)"
+        )
         if path:
             self.import_file(Path(path))
 
     def import_file(self, path: Path) -> None:
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: receiving.import_file(db, actor, path), self._imported,
-                    progress=f"Importing {path.name}")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: receiving.import_file(db, actor, path),
+            self._imported,
+            progress=f"Importing {path.name}",
+        )
 
     def fetch_from_metrc(self) -> None:
         from backoffice.services import metrc_connection
@@ -446,8 +504,9 @@ class ReceivingTab(Tab):
     def _choose_incoming(self, incoming: list[receiving_metrc.IncomingManifest]) -> None:
         waiting = [m for m in incoming if not m.imported]
         if not waiting:
-            QMessageBox.information(self, "Fetch from METRC", "METRC lists no incoming manifest that is not "
-                                                              "imported here already.")
+            QMessageBox.information(
+                self, "Fetch from METRC", "METRC lists no incoming manifest that is not imported here already."
+            )
             return
         names = [f"{m.manifest_number} · {m.shipper_name} · {m.packages or '?'} packages" for m in waiting]
         chosen, ok = QInputDialog.getItem(self, "Fetch from METRC", "Incoming manifest", names, 0, False)
@@ -472,4 +531,5 @@ class ReceivingTab(Tab):
         again = " (already imported: opened where it stands)" if result.already_imported else ""
         unknown = f" {result.unknown_items} item(s) are not in the catalogue (⚠)." if result.unknown_items else ""
         (messages.warning if result.unknown_items else messages.ok)(
-            f"Manifest {result.manifest_number}: {result.packages} packages{again}. Scan each package.{unknown}")
+            f"Manifest {result.manifest_number}: {result.packages} packages{again}. Scan each package.{unknown}"
+        )

@@ -90,8 +90,9 @@ class ServiceDialog(QDialog):
             self.error.setText(str(exc))
             self.error.show()
 
-        run_command(self, self.ctx, lambda job: call(), done, on_error=refused,
-                    on_settled=lambda: self.setEnabled(True))
+        run_command(
+            self, self.ctx, lambda job: call(), done, on_error=refused, on_settled=lambda: self.setEnabled(True)
+        )
 
 
 class QuantityDialog(ServiceDialog):
@@ -163,8 +164,9 @@ class RejectDialog(ServiceDialog):
         self.received.setObjectName("rejectReceived")
         self.received.setValidator(QRegularExpressionValidator(_QUANTITY))
         self.received.setPlaceholderText("what did arrive, for a short-shipped package")
-        self.form.addRow("Package", QLabel(f"{line.item_name}: {_plain(line.shipped_quantity)} {line.unit.value} "
-                                           "shipped"))
+        self.form.addRow(
+            "Package", QLabel(f"{line.item_name}: {_plain(line.shipped_quantity)} {line.unit.value} shipped")
+        )
         self.form.addRow("Reason", self.reason)
         self.form.addRow("Note", self.note)
         self.form.addRow(f"Received ({line.unit.value})", self.received)
@@ -180,8 +182,9 @@ class RejectDialog(ServiceDialog):
 class FinishDialog(QDialog):
     """Choose where the accepted packages go; the vault bins they would take are shown."""
 
-    def __init__(self, ctx: AppContext, view: ManifestView, parent: QWidget,
-                 on_location: Callable[[str], dict[str, str]]) -> None:
+    def __init__(
+        self, ctx: AppContext, view: ManifestView, parent: QWidget, on_location: Callable[[str], dict[str, str]]
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Finish receiving · manifest {view.manifest_number}")
         self.resize(760, 480)
@@ -194,11 +197,15 @@ class FinishDialog(QDialog):
         vault = self.location.findData(LocationKind.VAULT.value)
         self.location.setCurrentIndex(max(vault, 0))
         accepted = [ln for ln in view.lines if ln.state is ManifestLineState.ACCEPTED]
-        self.bins: RowTableModel[LineView] = RowTableModel([
-            Col("Tag", lambda ln: ln.tag), Col("Item", lambda ln: ln.item_name),
-            Col("Quantity", lambda ln: f"{_plain(ln.received_quantity)} {ln.unit.value}"),
-            Col("Expires", lambda ln: ln.expiration_date), Col("Suggested bin", lambda ln: self._bin_of.get(ln.tag)),
-        ])
+        self.bins: RowTableModel[LineView] = RowTableModel(
+            [
+                Col("Tag", lambda ln: ln.tag),
+                Col("Item", lambda ln: ln.item_name),
+                Col("Quantity", lambda ln: f"{_plain(ln.received_quantity)} {ln.unit.value}"),
+                Col("Expires", lambda ln: ln.expiration_date),
+                Col("Suggested bin", lambda ln: self._bin_of.get(ln.tag)),
+            ]
+        )
         self._bin_of: dict[str, str] = {}
         self.bin_view = RowTableView(self.bins, stretch_column=1)
         self.bin_view.setObjectName("finishBins")
@@ -206,8 +213,10 @@ class FinishDialog(QDialog):
         self.bin_view.setColumnWidth(0, 150)
         self.bins.set_rows(accepted)
         rejected = len(view.lines) - len(accepted)
-        summary = QLabel(f"{len(accepted)} package(s) will be received, {rejected} rejected. This creates the "
-                         "packages, their ledger rows and the receive sheet to key into METRC's web UI.")
+        summary = QLabel(
+            f"{len(accepted)} package(s) will be received, {rejected} rejected. This creates the "
+            "packages, their ledger rows and the receive sheet to key into METRC's web UI."
+        )
         summary.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Receive")
@@ -243,9 +252,11 @@ class ReceivedDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("receivedBox")
         self.setWindowTitle("Received")
-        text = QLabel(f"{plural(len(result.received), 'package')} now in {result.location}; {result.rejected} "
-                      "rejected.\n\nSave the receive sheet to key into METRC's web UI, and bin labels for the "
-                      "accepted packages. This stays open until you close it.")
+        text = QLabel(
+            f"{plural(len(result.received), 'package')} now in {result.location}; {result.rejected} "
+            "rejected.\n\nSave the receive sheet to key into METRC's web UI, and bin labels for the "
+            "accepted packages. This stays open until you close it."
+        )
         text.setWordWrap(True)
         self.sheet_button = QPushButton("Save receive sheet (PDF)…")
         self.labels_button = QPushButton("Save bin labels (PDF)…")

@@ -48,22 +48,32 @@ class FinishFlow:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         location = dialog.location.currentText()
-        run_command(tab, self.ctx, lambda job: receiving.finish(db, actor, view.id, location=location), self._finished,
-                    progress=f"Receiving manifest {view.manifest_number}")
+        run_command(
+            tab,
+            self.ctx,
+            lambda job: receiving.finish(db, actor, view.id, location=location),
+            self._finished,
+            progress=f"Receiving manifest {view.manifest_number}",
+        )
 
     def _finished(self, result: FinishResult) -> None:
         self.tab.show_received.setChecked(True)  # the received manifest stays in view, with its bins
-        messages.ok(f"Manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
-                    f"package(s), {result.rejected} rejected. Key the receive sheet into METRC.")
+        messages.ok(
+            f"Manifest {result.manifest_number} received into {result.location}: {len(result.received)} "
+            f"package(s), {result.rejected} rejected. Key the receive sheet into METRC."
+        )
         dialog = ReceivedDialog(result, self.tab)
         dialog.sheet_button.clicked.connect(lambda: self.save_report(result.manifest_id, result.manifest_number))
         dialog.labels_button.clicked.connect(lambda: self.save_bin_labels(result.manifest_number))
         dialog.exec()
 
     def save_report(self, manifest_id: int, manifest_number: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.tab, "Save receiving report",
-                                              str(Path.home() / f"receiving-{manifest_number}.pdf"),
-                                              "PDF files (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.tab,
+            "Save receiving report",
+            str(Path.home() / f"receiving-{manifest_number}.pdf"),
+            "PDF files (*.pdf)",
+        )
         if not path:
             return
         from backoffice.exporters.receiving_report import ReportResult, export_receiving_report
@@ -73,14 +83,19 @@ class FinishFlow:
         def saved(result: ReportResult) -> None:
             messages.ok(f"Receiving report saved: {result.path} ({result.pages} page(s)).")
 
-        run_query(self.tab, lambda job: export_receiving_report(db, actor, manifest_id, path), saved,
-                  progress="Saving the receiving report")
+        run_query(
+            self.tab,
+            lambda job: export_receiving_report(db, actor, manifest_id, path),
+            saved,
+            progress="Saving the receiving report",
+        )
 
     def save_bin_labels(self, manifest_number: str) -> None:
         from backoffice.services import labels
 
-        path, _ = QFileDialog.getSaveFileName(self.tab, "Save bin labels",
-                                              str(Path.home() / f"bins-{manifest_number}.pdf"), "PDF files (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.tab, "Save bin labels", str(Path.home() / f"bins-{manifest_number}.pdf"), "PDF files (*.pdf)"
+        )
         if not path:
             return
         db, actor = self.ctx.db, self.ctx.actor
@@ -93,8 +108,11 @@ class FinishFlow:
         left_out = len(run.lines) - len(cleared.lines)
 
         def saved(job: labels.PrintJob) -> None:
-            extra = (f" {left_out} left out (lab results not cleared): print them from the Labels tab with a "
-                     "manager." if left_out else "")
+            extra = (
+                f" {left_out} left out (lab results not cleared): print them from the Labels tab with a manager."
+                if left_out
+                else ""
+            )
             (messages.warning if left_out else messages.ok)(f"{job.labels} bin label(s) saved to {path}.{extra}")
 
         def save(job: Job) -> labels.PrintJob:
@@ -111,14 +129,17 @@ class FinishFlow:
             from backoffice.services import metrc_connection
 
             def ask(job: Job) -> receiving_metrc.MetrcCheck:
-                return receiving_metrc.check_metrc(db, actor, manifest_id,
-                                                   metrc_connection.fetch_active_packages(db, actor))
+                return receiving_metrc.check_metrc(
+                    db, actor, manifest_id, metrc_connection.fetch_active_packages(db, actor)
+                )
 
-            run_command(self.tab, self.ctx, ask, self._checked, progress="Asking METRC for its active packages",
-                        network=True)
+            run_command(
+                self.tab, self.ctx, ask, self._checked, progress="Asking METRC for its active packages", network=True
+            )
             return
-        path, _ = QFileDialog.getOpenFileName(self.tab, "METRC active packages (JSON export)", str(Path.home()),
-                                              "JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.tab, "METRC active packages (JSON export)", str(Path.home()), "JSON (*.json)"
+        )
         if not path:
             return
 
@@ -132,12 +153,19 @@ class FinishFlow:
     def _checked(self, check: receiving_metrc.MetrcCheck) -> None:
         if check.agrees:
             closed = " The receive sheet is closed in the METRC outbox." if check.outbox_closed else ""
-            QMessageBox.information(self.tab, "METRC agrees", f"METRC shows manifest {check.manifest_number} as "
-                                                              f"received here: {check.accepted} accepted, "
-                                                              f"{check.rejected} rejected.{closed}")
+            QMessageBox.information(
+                self.tab,
+                "METRC agrees",
+                f"METRC shows manifest {check.manifest_number} as "
+                f"received here: {check.accepted} accepted, "
+                f"{check.rejected} rejected.{closed}",
+            )
             return
         shown = "\n".join(f"• {p}" for p in check.problems[:15])
         more = f"\n… and {len(check.problems) - 15} more" if len(check.problems) > 15 else ""
-        QMessageBox.warning(self.tab, "METRC differs", f"METRC differs from manifest {check.manifest_number} in "
-                                                       f"{len(check.problems)} package(s):\n\n{shown}{more}")
-
+        QMessageBox.warning(
+            self.tab,
+            "METRC differs",
+            f"METRC differs from manifest {check.manifest_number} in "
+            f"{len(check.problems)} package(s):\n\n{shown}{more}",
+        )

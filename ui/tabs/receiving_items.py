@@ -31,9 +31,15 @@ class CreateItemsDialog(ServiceDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(_ITEM, QHeaderView.ResizeMode.Stretch)
         for row, proposal in enumerate(proposals):
-            for column, text in ((_ITEM, proposal.item_name), (_CATEGORY, proposal.category),
-                                 (_LINES, str(proposal.lines)), (_COST, f"{proposal.unit_cost:.2f}"),
-                                 (_BRAND, proposal.brand), (_PRICE, ""), (_SKU, "")):
+            for column, text in (
+                (_ITEM, proposal.item_name),
+                (_CATEGORY, proposal.category),
+                (_LINES, str(proposal.lines)),
+                (_COST, f"{proposal.unit_cost:.2f}"),
+                (_BRAND, proposal.brand),
+                (_PRICE, ""),
+                (_SKU, ""),
+            ):
                 cell = QTableWidgetItem(text)
                 editable = column in _EDITABLE and (column != _PRICE or may_price)
                 if not editable:
@@ -41,10 +47,13 @@ class CreateItemsDialog(ServiceDialog):
                 self.table.setItem(row, column, cell)
         self.no_price = QCheckBox(f"Items left without a price go into the catalogue with “{NO_PRICE}”")
         self.no_price.setObjectName("noPriceYet")
-        hint = ("Type each shelf price (e.g. 24.99). The brand is filled in when the name starts with one the store "
-                "carries; an empty SKU gets one made up." if may_price else
-                f"Your role ({ctx.actor.role.value}) may not set prices: the items are created with “{NO_PRICE}” "
-                "and a manager prices them in the Catalogue tab.")
+        hint = (
+            "Type each shelf price (e.g. 24.99). The brand is filled in when the name starts with one the store "
+            "carries; an empty SKU gets one made up."
+            if may_price
+            else f"Your role ({ctx.actor.role.value}) may not set prices: the items are created with “{NO_PRICE}” "
+            "and a manager prices them in the Catalogue tab."
+        )
         if not may_price:
             self.no_price.setChecked(True)
             self.no_price.setEnabled(False)
@@ -59,8 +68,10 @@ class CreateItemsDialog(ServiceDialog):
             cell = self.table.item(row, column)
             return cell.text().strip() if cell is not None else ""
 
-        return [NewItem(p.tag, text(row, _PRICE) or None, text(row, _SKU), text(row, _BRAND))
-                for row, p in enumerate(self.proposals)]
+        return [
+            NewItem(p.tag, text(row, _PRICE) or None, text(row, _SKU), text(row, _BRAND))
+            for row, p in enumerate(self.proposals)
+        ]
 
     def submit(self) -> Callable[[], ItemsCreated]:
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, self.manifest_id

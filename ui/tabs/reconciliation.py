@@ -42,10 +42,13 @@ from ui.widgets.package_detail import PackageDetail
 from ui.widgets.table_view import RowTableView
 
 KIND_COLOURS = {
-    FindingKind.MISSING_IN_METRC: "#c62828", FindingKind.RETURN_NOT_IN_METRC: "#00838f",
+    FindingKind.MISSING_IN_METRC: "#c62828",
+    FindingKind.RETURN_NOT_IN_METRC: "#00838f",
     FindingKind.MISSING_IN_POS: "#ad1457",
-    FindingKind.QUANTITY_MISMATCH: "#ef6c00", FindingKind.AMOUNT_MISMATCH: "#9e7700",
-    FindingKind.NOT_ON_FLOOR: "#6a1b9a", FindingKind.UNKNOWN_TAG: "#4e342e",
+    FindingKind.QUANTITY_MISMATCH: "#ef6c00",
+    FindingKind.AMOUNT_MISMATCH: "#9e7700",
+    FindingKind.NOT_ON_FLOOR: "#6a1b9a",
+    FindingKind.UNKNOWN_TAG: "#4e342e",
 }
 STATUS_COLOURS = {FindingStatus.OPEN: "#ef6c00", FindingStatus.RESOLVED: "#2e7d32"}
 SHOW = {"Open": FindingStatus.OPEN, "Resolved": FindingStatus.RESOLVED, "All": None}
@@ -92,20 +95,44 @@ class ReconciliationTab(Tab):
         self.filter.setClearButtonEnabled(True)
         self.resolve_button = QPushButton("Resolve…")
         self.resolve_button.setObjectName("resolveButton")
-        self.model: RowTableModel[FindingRow] = RowTableModel([
-            Col("Day", lambda f: f.business_date, tooltip=lambda f: "open since an earlier day" if f.carried else None),
-            Col("Finding", lambda f: f.kind_label, colour=lambda f: KIND_COLOURS[f.kind]),
-            Col("Status", lambda f: f.resolution.label if f.resolution else f.status.value,
-                colour=lambda f: STATUS_COLOURS[f.status], tooltip=lambda f: f.note),
-            Col("Receipt", lambda f: f.receipt_number), Col("Tag", lambda f: f.tag), Col("Item", lambda f: f.item),
-            Col("POS qty", lambda f: f.pos_quantity), Col("METRC qty", lambda f: f.metrc_quantity),
-            Col("POS $", lambda f: f.pos_amount), Col("METRC $", lambda f: f.metrc_amount),
-            Col("What differs", lambda f: f.detail, tooltip=lambda f: f.detail),
-        ])
+        self.model: RowTableModel[FindingRow] = RowTableModel(
+            [
+                Col(
+                    "Day",
+                    lambda f: f.business_date,
+                    tooltip=lambda f: "open since an earlier day" if f.carried else None,
+                ),
+                Col("Finding", lambda f: f.kind_label, colour=lambda f: KIND_COLOURS[f.kind]),
+                Col(
+                    "Status",
+                    lambda f: f.resolution.label if f.resolution else f.status.value,
+                    colour=lambda f: STATUS_COLOURS[f.status],
+                    tooltip=lambda f: f.note,
+                ),
+                Col("Receipt", lambda f: f.receipt_number),
+                Col("Tag", lambda f: f.tag),
+                Col("Item", lambda f: f.item),
+                Col("POS qty", lambda f: f.pos_quantity),
+                Col("METRC qty", lambda f: f.metrc_quantity),
+                Col("POS $", lambda f: f.pos_amount),
+                Col("METRC $", lambda f: f.metrc_amount),
+                Col("What differs", lambda f: f.detail, tooltip=lambda f: f.detail),
+            ]
+        )
         self.view = RowTableView(self.model, stretch_column=10)
         self.view.setObjectName("findingsTable")
-        for col, width in ((0, 90), (1, 170), (2, 150), (3, 100), (4, 200), (5, 220), (6, 65), (7, 75), (8, 70),
-                           (9, 75)):
+        for col, width in (
+            (0, 90),
+            (1, 170),
+            (2, 150),
+            (3, 100),
+            (4, 200),
+            (5, 220),
+            (6, 65),
+            (7, 75),
+            (8, 70),
+            (9, 75),
+        ):
             self.view.setColumnWidth(col, width)
         self.detail = PackageDetail(ctx.db)
         self.detail.setObjectName("reconPackageDetail")
@@ -207,8 +234,10 @@ class ReconciliationTab(Tab):
         package = inventory.find_by_tag(self.ctx.db, finding.tag)
         self.detail.show_package(package)
         if package is None:
-            self.detail.summary.setText(f"<tt>{finding.tag}</tt> is not a package of this store: no history here. "
-                                        "Check the tag on the product, or receive its manifest.")
+            self.detail.summary.setText(
+                f"<tt>{finding.tag}</tt> is not a package of this store: no history here. "
+                "Check the tag on the product, or receive its manifest."
+            )
 
     # --- bringing files in ------------------------------------------------------------------------
 
@@ -248,10 +277,12 @@ class ReconciliationTab(Tab):
             messages.exception(exc, parent=self)
             return
 
-        def save(name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None,
-                 numbers: NumberFormat | None) -> Changes:
-            layout = pos_layouts.save_layout(db, actor, name, unknown.headers, columns, date_formats=formats,
-                                             timezone=zone, number_format=numbers)
+        def save(
+            name: str, columns: dict[str, str], formats: tuple[str, ...], zone: str | None, numbers: NumberFormat | None
+        ) -> Changes:
+            layout = pos_layouts.save_layout(
+                db, actor, name, unknown.headers, columns, date_formats=formats, timezone=zone, number_format=numbers
+            )
             saved.append(layout.name)
             return Changes.SETTINGS
 
@@ -275,8 +306,13 @@ class ReconciliationTab(Tab):
         if path is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: metrc_receipts_import.import_metrc_file(db, actor, path), self._imported,
-                    progress=f"Importing {path.name}")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: metrc_receipts_import.import_metrc_file(db, actor, path),
+            self._imported,
+            progress=f"Importing {path.name}",
+        )
 
     def fetch_metrc(self) -> None:
         from backoffice.services import metrc_connection
@@ -294,16 +330,23 @@ class ReconciliationTab(Tab):
 
     def reconcile(self) -> None:
         db, actor, day = self.ctx.db, self.ctx.actor, self.business_day
-        run_command(self, self.ctx, lambda job: reconciliation.reconcile_day(db, actor, day), self._reconciled,
-                    progress=f"Reconciling {day}")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: reconciliation.reconcile_day(db, actor, day),
+            self._reconciled,
+            progress=f"Reconciling {day}",
+        )
 
     def _reconciled(self, view: DayView) -> None:
         if view.summary.business_date == self.business_day:
             self._show(view)
         found = len([f for f in view.findings if not f.carried])
         say = messages.ok if view.summary.open == 0 else messages.warning
-        say(f"Reconciled {view.summary.business_date}: {found} finding(s), {view.new} new, "
-            f"{view.cleared} no longer found, {view.summary.open} open.")
+        say(
+            f"Reconciled {view.summary.business_date}: {found} finding(s), {view.new} new, "
+            f"{view.cleared} no longer found, {view.summary.open} open."
+        )
 
     def resolve_current(self) -> None:
         finding = self.current
@@ -335,9 +378,12 @@ class ReconciliationTab(Tab):
         if view is None:
             return
         folder = Path(str(self.ctx.settings.value(FOLDER_KEY, "") or Path.home()))
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save the reconciliation",
-                                                str(folder / f"reconciliation-{view.summary.business_date}.xlsx"),
-                                                "Excel workbooks (*.xlsx)")
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the reconciliation",
+            str(folder / f"reconciliation-{view.summary.business_date}.xlsx"),
+            "Excel workbooks (*.xlsx)",
+        )
         if not chosen:
             return
         path = Path(chosen if chosen.lower().endswith(".xlsx") else f"{chosen}.xlsx")
@@ -357,5 +403,10 @@ class ReconciliationTab(Tab):
             else:
                 messages.exception(exc, parent=self)
 
-        run_query(self, work, lambda result: messages.ok(f"Saved {result.path}"), on_error=failed,
-                  progress=f"Exporting {path.name}")
+        run_query(
+            self,
+            work,
+            lambda result: messages.ok(f"Saved {result.path}"),
+            on_error=failed,
+            progress=f"Exporting {path.name}",
+        )

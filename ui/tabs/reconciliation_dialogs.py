@@ -29,13 +29,22 @@ from ui.commands import submit_dialog
 from ui.context import AppContext
 
 FIELD_LABELS = {
-    "receipt_number": "Receipt number", "sold_at": "Date (and time, if in one column)",
-    "sold_time": "Time (when in its own column)", "tag": "Package tag (METRC)", "sku": "SKU",
-    "product_name": "Product name", "brand": "Brand", "category": "Category", "quantity": "Quantity",
-    "unit": "Unit of measure", "amount": "Amount (line total)", "budtender": "Budtender",
+    "receipt_number": "Receipt number",
+    "sold_at": "Date (and time, if in one column)",
+    "sold_time": "Time (when in its own column)",
+    "tag": "Package tag (METRC)",
+    "sku": "SKU",
+    "product_name": "Product name",
+    "brand": "Brand",
+    "category": "Category",
+    "quantity": "Quantity",
+    "unit": "Unit of measure",
+    "amount": "Amount (line total)",
+    "budtender": "Budtender",
 }
 NUMBER_CHOICES: tuple[tuple[str, NumberFormat | None], ...] = (
-    ("Found in each file", None), ("1,234.56 (decimal point)", NumberFormat.POINT),
+    ("Found in each file", None),
+    ("1,234.56 (decimal point)", NumberFormat.POINT),
     ("1.234,56 (decimal comma)", NumberFormat.COMMA),
 )
 SaveLayout = Callable[[str, dict[str, str], tuple[str, ...], str | None, NumberFormat | None], object]
@@ -52,9 +61,11 @@ class ColumnMappingDialog(QDialog):
         self.setObjectName("columnMappingDialog")
         self.setWindowTitle("Map the columns of a new POS export")
         self._save, self._guess = save, guess
-        intro = QLabel(f"<b>{escape(guess.file)}</b> has columns this store has not seen. The guess below is "
-                       "filled in; check each field (* required) and the rows read with it, then save. Files with "
-                       "the same columns are then read this way.")
+        intro = QLabel(
+            f"<b>{escape(guess.file)}</b> has columns this store has not seen. The guess below is "
+            "filled in; check each field (* required) and the rows read with it, then save. Files with "
+            "the same columns are then read this way."
+        )
         intro.setWordWrap(True)
         form = QFormLayout()
         self.name = QLineEdit()
@@ -117,10 +128,13 @@ class ColumnMappingDialog(QDialog):
         if checked.preview is None:
             self.preview.setText(f"Cannot read the first rows this way: {checked.preview_problem}")
             return
-        self.preview.setText("\n".join(
-            f"line {x.line}: receipt {x.receipt_number} · {x.sold_at:%Y-%m-%d %H:%M} · {x.tag or '(untagged)'} · "
-            f"{x.quantity.normalize():f} {x.unit.value if x.unit else ''} · ${x.amount:,.2f}"
-            for x in checked.preview.lines))
+        self.preview.setText(
+            "\n".join(
+                f"line {x.line}: receipt {x.receipt_number} · {x.sold_at:%Y-%m-%d %H:%M} · {x.tag or '(untagged)'} · "
+                f"{x.quantity.normalize():f} {x.unit.value if x.unit else ''} · ${x.amount:,.2f}"
+                for x in checked.preview.lines
+            )
+        )
 
     def accept(self) -> None:
         save, name, columns, numbers = self._save, self.name.text(), self.columns(), self.numbers()
@@ -131,8 +145,14 @@ class ColumnMappingDialog(QDialog):
 class ResolveDialog(QDialog):
     """Choose what was done about a finding and say why; the note is required."""
 
-    def __init__(self, ctx: AppContext, finding: FindingRow, actions: Sequence[Resolution],
-                 resolve: Callable[[Resolution, str], object], parent: QWidget) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        finding: FindingRow,
+        actions: Sequence[Resolution],
+        resolve: Callable[[Resolution, str], object],
+        parent: QWidget,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("resolveDialog")
@@ -140,9 +160,11 @@ class ResolveDialog(QDialog):
         self.resize(560, 300)
         self._resolve = resolve
         self.result_value: object = None
-        what = QLabel(f"<b>{escape(finding.kind_label)}</b> · {finding.business_date} · receipt "
-                      f"{escape(finding.receipt_number or '—')} · <tt>{escape(finding.tag or '—')}</tt>"
-                      f"<br>{escape(finding.detail)}")
+        what = QLabel(
+            f"<b>{escape(finding.kind_label)}</b> · {finding.business_date} · receipt "
+            f"{escape(finding.receipt_number or '—')} · <tt>{escape(finding.tag or '—')}</tt>"
+            f"<br>{escape(finding.detail)}"
+        )
         what.setWordWrap(True)
         self.action = QComboBox()
         self.action.setObjectName("resolveAction")
@@ -151,9 +173,11 @@ class ResolveDialog(QDialog):
         self.note = QPlainTextEdit()
         self.note.setObjectName("resolveNote")
         self.note.setPlaceholderText("What was done, or why the difference is right (required)")
-        hint = QLabel("Queueing sends the POS receipt to METRC through the outbox (METRC tab)."
-                      if Resolution.QUEUE_RECEIPT in actions else
-                      "Fix the record in METRC or the POS first, then say here what was done.")
+        hint = QLabel(
+            "Queueing sends the POS receipt to METRC through the outbox (METRC tab)."
+            if Resolution.QUEUE_RECEIPT in actions
+            else "Fix the record in METRC or the POS first, then say here what was done."
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: gray")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -171,5 +195,6 @@ class ResolveDialog(QDialog):
 
     def accept(self) -> None:
         resolve, action, note = self._resolve, self.action.currentData(), self.note.toPlainText()
-        submit_dialog(self, self.ctx, lambda job: resolve(action, note),
-                      lambda result: setattr(self, "result_value", result))
+        submit_dialog(
+            self, self.ctx, lambda job: resolve(action, note), lambda result: setattr(self, "result_value", result)
+        )

@@ -131,8 +131,11 @@ class ReportsTab(Tab):
             edit.setDisplayFormat("yyyy-MM-dd")
         self.through.setToolTip("The last business day in the window; weeks end on this day.")
         self.category, self.brand, self.vendor = QComboBox(), QComboBox(), QComboBox()
-        for box, name in ((self.category, "reportCategory"), (self.brand, "reportBrand"),
-                          (self.vendor, "reportVendor")):
+        for box, name in (
+            (self.category, "reportCategory"),
+            (self.brand, "reportBrand"),
+            (self.vendor, "reportVendor"),
+        ):
             box.setObjectName(name)
             box.setMinimumContentsLength(14)
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -141,8 +144,13 @@ class ReportsTab(Tab):
         velocity_page, accuracy_page = QWidget(), QWidget()
         row = QHBoxLayout(velocity_page)
         row.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("Window", self.weeks), ("through", self.through), ("Category", self.category),
-                              ("Brand", self.brand), ("Vendor", self.vendor)):
+        for label, widget in (
+            ("Window", self.weeks),
+            ("through", self.through),
+            ("Category", self.category),
+            ("Brand", self.brand),
+            ("Vendor", self.vendor),
+        ):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         row.addStretch(1)
@@ -245,8 +253,11 @@ class ReportsTab(Tab):
 
     def _load_choices(self) -> None:
         choices = scope_choices(self.ctx.db)
-        for box, values in ((self.category, choices.categories), (self.brand, choices.brands),
-                            (self.vendor, choices.vendors)):
+        for box, values in (
+            (self.category, choices.categories),
+            (self.brand, choices.brands),
+            (self.vendor, choices.vendors),
+        ):
             keep = box.currentText()
             box.blockSignals(True)
             box.clear()
@@ -262,8 +273,9 @@ class ReportsTab(Tab):
             return
         if changes & Changes.INVENTORY:
             self._load_choices()
-        if self.report is not None and changes & (Changes.SALES | Changes.INVENTORY | Changes.COUNTS
-                                                  | Changes.SETTINGS):
+        if self.report is not None and changes & (
+            Changes.SALES | Changes.INVENTORY | Changes.COUNTS | Changes.SETTINGS
+        ):
             self._stale = True
             self._show_summary()
 
@@ -319,14 +331,18 @@ class ReportsTab(Tab):
         if isinstance(report, VelocityReport):
             scope = ", ".join(f"{k.lower()} {v}" for k, v in report.scope.describe() if v != ALL) or "all items"
             reorder = sum(1 for r in report.rows if r.reorder_quantity > 0)
-            text = (f"<b>{len(report.rows):,} SKUs</b> ({scope}) · {report.weeks} weeks, {report.window_start} to "
-                    f"{report.through} · <b>{reorder:,} to reorder</b> (lead time + {report.target_days_of_supply} "
-                    "days of supply)")
+            text = (
+                f"<b>{len(report.rows):,} SKUs</b> ({scope}) · {report.weeks} weeks, {report.window_start} to "
+                f"{report.through} · <b>{reorder:,} to reorder</b> (lead time + {report.target_days_of_supply} "
+                "days of supply)"
+            )
         else:
             accuracy = display(Kind.PERCENT, report.accuracy) or "no lines counted"
-            text = (f"<b>{len(report.counts):,} counts</b>, {report.since} to {report.until} · accuracy "
-                    f"<b>{accuracy}</b> · {len(report.adjustments):,} adjustments · shrinkage "
-                    f"<b>{display(Kind.MONEY, report.shrinkage_value)}</b>")
+            text = (
+                f"<b>{len(report.counts):,} counts</b>, {report.since} to {report.until} · accuracy "
+                f"<b>{accuracy}</b> · {len(report.adjustments):,} adjustments · shrinkage "
+                f"<b>{display(Kind.MONEY, report.shrinkage_value)}</b>"
+            )
         if self._stale:
             text += " · <i>stock or sales have changed since: Preview again for fresh figures</i>"
         self.summary.setText(text)
@@ -343,19 +359,33 @@ class ReportsTab(Tab):
         if isinstance(report, VelocityReport):
             chart.setTitle("Weekly revenue by category")
             y_axis.setLabelFormat("$%.0fk")
-            points = [(c.category, [(start, value / 1000) for start, value in zip(report.week_starts, c.revenue,
-                                                                                   strict=True)])
-                      for c in report.categories]
+            points = [
+                (
+                    c.category,
+                    [(start, value / 1000) for start, value in zip(report.week_starts, c.revenue, strict=True)],
+                )
+                for c in report.categories
+            ]
             x_axis.setTickCount(min(max(2, report.weeks), 14))
         else:
             chart.setTitle("Accuracy per count")
             y_axis.setLabelFormat("%.0f%%")
             zone = ZoneInfo(report.timezone)  # a count's day is the store's, not UTC's
-            points = [("Accuracy", [(c.submitted_at.astimezone(zone).date(), c.accuracy * 100) for c in report.counts
-                                    if c.accuracy is not None])]
+            points = [
+                (
+                    "Accuracy",
+                    [
+                        (c.submitted_at.astimezone(zone).date(), c.accuracy * 100)
+                        for c in report.counts
+                        if c.accuracy is not None
+                    ],
+                )
+            ]
             # the report's whole window: one count is a point inside it, not an axis with no width
-            x_axis.setRange(QDateTime.fromMSecsSinceEpoch(int(_msecs(report.since))),
-                            QDateTime.fromMSecsSinceEpoch(int(_msecs(report.until + timedelta(days=1)))))
+            x_axis.setRange(
+                QDateTime.fromMSecsSinceEpoch(int(_msecs(report.since))),
+                QDateTime.fromMSecsSinceEpoch(int(_msecs(report.until + timedelta(days=1)))),
+            )
             lowest = min((value for _, value in points[0][1]), default=0)
             y_axis.setRange(max(0, int(lowest) // 10 * 10 - 10 if lowest else 0), 100)  # where the counts are
             y_axis.setTickCount(6)
@@ -392,23 +422,28 @@ class ReportsTab(Tab):
         return folder / name
 
     def export(self) -> None:
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save the workbook", str(self._suggested_path()),
-                                                "Excel workbooks (*.xlsx)")
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Save the workbook", str(self._suggested_path()), "Excel workbooks (*.xlsx)"
+        )
         if not chosen:
             return
         path = Path(chosen if chosen.lower().endswith(".xlsx") else f"{chosen}.xlsx")
         self.ctx.settings.setValue(FOLDER_KEY, str(path.parent))
         build = self._builder()
-        write: Callable[..., ExportResult] = velocity_workbook.write_velocity_workbook \
-            if self.kind is ReportKind.VELOCITY else accuracy_workbook.write_accuracy_workbook
+        write: Callable[..., ExportResult] = (
+            velocity_workbook.write_velocity_workbook
+            if self.kind is ReportKind.VELOCITY
+            else accuracy_workbook.write_accuracy_workbook
+        )
 
         def work(job: Job) -> tuple[Report, ExportResult]:
             job.progress("Reading sales, stock and counts…", 0.02)
             report = build()
             if job.cancelled():
                 raise Cancelled
-            return report, write(report, path, progress=lambda text, f: job.progress(text, 0.3 + 0.7 * f),
-                                 cancelled=job.cancelled)
+            return report, write(
+                report, path, progress=lambda text, f: job.progress(text, 0.3 + 0.7 * f), cancelled=job.cancelled
+            )
 
         run_query(self, work, self._exported, on_error=self._export_failed, progress=f"Exporting {path.name}")
 
@@ -426,8 +461,9 @@ class ReportsTab(Tab):
         self.show_report(report)
         path = result.path
         messages.ok(f"Saved {path} in {result.seconds:.1f} s")
-        box = QMessageBox(QMessageBox.Icon.Information, "Workbook saved",
-                          f"Saved {path.name} in {path.parent}.", parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Workbook saved", f"Saved {path.name} in {path.parent}.", parent=self
+        )
         box.setObjectName("reportSaved")
         open_file = box.addButton("Open workbook", QMessageBox.ButtonRole.AcceptRole)
         open_folder = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)

@@ -39,8 +39,12 @@ from ui.widgets.table_view import RowTableView
 from ui.widgets.tag_supply import TagSupplyBar
 
 NO_TRANSFER = "Select a transfer, or start a new draft and scan packages into it."
-STATUS_COLOURS = {TransferStatus.DRAFT: "#ef6c00", TransferStatus.RECORDED: "#1565c0",
-                  TransferStatus.MOVED: "#2e7d32", TransferStatus.CANCELLED: "#888888"}
+STATUS_COLOURS = {
+    TransferStatus.DRAFT: "#ef6c00",
+    TransferStatus.RECORDED: "#1565c0",
+    TransferStatus.MOVED: "#2e7d32",
+    TransferStatus.CANCELLED: "#888888",
+}
 
 
 class TransfersTab(Tab):
@@ -49,18 +53,27 @@ class TransfersTab(Tab):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.transfer_model: RowTableModel[TransferInfo] = RowTableModel([
-            Col("#", lambda t: t.id),
-            Col("Status", lambda t: t.status.value, colour=lambda t: STATUS_COLOURS[t.status]),
-            Col("From", lambda t: t.from_location), Col("To", lambda t: t.to_location),
-            Col("Packages", lambda t: len(t.lines)), Col("Moved", lambda t: t.moved_count),
-            Col("Created", lambda t: t.created_at),
-        ])
-        self.line_model: RowTableModel[LineInfo] = RowTableModel([
-            Col("Tag", lambda ln: ln.tag), Col("Item", lambda ln: ln.item), Col("Qty", lambda ln: ln.quantity),
-            Col("Unit", lambda ln: ln.unit), Col("Arrived", lambda ln: ln.moved, colour=lambda ln: "#2e7d32"),
-            Col("Split from", lambda ln: ln.split_from),
-        ])
+        self.transfer_model: RowTableModel[TransferInfo] = RowTableModel(
+            [
+                Col("#", lambda t: t.id),
+                Col("Status", lambda t: t.status.value, colour=lambda t: STATUS_COLOURS[t.status]),
+                Col("From", lambda t: t.from_location),
+                Col("To", lambda t: t.to_location),
+                Col("Packages", lambda t: len(t.lines)),
+                Col("Moved", lambda t: t.moved_count),
+                Col("Created", lambda t: t.created_at),
+            ]
+        )
+        self.line_model: RowTableModel[LineInfo] = RowTableModel(
+            [
+                Col("Tag", lambda ln: ln.tag),
+                Col("Item", lambda ln: ln.item),
+                Col("Qty", lambda ln: ln.quantity),
+                Col("Unit", lambda ln: ln.unit),
+                Col("Arrived", lambda ln: ln.moved, colour=lambda ln: "#2e7d32"),
+                Col("Split from", lambda ln: ln.split_from),
+            ]
+        )
         self.transfer_view = RowTableView(self.transfer_model)
         self.transfer_view.setObjectName("transferList")
         self.line_view = RowTableView(self.line_model, stretch_column=1)
@@ -166,15 +179,17 @@ class TransfersTab(Tab):
             return
         step = {
             TransferStatus.DRAFT: f"Transfer #{info.id}: scan packages to add them, then record the location change. "
-                                  "Do not move product yet.",
+            "Do not move product yet.",
             TransferStatus.RECORDED: f"Transfer #{info.id} is recorded. Move the product now and scan each package "
-                                     f"at {info.to_location}.",
+            f"at {info.to_location}.",
             TransferStatus.MOVED: f"Transfer #{info.id}: every package arrived.",
             TransferStatus.CANCELLED: f"Transfer #{info.id} was cancelled.",
         }[info.status]
-        self.header.setText(f"<b>Transfer #{info.id}</b> {info.from_location} → {info.to_location} · "
-                            f"<span style='color:{STATUS_COLOURS[info.status]}'>{info.status.value}</span> · "
-                            f"{info.moved_count}/{len(info.lines)} arrived")
+        self.header.setText(
+            f"<b>Transfer #{info.id}</b> {info.from_location} → {info.to_location} · "
+            f"<span style='color:{STATUS_COLOURS[info.status]}'>{info.status.value}</span> · "
+            f"{info.moved_count}/{len(info.lines)} arrived"
+        )
         self.steps.show_instruction(step)
 
     def _after(self, info: TransferInfo) -> None:
@@ -223,19 +238,32 @@ class TransfersTab(Tab):
                 self._after(new)
                 messages.ok(f"Added {code} to draft #{new.id} ({len(new.lines)} packages).")
 
-            run_command(self, self.ctx, lambda job: transfers.add_package(db, actor, draft_id, code), added,
-                        on_error=self._scan_refused)
+            run_command(
+                self,
+                self.ctx,
+                lambda job: transfers.add_package(db, actor, draft_id, code),
+                added,
+                on_error=self._scan_refused,
+            )
             return ScanFeedback.working_on(code)
-        destination = info.to_location if info is not None and info.status is TransferStatus.RECORDED \
+        destination = (
+            info.to_location
+            if info is not None and info.status is TransferStatus.RECORDED
             else self.to_box.currentText()
+        )
 
         def arrived(new: TransferInfo) -> None:
             self._after(new)
             done = " Transfer complete." if new.status is TransferStatus.MOVED else ""
             messages.ok(f"{code} arrived at {new.to_location} ({new.moved_count}/{len(new.lines)}).{done}")
 
-        run_command(self, self.ctx, lambda job: transfers.confirm_arrival(db, actor, code, destination), arrived,
-                    on_error=self._scan_refused)
+        run_command(
+            self,
+            self.ctx,
+            lambda job: transfers.confirm_arrival(db, actor, code, destination),
+            arrived,
+            on_error=self._scan_refused,
+        )
         return ScanFeedback.working_on(code)
 
     def _scan_refused(self, exc: BaseException) -> None:
@@ -250,8 +278,10 @@ class TransfersTab(Tab):
         if refused.draft_transfer_id is not None:
             box.addButton(f"Record transfer #{refused.draft_transfer_id} now", QMessageBox.ButtonRole.AcceptRole)
         else:
-            box.addButton(f"Create and record {refused.from_location} → {refused.to_location} now",
-                          QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(
+                f"Create and record {refused.from_location} → {refused.to_location} now",
+                QMessageBox.ButtonRole.AcceptRole,
+            )
         put_back = box.addButton("Put it back", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(put_back)  # Enter is the safe choice; recording takes a click
         box.setEscapeButton(put_back)
@@ -278,8 +308,12 @@ class TransfersTab(Tab):
     def suggest(self) -> None:
         db = self.ctx.db
         today = store_settings.store_calendar(db).today()
-        run_query(self, lambda job: replenishment.suggest(db, today=today), self._show_suggestions,
-                  progress="Working out what the floor needs")
+        run_query(
+            self,
+            lambda job: replenishment.suggest(db, today=today),
+            self._show_suggestions,
+            progress="Working out what the floor needs",
+        )
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
         dialog = SuggestionsDialog(suggestions, self)
@@ -290,21 +324,34 @@ class TransfersTab(Tab):
             return
         db, actor = self.ctx.db, self.ctx.actor
         source, destination = self.from_box.currentText(), self.to_box.currentText()
-        run_command(self, self.ctx, lambda job: replenishment.create_from(
-            db, actor, chosen, from_location=source, to_location=destination), self._after)
+        run_command(
+            self,
+            self.ctx,
+            lambda job: replenishment.create_from(db, actor, chosen, from_location=source, to_location=destination),
+            self._after,
+        )
 
     def budtender_lists(self) -> None:
         today = store_settings.store_calendar(self.ctx.db).today()
         soon = replenishment.sell_soon(self.ctx.db, today=today)
         new = replenishment.new_on_floor(self.ctx.db, today=today)
-        html = [f"<h2>Sell soon (expires within 30 days) — {today:%A %d %B %Y}</h2><table border=1 cellpadding=3>",
-                "<tr><th>Expires</th><th>Item</th><th>Brand</th><th>Qty</th><th>Where</th></tr>"]
-        html += [f"<tr><td>{n.on}</td><td>{n.item}</td><td>{n.brand}</td><td>{n.quantity.normalize():f} {n.unit}</td>"
-                 f"<td>{n.location}</td></tr>" for n in soon]
-        html += ["</table><h2>New on the floor (last 7 days)</h2><table border=1 cellpadding=3>",
-                 "<tr><th>Since</th><th>Item</th><th>Brand</th><th>Qty</th></tr>"]
-        html += [f"<tr><td>{n.on}</td><td>{n.item}</td><td>{n.brand}</td><td>{n.quantity.normalize():f} {n.unit}</td></tr>"
-                 for n in new]
+        html = [
+            f"<h2>Sell soon (expires within 30 days) — {today:%A %d %B %Y}</h2><table border=1 cellpadding=3>",
+            "<tr><th>Expires</th><th>Item</th><th>Brand</th><th>Qty</th><th>Where</th></tr>",
+        ]
+        html += [
+            f"<tr><td>{n.on}</td><td>{n.item}</td><td>{n.brand}</td><td>{n.quantity.normalize():f} {n.unit}</td>"
+            f"<td>{n.location}</td></tr>"
+            for n in soon
+        ]
+        html += [
+            "</table><h2>New on the floor (last 7 days)</h2><table border=1 cellpadding=3>",
+            "<tr><th>Since</th><th>Item</th><th>Brand</th><th>Qty</th></tr>",
+        ]
+        html += [
+            f"<tr><td>{n.on}</td><td>{n.item}</td><td>{n.brand}</td><td>{n.quantity.normalize():f} {n.unit}</td></tr>"
+            for n in new
+        ]
         html.append("</table>")
         document = QTextDocument()
         document.setHtml("".join(html))
@@ -319,12 +366,21 @@ class SuggestionsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Replenishment suggestions")
         self.resize(1100, 560)
-        model: RowTableModel[Suggestion] = RowTableModel([
-            Col("SKU", lambda s: s.sku), Col("Item", lambda s: s.item), Col("Floor", lambda s: s.floor_on_hand),
-            Col("Par", lambda s: s.floor_par), Col("Per day", lambda s: s.daily_velocity), Col("Need", lambda s: s.need),
-            Col("Packages (earliest expiry first)", lambda s: ", ".join(s.tags) or "none in the vault",
-                tooltip=lambda s: s.why),
-        ])
+        model: RowTableModel[Suggestion] = RowTableModel(
+            [
+                Col("SKU", lambda s: s.sku),
+                Col("Item", lambda s: s.item),
+                Col("Floor", lambda s: s.floor_on_hand),
+                Col("Par", lambda s: s.floor_par),
+                Col("Per day", lambda s: s.daily_velocity),
+                Col("Need", lambda s: s.need),
+                Col(
+                    "Packages (earliest expiry first)",
+                    lambda s: ", ".join(s.tags) or "none in the vault",
+                    tooltip=lambda s: s.why,
+                ),
+            ]
+        )
         model.set_rows(suggestions)
         self.model = model
         self.view = RowTableView(model, stretch_column=1)
@@ -338,4 +394,3 @@ class SuggestionsDialog(QDialog):
         layout.addWidget(QLabel(f"{len(suggestions)} items are below par on the floor. Hover a row to see its math."))
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
-

@@ -28,8 +28,9 @@ class CountScanPanel(QGroupBox):
         self.setObjectName("scanPanel")
         self.location_box = QComboBox()
         self.location_box.setObjectName("countLocation")
-        self.location_box.setToolTip("Where you are counting. On the sales floor, a package whose transfer is "
-                                     "not recorded is refused.")
+        self.location_box.setToolTip(
+            "Where you are counting. On the sales floor, a package whose transfer is not recorded is refused."
+        )
         self.scanned = QLabel("Scan a package's tag.")
         self.scanned.setObjectName("scannedPackage")
         self.scanned.setWordWrap(True)
@@ -53,8 +54,10 @@ class CountScanPanel(QGroupBox):
         self.last.setObjectName("lastRecorded")
         self.last.setWordWrap(True)
         self.last.setStyleSheet("color: gray")
-        self.setToolTip("Scan a tag, type the number of units you see, press Enter. Counting the same "
-                        "package again adds to it (two counters, two shelves); tick Recount to replace.")
+        self.setToolTip(
+            "Scan a tag, type the number of units you see, press Enter. Counting the same "
+            "package again adds to it (two counters, two shelves); tick Recount to replace."
+        )
         where = QFormLayout()
         where.addRow("Counting at", self.location_box)
         left = QVBoxLayout()
@@ -77,12 +80,16 @@ class CountScanPanel(QGroupBox):
         """The scanned package, waiting for its quantity."""
         colour = "#2e7d32" if status.known and status.in_scope else ("#6a1b9a" if status.known else "#c62828")
         scope = "in scope" if status.in_scope else ("outside the scope" if status.known else "not in this store")
-        so_far = (f"Counted so far: <b>{status.counted.normalize():f}</b> ({status.entries} entr"
-                  f"{'y' if status.entries == 1 else 'ies'} by {escape(status.counted_by)})"
-                  if status.counted is not None else "Not counted yet")
+        so_far = (
+            f"Counted so far: <b>{status.counted.normalize():f}</b> ({status.entries} entr"
+            f"{'y' if status.entries == 1 else 'ies'} by {escape(status.counted_by)})"
+            if status.counted is not None
+            else "Not counted yet"
+        )
         self.scanned.setText(
             f"<span style='font-size:13pt'><b>{escape(status.item)}</b></span><br><tt>{status.tag}</tt><br>"
-            f"{escape(status.location or '—')} · <span style='color:{colour}'>{scope}</span><br>{so_far}")
+            f"{escape(status.location or '—')} · <span style='color:{colour}'>{scope}</span><br>{so_far}"
+        )
         self.unit_label.setText(status.unit.value if status.unit else "")
         self.quantity.setEnabled(True)
         self.record_button.setEnabled(True)

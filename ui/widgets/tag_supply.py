@@ -50,13 +50,15 @@ class TagSupplyBar(QWidget):
         warning = supply.warning()
         self.label.setText(f"⚠ {warning}" if warning else f"Unused package tags: {supply.available}")
         self.label.setStyleSheet("color: #b71c1c; font-weight: bold;" if warning else "")
-        self.label.setToolTip(f"Splits take the next unused tag. The warning shows below {supply.threshold} "
-                              "(setting low_tag_threshold).")
+        self.label.setToolTip(
+            f"Splits take the next unused tag. The warning shows below {supply.threshold} (setting low_tag_threshold)."
+        )
 
     def import_file(self) -> None:
         folder = str(self.ctx.settings.value(FOLDER_KEY, "") or Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Tag order (one tag or FIRST-LAST range per line)", folder,
-                                              "Tag orders (*.txt *.csv);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Tag order (one tag or FIRST-LAST range per line)", folder, "Tag orders (*.txt *.csv);;All files (*)"
+        )
         if not name:
             return
         self.ctx.settings.setValue(FOLDER_KEY, str(Path(name).parent))
@@ -65,8 +67,14 @@ class TagSupplyBar(QWidget):
 
     def import_metrc(self) -> None:
         db, actor = self.ctx.db, self.ctx.actor
-        run_command(self, self.ctx, lambda job: tag_pool.import_from_metrc(db, actor), self._imported,
-                    network=True, progress="Fetching the store's available tags from METRC")
+        run_command(
+            self,
+            self.ctx,
+            lambda job: tag_pool.import_from_metrc(db, actor),
+            self._imported,
+            network=True,
+            progress="Fetching the store's available tags from METRC",
+        )
 
     def _imported(self, result: TagImportResult) -> None:
         messages.ok(result.describe())

@@ -39,10 +39,22 @@ class VariancePanel(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.horizontalHeader().setSectionResizeMode(Col.ITEM, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((Col.STATUS, 100), (Col.TAG, 200), (Col.LOCATION, 100), (Col.COUNTED, 64),
-                           (Col.LEDGER, 60), (Col.POS, 56), (Col.METRC, 60), (Col.SOLD, 72), (Col.VARIANCE, 70),
-                           (Col.VALUE, 84), (Col.ADJUSTED, 70), (Col.COUNTED_BY, 100), (Col.PENDING, 70),
-                           (Col.CAUSE, 320)):
+        for col, width in (
+            (Col.STATUS, 100),
+            (Col.TAG, 200),
+            (Col.LOCATION, 100),
+            (Col.COUNTED, 64),
+            (Col.LEDGER, 60),
+            (Col.POS, 56),
+            (Col.METRC, 60),
+            (Col.SOLD, 72),
+            (Col.VARIANCE, 70),
+            (Col.VALUE, 84),
+            (Col.ADJUSTED, 70),
+            (Col.COUNTED_BY, 100),
+            (Col.PENDING, 70),
+            (Col.CAUSE, 320),
+        ):
             self.view.setColumnWidth(col, width)
 
         self.show_box = QComboBox()
@@ -70,8 +82,10 @@ class VariancePanel(QWidget):
         self.adjust_button.setObjectName("adjustButton")
         self.fix_metrc_button = QPushButton("Fix METRC…")
         self.fix_metrc_button.setObjectName("fixMetrcButton")
-        self.fix_metrc_button.setToolTip("METRC differs and the store's ledger is right: queue the receipt that never "
-                                         "reached METRC, or a METRC-only adjustment (the ledger is not changed)")
+        self.fix_metrc_button.setToolTip(
+            "METRC differs and the store's ledger is right: queue the receipt that never "
+            "reached METRC, or a METRC-only adjustment (the ledger is not changed)"
+        )
         line_buttons = QHBoxLayout()
         for button in (self.recount_button, self.adjust_button, self.fix_metrc_button):
             line_buttons.addWidget(button)

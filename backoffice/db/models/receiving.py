@@ -57,9 +57,7 @@ class ManifestLine(Base):
     # read off the product label while receiving: manifests do not carry it, bins are chosen by it
     expiration_date: Mapped[date | None] = mapped_column(Date)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
-    state: Mapped[ManifestLineState] = mapped_column(
-        StrEnumType(ManifestLineState), default=ManifestLineState.PENDING
-    )
+    state: Mapped[ManifestLineState] = mapped_column(StrEnumType(ManifestLineState), default=ManifestLineState.PENDING)
     received_quantity: Mapped[Decimal | None] = mapped_column(Quantity)
     scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     scanned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -104,9 +104,7 @@ class Finding(Base):
     metrc_amount: Mapped[Decimal | None] = mapped_column(Money)
     detail: Mapped[str] = mapped_column(String(400))
     found_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[FindingStatus] = mapped_column(
-        StrEnumType(FindingStatus), default=FindingStatus.OPEN, index=True
-    )
+    status: Mapped[FindingStatus] = mapped_column(StrEnumType(FindingStatus), default=FindingStatus.OPEN, index=True)
     resolution_action: Mapped[str | None] = mapped_column(String(40))
     resolution_note: Mapped[str | None] = mapped_column(String(400))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

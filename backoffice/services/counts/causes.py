@@ -50,8 +50,9 @@ class Evidence:
     pending: Sequence[PendingItem]
 
 
-def explain(comparison: Comparison, fixes: Corrections, left: Sequence[Source], evidence: Evidence,
-            zone: tzinfo) -> tuple[Cause, ...]:
+def explain(
+    comparison: Comparison, fixes: Corrections, left: Sequence[Source], evidence: Evidence, zone: tzinfo
+) -> tuple[Cause, ...]:
     """Causes for each source still out of step (``left``), most telling first."""
     causes: list[Cause] = []
     if Source.LEDGER in left:
@@ -59,8 +60,13 @@ def explain(comparison: Comparison, fixes: Corrections, left: Sequence[Source], 
     if Source.METRC in left and comparison.metrc is not None:
         causes += _metrc(comparison.metrc, fixes, evidence)
     if Source.POS in left and comparison.pos is not None:
-        causes.append(Cause(Source.POS, f"the POS has {_amount(comparison.pos, evidence.unit)} than the store's "
-                                        f"ledger; {INVESTIGATE}", False))
+        causes.append(
+            Cause(
+                Source.POS,
+                f"the POS has {_amount(comparison.pos, evidence.unit)} than the store's ledger; {INVESTIGATE}",
+                False,
+            )
+        )
     return tuple(causes)
 
 
@@ -76,25 +82,55 @@ def _physical(remaining: Decimal, evidence: Evidence, zone: tzinfo) -> list[Caus
         minutes = round(abs((sale.at - evidence.counted_at).total_seconds()) / 60)
         side = "after" if sale.at > evidence.counted_at else "before"
         receipt = evidence.receipts.get(sale.sale_line_id or -1)
-        causes.append(Cause(Source.LEDGER, (
-            f"a sale of {sale.quantity.normalize():f} at {sale.at.astimezone(zone):%H:%M}"
-            f"{f' (POS receipt {receipt})' if receipt else ''} was recorded {minutes} min {side} this package was "
-            "counted: the count may have been taken on the other side of it"), True))
+        causes.append(
+            Cause(
+                Source.LEDGER,
+                (
+                    f"a sale of {sale.quantity.normalize():f} at {sale.at.astimezone(zone):%H:%M}"
+                    f"{f' (POS receipt {receipt})' if receipt else ''} was recorded {minutes} min {side} this package was "
+                    "counted: the count may have been taken on the other side of it"
+                ),
+                True,
+            )
+        )
     for move in evidence.moves:
-        causes.append(Cause(Source.LEDGER, (
-            f"moved {evidence.location_names.get(move.from_location_id or -1, '?')} → "
-            f"{evidence.location_names.get(move.to_location_id or -1, '?')} at {move.at.astimezone(zone):%H:%M} while "
-            "the count was open: it may have been counted in both rooms or in neither"), True))
+        causes.append(
+            Cause(
+                Source.LEDGER,
+                (
+                    f"moved {evidence.location_names.get(move.from_location_id or -1, '?')} → "
+                    f"{evidence.location_names.get(move.to_location_id or -1, '?')} at {move.at.astimezone(zone):%H:%M} while "
+                    "the count was open: it may have been counted in both rooms or in neither"
+                ),
+                True,
+            )
+        )
     for draft in evidence.drafts:
-        causes.append(Cause(Source.LEDGER, f"{draft} is a draft, not recorded: the product may have moved without "
-                                           "its transfer", True))
+        causes.append(
+            Cause(
+                Source.LEDGER,
+                f"{draft} is a draft, not recorded: the product may have moved without its transfer",
+                True,
+            )
+        )
     elsewhere = [loc for loc in evidence.counted_in if loc != evidence.location]
     if elsewhere:
-        causes.append(Cause(Source.LEDGER, f"counted in {', '.join(elsewhere)} while the ledger has it in "
-                                           f"{evidence.location}: a transfer that was never recorded", True))
+        causes.append(
+            Cause(
+                Source.LEDGER,
+                f"counted in {', '.join(elsewhere)} while the ledger has it in "
+                f"{evidence.location}: a transfer that was never recorded",
+                True,
+            )
+        )
     if not causes:
-        causes.append(Cause(Source.LEDGER, f"{_amount(remaining, evidence.unit)} on the shelf than the ledger "
-                                           f"expects; {INVESTIGATE}", False))
+        causes.append(
+            Cause(
+                Source.LEDGER,
+                f"{_amount(remaining, evidence.unit)} on the shelf than the ledger expects; {INVESTIGATE}",
+                False,
+            )
+        )
     return causes
 
 
@@ -121,6 +157,11 @@ def _metrc(difference: Decimal, fixes: Corrections, evidence: Evidence) -> list[
     causes += [Cause(Source.METRC, item.text, True) for item in weighing]
     if gap != 0:
         beyond = " beyond what is pending" if weighing or fixes.notes else ""
-        causes.append(Cause(Source.METRC, f"METRC has {_amount(-gap, evidence.unit)} than the store's ledger{beyond}; "
-                                          f"{INVESTIGATE}", False))
+        causes.append(
+            Cause(
+                Source.METRC,
+                f"METRC has {_amount(-gap, evidence.unit)} than the store's ledger{beyond}; {INVESTIGATE}",
+                False,
+            )
+        )
     return causes

@@ -55,7 +55,6 @@ class TagCount:
         return f"{self.item} ({self.tag})"
 
 
-
 def _check_quantity(quantity: Decimal | str | int) -> Decimal:
     value = to_quantity(parse_decimal(quantity, what="counted quantity"), what="counted quantity")
     if value < 0:
@@ -65,9 +64,18 @@ def _check_quantity(quantity: Decimal | str | int) -> Decimal:
     return value
 
 
-def record_count(db: Database, actor: Actor, count_id: int, tag: str, quantity: Decimal | str | int, *,
-                 location: str | None = None, recount: bool = False, note: str | None = None,
-                 workstation: str | None = None) -> TagCount:
+def record_count(
+    db: Database,
+    actor: Actor,
+    count_id: int,
+    tag: str,
+    quantity: Decimal | str | int,
+    *,
+    location: str | None = None,
+    recount: bool = False,
+    note: str | None = None,
+    workstation: str | None = None,
+) -> TagCount:
     """Append one counted quantity for ``tag``; ``recount`` replaces the tag's earlier entries.
 
     Counting a package on the sales floor that the ledger still has elsewhere is refused
@@ -85,32 +93,60 @@ def record_count(db: Database, actor: Actor, count_id: int, tag: str, quantity: 
             raise NotRecorded(
                 f"STOP: package {tag} is recorded in {pkg.location.name}, not on {loc.name}. Record its transfer "
                 "(the METRC location change) first, then count it here.",
-                tag=tag, from_location=pkg.location.name, to_location=loc.name,
+                tag=tag,
+                from_location=pkg.location.name,
+                to_location=loc.name,
             )
-        expected = session.scalar(select(CountExpected).where(CountExpected.session_id == count.id,
-                                                              CountExpected.tag == tag))
-        session.add(CountEntry(session_id=count.id, tag=tag, package_id=pkg.id if pkg else None, quantity=value,
-                               location_id=loc.id if loc else None, in_scope=expected is not None,
-                               supersedes_previous=recount, counted_by_id=actor.user_id, counted_at=utcnow(),
-                               workstation=workstation, note=note))
+        expected = session.scalar(
+            select(CountExpected).where(CountExpected.session_id == count.id, CountExpected.tag == tag)
+        )
+        session.add(
+            CountEntry(
+                session_id=count.id,
+                tag=tag,
+                package_id=pkg.id if pkg else None,
+                quantity=value,
+                location_id=loc.id if loc else None,
+                in_scope=expected is not None,
+                supersedes_previous=recount,
+                counted_by_id=actor.user_id,
+                counted_at=utcnow(),
+                workstation=workstation,
+                note=note,
+            )
+        )
         session.flush()
         if recount:
-            audit.record(session, actor, "count.recount", "count", count.id, after={"tag": tag, "quantity": value},
-                         reason=note)
+            audit.record(
+                session, actor, "count.recount", "count", count.id, after={"tag": tag, "quantity": value}, reason=note
+            )
         return _tag_count(session, count, tag, pkg, expected)
 
 
-def _tag_count(session: Session, count: CountSession, tag: str, pkg: Package | None,
-               expected: CountExpected | None) -> TagCount:
-    entries = effective_entries(list(session.scalars(select(CountEntry).where(
-        CountEntry.session_id == count.id, CountEntry.tag == tag).order_by(CountEntry.id))),
-        lambda e: e.supersedes_previous)
+def _tag_count(
+    session: Session, count: CountSession, tag: str, pkg: Package | None, expected: CountExpected | None
+) -> TagCount:
+    entries = effective_entries(
+        list(
+            session.scalars(
+                select(CountEntry)
+                .where(CountEntry.session_id == count.id, CountEntry.tag == tag)
+                .order_by(CountEntry.id)
+            )
+        ),
+        lambda e: e.supersedes_previous,
+    )
     names = usernames(session)
     item = pkg.item.name if pkg else _item_name(session, expected)
     return TagCount(
-        tag, item, pkg.location.name if pkg else None, pkg.unit if pkg else (expected.unit if expected else None),
-        pkg is not None, expected is not None,
-        sum((e.quantity for e in entries), Decimal(0)) if entries else None, len(entries),
+        tag,
+        item,
+        pkg.location.name if pkg else None,
+        pkg.unit if pkg else (expected.unit if expected else None),
+        pkg is not None,
+        expected is not None,
+        sum((e.quantity for e in entries), Decimal(0)) if entries else None,
+        len(entries),
         ", ".join(dict.fromkeys(names.get(e.counted_by_id, "?") for e in entries)),
     )
 
@@ -128,8 +164,9 @@ def tag_status(db: Database, actor: Actor, count_id: int, tag: str) -> TagCount:
         count = load_count(session, count_id)
         tag = checked_tag(session, tag)
         pkg = session.scalar(select(Package).where(Package.tag == tag))
-        expected = session.scalar(select(CountExpected).where(CountExpected.session_id == count.id,
-                                                              CountExpected.tag == tag))
+        expected = session.scalar(
+            select(CountExpected).where(CountExpected.session_id == count.id, CountExpected.tag == tag)
+        )
         return _tag_count(session, count, tag, pkg, expected)
 
 
@@ -141,8 +178,15 @@ class SheetImport:
     changes: Changes = Changes.COUNTS | Changes.AUDIT
 
 
-def import_sheet(db: Database, actor: Actor, count_id: int, path: Path | str, *, location: str | None = None,
-                 workstation: str | None = None) -> SheetImport:
+def import_sheet(
+    db: Database,
+    actor: Actor,
+    count_id: int,
+    path: Path | str,
+    *,
+    location: str | None = None,
+    workstation: str | None = None,
+) -> SheetImport:
     """Key in a printed count sheet: a CSV of tag, quantity (blank quantity = box left empty).
 
     Each line states the count for its tag, so it supersedes earlier entries for that tag
@@ -154,18 +198,36 @@ def import_sheet(db: Database, actor: Actor, count_id: int, path: Path | str, *,
         count = open_count(session, count_id)
         loc = location_named(session, location) if location else None
         tags = [line.tag for line in sheet.lines]
-        packages = {p.tag: p for start in range(0, len(tags), CHUNK)
-                    for p in session.scalars(select(Package).where(Package.tag.in_(tags[start:start + CHUNK])))}
+        packages = {
+            p.tag: p
+            for start in range(0, len(tags), CHUNK)
+            for p in session.scalars(select(Package).where(Package.tag.in_(tags[start : start + CHUNK])))
+        }
         expected = set(session.scalars(select(CountExpected.tag).where(CountExpected.session_id == count.id)))
         now = utcnow()
         for line in sheet.lines:
             pkg = packages.get(line.tag)
-            session.add(CountEntry(session_id=count.id, tag=line.tag, package_id=pkg.id if pkg else None,
-                                   quantity=line.quantity, location_id=loc.id if loc else None,
-                                   in_scope=line.tag in expected, supersedes_previous=True,
-                                   counted_by_id=actor.user_id, counted_at=now, workstation=workstation,
-                                   note=f"count sheet {sheet.file}, line {line.line}"))
-        audit.record(session, actor, "count.import_sheet", "count", count.id,
-                     after={"file": sheet.file, "lines": len(sheet.lines), "blank": sheet.blank})
+            session.add(
+                CountEntry(
+                    session_id=count.id,
+                    tag=line.tag,
+                    package_id=pkg.id if pkg else None,
+                    quantity=line.quantity,
+                    location_id=loc.id if loc else None,
+                    in_scope=line.tag in expected,
+                    supersedes_previous=True,
+                    counted_by_id=actor.user_id,
+                    counted_at=now,
+                    workstation=workstation,
+                    note=f"count sheet {sheet.file}, line {line.line}",
+                )
+            )
+        audit.record(
+            session,
+            actor,
+            "count.import_sheet",
+            "count",
+            count.id,
+            after={"file": sheet.file, "lines": len(sheet.lines), "blank": sheet.blank},
+        )
     return SheetImport(sheet.file, len(sheet.lines), sheet.blank)
-

@@ -63,7 +63,6 @@ class CountInfo:
         return (Decimal(self.metrc_lines_agreeing) * 100 / self.metrc_lines_compared).quantize(Decimal("0.1"))
 
 
-
 def load_count(session: Session, count_id: int, *, lock: bool = False, share: bool = False) -> CountSession:
     query = select(CountSession).where(CountSession.id == count_id)
     if lock or share:
@@ -96,16 +95,34 @@ def count_info(session: Session, count: CountSession) -> CountInfo:
     in_ledger = (CountExpected.session_id == count.id, CountExpected.ledger_qty.is_not(None))
     expected = session.scalar(select(func.count()).select_from(CountExpected).where(*in_ledger))
     counted = session.scalar(
-        select(func.count(CountEntry.tag.distinct())).join(
-            CountExpected, (CountExpected.session_id == CountEntry.session_id) & (CountExpected.tag == CountEntry.tag))
-        .where(CountEntry.session_id == count.id, *in_ledger))
+        select(func.count(CountEntry.tag.distinct()))
+        .join(
+            CountExpected, (CountExpected.session_id == CountEntry.session_id) & (CountExpected.tag == CountEntry.tag)
+        )
+        .where(CountEntry.session_id == count.id, *in_ledger)
+    )
     entries = session.scalar(select(func.count()).select_from(CountEntry).where(CountEntry.session_id == count.id))
     return CountInfo(
-        count.id, count.name, Scope.from_json(count.scope), count.blind, count.status, count.snapshot_at,
-        names.get(count.started_by_id, "?"), count.pos_source, count.metrc_source, int(expected or 0),
-        int(counted or 0), int(entries or 0), count.submitted_at,
-        names.get(count.submitted_by_id) if count.submitted_by_id else None, count.lines_counted, count.lines_matching,
-        count.unit_variance, count.dollar_variance, count.metrc_lines_compared, count.metrc_lines_agreeing,
+        count.id,
+        count.name,
+        Scope.from_json(count.scope),
+        count.blind,
+        count.status,
+        count.snapshot_at,
+        names.get(count.started_by_id, "?"),
+        count.pos_source,
+        count.metrc_source,
+        int(expected or 0),
+        int(counted or 0),
+        int(entries or 0),
+        count.submitted_at,
+        names.get(count.submitted_by_id) if count.submitted_by_id else None,
+        count.lines_counted,
+        count.lines_matching,
+        count.unit_variance,
+        count.dollar_variance,
+        count.metrc_lines_compared,
+        count.metrc_lines_agreeing,
     )
 
 
@@ -117,7 +134,7 @@ def get_count(db: Database, count_id: int) -> CountInfo:
 def list_counts(db: Database, *, limit: int = 100) -> list[CountInfo]:
     """Newest first."""
     with db.read() as session:
-        return [count_info(session, c) for c in session.scalars(select(CountSession).order_by(CountSession.id.desc())
-                                                           .limit(limit))]
-
-
+        return [
+            count_info(session, c)
+            for c in session.scalars(select(CountSession).order_by(CountSession.id.desc()).limit(limit))
+        ]

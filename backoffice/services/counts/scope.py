@@ -23,8 +23,15 @@ class Scope:
     locations: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"categories": list(self.categories), "brands": list(self.brands),
-                           "skus": list(self.skus), "locations": list(self.locations)}, sort_keys=True)
+        return json.dumps(
+            {
+                "categories": list(self.categories),
+                "brands": list(self.brands),
+                "skus": list(self.skus),
+                "locations": list(self.locations),
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Scope:
@@ -38,8 +45,15 @@ class Scope:
 
     def matches(self, category: str | None, brand: str | None, sku: str | None, location: str | None) -> bool:
         """An unknown value (None) never satisfies a filter that is set."""
-        return all(not wanted or value in wanted for wanted, value in (
-            (self.categories, category), (self.brands, brand), (self.skus, sku), (self.locations, location)))
+        return all(
+            not wanted or value in wanted
+            for wanted, value in (
+                (self.categories, category),
+                (self.brands, brand),
+                (self.skus, sku),
+                (self.locations, location),
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -60,16 +74,25 @@ def scope_choices(db: Database) -> ScopeChoices:
 
 
 def check_scope(session: Session, scope: Scope) -> Scope:
-    clean = Scope(*(tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
-                    for values in (scope.categories, scope.brands, scope.skus, scope.locations)))
-    for values, column, what in ((clean.categories, Item.category, "category"), (clean.brands, Item.brand, "brand"),
-                                 (clean.skus, Item.sku, "item SKU"), (clean.locations, Location.name, "location")):
+    clean = Scope(
+        *(
+            tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+            for values in (scope.categories, scope.brands, scope.skus, scope.locations)
+        )
+    )
+    for values, column, what in (
+        (clean.categories, Item.category, "category"),
+        (clean.brands, Item.brand, "brand"),
+        (clean.skus, Item.sku, "item SKU"),
+        (clean.locations, Location.name, "location"),
+    ):
         if not values:
             continue
         known = set(session.scalars(select(column).where(column.in_(values))))
         unknown = [v for v in values if v not in known]
         if unknown:
-            raise ValidationError(f"no {what} named {', '.join(map(repr, unknown))} in this store; "
-                                  f"check the spelling (the Inventory tab lists them)")
+            raise ValidationError(
+                f"no {what} named {', '.join(map(repr, unknown))} in this store; "
+                f"check the spelling (the Inventory tab lists them)"
+            )
     return clean
-

@@ -30,9 +30,20 @@ def sheet_lines(db: Database, actor: Actor, count_id: int) -> tuple[CountInfo, l
         count = load_count(session, count_id)
         loc_names = dict(session.execute(select(Location.id, Location.name)).all())
         rows = session.execute(
-            select(CountExpected, Item.name, Package.bin).outerjoin(Item, Item.id == CountExpected.item_id)
-            .outerjoin(Package, Package.id == CountExpected.package_id).where(CountExpected.session_id == count.id)
+            select(CountExpected, Item.name, Package.bin)
+            .outerjoin(Item, Item.id == CountExpected.item_id)
+            .outerjoin(Package, Package.id == CountExpected.package_id)
+            .where(CountExpected.session_id == count.id)
         ).all()
-        lines = [SheetLine(e.tag, name or "unknown package", loc_names.get(e.location_id, "") if e.location_id else "",
-                           e.unit.value, None if count.blind else e.ledger_qty, bin or "") for e, name, bin in rows]
+        lines = [
+            SheetLine(
+                e.tag,
+                name or "unknown package",
+                loc_names.get(e.location_id, "") if e.location_id else "",
+                e.unit.value,
+                None if count.blind else e.ledger_qty,
+                bin or "",
+            )
+            for e, name, bin in rows
+        ]
         return count_info(session, count), sorted(lines, key=lambda ln: (ln.location, ln.bin, ln.item, ln.tag))

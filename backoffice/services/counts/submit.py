@@ -36,12 +36,28 @@ def submit(db: Database, actor: Actor, count_id: int, *, uncounted_as_zero: bool
             )
         if missing:
             now = utcnow()
-            package_ids = dict(session.execute(select(CountExpected.tag, CountExpected.package_id).where(
-                CountExpected.session_id == count.id)).all())
-            session.execute(insert(CountEntry), [
-                {"session_id": count.id, "tag": ln.tag, "package_id": package_ids.get(ln.tag), "quantity": Decimal(0),
-                 "in_scope": True, "supersedes_previous": True, "counted_by_id": actor.user_id, "counted_at": now,
-                 "note": "not found; recorded as 0 at submit"} for ln in missing])
+            package_ids = dict(
+                session.execute(
+                    select(CountExpected.tag, CountExpected.package_id).where(CountExpected.session_id == count.id)
+                ).all()
+            )
+            session.execute(
+                insert(CountEntry),
+                [
+                    {
+                        "session_id": count.id,
+                        "tag": ln.tag,
+                        "package_id": package_ids.get(ln.tag),
+                        "quantity": Decimal(0),
+                        "in_scope": True,
+                        "supersedes_previous": True,
+                        "counted_by_id": actor.user_id,
+                        "counted_at": now,
+                        "note": "not found; recorded as 0 at submit",
+                    }
+                    for ln in missing
+                ],
+            )
             lines = count_lines(session, count, hide=False, with_causes=False)
         figures = accuracy_of(lines)
         metrc = metrc_agreement_of(lines) if count.metrc_source else None
@@ -50,10 +66,22 @@ def submit(db: Database, actor: Actor, count_id: int, *, uncounted_as_zero: bool
         count.unit_variance, count.dollar_variance = figures.unit_variance, to_money(figures.dollar_variance)
         if metrc is not None:
             count.metrc_lines_compared, count.metrc_lines_agreeing = metrc.compared, metrc.agreeing
-        audit.record(session, actor, "count.submit", "count", count.id, before={"status": "open"},
-                     after={"status": "submitted", "lines_counted": figures.lines_counted,
-                            "lines_matching": figures.lines_matching, "unit_variance": figures.unit_variance,
-                            "dollar_variance": figures.dollar_variance, "recorded_as_zero": len(missing),
-                            "metrc_agreeing": f"{metrc.agreeing}/{metrc.compared}" if metrc else None})
+        audit.record(
+            session,
+            actor,
+            "count.submit",
+            "count",
+            count.id,
+            before={"status": "open"},
+            after={
+                "status": "submitted",
+                "lines_counted": figures.lines_counted,
+                "lines_matching": figures.lines_matching,
+                "unit_variance": figures.unit_variance,
+                "dollar_variance": figures.dollar_variance,
+                "recorded_as_zero": len(missing),
+                "metrc_agreeing": f"{metrc.agreeing}/{metrc.compared}" if metrc else None,
+            },
+        )
         session.flush()
         return count_info(session, count)

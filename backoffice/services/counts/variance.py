@@ -102,8 +102,13 @@ class VarianceLine:
 
     @property
     def needs_attention(self) -> bool:
-        return self.status in (*DIFFERS, LineStatus.UNKNOWN, LineStatus.FOUND, LineStatus.SYSTEM_ONLY,
-                               LineStatus.NOT_COUNTED)
+        return self.status in (
+            *DIFFERS,
+            LineStatus.UNKNOWN,
+            LineStatus.FOUND,
+            LineStatus.SYSTEM_ONLY,
+            LineStatus.NOT_COUNTED,
+        )
 
     @property
     def metrc_open(self) -> Decimal | None:
@@ -134,15 +139,30 @@ class _Context:
 def count_lines(session: Session, count: CountSession, *, hide: bool, with_causes: bool = True) -> list[VarianceLine]:
     """The count's lines; ``with_causes`` False skips what only the causes need (submit's figures)."""
     # plain Core rows, not ORM objects: a whole-store count has 50,000 lines
-    expected = {e.tag: e for e in session.connection().execute(
-        select(CountExpected.tag, CountExpected.package_id, CountExpected.item_id, CountExpected.location_id,
-               CountExpected.unit, CountExpected.ledger_qty, CountExpected.pos_qty, CountExpected.metrc_qty,
-               CountExpected.unit_price).where(CountExpected.session_id == count.id)).all()}
+    expected = {
+        e.tag: e
+        for e in session.connection()
+        .execute(
+            select(
+                CountExpected.tag,
+                CountExpected.package_id,
+                CountExpected.item_id,
+                CountExpected.location_id,
+                CountExpected.unit,
+                CountExpected.ledger_qty,
+                CountExpected.pos_qty,
+                CountExpected.metrc_qty,
+                CountExpected.unit_price,
+            ).where(CountExpected.session_id == count.id)
+        )
+        .all()
+    }
     loc_names = dict(session.execute(select(Location.id, Location.name)).all())
     counted = figures.counted(session, count.id, loc_names)
     tags = sorted(set(expected) | set(counted))
-    others = figures.packages(session, [t for t in tags if t not in expected or expected[t].package_id is None],
-                              loc_names)
+    others = figures.packages(
+        session, [t for t in tags if t not in expected or expected[t].package_id is None], loc_names
+    )
     ids = {tag: e.package_id for tag, e in expected.items() if e.package_id is not None}
     ids.update((tag, pkg.id) for tag, pkg in others.items())
     adjusted, metrc_fixes, adjustment_ids = figures.corrections(session, count.id)
@@ -152,10 +172,24 @@ def count_lines(session: Session, count: CountSession, *, hide: bool, with_cause
     item_ids = sorted({p.item_id for p in packages.values()} | {e.item_id for e in expected.values() if e.item_id})
     units = {tag: pkg.unit for tag, pkg in packages.items()}
     # the outbox part for every package (one small query); unreported sales below, where METRC differs
-    pending = metrc_pending.outbox_pending(session, None, units, as_of=count.snapshot_at) \
-        if count.metrc_source and with_causes and not hide else {}
-    ctx = _Context(count, expected, counted, packages, moves, adjusted, metrc_fixes, figures.items(session, item_ids),
-                   loc_names, pending, hide)
+    pending = (
+        metrc_pending.outbox_pending(session, None, units, as_of=count.snapshot_at)
+        if count.metrc_source and with_causes and not hide
+        else {}
+    )
+    ctx = _Context(
+        count,
+        expected,
+        counted,
+        packages,
+        moves,
+        adjusted,
+        metrc_fixes,
+        figures.items(session, item_ids),
+        loc_names,
+        pending,
+        hide,
+    )
     lines = [_line(tag, ctx) for tag in tags]
     if with_causes and not hide:
         lines = _with_causes(session, lines, ctx)
@@ -195,33 +229,56 @@ def _line(tag: str, ctx: _Context) -> VarianceLine:
             others[Source.POS] = pos_qty
         if ctx.count.metrc_source:
             others[Source.METRC] = metrc_qty
-    comparison = rule.compare(quantity, ledger_qty, window, others) \
-        if quantity is not None and ledger_qty is not None else None
+    comparison = (
+        rule.compare(quantity, ledger_qty, window, others) if quantity is not None and ledger_qty is not None else None
+    )
     variance = rule.variance(quantity, expected) if quantity is not None else None
     status = _status(exp, cnt, pkg, comparison, adjusted, metrc_fixed)
     tag_pending = ctx.pending.get(tag)
     line = VarianceLine(
-        tag, item.name if item else "unknown package", item.sku if item else "", item.category if item else "",
+        tag,
+        item.name if item else "unknown package",
+        item.sku if item else "",
+        item.category if item else "",
         item.brand if item else "",
         pkg.location if pkg else (ctx.loc_names.get(exp_location_id, "") if exp_location_id else ""),
-        ", ".join(cnt.locations) if cnt else "", unit, exp is not None, pkg is not None, ledger_qty, pos_qty,
-        metrc_qty, move.sold if pkg else None, move.sales if pkg else None, move.other if pkg else None, quantity,
-        ", ".join(cnt.by) if cnt else "", expected, variance,
-        _versus(quantity, others, Source.POS, window), _versus(quantity, others, Source.METRC, window), price,
+        ", ".join(cnt.locations) if cnt else "",
+        unit,
+        exp is not None,
+        pkg is not None,
+        ledger_qty,
+        pos_qty,
+        metrc_qty,
+        move.sold if pkg else None,
+        move.sales if pkg else None,
+        move.other if pkg else None,
+        quantity,
+        ", ".join(cnt.by) if cnt else "",
+        expected,
+        variance,
+        _versus(quantity, others, Source.POS, window),
+        _versus(quantity, others, Source.METRC, window),
+        price,
         rule.value_of(variance, price) if variance is not None and price is not None else None,
-        adjusted, variance - adjusted if variance is not None else None, status, False,
+        adjusted,
+        variance - adjusted if variance is not None else None,
+        status,
+        False,
         metrc_vs_ledger=_against_ledger(metrc_qty, ledger_qty) if Source.METRC in others else None,
         pos_vs_ledger=_against_ledger(pos_qty, ledger_qty) if Source.POS in others else None,
         pending_metrc=(metrc_pending.total(tag_pending) if tag_pending else _ZERO)
-        if ctx.count.metrc_source and exp is not None else None,
-        pending=tuple(tag_pending) if tag_pending else (), metrc_fixed=metrc_fixed,
+        if ctx.count.metrc_source and exp is not None
+        else None,
+        pending=tuple(tag_pending) if tag_pending else (),
+        metrc_fixed=metrc_fixed,
         bin=(pkg.bin or "") if pkg else "",
     )
     return _blind(line) if ctx.hide else line
 
 
-def _versus(counted: Decimal | None, others: Mapping[Source, Decimal | None], source: Source,
-            window: Decimal) -> Decimal | None:
+def _versus(
+    counted: Decimal | None, others: Mapping[Source, Decimal | None], source: Source, window: Decimal
+) -> Decimal | None:
     """Counted − what ``source`` expected at the count (its snapshot + the same movements)."""
     if counted is None or source not in others:
         return None
@@ -237,15 +294,40 @@ def _against_ledger(system: Decimal | None, ledger: Decimal | None) -> Decimal |
 
 
 def _blind(line: VarianceLine) -> VarianceLine:
-    return replace(line, status=LineStatus.COUNTED if line.status in _HIDDEN_WHEN_BLIND else line.status,
-                   ledger=None, pos=None, metrc=None, sold_since=None, sales_since=None, moved_since=None,
-                   expected=None, variance=None, variance_pos=None, variance_metrc=None, value=None,
-                   adjusted=Decimal(0), remaining=None, hidden=True, metrc_vs_ledger=None, pos_vs_ledger=None,
-                   pending_metrc=None, pending=(), metrc_fixed=Decimal(0), causes=())
+    return replace(
+        line,
+        status=LineStatus.COUNTED if line.status in _HIDDEN_WHEN_BLIND else line.status,
+        ledger=None,
+        pos=None,
+        metrc=None,
+        sold_since=None,
+        sales_since=None,
+        moved_since=None,
+        expected=None,
+        variance=None,
+        variance_pos=None,
+        variance_metrc=None,
+        value=None,
+        adjusted=Decimal(0),
+        remaining=None,
+        hidden=True,
+        metrc_vs_ledger=None,
+        pos_vs_ledger=None,
+        pending_metrc=None,
+        pending=(),
+        metrc_fixed=Decimal(0),
+        causes=(),
+    )
 
 
-def _status(exp: Any, cnt: Counted | None, pkg: Pkg | None, comparison: rule.Comparison | None,
-            adjusted: Decimal, metrc_fixed: Decimal) -> LineStatus:
+def _status(
+    exp: Any,
+    cnt: Counted | None,
+    pkg: Pkg | None,
+    comparison: rule.Comparison | None,
+    adjusted: Decimal,
+    metrc_fixed: Decimal,
+) -> LineStatus:
     if cnt is None:
         return LineStatus.NOT_COUNTED if exp is not None and exp.ledger_qty is not None else LineStatus.SYSTEM_ONLY
     if pkg is None or comparison is None:
@@ -262,26 +344,32 @@ def _with_causes(session: Session, lines: list[VarianceLine], ctx: _Context) -> 
         return lines
     units = {ln.tag: ln.unit for ln in differing if ln.unit is not None}
     metrc_tags = [ln.tag for ln in differing if ln.metrc_open]
-    unreported = metrc_pending.unreported_sales(session, metrc_tags, units, as_of=ctx.count.snapshot_at) \
-        if metrc_tags else {}
+    unreported = (
+        metrc_pending.unreported_sales(session, metrc_tags, units, as_of=ctx.count.snapshot_at) if metrc_tags else {}
+    )
     physical = [ln for ln in differing if ln.remaining]
-    receipts = _receipts(session, [s.sale_line_id for ln in physical for s in _moves_of(ln, ctx).near_sales
-                                   if s.sale_line_id is not None])
+    receipts = _receipts(
+        session,
+        [s.sale_line_id for ln in physical for s in _moves_of(ln, ctx).near_sales if s.sale_line_id is not None],
+    )
     drafts = _drafts(session, [ctx.packages[ln.tag].id for ln in physical if ln.tag in ctx.packages], ctx.loc_names)
     zone = store_zone(session)
     explained: dict[str, VarianceLine] = {}
     for ln in differing:
         pending = tuple(ctx.pending.get(ln.tag, [])) + tuple(unreported.get(ln.tag, []))
         pkg = ctx.packages.get(ln.tag)
-        evidence = _evidence(ln, pending, _moves_of(ln, ctx), receipts, drafts.get(pkg.id, []) if pkg else [],
-                                    ctx)
+        evidence = _evidence(ln, pending, _moves_of(ln, ctx), receipts, drafts.get(pkg.id, []) if pkg else [], ctx)
         comparison = rule.Comparison(ln.variance or Decimal(0), ln.metrc_vs_ledger, ln.pos_vs_ledger)
-        fixes = Corrections(ln.adjusted, ln.metrc_fixed, ctx.metrc_fixes[ln.tag].notes
-                            if ln.tag in ctx.metrc_fixes else [])
+        fixes = Corrections(
+            ln.adjusted, ln.metrc_fixed, ctx.metrc_fixes[ln.tag].notes if ln.tag in ctx.metrc_fixes else []
+        )
         left = rule.open_differences(comparison, adjusted=ln.adjusted, metrc_fixed=ln.metrc_fixed)
         explained[ln.tag] = replace(
-            ln, causes=explain(comparison, fixes, left, evidence, zone), pending=pending,
-            pending_metrc=metrc_pending.total(pending) if ln.pending_metrc is not None else None)
+            ln,
+            causes=explain(comparison, fixes, left, evidence, zone),
+            pending=pending,
+            pending_metrc=metrc_pending.total(pending) if ln.pending_metrc is not None else None,
+        )
     return [explained.get(ln.tag, ln) for ln in lines]
 
 
@@ -290,19 +378,39 @@ def _moves_of(line: VarianceLine, ctx: _Context) -> Movements:
     return ctx.moves.get(pkg.id, _NO_MOVES) if pkg else _NO_MOVES
 
 
-def _evidence(line: VarianceLine, pending: Sequence[PendingItem], moves: Movements,
-                     receipts: Mapping[int, str], drafts: Sequence[str], ctx: _Context) -> Evidence:
+def _evidence(
+    line: VarianceLine,
+    pending: Sequence[PendingItem],
+    moves: Movements,
+    receipts: Mapping[int, str],
+    drafts: Sequence[str],
+    ctx: _Context,
+) -> Evidence:
     counted = ctx.counted.get(line.tag)
-    return Evidence(unit=line.unit, location=line.location, counted_at=counted.at if counted else None,
-                    counted_in=counted.locations if counted else [], near_sales=moves.near_sales, receipts=receipts,
-                    moves=moves.moves, location_names=ctx.loc_names, drafts=drafts, pending=pending)
+    return Evidence(
+        unit=line.unit,
+        location=line.location,
+        counted_at=counted.at if counted else None,
+        counted_in=counted.locations if counted else [],
+        near_sales=moves.near_sales,
+        receipts=receipts,
+        moves=moves.moves,
+        location_names=ctx.loc_names,
+        drafts=drafts,
+        pending=pending,
+    )
 
 
 def _receipts(session: Session, sale_line_ids: list[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for start in range(0, len(sale_line_ids), CHUNK):
-        found.update(session.execute(select(PosSaleLine.id, PosSaleLine.receipt_number).where(
-            PosSaleLine.id.in_(sale_line_ids[start:start + CHUNK]))).all())
+        found.update(
+            session.execute(
+                select(PosSaleLine.id, PosSaleLine.receipt_number).where(
+                    PosSaleLine.id.in_(sale_line_ids[start : start + CHUNK])
+                )
+            ).all()
+        )
     return found
 
 
@@ -311,12 +419,15 @@ def _drafts(session: Session, package_ids: list[int], loc_names: Mapping[int, st
     found: dict[int, list[str]] = {}
     for start in range(0, len(package_ids), CHUNK):
         for package_id, transfer_id, from_id, to_id in session.execute(
-                select(TransferLine.package_id, Transfer.id, Transfer.from_location_id, Transfer.to_location_id)
-                .join(Transfer, Transfer.id == TransferLine.transfer_id)
-                .where(TransferLine.package_id.in_(package_ids[start:start + CHUNK]),
-                       Transfer.status == TransferStatus.DRAFT)):
+            select(TransferLine.package_id, Transfer.id, Transfer.from_location_id, Transfer.to_location_id)
+            .join(Transfer, Transfer.id == TransferLine.transfer_id)
+            .where(
+                TransferLine.package_id.in_(package_ids[start : start + CHUNK]), Transfer.status == TransferStatus.DRAFT
+            )
+        ):
             found.setdefault(package_id, []).append(
-                f"transfer #{transfer_id} ({loc_names.get(from_id, '?')} → {loc_names.get(to_id, '?')})")
+                f"transfer #{transfer_id} ({loc_names.get(from_id, '?')} → {loc_names.get(to_id, '?')})"
+            )
     return found
 
 

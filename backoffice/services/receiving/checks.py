@@ -32,8 +32,12 @@ class LineAction(enum.StrEnum):
     UNDO = "undo the decision"
 
 
-_P, _S, _A, _R = (ManifestLineState.PENDING, ManifestLineState.SCANNED, ManifestLineState.ACCEPTED,
-                  ManifestLineState.REJECTED)
+_P, _S, _A, _R = (
+    ManifestLineState.PENDING,
+    ManifestLineState.SCANNED,
+    ManifestLineState.ACCEPTED,
+    ManifestLineState.REJECTED,
+)
 # The line state machine: the states each step may start from. Scanning moves PENDING → SCANNED,
 # accept SCANNED → ACCEPTED, reject PENDING/SCANNED → REJECTED, undo back to SCANNED or PENDING.
 FROM_STATES: dict[LineAction, frozenset[ManifestLineState]] = {
@@ -76,8 +80,10 @@ def decided_words(line: ManifestLine, action: str) -> str:
 def undecided_words(manifest_number: str, tags: Sequence[str], total: int) -> str:
     """Why a manifest cannot be finished yet (the same words from the tab, the CLI and ``finish``)."""
     shown = ", ".join(tags[:5]) + (f" and {len(tags) - 5} more" if len(tags) > 5 else "")
-    return (f"{len(tags)} of {total} packages on manifest {manifest_number} are neither accepted nor rejected: "
-            f"{shown}. Accept each package that arrived; reject the rest (e.g. “Not in the delivery”).")
+    return (
+        f"{len(tags)} of {total} packages on manifest {manifest_number} are neither accepted nor rejected: "
+        f"{shown}. Accept each package that arrived; reject the rest (e.g. “Not in the delivery”)."
+    )
 
 
 @dataclass(frozen=True)
@@ -91,20 +97,26 @@ class Known:
 
 def known_about(session: Session, lines: Sequence[ManifestLine]) -> Known:
     item_ids = {line.item_id for line in lines if line.item_id is not None}
-    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_(item_ids))).all()) \
-        if item_ids else {}
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_(item_ids))).all()) if item_ids else {}
     packages: dict[str, tuple[PackageStatus, str, int]] = {}
     tags = [line.tag for line in lines]
     for start in range(0, len(tags), 500):
         for tag, status, location, package_id in session.execute(
             select(Package.tag, Package.status, Location.name, Package.id)
-            .join(Location, Location.id == Package.location_id).where(Package.tag.in_(tags[start:start + 500]))
+            .join(Location, Location.id == Package.location_id)
+            .where(Package.tag.in_(tags[start : start + 500]))
         ):
             packages[tag] = (status, location, package_id)
     unknown = {" ".join(line.item_name.split()).lower() for line in lines if line.item_id is None}
-    categories: dict[str, str] = dict(session.execute(
-        select(func.lower(Item.name), Item.category).where(func.lower(Item.name).in_(unknown))
-    ).all()) if unknown else {}
+    categories: dict[str, str] = (
+        dict(
+            session.execute(
+                select(func.lower(Item.name), Item.category).where(func.lower(Item.name).in_(unknown))
+            ).all()
+        )
+        if unknown
+        else {}
+    )
     return Known(skus, packages, categories)
 
 
@@ -113,7 +125,8 @@ def known_about_one(session: Session, line: ManifestLine, sku: str | None) -> Kn
     if line.item_id is None or sku is None:
         return known_about(session, [line])
     existing = session.execute(
-        select(Package.status, Location.name, Package.id).join(Location, Location.id == Package.location_id)
+        select(Package.status, Location.name, Package.id)
+        .join(Location, Location.id == Package.location_id)
         .where(Package.tag == line.tag)
     ).first()
     return Known({line.item_id: sku}, {line.tag: (existing[0], existing[1], existing[2])} if existing else {}, {})

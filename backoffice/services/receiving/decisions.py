@@ -53,9 +53,12 @@ def accept_scanned(db: Database, actor: Actor, manifest_id: int) -> AcceptResult
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         manifest = open_manifest(session, manifest_id)
-        scanned = session.scalars(select(ManifestLine).where(
-            ManifestLine.manifest_id == manifest.id, ManifestLine.state == ManifestLineState.SCANNED
-        ).order_by(ManifestLine.id).with_for_update()).all()
+        scanned = session.scalars(
+            select(ManifestLine)
+            .where(ManifestLine.manifest_id == manifest.id, ManifestLine.state == ManifestLineState.SCANNED)
+            .order_by(ManifestLine.id)
+            .with_for_update()
+        ).all()
         known = known_about(session, scanned)
         left = [(line.tag, why) for line in scanned if (why := why_not_acceptable(line, known))]
         refused = {tag for tag, _ in left}
@@ -72,12 +75,26 @@ def decide_accept(session: Session, actor: Actor, manifest: Manifest, lines: Seq
         line.reject_reason = None
         if line.received_quantity is None:
             line.received_quantity = line.shipped_quantity
-    audit.record(session, actor, "manifest.accept", "manifest", manifest.manifest_number,
-                 after={"tags": [line.tag for line in lines]})
+    audit.record(
+        session,
+        actor,
+        "manifest.accept",
+        "manifest",
+        manifest.manifest_number,
+        after={"tags": [line.tag for line in lines]},
+    )
 
 
-def reject(db: Database, actor: Actor, manifest_id: int, tag: str, reason: str, note: str, *,
-           received_quantity: Decimal | str | None = None) -> LineChange:
+def reject(
+    db: Database,
+    actor: Actor,
+    manifest_id: int,
+    tag: str,
+    reason: str,
+    note: str,
+    *,
+    received_quantity: Decimal | str | None = None,
+) -> LineChange:
     """Refuse a package whole, scanned or not, with a reason from REJECT_REASONS and a note.
     ``received_quantity`` records what did arrive of a short-shipped package."""
     actor.require(Permission.RECEIVE)
@@ -97,13 +114,22 @@ def reject(db: Database, actor: Actor, manifest_id: int, tag: str, reason: str, 
         if not allows(line.state, LineAction.REJECT):
             raise RuleViolation(decided_words(line, LineAction.REJECT))
         if received is not None and received > line.shipped_quantity and reason == "Short-shipped":
-            raise ValidationError(f"{line.tag}: {plain_number(received)} received is not short of "
-                                  f"{plain_number(line.shipped_quantity)} shipped; choose another reason")
+            raise ValidationError(
+                f"{line.tag}: {plain_number(received)} received is not short of "
+                f"{plain_number(line.shipped_quantity)} shipped; choose another reason"
+            )
         line.state, line.decided_at, line.decided_by_id = ManifestLineState.REJECTED, utcnow(), actor.user_id
         # what did arrive of a refused package, only when someone said so (a scan's default is not a count)
         line.reject_reason, line.note, line.received_quantity = reason, note, received
-        audit.record(session, actor, "manifest.reject", "package", line.tag, reason=f"{reason}: {note}",
-                     after={"manifest": manifest.manifest_number, "received_quantity": line.received_quantity})
+        audit.record(
+            session,
+            actor,
+            "manifest.reject",
+            "package",
+            line.tag,
+            reason=f"{reason}: {note}",
+            after={"manifest": manifest.manifest_number, "received_quantity": line.received_quantity},
+        )
         views = line_views(session, [line])
     return LineChange(views, f"{line.tag} rejected ({reason}).")
 
@@ -126,9 +152,14 @@ def undo_decision(db: Database, actor: Actor, manifest_id: int, tag: str) -> Lin
             line.received_quantity = line.shipped_quantity
         elif line.received_quantity == line.shipped_quantity:
             line.note = None
-        audit.record(session, actor, "manifest.undo", "package", line.tag, before=before,
-                     after={"state": line.state.value, "manifest": manifest.manifest_number})
+        audit.record(
+            session,
+            actor,
+            "manifest.undo",
+            "package",
+            line.tag,
+            before=before,
+            after={"state": line.state.value, "manifest": manifest.manifest_number},
+        )
         views = line_views(session, [line])
     return LineChange(views, f"{line.tag} is {line.state.value} again.")
-
-

@@ -37,15 +37,19 @@ def receiving_location(session: Session, name: str | None) -> Location:
     if name:
         loc = location_named(session, name)
     else:
-        vault = session.scalar(select(Location).where(Location.kind == LocationKind.VAULT, Location.active)
-                               .order_by(Location.id).limit(1))
+        vault = session.scalar(
+            select(Location).where(Location.kind == LocationKind.VAULT, Location.active).order_by(Location.id).limit(1)
+        )
         if vault is None:
-            raise NotFound("this store has no vault location; add one (backoffice locations add) or choose where "
-                           "to receive")
+            raise NotFound(
+                "this store has no vault location; add one (backoffice locations add) or choose where to receive"
+            )
         loc = vault
     if loc.kind is LocationKind.FLOOR:
-        raise RuleViolation(f"{loc.name} is a sales floor: receive into the vault (or quarantine) and move product "
-                            "to the floor by a recorded transfer")
+        raise RuleViolation(
+            f"{loc.name} is a sales floor: receive into the vault (or quarantine) and move product "
+            "to the floor by a recorded transfer"
+        )
     return loc
 
 
@@ -55,20 +59,25 @@ def suggest_bins(db: Database, actor: Actor, manifest_id: int, location: str | N
     with db.read() as session:
         manifest = manifest_row(session, manifest_id)
         loc = receiving_location(session, location)
-        accepted = session.scalars(select(ManifestLine).where(
-            ManifestLine.manifest_id == manifest.id, ManifestLine.state == ManifestLineState.ACCEPTED
-        ).order_by(ManifestLine.id)).all()
+        accepted = session.scalars(
+            select(ManifestLine)
+            .where(ManifestLine.manifest_id == manifest.id, ManifestLine.state == ManifestLineState.ACCEPTED)
+            .order_by(ManifestLine.id)
+        ).all()
         return _bins(session, loc, accepted)
 
 
 def _bins(session: Session, loc: Location, lines: Sequence[ManifestLine]) -> dict[str, str]:
     if loc.kind is not LocationKind.VAULT or not lines:
         return {}
-    categories = dict(session.execute(
-        select(Item.id, Item.category).where(Item.id.in_({line.item_id for line in lines}))
-    ).all())
-    wanted = [receiving_bins.Incoming(line.tag, categories[line.item_id], line.item_id, line.expiration_date)
-              for line in lines if line.item_id is not None]
+    categories = dict(
+        session.execute(select(Item.id, Item.category).where(Item.id.in_({line.item_id for line in lines}))).all()
+    )
+    wanted = [
+        receiving_bins.Incoming(line.tag, categories[line.item_id], line.item_id, line.expiration_date)
+        for line in lines
+        if line.item_id is not None
+    ]
     return receiving_bins.suggest(session, loc.id, wanted)
 
 
@@ -78,8 +87,7 @@ def ready_to_finish(db: Database, actor: Actor, manifest_id: int) -> ManifestVie
     view = get_manifest(db, actor, manifest_id)
     if not view.open:
         when = settings.store_calendar(db).stamp(view.finished_at) if view.finished_at else ""
-        raise RuleViolation(f"manifest {view.manifest_number} was received on {when}; "
-                            "there is nothing left to finish")
+        raise RuleViolation(f"manifest {view.manifest_number} was received on {when}; there is nothing left to finish")
     undecided = [line.tag for line in view.lines if line.state not in DECIDED]
     if undecided:
         raise RuleViolation(undecided_words(view.manifest_number, undecided, len(view.lines)))
@@ -94,8 +102,9 @@ def finish(db: Database, actor: Actor, manifest_id: int, *, location: str | None
         return _finish(session, actor, manifest, location)
 
 
-def accept_all(db: Database, actor: Actor, manifest_id: int, *, location: str | None = None,
-               note: str = "checked on paper") -> FinishResult:
+def accept_all(
+    db: Database, actor: Actor, manifest_id: int, *, location: str | None = None, note: str = "checked on paper"
+) -> FinishResult:
     """For stores that check deliveries on paper first: accept every undecided package at its
     shipped quantity and finish, in one transaction with the same ledger and audit rows."""
     actor.require(Permission.RECEIVE)
@@ -107,8 +116,10 @@ def accept_all(db: Database, actor: Actor, manifest_id: int, *, location: str | 
         if refusals:
             listed = "\n  ".join(why for _, why in refusals[:10])
             more = f"\n  … and {len(refusals) - 10} more" if len(refusals) > 10 else ""
-            raise RuleViolation(f"{len(refusals)} package(s) of manifest {manifest.manifest_number} may not be "
-                                f"accepted as they are; nothing was received:\n  {listed}{more}")
+            raise RuleViolation(
+                f"{len(refusals)} package(s) of manifest {manifest.manifest_number} may not be "
+                f"accepted as they are; nothing was received:\n  {listed}{more}"
+            )
         for line in undecided:
             line.received_quantity = line.received_quantity or line.shipped_quantity
             line.note = line.note or note
@@ -130,31 +141,65 @@ def _finish(session: Session, actor: Actor, manifest: Manifest, location_name: s
         raise RuleViolation("nothing was received: " + "; ".join(why for _, why in blocked[:5]))
     bins = _bins(session, loc, accepted)
     now = utcnow()
-    packages = [Package(
-        tag=line.tag, item_id=line.item_id, quantity=Decimal(0), unit=line.unit, location_id=loc.id,
-        bin=bins.get(line.tag), status=PackageStatus.ACTIVE, expiration_date=line.expiration_date,
-        lab_state=line.lab_state, received_at=now, received_from_manifest=manifest.manifest_number,
-    ) for line in accepted]
+    packages = [
+        Package(
+            tag=line.tag,
+            item_id=line.item_id,
+            quantity=Decimal(0),
+            unit=line.unit,
+            location_id=loc.id,
+            bin=bins.get(line.tag),
+            status=PackageStatus.ACTIVE,
+            expiration_date=line.expiration_date,
+            lab_state=line.lab_state,
+            received_at=now,
+            received_from_manifest=manifest.manifest_number,
+        )
+        for line in accepted
+    ]
     session.add_all(packages)
     session.flush()
     doc = ledger.Doc("manifest", manifest.id)
     for line, pkg in zip(accepted, packages, strict=True):
-        entry = ledger.post(session, actor, pkg, LedgerKind.RECEIVE, line.received_quantity or line.shipped_quantity,
-                            doc, to_location=loc, at=now, note=line.note)
+        entry = ledger.post(
+            session,
+            actor,
+            pkg,
+            LedgerKind.RECEIVE,
+            line.received_quantity or line.shipped_quantity,
+            doc,
+            to_location=loc,
+            at=now,
+            note=line.note,
+        )
         entry.from_location_id = None  # it came from outside the store
         line.package_id, line.suggested_bin = pkg.id, pkg.bin
     sheet = [_sheet_row(manifest, line, loc) for line in lines]
-    queued = outbox.enqueue(session, actor, OutboxKind.RECEIVE_CONFIRM, sheet, doc,
-                           f"manifest:{manifest.manifest_number}:receive")
+    queued = outbox.enqueue(
+        session, actor, OutboxKind.RECEIVE_CONFIRM, sheet, doc, f"manifest:{manifest.manifest_number}:receive"
+    )
     manifest.status, manifest.finished_at, manifest.finished_by_id = ManifestStatus.RECEIVED, now, actor.user_id
     manifest.receiving_location_id = loc.id
     rejected = [line for line in lines if line.state is ManifestLineState.REJECTED]
-    audit.record(session, actor, "manifest.receive", "manifest", manifest.manifest_number,
-                 before={"status": "open"},
-                 after={"status": "received", "location": loc.name, "accepted": [line.tag for line in accepted],
-                        "rejected": {line.tag: line.reject_reason for line in rejected}, "outbox": queued.id})
-    received = [ReceivedPackage(line.tag, line.item_name, pkg.quantity, pkg.unit, pkg.bin)
-                for line, pkg in zip(accepted, packages, strict=True)]
+    audit.record(
+        session,
+        actor,
+        "manifest.receive",
+        "manifest",
+        manifest.manifest_number,
+        before={"status": "open"},
+        after={
+            "status": "received",
+            "location": loc.name,
+            "accepted": [line.tag for line in accepted],
+            "rejected": {line.tag: line.reject_reason for line in rejected},
+            "outbox": queued.id,
+        },
+    )
+    received = [
+        ReceivedPackage(line.tag, line.item_name, pkg.quantity, pkg.unit, pkg.bin)
+        for line, pkg in zip(accepted, packages, strict=True)
+    ]
     return FinishResult(manifest.id, manifest.manifest_number, loc.name, received, len(rejected), queued.id)
 
 
@@ -162,11 +207,13 @@ def _sheet_row(manifest: Manifest, line: ManifestLine, loc: Location) -> dict[st
     """One package of the receive sheet: what to key into METRC's receive screen."""
     accepted = line.state is ManifestLineState.ACCEPTED
     return {
-        "ManifestNumber": manifest.manifest_number, "Label": line.tag,
+        "ManifestNumber": manifest.manifest_number,
+        "Label": line.tag,
         "Decision": "Accept" if accepted else "Reject",
         "ShippedQuantity": Decimal(plain_number(line.shipped_quantity)),
         "ReceivedQuantity": None if line.received_quantity is None else Decimal(plain_number(line.received_quantity)),
         "UnitOfMeasure": line.unit.value,
         "RejectionReason": None if accepted else line.reject_reason,
-        "Note": line.note, "Location": loc.metrc_name if accepted else None,
+        "Note": line.note,
+        "Location": loc.metrc_name if accepted else None,
     }

@@ -45,34 +45,66 @@ def import_manifest(db: Database, actor: Actor, parsed: ParsedManifest) -> Impor
         if existing is not None:
             return _already_imported(session, existing, parsed)
         manifest = Manifest(
-            manifest_number=parsed.manifest_number, metrc_transfer_id=parsed.transfer_id,
-            delivery_id=parsed.delivery_id, shipper_name=parsed.shipper_name, shipper_license=parsed.shipper_license,
-            transporter_license=parsed.transporter_license, driver_name=parsed.driver_name, vehicle=parsed.vehicle,
-            estimated_arrival=parsed.estimated_arrival, status=ManifestStatus.OPEN,
-            source_sha256=parsed.source_sha256, imported_by_id=actor.user_id,
+            manifest_number=parsed.manifest_number,
+            metrc_transfer_id=parsed.transfer_id,
+            delivery_id=parsed.delivery_id,
+            shipper_name=parsed.shipper_name,
+            shipper_license=parsed.shipper_license,
+            transporter_license=parsed.transporter_license,
+            driver_name=parsed.driver_name,
+            vehicle=parsed.vehicle,
+            estimated_arrival=parsed.estimated_arrival,
+            status=ManifestStatus.OPEN,
+            source_sha256=parsed.source_sha256,
+            imported_by_id=actor.user_id,
         )
         session.add(manifest)
         session.flush()
         items = match_items(session, ((p.item_name, p.category) for p in parsed.lines))
-        rows = [{
-            "manifest_id": manifest.id, "tag": p.tag, "item_name": p.item_name, "category": p.category,
-            "strain": p.strain, "shipped_quantity": p.shipped_quantity, "unit": p.unit,
-            "wholesale_price": p.wholesale_price, "lab_state": p.lab_state, "production_batch": p.production_batch,
-            "item_id": items.get(item_key(p.item_name, p.category)), "state": ManifestLineState.PENDING,
-        } for p in parsed.lines]
+        rows = [
+            {
+                "manifest_id": manifest.id,
+                "tag": p.tag,
+                "item_name": p.item_name,
+                "category": p.category,
+                "strain": p.strain,
+                "shipped_quantity": p.shipped_quantity,
+                "unit": p.unit,
+                "wholesale_price": p.wholesale_price,
+                "lab_state": p.lab_state,
+                "production_batch": p.production_batch,
+                "item_id": items.get(item_key(p.item_name, p.category)),
+                "state": ManifestLineState.PENDING,
+            }
+            for p in parsed.lines
+        ]
         session.execute(insert(ManifestLine), rows)
         unknown = sum(1 for row in rows if row["item_id"] is None)
-        audit.record(session, actor, "manifest.import", "manifest", parsed.manifest_number,
-                     after={"shipper": parsed.shipper_name, "shipper_license": parsed.shipper_license,
-                            "packages": len(rows), "unknown_items": unknown, "sha256": parsed.source_sha256})
-        return ImportResult(manifest.id, manifest.manifest_number, len(rows), manifest.shipper_name, False,
-                            manifest.status, unknown)
+        audit.record(
+            session,
+            actor,
+            "manifest.import",
+            "manifest",
+            parsed.manifest_number,
+            after={
+                "shipper": parsed.shipper_name,
+                "shipper_license": parsed.shipper_license,
+                "packages": len(rows),
+                "unknown_items": unknown,
+                "sha256": parsed.source_sha256,
+            },
+        )
+        return ImportResult(
+            manifest.id, manifest.manifest_number, len(rows), manifest.shipper_name, False, manifest.status, unknown
+        )
 
 
 def _already_imported(session: Session, manifest: Manifest, parsed: ParsedManifest) -> ImportResult:
-    ours = dict(session.execute(
-        select(ManifestLine.tag, ManifestLine.item_id).where(ManifestLine.manifest_id == manifest.id)
-    ).all())
+    ours = dict(
+        session.execute(
+            select(ManifestLine.tag, ManifestLine.item_id).where(ManifestLine.manifest_id == manifest.id)
+        ).all()
+    )
     theirs = {p.tag for p in parsed.lines}
     if set(ours) != theirs:
         added, missing = len(theirs - set(ours)), len(set(ours) - theirs)
@@ -81,8 +113,13 @@ def _already_imported(session: Session, manifest: Manifest, parsed: ParsedManife
             f"with other packages: this file has {added} tag(s) the earlier import lacks and lacks {missing} it has. "
             "A METRC manifest does not change once it leaves the shipper: check that this is the right file."
         )
-    return ImportResult(manifest.id, manifest.manifest_number, len(ours), manifest.shipper_name, True,
-                        manifest.status, sum(1 for item_id in ours.values() if item_id is None),
-                        changes=Changes.NONE)
-
-
+    return ImportResult(
+        manifest.id,
+        manifest.manifest_number,
+        len(ours),
+        manifest.shipper_name,
+        True,
+        manifest.status,
+        sum(1 for item_id in ours.values() if item_id is None),
+        changes=Changes.NONE,
+    )

@@ -59,8 +59,14 @@ def line_row(session: Session, manifest: Manifest, tag: str, *, lock: bool = Fal
 
 def lines_by_tag(session: Session, manifest: Manifest, tags: Sequence[str]) -> list[ManifestLine]:
     """The manifest's lines of ``tags``, locked, in the order given; every tag must be on it."""
-    found = {line.tag: line for line in session.scalars(select(ManifestLine).where(
-        ManifestLine.manifest_id == manifest.id, ManifestLine.tag.in_(tags)).with_for_update())}
+    found = {
+        line.tag: line
+        for line in session.scalars(
+            select(ManifestLine)
+            .where(ManifestLine.manifest_id == manifest.id, ManifestLine.tag.in_(tags))
+            .with_for_update()
+        )
+    }
     missing = [tag for tag in tags if tag not in found]
     if missing:
         raise NotFound(f"not on manifest {manifest.manifest_number}: {', '.join(missing[:5])}")
@@ -97,9 +103,13 @@ def match_items(session: Session, wanted: Iterable[tuple[str, str]]) -> dict[tup
     keys = {item_key(name, category) for name, category in wanted}
     names = {name for name, _ in keys}
     found: dict[tuple[str, str], int] = {}
-    rows: Iterable[tuple[int, str, str]] = session.execute(
-        select(Item.id, Item.name, Item.category).where(func.lower(Item.name).in_(names)).order_by(Item.id)
-    ) if names else []
+    rows: Iterable[tuple[int, str, str]] = (
+        session.execute(
+            select(Item.id, Item.name, Item.category).where(func.lower(Item.name).in_(names)).order_by(Item.id)
+        )
+        if names
+        else []
+    )
     for item_id, name, category in rows:
         key = item_key(name, category)
         if key in keys:

@@ -200,4 +200,3 @@ class FinishResult:
     rejected: int
     outbox_id: int
     changes: Changes = field(default=Changes.MANIFESTS | Changes.INVENTORY | Changes.OUTBOX | Changes.AUDIT)
-

@@ -8,5 +8,12 @@ from backoffice.services.reports.accuracy import AccuracyReport, accuracy_report
 from backoffice.services.reports.scope import Scope, ScopeChoices, scope_choices
 from backoffice.services.reports.velocity import VelocityReport, velocity_report
 
-__all__ = ["AccuracyReport", "Scope", "ScopeChoices", "VelocityReport", "accuracy_report", "scope_choices",
-           "velocity_report"]
+__all__ = [
+    "AccuracyReport",
+    "Scope",
+    "ScopeChoices",
+    "VelocityReport",
+    "accuracy_report",
+    "scope_choices",
+    "velocity_report",
+]

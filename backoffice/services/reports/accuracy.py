@@ -160,8 +160,13 @@ class AccuracyReport:
     def metrc_agreement(self) -> Decimal | None:
         """Over the counts that had a METRC snapshot: lines where METRC agreed with the count."""
         compared = [c for c in self.counts if c.metrc_lines_compared is not None]
-        return _ratio(sum(c.metrc_lines_agreeing or 0 for c in compared),
-                      sum(c.metrc_lines_compared or 0 for c in compared)) if compared else None
+        return (
+            _ratio(
+                sum(c.metrc_lines_agreeing or 0 for c in compared), sum(c.metrc_lines_compared or 0 for c in compared)
+            )
+            if compared
+            else None
+        )
 
     @property
     def shrinkage_value(self) -> Decimal:
@@ -181,17 +186,25 @@ def accuracy_report(db: Database, actor: Actor, *, since: date, until: date) -> 
     with db.read() as session, paused_gc():
         start, end = settings.calendar(session).utc_bounds(since, until)
         submitted = select(CountSession.id).where(
-            CountSession.status == CountStatus.SUBMITTED, CountSession.submitted_at >= start,
-            CountSession.submitted_at < end)
+            CountSession.status == CountStatus.SUBMITTED,
+            CountSession.submitted_at >= start,
+            CountSession.submitted_at < end,
+        )
         lines = _count_lines(session, submitted)
         counts = _counts(session, submitted, lines)
         adjustments = _adjustments(session, start, end)
         return AccuracyReport(
             store_name=settings.get(session, settings.STORE_NAME),
             license_number=settings.get(session, settings.LICENSE_NUMBER),
-            timezone=settings.get(session, settings.TIMEZONE), generated_at=utcnow(), generated_by=actor.username,
-            since=since, until=until, counts=counts, categories=_categories(lines),
-            reasons=_reasons(adjustments), adjustments=adjustments,
+            timezone=settings.get(session, settings.TIMEZONE),
+            generated_at=utcnow(),
+            generated_by=actor.username,
+            since=since,
+            until=until,
+            counts=counts,
+            categories=_categories(lines),
+            reasons=_reasons(adjustments),
+            adjustments=adjustments,
         )
 
 
@@ -211,21 +224,43 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
     run = session.connection().execute  # Core rows: no ORM work per row
     entries: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for entry in run(
-        select(CountEntry.session_id, CountEntry.tag, CountEntry.quantity, CountEntry.supersedes_previous,
-               CountEntry.counted_at).where(CountEntry.session_id.in_(submitted)).order_by(CountEntry.id)
+        select(
+            CountEntry.session_id,
+            CountEntry.tag,
+            CountEntry.quantity,
+            CountEntry.supersedes_previous,
+            CountEntry.counted_at,
+        )
+        .where(CountEntry.session_id.in_(submitted))
+        .order_by(CountEntry.id)
     ).all():
         entries[(entry.session_id, entry.tag)].append(entry)
     counted: dict[tuple[int, str], tuple[Decimal, datetime]] = {}
     for key, rows in entries.items():
         effective = rule.effective_entries(rows, lambda e: e.supersedes_previous)
         counted[key] = (sum((e.quantity for e in effective), Decimal(0)), max(e.counted_at for e in effective))
-    expected = {(sid, tag): (ledger, price, item_id, metrc) for sid, tag, ledger, price, item_id, metrc in run(
-        select(CountExpected.session_id, CountExpected.tag, CountExpected.ledger_qty, CountExpected.unit_price,
-               CountExpected.item_id, CountExpected.metrc_qty).where(CountExpected.session_id.in_(submitted))).all()}
-    with_metrc = set(run(select(CountSession.id).where(CountSession.id.in_(submitted),
-                                                       CountSession.metrc_source.is_not(None))).scalars())
-    items = {item_id: (category, price, unit) for item_id, category, price, unit in run(
-        select(Item.id, Item.category, Item.price, Item.unit))}
+    expected = {
+        (sid, tag): (ledger, price, item_id, metrc)
+        for sid, tag, ledger, price, item_id, metrc in run(
+            select(
+                CountExpected.session_id,
+                CountExpected.tag,
+                CountExpected.ledger_qty,
+                CountExpected.unit_price,
+                CountExpected.item_id,
+                CountExpected.metrc_qty,
+            ).where(CountExpected.session_id.in_(submitted))
+        ).all()
+    }
+    with_metrc = set(
+        run(
+            select(CountSession.id).where(CountSession.id.in_(submitted), CountSession.metrc_source.is_not(None))
+        ).scalars()
+    )
+    items = {
+        item_id: (category, price, unit)
+        for item_id, category, price, unit in run(select(Item.id, Item.category, Item.price, Item.unit))
+    }
     # packages matter only where the ledger expected nothing: finds and unknown tags
     unexpected = [key for key in counted if expected.get(key, (None,))[0] is None]
     packages = _packages({tag for _, tag in unexpected}, run)
@@ -242,8 +277,11 @@ def _count_lines(session: Session, submitted: Any) -> list[_Line]:
             base = None
         window = moved.get(key, Decimal(0))
         variance = rule.variance(quantity, rule.expected_at_count(base, window) if base is not None else None)
-        metrc_agrees = rule.matches(rule.variance(quantity, rule.expected_at_count(exp[3] or Decimal(0), window))) \
-            if exp is not None and key[0] in with_metrc else None
+        metrc_agrees = (
+            rule.matches(rule.variance(quantity, rule.expected_at_count(exp[3] or Decimal(0), window)))
+            if exp is not None and key[0] in with_metrc
+            else None
+        )
         item_id = pkg.item_id if pkg is not None else exp[2] if exp is not None else None
         item = items.get(item_id) if item_id is not None else None
         if exp is not None:
@@ -273,22 +311,25 @@ def _packages(tags: set[str], run: Any) -> dict[str, _Package]:
     return found
 
 
-def _moved_while_counting(session: Session, submitted: Any,
-                          counted_at: dict[tuple[int, str], datetime]) -> dict[tuple[int, str], Decimal]:
+def _moved_while_counting(
+    session: Session, submitted: Any, counted_at: dict[tuple[int, str], datetime]
+) -> dict[tuple[int, str], Decimal]:
     """Per (count, tag): the ledger movements of the package that change what was expected
     when it was counted (``rule.in_count_window``), leaving out the count's own adjustments.
     Only rows between a count's snapshot and its submit are fetched: nothing else can fall in."""
-    tags = select(CountEntry.session_id, CountEntry.tag).where(CountEntry.session_id.in_(submitted)).distinct() \
-        .subquery()
+    tags = (
+        select(CountEntry.session_id, CountEntry.tag).where(CountEntry.session_id.in_(submitted)).distinct().subquery()
+    )
     own_adjustment = (LedgerEntry.doc_type == "adjustment") & exists().where(
-        Adjustment.id == LedgerEntry.doc_id, Adjustment.count_session_id == tags.c.session_id)
+        Adjustment.id == LedgerEntry.doc_id, Adjustment.count_session_id == tags.c.session_id
+    )
     moved: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for sid, tag, snapshot_at, at, delta in session.connection().execute(
         select(tags.c.session_id, tags.c.tag, CountSession.snapshot_at, LedgerEntry.at, LedgerEntry.quantity_delta)
-        .join(Package, Package.tag == tags.c.tag).join(LedgerEntry, LedgerEntry.package_id == Package.id)
+        .join(Package, Package.tag == tags.c.tag)
+        .join(LedgerEntry, LedgerEntry.package_id == Package.id)
         .join(CountSession, CountSession.id == tags.c.session_id)
-        .where(LedgerEntry.at > CountSession.snapshot_at, LedgerEntry.at <= CountSession.submitted_at,
-               ~own_adjustment)
+        .where(LedgerEntry.at > CountSession.snapshot_at, LedgerEntry.at <= CountSession.submitted_at, ~own_adjustment)
     ):
         if rule.in_count_window(at, snapshot_at, counted_at.get((sid, tag))):
             moved[(sid, tag)] += delta
@@ -300,13 +341,19 @@ def _moved_after_snapshot(session: Session, keys: list[tuple[int, str]]) -> dict
     their balance then is ``rule.balance_at_snapshot``."""
     moved: dict[tuple[int, str], Decimal] = {}
     for chunk in _chunks(keys):
-        tags = select(CountEntry.session_id, CountEntry.tag).distinct() \
-            .where(tuple_(CountEntry.session_id, CountEntry.tag).in_(chunk)).subquery()
+        tags = (
+            select(CountEntry.session_id, CountEntry.tag)
+            .distinct()
+            .where(tuple_(CountEntry.session_id, CountEntry.tag).in_(chunk))
+            .subquery()
+        )
         for sid, tag, total in session.connection().execute(
             select(tags.c.session_id, tags.c.tag, func.sum(LedgerEntry.quantity_delta))
-            .join(Package, Package.tag == tags.c.tag).join(LedgerEntry, LedgerEntry.package_id == Package.id)
+            .join(Package, Package.tag == tags.c.tag)
+            .join(LedgerEntry, LedgerEntry.package_id == Package.id)
             .join(CountSession, CountSession.id == tags.c.session_id)
-            .where(LedgerEntry.at > CountSession.snapshot_at).group_by(tags.c.session_id, tags.c.tag)
+            .where(LedgerEntry.at > CountSession.snapshot_at)
+            .group_by(tags.c.session_id, tags.c.tag)
         ):
             moved[(sid, tag)] = total
     return moved
@@ -314,7 +361,7 @@ def _moved_after_snapshot(session: Session, keys: list[tuple[int, str]]) -> dict
 
 def _chunks(keys: list[Any], size: int = 400) -> list[list[Any]]:
     """Bounded IN lists (SQLite caps the parameters of one statement)."""
-    return [keys[start:start + size] for start in range(0, len(keys), size)]
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountAccuracy]:
@@ -323,40 +370,50 @@ def _counts(session: Session, submitted: Any, lines: list[_Line]) -> list[CountA
         computed[line.session_id].append(line)
     adjusted: dict[int | None, list[Decimal]] = defaultdict(list)  # the column is nullable; IN keeps ours
     for session_id, delta, unit_value in session.execute(
-        select(Adjustment.count_session_id, Adjustment.quantity_delta, Adjustment.unit_value)
-        .where(Adjustment.count_session_id.in_(submitted))
+        select(Adjustment.count_session_id, Adjustment.quantity_delta, Adjustment.unit_value).where(
+            Adjustment.count_session_id.in_(submitted)
+        )
     ):
         adjusted[session_id].append(to_money(delta * unit_value))
     submitter = aliased(User)
     out = []
     for count, submitted_by in session.execute(
-        select(CountSession, submitter.display_name).outerjoin(submitter, CountSession.submitted_by_id == submitter.id)
-        .where(CountSession.id.in_(submitted)).order_by(CountSession.submitted_at, CountSession.id)
+        select(CountSession, submitter.display_name)
+        .outerjoin(submitter, CountSession.submitted_by_id == submitter.id)
+        .where(CountSession.id.in_(submitted))
+        .order_by(CountSession.submitted_at, CountSession.id)
     ):
         assert count.submitted_at is not None  # the query keeps submitted counts only
         own = computed.get(count.id, [])
         figures = rule.accuracy((ln.variance, ln.value) for ln in own)
         # the figures frozen at submit are the record; lines recomputed only where they are missing
-        out.append(CountAccuracy(
-            session_id=count.id, name=count.name, scope=_scope_text(count.scope), blind=count.blind,
-            started_at=count.snapshot_at, submitted_at=count.submitted_at, submitted_by=submitted_by or "",
-            lines_counted=count.lines_counted if count.lines_counted is not None else figures.lines_counted,
-            lines_matching=count.lines_matching if count.lines_matching is not None else figures.lines_matching,
-            unit_variance=count.unit_variance if count.unit_variance is not None else figures.unit_variance,
-            dollar_variance=count.dollar_variance if count.dollar_variance is not None
-            else to_money(figures.dollar_variance),
-            adjustments=len(adjusted.get(count.id, [])),
-            adjustment_value=sum(adjusted.get(count.id, []), Decimal(0)),
-            **_metrc_figures(count, own),
-        ))
+        out.append(
+            CountAccuracy(
+                session_id=count.id,
+                name=count.name,
+                scope=_scope_text(count.scope),
+                blind=count.blind,
+                started_at=count.snapshot_at,
+                submitted_at=count.submitted_at,
+                submitted_by=submitted_by or "",
+                lines_counted=count.lines_counted if count.lines_counted is not None else figures.lines_counted,
+                lines_matching=count.lines_matching if count.lines_matching is not None else figures.lines_matching,
+                unit_variance=count.unit_variance if count.unit_variance is not None else figures.unit_variance,
+                dollar_variance=count.dollar_variance
+                if count.dollar_variance is not None
+                else to_money(figures.dollar_variance),
+                adjustments=len(adjusted.get(count.id, [])),
+                adjustment_value=sum(adjusted.get(count.id, []), Decimal(0)),
+                **_metrc_figures(count, own),
+            )
+        )
     return out
 
 
 def _metrc_figures(count: CountSession, own: list[_Line]) -> dict[str, int | None]:
     """METRC agreement as frozen at submit; recomputed for counts submitted before it was kept."""
     if count.metrc_lines_compared is not None:
-        return {"metrc_lines_compared": count.metrc_lines_compared,
-                "metrc_lines_agreeing": count.metrc_lines_agreeing}
+        return {"metrc_lines_compared": count.metrc_lines_compared, "metrc_lines_agreeing": count.metrc_lines_agreeing}
     if not count.metrc_source:
         return {}
     compared = [ln.metrc_agrees for ln in own if ln.metrc_agrees is not None]
@@ -379,36 +436,73 @@ def _categories(lines: list[_Line]) -> list[CategoryAccuracy]:
     for category in sorted(groups):
         members = groups[category]
         figures = rule.accuracy((ln.variance, ln.value) for ln in members)
-        out.append(CategoryAccuracy(
-            category=category, counts=len({ln.session_id for ln in members}), lines_counted=figures.lines_counted,
-            lines_matching=figures.lines_matching, unit_variance=figures.unit_variance,
-            dollar_variance=to_money(figures.dollar_variance),
-            net_dollar_variance=to_money(sum((ln.value for ln in members if ln.value is not None), Decimal(0))),
-        ))
+        out.append(
+            CategoryAccuracy(
+                category=category,
+                counts=len({ln.session_id for ln in members}),
+                lines_counted=figures.lines_counted,
+                lines_matching=figures.lines_matching,
+                unit_variance=figures.unit_variance,
+                dollar_variance=to_money(figures.dollar_variance),
+                net_dollar_variance=to_money(sum((ln.value for ln in members if ln.value is not None), Decimal(0))),
+            )
+        )
     return out
 
 
 def _adjustments(session: Session, start: datetime, end: datetime) -> list[AdjustmentLine]:
     by, approver = aliased(User), aliased(User)
-    rows = session.connection().execute(
-        select(Adjustment.id, Adjustment.adjusted_at, Package.tag, Item.sku, Item.name, Item.category,
-               Adjustment.reason, Adjustment.quantity_delta, Adjustment.unit, Adjustment.before_quantity,
-               Adjustment.after_quantity, Adjustment.unit_value, Adjustment.note, by.display_name,
-               approver.display_name, Adjustment.count_session_id)
-        .join(Package, Adjustment.package_id == Package.id).join(Item, Package.item_id == Item.id)
-        .outerjoin(by, Adjustment.user_id == by.id).outerjoin(approver, Adjustment.approved_by_id == approver.id)
-        .where(Adjustment.adjusted_at >= start, Adjustment.adjusted_at < end)
-        .order_by(Adjustment.adjusted_at, Adjustment.id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Adjustment.id,
+                Adjustment.adjusted_at,
+                Package.tag,
+                Item.sku,
+                Item.name,
+                Item.category,
+                Adjustment.reason,
+                Adjustment.quantity_delta,
+                Adjustment.unit,
+                Adjustment.before_quantity,
+                Adjustment.after_quantity,
+                Adjustment.unit_value,
+                Adjustment.note,
+                by.display_name,
+                approver.display_name,
+                Adjustment.count_session_id,
+            )
+            .join(Package, Adjustment.package_id == Package.id)
+            .join(Item, Package.item_id == Item.id)
+            .outerjoin(by, Adjustment.user_id == by.id)
+            .outerjoin(approver, Adjustment.approved_by_id == approver.id)
+            .where(Adjustment.adjusted_at >= start, Adjustment.adjusted_at < end)
+            .order_by(Adjustment.adjusted_at, Adjustment.id)
+        )
+        .all()
+    )
     return [
         AdjustmentLine(
-            adjustment_id=adj_id, adjusted_at=at, tag=tag, sku=sku, product=name, category=category, reason=reason,
-            quantity_delta=delta, unit=unit, before_quantity=before, after_quantity=after, unit_value=unit_value,
-            value=to_money(delta * unit_value), note=note, adjusted_by=by_name or "", approved_by=approver_name or "",
+            adjustment_id=adj_id,
+            adjusted_at=at,
+            tag=tag,
+            sku=sku,
+            product=name,
+            category=category,
+            reason=reason,
+            quantity_delta=delta,
+            unit=unit,
+            before_quantity=before,
+            after_quantity=after,
+            unit_value=unit_value,
+            value=to_money(delta * unit_value),
+            note=note,
+            adjusted_by=by_name or "",
+            approved_by=approver_name or "",
             count_session_id=count_id,
         )
-        for adj_id, at, tag, sku, name, category, reason, delta, unit, before, after, unit_value, note, by_name,
-        approver_name, count_id in rows
+        for adj_id, at, tag, sku, name, category, reason, delta, unit, before, after, unit_value, note, by_name, approver_name, count_id in rows
     ]
 
 
@@ -427,4 +521,3 @@ def _reasons(adjustments: list[AdjustmentLine]) -> list[ReasonTotal]:
             total.units_added += adj.quantity_delta
             total.value_added += adj.value
     return sorted(totals.values(), key=lambda t: (-t.value_removed, t.reason, t.unit.value))
-

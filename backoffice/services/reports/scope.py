@@ -12,8 +12,11 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Item
 from backoffice.errors import ValidationError
 
-_FIELDS = (("category", "categories", Item.category), ("brand", "brands", Item.brand),
-           ("vendor", "vendors", Item.vendor))
+_FIELDS = (
+    ("category", "categories", Item.category),
+    ("brand", "brands", Item.brand),
+    ("vendor", "vendors", Item.vendor),
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,10 @@ class Scope:
         return [(name.title(), getattr(self, name) or "All") for name, _, _ in _FIELDS]
 
     def matches(self, category: str, brand: str, vendor: str) -> bool:
-        return all(want is None or want == have
-                   for want, have in ((self.category, category), (self.brand, brand), (self.vendor, vendor)))
+        return all(
+            want is None or want == have
+            for want, have in ((self.category, category), (self.brand, brand), (self.vendor, vendor))
+        )
 
     def category_clause(self) -> ColumnElement[bool]:
         """Items on the same menu as the scope: its category (or all), any brand or vendor, so
@@ -64,6 +69,7 @@ class ScopeChoices:
 def scope_choices(db: Database) -> ScopeChoices:
     """The categories, brands and vendors the store's items use, for pick lists."""
     with db.read() as session:
+
         def values(column: Any) -> list[str]:
             return list(session.scalars(select(column).distinct().where(column != "").order_by(column)))
 

@@ -131,8 +131,9 @@ def unit_label(unit: Unit) -> str:
     return {Unit.EACH: "units", Unit.GRAMS: "g"}.get(unit, unit.value.lower())
 
 
-def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, scope: Scope | None = None,
-                    through: date | None = None) -> VelocityReport:
+def velocity_report(
+    db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, scope: Scope | None = None, through: date | None = None
+) -> VelocityReport:
     """Velocity for every SKU in ``scope`` with stock on hand or sales in the last
     max(2 × weeks, 13) weeks, over the ``weeks`` ending on ``through`` (default: yesterday)."""
     actor.require(Permission.REPORTS)
@@ -157,18 +158,37 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
             vault, floor = stock.get(item["id"], (Decimal(0), Decimal(0)))
             if item_sales is None and vault + floor <= 0:
                 continue  # neither stock nor recent sales: nothing to decide about
-            menu.append(_sku_row(item, item_sales or ([0] * span, [0] * span), vault, floor,
-                                 last_sales.get(item["id"]), scope, weeks=weeks, through=through,
-                                 lead_default=lead_default, target=target))
+            menu.append(
+                _sku_row(
+                    item,
+                    item_sales or ([0] * span, [0] * span),
+                    vault,
+                    floor,
+                    last_sales.get(item["id"]),
+                    scope,
+                    weeks=weeks,
+                    through=through,
+                    lead_default=lead_default,
+                    target=target,
+                )
+            )
         _rank_within_categories(menu)
         return VelocityReport(
             store_name=settings.get(session, settings.STORE_NAME),
             license_number=settings.get(session, settings.LICENSE_NUMBER),
-            timezone=settings.get(session, settings.TIMEZONE), generated_at=utcnow(), generated_by=actor.username,
-            through=through, weeks=weeks, scope=scope, lead_time_days=lead_default, target_days_of_supply=target,
+            timezone=settings.get(session, settings.TIMEZONE),
+            generated_at=utcnow(),
+            generated_by=actor.username,
+            through=through,
+            weeks=weeks,
+            scope=scope,
+            lead_time_days=lead_default,
+            target_days_of_supply=target,
             week_starts=[through - timedelta(days=7 * (k + 1) - 1) for k in reversed(range(weeks))],
             rows=sorted((r for r in menu if r.in_scope), key=lambda r: (r.category, r.category_rank)),
-            categories=_category_weeks(menu, sales, weeks), brands=_brand_shares(menu, weeks), menu_skus=len(menu),
+            categories=_category_weeks(menu, sales, weeks),
+            brands=_brand_shares(menu, weeks),
+            menu_skus=len(menu),
         )
 
 
@@ -177,8 +197,19 @@ def velocity_report(db: Database, actor: Actor, *, weeks: int = DEFAULT_WEEKS, s
 
 def _menu_items(session: Session, scope: Scope) -> list[dict[str, Any]]:
     rows = session.connection().execute(
-        select(Item.id, Item.sku, Item.name, Item.brand, Item.vendor, Item.category, Item.unit, Item.price,
-               Item.lead_time_days).where(scope.category_clause()).order_by(Item.sku)
+        select(
+            Item.id,
+            Item.sku,
+            Item.name,
+            Item.brand,
+            Item.vendor,
+            Item.category,
+            Item.unit,
+            Item.price,
+            Item.lead_time_days,
+        )
+        .where(scope.category_clause())
+        .order_by(Item.sku)
     )
     return [row._asdict() for row in rows]
 
@@ -194,15 +225,22 @@ def _weekly_sales(session: Session, scope: Scope, through: date, span: int) -> d
     """item id → (units, revenue) per week, newest week first, as scaled integers (summing
     integers in the database and in Python is exact and far cheaper than Decimals)."""
     menu = select(Item.id).where(scope.category_clause())
-    days = select(
-        SalesDaily.item_id, (_days_before(session, through) // 7).label("week"),
-        type_coerce(SalesDaily.units, BigInteger).label("units"),
-        type_coerce(SalesDaily.revenue, BigInteger).label("revenue"),
-    ).where(SalesDaily.item_id.in_(menu), SalesDaily.day > through - timedelta(days=7 * span),
-            SalesDaily.day <= through).subquery()
+    days = (
+        select(
+            SalesDaily.item_id,
+            (_days_before(session, through) // 7).label("week"),
+            type_coerce(SalesDaily.units, BigInteger).label("units"),
+            type_coerce(SalesDaily.revenue, BigInteger).label("revenue"),
+        )
+        .where(
+            SalesDaily.item_id.in_(menu), SalesDaily.day > through - timedelta(days=7 * span), SalesDaily.day <= through
+        )
+        .subquery()
+    )
     # grouped over a subquery: PostgreSQL would not see two bound "through"s as one GROUP BY expression
-    weekly = select(days.c.item_id, days.c.week, func.sum(days.c.units), func.sum(days.c.revenue)) \
-        .group_by(days.c.item_id, days.c.week)
+    weekly = select(days.c.item_id, days.c.week, func.sum(days.c.units), func.sum(days.c.revenue)).group_by(
+        days.c.item_id, days.c.week
+    )
     out: dict[int, tuple[list[int], list[int]]] = {}
     for item_id, week, units, revenue in session.connection().execute(weekly).all():  # Core: no ORM row work
         if item_id not in out:
@@ -214,8 +252,12 @@ def _weekly_sales(session: Session, scope: Scope, through: date, span: int) -> d
 
 def _last_sales(session: Session, scope: Scope, through: date) -> dict[int, date]:
     """Each item's last business day with a sale, found through the (item, day) key."""
-    last = select(func.max(SalesDaily.day)).where(SalesDaily.item_id == Item.id, SalesDaily.day <= through) \
-        .correlate(Item).scalar_subquery()
+    last = (
+        select(func.max(SalesDaily.day))
+        .where(SalesDaily.item_id == Item.id, SalesDaily.day <= through)
+        .correlate(Item)
+        .scalar_subquery()
+    )
     rows = session.connection().execute(select(Item.id, last).where(scope.category_clause()))
     return {item_id: day for item_id, day in rows if day is not None}
 
@@ -225,8 +267,11 @@ def _stock(session: Session, scope: Scope, item_units: dict[int, Unit]) -> dict[
     rows = session.connection().execute(
         select(Package.item_id, Location.kind, Package.unit, func.sum(Package.quantity))
         .join(Location, Package.location_id == Location.id)
-        .where(Package.status == PackageStatus.ACTIVE, Location.kind.in_([LocationKind.VAULT, LocationKind.FLOOR]),
-               Package.item_id.in_(select(Item.id).where(scope.category_clause())))
+        .where(
+            Package.status == PackageStatus.ACTIVE,
+            Location.kind.in_([LocationKind.VAULT, LocationKind.FLOOR]),
+            Package.item_id.in_(select(Item.id).where(scope.category_clause())),
+        )
         .group_by(Package.item_id, Location.kind, Package.unit)
     )
     totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -256,29 +301,58 @@ def _change(now: Decimal, before: Decimal) -> Decimal | None:
     return ((now - before) / before).quantize(Decimal("0.0001")) if before > 0 else None
 
 
-def _sku_row(item: dict[str, Any], sales: tuple[list[int], list[int]], vault: Decimal, floor: Decimal,
-             last_sale: date | None, scope: Scope, *, weeks: int, through: date, lead_default: int,
-             target: int) -> SkuVelocity:
+def _sku_row(
+    item: dict[str, Any],
+    sales: tuple[list[int], list[int]],
+    vault: Decimal,
+    floor: Decimal,
+    last_sale: date | None,
+    scope: Scope,
+    *,
+    weeks: int,
+    through: date,
+    lead_default: int,
+    target: int,
+) -> SkuVelocity:
     units, revenue = sales  # per week, newest first
-    units_window, units_previous = _qty(sum(units[:weeks])), _qty(sum(units[weeks:2 * weeks]))
+    units_window, units_previous = _qty(sum(units[:weeks])), _qty(sum(units[weeks : 2 * weeks]))
     window_days = 7 * weeks
     on_hand = vault + floor
     lead = item["lead_time_days"] or lead_default
-    quantity, math = reorder(units_window, window_days, on_hand, lead=lead, lead_from_item=bool(item["lead_time_days"]),
-                             target=target, unit=item["unit"])
+    quantity, math = reorder(
+        units_window,
+        window_days,
+        on_hand,
+        lead=lead,
+        lead_from_item=bool(item["lead_time_days"]),
+        target=target,
+        unit=item["unit"],
+    )
     return SkuVelocity(
-        item_id=item["id"], sku=item["sku"], name=item["name"], brand=item["brand"], vendor=item["vendor"],
-        category=item["category"], unit=item["unit"], price=item["price"], vault=vault, floor=floor,
-        units_last={days: _qty(sum(units[:days // 7])) for days in FIXED_PERIODS},
-        revenue_last={days: _money(sum(revenue[:days // 7])) for days in FIXED_PERIODS},
-        units_window=units_window, revenue_window=_money(sum(revenue[:weeks])), units_previous=units_previous,
+        item_id=item["id"],
+        sku=item["sku"],
+        name=item["name"],
+        brand=item["brand"],
+        vendor=item["vendor"],
+        category=item["category"],
+        unit=item["unit"],
+        price=item["price"],
+        vault=vault,
+        floor=floor,
+        units_last={days: _qty(sum(units[: days // 7])) for days in FIXED_PERIODS},
+        revenue_last={days: _money(sum(revenue[: days // 7])) for days in FIXED_PERIODS},
+        units_window=units_window,
+        revenue_window=_money(sum(revenue[:weeks])),
+        units_previous=units_previous,
         avg_weekly=(units_window / weeks).quantize(Decimal("0.01")),
         trend=_change(units_window, units_previous),
         days_of_supply=(on_hand * window_days / units_window).quantize(Decimal("0.1")) if units_window > 0 else None,
         last_sale=last_sale,
         weeks_since_last_sale=(Decimal((through - last_sale).days) / 7).quantize(Decimal("0.1")) if last_sale else None,
-        lead_time_days=lead, lead_time_from_item=bool(item["lead_time_days"]),
-        reorder_quantity=quantity, reorder_math=math,
+        lead_time_days=lead,
+        lead_time_from_item=bool(item["lead_time_days"]),
+        reorder_quantity=quantity,
+        reorder_math=math,
         weekly_units=[_qty(u) for u in reversed(units[:weeks])],
         in_scope=scope.matches(item["category"], item["brand"], item["vendor"]),
     )
@@ -289,8 +363,16 @@ def _n(value: Decimal, places: int = 1) -> str:
     return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,.{places}f}"
 
 
-def reorder(units_window: Decimal, window_days: int, on_hand: Decimal, *, lead: int, lead_from_item: bool,
-            target: int, unit: Unit) -> tuple[Decimal, str]:
+def reorder(
+    units_window: Decimal,
+    window_days: int,
+    on_hand: Decimal,
+    *,
+    lead: int,
+    lead_from_item: bool,
+    target: int,
+    unit: Unit,
+) -> tuple[Decimal, str]:
     """Order enough to cover the lead time plus the target days of supply at the window's
     daily rate, less what is on hand, rounded up to whole units; and say how."""
     u = unit_label(unit)
@@ -300,8 +382,10 @@ def reorder(units_window: Decimal, window_days: int, on_hand: Decimal, *, lead: 
     need = units_window * (lead + target) / window_days
     short = need - on_hand
     lead_text = f"{lead} days lead time" + ("" if lead_from_item else " (store default)")
-    base = (f"{_n(units_window / window_days, 2)} {u}/day ({_n(units_window)} {u} ÷ {window_days} days) × "
-            f"({lead_text} + {target} days target) = {_n(need)} {u} needed")
+    base = (
+        f"{_n(units_window / window_days, 2)} {u}/day ({_n(units_window)} {u} ÷ {window_days} days) × "
+        f"({lead_text} + {target} days target) = {_n(need)} {u} needed"
+    )
     if short <= 0:
         return Decimal(0), f"{base}; {_n(on_hand)} {u} on hand covers it: no order."
     quantity = short.to_integral_value(rounding=ROUND_CEILING)
@@ -320,8 +404,9 @@ def _rank_within_categories(rows: list[SkuVelocity]) -> None:
             row.category_share = _share(row.units_window, total)
 
 
-def _category_weeks(rows: list[SkuVelocity], sales: dict[int, tuple[list[int], list[int]]],
-                    weeks: int) -> list[CategoryWeeks]:
+def _category_weeks(
+    rows: list[SkuVelocity], sales: dict[int, tuple[list[int], list[int]]], weeks: int
+) -> list[CategoryWeeks]:
     """Weekly totals per category, summed as scaled integers."""
     units: dict[str, list[int]] = {}
     revenue: dict[str, list[int]] = {}
@@ -336,8 +421,12 @@ def _category_weeks(rows: list[SkuVelocity], sales: dict[int, tuple[list[int], l
                 total_units[week] += item_units[week]
                 total_revenue[week] += item_revenue[week]
     return [
-        CategoryWeeks(name, unit_label(next(iter(units_seen[name]))) if len(units_seen[name]) == 1 else "mixed units",
-                      [_qty(u) for u in reversed(units[name])], [_money(r) for r in reversed(revenue[name])])
+        CategoryWeeks(
+            name,
+            unit_label(next(iter(units_seen[name]))) if len(units_seen[name]) == 1 else "mixed units",
+            [_qty(u) for u in reversed(units[name])],
+            [_money(r) for r in reversed(revenue[name])],
+        )
         for name in sorted(units)
     ]
 
@@ -350,12 +439,21 @@ def _brand_shares(rows: list[SkuVelocity], weeks: int) -> list[BrandShare]:
     for (category, brand), members in groups.items():
         units = sum((r.units_window for r in members), Decimal(0))
         previous = sum((r.units_previous for r in members), Decimal(0))
-        by_category[category].append(BrandShare(
-            category=category, brand=brand, skus=len(members), units=units,
-            revenue=sum((r.revenue_window for r in members), Decimal(0)), unit_share=None, revenue_share=None,
-            rank=0, units_per_sku_week=(units / len(members) / weeks).quantize(Decimal("0.01")),
-            trend=_change(units, previous), in_scope=any(r.in_scope for r in members),
-        ))
+        by_category[category].append(
+            BrandShare(
+                category=category,
+                brand=brand,
+                skus=len(members),
+                units=units,
+                revenue=sum((r.revenue_window for r in members), Decimal(0)),
+                unit_share=None,
+                revenue_share=None,
+                rank=0,
+                units_per_sku_week=(units / len(members) / weeks).quantize(Decimal("0.01")),
+                trend=_change(units, previous),
+                in_scope=any(r.in_scope for r in members),
+            )
+        )
     out: list[BrandShare] = []
     for category in sorted(by_category):
         brands = by_category[category]
