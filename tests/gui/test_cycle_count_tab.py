@@ -14,6 +14,7 @@ from backoffice.domain.enums import CountStatus
 from backoffice.services import adjustments, counts
 from backoffice.services.counts import LineStatus
 from tests.gui.conftest import scan
+from ui import commands
 from ui.main_window import MainWindow
 from ui.models.count_models import Col, Show
 from ui.tabs.cycle_count import CycleCountTab
@@ -331,3 +332,24 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
         "receipt queued" in main_window.status_label.text() and "ledger is unchanged" in main_window.status_label.text()
     )
     assert _line(tab, GUMMY).status is LineStatus.RESOLVED and _line(tab, GUMMY).ledger == 10
+
+
+def test_a_unit_qr_code_counts_one_unit_of_its_package(qtbot, main_window: MainWindow, tab: CycleCountTab) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from backoffice.db.models import RetailIdCode
+
+    with main_window.ctx.db.transaction() as session:  # as receiving caches a delivery's unit codes
+        session.add(
+            RetailIdCode(short_code="QX7K2M", url="https://1a4.com/QX7K2M", tag=GUMMY, fetched_at=datetime.now(UTC))
+        )
+    _start(qtbot, tab, blind=False)
+    for expected in (1, 2):
+        _back_to(qtbot, main_window)
+        tab.view.setFocus()
+        main_window.scanner._last_scan = ("", 0.0)  # the next unit, not a double read
+        scan(qtbot, tab.view, "https://1a4.com/QX7K2M")
+        commands.wait_until_idle()
+        _settled(qtbot, tab)
+        qtbot.waitUntil(lambda n=expected: _line(tab, GUMMY).counted == n)
+    assert tab.pending is None  # nothing waits for a typed quantity

@@ -340,3 +340,17 @@ def test_list_and_choices(store: Database, actors: dict[str, Actor]) -> None:
     choices = counts.scope_choices(store)
     assert EDIBLES in choices.categories and "Sales Floor" in choices.locations
     assert second.scope.describe() == "everything in Vault"
+
+
+def test_a_unit_code_counts_one_unit_and_only_of_a_package_counted_by_the_each(
+    store: Database, actors: dict[str, Actor]
+) -> None:
+    info = counts.start_count(store, actors["alex"], "Everything", Scope(), blind=False)
+    counts.record_unit(store, actors["alex"], info.id, GUMMY, location="Vault")
+    second = counts.record_unit(store, actors["alex"], info.id, GUMMY, location="Vault")
+    assert second.counted == 2 and second.entries == 2
+    with pytest.raises(ValidationError, match="counted in Grams, not by the each"):
+        counts.record_unit(store, actors["alex"], info.id, "1A4060300000000000000008", location="Vault")
+    with pytest.raises(PermissionDenied):
+        counts.record_unit(store, actors["pat"], info.id, GUMMY, location="Vault")
+    assert counts.tag_status(store, actors["alex"], info.id, "1A4060300000000000000008").counted is None

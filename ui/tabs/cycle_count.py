@@ -375,6 +375,22 @@ class CycleCountTab(Tab):
         where = "" if status.in_scope else " (outside this count's scope: it will be listed as found)"
         return ScanFeedback(True, f"{status.item}{where}: enter the quantity and press Enter.")
 
+    def handle_unit_scan(self, tag: str) -> ScanFeedback | None:
+        """A Retail ID unit code (resolved to its package by the window) counts one unit at once."""
+        info = self.current
+        if info is None or not info.is_open:
+            return ScanFeedback(False, "No open count: start one with New count… (or choose an open one) to count.")
+        db, actor, count_id = self.ctx.db, self.ctx.actor, info.id
+        where, workstation = self.location_box.currentData(), self._workstation()
+        self._clear_pending()
+        self.select_tag(tag)
+        self._command(
+            lambda job: counts.record_unit(db, actor, count_id, tag, location=where, workstation=workstation),
+            lambda result: self._counted(result, Decimal(1), "Counted"),
+            on_error=self._refused,
+        )
+        return ScanFeedback(True, f"Unit code of {tag}: one unit counted.")
+
     def _set_pending(self, status: TagCount) -> None:
         self.pending = status
         self.scan_panel.show_tag(status)
@@ -392,31 +408,30 @@ class CycleCountTab(Tab):
         where, recount, workstation = self.location_box.currentData(), self.recount.isChecked(), self._workstation()
         verb = "Recounted" if recount else "Counted"
 
-        def done(result: TagCount) -> None:
-            total = (result.counted or Decimal(0)).normalize()
-            self.last.setStyleSheet("")
-            self.last.setText(
-                f"{verb} <b>{Decimal(text).normalize():f}</b> of {escape(result.item)} · "
-                f"total for the tag <b>{total:f}</b>"
-            )
-            messages.ok(f"{verb} {result.tag}: total {total:f}. Scan the next tag.")
-
-        def refused(exc: BaseException) -> None:
-            if isinstance(exc, NotRecorded):
-                messages.problem(str(exc), parent=self, title="Transfer not recorded")
-                messages.error(f"Refused: {exc.tag} has no recorded transfer here. Record it first.")
-            else:
-                messages.error(str(exc))
-
         self._clear_pending()
         self.view.setFocus()  # the next scan is not typed into a field
         self._command(
             lambda job: counts.record_count(
                 db, actor, count_id, tag, text, location=where, recount=recount, workstation=workstation
             ),
-            done,
-            on_error=refused,
+            lambda result: self._counted(result, Decimal(text), verb),
+            on_error=self._refused,
         )
+
+    def _counted(self, result: TagCount, quantity: Decimal, verb: str) -> None:
+        total = (result.counted or Decimal(0)).normalize()
+        self.last.setStyleSheet("")
+        self.last.setText(
+            f"{verb} <b>{quantity.normalize():f}</b> of {escape(result.item)} · total for the tag <b>{total:f}</b>"
+        )
+        messages.ok(f"{verb} {result.tag}: total {total:f}. Scan the next tag.")
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, NotRecorded):
+            messages.problem(str(exc), parent=self, title="Transfer not recorded")
+            messages.error(f"Refused: {exc.tag} has no recorded transfer here. Record it first.")
+        else:
+            messages.error(str(exc))
 
     @staticmethod
     def _workstation() -> str:

@@ -16,7 +16,15 @@ Callers use this package's names (``counts.start_count(...)``); the modules are 
 
 from backoffice.domain.variance import Accuracy
 from backoffice.services.counts.causes import Cause
-from backoffice.services.counts.entries import MAX_COUNT, SheetImport, TagCount, import_sheet, record_count, tag_status
+from backoffice.services.counts.entries import (
+    MAX_COUNT,
+    SheetImport,
+    TagCount,
+    import_sheet,
+    record_count,
+    record_unit,
+    tag_status,
+)
 from backoffice.services.counts.info import CountInfo, get_count, list_counts
 from backoffice.services.counts.metrc_fix import (
     MetrcFixOptions,
@@ -64,6 +72,7 @@ __all__ = [
     "metrc_only_adjustment",
     "queue_missing_receipt",
     "record_count",
+    "record_unit",
     "scope_choices",
     "sheet_lines",
     "start_count",

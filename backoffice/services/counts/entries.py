@@ -123,6 +123,30 @@ def record_count(
         return _tag_count(session, count, tag, pkg, expected)
 
 
+def record_unit(
+    db: Database,
+    actor: Actor,
+    count_id: int,
+    tag: str,
+    *,
+    location: str | None = None,
+    workstation: str | None = None,
+) -> TagCount:
+    """One Retail ID unit code scanned: one unit of its package counted. A unit code stands for
+    a whole sellable unit, so only a package counted by the each takes it; weighed product is
+    weighed and typed."""
+    actor.require(Permission.COUNT)
+    with db.read() as session:
+        tag = checked_tag(session, tag)
+        unit = session.scalar(select(Package.unit).where(Package.tag == tag))
+    if unit is not None and unit is not Unit.EACH:
+        raise ValidationError(
+            f"package {tag} is counted in {unit.value}, not by the each: a unit code counts one unit only; "
+            "scan its tag and type what the scale shows"
+        )
+    return record_count(db, actor, count_id, tag, 1, location=location, workstation=workstation)
+
+
 def _tag_count(
     session: Session, count: CountSession, tag: str, pkg: Package | None, expected: CountExpected | None
 ) -> TagCount:
