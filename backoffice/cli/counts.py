@@ -231,7 +231,7 @@ def submit(ctx: CliContext, args: argparse.Namespace) -> int:
 def list_(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import counts
 
-    for info in counts.list_counts(ctx.db):
+    for info in counts.list_counts(ctx.db, ctx.actor):
         accuracy = f"{info.accuracy} %" if info.accuracy is not None else ""
         print(
             f"#{info.id:<5} {info.status.value:<10} {info.snapshot_at:%Y-%m-%d %H:%M}  "
@@ -276,7 +276,7 @@ def reasons(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.db, ctx.actor, metrc_connection.fetch_adjustment_reasons(ctx.db, ctx.actor)
         )
     else:
-        listed = adjustments.list_reasons(ctx.db)
+        listed = adjustments.list_reasons(ctx.db, ctx.actor)
     for reason in listed:
         cap = f"  capped at {reason.max_percent} %" if reason.max_percent is not None else ""
         print(f"{reason.name:<30} {'note required' if reason.requires_note else '':<14}{cap}  ({reason.source})")

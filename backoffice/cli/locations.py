@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
 def list_(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import locations
 
-    for loc in locations.list_locations(ctx.db):
+    for loc in locations.list_locations(ctx.db, ctx.actor):
         print(f"{loc.name:<24} {loc.kind.value:<11} METRC: {loc.metrc_name}")
     return 0
 

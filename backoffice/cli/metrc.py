@@ -64,7 +64,7 @@ def status(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import metrc_sync
 
     wanted = None if args.all else {OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED}
-    rows = metrc_sync.list_entries(ctx.db, statuses=wanted)
+    rows = metrc_sync.list_entries(ctx.db, ctx.actor, statuses=wanted)
     for r in rows:
         print(f"#{r.id:<6} {r.status.value:<9} {r.kind.value:<16} {r.doc:<18} tries {r.attempts}  {r.summary}")
         if r.last_error:

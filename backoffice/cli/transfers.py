@@ -113,7 +113,7 @@ def cancel(ctx: CliContext, args: argparse.Namespace) -> int:
 def list_(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import transfers
 
-    for info in transfers.list_transfers(ctx.db, open_only=args.open):
+    for info in transfers.list_transfers(ctx.db, ctx.actor, open_only=args.open):
         print(
             f"#{info.id:<6} {info.status.value:<10} {info.from_location} → {info.to_location}  "
             f"{info.moved_count}/{len(info.lines)} moved  created {info.created_at:%Y-%m-%d %H:%M}"

@@ -99,8 +99,9 @@ def seed_default_reasons(db: Database) -> int:
         return _seed_if_empty(session)
 
 
-def list_reasons(db: Database) -> list[Reason]:
+def list_reasons(db: Database, actor: Actor) -> list[Reason]:
     """The active reasons, seeding the defaults first when the table is empty."""
+    actor.require(Permission.VIEW_INVENTORY)
     seed_default_reasons(db)
     with db.read() as session:
         return [Reason(r.name, r.requires_note, r.max_percent, r.source) for r in _reason_rows(session)]
@@ -468,9 +469,10 @@ class AdjustmentRow:
 
 
 def list_adjustments(
-    db: Database, *, tag: str | None = None, count_session_id: int | None = None, limit: int = 500
+    db: Database, actor: Actor, *, tag: str | None = None, count_session_id: int | None = None, limit: int = 500
 ) -> list[AdjustmentRow]:
     """Newest first, for one package or one count when given."""
+    actor.require(Permission.VIEW_INVENTORY)
     query = select(Adjustment, Package.tag).join(Package, Package.id == Adjustment.package_id)
     if tag is not None:
         query = query.where(Package.tag == tag)

@@ -14,6 +14,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, Item, LedgerEntry, Location, Package, User
 from backoffice.domain.enums import LabState, LedgerKind, PackageStatus
 from backoffice.domain.units import Unit
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.event_words import audit_sentence, ledger_sentence
 
 
@@ -88,6 +89,7 @@ def _base(text: str, include_finished: bool) -> Select[*tuple[Any, ...]]:
 
 def search_packages(
     db: Database,
+    actor: Actor,
     text: str = "",
     *,
     include_finished: bool = False,
@@ -98,6 +100,7 @@ def search_packages(
 ) -> list[PackageRow]:
     """One page of packages matching every word of ``text`` (tag, SKU, name, brand,
     category, location), sorted in the database so paging stays consistent."""
+    actor.require(Permission.VIEW_INVENTORY)
     column = _SORT.get(sort, Item.name)
     order = column.desc() if descending else column.asc()
     query = _base(text, include_finished).order_by(order, Package.id).offset(offset).limit(limit)
@@ -105,8 +108,8 @@ def search_packages(
         return [PackageRow(*row) for row in session.execute(query)]
 
 
-def find_by_tag(db: Database, tag: str) -> PackageRow | None:
-    rows = search_packages(db, tag, include_finished=True, limit=1)
+def find_by_tag(db: Database, actor: Actor, tag: str) -> PackageRow | None:
+    rows = search_packages(db, actor, tag, include_finished=True, limit=1)
     return rows[0] if rows else None
 
 
@@ -119,9 +122,10 @@ class HistoryEvent:
     who: str
 
 
-def package_history(db: Database, tag: str) -> list[HistoryEvent]:
+def package_history(db: Database, actor: Actor, tag: str) -> list[HistoryEvent]:
     """Everything that happened to a package: ledger rows (receive, moves, sales, adjustments)
     and audit events about it, oldest first — the trace that explains a variance."""
+    actor.require(Permission.VIEW_INVENTORY)
     src, dst = aliased(Location), aliased(Location)
     with db.read() as session:
         pkg = session.scalar(select(Package).where(Package.tag == tag))
@@ -183,7 +187,8 @@ class ActiveSearch:
         return self._by_tag.get(tag)
 
     @classmethod
-    def load(cls, db: Database) -> ActiveSearch:
+    def load(cls, db: Database, actor: Actor) -> ActiveSearch:
+        actor.require(Permission.VIEW_INVENTORY)
         with db.read() as session:
             return cls([PackageRow(*row) for row in session.execute(_base("", False))])
 

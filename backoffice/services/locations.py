@@ -24,7 +24,8 @@ class LocationInfo:
     metrc_name: str
 
 
-def list_locations(db: Database) -> list[LocationInfo]:
+def list_locations(db: Database, actor: Actor) -> list[LocationInfo]:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return [
             LocationInfo(loc.id, loc.name, loc.kind, loc.metrc_name)

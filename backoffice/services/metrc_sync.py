@@ -113,7 +113,10 @@ def _summary(entry: OutboxEntry) -> str:
     return f"{plural(len(payload), 'receipt' if receipts else 'package')}: {shown}"
 
 
-def list_entries(db: Database, *, statuses: set[OutboxStatus] | None = None, limit: int = 500) -> list[OutboxRow]:
+def list_entries(
+    db: Database, actor: Actor, *, statuses: set[OutboxStatus] | None = None, limit: int = 500
+) -> list[OutboxRow]:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         query = select(OutboxEntry).order_by(OutboxEntry.id).limit(limit)
         if statuses:

@@ -345,8 +345,9 @@ def _figures(m: Match) -> dict[str, object]:
 # --- viewing -------------------------------------------------------------------------------
 
 
-def day_view(db: Database, day: date) -> DayView:
+def day_view(db: Database, actor: Actor, day: date) -> DayView:
     """The day's stored findings and summary (without matching again)."""
+    actor.require(Permission.RECONCILE)
     with db.read() as session:
         return _view(session, day, settings.calendar(session).zone)
 

@@ -126,12 +126,14 @@ def _info(session: Session, transfer: Transfer) -> TransferInfo:
     )
 
 
-def get_transfer(db: Database, transfer_id: int) -> TransferInfo:
+def get_transfer(db: Database, actor: Actor, transfer_id: int) -> TransferInfo:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return _info(session, _transfer(session, transfer_id))
 
 
-def list_transfers(db: Database, *, open_only: bool = False, limit: int = 200) -> list[TransferInfo]:
+def list_transfers(db: Database, actor: Actor, *, open_only: bool = False, limit: int = 200) -> list[TransferInfo]:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         query = select(Transfer).order_by(Transfer.id.desc()).limit(limit)
         if open_only:

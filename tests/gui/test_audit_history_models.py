@@ -6,7 +6,7 @@ import pytest
 
 from backoffice.db.engine import Database
 from backoffice.services import inventory, locations, transfers
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from ui.models.audit_table import AuditTableModel
 from ui.models.history_table import HistoryTableModel
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.gui
 
 def _some_history(db: Database, actors: dict[str, Actor]) -> str:
     actor = actors["maria"]
-    first = inventory.search_packages(db, "", limit=1)[0]
+    first = inventory.search_packages(db, SYSTEM, "", limit=1)[0]
     locations.add_location(db, actors["admin"], "Back Room", "vault")
     info = transfers.create_transfer(db, actor, first.location, "Back Room", [first.tag])
     tag = first.tag
@@ -51,7 +51,7 @@ def test_history_model(qtmodeltester, store: tuple[Database, dict[str, Actor]]) 
     tag = _some_history(db, actors)
     model = HistoryTableModel()
     qtmodeltester.check(model)
-    model.set_events(inventory.package_history(db, tag))
+    model.set_events(inventory.package_history(db, SYSTEM, tag))
     qtmodeltester.check(model)
     whats = [model.data(model.index(row, 1)) for row in range(model.rowCount())]
     assert len(whats) >= 2 and "transfer" in whats[0], whats  # newest first: the transfer, then how it came in

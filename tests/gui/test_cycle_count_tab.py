@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from backoffice.domain.enums import CountStatus
 from backoffice.services import adjustments, counts
+from backoffice.services.actor import SYSTEM
 from backoffice.services.counts import LineStatus
 from tests.gui.conftest import scan
 from ui import commands
@@ -174,7 +175,7 @@ def test_count_by_scans_adjust_and_submit(
     done = _adjust(qtbot, tab, GUMMY_2, "Theft", "8 missing after the weekend", manager=("maria", "222222"))
     assert done["approval"] == "True" and "message" not in done
     assert _line(tab, GUMMY_2).status is LineStatus.RESOLVED
-    approved = adjustments.list_adjustments(main_window.ctx.db, tag=GUMMY_2)
+    approved = adjustments.list_adjustments(main_window.ctx.db, SYSTEM, tag=GUMMY_2)
     assert approved[0].approved_by == "maria" and approved[0].count_session_id == info.id
 
     # submit: the packages nobody counted are recorded as not found
@@ -210,7 +211,7 @@ def test_counting_on_the_floor_without_a_recorded_transfer_is_refused(  # type: 
     _when_modal(QMessageBox, lambda box: box.accept())
     _count(qtbot, main_window, tab, GUMMY, "12")
     assert main_window.status_kind == "error" and "no recorded transfer" in main_window.status_label.text()
-    assert tab.current is not None and counts.get_count(main_window.ctx.db, tab.current.id).entries == 0
+    assert tab.current is not None and counts.get_count(main_window.ctx.db, SYSTEM, tab.current.id).entries == 0
 
 
 def test_recount_replaces_and_the_model_passes_the_tester(

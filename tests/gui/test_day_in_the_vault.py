@@ -44,6 +44,7 @@ from backoffice.services import (
     transfers,
     users,
 )
+from backoffice.services.actor import SYSTEM
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
@@ -200,7 +201,9 @@ def _the_day(
     click(qtbot, recon.reconcile_button)
     qtbot.waitUntil(lambda: status(win).startswith(f"Reconciled {yesterday}"), timeout=20_000)
     assert {(f.kind, f.receipt_number, f.tag) for f in recon.model.rows} == planted
-    assert {(f.kind, f.receipt_number, f.tag) for f in reconciliation.day_view(db, yesterday).findings} == planted
+    assert {
+        (f.kind, f.receipt_number, f.tag) for f in reconciliation.day_view(db, SYSTEM, yesterday).findings
+    } == planted
 
     # 2. a cycle count of one item, counted by scanning, then submitted
     counted = _count_an_item(qtbot, win, db, summary)
@@ -221,7 +224,7 @@ def _vault_item(db: Database, summary: demo.DemoSummary) -> tuple[str, dict[str,
     from backoffice.db.models import Item, Location, Package
     from backoffice.domain.enums import LocationKind, PackageStatus
 
-    moving = {line.tag for line in transfers.get_transfer(db, summary.transfer_id).lines}  # type: ignore[arg-type]
+    moving = {line.tag for line in transfers.get_transfer(db, SYSTEM, summary.transfer_id).lines}  # type: ignore[arg-type]
     with db.read() as session:
         rows = session.execute(
             select(Item.sku, Package.tag, Package.quantity, Location.kind)
@@ -274,8 +277,8 @@ def _count_an_item(qtbot, win: MainWindow, db: Database, summary: demo.DemoSumma
     when_modal(QMessageBox, lambda box: click(qtbot, button(box, "Submit")))
     click(qtbot, tab.submit_button)
     count_id = tab.current.id
-    qtbot.waitUntil(lambda: counts.get_count(db, count_id).status is CountStatus.SUBMITTED, timeout=10_000)
-    done = counts.get_count(db, count_id)
+    qtbot.waitUntil(lambda: counts.get_count(db, SYSTEM, count_id).status is CountStatus.SUBMITTED, timeout=10_000)
+    done = counts.get_count(db, SYSTEM, count_id)
     assert (done.lines_counted, done.lines_matching, done.accuracy) == (len(packages), len(packages), Decimal(100))
     return len(packages)
 
@@ -361,7 +364,7 @@ def _receive_the_delivery(qtbot, win: MainWindow, db: Database, view) -> list[st
     no_failure_in_dialogs()
     assert receiving.get_manifest(db, maria, view.id).status is ManifestStatus.RECEIVED
     for tag in tags:
-        package = inventory.find_by_tag(db, tag)
+        package = inventory.find_by_tag(db, SYSTEM, tag)
         assert package is not None and package.location == "Vault"
     return tags
 
@@ -377,7 +380,7 @@ def _replenish_the_floor(
 
     tab = open_tab(qtbot, win, TransfersTab)
     # this morning's transfer was recorded yesterday: the product arrives, each package scanned on the floor
-    waiting = transfers.get_transfer(db, summary.transfer_id)  # type: ignore[arg-type]
+    waiting = transfers.get_transfer(db, SYSTEM, summary.transfer_id)  # type: ignore[arg-type]
     row = next(r for r in range(tab.transfer_model.rowCount()) if tab.transfer_model.rows[r].id == waiting.id)
     click_row(qtbot, tab.transfer_view, tab.transfer_view.proxy.mapFromSource(tab.transfer_model.index(row, 0)).row())
     assert tab.current is not None and tab.current.id == waiting.id
@@ -385,7 +388,7 @@ def _replenish_the_floor(
     for tag in moved:
         scan(qtbot, win, tag)
         _wait_status(qtbot, win, f"{tag} arrived")
-    assert transfers.get_transfer(db, waiting.id).status is TransferStatus.MOVED
+    assert transfers.get_transfer(db, SYSTEM, waiting.id).status is TransferStatus.MOVED
 
     # then a new one: draft, scan what was received, record (METRC first), then move and scan on arrival
     click(qtbot, button(tab, "New draft"))
@@ -397,12 +400,12 @@ def _replenish_the_floor(
         _wait_status(qtbot, win, f"Added {tag}")
     click(qtbot, tab.record_button)
     qtbot.waitUntil(lambda: status(win).startswith(f"Transfer #{draft.id} recorded"), timeout=10_000)
-    assert transfers.get_transfer(db, draft.id).status is TransferStatus.RECORDED
+    assert transfers.get_transfer(db, SYSTEM, draft.id).status is TransferStatus.RECORDED
     qtbot.wait(1_300)  # carrying the product out: the same tag again at once would be a scanner's double read
     for tag in received[:2]:
         scan(qtbot, win, tag)
         _wait_status(qtbot, win, f"{tag} arrived")
-    done = transfers.get_transfer(db, draft.id)
+    done = transfers.get_transfer(db, SYSTEM, draft.id)
     assert done.status is TransferStatus.MOVED and all(line.moved for line in done.lines)
     return moved
 

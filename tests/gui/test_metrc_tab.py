@@ -81,5 +81,5 @@ def test_background_sync_sends_to_the_simulator(qtbot, ctx: AppContext, samples,
         ctx.changed.connect(tab.refresh)
         tab.sync_in_background()
         qtbot.waitUntil(lambda: tab._background is None, timeout=10_000)
-        assert metrc_sync.list_entries(ctx.db)[0].status is OutboxStatus.SENT
+        assert metrc_sync.list_entries(ctx.db, SYSTEM)[0].status is OutboxStatus.SENT
         assert [b[0]["Label"] for b in sim.applied("packages/v2/location")] == ["1A4060300000000000000001"]

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from backoffice.services import counts, transfers
+from backoffice.services.actor import SYSTEM
 from backoffice.services.counts import Scope
 from tests.gui.conftest import type_keys
 from ui import commands
@@ -126,7 +127,7 @@ def test_a_scan_while_the_stop_box_is_open_waits_and_enter_puts_it_back(  # type
     assert "when this dialog is closed" in str(seen["status"])
     assert second in str(seen["second"])  # the held scan, handled once the first box closed
     assert max(most_boxes) == 1  # never two boxes at once
-    assert transfers.list_transfers(main_window.ctx.db) == []  # nothing was recorded by a stray Enter
+    assert transfers.list_transfers(main_window.ctx.db, SYSTEM) == []  # nothing was recorded by a stray Enter
     assert "Refused" in main_window.status_label.text() and "Product stays where it was" in tab.panel.text()
 
 
@@ -181,7 +182,7 @@ def test_enter_on_the_submit_warning_keeps_counting(qtbot, main_window: MainWind
     QTimer.singleShot(20, press_enter)
     qtbot.mouseClick(tab.submit_button, Qt.MouseButton.LeftButton)
     assert seen == ["Keep counting"]
-    assert counts.get_count(db, started.id).is_open
+    assert counts.get_count(db, SYSTEM, started.id).is_open
 
 
 def test_the_panel_shows_a_long_problem_in_full(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]

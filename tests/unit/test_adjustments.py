@@ -197,7 +197,7 @@ def test_roles_and_named_users(store: Database, actors: dict[str, Actor]) -> Non
 
 
 def test_reasons_are_seeded_loaded_from_metrc_and_set_by_hand(store: Database, actors: dict[str, Actor]) -> None:
-    names = {r.name: r for r in adjustments.list_reasons(store)}
+    names = {r.name: r for r in adjustments.list_reasons(store, SYSTEM)}
     assert set(names) == {name for name, _, _ in adjustments.DEFAULT_REASONS}
     assert names["Theft"].requires_note and names["Scale Variance"].max_percent == 10
     assert adjustments.seed_default_reasons(store) == 0  # only when empty
@@ -232,6 +232,6 @@ def test_reasons_are_seeded_loaded_from_metrc_and_set_by_hand(store: Database, a
 def test_list_adjustments(store: Database, actors: dict[str, Actor]) -> None:
     adjustments.adjust(store, actors["alex"], GUMMY, -1, "Damage")
     adjustments.adjust(store, actors["alex"], FLOWER, "2.5", "Entry Error", "typed 110.9 at receiving")
-    rows = adjustments.list_adjustments(store)
+    rows = adjustments.list_adjustments(store, SYSTEM)
     assert [r.tag for r in rows] == [FLOWER, GUMMY] and rows[0].by == "alex"
-    assert [r.tag for r in adjustments.list_adjustments(store, tag=GUMMY)] == [GUMMY]
+    assert [r.tag for r in adjustments.list_adjustments(store, SYSTEM, tag=GUMMY)] == [GUMMY]

@@ -28,7 +28,7 @@ from backoffice.services import (
     metrc_sync,
     settings,
 )
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.counts import Scope
 from tests.conftest import make_users
 from tests.unit.test_metrc_keys import MemoryKeyring
@@ -97,7 +97,7 @@ def test_start_count_with_metrc_fetches_through_the_users_key(
     keys.set_vendor_key(DEFAULT_VENDOR_KEY)
     with pytest.raises(MetrcKeyMissing, match="alex"):  # no key of their own: nothing is started
         counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope(), keys=keys)
-    assert counts.list_counts(db) == []
+    assert counts.list_counts(db, SYSTEM) == []
     keys.set_user_key("alex", DEFAULT_USER_KEY)
     with pytest.raises(ValidationError, match="name"):
         counts.start_count_with_metrc(db, actors["alex"], "  ", Scope(), keys=keys)
@@ -114,4 +114,4 @@ def test_start_count_with_metrc_in_manual_mode_says_so(store: tuple[Database, di
     db, actors = store
     with pytest.raises(UserError, match="manual mode"):
         counts.start_count_with_metrc(db, actors["alex"], "Gummies", Scope())
-    assert counts.list_counts(db) == []
+    assert counts.list_counts(db, SYSTEM) == []

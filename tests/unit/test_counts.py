@@ -27,7 +27,7 @@ from backoffice.services import (
     metrc_packages_import,
     prices,
 )
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.counts import LineStatus, Scope
 from backoffice.services.transfers import NotRecorded
 
@@ -279,7 +279,7 @@ def test_a_submitted_count_is_frozen(store: Database, actors: dict[str, Actor], 
     )
     line = _line(counts.variance_lines(store, actors["alex"], info.id), GUMMY)
     assert line.adjusted == -2 and line.status is LineStatus.RESOLVED and line.remaining == 0
-    assert counts.get_count(store, info.id).lines_matching == 0  # the frozen figures do not move
+    assert counts.get_count(store, SYSTEM, info.id).lines_matching == 0  # the frozen figures do not move
     assert result.count_session_id == info.id
 
 
@@ -322,7 +322,7 @@ def test_bad_keyed_in_sheet_records_nothing(store: Database, actors: dict[str, A
     (tmp_path / "wrong.csv").write_text("Item,Qty\nfoo,1\n")
     with pytest.raises(ImportFileError, match="lacks the column"):
         counts.import_sheet(store, actors["alex"], info.id, tmp_path / "wrong.csv")
-    assert counts.get_count(store, info.id).entries == 0
+    assert counts.get_count(store, SYSTEM, info.id).entries == 0
 
 
 def test_roles_are_enforced(store: Database, actors: dict[str, Actor]) -> None:
@@ -336,8 +336,8 @@ def test_roles_are_enforced(store: Database, actors: dict[str, Actor]) -> None:
 def test_list_and_choices(store: Database, actors: dict[str, Actor]) -> None:
     first = counts.start_count(store, actors["alex"], "First", Scope(categories=(EDIBLES,)))
     second = counts.start_count(store, actors["alex"], "Second", Scope(locations=("Vault",)))
-    assert [c.id for c in counts.list_counts(store)] == [second.id, first.id]
-    choices = counts.scope_choices(store)
+    assert [c.id for c in counts.list_counts(store, SYSTEM)] == [second.id, first.id]
+    choices = counts.scope_choices(store, SYSTEM)
     assert EDIBLES in choices.categories and "Sales Floor" in choices.locations
     assert second.scope.describe() == "everything in Vault"
 

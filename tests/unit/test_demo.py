@@ -124,7 +124,7 @@ def test_a_delivery_and_a_transfer_are_waiting(small: tuple[Database, demo.DemoS
         assert not session.scalar(
             select(func.count()).select_from(Package).where(Package.tag.in_([ln.tag for ln in lines]))
         )
-    transfer = transfers.get_transfer(db, summary.transfer_id)  # type: ignore[arg-type]
+    transfer = transfers.get_transfer(db, SYSTEM, summary.transfer_id)  # type: ignore[arg-type]
     assert transfer.status is TransferStatus.RECORDED and transfer.lines
     assert not any(line.moved for line in transfer.lines)
 

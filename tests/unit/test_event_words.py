@@ -89,14 +89,14 @@ def test_package_history_and_audit_list_read_as_sentences(db: Database, actors: 
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     tag = next(
         r.tag
-        for r in inventory.search_packages(db, "", include_finished=False, limit=50)
+        for r in inventory.search_packages(db, SYSTEM, "", include_finished=False, limit=50)
         if r.location == "Vault" and r.quantity > 2
     )
     created = transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", [tag])
     transfers.record(db, actors["alex"], created.id)
     transfers.confirm_arrival(db, actors["alex"], tag, "Sales Floor")
     adjustments.adjust(db, actors["maria"], tag, Decimal(-1), "Damage", "crushed in the drawer")
-    history = inventory.package_history(db, tag)
+    history = inventory.package_history(db, SYSTEM, tag)
     assert all("{" not in event.detail for event in history)
     assert any(event.detail.startswith("Moved from Vault to Sales Floor") for event in history)
     assert any("arrived in Sales Floor" in event.detail for event in history)
@@ -110,14 +110,14 @@ def test_outbox_entries_count_packages_in_words(db: Database, actors: dict[str, 
     metrc_packages_import.import_file(db, actors["admin"], samples / "metrc_packages_active.json")
     vault = [
         r.tag
-        for r in inventory.search_packages(db, "", include_finished=False, limit=200)
+        for r in inventory.search_packages(db, SYSTEM, "", include_finished=False, limit=200)
         if r.location == "Vault" and r.lab_state.sellable and r.quantity > 0
     ]
     for tags in (vault[:1], vault[1:5]):
         transfers.record(
             db, actors["alex"], transfers.create_transfer(db, actors["alex"], "Vault", "Sales Floor", tags).id
         )
-    one, four = metrc_sync.list_entries(db)[-2:]
+    one, four = metrc_sync.list_entries(db, SYSTEM)[-2:]
     assert one.summary == f"1 package: {vault[0]}"
     assert four.summary == f"4 packages: {', '.join(vault[1:4])} and 1 more"
 

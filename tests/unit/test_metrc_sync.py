@@ -51,14 +51,14 @@ def test_sends_in_order_exactly_once(db: Database) -> None:
     assert metrc_sync.sync(db, metrc).sent == 5
     assert [p[0]["Label"] for _, p in metrc.received] == [f"TAG{i}" for i in range(5)]
     assert metrc_sync.sync(db, metrc).sent == 0  # nothing twice
-    assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.SENT}
+    assert {r.status for r in metrc_sync.list_entries(db, SYSTEM)} == {OutboxStatus.SENT}
     assert audit.verify(db, SYSTEM).ok
 
 
 def test_enqueue_is_idempotent_by_key(db: Database) -> None:
     _enqueue(db, 3)
     _enqueue(db, 3)
-    assert len(metrc_sync.list_entries(db)) == 3
+    assert len(metrc_sync.list_entries(db, SYSTEM)) == 3
 
 
 def test_outage_retries_later_with_backoff_and_keeps_order(db: Database) -> None:
@@ -79,7 +79,7 @@ def test_rejection_fails_the_entry_with_metrc_text_and_stops_the_queue(db: Datab
     metrc = ScriptedMetrc(rejected)
     result = metrc_sync.sync(db, metrc)
     assert result.failed == 1 and metrc.received == []
-    rows = metrc_sync.list_entries(db)
+    rows = metrc_sync.list_entries(db, SYSTEM)
     assert rows[0].status is OutboxStatus.FAILED and "TAG0 was not found" in (rows[0].last_error or "")
     assert metrc_sync.sync(db, metrc).sent == 0  # the queue waits for a person
     with pytest.raises(PermissionDenied):
@@ -90,11 +90,11 @@ def test_rejection_fails_the_entry_with_metrc_text_and_stops_the_queue(db: Datab
 
 def test_resolve_by_hand_needs_a_note(db: Database, actors: dict[str, Actor]) -> None:
     _enqueue(db, 1, OutboxKind.ADJUST)
-    entry = metrc_sync.list_entries(db)[0]
+    entry = metrc_sync.list_entries(db, SYSTEM)[0]
     with pytest.raises(ValidationError, match="say how"):
         metrc_sync.resolve(db, actors["maria"], entry.id, "  ")
     metrc_sync.resolve(db, actors["maria"], entry.id, "entered in METRC web UI")
-    assert metrc_sync.list_entries(db)[0].status is OutboxStatus.RESOLVED
+    assert metrc_sync.list_entries(db, SYSTEM)[0].status is OutboxStatus.RESOLVED
 
 
 def test_interrupted_send_of_a_non_idempotent_call_is_not_repeated(db: Database) -> None:
@@ -106,7 +106,7 @@ def test_interrupted_send_of_a_non_idempotent_call_is_not_repeated(db: Database)
     metrc = ScriptedMetrc()
     result = metrc_sync.sync(db, metrc)
     assert result.failed == 1 and metrc.received == []
-    assert "may have applied it" in (metrc_sync.list_entries(db)[0].last_error or "")
+    assert "may have applied it" in (metrc_sync.list_entries(db, SYSTEM)[0].last_error or "")
 
 
 def test_interrupted_location_change_is_safely_resent(db: Database) -> None:
@@ -124,7 +124,7 @@ def test_gives_up_after_max_attempts(db: Database) -> None:
     for _ in range(10):
         metrc_sync.sync(db, metrc, now=lambda: clock[0])
         clock[0] += timedelta(hours=2)
-    assert metrc_sync.list_entries(db)[0].status is OutboxStatus.FAILED
+    assert metrc_sync.list_entries(db, SYSTEM)[0].status is OutboxStatus.FAILED
 
 
 def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[str, Actor], tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +148,7 @@ def test_manual_mode_exports_csv_and_marks_entries(db: Database, actors: dict[st
     assert [rows for _, rows in written] == [2] and export.changes & Changes.OUTBOX
     back = csv_export.read_location_changes(written[0][0])
     assert [c.label for c in back] == ["1A4060300000000000000000", "1A4060300000000000000001"]
-    assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.EXPORTED}
+    assert {r.status for r in metrc_sync.list_entries(db, SYSTEM)} == {OutboxStatus.EXPORTED}
     assert metrc_manual.export_pending(db, actors["maria"], tmp_path).files == []  # nothing twice
 
 
@@ -159,5 +159,5 @@ def test_a_receive_sheet_waiting_for_the_web_ui_does_not_hold_back_sales(db: Dat
     metrc = ScriptedMetrc()
     assert metrc_sync.sync(db, metrc).sent == 1
     assert [kind for kind, _ in metrc.received] == [OutboxKind.SALES_RECEIPT]
-    statuses = {r.kind: r.status for r in metrc_sync.list_entries(db)}
+    statuses = {r.kind: r.status for r in metrc_sync.list_entries(db, SYSTEM)}
     assert statuses[OutboxKind.RECEIVE_CONFIRM] is OutboxStatus.PENDING  # still waiting for a person

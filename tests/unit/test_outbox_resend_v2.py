@@ -87,11 +87,11 @@ def test_lost_answer_is_checked_not_resent(sqlite_db: Database, sim: MetrcSimula
         sim.delay_next(1.2)  # METRC records it; the answer arrives after the client gave up
         first = run()
         assert first.waiting == 1 and "may have recorded it" in first.reason
-        assert metrc_sync.list_entries(sqlite_db)[0].status is OutboxStatus.PENDING  # no manager needed
+        assert metrc_sync.list_entries(sqlite_db, SYSTEM)[0].status is OutboxStatus.PENDING  # no manager needed
         time.sleep(1.0)
         assert run().sent == 1
     assert len(sim.applied(path)) == 1  # exactly once
-    assert metrc_sync.list_entries(sqlite_db, statuses={OutboxStatus.SENT})[0].attempts == 2
+    assert metrc_sync.list_entries(sqlite_db, SYSTEM, statuses={OutboxStatus.SENT})[0].attempts == 2
     checks = [r.path for r in sim.requests if r.method == "GET"]
     assert checks == (
         ["sales/v2/receipts/external/R-LOST-1"] if kind is OutboxKind.SALES_RECEIPT else ["packages/v2/adjustments"]

@@ -26,7 +26,7 @@ from backoffice.services import (
     metrc_sync,
     transfers,
 )
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 
 PATH = "packages/v1/change/locations"
 
@@ -81,7 +81,7 @@ def test_errors_timeouts_and_outage_mid_queue_deliver_each_change_once_in_order(
         while (result := run()).sent or result.waiting:
             pass
     assert _delivered(sim) == tags  # every change once (entry 2 was checked, not re-sent), in order
-    assert {r.status for r in metrc_sync.list_entries(db)} == {OutboxStatus.SENT}
+    assert {r.status for r in metrc_sync.list_entries(db, SYSTEM)} == {OutboxStatus.SENT}
 
 
 def test_rejection_is_shown_with_metrc_text(sqlite_db: Database, samples: Path, sim: MetrcSimulator) -> None:
@@ -101,7 +101,7 @@ def test_rejection_is_shown_with_metrc_text(sqlite_db: Database, samples: Path, 
             entry.payload = json.dumps(payload)
         result = metrc_sync.sync(db, metrc_connection.sender_for(client))
     assert result.failed == 1
-    row = metrc_sync.list_entries(db)[0]
+    row = metrc_sync.list_entries(db, SYSTEM)[0]
     assert row.status is OutboxStatus.FAILED and "Back Room" in (row.last_error or "")
 
 

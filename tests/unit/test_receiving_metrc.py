@@ -114,7 +114,7 @@ def test_metrc_agreeing_closes_the_receive_sheet(db: Database, alex: Actor) -> N
     assert check.agrees and (check.accepted, check.rejected, check.unreadable) == (2, 1, 1)
     assert check.outbox_closed is not None and _outbox_status(db) is OutboxStatus.RESOLVED
     assert audit.verify(db, SYSTEM).ok
-    assert metrc_sync.list_entries(db, statuses={OutboxStatus.PENDING}) == []  # the METRC queue moves on
+    assert metrc_sync.list_entries(db, SYSTEM, statuses={OutboxStatus.PENDING}) == []  # the METRC queue moves on
 
 
 def test_every_disagreement_is_named_and_the_sheet_stays_open(db: Database, alex: Actor) -> None:

@@ -80,7 +80,7 @@ def test_running_a_day_again_changes_nothing(day_in: tuple[Database, Actor]) -> 
     again = reconciliation.reconcile_day(db, alex, DAY)
     assert [f.id for f in again.findings] == [f.id for f in first.findings]
     assert (again.new, again.cleared) == (0, 0)
-    assert reconciliation.day_view(db, DAY).findings == again.findings
+    assert reconciliation.day_view(db, SYSTEM, DAY).findings == again.findings
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Finding)) == 2
         assert session.scalar(select(func.count()).where(AuditEvent.action == "reconcile.day")) == 2
@@ -139,7 +139,7 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
             ],
         }
     ]
-    done = _finding(reconciliation.day_view(db, DAY), MISSING)
+    done = _finding(reconciliation.day_view(db, SYSTEM, DAY), MISSING)
     assert (done.status, done.resolution, done.note, done.resolved_by, done.outbox_id) == (
         FindingStatus.RESOLVED,
         Resolution.QUEUE_RECEIPT,
@@ -220,7 +220,7 @@ def test_resolving_needs_an_action_a_note_and_the_permission(
         reconciliation.reconcile_day(db, actors["pat"], DAY)
     result = reconciliation.resolve(db, alex, over.id, "explained", "Counted the shelf: POS right; METRC fixed")
     assert result.outbox_id is None
-    assert _finding(reconciliation.day_view(db, DAY), OVER_DEDUCTED).resolution is Resolution.EXPLAINED
+    assert _finding(reconciliation.day_view(db, SYSTEM, DAY), OVER_DEDUCTED).resolution is Resolution.EXPLAINED
 
 
 def test_open_findings_carry_into_the_next_days_view(day_in: tuple[Database, Actor]) -> None:
@@ -231,9 +231,9 @@ def test_open_findings_carry_into_the_next_days_view(day_in: tuple[Database, Act
     assert all(f.carried and f.business_date == DAY for f in next_day.findings)
     assert (next_day.summary.open, next_day.summary.carried_open, next_day.summary.pos_lines) == (0, 2, 0)
     reconciliation.resolve(db, alex, _finding(first, MISSING).id, Resolution.EXPLAINED, "sent by hand in METRC")
-    later = reconciliation.day_view(db, DAY + timedelta(days=2))
+    later = reconciliation.day_view(db, SYSTEM, DAY + timedelta(days=2))
     assert _keys(later) == [OVER_DEDUCTED] and later.summary.carried_open == 1
-    assert len(reconciliation.day_view(db, DAY).findings) == 2  # the day itself still shows both
+    assert len(reconciliation.day_view(db, SYSTEM, DAY).findings) == 2  # the day itself still shows both
 
 
 def _vault_tags(samples: Path) -> list[str]:

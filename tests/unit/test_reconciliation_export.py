@@ -15,7 +15,7 @@ from backoffice.cli.main import main
 from backoffice.db.engine import Database
 from backoffice.exporters.reconciliation_workbook import write_reconciliation_workbook
 from backoffice.services import reconciliation, sales_import
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.reconciliation import Resolution
 from tests.unit.cli_signin import new_store, signin
 from tests.unit.test_sales_import import DAY, rows_of, store, write_csv  # noqa: F401 — `store` is a fixture
@@ -39,7 +39,7 @@ def test_workbook_has_the_summary_and_every_finding_typed_and_formula_safe(
     view = reconciliation.reconcile_day(db, alex, DAY)
     hostile = next(f for f in view.findings if f.receipt_number.startswith("="))
     reconciliation.resolve(db, alex, hostile.id, Resolution.EXPLAINED, "-1 tincture: rang up twice, voided")
-    view = reconciliation.day_view(db, DAY)
+    view = reconciliation.day_view(db, SYSTEM, DAY)
 
     result = write_reconciliation_workbook(view, tmp_path / "day.xlsx")
 

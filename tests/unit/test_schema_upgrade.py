@@ -134,7 +134,7 @@ def test_a_store_at_0001_with_data_upgrades_to_head(empty_db: Database) -> None:
 
     # the old rows read back through today's services
     maria = users.authenticate(db, "maria", "2222").as_actor()
-    row = inventory.find_by_tag(db, TAG)
+    row = inventory.find_by_tag(db, SYSTEM, TAG)
     assert row is not None and (row.quantity, row.location) == (Decimal(12), "Vault")
     assert ledger.check_balances(db) == []
     manifest = receiving.get_manifest(db, maria, receiving.find_manifest(db, "0004412345"))
@@ -145,7 +145,7 @@ def test_a_store_at_0001_with_data_upgrades_to_head(empty_db: Database) -> None:
     # and new work lands on them: a transfer of the old package, recorded with ledger and audit rows
     info = transfers.create_transfer(db, maria, "Vault", "Sales Floor", [TAG])
     transfers.record(db, maria, info.id)
-    assert inventory.find_by_tag(db, TAG).location == "Sales Floor"  # type: ignore[union-attr]
+    assert inventory.find_by_tag(db, SYSTEM, TAG).location == "Sales Floor"  # type: ignore[union-attr]
     assert ledger.check_balances(db) == []
     users.add_user(db, SYSTEM, "alex", "Alex", "associate", "1111")
     assert audit.verify(db, maria).ok

@@ -8,6 +8,7 @@ the view fetches more rows as it scrolls (canFetchMore/fetchMore).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 from backoffice.db.engine import Database
 from backoffice.domain.enums import PackageStatus
 from backoffice.services import inventory
+from backoffice.services.actor import Actor
 from backoffice.services.inventory import ActiveSearch, PackageRow
 from ui.models.paged_table import Index, PagedTableModel
 
@@ -41,9 +43,10 @@ class PackageTableModel(PagedTableModel[PackageRow]):
     PAGE = 400
     HEADERS = HEADERS
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: Callable[[], Actor | None]) -> None:
         super().__init__()
         self.db = db
+        self.actor = actor  # who is signed in now (None before sign-in): reading packages needs a permission
         self.text = ""
         self.include_finished = False
         self.sort_column = Column.ITEM
@@ -74,8 +77,12 @@ class PackageTableModel(PagedTableModel[PackageRow]):
         super().beginResetModel()
 
     def fetch(self, offset: int, limit: int) -> list[PackageRow]:
+        actor = self.actor()
+        if actor is None:
+            return []
         return inventory.search_packages(
             self.db,
+            actor,
             self.text,
             include_finished=self.include_finished,
             sort=SORT_KEYS[self.sort_column],

@@ -90,7 +90,7 @@ class CycleCountTab(Tab):
 
         self._build_scan_panel()
         self._build_table()
-        self.detail = PackageDetail(ctx.db)
+        self.detail = PackageDetail(ctx.db, lambda: ctx.actor)
         self.detail.setObjectName("countPackageDetail")
 
         top = QHBoxLayout()
@@ -123,7 +123,8 @@ class CycleCountTab(Tab):
         self.sheet_button.clicked.connect(self.print_sheet)
         self.import_button.clicked.connect(self.import_sheet)
         self.submit_button.clicked.connect(self.submit)
-        ctx.user_changed.connect(self.reload_lines)
+        self._loaded = False  # lists are read as the signed-in user: the first load waits for sign-in
+        ctx.user_changed.connect(self._signed_in)
         self._load_locations()
         self.reload_counts()
 
@@ -155,15 +156,27 @@ class CycleCountTab(Tab):
 
     # --- data -----------------------------------------------------------------------------------
 
+    def _signed_in(self) -> None:
+        if self._loaded:
+            self.reload_lines()
+            return
+        self._load_locations()
+        self.reload_counts()
+
     def _load_locations(self) -> None:
+        if not self.usable():  # reads are the signed-in user's: nothing before sign-in
+            return
         self.location_box.clear()
         self.location_box.addItem(ANY_LOCATION, None)
-        for loc in locations.list_locations(self.ctx.db):
+        for loc in locations.list_locations(self.ctx.db, self.ctx.actor):
             self.location_box.addItem(loc.name, loc.name)
 
     def reload_counts(self, select_id: int | None = None) -> None:
+        if not self.usable():  # reads are the signed-in user's: nothing before sign-in
+            return
+        self._loaded = True
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
-        listed = counts.list_counts(self.ctx.db)
+        listed = counts.list_counts(self.ctx.db, self.ctx.actor)
         self.count_box.blockSignals(True)
         self.count_box.clear()
         for info in listed:
@@ -182,7 +195,7 @@ class CycleCountTab(Tab):
 
     def _on_count_chosen(self, *_: object) -> None:
         count_id = self.count_box.currentData()
-        self.current = counts.get_count(self.ctx.db, count_id) if count_id is not None else None
+        self.current = counts.get_count(self.ctx.db, self.ctx.actor, count_id) if count_id is not None else None
         self._clear_pending()
         if self.current is not None:  # where one counts follows the count, never the one viewed before it
             scoped = self.current.scope.locations
@@ -226,7 +239,8 @@ class CycleCountTab(Tab):
             return
         db, actor, count_id = self.ctx.db, self.ctx.actor, self.current.id
         self.lines_query.run(
-            lambda job: (counts.get_count(db, count_id), counts.variance_lines(db, actor, count_id)), self._lines_loaded
+            lambda job: (counts.get_count(db, actor, count_id), counts.variance_lines(db, actor, count_id)),
+            self._lines_loaded,
         )
 
     def _lines_loaded(self, loaded: tuple[CountInfo, list[VarianceLine]]) -> None:
@@ -353,7 +367,7 @@ class CycleCountTab(Tab):
             self.detail.summary.setText("Blind count: the package's history is shown after submit.")
         else:
             known = isinstance(line, VarianceLine) and line.known
-            self.detail.show_package(inventory.find_by_tag(self.ctx.db, line.tag) if known else None)  # type: ignore[union-attr]
+            self.detail.show_package(inventory.find_by_tag(self.ctx.db, self.ctx.actor, line.tag) if known else None)  # type: ignore[union-attr]
         self._enable()
 
     # --- counting -------------------------------------------------------------------------------
@@ -492,7 +506,7 @@ class CycleCountTab(Tab):
         metrc_connected = bool(store_settings.read(self.ctx.db, store_settings.METRC_BASE_URL))
         today = store_settings.store_calendar(self.ctx.db).today()
         dialog = StartCountDialog(
-            counts.scope_choices(self.ctx.db), today=today, metrc_connected=metrc_connected, parent=self
+            counts.scope_choices(self.ctx.db, self.ctx.actor), today=today, metrc_connected=metrc_connected, parent=self
         )
         if not dialog.exec() or dialog.request is None:
             return

@@ -208,8 +208,8 @@ class AdjustDialog(QDialog):
         self.preview: Preview | None = None
         self.setObjectName("adjustDialog")
         self.setWindowTitle(f"Adjust {tag}")
-        self.reasons = {r.name: r for r in adjustments.list_reasons(db)}
-        package = inventory.find_by_tag(db, tag)
+        self.reasons = {r.name: r for r in adjustments.list_reasons(db, self.actor)}
+        package = inventory.find_by_tag(db, self.actor, tag)
         self.before = package.quantity if package else None
         self.unit = package.unit.value if package else ""
 

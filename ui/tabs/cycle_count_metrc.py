@@ -66,7 +66,7 @@ class MetrcFixDialog(QDialog):
         self.quantity.setValidator(QRegularExpressionValidator(r"^[+-]?\d{0,7}([.,]\d{0,4})?$", self.quantity))
         self.reason = QComboBox()
         self.reason.setObjectName("fixReason")
-        for reason in adjustments.list_reasons(db):
+        for reason in adjustments.list_reasons(db, ctx.actor):
             self.reason.addItem(reason.name, reason.name)
         self.note = QPlainTextEdit()
         self.note.setObjectName("fixNote")

@@ -40,7 +40,7 @@ class InventoryTab(Tab):
         self.filter.setClearButtonEnabled(True)
         self.include_finished = QCheckBox("Include finished packages")
         self.count_label = QLabel()
-        self.model = PackageTableModel(ctx.db)
+        self.model = PackageTableModel(ctx.db, lambda: ctx.actor if ctx.signed_in else None)
         self.view = QTableView()
         self.view.setObjectName("inventoryTable")
         self.view.setModel(self.model)
@@ -65,7 +65,7 @@ class InventoryTab(Tab):
             (Column.LAB, 105),
         ):
             self.view.setColumnWidth(col, width)
-        self.detail = PackageDetail(ctx.db)
+        self.detail = PackageDetail(ctx.db, lambda: ctx.actor)
 
         self.panel = InstructionPanel(
             "Scan a tag anywhere in this window to find its package, or type in the filter to narrow the list."
@@ -106,10 +106,21 @@ class InventoryTab(Tab):
         self._reload_search.setInterval(2000)
         self._reload_search.timeout.connect(self._load_search)
         QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
+        self._loaded = False  # packages are read as the signed-in user: the first load waits for sign-in
+        ctx.user_changed.connect(self._user_changed)
+
+    def _user_changed(self) -> None:
+        """Packages are read as the signed-in user: load them when the first person signs in."""
+        if self.ctx.signed_in and not self._loaded:
+            self._loaded = True
+            self.apply_filter()
+            self._load_search()
 
     def _load_search(self) -> None:
-        db = self.ctx.db
-        self._search_loader.run(lambda job: ActiveSearch.load(db), self._search_loaded)
+        if not self.ctx.signed_in:
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        self._search_loader.run(lambda job: ActiveSearch.load(db, actor), self._search_loaded)
 
     def _search_loaded(self, search: ActiveSearch) -> None:
         self.model.active_search = search
@@ -156,7 +167,7 @@ class InventoryTab(Tab):
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         search = self.model.active_search
-        pkg = (search.find(code) if search else None) or inventory.find_by_tag(self.ctx.db, code)
+        pkg = (search.find(code) if search else None) or inventory.find_by_tag(self.ctx.db, self.ctx.actor, code)
         if pkg is None:
             return ScanFeedback(
                 False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first."

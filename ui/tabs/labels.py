@@ -189,7 +189,7 @@ class LabelsTab(LabelPrintingTab):
                         f"#{t.id} {t.from_location} → {t.to_location} · {t.status.value} · {len(t.lines)} packages",
                         str(t.id),
                     )
-                    for t in transfers.list_transfers(db)
+                    for t in transfers.list_transfers(db, self.ctx.actor)
                 ],
             )
         elif source is Source.CATEGORY:

@@ -124,6 +124,7 @@ class MetrcTab(Tab):
         self.export_button.clicked.connect(self.export_csv)
         self.keys_button.clicked.connect(self.edit_keys)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
+        self._loaded = False  # the list is read as the signed-in user: the first load waits for sign-in
         ctx.user_changed.connect(self._apply_role)
         self._apply_role()
         self.reload()
@@ -139,7 +140,7 @@ class MetrcTab(Tab):
             return
         if not settings.read(self.ctx.db, settings.METRC_BASE_URL):
             return
-        if not metrc_sync.list_entries(self.ctx.db, statuses={OutboxStatus.PENDING}, limit=1):
+        if not metrc_sync.list_entries(self.ctx.db, self.ctx.actor, statuses={OutboxStatus.PENDING}, limit=1):
             return
         self._background = run_command(
             self,
@@ -162,6 +163,8 @@ class MetrcTab(Tab):
     def _apply_role(self) -> None:
         if not self.ctx.signed_in:
             return
+        if not self._loaded:
+            self.reload()
         manager = self.ctx.actor.can(Permission.MANAGE_OUTBOX)
         why = "" if manager else f"Your role ({self.ctx.actor.role.value}) may not retry or resolve METRC entries."
         for button in (self.retry_button, self.resolve_button, self.export_button):
@@ -169,10 +172,13 @@ class MetrcTab(Tab):
             button.setToolTip(why)
 
     def reload(self) -> None:
+        if not self.usable():  # reads are the signed-in user's: nothing before sign-in
+            return
+        self._loaded = True
         statuses = (
             None if self.show_all.isChecked() else {OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED}
         )
-        rows = metrc_sync.list_entries(self.ctx.db, statuses=statuses)
+        rows = metrc_sync.list_entries(self.ctx.db, self.ctx.actor, statuses=statuses)
         self.model.set_rows(rows)
         failed = sum(1 for r in rows if r.status is OutboxStatus.FAILED)
         pending = sum(1 for r in rows if r.status in (OutboxStatus.PENDING, OutboxStatus.SENDING))

@@ -191,7 +191,7 @@ class FinishDialog(QDialog):
         self.view, self.on_location = view, on_location
         self.location = QComboBox()
         self.location.setObjectName("receiveLocation")
-        for loc in locations.list_locations(ctx.db):
+        for loc in locations.list_locations(ctx.db, ctx.actor):
             if loc.kind is not LocationKind.FLOOR:  # the floor is reached by a recorded transfer
                 self.location.addItem(loc.name, loc.kind.value)  # a plain string survives the round trip
         vault = self.location.findData(LocationKind.VAULT.value)

@@ -134,7 +134,7 @@ class ReconciliationTab(Tab):
             (9, 75),
         ):
             self.view.setColumnWidth(col, width)
-        self.detail = PackageDetail(ctx.db)
+        self.detail = PackageDetail(ctx.db, lambda: ctx.actor)
         self.detail.setObjectName("reconPackageDetail")
         self._layout()
 
@@ -190,7 +190,7 @@ class ReconciliationTab(Tab):
         return date(d.year(), d.month(), d.day())
 
     def reload(self) -> None:
-        self._show(reconciliation.day_view(self.ctx.db, self.business_day))
+        self._show(reconciliation.day_view(self.ctx.db, self.ctx.actor, self.business_day))
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         if not self._shown_once:
@@ -231,7 +231,7 @@ class ReconciliationTab(Tab):
         if finding is None or not finding.tag:
             self.detail.show_package(None)
             return
-        package = inventory.find_by_tag(self.ctx.db, finding.tag)
+        package = inventory.find_by_tag(self.ctx.db, self.ctx.actor, finding.tag)
         self.detail.show_package(package)
         if package is None:
             self.detail.summary.setText(

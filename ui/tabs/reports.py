@@ -252,7 +252,7 @@ class ReportsTab(Tab):
         self.until.setDate(_qdate(now))
 
     def _load_choices(self) -> None:
-        choices = scope_choices(self.ctx.db)
+        choices = scope_choices(self.ctx.db, self.ctx.actor)
         for box, values in (
             (self.category, choices.categories),
             (self.brand, choices.brands),

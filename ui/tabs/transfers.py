@@ -131,13 +131,23 @@ class TransfersTab(Tab):
         self.lists_button.clicked.connect(self.budtender_lists)
         self.transfer_view.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
         self.current: TransferInfo | None = None
+        self._loaded = False  # lists are read as the signed-in user: the first load waits for sign-in
         self._load_locations()
         self.reload()
+        ctx.user_changed.connect(self._signed_in)
 
     # --- data -------------------------------------------------------------------------------
 
+    def _signed_in(self) -> None:
+        if self._loaded:
+            return
+        self._load_locations()
+        self.reload()
+
     def _load_locations(self) -> None:
-        locs = locations.list_locations(self.ctx.db)
+        if not self.usable():  # reads are the signed-in user's: nothing before sign-in
+            return
+        locs = locations.list_locations(self.ctx.db, self.ctx.actor)
         for box, preferred in ((self.from_box, LocationKind.VAULT), (self.to_box, LocationKind.FLOOR)):
             box.clear()
             for loc in locs:
@@ -147,8 +157,11 @@ class TransfersTab(Tab):
                 box.setCurrentText(match)
 
     def reload(self) -> None:
+        if not self.usable():  # reads are the signed-in user's: nothing before sign-in
+            return
+        self._loaded = True
         keep = self.current.id if self.current else None
-        self.transfer_model.set_rows(transfers.list_transfers(self.ctx.db))
+        self.transfer_model.set_rows(transfers.list_transfers(self.ctx.db, self.ctx.actor))
         self.tags.reload()
         if keep is not None:
             self.select_transfer(keep)

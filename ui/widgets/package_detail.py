@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import QTimer
@@ -9,14 +10,16 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWid
 
 from backoffice.db.engine import Database
 from backoffice.services import inventory
+from backoffice.services.actor import Actor
 from backoffice.services.inventory import PackageRow
 from ui.models.history_table import HistoryTableModel
 
 
 class PackageDetail(QWidget):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: Callable[[], Actor]) -> None:
         super().__init__()
         self.db = db
+        self.actor = actor  # who is signed in now: a package's history needs a permission
         self.summary = QLabel("Select or scan a package to see its history.")
         self.summary.setWordWrap(True)
         self.model = HistoryTableModel()
@@ -59,6 +62,6 @@ class PackageDetail(QWidget):
     def _load_history(self) -> None:
         if self._pending_tag is None:
             return
-        self.model.set_events(inventory.package_history(self.db, self._pending_tag))
+        self.model.set_events(inventory.package_history(self.db, self.actor(), self._pending_tag))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)

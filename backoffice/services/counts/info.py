@@ -13,6 +13,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry, CountExpected, CountSession, User
 from backoffice.domain.enums import CountStatus
 from backoffice.errors import NotFound, RuleViolation
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts.scope import Scope
 
@@ -126,13 +127,15 @@ def count_info(session: Session, count: CountSession) -> CountInfo:
     )
 
 
-def get_count(db: Database, count_id: int) -> CountInfo:
+def get_count(db: Database, actor: Actor, count_id: int) -> CountInfo:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return count_info(session, load_count(session, count_id))
 
 
-def list_counts(db: Database, *, limit: int = 100) -> list[CountInfo]:
+def list_counts(db: Database, actor: Actor, *, limit: int = 100) -> list[CountInfo]:
     """Newest first."""
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return [
             count_info(session, c)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, Location
 from backoffice.errors import ValidationError
+from backoffice.services.actor import Actor, Permission
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class ScopeChoices:
     locations: list[str]
 
 
-def scope_choices(db: Database) -> ScopeChoices:
+def scope_choices(db: Database, actor: Actor) -> ScopeChoices:
     """What a count can be scoped by, for the start dialog."""
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return ScopeChoices(
             list(session.scalars(select(Item.category).distinct().order_by(Item.category))),

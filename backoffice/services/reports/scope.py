@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backoffice.db.engine import Database
 from backoffice.db.models import Item
 from backoffice.errors import ValidationError
+from backoffice.services.actor import Actor, Permission
 
 _FIELDS = (
     ("category", "categories", Item.category),
@@ -66,8 +67,9 @@ class ScopeChoices:
     vendors: list[str]
 
 
-def scope_choices(db: Database) -> ScopeChoices:
+def scope_choices(db: Database, actor: Actor) -> ScopeChoices:
     """The categories, brands and vendors the store's items use, for pick lists."""
+    actor.require(Permission.REPORTS)
     with db.read() as session:
 
         def values(column: Any) -> list[str]:
