@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from sqlalchemy import select
 
 from backoffice.db.engine import Database
@@ -192,3 +192,31 @@ def test_an_associate_sees_the_change_but_cannot_decide_it(  # type: ignore[no-u
     tab.held.view.selectRow(0)
     assert tab.held.accept_button.isEnabled() and tab.held.accept_button.toolTip() == ""
     assert _state(db, held) == (PackageStatus.ON_HOLD, LabState.TEST_FAILED)
+
+
+def test_a_refused_accept_keeps_the_dialog_open_with_the_reason(  # type: ignore[no-untyped-def]
+    qtbot, ctx: AppContext, store, held: str, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, actors = store
+    _sign_in(ctx, "maria")
+    tab = _open_tab(qtbot, ctx)
+    lift, _ = _file(samples, tmp_path, "lift.json", IsOnHold=True, LabTestingState="TestPassed")
+    _import_lift(qtbot, tab, ctx, actors["pat"], lift)
+    again, _ = _file(samples, tmp_path, "again.json", IsOnHold=True, LabTestingState="RetestFailed")
+    metrc_packages_import.import_file(db, actors["pat"], again)  # the package moved past the first file
+    boxes: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: boxes.append(text)))
+    tab.held.view.selectRow(0)
+
+    def accept_then_give_up(dialog: DecisionDialog) -> None:
+        qtbot.keyClicks(dialog.note, "COA checked")
+        qtbot.keyPress(dialog.note, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(boxes) and dialog.isEnabled())
+        assert dialog.isVisible() and "changed since the file was imported" in boxes[0]
+        qtbot.keyClick(dialog.note, Qt.Key.Key_Escape)
+
+    failures = _in_dialog(qtbot, accept_then_give_up)
+    qtbot.mouseClick(tab.held.accept_button, Qt.MouseButton.LeftButton)
+    assert failures == []
+    assert _state(db, held) == (PackageStatus.ON_HOLD, LabState.RETEST_FAILED)
+    assert len(tab.held.model.rows) == 1  # still waiting: reject it, then import a current file
