@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from backoffice.domain.enums import ManifestLineState
 from backoffice.metrc.simulator import MetrcSimulator
-from backoffice.services import settings
+from backoffice.services import receiving, settings
 from backoffice.services.actor import SYSTEM
 from tests.gui.conftest import scan
 from tests.gui.test_metrc_v2_gui import MemoryKeys
@@ -141,3 +141,39 @@ def test_a_qr_url_typed_into_the_labels_field_adds_its_package(  # type: ignore[
     qtbot.keyClick(tab.tag_entry, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "not a METRC Retail ID code" in main_window.status_label.text(), timeout=5_000)
     assert tab.tags == [EACH_TAG]
+
+
+def test_finishing_with_a_flagged_package_accepted_asks_first(  # type: ignore[no-untyped-def]
+    qtbot, sim: MetrcSimulator, main_window: MainWindow, samples: Path
+) -> None:
+    settings.set_value(main_window.ctx.db, SYSTEM, "retail_id_required", True)
+    tab = _receiving(qtbot, main_window, samples)
+    tab.retail_ids.button.click()
+    qtbot.waitUntil(lambda: bool(tab.retail_ids.flagged()), timeout=15_000)
+    wait_until_idle()
+    assert tab.current is not None
+    db, actor, manifest_id = main_window.ctx.db, main_window.ctx.actor, tab.current.id
+    flagged = sorted(tab.retail_ids.flagged())
+    accepted = next(
+        ln.tag for ln in tab.line_model.rows if ln.tag in flagged and ln.problem is None and ln.item_id is not None
+    )
+    receiving.scan(db, actor, manifest_id, accepted)
+    receiving.accept(db, actor, manifest_id, [accepted])  # accepted anyway (the service leaves it to the person)
+    for line in tab.line_model.rows:
+        if line.tag != accepted:
+            receiving.reject(db, actor, manifest_id, line.tag, "Other", "not in this test")
+    asked: list[str] = []
+
+    def answer_no() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer_no)
+            return
+        asked.append(box.text())
+        box.button(QMessageBox.StandardButton.No).click()
+
+    QTimer.singleShot(20, answer_no)
+    tab.finishing.finish()  # "No": no finish dialog, the manifest stays open
+    assert asked and accepted in asked[0] and "no Retail ID unit codes" in asked[0]
+    wait_until_idle()
+    assert receiving.get_manifest(db, actor, manifest_id).open
