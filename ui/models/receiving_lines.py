@@ -69,6 +69,8 @@ class ReceivingLineModel(RowTableModel[LineView]):
         self.retail_id_flagged: frozenset[str] = frozenset()  # tags without the unit codes the state requires
 
     def set_retail_id_flagged(self, tags: frozenset[str]) -> None:
+        if tags == self.retail_id_flagged:
+            return  # asked after every scan: repaint only when the flags change
         self.retail_id_flagged = tags
         if self.rows:
             last = len(self.columns) - 1
