@@ -124,7 +124,9 @@ def list_(ctx: CliContext, args: argparse.Namespace) -> int:
 def suggest(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import replenishment
 
-    for s in replenishment.suggest(ctx.db, today=settings.store_calendar(ctx.db).today(), days_of_cover=args.days):
+    for s in replenishment.suggest(
+        ctx.db, ctx.actor, today=settings.store_calendar(ctx.db).today(), days_of_cover=args.days
+    ):
         print(f"{s.sku:<10} {s.item[:50]:<50} need {s.need:f} {s.unit}: {', '.join(s.tags) or 'nothing in the vault'}")
         print(f"{'':<10} {s.why}")
     return 0

@@ -55,8 +55,9 @@ class ResolveResult:
     changes: Changes = field(default=Changes.FINDINGS)
 
 
-def actions_for(db: Database, finding_id: int) -> list[Resolution]:
+def actions_for(db: Database, actor: Actor, finding_id: int) -> list[Resolution]:
     """What a person may do with this finding (queueing needs a POS receipt METRC lacks entirely)."""
+    actor.require(Permission.RECONCILE)
     with db.read() as session:
         finding = _finding(session, finding_id)
         if finding.status is not FindingStatus.OPEN:

@@ -290,13 +290,15 @@ def categories(session: Session) -> list[str]:
     return list(session.scalars(select(Item.category).distinct().order_by(Item.category)))
 
 
-def list_categories(db: Database) -> list[str]:
+def list_categories(db: Database, actor: Actor) -> list[str]:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return categories(session)
 
 
-def recent_manifests(db: Database, *, limit: int = 50) -> list[str]:
+def recent_manifests(db: Database, actor: Actor, *, limit: int = 50) -> list[str]:
     """Manifest numbers packages were received from, newest first, for a pick list."""
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         rows = session.execute(
             select(Package.received_from_manifest, func.max(Package.received_at).label("at"))

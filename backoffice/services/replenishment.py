@@ -18,7 +18,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Item, LedgerEntry, Location, Package, SalesDaily, Transfer, TransferLine
 from backoffice.domain.enums import LabState, LedgerKind, LocationKind, PackageStatus, QuantityType
 from backoffice.services import transfers
-from backoffice.services.actor import Actor
+from backoffice.services.actor import Actor, Permission
 from backoffice.services.event_words import plural
 
 VELOCITY_DAYS = 28
@@ -39,7 +39,8 @@ class Suggestion:
     why: str
 
 
-def suggest(db: Database, *, today: date, days_of_cover: int = 3) -> list[Suggestion]:
+def suggest(db: Database, actor: Actor, *, today: date, days_of_cover: int = 3) -> list[Suggestion]:
+    actor.require(Permission.VIEW_INVENTORY)
     since = today - timedelta(days=VELOCITY_DAYS)
     with db.read() as session:
         floor_ids = [i for (i,) in session.execute(select(Location.id).where(Location.kind == LocationKind.FLOOR))]
@@ -151,7 +152,8 @@ class ShelfNote:
     on: date | None  # expiry for "sell soon", first day on the floor for "new"
 
 
-def sell_soon(db: Database, *, today: date, within_days: int = 30) -> list[ShelfNote]:
+def sell_soon(db: Database, actor: Actor, *, today: date, within_days: int = 30) -> list[ShelfNote]:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         rows = session.execute(
             select(
@@ -177,7 +179,8 @@ def sell_soon(db: Database, *, today: date, within_days: int = 30) -> list[Shelf
     return [ShelfNote(t, n, b, q, u.value, loc, d) for t, n, b, q, u, loc, d in rows]
 
 
-def new_on_floor(db: Database, *, today: date, days: int = 7) -> list[ShelfNote]:
+def new_on_floor(db: Database, actor: Actor, *, today: date, days: int = 7) -> list[ShelfNote]:
+    actor.require(Permission.VIEW_INVENTORY)
     since = today - timedelta(days=days)
     with db.read() as session:
         floor_ids = [i for (i,) in session.execute(select(Location.id).where(Location.kind == LocationKind.FLOOR))]

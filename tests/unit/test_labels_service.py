@@ -221,7 +221,7 @@ def test_manifest_takes_received_packages_and_manifest_lines_in_manifest_order(
     assert _tags(run) == [store.gummies[1], store.gummies[0], store.flower[1]]
     assert run.source == "manifest M1"
     assert run.left_out == (f"{store.finished}: finished (empty), so no label",)
-    assert recent_manifests(db) == ["M1"]  # the Labels tab's pick list
+    assert recent_manifests(db, SYSTEM) == ["M1"]  # the Labels tab's pick list
     with pytest.raises(NotFound, match="no packages were received from manifest M404"):
         select_labels(db, actors["alex"], Selection(Source.MANIFEST, ("M404",)))
     with pytest.raises(ValidationError, match="choose one manifest"):
@@ -243,7 +243,7 @@ def test_category_takes_packages_in_stock_whatever_the_case(
 ) -> None:
     run = select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("buds",)))
     assert _tags(run) == store.flower and run.source == "category Buds"  # not the finished one
-    assert list_categories(db) == ["Buds", "Edible (weight - each)", "Vape Cartridge"]
+    assert list_categories(db, SYSTEM) == ["Buds", "Edible (weight - each)", "Vape Cartridge"]
     with pytest.raises(NotFound, match="no category 'Flowers'; categories are: Buds, Edible"):
         select_labels(db, actors["alex"], Selection(Source.CATEGORY, ("Flowers",)))
 

@@ -16,9 +16,11 @@ from backoffice.services import (
     adjustments,
     counts,
     inventory,
+    labels,
     locations,
     metrc_sync,
     reconciliation,
+    replenishment,
     transfers,
 )
 from backoffice.services.actor import Actor, Permission
@@ -26,6 +28,7 @@ from backoffice.services.inventory import ActiveSearch
 from backoffice.services.reports import scope as report_scope
 
 TAG = "1A4060300000000000000001"
+DAY = date(2026, 1, 5)
 Read = Callable[[Database, Actor], Any]
 
 READS: dict[str, tuple[Read, Permission]] = {
@@ -42,7 +45,16 @@ READS: dict[str, tuple[Read, Permission]] = {
     "metrc_sync.list_entries": (metrc_sync.list_entries, Permission.VIEW_INVENTORY),
     "adjustments.list_reasons": (adjustments.list_reasons, Permission.VIEW_INVENTORY),
     "adjustments.list_adjustments": (adjustments.list_adjustments, Permission.VIEW_INVENTORY),
-    "reconciliation.day_view": (lambda db, a: reconciliation.day_view(db, a, date(2026, 1, 5)), Permission.RECONCILE),
+    "reconciliation.day_view": (lambda db, a: reconciliation.day_view(db, a, DAY), Permission.RECONCILE),
+    "reconciliation.actions_for": (lambda db, a: reconciliation.actions_for(db, a, 1), Permission.RECONCILE),
+    "replenishment.suggest": (lambda db, a: replenishment.suggest(db, a, today=DAY), Permission.VIEW_INVENTORY),
+    "replenishment.sell_soon": (lambda db, a: replenishment.sell_soon(db, a, today=DAY), Permission.VIEW_INVENTORY),
+    "replenishment.new_on_floor": (
+        lambda db, a: replenishment.new_on_floor(db, a, today=DAY),
+        Permission.VIEW_INVENTORY,
+    ),
+    "labels.list_categories": (labels.list_categories, Permission.VIEW_INVENTORY),
+    "labels.recent_manifests": (labels.recent_manifests, Permission.VIEW_INVENTORY),
     "reports.scope_choices": (report_scope.scope_choices, Permission.REPORTS),
 }
 
@@ -79,6 +91,6 @@ def test_every_role_that_signs_in_can_view_inventory() -> None:
 
 def test_purchasing_may_not_read_a_reconciled_day_and_an_associate_no_report_choices(sqlite_db: Database) -> None:
     with pytest.raises(PermissionDenied, match=r"pat \(purchasing\) may not reconcile sales"):
-        reconciliation.day_view(sqlite_db, Actor(None, "pat", Role.PURCHASING), date(2026, 1, 5))
+        reconciliation.day_view(sqlite_db, Actor(None, "pat", Role.PURCHASING), DAY)
     with pytest.raises(PermissionDenied, match=r"alex \(associate\) may not pull reports"):
         report_scope.scope_choices(sqlite_db, Actor(None, "alex", Role.ASSOCIATE))

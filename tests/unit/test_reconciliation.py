@@ -116,8 +116,8 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
     db, alex = day_in
     view = reconciliation.reconcile_day(db, alex, DAY)
     missing, over = _finding(view, MISSING), _finding(view, OVER_DEDUCTED)
-    assert reconciliation.actions_for(db, missing.id) == [Resolution.QUEUE_RECEIPT, Resolution.EXPLAINED]
-    assert reconciliation.actions_for(db, over.id) == [Resolution.EXPLAINED]  # METRC has that receipt
+    assert reconciliation.actions_for(db, SYSTEM, missing.id) == [Resolution.QUEUE_RECEIPT, Resolution.EXPLAINED]
+    assert reconciliation.actions_for(db, SYSTEM, over.id) == [Resolution.EXPLAINED]  # METRC has that receipt
 
     result = reconciliation.resolve(db, alex, missing.id, Resolution.QUEUE_RECEIPT, "POS sync failed at 11:17")
 
@@ -147,7 +147,7 @@ def test_queue_the_missing_receipt_for_metrc(day_in: tuple[Database, Actor], act
         "alex",
         result.outbox_id,
     )
-    assert reconciliation.actions_for(db, missing.id) == []
+    assert reconciliation.actions_for(db, SYSTEM, missing.id) == []
     with pytest.raises(RuleViolation, match="already resolved"):
         reconciliation.resolve(db, alex, missing.id, Resolution.EXPLAINED, "again")
     with pytest.raises(RuleViolation, match="only a sale missing in METRC can be queued"):
@@ -196,7 +196,7 @@ def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(
     sales_import.import_metrc_file(db, alex, tmp_path / "metrc.json")
     view = reconciliation.reconcile_day(db, alex, DAY)
     assert _keys(view) == [(FindingKind.MISSING_IN_METRC, "R1", tags[1])]
-    assert reconciliation.actions_for(db, view.findings[0].id) == [Resolution.EXPLAINED]
+    assert reconciliation.actions_for(db, SYSTEM, view.findings[0].id) == [Resolution.EXPLAINED]
     with pytest.raises(RuleViolation, match="METRC already has a receipt numbered R1, so a second one would be"):
         reconciliation.resolve(db, alex, view.findings[0].id, Resolution.QUEUE_RECEIPT, "queue it")
 

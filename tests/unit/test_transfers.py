@@ -198,7 +198,7 @@ def test_replenishment_picks_first_expired_vault_packages(
             )
             .order_by(Package.expiration_date)
         ).all()
-    suggestions = [s for s in replenishment.suggest(db, today=today) if s.item_id == item.id]
+    suggestions = [s for s in replenishment.suggest(db, SYSTEM, today=today) if s.item_id == item.id]
     assert len(suggestions) == 1
     s = suggestions[0]
     assert s.daily_velocity == Decimal(2) and s.tags[0] == same_item[0].tag  # earliest expiry first
@@ -228,13 +228,13 @@ def test_replenishment_asks_for_whole_units_of_an_item_sold_by_the_each(
             Decimal(0),
         )
         item.floor_par = on_floor + Decimal("4.54")  # a par worked out from a fractional velocity
-    (s,) = [s for s in replenishment.suggest(db, today=date(2026, 11, 21)) if s.item_id == item.id]
+    (s,) = [s for s in replenishment.suggest(db, SYSTEM, today=date(2026, 11, 21)) if s.item_id == item.id]
     assert s.need == Decimal(5)  # five of them go to the floor, not 4.54
     assert "(whole units)" in s.why and "need 5;" in s.why and "4.54" not in s.why.split("=")[1]
 
 
 def test_sell_soon_lists_by_expiry(db: Database, actors: dict[str, Actor], vault_tags: list[str]) -> None:
-    notes = replenishment.sell_soon(db, today=date(2027, 12, 31), within_days=0)
+    notes = replenishment.sell_soon(db, SYSTEM, today=date(2027, 12, 31), within_days=0)
     dates = [n.on for n in notes]
     assert dates == sorted(dates) and notes
 

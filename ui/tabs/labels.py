@@ -180,7 +180,7 @@ class LabelsTab(LabelPrintingTab):
         """Fill the pick list of the current source only: the others load when chosen."""
         db, source = self.ctx.db, self.source
         if source is Source.MANIFEST:
-            box, values = self.manifest_box, [(n, n) for n in labels.recent_manifests(db)]
+            box, values = self.manifest_box, [(n, n) for n in labels.recent_manifests(db, self.ctx.actor)]
         elif source is Source.TRANSFER:
             box, values = (
                 self.transfer_box,
@@ -193,7 +193,7 @@ class LabelsTab(LabelPrintingTab):
                 ],
             )
         elif source is Source.CATEGORY:
-            box, values = self.category_box, [(c, c) for c in labels.list_categories(db)]
+            box, values = self.category_box, [(c, c) for c in labels.list_categories(db, self.ctx.actor)]
         else:
             return
         keep = box.currentText()

@@ -354,7 +354,7 @@ class ReconciliationTab(Tab):
             return
         db, actor = self.ctx.db, self.ctx.actor
         try:
-            actions = reconciliation.actions_for(db, finding.id)
+            actions = reconciliation.actions_for(db, actor, finding.id)
         except UserError as exc:
             messages.exception(exc, parent=self)
             return

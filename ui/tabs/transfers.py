@@ -319,11 +319,11 @@ class TransfersTab(Tab):
     # --- replenishment and budtender lists ------------------------------------------------------
 
     def suggest(self) -> None:
-        db = self.ctx.db
+        db, actor = self.ctx.db, self.ctx.actor
         today = store_settings.store_calendar(db).today()
         run_query(
             self,
-            lambda job: replenishment.suggest(db, today=today),
+            lambda job: replenishment.suggest(db, actor, today=today),
             self._show_suggestions,
             progress="Working out what the floor needs",
         )
@@ -346,8 +346,8 @@ class TransfersTab(Tab):
 
     def budtender_lists(self) -> None:
         today = store_settings.store_calendar(self.ctx.db).today()
-        soon = replenishment.sell_soon(self.ctx.db, today=today)
-        new = replenishment.new_on_floor(self.ctx.db, today=today)
+        soon = replenishment.sell_soon(self.ctx.db, self.ctx.actor, today=today)
+        new = replenishment.new_on_floor(self.ctx.db, self.ctx.actor, today=today)
         html = [
             f"<h2>Sell soon (expires within 30 days) — {today:%A %d %B %Y}</h2><table border=1 cellpadding=3>",
             "<tr><th>Expires</th><th>Item</th><th>Brand</th><th>Qty</th><th>Where</th></tr>",
