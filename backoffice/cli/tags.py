@@ -39,11 +39,11 @@ def import_(ctx: CliContext, args: argparse.Namespace) -> int:
 def list_(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import tag_pool
 
-    rows = tag_pool.list_tags(ctx.db, available_only=args.available)
+    rows = tag_pool.list_tags(ctx.db, ctx.actor, available_only=args.available)
     for row in rows:
         when = f" {row.used_at:%Y-%m-%d}" if row.used_at else ""
         print(f"{row.tag}  {'used' + when if row.used else 'unused'}")
-    supply = tag_pool.supply(ctx.db)
+    supply = tag_pool.supply(ctx.db, ctx.actor)
     print(f"{supply.available} unused" + ("" if args.available else f", {len(rows) - supply.available} used"))
     if (warning := supply.warning()) is not None:
         print(f"warning: {warning}")

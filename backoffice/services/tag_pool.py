@@ -168,12 +168,14 @@ def _count_unused(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(TagPoolEntry).where(_unused())) or 0)
 
 
-def supply(db: Database) -> TagSupply:
+def supply(db: Database, actor: Actor) -> TagSupply:
+    actor.require(Permission.VIEW_INVENTORY)
     with db.read() as session:
         return TagSupply(_count_unused(session), settings.get(session, settings.LOW_TAG_THRESHOLD))
 
 
-def list_tags(db: Database, *, available_only: bool = False, limit: int | None = None) -> list[PoolTag]:
+def list_tags(db: Database, actor: Actor, *, available_only: bool = False, limit: int | None = None) -> list[PoolTag]:
+    actor.require(Permission.VIEW_INVENTORY)
     on_package = exists().where(Package.tag == TagPoolEntry.tag)
     query = select(TagPoolEntry.tag, TagPoolEntry.used_at, TagPoolEntry.used_by_package_id, on_package).order_by(
         TagPoolEntry.tag

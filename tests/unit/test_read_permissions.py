@@ -21,6 +21,7 @@ from backoffice.services import (
     metrc_sync,
     reconciliation,
     replenishment,
+    tag_pool,
     transfers,
 )
 from backoffice.services.actor import Actor, Permission
@@ -55,6 +56,8 @@ READS: dict[str, tuple[Read, Permission]] = {
     ),
     "labels.list_categories": (labels.list_categories, Permission.VIEW_INVENTORY),
     "labels.recent_manifests": (labels.recent_manifests, Permission.VIEW_INVENTORY),
+    "tag_pool.supply": (tag_pool.supply, Permission.VIEW_INVENTORY),
+    "tag_pool.list_tags": (tag_pool.list_tags, Permission.VIEW_INVENTORY),
     "reports.scope_choices": (report_scope.scope_choices, Permission.REPORTS),
 }
 

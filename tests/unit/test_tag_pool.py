@@ -17,7 +17,7 @@ from backoffice.errors import ImportFileError, PermissionDenied, RuleViolation, 
 from backoffice.metrc.keys import MetrcKeyStore
 from backoffice.metrc.simulator import DEFAULT_USER_KEY, DEFAULT_VENDOR_KEY, MetrcSimulator
 from backoffice.services import audit, ledger, locations, metrc_packages_import, settings, tag_pool, transfers
-from backoffice.services.actor import Actor
+from backoffice.services.actor import SYSTEM, Actor
 from tests.unit.test_metrc_keys import MemoryKeyring
 
 P = "1A406030000000000009"
@@ -51,7 +51,7 @@ def test_import_a_tag_order_with_ranges_and_duplicates(
     result = tag_pool.import_file(db, actors["maria"], _order(tmp_path, text))
     assert result.added == 3 and result.in_pool == [f"{P}0009", f"{P}0010"] and result.on_packages == [ON_A_PACKAGE]
     assert "3 tags added from order.csv" in result.describe() and "already on packages" in result.describe()
-    assert [t.tag for t in tag_pool.list_tags(db, available_only=True)] == [f"{P}{n:04d}" for n in range(1, 14)]
+    assert [t.tag for t in tag_pool.list_tags(db, SYSTEM, available_only=True)] == [f"{P}{n:04d}" for n in range(1, 14)]
     with db.read() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "tags.import")).all()
     assert len(events) == 2 and json.loads(events[1].after)["skipped_in_pool"] == 2  # one event per import
@@ -100,8 +100,8 @@ def test_a_split_after_an_import_reports_its_tag_and_never_offers_it_again(
     first = transfers.split_into(db, actors["alex"], draft.id, source, Decimal(1))
     second = transfers.split_into(db, actors["alex"], draft.id, source, Decimal(1))
     assert (first.split_tag, second.split_tag) == (f"{P}0001", f"{P}0002")
-    assert [t.tag for t in tag_pool.list_tags(db, available_only=True)] == [f"{P}0003"]
-    assert [t.used for t in tag_pool.list_tags(db)] == [True, True, False]
+    assert [t.tag for t in tag_pool.list_tags(db, SYSTEM, available_only=True)] == [f"{P}0003"]
+    assert [t.used for t in tag_pool.list_tags(db, SYSTEM)] == [True, True, False]
     assert ledger.check_balances(db) == []
     third = transfers.split_into(db, actors["alex"], draft.id, source, Decimal(1))
     assert third.split_tag == f"{P}0003"
@@ -113,7 +113,7 @@ def test_a_pool_tag_a_package_already_carries_is_not_offered(store: tuple[Databa
     db, actors = store
     with db.transaction() as session:  # loaded before the package arrived with that tag
         session.add_all([TagPoolEntry(tag=ON_A_PACKAGE), TagPoolEntry(tag=f"{P}0001")])
-    assert tag_pool.supply(db).available == 1
+    assert tag_pool.supply(db, SYSTEM).available == 1
     locations.add_location(db, actors["admin"], "Back Room", "vault")
     draft = transfers.create_transfer(db, actors["alex"], "Vault", "Back Room", [])
     assert transfers.split_into(db, actors["alex"], draft.id, ON_A_PACKAGE, Decimal(1)).split_tag == f"{P}0001"
@@ -123,15 +123,15 @@ def test_the_low_tag_warning_follows_the_threshold_setting(
     store: tuple[Database, dict[str, Actor]], tmp_path: Path
 ) -> None:
     db, actors = store
-    empty = tag_pool.supply(db)
+    empty = tag_pool.supply(db, SYSTEM)
     assert (empty.available, empty.threshold, empty.low) == (0, 20, True)
     assert "No unused package tags" in (empty.warning() or "")
     tag_pool.import_file(db, actors["maria"], _order(tmp_path, f"{P}0001-{P}0019\n"))
-    assert "Only 19 unused package tags" in (tag_pool.supply(db).warning() or "")
+    assert "Only 19 unused package tags" in (tag_pool.supply(db, SYSTEM).warning() or "")
     tag_pool.import_file(db, actors["maria"], _order(tmp_path, f"{P}0020\n"))
-    assert tag_pool.supply(db).warning() is None
+    assert tag_pool.supply(db, SYSTEM).warning() is None
     settings.set_value(db, actors["admin"], settings.LOW_TAG_THRESHOLD.key, 50)
-    assert tag_pool.supply(db).low
+    assert tag_pool.supply(db, SYSTEM).low
 
 
 # --- from METRC, both API versions ---------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_import_from_metrc_takes_the_facilitys_available_tags(
     sim.state.add_package_tags([*ordered, ON_A_PACKAGE])  # METRC does not list a tag a package carries
     result = tag_pool.import_from_metrc(db, actors["maria"], keys=keys)
     assert (result.source, result.added, result.available) == ("METRC", 45, 45)
-    assert [t.tag for t in tag_pool.list_tags(db, available_only=True)] == ordered
+    assert [t.tag for t in tag_pool.list_tags(db, SYSTEM, available_only=True)] == ordered
     paths = [r.path for r in sim.requests if "tags/" in r.path]
     assert all(f"tags/{sim.api}/package/available" in p for p in paths)
     assert len(paths) == (3 if sim.api == "v2" else 1)

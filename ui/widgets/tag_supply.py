@@ -42,8 +42,10 @@ class TagSupplyBar(QWidget):
         allowed = self.ctx.signed_in and self.ctx.actor.can(Permission.IMPORT_TAGS)
         for button in (self.file_button, self.metrc_button):
             button.setVisible(allowed)
-        db = self.ctx.db
-        self._loader.run(lambda job: tag_pool.supply(db), self._show)
+        if not self.ctx.signed_in:  # the supply is read as the signed-in user
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        self._loader.run(lambda job: tag_pool.supply(db, actor), self._show)
 
     def _show(self, supply: TagSupply) -> None:
         self.supply = supply
