@@ -25,11 +25,10 @@ from backoffice.domain.units import Unit, convert
 from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.importers.csv_common import plain
 from backoffice.metrc.payloads import SalesReceipt, SalesTransaction
-from backoffice.services import audit, outbox
+from backoffice.services import audit, outbox, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.ledger import Doc
-from backoffice.services.reports.store_time import store_zone
 
 NOTE_MAX = 400
 
@@ -187,7 +186,7 @@ def queue_receipt(session: Session, actor: Actor, day: date, number: str, doc: D
             f"the POS lines of receipt {number} are no longer stored; import the day's POS export again"
         )
     transactions = _transactions(lines)
-    tz = store_zone(session)
+    tz = settings.calendar(session).zone
     sold_at = lines[0].sold_at.astimezone(tz).replace(tzinfo=None)  # METRC wants local time without offset
     receipt = SalesReceipt(sold_at, number, tuple(transactions))
     return outbox.enqueue(

@@ -31,7 +31,7 @@ from backoffice.domain.enums import OutboxKind, OutboxStatus
 from backoffice.domain.numbers import parse_decimal
 from backoffice.domain.units import Unit, convert, parse_unit
 from backoffice.errors import ValidationError
-from backoffice.services.reports.store_time import store_zone
+from backoffice.services import settings
 
 CHUNK = 400
 WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.FAILED.value)
@@ -166,7 +166,7 @@ def pending_to_metrc(
 ) -> dict[str, list[PendingItem]]:
     """Everything pending to METRC for ``tags`` (each in its package unit ``units[tag]``) as of
     ``as_of`` (None: now)."""
-    zone = store_zone(session)
+    zone = settings.calendar(session).zone
     found = outbox_pending(session, set(tags), units, as_of=as_of)
     for tag, items in unreported_sales(session, tags, units, as_of=as_of, zone=zone).items():
         found.setdefault(tag, []).extend(items)
@@ -260,7 +260,7 @@ def unreported_sales(
 ) -> dict[str, list[PendingItem]]:
     """POS sales of ``tags`` sold by ``as_of`` that METRC's receipts (of the same number) lack,
     on business days whose METRC receipts this store has."""
-    zone = zone or store_zone(session)
+    zone = zone or settings.calendar(session).zone
     checked_days = select(MetrcReceipt.business_date).distinct().scalar_subquery()
     found: dict[str, list[PendingItem]] = defaultdict(list)
     ordered = sorted(set(tags))

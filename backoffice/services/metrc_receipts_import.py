@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,13 @@ from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import MetrcReceipt, MetrcReceiptLine, utcnow
+from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit
 from backoffice.errors import ImportFileError, Problem, RuleViolation
 from backoffice.importers.metrc_sales_file import ParsedMetrcReceipt, parse_metrc_receipts, parse_metrc_sales_file
 from backoffice.services import audit, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
-from backoffice.services.reports.store_time import business_date, store_zone
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def store_metrc_receipts(
         raise ImportFileError(f"{source}: {len(problems)} problem(s); nothing was imported.", problems)
     try:
         with db.transaction() as session:
-            result = _store_receipts(session, actor, receipts, source, store_zone(session))
+            result = _store_receipts(session, actor, receipts, source, settings.calendar(session))
             audit.record(
                 session,
                 actor,
@@ -123,7 +123,7 @@ class _Plan:
 
 
 def _store_receipts(
-    session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str, tz: tzinfo
+    session: Session, actor: Actor, receipts: Sequence[ParsedMetrcReceipt], source: str, calendar: StoreCalendar
 ) -> MetrcImportResult:
     by_id: dict[int, MetrcReceipt] = {}
     ids = sorted({r.receipt_id for r in receipts if r.receipt_id is not None})
@@ -159,7 +159,7 @@ def _store_receipts(
     for row, receipt in plan.replace:
         row.metrc_id = receipt.receipt_id if receipt.receipt_id is not None else row.metrc_id
         row.receipt_number, row.external_receipt_number = receipt.receipt_number, receipt.external_receipt_number
-        row.sold_at, row.business_date = receipt.sold_at, business_date(receipt.sold_at, tz)
+        row.sold_at, row.business_date = receipt.sold_at, calendar.business_day(receipt.sold_at)
         row.customer_type, row.imported_at = receipt.customer_type, now
     if plan.replace:
         replaced = [row.id for row, _ in plan.replace]
@@ -176,7 +176,7 @@ def _store_receipts(
                         "receipt_number": r.receipt_number,
                         "external_receipt_number": r.external_receipt_number,
                         "sold_at": r.sold_at,
-                        "business_date": business_date(r.sold_at, tz),
+                        "business_date": calendar.business_day(r.sold_at),
                         "customer_type": r.customer_type,
                         "imported_at": now,
                     }
@@ -192,7 +192,7 @@ def _store_receipts(
     ]
     if line_rows:
         session.execute(insert(MetrcReceiptLine), line_rows)
-    days = tuple(sorted({business_date(r.sold_at, tz) for r in receipts}))
+    days = tuple(sorted({calendar.business_day(r.sold_at) for r in receipts}))
     return MetrcImportResult(source, len(receipts), len(plan.add), len(plan.replace), plan.unchanged, days)
 
 

@@ -60,7 +60,6 @@ from backoffice.services.metrc_receipts_import import fetch_metrc_receipts as fe
 from backoffice.services.metrc_receipts_import import import_metrc_file as import_metrc_file
 from backoffice.services.metrc_receipts_import import store_metrc_receipts as store_metrc_receipts
 from backoffice.services.pos_layouts import layout_named, saved_layouts
-from backoffice.services.reports.store_time import business_date as business_date
 
 Progress = Callable[[str, float], None]
 _BATCH = 10_000  # rows per INSERT statement

@@ -29,14 +29,13 @@ from backoffice.domain import variance as rule
 from backoffice.domain.enums import CountStatus, TransferStatus
 from backoffice.domain.units import Unit
 from backoffice.domain.variance import Accuracy, Agreement, Source
-from backoffice.services import metrc_pending
+from backoffice.services import metrc_pending, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.counts import figures
 from backoffice.services.counts.causes import Cause, Evidence, explain
 from backoffice.services.counts.figures import Corrections, Counted, ItemInfo, Movements, Pkg
 from backoffice.services.counts.info import CHUNK, load_count
 from backoffice.services.reports.bulk import paused_gc
-from backoffice.services.reports.store_time import store_zone
 
 if TYPE_CHECKING:  # metrc_pending reaches the counts package through the reports package
     from backoffice.services.metrc_pending import PendingItem
@@ -353,7 +352,7 @@ def _with_causes(session: Session, lines: list[VarianceLine], ctx: _Context) -> 
         [s.sale_line_id for ln in physical for s in _moves_of(ln, ctx).near_sales if s.sale_line_id is not None],
     )
     drafts = _drafts(session, [ctx.packages[ln.tag].id for ln in physical if ln.tag in ctx.packages], ctx.loc_names)
-    zone = store_zone(session)
+    zone = settings.calendar(session).zone
     explained: dict[str, VarianceLine] = {}
     for ln in differing:
         pending = tuple(ctx.pending.get(ln.tag, [])) + tuple(unreported.get(ln.tag, []))
