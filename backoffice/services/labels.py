@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import IN_CHUNK
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, LabelPrint, Manifest, ManifestLine, Package, Transfer, TransferLine, utcnow
 from backoffice.domain.enums import LabState, LocationKind, PackageStatus
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # rendering imports Qt: only when a run is painted, not for c
 
     from backoffice.labels.render import Cancel, Progress, RenderResult
 
-_CHUNK = 500  # ids per IN (...) clause
+_CHUNK = IN_CHUNK
 _UNFINISHED = (PackageStatus.ACTIVE, PackageStatus.ON_HOLD)
 _AUDIT_REFERENCES = 50  # flagged labels named in the audit event; the print log has them all
 

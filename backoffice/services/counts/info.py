@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import IN_CHUNK
 from backoffice.db.engine import Database
 from backoffice.db.models import CountEntry, CountExpected, CountSession, User
 from backoffice.domain.enums import CountStatus
@@ -17,7 +18,7 @@ from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts.scope import Scope
 
-CHUNK = 500  # bounded IN lists (SQLite caps the parameters of one statement)
+CHUNK = IN_CHUNK  # bounded IN lists (SQLite caps the parameters of one statement)
 
 
 @dataclass(frozen=True)
