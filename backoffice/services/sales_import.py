@@ -28,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks
+from backoffice.db.batches import in_chunks, insert_rows, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -475,8 +475,9 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        connection.execute(
-            table_of(PosSaleLine).insert(),
+        insert_rows(
+            connection,
+            table_of(PosSaleLine),
             [
                 {
                     "import_id": import_id,
@@ -541,20 +542,13 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         else:
             changed.append(
                 {
-                    "b_item": item_id,
-                    "b_day": day,
-                    "b_units": row.units + units,
-                    "b_revenue": row.revenue + revenue,
-                    "b_lines": row.lines + count,
+                    "units": row.units + units,
+                    "revenue": row.revenue + revenue,
+                    "lines": row.lines + count,
+                    "item_id": item_id,
+                    "day": day,
                 }
             )
     table = table_of(SalesDaily)
-    if fresh:
-        connection.execute(table.insert(), fresh)
-    if changed:
-        connection.execute(
-            table.update()
-            .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
-            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"), lines=bindparam("b_lines")),
-            changed,
-        )
+    insert_rows(connection, table, fresh)
+    update_rows(connection, table, ("item_id", "day"), changed)
