@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import Package, PendingPackageChange, utcnow
+from backoffice.db.models import Item, Package, PendingPackageChange, User, utcnow
 from backoffice.domain.enums import LabState, PackageStatus
 from backoffice.errors import NotFound, RuleViolation, ValidationError
 from backoffice.services import audit
@@ -32,6 +33,8 @@ class PendingChange:
     status: str
     created_at: datetime
     note: str | None
+    item: str
+    imported_by: str | None  # None: a scheduled import with no user
 
     def describe(self) -> str:
         return ", ".join(f"{name} {c['before']} → {c['after']}" for name, c in self.changes.items())
@@ -40,24 +43,36 @@ class PendingChange:
 @dataclass(frozen=True)
 class Decision:
     change: PendingChange
-    changes: Changes = Changes.INVENTORY
+    changes: Changes = Changes.INVENTORY | Changes.AUDIT
 
 
 def list_changes(db: Database, actor: Actor, *, pending_only: bool = True) -> list[PendingChange]:
     actor.require(Permission.VIEW_INVENTORY)
-    query = (
-        select(PendingPackageChange, Package.tag)
-        .join(Package, Package.id == PendingPackageChange.package_id)
-        .order_by(PendingPackageChange.id)
-    )
+    query = _views().order_by(PendingPackageChange.id)
     if pending_only:
         query = query.where(PendingPackageChange.status == "pending")
     with db.read() as session:
-        return [_view(row, tag) for row, tag in session.execute(query)]
+        return [_view(row, tag, item, by) for row, tag, item, by in session.execute(query)]
 
 
-def _view(row: PendingPackageChange, tag: str) -> PendingChange:
-    return PendingChange(row.id, tag, row.source, json.loads(row.changes), row.status, row.created_at, row.note)
+def _views() -> Select[PendingPackageChange, str, str, str]:  # the user is None for a scheduled import
+    return (
+        select(PendingPackageChange, Package.tag, Item.name, User.username)
+        .join(Package, Package.id == PendingPackageChange.package_id)
+        .join(Item, Item.id == Package.item_id)
+        .outerjoin(User, User.id == PendingPackageChange.created_by_id)
+    )
+
+
+def _view(row: PendingPackageChange, tag: str, item: str, imported_by: str | None) -> PendingChange:
+    return PendingChange(
+        row.id, tag, row.source, json.loads(row.changes), row.status, row.created_at, row.note, item, imported_by
+    )
+
+
+def _view_of(session: Session, change_id: int) -> PendingChange:
+    row, tag, item, by = session.execute(_views().where(PendingPackageChange.id == change_id)).one()
+    return _view(row, tag, item, by)
 
 
 def accept(db: Database, actor: Actor, change_id: int, note: str) -> Decision:
@@ -110,4 +125,5 @@ def _decide(db: Database, actor: Actor, change_id: int, note: str, *, accept: bo
             after={name: getattr(package, name) for name in fields},
             reason=f"change #{row.id} from {row.source}: {note}",
         )
-        return Decision(_view(row, package.tag))
+        session.flush()
+        return Decision(_view_of(session, row.id))

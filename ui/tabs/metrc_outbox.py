@@ -1,6 +1,7 @@
 """METRC tab: what the state still has to hear about, sent in order; failures with METRC's
 own words; manager retry/resolve; manual-mode CSV export; the API keys (OS key store); and
-the drift check against METRC (``metrc_drift_panel``)."""
+the drift check against METRC (``metrc_drift_panel``); changes from imported files that wait
+for a manager (``held_changes``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from ui.commands import Job, run_command, submit_dialog
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import Tab
+from ui.tabs.held_changes import HeldChangesPanel, page_title
 from ui.tabs.metrc_drift_panel import DriftPanel
 from ui.widgets.table_view import RowTableView
 
@@ -115,6 +117,12 @@ class MetrcTab(Tab):
         self.pages.setObjectName("metrcPages")
         self.pages.addTab(outbox_page, "Outbox")
         self.pages.addTab(self.drift, "Check against METRC")
+        self.held = HeldChangesPanel(ctx)
+        self.held.setObjectName("heldChanges")
+        self.pages.addTab(self.held, page_title(0))
+        self.held.count_changed.connect(
+            lambda count: self.pages.setTabText(self.pages.indexOf(self.held), page_title(count))
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         self.show_all.toggled.connect(lambda _checked: self.reload())
@@ -184,6 +192,7 @@ class MetrcTab(Tab):
         self.summary.setText(f"<b>{pending}</b> waiting, <b style='color:#c62828'>{failed}</b> failed · {mode}")
 
     def refresh(self, changes: Changes) -> None:
+        self.held.refresh(changes)
         if changes & (Changes.OUTBOX | Changes.TRANSFERS | Changes.INVENTORY | Changes.SETTINGS):
             self.reload()
 
