@@ -99,8 +99,10 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     ORM Package objects already loaded in ``session`` are expired, so they reload."""
     ids = sorted({p.package_id for p in postings})
     state: dict[int, dict[str, Any]] = {}
+    session.flush()  # then Core rows: the ORM's per-row loading is not needed here
+    connection = session.connection()
     for start in range(0, len(ids), 500):
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Package.id,
                 Package.tag,
@@ -145,7 +147,6 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         )
     if not entries:
         return
-    connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
     entries.sort(key=lambda e: (e["package_id"], e["at"]))
     for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held

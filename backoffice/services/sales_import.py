@@ -323,8 +323,9 @@ def _item_unit(item: _Item | None) -> Unit | None:
 
 def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(receipts):
-        for line in session.execute(
+        for line in connection.execute(
             select(
                 PosSaleLine.receipt_number,
                 PosSaleLine.line_key,
@@ -339,8 +340,9 @@ def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, 
 
 def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(tags):
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Package.id,
                 Package.tag,
@@ -359,8 +361,9 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
 
 def _items_by_sku(session: Session, skus: Sequence[str]) -> dict[str, _Item]:
     found: dict[str, _Item] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(skus):
-        for row in session.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
+        for row in connection.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
             found[row[1]] = _Item(*row)
     return found
 
@@ -393,8 +396,9 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     (sales less earlier returns, in the package's unit)."""
     ids = sorted({n.package.id for n in new if n.package is not None and n.parsed.quantity < 0 and n.moves_stock})
     sold: dict[int, Decimal] = {}
+    connection = session.connection()
     for chunk in in_chunks(ids):
-        for package_id, total in session.execute(
+        for package_id, total in connection.execute(
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta))
             .where(LedgerEntry.package_id.in_(chunk), LedgerEntry.kind == LedgerKind.SALE)
             .group_by(LedgerEntry.package_id)
