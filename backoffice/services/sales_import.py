@@ -171,18 +171,20 @@ def import_pos_file(
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str]:
+def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
     seen: Counter[tuple[str, str]] = Counter()
     keys = []
-    for line in lines:
+    hashed: dict[tuple[str, str | None], str] = {}  # a few accessories make most untagged lines
+    for line, day in zip(lines, days, strict=True):
         if line.tag:
             base = line.tag
-        else:  # accessories: the product name is what every layout has
+        elif (base := hashed.get((line.product_name, line.sku), "")) == "":
+            # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
-            base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{calendar.business_day(line.sold_at):%Y%m%d}:{base}"
+            base = hashed[(line.product_name, line.sku)] = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
+        base = f"{day:%Y%m%d}:{base}"
         seen[(line.receipt_number, base)] += 1
         keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
     return keys
@@ -209,14 +211,15 @@ def _store_pos(
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines, calendar)
+    line_days = [calendar.business_day(line.sold_at) for line in lines]  # once a line: 200,000 add up
+    keys = _line_keys(lines, line_days)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
 
     new: list[_NewLine] = []
     repeated = 0
-    for line, key in zip(lines, keys, strict=True):
+    for line, key, day in zip(lines, keys, line_days, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
         unit = (
             line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or "")) or _FALLBACK_UNIT
@@ -238,7 +241,7 @@ def _store_pos(
                 )
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
-        new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
+        new.append(_NewLine(line, key, day, unit, pkg, item))
     _mark_voids(new)
     problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
@@ -276,7 +279,7 @@ def _store_pos(
     )
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
-    days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
+    days = tuple(sorted(set(line_days)))
     audit.record(
         session,
         actor,
