@@ -66,3 +66,16 @@ def test_ready_to_finish_gives_the_same_refusal_as_finish(db: Database, alex: Ac
     )
     receiving.reject(db, alex, manifest_id, tag(2), "Not in the delivery", "never arrived")
     assert receiving.ready_to_finish(db, alex, manifest_id).undecided == 0
+
+
+def test_accepting_a_package_without_the_required_retail_id_codes_asks_first() -> None:
+    flagged = {"1A4000000000000000000002"}
+    assert receiving.retail_id_warning(flagged, ["1A4000000000000000000001"]) is None
+    assert receiving.retail_id_warning(set(), ["1A4000000000000000000002"]) is None  # nothing flagged
+    assert receiving.retail_id_warning(flagged, []) is None
+    warning = receiving.retail_id_warning(flagged, ["1A4000000000000000000001", "1A4000000000000000000002"])
+    assert warning is not None
+    assert warning.startswith("1 package(s) being accepted have no Retail ID unit codes: the state requires them")
+    assert "1A4000000000000000000002" in warning and "1A4000000000000000000001" not in warning
+    many = [f"1A40000000000000000000{n:02d}" for n in range(10)]
+    assert "and 5 more" in (receiving.retail_id_warning(set(many), many) or "")

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from backoffice.domain.enums import ManifestLineState
-from backoffice.services.receiving import LineView
+from backoffice.services.receiving import RETAIL_ID_MISSING, LineView
 from ui.models.simple_table import Col, Index, RowTableModel
 
 STATE_BACKGROUND = {
@@ -66,6 +66,21 @@ class ReceivingLineModel(RowTableModel[LineView]):
     def __init__(self) -> None:
         super().__init__(COLUMNS)
         self._row_of: dict[int, int] = {}
+        self.retail_id_flagged: frozenset[str] = frozenset()  # tags without the unit codes the state requires
+
+    def set_retail_id_flagged(self, tags: frozenset[str]) -> None:
+        if tags == self.retail_id_flagged:
+            return  # asked after every scan: repaint only when the flags change
+        self.retail_id_flagged = tags
+        if self.rows:
+            last = len(self.columns) - 1
+            self.dataChanged.emit(self.index(0, last), self.index(len(self.rows) - 1, last))
+
+    def flag_text(self, line: LineView) -> str | None:
+        """The Retail ID warning of a flagged line still to be decided (a rejected one is settled)."""
+        if line.tag not in self.retail_id_flagged or line.state is ManifestLineState.REJECTED:
+            return None
+        return "⚠ " + RETAIL_ID_MISSING
 
     def set_rows(self, rows: Sequence[LineView]) -> None:
         super().set_rows(rows)
@@ -87,6 +102,13 @@ class ReceivingLineModel(RowTableModel[LineView]):
         return next((n for n, line in enumerate(self.rows) if line.tag == tag), None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == len(self.columns) - 1 and 0 <= index.row() < len(self.rows):
+            flag = self.flag_text(self.rows[index.row()])
+            if flag is not None and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                rest = _what_to_do(self.rows[index.row()])
+                return f"{flag}. {rest}" if rest else flag
+            if flag is not None and role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor(PROBLEM_COLOUR))
         if role == Qt.ItemDataRole.BackgroundRole and index.isValid() and 0 <= index.row() < len(self.rows):
             colour = STATE_BACKGROUND.get(self.rows[index.row()].state)
             return QBrush(QColor(colour)) if colour else None

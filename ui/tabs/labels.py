@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from backoffice.errors import UserError
 from backoffice.labels.fields import potency, price, total_thc
-from backoffice.services import labels, transfers
+from backoffice.services import labels, retail_id, transfers
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.labels import LabelKind, LabelLine, LabelRun, Selection, Source
@@ -27,7 +27,7 @@ from ui import messages
 from ui.commands import QueryRunner
 from ui.context import AppContext
 from ui.models.simple_table import Col, RowTableModel
-from ui.scanner import mark_scan_field
+from ui.scanner import mark_scan_field, unit_code_package
 from ui.tabs.base import ScanFeedback
 from ui.tabs.labels_printing import FLAG_COLOUR, LabelPrintingTab
 from ui.tabs.labels_printing import LabOverrideDialog as LabOverrideDialog
@@ -296,9 +296,22 @@ class LabelsTab(LabelPrintingTab):
     def _typed_tag(self) -> None:
         code = self.tag_entry.text().strip()
         self.tag_entry.clear()
+        if code and retail_id.is_qr(code):  # a unit's Retail ID QR code: print its package's label
+            try:
+                tag = unit_code_package(self, self.ctx, code, self._tag_entered, messages.error)
+            except UserError as exc:
+                messages.error(str(exc))
+                return
+            if tag is None:
+                messages.info("Unit code scanned: asking METRC for its package…")
+                return
+            code = tag
         if code:
-            feedback = self.add_tag(code)
-            (messages.ok if feedback.ok else messages.error)(feedback.message)
+            self._tag_entered(code)
+
+    def _tag_entered(self, code: str) -> None:
+        feedback = self.add_tag(code)
+        (messages.ok if feedback.ok else messages.error)(feedback.message)
 
     def handle_scan(self, code: str) -> ScanFeedback | None:
         if self.source is not Source.TAGS:

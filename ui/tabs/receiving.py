@@ -52,6 +52,7 @@ from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.receiving_dialogs import ExpirationDialog, QuantityDialog, RejectDialog
 from ui.tabs.receiving_finish import FinishFlow
 from ui.tabs.receiving_items import CreateItemsDialog
+from ui.tabs.receiving_retail_id import RetailIdFlow
 from ui.widgets.instruction_panel import InstructionPanel
 from ui.widgets.table_view import RowTableView
 
@@ -122,6 +123,7 @@ class ReceivingTab(Tab):
         self.finish_button.setObjectName("finishReceiving")
         self.report_button = QPushButton("Receiving report (PDF)…")
         self.check_button = QPushButton("Check METRC agrees…")
+        self.retail_ids = RetailIdFlow(self)
 
         top = QHBoxLayout()
         for widget in (self.import_button, self.fetch_button, self.show_received):
@@ -140,7 +142,7 @@ class ReceivingTab(Tab):
             line_buttons.addWidget(button)
         line_buttons.addStretch(1)
         manifest_buttons = QHBoxLayout()
-        for button in (self.finish_button, self.report_button, self.check_button):
+        for button in (self.retail_ids.button, self.finish_button, self.report_button, self.check_button):
             manifest_buttons.addWidget(button)
         manifest_buttons.addStretch(1)
         right = QWidget()
@@ -204,14 +206,15 @@ class ReceivingTab(Tab):
             return
         db, actor, open_only = self.ctx.db, self.ctx.actor, not self.show_received.isChecked()
 
-        def load(job: Job) -> tuple[list[ManifestSummary], bool]:
+        def load(job: Job) -> tuple[list[ManifestSummary], bool, bool]:
             metrc = bool(settings.read(db, settings.METRC_BASE_URL))
-            return receiving.list_manifests(db, actor, open_only=open_only), metrc
+            v2 = metrc and settings.read(db, settings.METRC_API_VERSION) == "v2"
+            return receiving.list_manifests(db, actor, open_only=open_only), metrc, v2
 
         self._list_loader.run(load, self._list_loaded)
 
-    def _list_loaded(self, loaded: tuple[list[ManifestSummary], bool]) -> None:
-        rows, metrc = loaded
+    def _list_loaded(self, loaded: tuple[list[ManifestSummary], bool, bool]) -> None:
+        rows, metrc, self.retail_ids.available = loaded
         self.fetch_button.setEnabled(metrc)
         keep = self.current.id if self.current else self.ctx.settings.value(_SETTING, None)
         self.list_view.selectionModel().blockSignals(True)
@@ -312,6 +315,9 @@ class ReceivingTab(Tab):
             f"{view.count(ManifestLineState.REJECTED)} rejected · {view.count(ManifestLineState.PENDING)} not scanned"
             f"{warn}"
         )
+        flagged = self.retail_ids.flagged() if view.open else frozenset()
+        if flagged:
+            step += f" ⚠ {', '.join(sorted(flagged))}: {receiving.RETAIL_ID_MISSING}."
         self.steps.show_instruction(step)
 
     def _enable(self) -> None:
@@ -330,6 +336,7 @@ class ReceivingTab(Tab):
         self.finish_button.setEnabled(open_)
         self.report_button.setEnabled(view is not None)
         self.check_button.setEnabled(view is not None and view.status is ManifestStatus.RECEIVED)
+        self.retail_ids.enable()
 
     def _current_line(self) -> LineView | None:
         row = self.line_view.current_row()
@@ -432,7 +439,7 @@ class ReceivingTab(Tab):
     def accept_selected(self) -> None:
         view = self.current
         tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView)]
-        if view is None or not tags:
+        if view is None or not tags or not self.retail_ids.confirm("Accept selected", tags):
             return
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
         self._write(
@@ -442,7 +449,8 @@ class ReceivingTab(Tab):
 
     def accept_scanned(self) -> None:
         view = self.current
-        if view is None:
+        scanned = [line.tag for line in self.line_model.rows if line.state is ManifestLineState.SCANNED]
+        if view is None or not self.retail_ids.confirm("Accept all scanned", scanned):
             return
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
 

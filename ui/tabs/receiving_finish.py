@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
+from backoffice.domain.enums import ManifestLineState
 from backoffice.errors import UserError
 from backoffice.services import receiving, receiving_metrc, settings
 from backoffice.services.receiving import FinishResult
@@ -35,6 +36,9 @@ class FinishFlow:
             view = receiving.ready_to_finish(self.ctx.db, self.ctx.actor, tab.current.id)
         except UserError as exc:
             show_error(tab, exc)
+            return
+        accepting = [line.tag for line in view.lines if line.state is ManifestLineState.ACCEPTED]
+        if not tab.retail_ids.confirm("Finish receiving", accepting):
             return
         db, actor = self.ctx.db, self.ctx.actor
 

@@ -18,7 +18,7 @@ Modules by concern: ``views`` (what the calls return), ``lookup`` (shared look-u
 ``receiving.scan(...)``. Creating an item from a manifest line is in ``services.catalogue``.
 """
 
-from backoffice.services.receiving.checks import LineAction, line_actions
+from backoffice.services.receiving.checks import RETAIL_ID_MISSING, LineAction, line_actions, retail_id_warning
 from backoffice.services.receiving.decisions import accept, accept_scanned, reject, undo_decision
 from backoffice.services.receiving.finishing import (
     accept_all,
@@ -52,6 +52,7 @@ __all__ = [
     "DECIDED",
     "NOTE_LIMIT",
     "REJECT_REASONS",
+    "RETAIL_ID_MISSING",
     "AcceptResult",
     "BadScan",
     "FinishResult",
@@ -77,6 +78,7 @@ __all__ = [
     "ready_to_finish",
     "receiving_location",
     "reject",
+    "retail_id_warning",
     "scan",
     "set_expiration",
     "set_received_quantity",

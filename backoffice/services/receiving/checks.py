@@ -6,7 +6,7 @@ and the CLI ask ``line_actions`` instead of re-deriving the rules."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -163,6 +163,25 @@ def problem(line: ManifestLine, known: Known) -> tuple[ScanProblem, str] | None:
             "package, or reject it."
         )
     return None
+
+
+RETAIL_ID_MISSING = (
+    "no Retail ID unit codes: the state requires them; do not accept without them (reject or call the shipper)"
+)
+
+
+def retail_id_warning(flagged: Collection[str], accepting: Sequence[str]) -> str | None:
+    """Why accepting ``accepting`` needs a person's confirmation: some are packages METRC lists
+    no Retail ID unit codes for while the state requires them (``retail_id.fetch_manifest_codes``
+    names them). None when nothing flagged is being accepted."""
+    bare = [tag for tag in accepting if tag in flagged]
+    if not bare:
+        return None
+    shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
+    return (
+        f"{len(bare)} package(s) being accepted have {RETAIL_ID_MISSING}: {shown}. Reject them "
+        "(reason “Other”, with a note) or call the shipper before accepting."
+    )
 
 
 def why_not_acceptable(line: ManifestLine, known: Known) -> str | None:
