@@ -103,7 +103,8 @@ def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     hasher = hashlib.sha256()
     count, first, last = 0, 0, 0
     query = select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
-    for row in session.execute(query.execution_options(yield_per=20_000)):
+    session.flush()  # the ledger rows added as objects; then Core rows, without the ORM's per-row loading
+    for row in session.connection().execute(query.execution_options(yield_per=20_000)):
         hasher.update(_ledger_line(row))
         first, last, count = first or row.id, row.id, count + 1
     if not count:

@@ -28,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks
+from backoffice.db.batches import in_chunks, insert_rows, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -170,18 +170,20 @@ def import_pos_file(
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str]:
+def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
     seen: Counter[tuple[str, str]] = Counter()
     keys = []
-    for line in lines:
+    hashed: dict[tuple[str, str | None], str] = {}  # a few accessories make most untagged lines
+    for line, day in zip(lines, days, strict=True):
         if line.tag:
             base = line.tag
-        else:  # accessories: the product name is what every layout has
+        elif (base := hashed.get((line.product_name, line.sku), "")) == "":
+            # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
-            base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{calendar.business_day(line.sold_at):%Y%m%d}:{base}"
+            base = hashed[(line.product_name, line.sku)] = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
+        base = f"{day:%Y%m%d}:{base}"
         seen[(line.receipt_number, base)] += 1
         keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
     return keys
@@ -208,14 +210,15 @@ def _store_pos(
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines, calendar)
+    line_days = [calendar.business_day(line.sold_at) for line in lines]  # once a line: 200,000 add up
+    keys = _line_keys(lines, line_days)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
 
     new: list[_NewLine] = []
     repeated = 0
-    for line, key in zip(lines, keys, strict=True):
+    for line, key, day in zip(lines, keys, line_days, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
         unit = (
             line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or "")) or _FALLBACK_UNIT
@@ -237,7 +240,7 @@ def _store_pos(
                 )
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
-        new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
+        new.append(_NewLine(line, key, day, unit, pkg, item))
     _mark_voids(new)
     problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
@@ -275,7 +278,7 @@ def _store_pos(
     )
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
-    days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
+    days = tuple(sorted(set(line_days)))
     audit.record(
         session,
         actor,
@@ -322,8 +325,9 @@ def _item_unit(item: _Item | None) -> Unit | None:
 
 def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(receipts):
-        for line in session.execute(
+        for line in connection.execute(
             select(
                 PosSaleLine.receipt_number,
                 PosSaleLine.line_key,
@@ -338,8 +342,9 @@ def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, 
 
 def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(tags):
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Package.id,
                 Package.tag,
@@ -358,8 +363,9 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
 
 def _items_by_sku(session: Session, skus: Sequence[str]) -> dict[str, _Item]:
     found: dict[str, _Item] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(skus):
-        for row in session.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
+        for row in connection.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
             found[row[1]] = _Item(*row)
     return found
 
@@ -392,8 +398,9 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     (sales less earlier returns, in the package's unit)."""
     ids = sorted({n.package.id for n in new if n.package is not None and n.parsed.quantity < 0 and n.moves_stock})
     sold: dict[int, Decimal] = {}
+    connection = session.connection()
     for chunk in in_chunks(ids):
-        for package_id, total in session.execute(
+        for package_id, total in connection.execute(
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta))
             .where(LedgerEntry.package_id.in_(chunk), LedgerEntry.kind == LedgerKind.SALE)
             .group_by(LedgerEntry.package_id)
@@ -474,8 +481,9 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        connection.execute(
-            table_of(PosSaleLine).insert(),
+        insert_rows(
+            connection,
+            table_of(PosSaleLine),
             [
                 {
                     "import_id": import_id,
@@ -540,20 +548,13 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         else:
             changed.append(
                 {
-                    "b_item": item_id,
-                    "b_day": day,
-                    "b_units": row.units + units,
-                    "b_revenue": row.revenue + revenue,
-                    "b_lines": row.lines + count,
+                    "units": row.units + units,
+                    "revenue": row.revenue + revenue,
+                    "lines": row.lines + count,
+                    "item_id": item_id,
+                    "day": day,
                 }
             )
     table = table_of(SalesDaily)
-    if fresh:
-        connection.execute(table.insert(), fresh)
-    if changed:
-        connection.execute(
-            table.update()
-            .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
-            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"), lines=bindparam("b_lines")),
-            changed,
-        )
+    insert_rows(connection, table, fresh)
+    update_rows(connection, table, ("item_id", "day"), changed)
