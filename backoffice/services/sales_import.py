@@ -20,7 +20,7 @@ METRC's side is stored by ``metrc_receipts_import`` (re-exported here for caller
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks, insert_rows, update_rows
+from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -49,6 +49,7 @@ from backoffice.domain.numbers import QTY_PLACES
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.gc_pause import paused_gc
 from backoffice.importers.csv_common import plain
 from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
 from backoffice.importers.pos_sales_file import PosSaleLine as ParsedLine
@@ -137,6 +138,7 @@ class _NewLine:
     item: _Item | None  # the package's item, or the item with the line's SKU
     moves_stock: bool = True  # False for both lines of a void and for a return to a finished package
     not_restocked: bool = False  # a return to a finished package
+    line_id: int | None = None  # once stored
 
 
 def import_pos_file(
@@ -147,6 +149,13 @@ def import_pos_file(
     ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
     file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping."""
     actor.require(Permission.IMPORT_DATA)
+    with paused_gc():
+        return _import_pos_file(db, actor, path, layout, progress)
+
+
+def _import_pos_file(
+    db: Database, actor: Actor, path: Path | str, layout: str | None, progress: Progress
+) -> PosImportResult:
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
@@ -173,9 +182,10 @@ def import_pos_file(
 def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
-    seen: Counter[tuple[str, str]] = Counter()
+    seen: dict[tuple[str, str], int] = {}
     keys = []
     hashed: dict[tuple[str, str | None], str] = {}  # a few accessories make most untagged lines
+    day_text: dict[date, str] = {}
     for line, day in zip(lines, days, strict=True):
         if line.tag:
             base = line.tag
@@ -183,9 +193,11 @@ def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
             # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
             base = hashed[(line.product_name, line.sku)] = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{day:%Y%m%d}:{base}"
-        seen[(line.receipt_number, base)] += 1
-        keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
+        if (prefix := day_text.get(day)) is None:
+            prefix = day_text[day] = f"{day:%Y%m%d}:"
+        base = prefix + base
+        ordinal = seen[(line.receipt_number, base)] = seen.get((line.receipt_number, base), 0) + 1
+        keys.append(f"{base}/{ordinal}")
     return keys
 
 
@@ -259,7 +271,7 @@ def _store_pos(
     )
     session.add(record)
     session.flush()
-    ids = _insert_lines(session, record.id, new)
+    _insert_lines(session, record.id, new)
     ledger.post_many(
         session,
         actor,
@@ -268,7 +280,7 @@ def _store_pos(
                 n.package.id,
                 LedgerKind.SALE,
                 -_in_package_unit(n),
-                ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]),
+                ledger.Doc("pos_sale_line", n.line_id),
                 n.parsed.sold_at,
                 f"POS receipt {n.parsed.receipt_number}",
             )
@@ -380,13 +392,15 @@ def _in_package_unit(new: _NewLine) -> Decimal:
 def _mark_voids(new: list[_NewLine]) -> None:
     """A negative line that reverses a sale of the same package on its receipt, quantity for
     quantity, is a void: neither line moves stock."""
+    returns = [n for n in new if n.package is not None and n.parsed.quantity < 0]
+    if not returns:  # most days: nothing to pair
+        return
     open_sales: dict[tuple[str, int, Decimal, Unit], list[_NewLine]] = defaultdict(list)
     for n in new:
         if n.package is not None and n.parsed.quantity > 0:
             open_sales[(n.parsed.receipt_number, n.package.id, n.parsed.quantity, n.unit)].append(n)
-    for n in new:
-        if n.package is None or n.parsed.quantity >= 0:
-            continue
+    for n in returns:
+        assert n.package is not None
         sales = open_sales.get((n.parsed.receipt_number, n.package.id, -n.parsed.quantity, n.unit))
         if sales:
             sale = sales.pop(0)
@@ -473,15 +487,14 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
     return problems
 
 
-def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict[tuple[str, str], int]:
+def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> None:
     """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
-    at once); returns each line's id by (receipt number, line key)."""
-    if not new:
-        return {}
+    at once) and note each one's id on it."""
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        insert_rows(
+        batch = ordered[start : start + _BATCH]
+        ids = insert_rows_returning_ids(
             connection,
             table_of(PosSaleLine),
             [
@@ -501,16 +514,11 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
                     "amount": n.parsed.amount,
                     "budtender": (n.parsed.budtender or "")[:40] or None,
                 }
-                for n in ordered[start : start + _BATCH]
+                for n in batch
             ],
         )
-    # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
-    ids = connection.execute(
-        select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id).where(
-            PosSaleLine.business_date.in_(sorted({n.day for n in new})), PosSaleLine.import_id == import_id
-        )
-    )
-    return {(number, key): line_id for number, key, line_id in ids}
+        for n, line_id in zip(batch, ids, strict=True):
+            n.line_id = line_id
 
 
 def _add_to_daily(session: Session, new: list[_NewLine]) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.db.batches import insert_rows, update_rows
+from backoffice.db.batches import insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, PosImport, SalesDaily, table_of
 from backoffice.domain.enums import QuantityType
@@ -82,3 +82,20 @@ def test_nul_and_over_long_text_are_refused_with_the_field_named(db: Database) -
         insert_rows(session.connection(), table_of(PosImport), rows)
     with db.read() as session:
         assert session.scalar(select(PosImport.id).where(PosImport.file_sha256 == "0" * 64)) is None
+
+
+def test_inserted_rows_give_their_ids_in_order(db: Database) -> None:
+    """The ids given back are the stored rows' own, each for the row at its place, after rows
+    written one by one before."""
+    with db.transaction() as session:
+        session.add(PosImport(file_name="first.csv", file_sha256="1" * 64, layout="x", line_count=1))
+    rows = [{"file_name": f"f{n}.csv", "file_sha256": f"{n:064d}", "layout": "x", "line_count": n} for n in range(3)]
+    with db.transaction() as session:
+        ids = insert_rows_returning_ids(session.connection(), table_of(PosImport), rows)
+        again = insert_rows_returning_ids(session.connection(), table_of(PosImport), [])
+    assert again == []
+    with db.read() as session:
+        stored = dict(session.execute(select(PosImport.id, PosImport.line_count).where(PosImport.id.in_(ids))).all())
+        first = session.scalar(select(PosImport.id).where(PosImport.file_name == "first.csv"))
+    assert len(set(ids)) == 3 and min(ids) > (first or 0)
+    assert [stored[i] for i in ids] == [0, 1, 2]
