@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, utcnow
 from backoffice.services import audit_anchor as anchors
@@ -279,11 +280,11 @@ def _hashes_of(db: Database) -> Callable[[Sequence[int]], dict[int, str]]:
     def lookup(ids: Sequence[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         with db.read() as session:
-            for start in range(0, len(ids), 500):
+            for chunk in in_chunks(ids):
                 found.update(
                     (event_id, event_hash)
                     for event_id, event_hash in session.execute(
-                        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(ids[start : start + 500]))
+                        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(chunk))
                     )
                 )
         return found

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import insert_rows, update_rows
+from backoffice.db.batches import in_chunks, insert_rows, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
@@ -101,7 +101,7 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     state: dict[int, dict[str, Any]] = {}
     session.flush()  # then Core rows: the ORM's per-row loading is not needed here
     connection = session.connection()
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         for row in connection.execute(
             select(
                 Package.id,
@@ -112,7 +112,7 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
                 Package.finished_at,
                 Package.version,
             )
-            .where(Package.id.in_(ids[start : start + 500]))
+            .where(Package.id.in_(chunk))
             .with_for_update()
         ):
             state[row.id] = row._asdict()
