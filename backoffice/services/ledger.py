@@ -20,7 +20,7 @@ from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
-from backoffice.services.actor import Actor
+from backoffice.services.actor import Actor, Permission
 
 
 @dataclass(frozen=True)
@@ -181,8 +181,10 @@ class BalanceMismatch:
     ledger_quantity: Decimal
 
 
-def check_balances(db: Database) -> list[BalanceMismatch]:
-    """Packages whose stored quantity differs from the sum of their ledger rows."""
+def check_balances(db: Database, actor: Actor) -> list[BalanceMismatch]:
+    """Packages whose stored quantity differs from the sum of their ledger rows (part of
+    verifying the audit trail, so it needs the same permission)."""
+    actor.require(Permission.VIEW_AUDIT)
     with db.read() as session:
         sums = (
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta).label("total"))
