@@ -45,7 +45,7 @@ from backoffice.db.models import (
     table_of,
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
-from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.numbers import QTY_PLACES, money_text
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
@@ -245,8 +245,8 @@ def _store_pos(
                         line.line,
                         "quantity",
                         f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
-                        f"{plain(before.quantity)} {before.unit.value} for ${before.amount:,.2f}; this file says "
-                        f"{plain(line.quantity)} {unit.value} for ${line.amount:,.2f}. An imported sale is not changed "
+                        f"{plain(before.quantity)} {before.unit.value} for {money_text(before.amount)}; this file says "
+                        f"{plain(line.quantity)} {unit.value} for {money_text(line.amount)}. An imported sale is not changed "
                         "by a later file: reconcile the day and resolve the difference there",
                     )
                 )
