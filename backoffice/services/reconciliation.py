@@ -115,7 +115,8 @@ class DaySummary:
 
     @property
     def text(self) -> str:
-        kinds = ", ".join(f"{KIND_LABELS[k].lower()} {n}" for k, n in self.by_kind.items() if n) or "no differences"
+        # the labels keep their capitals (METRC, POS) and one holds a comma: "·" parts them
+        kinds = " · ".join(f"{KIND_LABELS[k]} {n}" for k, n in self.by_kind.items() if n) or "no differences"
         carried = f"; {self.carried_open} open from earlier days" if self.carried_open else ""
         findings = (
             f"Findings: {kinds}; {self.open} open{carried}."
