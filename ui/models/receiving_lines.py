@@ -55,7 +55,7 @@ COLUMNS: list[Col[LineView]] = [
     Col("Lab", lambda ln: ln.lab_state, colour=lambda ln: None if ln.lab_state.sellable else PROBLEM_COLOUR),
     Col("Category", lambda ln: ln.category),
     Col("Strain", lambda ln: ln.strain),
-    Col("Wholesale", lambda ln: ln.wholesale_price),
+    Col("Wholesale", lambda ln: ln.wholesale_price, money=True),
     Col("Expires", lambda ln: ln.expiration_date),
     Col("Bin", lambda ln: ln.bin),
     Col("Scanned by", lambda ln: ln.scanned_by),
