@@ -201,15 +201,20 @@ def test_wrong_kind_and_empty_files(samples: Path, tmp_path: Path) -> None:
     assert _error(empty) == "empty.csv is empty."
 
 
-def test_csv_with_decimal_commas_reads_1_5_as_one_and_a_half(tmp_path: Path) -> None:
+def _semicolon_csv(tmp_path: Path, second_line: str) -> Path:
+    """A decimal-comma export: ``;`` between fields, a first line of 1,5 g for 7,50."""
     path = tmp_path / "receipts.csv"
     path.write_text(
         "ReceiptNumber;SalesDateTime;PackageLabel;Quantity;UnitOfMeasure;TotalAmount\n"
         "R1;2026-11-20 14:40;1A4060300000000000000054;1,5;g;7,50\n"
-        "R2;2026-11-20 14:41;1A4060300000000000000054;2;g;1.234,00\n",
+        f"R2;2026-11-20 14:41;1A4060300000000000000054;{second_line}\n",
         encoding="utf-8",
     )
-    receipts = _parse(path)
+    return path
+
+
+def test_csv_with_decimal_commas_reads_1_5_as_one_and_a_half(tmp_path: Path) -> None:
+    receipts = _parse(_semicolon_csv(tmp_path, "2;g;1.234,00"))
     assert [(t.quantity, t.amount) for r in receipts for t in r.transactions] == [
         (Decimal("1.5"), Decimal("7.50")),
         (Decimal("2"), Decimal("1234.00")),
@@ -217,12 +222,5 @@ def test_csv_with_decimal_commas_reads_1_5_as_one_and_a_half(tmp_path: Path) -> 
 
 
 def test_csv_value_against_the_file_s_own_format_is_refused_naming_line_and_field(tmp_path: Path) -> None:
-    path = tmp_path / "receipts.csv"
-    path.write_text(
-        "ReceiptNumber;SalesDateTime;PackageLabel;Quantity;UnitOfMeasure;TotalAmount\n"
-        "R1;2026-11-20 14:40;1A4060300000000000000054;1,5;g;7,50\n"
-        "R2;2026-11-20 14:41;1A4060300000000000000054;1;g;1,234.50\n",
-        encoding="utf-8",
-    )
-    message = _error(path)
+    message = _error(_semicolon_csv(tmp_path, "1;g;1,234.50"))
     assert "line 3" in message and "TotalAmount" in message and "1,234.50" in message
