@@ -92,10 +92,11 @@ def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, s
     inventory = window.tab_widgets[0]
     inventory.view.setFocus()
     scan(qtbot, inventory.view, tag)
+    assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
+    qtbot.waitUntil(lambda: not inventory.showing_scan)  # the row and its history follow the answer
     index = inventory.view.currentIndex()
     assert index.isValid() and inventory.model.rows[index.row()].tag == tag
-    assert tag in inventory.detail.summary.text()
-    assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
+    assert tag in inventory.detail.summary.text() and inventory.detail.model.rowCount() > 0
     assert window.status_kind == "ok"  # green cue
 
 
@@ -106,6 +107,7 @@ def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWin
     qtbot.keyClicks(inventory.filter, "blue ", delay=60)
     scan(qtbot, inventory.filter, tag)
     assert inventory.filter.text() in ("blue ", tag)  # the burst is not left behind as filter text
+    qtbot.waitUntil(lambda: not inventory.showing_scan)
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
 
 
@@ -148,6 +150,7 @@ def test_manual_entry_works_like_a_scan(qtbot, window: MainWindow, samples: Path
     qtbot.keyClicks(window.scan_entry, tag, delay=20)
     qtbot.keyClick(window.scan_entry, Qt.Key.Key_Return)
     inventory = window.tab_widgets[0]
+    qtbot.waitUntil(lambda: not inventory.showing_scan)
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
     assert window.scan_entry.text() == ""
 
