@@ -70,6 +70,25 @@ def test_role_gating_disables_tabs_with_a_reason(window: MainWindow, ctx: AppCon
     assert "maria" in window.user_label.text()
 
 
+def test_the_first_page_read_in_the_background_never_replaces_a_list_asked_for_meanwhile(  # type: ignore[no-untyped-def]
+    qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import commands
+
+    monkeypatch.setattr(InventoryTab, "SEARCH_LOAD_DELAY_MS", 60_000)  # the database's list, not the in-memory one
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    inventory = win.tab_widgets[0]
+    assert isinstance(inventory, InventoryTab)
+    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())  # the first page is on its way
+    inventory.filter.setText("gummies")
+    inventory.apply_filter()  # typed before it came back
+    commands.wait_until_idle()
+    qtbot.wait(100)  # its result is delivered
+    assert inventory.model.rows and all("gummies" in r.item.lower() for r in inventory.model.rows)
+    assert inventory.count_label.text() == f"{len(inventory.model.rows)} packages"
+
+
 def test_filter_narrows_the_browser(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     inventory = window.tab_widgets[0]
     assert isinstance(inventory, InventoryTab)

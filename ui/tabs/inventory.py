@@ -109,18 +109,27 @@ class InventoryTab(Tab):
         self._scanned.setSingleShot(True)
         self._scanned.setInterval(self.SHOW_SCANNED_DELAY_MS)
         self._scanned.timeout.connect(self._show_scanned)
+        self._first_page = QueryRunner(self)
         self._loaded = False  # packages are read as the signed-in user: the first load waits for sign-in
         ctx.user_changed.connect(self._user_changed)
 
     def _user_changed(self) -> None:
-        """Packages are read as the signed-in user: the first page when the first person signs in
-        (once: a second query for it would only delay the window), and the in-memory search in the
-        background once start-up is over (built during it, it would compete with the window for
-        the interpreter)."""
+        """Packages are read as the signed-in user. When the first person signs in, the first page
+        is read off the GUI thread (the window appears meanwhile: sorting a large store's packages
+        takes SQLite tens of milliseconds), and the in-memory search is built once start-up is over
+        (built during it, it would compete with the window for the interpreter)."""
         if self.ctx.signed_in and not self._loaded:
             self._loaded = True
-            self.apply_filter()
+            model, resets = self.model, self.model.resets
+            self._first_page.run(
+                lambda job: model.fetch(0, model.PAGE), lambda rows: self._first_page_loaded(rows, resets)
+            )
             QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
+
+    def _first_page_loaded(self, rows: list[PackageRow], resets: int) -> None:
+        if self.model.resets == resets:  # not when the person has asked for another list (or order) meanwhile
+            self.model.show_first_page(rows)
+            self._show_count()
 
     def _load_search(self) -> None:
         if not self.ctx.signed_in:
@@ -139,6 +148,9 @@ class InventoryTab(Tab):
     def apply_filter(self) -> None:
         self._debounce.stop()
         self.model.set_filter(self.filter.text(), self.include_finished.isChecked())
+        self._show_count()
+
+    def _show_count(self) -> None:
         shown = len(self.model.rows)
         more = "+" if self.model.canFetchMore() else ""
         self.count_label.setText(f"{shown:,}{more} packages")
