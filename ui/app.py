@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if window is None:
         return 0
     window.show()
-    return app.exec()
+    code = app.exec()
+    window.ctx.db.dispose()  # waits for a WAL checkpoint under way and closes the store cleanly
+    return code
 
 
 def self_test(url: str, settings: QSettings) -> int:

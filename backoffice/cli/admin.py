@@ -123,7 +123,7 @@ def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
     from backoffice.services import audit, ledger
 
     report = audit.verify(ctx.db, ctx.actor)
-    mismatches = ledger.check_balances(ctx.db)
+    mismatches = ledger.check_balances(ctx.db, ctx.actor)
     if report.ok and not mismatches:
         print(f"audit chain intact: {report.events_checked} events verified; all package balances match the ledger")
         return 0

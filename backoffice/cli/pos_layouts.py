@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.domain.numbers import money_text
 from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, DATE_STYLES
 
 
@@ -83,7 +84,7 @@ def _print_guess(guess: Any) -> None:
         print(
             f"  line {line.line}: receipt {line.receipt_number} · {line.sold_at:%Y-%m-%d %H:%M} · "
             f"{line.tag or '(untagged)'} · {line.product_name or '—'} · {line.quantity.normalize():f} "
-            f"{line.unit.value if line.unit else ''} · ${line.amount:,.2f}"
+            f"{line.unit.value if line.unit else ''} · {money_text(line.amount)}"
         )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import text_guard
+from backoffice.db.checkpoint import JOURNAL_SIZE_LIMIT, Checkpointer
 
 log = logging.getLogger("db")
 
@@ -24,6 +25,8 @@ class Database:
         self.url = make_url(url)
         self.engine = _make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        path = self.sqlite_path
+        self._checkpointer = Checkpointer(path) if path else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,6 +49,7 @@ class Database:
             if self.is_sqlite:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
+        self._written()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -65,9 +69,17 @@ class Database:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 yield _Joined(self, connection)
+        self._written()
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
+
+    def _written(self) -> None:
+        """A write committed: copy SQLite's log into the database file, off this thread."""
+        if self._checkpointer is not None:
+            self._checkpointer.after_write()
 
 
 class _Joined(Database):
@@ -78,6 +90,7 @@ class _Joined(Database):
         self.url = parent.url
         self.engine = parent.engine
         self._sessions = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        self._checkpointer = None  # the outer block's commit starts the checkpoint
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -111,6 +124,8 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # Database's checkpointer does it after the commit
+            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

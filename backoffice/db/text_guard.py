@@ -34,6 +34,13 @@ def install(engine: Engine) -> None:
             _check_rows(statement.table.name, rows, limits)
 
 
+def check_rows(table: Table, rows: list[Mapping[str, Any]]) -> None:
+    """The same check, for bulk rows sent to the driver directly (``batches.insert_rows``)."""
+    limits = _limits(table)
+    if limits and rows:
+        _check_rows(table.name, rows, limits)
+
+
 def _check_rows(table: str, rows: list[Mapping[str, Any]], limits: Mapping[str, int | None]) -> None:
     """Column by column: a day's import binds 10,000 rows at once, and this runs on every one."""
     keys = {key for row in (rows[0], rows[-1]) for key in row if key in limits}

@@ -161,6 +161,11 @@ def to_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money_text(value: Decimal) -> str:
+    """An amount as a person reads it: $1,234.50, and a refund as -$25.00 (not $-25.00)."""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
 def to_quantity(value: Decimal, *, what: str = "quantity") -> Decimal:
     """Quantities are kept to 4 decimal places; more precision than that is an input error."""
     if abs(value) >= ABSURD:

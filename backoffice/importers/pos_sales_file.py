@@ -328,22 +328,24 @@ class _LineReader:
         self.names, self.formats, self.tz, self.strict = names, formats, tz, strict
         self.numbers, self.problems = numbers, problems
         self.time_field = names["sold_at"] + (f" + {names['sold_time']}" if "sold_time" in names else "")
-        self._times: dict[object, tuple[datetime | None, str]] = {}
+        self._times: dict[object, tuple[datetime | None, str]] = {}  # by the raw cell(s)
         self._tags: dict[str, tuple[str | None, str]] = {}
+        self._units: dict[str, tuple[Unit | None, str]] = {}
         self._numbers: dict[tuple[str, object], tuple[Decimal | None, str]] = {}
 
     def sold_at(self, n: int, values: Mapping[str, object]) -> datetime | None:
         raw = values["sold_at"]
-        if "sold_time" in values:
-            raw = join_date_time(raw, values["sold_time"])
-        known = self._times.get(raw) if isinstance(raw, str) else None
+        key = (raw, values["sold_time"]) if "sold_time" in values else raw
+        known = self._times.get(key) if isinstance(raw, str) else None
         if known is None:
+            if "sold_time" in values:
+                raw = join_date_time(raw, values["sold_time"])
             try:
                 known = (parse_timestamp(raw, self.formats, self.tz, "sale time"), "")
             except ValidationError as exc:
                 known = (None, str(exc))
             if isinstance(raw, str):
-                self._times[raw] = known
+                self._times[key] = known
         if known[1]:
             self.problems.add(n, self.time_field, known[1])
         return known[0]
@@ -357,6 +359,17 @@ class _LineReader:
                 known = self._tags[raw] = (None, str(exc))
         if known[1]:
             self.problems.add(n, self.names["tag"], known[1])
+        return known[0]
+
+    def unit(self, n: int, raw: str) -> Unit | None:
+        known = self._units.get(raw)
+        if known is None:
+            try:
+                known = self._units[raw] = (parse_unit(raw), "")
+            except ValidationError as exc:
+                known = self._units[raw] = (None, str(exc))
+        if known[1]:
+            self.problems.add(n, self.names["unit"], known[1])
         return known[0]
 
     def number(self, n: int, field: str, raw: object) -> Decimal | None:
@@ -384,7 +397,10 @@ class _LineReader:
         problems, names = self.problems, self.names
 
         def text(f: str) -> str | None:
-            return cell_text(values.get(f)) or None
+            value = values.get(f)
+            if value.__class__ is str:  # a CSV cell (the common case, first)
+                return value.strip() or None  # type: ignore[union-attr]
+            return None if value is None else cell_text(value) or None
 
         receipt = text("receipt_number")
         if receipt is None:
@@ -397,7 +413,7 @@ class _LineReader:
         amount = self.number(n, "amount", values["amount"])
         unit = None
         if (raw_unit := text("unit")) is not None:
-            unit = problems.check(n, names["unit"], parse_unit, raw_unit)
+            unit = self.unit(n, raw_unit)
         if receipt is None or sold_at is None or quantity is None or amount is None:
             return None
         if quantity < 0 or amount < 0:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, utcnow
 from backoffice.services import audit_anchor as anchors
@@ -103,7 +104,8 @@ def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     hasher = hashlib.sha256()
     count, first, last = 0, 0, 0
     query = select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
-    for row in session.execute(query.execution_options(yield_per=20_000)):
+    session.flush()  # the ledger rows added as objects; then Core rows, without the ORM's per-row loading
+    for row in session.connection().execute(query.execution_options(yield_per=20_000)):
         hasher.update(_ledger_line(row))
         first, last, count = first or row.id, row.id, count + 1
     if not count:
@@ -278,11 +280,11 @@ def _hashes_of(db: Database) -> Callable[[Sequence[int]], dict[int, str]]:
     def lookup(ids: Sequence[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         with db.read() as session:
-            for start in range(0, len(ids), 500):
+            for chunk in in_chunks(ids):
                 found.update(
                     (event_id, event_hash)
                     for event_id, event_hash in session.execute(
-                        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(ids[start : start + 500]))
+                        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(chunk))
                     )
                 )
         return found

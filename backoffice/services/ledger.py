@@ -12,14 +12,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks, insert_rows, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
-from backoffice.services.actor import Actor
+from backoffice.services.actor import Actor, Permission
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,10 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     ORM Package objects already loaded in ``session`` are expired, so they reload."""
     ids = sorted({p.package_id for p in postings})
     state: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        for row in session.execute(
+    session.flush()  # then Core rows: the ORM's per-row loading is not needed here
+    connection = session.connection()
+    for chunk in in_chunks(ids):
+        for row in connection.execute(
             select(
                 Package.id,
                 Package.tag,
@@ -109,7 +112,7 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
                 Package.finished_at,
                 Package.version,
             )
-            .where(Package.id.in_(ids[start : start + 500]))
+            .where(Package.id.in_(chunk))
             .with_for_update()
         ):
             state[row.id] = row._asdict()
@@ -144,28 +147,21 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         )
     if not entries:
         return
-    connection = session.connection()
     # in index order: each package's rows go to one place in the (package, time) index
     entries.sort(key=lambda e: (e["package_id"], e["at"]))
     for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
-        connection.execute(table_of(LedgerEntry).insert(), entries[start : start + 10_000])
-    packages = table_of(Package)
-    connection.execute(
-        packages.update()
-        .where(packages.c.id == bindparam("b_id"))
-        .values(
-            quantity=bindparam("b_quantity"),
-            status=bindparam("b_status"),
-            finished_at=bindparam("b_finished_at"),
-            version=bindparam("b_version"),
-        ),
+        insert_rows(connection, table_of(LedgerEntry), entries[start : start + 10_000])
+    update_rows(
+        connection,
+        table_of(Package),
+        ("id",),
         [
             {
-                "b_id": pid,
-                "b_quantity": pkg["quantity"],
-                "b_status": pkg["status"],
-                "b_finished_at": pkg["finished_at"],
-                "b_version": pkg["version"] + 1,
+                "id": pid,
+                "quantity": pkg["quantity"],
+                "status": pkg["status"],
+                "finished_at": pkg["finished_at"],
+                "version": pkg["version"] + 1,
             }
             for pid, pkg in sorted(state.items())
         ],
@@ -185,8 +181,10 @@ class BalanceMismatch:
     ledger_quantity: Decimal
 
 
-def check_balances(db: Database) -> list[BalanceMismatch]:
-    """Packages whose stored quantity differs from the sum of their ledger rows."""
+def check_balances(db: Database, actor: Actor) -> list[BalanceMismatch]:
+    """Packages whose stored quantity differs from the sum of their ledger rows (part of
+    verifying the audit trail, so it needs the same permission)."""
+    actor.require(Permission.VIEW_AUDIT)
     with db.read() as session:
         sums = (
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta).label("total"))

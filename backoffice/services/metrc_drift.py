@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.models import (
     Item,
@@ -153,8 +154,8 @@ def _mirror(
             session.execute(delete(MetrcPackageMirror))
         else:
             tags = list(rows)
-            for start in range(0, len(tags), 500):
-                session.execute(delete(MetrcPackageMirror).where(MetrcPackageMirror.tag.in_(tags[start : start + 500])))
+            for chunk in in_chunks(tags):
+                session.execute(delete(MetrcPackageMirror).where(MetrcPackageMirror.tag.in_(chunk)))
         if rows:
             session.execute(insert(MetrcPackageMirror), list(rows.values()))
 

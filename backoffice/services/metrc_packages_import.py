@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, Location, Package, PendingPackageChange
 from backoffice.domain.enums import LedgerKind, LocationKind, PackageStatus
@@ -165,8 +166,8 @@ def _apply(
     items_by_name = {i.name: i for i in session.scalars(select(Item))}
     tags = [r.tag for r in records]
     existing: dict[str, Package] = {}
-    for start in range(0, len(tags), 500):
-        for found in session.scalars(select(Package).where(Package.tag.in_(tags[start : start + 500]))):
+    for chunk in in_chunks(tags):
+        for found in session.scalars(select(Package).where(Package.tag.in_(chunk))):
             existing[found.tag] = found
     doc = ledger.Doc("metrc_import", None)
     for rec in records:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from backoffice.domain.enums import FindingKind
-from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.numbers import QTY_PLACES, money_text
 from backoffice.domain.units import Unit, convert
 
 DEFAULT_WINDOW = timedelta(minutes=10)
@@ -223,7 +223,7 @@ def _missing_in_metrc(number: str, sold_at: datetime, pos: dict[str, _Total]) ->
             p.amount,
             None,
             None,
-            f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {_money(-p.amount)}), but "
+            f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {money_text(-p.amount)}), but "
             "METRC has no such return. Record the return in METRC, or explain why the product did not go back.",
         )
         if p.quantity < 0
@@ -235,7 +235,7 @@ def _missing_in_metrc(number: str, sold_at: datetime, pos: dict[str, _Total]) ->
             p.amount,
             None,
             None,
-            f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {_money(p.amount)}, "
+            f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {money_text(p.amount)}, "
             "but METRC has no such sale, so METRC has not deducted this package. Record the sale in METRC.",
         )
         for tag, p in pos.items()
@@ -258,7 +258,7 @@ def _missing_in_pos(number: str, sold_at: datetime, metrc: dict[str, _Total], *,
             None,
             m.quantity,
             m.amount,
-            f"{receipt} at {sold_at:%H:%M} deducts {_qty(m)} of {tag} for {_money(m.amount)}, but {why}.",
+            f"{receipt} at {sold_at:%H:%M} deducts {_qty(m)} of {tag} for {money_text(m.amount)}, but {why}.",
         )
         for tag, m in metrc.items()
     ]
@@ -324,7 +324,7 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
                     p.amount,
                     m.quantity,
                     m.amount,
-                    f"Receipt {number}, {tag}: the POS charged {_money(p.amount)}, METRC recorded {_money(m.amount)}.",
+                    f"Receipt {number}, {tag}: the POS charged {money_text(p.amount)}, METRC recorded {money_text(m.amount)}.",
                 )
             )
     return findings + [
@@ -414,7 +414,3 @@ def _difference(delta: Decimal, unit: Unit | None) -> str:
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-def _money(value: Decimal) -> str:
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"

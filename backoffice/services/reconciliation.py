@@ -39,6 +39,7 @@ from backoffice.db.models import (
 )
 from backoffice.db.models import Finding as FindingModel
 from backoffice.domain.enums import FindingKind, FindingStatus, LocationKind
+from backoffice.domain.numbers import money_text
 from backoffice.domain.units import Unit
 from backoffice.errors import RuleViolation
 from backoffice.services import audit, settings
@@ -114,7 +115,8 @@ class DaySummary:
 
     @property
     def text(self) -> str:
-        kinds = ", ".join(f"{KIND_LABELS[k].lower()} {n}" for k, n in self.by_kind.items() if n) or "no differences"
+        # the labels keep their capitals (METRC, POS) and one holds a comma: "·" parts them
+        kinds = " · ".join(f"{KIND_LABELS[k]} {n}" for k, n in self.by_kind.items() if n) or "no differences"
         carried = f"; {self.carried_open} open from earlier days" if self.carried_open else ""
         findings = (
             f"Findings: {kinds}; {self.open} open{carried}."
@@ -123,8 +125,8 @@ class DaySummary:
         )
         return (
             f"{self.business_date}: POS {plural(self.pos_receipts, 'receipt')} / {plural(self.pos_lines, 'line')} "
-            f"(${self.pos_amount:,.2f}), METRC {plural(self.metrc_receipts, 'receipt')} / "
-            f"{plural(self.metrc_lines, 'line')} (${self.metrc_amount:,.2f}). {findings}"
+            f"({money_text(self.pos_amount)}), METRC {plural(self.metrc_receipts, 'receipt')} / "
+            f"{plural(self.metrc_lines, 'line')} ({money_text(self.metrc_amount)}). {findings}"
         )
 
 

@@ -20,7 +20,7 @@ METRC's side is stored by ``metrc_receipts_import`` (re-exported here for caller
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks
+from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -45,10 +45,11 @@ from backoffice.db.models import (
     table_of,
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
-from backoffice.domain.numbers import QTY_PLACES
+from backoffice.domain.numbers import QTY_PLACES, money_text
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
 from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.gc_pause import paused_gc
 from backoffice.importers.csv_common import plain
 from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
 from backoffice.importers.pos_sales_file import PosSaleLine as ParsedLine
@@ -137,6 +138,7 @@ class _NewLine:
     item: _Item | None  # the package's item, or the item with the line's SKU
     moves_stock: bool = True  # False for both lines of a void and for a return to a finished package
     not_restocked: bool = False  # a return to a finished package
+    line_id: int | None = None  # once stored
 
 
 def import_pos_file(
@@ -147,6 +149,13 @@ def import_pos_file(
     ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
     file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping."""
     actor.require(Permission.IMPORT_DATA)
+    with paused_gc():
+        return _import_pos_file(db, actor, path, layout, progress)
+
+
+def _import_pos_file(
+    db: Database, actor: Actor, path: Path | str, layout: str | None, progress: Progress
+) -> PosImportResult:
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
@@ -170,20 +179,25 @@ def import_pos_file(
     return result
 
 
-def _line_keys(lines: Sequence[ParsedLine], calendar: StoreCalendar) -> list[str]:
+def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
     """Business day, tag (or the untagged product's name) and its ordinal within the receipt,
     in file order. The day keeps apart a POS that starts its receipt numbers again each day."""
-    seen: Counter[tuple[str, str]] = Counter()
+    seen: dict[tuple[str, str], int] = {}
     keys = []
-    for line in lines:
+    hashed: dict[tuple[str, str | None], str] = {}  # a few accessories make most untagged lines
+    day_text: dict[date, str] = {}
+    for line, day in zip(lines, days, strict=True):
         if line.tag:
             base = line.tag
-        else:  # accessories: the product name is what every layout has
+        elif (base := hashed.get((line.product_name, line.sku), "")) == "":
+            # accessories: the product name is what every layout has
             name = " ".join(line.product_name.casefold().split()) or (line.sku or "").casefold()
-            base = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
-        base = f"{calendar.business_day(line.sold_at):%Y%m%d}:{base}"
-        seen[(line.receipt_number, base)] += 1
-        keys.append(f"{base}/{seen[(line.receipt_number, base)]}")
+            base = hashed[(line.product_name, line.sku)] = "item:" + hashlib.sha256(name.encode()).hexdigest()[:20]
+        if (prefix := day_text.get(day)) is None:
+            prefix = day_text[day] = f"{day:%Y%m%d}:"
+        base = prefix + base
+        ordinal = seen[(line.receipt_number, base)] = seen.get((line.receipt_number, base), 0) + 1
+        keys.append(f"{base}/{ordinal}")
     return keys
 
 
@@ -208,14 +222,15 @@ def _store_pos(
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
-    keys = _line_keys(lines, calendar)
+    line_days = [calendar.business_day(line.sold_at) for line in lines]  # once a line: 200,000 add up
+    keys = _line_keys(lines, line_days)
     stored = _stored_lines(session, sorted({line.receipt_number for line in lines}))
     packages = _packages(session, sorted({line.tag for line in lines if line.tag}))
     items_by_sku = _items_by_sku(session, sorted({line.sku for line in lines if line.sku}))
 
     new: list[_NewLine] = []
     repeated = 0
-    for line, key in zip(lines, keys, strict=True):
+    for line, key, day in zip(lines, keys, line_days, strict=True):
         pkg = packages.get(line.tag) if line.tag else None
         unit = (
             line.unit or (pkg.unit if pkg else None) or _item_unit(items_by_sku.get(line.sku or "")) or _FALLBACK_UNIT
@@ -230,14 +245,14 @@ def _store_pos(
                         line.line,
                         "quantity",
                         f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
-                        f"{plain(before.quantity)} {before.unit.value} for ${before.amount:,.2f}; this file says "
-                        f"{plain(line.quantity)} {unit.value} for ${line.amount:,.2f}. An imported sale is not changed "
+                        f"{plain(before.quantity)} {before.unit.value} for {money_text(before.amount)}; this file says "
+                        f"{plain(line.quantity)} {unit.value} for {money_text(line.amount)}. An imported sale is not changed "
                         "by a later file: reconcile the day and resolve the difference there",
                     )
                 )
             continue
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
-        new.append(_NewLine(line, key, calendar.business_day(line.sold_at), unit, pkg, item))
+        new.append(_NewLine(line, key, day, unit, pkg, item))
     _mark_voids(new)
     problems += _booking_problems(file_name, new, _sold_before(session, new))
     if problems:
@@ -256,7 +271,7 @@ def _store_pos(
     )
     session.add(record)
     session.flush()
-    ids = _insert_lines(session, record.id, new)
+    _insert_lines(session, record.id, new)
     ledger.post_many(
         session,
         actor,
@@ -265,7 +280,7 @@ def _store_pos(
                 n.package.id,
                 LedgerKind.SALE,
                 -_in_package_unit(n),
-                ledger.Doc("pos_sale_line", ids[(n.parsed.receipt_number, n.key)]),
+                ledger.Doc("pos_sale_line", n.line_id),
                 n.parsed.sold_at,
                 f"POS receipt {n.parsed.receipt_number}",
             )
@@ -275,7 +290,7 @@ def _store_pos(
     )
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
-    days = tuple(sorted({calendar.business_day(line.sold_at) for line in lines}))
+    days = tuple(sorted(set(line_days)))
     audit.record(
         session,
         actor,
@@ -322,8 +337,9 @@ def _item_unit(item: _Item | None) -> Unit | None:
 
 def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(receipts):
-        for line in session.execute(
+        for line in connection.execute(
             select(
                 PosSaleLine.receipt_number,
                 PosSaleLine.line_key,
@@ -338,8 +354,9 @@ def _stored_lines(session: Session, receipts: Sequence[str]) -> dict[tuple[str, 
 
 def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
     found: dict[str, _Package] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(tags):
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Package.id,
                 Package.tag,
@@ -358,8 +375,9 @@ def _packages(session: Session, tags: Sequence[str]) -> dict[str, _Package]:
 
 def _items_by_sku(session: Session, skus: Sequence[str]) -> dict[str, _Item]:
     found: dict[str, _Item] = {}
+    connection = session.connection()  # Core rows: the ORM's per-row loading is not needed here
     for chunk in in_chunks(skus):
-        for row in session.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
+        for row in connection.execute(select(Item.id, Item.sku, Item.unit).where(Item.sku.in_(chunk))):
             found[row[1]] = _Item(*row)
     return found
 
@@ -374,13 +392,15 @@ def _in_package_unit(new: _NewLine) -> Decimal:
 def _mark_voids(new: list[_NewLine]) -> None:
     """A negative line that reverses a sale of the same package on its receipt, quantity for
     quantity, is a void: neither line moves stock."""
+    returns = [n for n in new if n.package is not None and n.parsed.quantity < 0]
+    if not returns:  # most days: nothing to pair
+        return
     open_sales: dict[tuple[str, int, Decimal, Unit], list[_NewLine]] = defaultdict(list)
     for n in new:
         if n.package is not None and n.parsed.quantity > 0:
             open_sales[(n.parsed.receipt_number, n.package.id, n.parsed.quantity, n.unit)].append(n)
-    for n in new:
-        if n.package is None or n.parsed.quantity >= 0:
-            continue
+    for n in returns:
+        assert n.package is not None
         sales = open_sales.get((n.parsed.receipt_number, n.package.id, -n.parsed.quantity, n.unit))
         if sales:
             sale = sales.pop(0)
@@ -392,8 +412,9 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     (sales less earlier returns, in the package's unit)."""
     ids = sorted({n.package.id for n in new if n.package is not None and n.parsed.quantity < 0 and n.moves_stock})
     sold: dict[int, Decimal] = {}
+    connection = session.connection()
     for chunk in in_chunks(ids):
-        for package_id, total in session.execute(
+        for package_id, total in connection.execute(
             select(LedgerEntry.package_id, func.sum(LedgerEntry.quantity_delta))
             .where(LedgerEntry.package_id.in_(chunk), LedgerEntry.kind == LedgerKind.SALE)
             .group_by(LedgerEntry.package_id)
@@ -466,16 +487,16 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
     return problems
 
 
-def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict[tuple[str, str], int]:
+def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> None:
     """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
-    at once); returns each line's id by (receipt number, line key)."""
-    if not new:
-        return {}
+    at once) and note each one's id on it."""
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
     for start in range(0, len(ordered), _BATCH):
-        connection.execute(
-            table_of(PosSaleLine).insert(),
+        batch = ordered[start : start + _BATCH]
+        ids = insert_rows_returning_ids(
+            connection,
+            table_of(PosSaleLine),
             [
                 {
                     "import_id": import_id,
@@ -493,16 +514,11 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> dict
                     "amount": n.parsed.amount,
                     "budtender": (n.parsed.budtender or "")[:40] or None,
                 }
-                for n in ordered[start : start + _BATCH]
+                for n in batch
             ],
         )
-    # read back by day (indexed) rather than RETURNING thousands of rows, which is slower here
-    ids = connection.execute(
-        select(PosSaleLine.receipt_number, PosSaleLine.line_key, PosSaleLine.id).where(
-            PosSaleLine.business_date.in_(sorted({n.day for n in new})), PosSaleLine.import_id == import_id
-        )
-    )
-    return {(number, key): line_id for number, key, line_id in ids}
+        for n, line_id in zip(batch, ids, strict=True):
+            n.line_id = line_id
 
 
 def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
@@ -540,20 +556,13 @@ def _add_to_daily(session: Session, new: list[_NewLine]) -> None:
         else:
             changed.append(
                 {
-                    "b_item": item_id,
-                    "b_day": day,
-                    "b_units": row.units + units,
-                    "b_revenue": row.revenue + revenue,
-                    "b_lines": row.lines + count,
+                    "units": row.units + units,
+                    "revenue": row.revenue + revenue,
+                    "lines": row.lines + count,
+                    "item_id": item_id,
+                    "day": day,
                 }
             )
     table = table_of(SalesDaily)
-    if fresh:
-        connection.execute(table.insert(), fresh)
-    if changed:
-        connection.execute(
-            table.update()
-            .where(table.c.item_id == bindparam("b_item"), table.c.day == bindparam("b_day"))
-            .values(units=bindparam("b_units"), revenue=bindparam("b_revenue"), lines=bindparam("b_lines")),
-            changed,
-        )
+    insert_rows(connection, table, fresh)
+    update_rows(connection, table, ("item_id", "day"), changed)

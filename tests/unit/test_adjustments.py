@@ -75,7 +75,7 @@ def test_an_adjustment_writes_row_ledger_audit_and_metrc_call_together(
     assert (result.before, result.delta, result.after) == (12, -2, 10)
     assert result.note == "two missing from the vault bin" and result.approved_by is None
     assert _package(store, GUMMY).quantity == 10
-    assert ledger.check_balances(store) == []
+    assert ledger.check_balances(store, SYSTEM) == []
     assert audit.verify(store, SYSTEM).ok
     with store.read() as session:
         row = session.get(Adjustment, result.id)

@@ -30,7 +30,7 @@ RUNS = int(os.environ.get("CRASH_RUNS", "100"))
 def _check_consistent(db: Database) -> None:
     report = audit.verify(db, SYSTEM)
     assert report.ok, report.problems
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     with db.read() as session:
         for transfer in session.scalars(select(Transfer)):
             moves = session.scalar(

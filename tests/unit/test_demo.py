@@ -148,7 +148,7 @@ def test_every_item_has_a_price_and_potency(small: tuple[Database, demo.DemoSumm
 def test_the_demo_store_passes_audit_verify(small: tuple[Database, demo.DemoSummary]) -> None:
     db, _ = small
     assert audit.verify(db, SYSTEM).ok
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     with db.read() as session:  # packages adjusted by a count are still open, never below zero
         adjusted = select(LedgerEntry.package_id).where(LedgerEntry.kind == LedgerKind.ADJUSTMENT)
         assert session.scalar(select(func.min(Package.quantity)).where(Package.id.in_(adjusted))) > 0

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.domain.numbers import parse_decimal, to_quantity
+from backoffice.domain.numbers import money_text, parse_decimal, to_quantity
 from backoffice.domain.tags import is_tag, validate_tag
 from backoffice.domain.units import Unit, convert, parse_unit
 from backoffice.errors import ValidationError
@@ -62,3 +62,9 @@ def test_quantity_precision_and_units() -> None:
         convert(Decimal(1), Unit.EACH, Unit.GRAMS)
     with pytest.raises(ValidationError, match="unknown unit"):
         parse_unit("bushel")
+
+
+def test_money_reads_as_a_person_writes_it() -> None:
+    assert money_text(Decimal("1234.5")) == "$1,234.50"
+    assert money_text(Decimal("-25")) == "-$25.00"  # a refund, not $-25.00
+    assert money_text(Decimal("0")) == "$0.00"

@@ -29,7 +29,7 @@ def test_sample_file_creates_items_locations_packages(db: Database, actors: dict
         first = session.scalar(select(Package).where(Package.tag == records[0]["Label"]))
         assert first.quantity == Decimal(str(records[0]["Quantity"]))
         assert first.location.name == records[0]["LocationName"]
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     assert audit.verify(db, SYSTEM).ok
 
 

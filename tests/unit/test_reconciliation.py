@@ -71,7 +71,7 @@ def test_the_planted_differences_are_found_and_nothing_else(day_in: tuple[Databa
     assert (s.pos_receipts, s.pos_lines, s.pos_amount) == (40, 76, Decimal("2208.00"))
     assert (s.metrc_receipts, s.metrc_lines, s.metrc_amount) == (39, 75, Decimal("2171.00"))
     assert (view.new, view.cleared, s.open, s.carried_open) == (2, 0, 2, 0)
-    assert "sale missing in metrc 1, quantity differs 1; 2 open" in s.text
+    assert "Findings: Sale missing in METRC 1 · Quantity differs 1; 2 open" in s.text
 
 
 def test_running_a_day_again_changes_nothing(day_in: tuple[Database, Actor]) -> None:

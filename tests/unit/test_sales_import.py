@@ -111,7 +111,7 @@ def test_each_sale_is_stored_once_whatever_the_layout(
     assert "already imported" in same_file.summary
     assert counts(db) == {"imports": 2, "lines": 76, "sales": 76, "daily": len(daily)}
     assert quantities(db) == after
-    assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
+    assert ledger.check_balances(db, SYSTEM) == [] and audit.verify(db, SYSTEM).ok
 
 
 def test_a_later_file_that_changes_an_imported_sale_is_refused(
@@ -235,7 +235,7 @@ def test_a_return_never_reopens_a_finished_package(store: tuple[Database, Actor]
         returned = session.scalar(select(PosSaleLine).where(PosSaleLine.receipt_number == "R2"))
     assert returned.quantity == -1 and returned.package_id == pkg.id  # kept for reconciliation
     assert (daily.units, daily.revenue, daily.lines) == (held - 1, Decimal("288.00"), 2)
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
 
 
 def test_a_return_in_the_same_file_as_the_last_sale_does_not_reopen_it(
@@ -271,7 +271,7 @@ def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], 
         db, alex, write_csv(tmp_path / "fine.csv", [B_HEADER, _b_line("R4", "16:00:00", "-2", "-64.00")])
     )
     assert fine.not_restocked == () and quantities(db)[TINCTURE] == held
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
 
 
 def test_a_void_nets_to_zero(store: tuple[Database, Actor], tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_a_store_at_0001_with_data_upgrades_to_head(empty_db: Database) -> None:
     maria = users.authenticate(db, "maria", "2222").as_actor()
     row = inventory.find_by_tag(db, SYSTEM, TAG)
     assert row is not None and (row.quantity, row.location) == (Decimal(12), "Vault")
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     manifest = receiving.get_manifest(db, maria, receiving.find_manifest(db, "0004412345"))
     assert [(line.tag, line.shipped_quantity, line.expiration_date) for line in manifest.lines] == [
         (ON_MANIFEST, Decimal(6), None)
@@ -146,6 +146,6 @@ def test_a_store_at_0001_with_data_upgrades_to_head(empty_db: Database) -> None:
     info = transfers.create_transfer(db, maria, "Vault", "Sales Floor", [TAG])
     transfers.record(db, maria, info.id)
     assert inventory.find_by_tag(db, SYSTEM, TAG).location == "Sales Floor"  # type: ignore[union-attr]
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     users.add_user(db, SYSTEM, "alex", "Alex", "associate", "1111")
     assert audit.verify(db, maria).ok

@@ -102,7 +102,7 @@ def test_a_split_after_an_import_reports_its_tag_and_never_offers_it_again(
     assert (first.split_tag, second.split_tag) == (f"{P}0001", f"{P}0002")
     assert [t.tag for t in tag_pool.list_tags(db, SYSTEM, available_only=True)] == [f"{P}0003"]
     assert [t.used for t in tag_pool.list_tags(db, SYSTEM)] == [True, True, False]
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     third = transfers.split_into(db, actors["alex"], draft.id, source, Decimal(1))
     assert third.split_tag == f"{P}0003"
     with pytest.raises(RuleViolation, match="tag pool is empty.*tags import"):

@@ -75,7 +75,7 @@ def test_record_then_move_changes_location_first_and_queues_metrc(
     assert first.status is TransferStatus.RECORDED and first.moved_count == 1
     done = transfers.confirm_arrival(db, alex, vault_tags[1], "Sales Floor")
     assert done.status is TransferStatus.MOVED
-    assert ledger.check_balances(db) == [] and audit.verify(db, SYSTEM).ok
+    assert ledger.check_balances(db, SYSTEM) == [] and audit.verify(db, SYSTEM).ok
 
 
 def test_scan_at_floor_without_recorded_transfer_is_refused(
@@ -158,7 +158,7 @@ def test_split_takes_a_pool_tag_and_balances(db: Database, actors: dict[str, Act
     assert info.lines[0].tag == "1A4060300000000000090001" and info.lines[0].split_from == source.tag
     assert _pkg(db, source.tag).quantity == source.quantity - half
     assert _pkg(db, "1A4060300000000000090001").quantity == half
-    assert ledger.check_balances(db) == []
+    assert ledger.check_balances(db, SYSTEM) == []
     with pytest.raises(RuleViolation, match="tag pool is empty"):
         transfers.split_into(db, actors["alex"], draft.id, vault_tags[1], Decimal("1"))
     with pytest.raises(ValidationError, match="less than the package"):

@@ -68,7 +68,7 @@ class AuditTab(Tab):
             job.progress("Checking the audit chain…", 0.1)
             report = audit.verify(db, actor)
             job.progress("Checking package balances against the ledger…", 0.6)
-            return report, ledger.check_balances(db)
+            return report, ledger.check_balances(db, actor)
 
         def done(result: tuple[audit.ChainReport, list[ledger.BalanceMismatch]]) -> None:
             report, mismatches = result

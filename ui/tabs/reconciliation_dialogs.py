@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backoffice.domain.numbers import NumberFormat
+from backoffice.domain.numbers import NumberFormat, money_text
 from backoffice.importers.pos_layout_guess import LayoutGuess
 from backoffice.importers.pos_sales_file import CANONICAL_FIELDS, DATE_STYLE_LABELS, DATE_STYLES, REQUIRED_FIELDS
 from backoffice.services.reconciliation import FindingRow, Resolution
@@ -131,7 +131,7 @@ class ColumnMappingDialog(QDialog):
         self.preview.setText(
             "\n".join(
                 f"line {x.line}: receipt {x.receipt_number} · {x.sold_at:%Y-%m-%d %H:%M} · {x.tag or '(untagged)'} · "
-                f"{x.quantity.normalize():f} {x.unit.value if x.unit else ''} · ${x.amount:,.2f}"
+                f"{x.quantity.normalize():f} {x.unit.value if x.unit else ''} · {money_text(x.amount)}"
                 for x in checked.preview.lines
             )
         )

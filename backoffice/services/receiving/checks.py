@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backoffice.db.batches import in_chunks
 from backoffice.db.models import Item, Location, ManifestLine, Package
 from backoffice.domain.enums import LabState, ManifestLineState, ManifestStatus, PackageStatus
 from backoffice.services.receiving.views import DECIDED, LineView, ScanProblem
@@ -100,11 +101,11 @@ def known_about(session: Session, lines: Sequence[ManifestLine]) -> Known:
     skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_(item_ids))).all()) if item_ids else {}
     packages: dict[str, tuple[PackageStatus, str, int]] = {}
     tags = [line.tag for line in lines]
-    for start in range(0, len(tags), 500):
+    for chunk in in_chunks(tags):
         for tag, status, location, package_id in session.execute(
             select(Package.tag, Package.status, Location.name, Package.id)
             .join(Location, Location.id == Package.location_id)
-            .where(Package.tag.in_(tags[start : start + 500]))
+            .where(Package.tag.in_(chunk))
         ):
             packages[tag] = (status, location, package_id)
     unknown = {" ".join(line.item_name.split()).lower() for line in lines if line.item_id is None}
