@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backoffice.domain.numbers import NumberFormat
 from backoffice.domain.tags import validate_tag
 from backoffice.domain.units import Unit, parse_unit
 from backoffice.errors import ImportFileError, ValidationError
@@ -26,6 +27,7 @@ from backoffice.importers.csv_common import (
     extra_cells_problem,
     locate_columns,
     missing_columns_error,
+    number_format_of,
     parse_money,
     parse_quantity,
     parse_timestamp,
@@ -153,6 +155,7 @@ def _from_csv(src: SourceFile, table: Table, tz: ZoneInfo, strict: bool) -> list
         raise missing_columns_error(src, table, missing, "a METRC sales receipts CSV")
     names = {key: table.headers[position] for key, position in columns.items()}
     problems = Problems(src.name)
+    fmt = number_format_of(table.rows, (columns.get("quantity"), columns.get("amount")))  # 1,5 or 1.5
     # one row per transaction: rows with the same receipt numbers make one receipt
     groups: dict[tuple[str, str] | int, list[tuple[int, datetime, MetrcSaleTransaction, Sequence[object]]]] = {}
     for line_no, row in table.rows:
@@ -164,7 +167,7 @@ def _from_csv(src: SourceFile, table: Table, tz: ZoneInfo, strict: bool) -> list
             cell_text(cell(row, columns.get("external_receipt_number"))),
         )
         sold_at = problems.check(line_no, names["sold_at"], _sold_at, cell(row, columns["sold_at"]), tz)
-        tx = _transaction(line_no, {k: cell(row, columns[k]) for k in _TX_KEYS}, names, strict, problems)
+        tx = _transaction(line_no, {k: cell(row, columns[k]) for k in _TX_KEYS}, names, strict, problems, fmt)
         if sold_at is None or tx is None:
             continue
         group = groups.setdefault(numbers if any(numbers) else line_no, [])  # no number: a receipt of its own
@@ -195,12 +198,21 @@ def _from_csv(src: SourceFile, table: Table, tz: ZoneInfo, strict: bool) -> list
 
 
 def _transaction(
-    n: int, values: Mapping[str, object], names: Mapping[str, str], strict: bool, problems: Problems
+    n: int,
+    values: Mapping[str, object],
+    names: Mapping[str, str],
+    strict: bool,
+    problems: Problems,
+    fmt: NumberFormat | None = None,
 ) -> MetrcSaleTransaction | None:
     tag = problems.check(n, names["tag"], lambda: validate_tag(cell_text(values["tag"]), strict=strict))
-    quantity = problems.check(n, names["quantity"], lambda: _positive(parse_quantity(values["quantity"], "quantity")))
+    quantity = problems.check(
+        n, names["quantity"], lambda: _positive(parse_quantity(values["quantity"], "quantity", fmt))
+    )
     unit = problems.check(n, names["unit"], lambda: parse_unit(cell_text(values["unit"])))
-    amount = problems.check(n, names["amount"], lambda: _not_negative(parse_money(values["amount"], "total amount")))
+    amount = problems.check(
+        n, names["amount"], lambda: _not_negative(parse_money(values["amount"], "total amount", fmt))
+    )
     if tag is None or quantity is None or unit is None or amount is None:
         return None
     return MetrcSaleTransaction(line=n, tag=tag, quantity=quantity, unit=unit, amount=amount)

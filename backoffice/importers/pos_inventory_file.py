@@ -22,6 +22,7 @@ from backoffice.importers.csv_common import (
     extra_cells_problem,
     locate_columns,
     missing_columns_error,
+    number_format_of,
     parse_quantity,
     plain,
     read_csv_table,
@@ -85,6 +86,7 @@ def parse(path: Path | str, *, strict_tags: bool = False) -> list[PosInventoryRe
     if missing:
         raise missing_columns_error(src, table, missing, "a POS inventory export")
     problems = Problems(src.name)
+    fmt = number_format_of(table.rows, (found["quantity"],))  # 1,5 on hand is 1.5 in a decimal-comma export
     records: list[PosInventoryRecord] = []
     seen: dict[str, int] = {}
     for line, row in table.rows:
@@ -95,7 +97,12 @@ def parse(path: Path | str, *, strict_tags: bool = False) -> list[PosInventoryRe
             line, table.headers[found["tag"]], validate_tag, cell_text(cell(row, found["tag"])), strict=strict_tags
         )
         quantity = problems.check(
-            line, table.headers[found["quantity"]], parse_quantity, cell(row, found["quantity"]), "quantity on hand"
+            line,
+            table.headers[found["quantity"]],
+            parse_quantity,
+            cell(row, found["quantity"]),
+            "quantity on hand",
+            fmt,
         )
         if quantity is not None and quantity < 0:
             problems.add(line, table.headers[found["quantity"]], f"quantity on hand {plain(quantity)} is negative")

@@ -272,3 +272,14 @@ def test_export_the_day(
 def test_the_window_has_the_tab_for_associates(main_window: MainWindow) -> None:
     tab = next(t for t in main_window.tab_widgets if isinstance(t, ReconciliationTab))
     assert main_window.tabs.isTabEnabled(main_window.tabs.indexOf(tab))
+
+
+def test_amounts_show_in_cents() -> None:
+    from decimal import Decimal
+
+    from ui.models.simple_table import Col, RowTableModel
+
+    model: RowTableModel[Decimal] = RowTableModel([Col("$", lambda v: v, money=True), Col("qty", lambda v: v)])
+    model.set_rows([Decimal("12.5"), Decimal("-1234")])
+    assert [model.index(r, 0).data() for r in range(2)] == ["12.50", "-1,234.00"]
+    assert [model.index(r, 1).data() for r in range(2)] == ["12.5", "-1234"]  # quantities stay as written

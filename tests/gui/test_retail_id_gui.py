@@ -21,6 +21,7 @@ from tests.unit.receiving_store import SAMPLE_NUMBER
 from ui.commands import wait_until_idle
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.models.receiving_lines import PROBLEM_COLUMN
 from ui.tabs.labels import LabelsTab
 from ui.tabs.receiving import ReceivingTab
 
@@ -51,7 +52,7 @@ def _receiving(qtbot, window: MainWindow, samples: Path) -> ReceivingTab:  # typ
 def _problem_text(tab: ReceivingTab, tag: str) -> str:
     row = tab.line_model.row_of_tag(tag)
     assert row is not None
-    return str(tab.line_model.index(row, len(tab.line_model.columns) - 1).data())
+    return str(tab.line_model.index(row, PROBLEM_COLUMN).data())
 
 
 def _weighed_tag(sim: MetrcSimulator) -> str:

@@ -54,3 +54,8 @@ def test_duplicate_tags_and_missing_columns(tmp_path: Path) -> None:
         pos_inventory_file.parse(_write(tmp_path, ""))
     with pytest.raises(ImportFileError, match="not a CSV file"):
         pos_inventory_file.parse(_write(tmp_path, "PK\x03\x04rest", "inventory.xlsx"))
+
+
+def test_a_decimal_comma_export_reads_1_5_as_one_and_a_half(tmp_path: Path) -> None:
+    path = _write(tmp_path, f"Tag;Quantity;Unit\n{TAG};1,5;g\n1A4060300000000000000008;1.234,5;g\n")
+    assert [r.quantity for r in pos_inventory_file.parse(path)] == [Decimal("1.5"), Decimal("1234.5")]

@@ -199,3 +199,30 @@ def test_wrong_kind_and_empty_files(samples: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert _error(empty) == "empty.csv is empty."
+
+
+def test_csv_with_decimal_commas_reads_1_5_as_one_and_a_half(tmp_path: Path) -> None:
+    path = tmp_path / "receipts.csv"
+    path.write_text(
+        "ReceiptNumber;SalesDateTime;PackageLabel;Quantity;UnitOfMeasure;TotalAmount\n"
+        "R1;2026-11-20 14:40;1A4060300000000000000054;1,5;g;7,50\n"
+        "R2;2026-11-20 14:41;1A4060300000000000000054;2;g;1.234,00\n",
+        encoding="utf-8",
+    )
+    receipts = _parse(path)
+    assert [(t.quantity, t.amount) for r in receipts for t in r.transactions] == [
+        (Decimal("1.5"), Decimal("7.50")),
+        (Decimal("2"), Decimal("1234.00")),
+    ]
+
+
+def test_csv_value_against_the_file_s_own_format_is_refused_naming_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "receipts.csv"
+    path.write_text(
+        "ReceiptNumber;SalesDateTime;PackageLabel;Quantity;UnitOfMeasure;TotalAmount\n"
+        "R1;2026-11-20 14:40;1A4060300000000000000054;1,5;g;7,50\n"
+        "R2;2026-11-20 14:41;1A4060300000000000000054;1;g;1,234.50\n",
+        encoding="utf-8",
+    )
+    message = _error(path)
+    assert "line 3" in message and "TotalAmount" in message and "1,234.50" in message

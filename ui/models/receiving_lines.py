@@ -48,18 +48,20 @@ COLUMNS: list[Col[LineView]] = [
     ),
     Col("Tag", lambda ln: ln.tag),
     Col("Item", lambda ln: ln.item_name, colour=lambda ln: PROBLEM_COLOUR if ln.item_id is None else None),
-    Col("Category", lambda ln: ln.category),
-    Col("Strain", lambda ln: ln.strain),
+    Col("Problem / reason / note", _what_to_do, tooltip=_what_to_do),
     Col("Shipped", lambda ln: ln.shipped_quantity),
     Col("Received", lambda ln: ln.received_quantity, colour=_quantity_colour),
     Col("Unit", lambda ln: ln.unit),
     Col("Lab", lambda ln: ln.lab_state, colour=lambda ln: None if ln.lab_state.sellable else PROBLEM_COLOUR),
-    Col("Wholesale", lambda ln: ln.wholesale_price),
+    Col("Category", lambda ln: ln.category),
+    Col("Strain", lambda ln: ln.strain),
+    Col("Wholesale", lambda ln: ln.wholesale_price, money=True),
     Col("Expires", lambda ln: ln.expiration_date),
     Col("Bin", lambda ln: ln.bin),
     Col("Scanned by", lambda ln: ln.scanned_by),
-    Col("Problem / reason / note", _what_to_do, tooltip=_what_to_do),
 ]
+# what blocks a line and what to do is read beside the item, never scrolled off to the right
+PROBLEM_COLUMN = 3
 
 
 class ReceivingLineModel(RowTableModel[LineView]):
@@ -73,8 +75,7 @@ class ReceivingLineModel(RowTableModel[LineView]):
             return  # asked after every scan: repaint only when the flags change
         self.retail_id_flagged = tags
         if self.rows:
-            last = len(self.columns) - 1
-            self.dataChanged.emit(self.index(0, last), self.index(len(self.rows) - 1, last))
+            self.dataChanged.emit(self.index(0, PROBLEM_COLUMN), self.index(len(self.rows) - 1, PROBLEM_COLUMN))
 
     def flag_text(self, line: LineView) -> str | None:
         """The Retail ID warning of a flagged line still to be decided (a rejected one is settled)."""
@@ -102,7 +103,7 @@ class ReceivingLineModel(RowTableModel[LineView]):
         return next((n for n, line in enumerate(self.rows) if line.tag == tag), None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if index.isValid() and index.column() == len(self.columns) - 1 and 0 <= index.row() < len(self.rows):
+        if index.isValid() and index.column() == PROBLEM_COLUMN and 0 <= index.row() < len(self.rows):
             flag = self.flag_text(self.rows[index.row()])
             if flag is not None and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 rest = _what_to_do(self.rows[index.row()])

@@ -29,6 +29,7 @@ class Col(Generic[Row]):
     value: Callable[[Row], Any]
     colour: Callable[[Row], str | None] | None = None
     tooltip: Callable[[Row], str | None] | None = None
+    money: bool = False  # shown in cents (12.50, not 12.5)
 
 
 def _text(value: Any) -> str:
@@ -76,7 +77,8 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
             return None
         row, col = self.rows[index.row()], self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _text(col.value(row))
+            value = col.value(row)
+            return f"{value:,.2f}" if col.money and isinstance(value, Decimal) else _text(value)
         if role == SortRole:
             value = col.value(row)
             return float(value) if isinstance(value, Decimal) else (_text(value) if value is not None else "")

@@ -46,7 +46,7 @@ from ui import messages, store_time
 from ui.commands import Job, QueryRunner, run_command, run_query
 from ui.context import AppContext
 from ui.errors import show_error
-from ui.models.receiving_lines import ReceivingLineModel
+from ui.models.receiving_lines import PROBLEM_COLUMN, ReceivingLineModel
 from ui.models.simple_table import Col, RowTableModel
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.receiving_dialogs import ExpirationDialog, QuantityDialog, RejectDialog
@@ -87,19 +87,19 @@ class ReceivingTab(Tab):
         self.line_view.setObjectName("manifestLines")
         self.line_view.setSelectionMode(RowTableView.SelectionMode.ExtendedSelection)
         for col, width in (
-            (0, 90),
-            (1, 200),
-            (2, 260),
-            (3, 150),
-            (4, 110),
-            (5, 70),
-            (6, 70),
-            (7, 55),
-            (8, 95),
-            (9, 75),
-            (10, 85),
-            (11, 75),
-            (12, 80),
+            (0, 90),  # state
+            (1, 200),  # tag
+            (2, 260),  # item
+            (PROBLEM_COLUMN, 320),
+            (4, 70),  # shipped
+            (5, 70),  # received
+            (6, 55),  # unit
+            (7, 95),  # lab
+            (8, 150),  # category
+            (9, 110),  # strain
+            (10, 75),  # wholesale
+            (11, 85),  # expires
+            (12, 75),  # bin
         ):
             self.line_view.setColumnWidth(col, width)
 

@@ -114,8 +114,8 @@ class ReconciliationTab(Tab):
                 Col("Item", lambda f: f.item),
                 Col("POS qty", lambda f: f.pos_quantity),
                 Col("METRC qty", lambda f: f.metrc_quantity),
-                Col("POS $", lambda f: f.pos_amount),
-                Col("METRC $", lambda f: f.metrc_amount),
+                Col("POS $", lambda f: f.pos_amount, money=True),
+                Col("METRC $", lambda f: f.metrc_amount, money=True),
                 Col("What differs", lambda f: f.detail, tooltip=lambda f: f.detail),
             ]
         )
