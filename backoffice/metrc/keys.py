@@ -11,19 +11,13 @@ can point at e.g. ``keyrings.alt.file.EncryptedKeyring``).
 from __future__ import annotations
 
 import os
-from typing import Protocol
-
-import keyring
-import keyring.core
-from keyring.errors import (
-    KeyringError,
-    KeyringLocked,
-    NoKeyringError,
-    PasswordDeleteError,
-)
+from typing import TYPE_CHECKING, Protocol
 
 from backoffice.errors import ValidationError
 from backoffice.metrc.errors import KeyStoreUnavailable, MetrcKeyMissing
+
+if TYPE_CHECKING:
+    from keyring.errors import KeyringError
 
 SERVICE = "vault-workstation-metrc"
 ENV_BACKEND = "PYTHON_KEYRING_BACKEND"
@@ -90,6 +84,8 @@ class MetrcKeyStore:
         # Resolved per call, so the OS backend is discovered only when a key is first needed.
         if self._backend is not None:
             return self._backend
+        import keyring.core  # here, not at start-up: keyring is loaded when a key is first needed (≈20 ms)
+
         named = os.environ.get(ENV_BACKEND, "").strip()
         if not named:
             return keyring.get_keyring()
@@ -103,6 +99,8 @@ class MetrcKeyStore:
             ) from None
 
     def _get(self, account: str) -> str | None:
+        from keyring.errors import KeyringError
+
         try:
             return self._keyring().get_password(SERVICE, account)
         except KeyringError as exc:
@@ -112,12 +110,16 @@ class MetrcKeyStore:
         key = key.strip()
         if not key:
             raise ValidationError(f"the METRC API key for {whose} is empty")
+        from keyring.errors import KeyringError
+
         try:
             self._keyring().set_password(SERVICE, account, key)
         except KeyringError as exc:
             raise _unavailable(exc) from None
 
     def _delete(self, account: str) -> bool:
+        from keyring.errors import KeyringError, PasswordDeleteError
+
         backend = self._keyring()
         try:
             if backend.get_password(SERVICE, account) is None:
@@ -132,6 +134,8 @@ class MetrcKeyStore:
 
 def _unavailable(exc: KeyringError) -> KeyStoreUnavailable:
     # The backend's own message is left out: it is not ours to vouch that it holds no secret.
+    from keyring.errors import KeyringLocked, NoKeyringError
+
     if isinstance(exc, KeyringLocked):
         return KeyStoreUnavailable(
             "The system key store is locked: unlock it (log in again or open the keyring/wallet app) and try again."

@@ -122,11 +122,14 @@ class HistoryEvent:
     who: str
 
 
+_FROM, _TO = aliased(Location, name="from_location"), aliased(Location, name="to_location")  # made once, not per call
+
+
 def package_history(db: Database, actor: Actor, tag: str) -> list[HistoryEvent]:
     """Everything that happened to a package: ledger rows (receive, moves, sales, adjustments)
     and audit events about it, oldest first — the trace that explains a variance."""
     actor.require(Permission.VIEW_INVENTORY)
-    src, dst = aliased(Location), aliased(Location)
+    src, dst = _FROM, _TO
     with db.read() as session:
         pkg = session.scalar(select(Package).where(Package.tag == tag))
         if pkg is None:

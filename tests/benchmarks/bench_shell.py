@@ -1,7 +1,24 @@
 """Application shell on the large demo store: cold start, scan-to-feedback latency (a
 scanner's keystrokes with their timestamps, through the key filter, until the answer is
 painted), filter keystroke latency, resident memory; offscreen and on a real X server
-(Xvfb with the xcb platform, through ``xvfb-run``).  Run: python tests/benchmarks/bench_shell.py"""
+(Xvfb with the xcb platform, through ``xvfb-run``).  Run: python tests/benchmarks/bench_shell.py
+
+- The application's own modules (backoffice/, ui/) are compiled to bytecode first, as the
+  shipped bundle carries them (packaging/build.sh): a cold start then measures what a user
+  gets, not the compiling of a source checkout (PYTHONDONTWRITEBYTECODE would otherwise
+  make every run compile them again).
+- Cold start ends when the signed-in window is shown and takes scans; its first page of
+  packages is read off the GUI thread meanwhile and reported on its own line. Each probe
+  runs twice per platform and the table shows both. The store's pages are assumed to be in
+  the OS cache: evicted, reading the first page (SQLite scans the packages' item index of a
+  250,000-package store) takes about 8 s, the likely cause of a 7.5 s cold start measured
+  while that read still ran on the GUI thread during sign-in.
+- Scan-to-feedback ends when the answer (status line and instruction panel) is painted and,
+  on X, the server has it. The scanned package's row is selected, and its history loaded, a
+  frame or two later (ui/tabs/inventory.py); between two scans the probe waits for both, as
+  a scanner's pace allows, so every scan does all its work and none starts on the last
+  one's left-overs.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +91,10 @@ for tag in tags[:1000]:
     app.sync()  # on a real X server: the window system has it
     lat.append((time.perf_counter() - start) * 1000)
     stamp += 1000
-    app.processEvents()  # then the history panel fills in
+    while inventory.showing_scan:  # then its row and its history follow, before the next scan
+        app.processEvents()
+        time.sleep(0.002)
+    app.processEvents()
     inventory.filter.blockSignals(True); inventory.filter.clear(); inventory.filter.blockSignals(False)
 inventory.apply_filter()
 lat.sort()
@@ -100,10 +120,22 @@ def _probe(url: str, platform: str) -> list[float]:
     return [float(x) for x in out[-7:]]
 
 
+def _compile_bytecode() -> None:
+    """Write the application's bytecode, as the bundle ships it (see the module docstring)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "backoffice", "ui"], env=env, cwd=ROOT, check=True)
+
+
 def run() -> list[dict[str, Any]]:
     url = large_store()
+    _compile_bytecode()
     rows = []
-    for platform, where in (("offscreen", "offscreen"), ("xcb", "X server (Xvfb, xcb)")):
+    runs = [
+        (p, f"{where} #{n}")
+        for p, where in (("offscreen", "offscreen"), ("xcb", "X server (Xvfb, xcb)"))
+        for n in (1, 2)
+    ]
+    for platform, where in runs:
         startup, first_page, p50, p99, key_max, key_med, rss = _probe(url, platform)
         rows += [
             row(f"{where}: cold start to usable main window", "< 1.5 s", f"{startup:.2f} s", startup < 1.5),

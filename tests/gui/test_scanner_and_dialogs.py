@@ -63,6 +63,7 @@ def test_a_scanners_burst_into_the_filter_is_a_scan(qtbot, main_window: MainWind
     inventory.filter.setFocus()
     type_keys(tag, SCANNER_MS)
     assert inventory.filter.text() == ""  # taken back out of the field
+    qtbot.waitUntil(lambda: not inventory.showing_scan)  # its row follows the answer
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
 
 

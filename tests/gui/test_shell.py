@@ -70,6 +70,25 @@ def test_role_gating_disables_tabs_with_a_reason(window: MainWindow, ctx: AppCon
     assert "maria" in window.user_label.text()
 
 
+def test_the_first_page_read_in_the_background_never_replaces_a_list_asked_for_meanwhile(  # type: ignore[no-untyped-def]
+    qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import commands
+
+    monkeypatch.setattr(InventoryTab, "SEARCH_LOAD_DELAY_MS", 60_000)  # the database's list, not the in-memory one
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    inventory = win.tab_widgets[0]
+    assert isinstance(inventory, InventoryTab)
+    ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())  # the first page is on its way
+    inventory.filter.setText("gummies")
+    inventory.apply_filter()  # typed before it came back
+    commands.wait_until_idle()
+    qtbot.wait(100)  # its result is delivered
+    assert inventory.model.rows and all("gummies" in r.item.lower() for r in inventory.model.rows)
+    assert inventory.count_label.text() == f"{len(inventory.model.rows)} packages"
+
+
 def test_filter_narrows_the_browser(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     inventory = window.tab_widgets[0]
     assert isinstance(inventory, InventoryTab)
@@ -92,10 +111,11 @@ def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, s
     inventory = window.tab_widgets[0]
     inventory.view.setFocus()
     scan(qtbot, inventory.view, tag)
+    assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
+    qtbot.waitUntil(lambda: not inventory.showing_scan)  # the row and its history follow the answer
     index = inventory.view.currentIndex()
     assert index.isValid() and inventory.model.rows[index.row()].tag == tag
-    assert tag in inventory.detail.summary.text()
-    assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
+    assert tag in inventory.detail.summary.text() and inventory.detail.model.rowCount() > 0
     assert window.status_kind == "ok"  # green cue
 
 
@@ -106,6 +126,7 @@ def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWin
     qtbot.keyClicks(inventory.filter, "blue ", delay=60)
     scan(qtbot, inventory.filter, tag)
     assert inventory.filter.text() in ("blue ", tag)  # the burst is not left behind as filter text
+    qtbot.waitUntil(lambda: not inventory.showing_scan)
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
 
 
@@ -148,6 +169,7 @@ def test_manual_entry_works_like_a_scan(qtbot, window: MainWindow, samples: Path
     qtbot.keyClicks(window.scan_entry, tag, delay=20)
     qtbot.keyClick(window.scan_entry, Qt.Key.Key_Return)
     inventory = window.tab_widgets[0]
+    qtbot.waitUntil(lambda: not inventory.showing_scan)
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
     assert window.scan_entry.text() == ""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import keyring
 import pytest
 from keyring.backends import fail
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
 from backoffice.errors import ValidationError
-from backoffice.metrc import keys
 from backoffice.metrc.errors import KeyStoreUnavailable, MetrcKeyMissing
 from backoffice.metrc.keys import SERVICE, MetrcKeyStore
 
@@ -96,6 +96,6 @@ def test_locked_key_store() -> None:
 
 def test_default_store_uses_the_keyring_module(monkeypatch: pytest.MonkeyPatch) -> None:
     backend = MemoryKeyring()
-    monkeypatch.setattr(keys.keyring, "get_keyring", lambda: backend)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)  # keys.py imports keyring when a key is first needed
     MetrcKeyStore().set_user_key("ana", "key-ana")
     assert backend.entries == {(SERVICE, "user:ana"): "key-ana"}

@@ -54,6 +54,7 @@ class PackageTableModel(PagedTableModel[PackageRow]):
         # when loaded, unfinished packages are filtered in memory (see ActiveSearch)
         self.active_search: ActiveSearch | None = None
         self._row_of: dict[str, int] | None = None
+        self.resets = 0  # how many times the rows were replaced
 
     # --- what to show ---------------------------------------------------------------------
 
@@ -74,6 +75,7 @@ class PackageTableModel(PagedTableModel[PackageRow]):
 
     def beginResetModel(self) -> None:  # noqa: N802 — every reset invalidates the tag → row map
         self._row_of = None
+        self.resets += 1
         super().beginResetModel()
 
     def fetch(self, offset: int, limit: int) -> list[PackageRow]:

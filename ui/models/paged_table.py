@@ -26,9 +26,13 @@ class PagedTableModel(QAbstractTableModel, Generic[Row]):
         raise NotImplementedError
 
     def load_first_page(self) -> None:
+        self.show_first_page(self.fetch(0, self.PAGE))
+
+    def show_first_page(self, rows: list[Row]) -> None:
+        """The first page, fetched here or by a worker thread."""
         self.beginResetModel()
-        self.rows = self.fetch(0, self.PAGE)
-        self._exhausted = len(self.rows) < self.PAGE
+        self.rows = rows
+        self._exhausted = len(rows) < self.PAGE
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -124,6 +125,7 @@ class CycleCountTab(Tab):
         self.import_button.clicked.connect(self.import_sheet)
         self.submit_button.clicked.connect(self.submit)
         self._loaded = False  # lists are read as the signed-in user: the first load waits for sign-in
+        self._stale = False  # signed in while out of view: load when shown
         ctx.user_changed.connect(self._signed_in)
         self._load_locations()
         self.reload_counts()
@@ -157,11 +159,20 @@ class CycleCountTab(Tab):
     # --- data -----------------------------------------------------------------------------------
 
     def _signed_in(self) -> None:
+        if not self.isVisible():  # read on first view: sign-in (and start-up) need not wait for the counts
+            self._stale = True
+            return
+        self._stale = False
         if self._loaded:
             self.reload_lines()
             return
         self._load_locations()
         self.reload_counts()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._stale:
+            self._signed_in()
 
     def _load_locations(self) -> None:
         if not self.usable():  # reads are the signed-in user's: nothing before sign-in

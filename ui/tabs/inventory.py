@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from backoffice.domain.enums import PackageStatus
 from backoffice.services import inventory
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
-from backoffice.services.inventory import ActiveSearch
+from backoffice.services.inventory import ActiveSearch, PackageRow
 from ui.commands import QueryRunner
 from ui.context import AppContext
 from ui.models.package_table import Column, PackageTableModel
@@ -31,6 +32,7 @@ class InventoryTab(Tab):
     title = "Inventory"
     permission = Permission.VIEW_INVENTORY
     SEARCH_LOAD_DELAY_MS = 1500  # build the in-memory search once start-up is over
+    SHOW_SCANNED_DELAY_MS = 16  # a scanned package's row follows its answer by about one frame
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
@@ -96,25 +98,38 @@ class InventoryTab(Tab):
         self.filter.textChanged.connect(self._debounce.start)
         self.include_finished.toggled.connect(self.apply_filter)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
-        # the first page loads just after the window appears, so start-up does not wait for it;
-        # the in-memory search is built in the background once start-up is over
-        QTimer.singleShot(0, self.apply_filter)
         self._search_loader = QueryRunner(self)
         # after changes (a scan session writes many), one reload once they settle
         self._reload_search = QTimer(self)
         self._reload_search.setSingleShot(True)
         self._reload_search.setInterval(2000)
         self._reload_search.timeout.connect(self._load_search)
-        QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
+        self._scanned_row: PackageRow | None = None
+        self._scanned = QTimer(self)
+        self._scanned.setSingleShot(True)
+        self._scanned.setInterval(self.SHOW_SCANNED_DELAY_MS)
+        self._scanned.timeout.connect(self._show_scanned)
+        self._first_page = QueryRunner(self)
         self._loaded = False  # packages are read as the signed-in user: the first load waits for sign-in
         ctx.user_changed.connect(self._user_changed)
 
     def _user_changed(self) -> None:
-        """Packages are read as the signed-in user: load them when the first person signs in."""
+        """Packages are read as the signed-in user. When the first person signs in, the first page
+        is read off the GUI thread (the window appears meanwhile: sorting a large store's packages
+        takes SQLite tens of milliseconds), and the in-memory search is built once start-up is over
+        (built during it, it would compete with the window for the interpreter)."""
         if self.ctx.signed_in and not self._loaded:
             self._loaded = True
-            self.apply_filter()
-            self._load_search()
+            model, resets = self.model, self.model.resets
+            self._first_page.run(
+                lambda job: model.fetch(0, model.PAGE), lambda rows: self._first_page_loaded(rows, resets)
+            )
+            QTimer.singleShot(self.SEARCH_LOAD_DELAY_MS, self._load_search)
+
+    def _first_page_loaded(self, rows: list[PackageRow], resets: int) -> None:
+        if self.model.resets == resets:  # not when the person has asked for another list (or order) meanwhile
+            self.model.show_first_page(rows)
+            self._show_count()
 
     def _load_search(self) -> None:
         if not self.ctx.signed_in:
@@ -133,6 +148,9 @@ class InventoryTab(Tab):
     def apply_filter(self) -> None:
         self._debounce.stop()
         self.model.set_filter(self.filter.text(), self.include_finished.isChecked())
+        self._show_count()
+
+    def _show_count(self) -> None:
         shown = len(self.model.rows)
         more = "+" if self.model.canFetchMore() else ""
         self.count_label.setText(f"{shown:,}{more} packages")
@@ -165,23 +183,41 @@ class InventoryTab(Tab):
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
 
+    @property
+    def showing_scan(self) -> bool:
+        """A scanned package's row or history is still to be shown (they follow the answer)."""
+        return self._scanned.isActive() or self.detail.history_pending
+
     def handle_scan(self, code: str) -> ScanFeedback | None:
+        """The answer comes from the look-up alone; its row is selected (scrolling the table
+        repaints all of it) a frame later, so the answer is on screen first."""
         search = self.model.active_search
         pkg = (search.find(code) if search else None) or inventory.find_by_tag(self.ctx.db, self.ctx.actor, code)
         if pkg is None:
             return ScanFeedback(
                 False, f"Tag {code} is not in this store's inventory. Check the label, or receive its manifest first."
             )
-        if not self.select_tag(code):
-            self.filter.blockSignals(True)
-            self.filter.setText(code)
-            self.filter.blockSignals(False)
-            self.include_finished.blockSignals(True)
-            self.include_finished.setChecked(self.include_finished.isChecked() or pkg.status.value == "finished")
-            self.include_finished.blockSignals(False)
-            self.apply_filter()
-            self.select_tag(code)
+        self._scanned_row = pkg
+        self._scanned.start()
         return ScanFeedback(
             True,
             f"{pkg.item} — {pkg.quantity.normalize():f} {pkg.unit.value} in {pkg.location} ({pkg.status.value.replace('_', ' ')})",
         )
+
+    def _show_scanned(self) -> None:
+        """Select the scanned package's row; when the list does not show it, filter to its tag."""
+        pkg, self._scanned_row = self._scanned_row, None
+        if pkg is None:
+            return
+        if self._debounce.isActive():  # keys typed before the scan: their list first, or it would replace the row
+            self.apply_filter()
+        if self.select_tag(pkg.tag):
+            return
+        self.filter.blockSignals(True)
+        self.filter.setText(pkg.tag)
+        self.filter.blockSignals(False)
+        self.include_finished.blockSignals(True)
+        self.include_finished.setChecked(self.include_finished.isChecked() or pkg.status is PackageStatus.FINISHED)
+        self.include_finished.blockSignals(False)
+        self.apply_filter()
+        self.select_tag(pkg.tag)

@@ -16,6 +16,8 @@ from ui.models.history_table import HistoryTableModel
 
 
 class PackageDetail(QWidget):
+    HISTORY_DELAY_MS = 30  # about two frames after the package is shown
+
     def __init__(self, db: Database, actor: Callable[[], Actor]) -> None:
         super().__init__()
         self.db = db
@@ -33,13 +35,18 @@ class PackageDetail(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
-        # history loads on the next turn of the event loop: a scan's feedback must not wait
-        # for it, and rows skipped over quickly with the arrow keys cost one load, not many
+        # history loads a moment later: the answer to a scan is painted first whatever order the
+        # event loop takes, and rows skipped over quickly with the arrow keys cost one load, not many
         self._pending_tag: str | None = None
         self._history_timer = QTimer(self)
         self._history_timer.setSingleShot(True)
-        self._history_timer.setInterval(0)
+        self._history_timer.setInterval(self.HISTORY_DELAY_MS)
         self._history_timer.timeout.connect(self._load_history)
+
+    @property
+    def history_pending(self) -> bool:
+        """A package is shown and its history is still to be loaded."""
+        return self._history_timer.isActive()
 
     def show_package(self, row: PackageRow | None) -> None:
         if row is None:
