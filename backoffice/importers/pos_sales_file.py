@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from backoffice.domain.numbers import NumberFormat
@@ -45,6 +47,8 @@ from backoffice.importers.csv_common import (
 from backoffice.importers.manifest_file import is_manifest_header
 from backoffice.importers.metrc_sales_file import is_metrc_sales_header
 from backoffice.importers.xlsx_table import read_xlsx_table
+
+_T = TypeVar("_T")
 
 CANONICAL_FIELDS = (
     "receipt_number",
@@ -329,6 +333,7 @@ class _LineReader:
         self.numbers, self.problems = numbers, problems
         self.time_field = names["sold_at"] + (f" + {names['sold_time']}" if "sold_time" in names else "")
         self._times: dict[object, tuple[datetime | None, str]] = {}  # by the raw cell(s)
+        self._validate_tag = partial(validate_tag, strict=strict)
         self._tags: dict[str, tuple[str | None, str]] = {}
         self._units: dict[str, tuple[Unit | None, str]] = {}
         self._numbers: dict[tuple[str, object], tuple[Decimal | None, str]] = {}
@@ -351,25 +356,23 @@ class _LineReader:
         return known[0]
 
     def tag(self, n: int, raw: str) -> str | None:
-        known = self._tags.get(raw)
-        if known is None:
-            try:
-                known = self._tags[raw] = (validate_tag(raw, strict=self.strict), "")
-            except ValidationError as exc:
-                known = self._tags[raw] = (None, str(exc))
-        if known[1]:
-            self.problems.add(n, self.names["tag"], known[1])
-        return known[0]
+        return self._checked(n, "tag", self._tags, raw, self._validate_tag)
 
     def unit(self, n: int, raw: str) -> Unit | None:
-        known = self._units.get(raw)
+        return self._checked(n, "unit", self._units, raw, parse_unit)
+
+    def _checked(
+        self, n: int, field: str, cache: dict[str, tuple[_T | None, str]], raw: str, parse: Callable[[str], _T]
+    ) -> _T | None:
+        """``parse`` once per distinct cell text; its problem is named on every line that has it."""
+        known = cache.get(raw)
         if known is None:
             try:
-                known = self._units[raw] = (parse_unit(raw), "")
+                known = cache[raw] = (parse(raw), "")
             except ValidationError as exc:
-                known = self._units[raw] = (None, str(exc))
+                known = cache[raw] = (None, str(exc))
         if known[1]:
-            self.problems.add(n, self.names["unit"], known[1])
+            self.problems.add(n, self.names[field], known[1])
         return known[0]
 
     def number(self, n: int, field: str, raw: object) -> Decimal | None:
