@@ -3,7 +3,7 @@ and write thousands of rows at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, func, select
@@ -19,7 +19,7 @@ def in_chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[
         yield values[start : start + size]
 
 
-def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """``INSERT`` rows that all have the same keys, as ``connection.execute(table.insert(), rows)``.
 
     On SQLite the rows go to the driver's executemany, each column's bind conversion applied
@@ -38,7 +38,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     _insert_direct(connection, table, columns, _values(connection, columns, rows, keys))
 
 
-def insert_rows_returning_ids(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def insert_rows_returning_ids(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """``insert_rows`` for a table with an integer ``id`` key, giving each row's new id, in
     the rows' order.
 
@@ -106,7 +106,7 @@ def _direct(connection: Connection, table: Table, given: set[str], *, updating: 
 
 
 def _values(
-    connection: Connection, columns: list[Column[Any]], rows: list[dict[str, Any]], keys: list[str]
+    connection: Connection, columns: list[Column[Any]], rows: Sequence[Mapping[str, Any]], keys: list[str]
 ) -> list[tuple[Any, ...]]:
     """The rows as tuples of database values: each column's bind processor (the scaled
     Decimals, UTC timestamps, enums) applied once per distinct value, column by column (a

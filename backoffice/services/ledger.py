@@ -149,8 +149,8 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         return
     # in index order: each package's rows go to one place in the (package, time) index
     entries.sort(key=lambda e: (e["package_id"], e["at"]))
-    for start in range(0, len(entries), 10_000):  # a statement per 10,000 rows bounds the parameters held
-        insert_rows(connection, table_of(LedgerEntry), entries[start : start + 10_000])
+    for batch in in_chunks(entries, 10_000):  # a statement per 10,000 rows bounds the parameters held
+        insert_rows(connection, table_of(LedgerEntry), batch)
     update_rows(
         connection,
         table_of(Package),

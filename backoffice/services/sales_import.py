@@ -492,8 +492,7 @@ def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> None
     at once) and note each one's id on it."""
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
-    for start in range(0, len(ordered), _BATCH):
-        batch = ordered[start : start + _BATCH]
+    for batch in in_chunks(ordered, _BATCH):
         ids = insert_rows_returning_ids(
             connection,
             table_of(PosSaleLine),
