@@ -206,6 +206,21 @@ def _totals(items: Iterable[tuple[str | None, Decimal, Unit | None, Decimal]]) -
     return totals
 
 
+def _pos_only(kind: FindingKind, number: str, tag: str, p: _Total, detail: str) -> Finding:
+    """A finding about a tag only the POS side of the receipt has."""
+    return Finding(kind, number, tag, p.quantity, p.amount, None, None, detail)
+
+
+def _metrc_only(kind: FindingKind, number: str, tag: str, m: _Total, detail: str) -> Finding:
+    """A finding about a tag only METRC's side of the receipt has."""
+    return Finding(kind, number, tag, None, None, m.quantity, m.amount, detail)
+
+
+def _both(kind: FindingKind, number: str, tag: str, p: _Total, m: _Total, detail: str) -> Finding:
+    """A finding about a tag both sides have, differently."""
+    return Finding(kind, number, tag, p.quantity, p.amount, m.quantity, m.amount, detail)
+
+
 def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decimal:
     """``quantity`` in ``target`` when both are known and convertible; as it is otherwise."""
     if unit is None or target is None or unit is target or unit.family is not target.family:
@@ -215,26 +230,20 @@ def _in_unit(quantity: Decimal, unit: Unit | None, target: Unit | None) -> Decim
 
 def _missing_in_metrc(number: str, sold_at: datetime, pos: dict[str, _Total]) -> list[Finding]:
     return [
-        Finding(
+        _pos_only(
             FindingKind.RETURN_NOT_IN_METRC,
             number,
             tag,
-            p.quantity,
-            p.amount,
-            None,
-            None,
+            p,
             f"POS receipt {number} at {sold_at:%H:%M} {_sold(p)} of {tag} (refund {money_text(-p.amount)}), but "
             "METRC has no such return. Record the return in METRC, or explain why the product did not go back.",
         )
         if p.quantity < 0
-        else Finding(
+        else _pos_only(
             FindingKind.MISSING_IN_METRC,
             number,
             tag,
-            p.quantity,
-            p.amount,
-            None,
-            None,
+            p,
             f"POS receipt {number} at {sold_at:%H:%M} sold {_qty(p)} of {tag} for {money_text(p.amount)}, "
             "but METRC has no such sale, so METRC has not deducted this package. Record the sale in METRC.",
         )
@@ -250,14 +259,11 @@ def _missing_in_pos(number: str, sold_at: datetime, metrc: dict[str, _Total], *,
         else "the POS export has no such sale"
     )
     return [
-        Finding(
+        _metrc_only(
             FindingKind.MISSING_IN_POS,
             number,
             tag,
-            None,
-            None,
-            m.quantity,
-            m.amount,
+            m,
             f"{receipt} at {sold_at:%H:%M} deducts {_qty(m)} of {tag} for {money_text(m.amount)}, but {why}.",
         )
         for tag, m in metrc.items()
@@ -270,14 +276,11 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
         m = metrc.get(tag)
         if m is None and p.quantity < 0:
             findings.append(
-                Finding(
+                _pos_only(
                     FindingKind.RETURN_NOT_IN_METRC,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    None,
-                    None,
+                    p,
                     f"POS receipt {number} {_sold(p)} of {tag}, but METRC's receipt has no return of that package. "
                     "Record the return in METRC, or explain why the product did not go back.",
                 )
@@ -285,14 +288,11 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
             continue
         if m is None:
             findings.append(
-                Finding(
+                _pos_only(
                     FindingKind.MISSING_IN_METRC,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    None,
-                    None,
+                    p,
                     f"POS receipt {number} sold {_qty(p)} of {tag}, but METRC's receipt for this sale does not "
                     "deduct that package, so METRC has not deducted it.",
                 )
@@ -303,39 +303,32 @@ def _compare(number: str, pos: dict[str, _Total], metrc: dict[str, _Total]) -> l
         if units_clash or pos_quantity != m.quantity:
             how_far = "" if units_clash else f" ({_difference(m.quantity - pos_quantity, m.unit)})"
             findings.append(
-                Finding(
+                _both(
                     FindingKind.QUANTITY_MISMATCH,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    m.quantity,
-                    m.amount,
+                    p,
+                    m,
                     f"Receipt {number}, {tag}: the POS {_sold(p)}, METRC deducted {_qty(m)}{how_far}.",
                 )
             )
         if p.amount != m.amount:
             findings.append(
-                Finding(
+                _both(
                     FindingKind.AMOUNT_MISMATCH,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    m.quantity,
-                    m.amount,
+                    p,
+                    m,
                     f"Receipt {number}, {tag}: the POS charged {money_text(p.amount)}, METRC recorded {money_text(m.amount)}.",
                 )
             )
     return findings + [
-        Finding(
+        _metrc_only(
             FindingKind.MISSING_IN_POS,
             number,
             tag,
-            None,
-            None,
-            m.quantity,
-            m.amount,
+            m,
             f"METRC's receipt for POS receipt {number} deducts {_qty(m)} of {tag}, which the POS receipt "
             "does not sell.",
         )
@@ -349,27 +342,21 @@ def _pos_tag_checks(number: str, pos: dict[str, _Total], floor_tags: set[str], k
     for tag, p in pos.items():
         if tag not in known_tags:
             findings.append(
-                Finding(
+                _pos_only(
                     FindingKind.UNKNOWN_TAG,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    None,
-                    None,
+                    p,
                     f"Receipt {number} {_sold(p)} of {tag}, a package this store has no record of.",
                 )
             )
         elif tag not in floor_tags and p.quantity > 0:  # a return may come back to any room
             findings.append(
-                Finding(
+                _pos_only(
                     FindingKind.NOT_ON_FLOOR,
                     number,
                     tag,
-                    p.quantity,
-                    p.amount,
-                    None,
-                    None,
+                    p,
                     f"Receipt {number} sold {_qty(p)} of {tag}, which is not on the sales floor: it was sold before "
                     "its transfer to the floor was recorded.",
                 )
@@ -380,14 +367,11 @@ def _pos_tag_checks(number: str, pos: dict[str, _Total], floor_tags: set[str], k
 def _unknown_in_metrc(number: str, metrc: dict[str, _Total], known_tags: set[str]) -> list[Finding]:
     """METRC-only tags this store has never heard of (a sale under another store's tag, or a typo)."""
     return [
-        Finding(
+        _metrc_only(
             FindingKind.UNKNOWN_TAG,
             number,
             tag,
-            None,
-            None,
-            m.quantity,
-            m.amount,
+            m,
             f"METRC receipt {number or 'without a number'} deducts {_qty(m)} of {tag}, a package this store "
             "has no record of.",
         )
