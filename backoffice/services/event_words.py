@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from backoffice.domain.enums import LedgerKind
+from backoffice.domain.numbers import money_text
 from backoffice.domain.units import Unit
 
 Facts = Mapping[str, Any]
@@ -123,9 +124,7 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
         f"Created item {e}, {a.get('name')} ({a.get('category')}, by the "
         f"{a.get('unit')}) from manifest {a.get('from_manifest')}"
     ),
-    "item.price": lambda e, b, a: (
-        f"Changed the price of {e} from ${_money(b.get('price'))} to ${_money(a.get('price'))}"
-    ),
+    "item.price": lambda e, b, a: f"Changed the price of {e} from {_money(b.get('price'))} to {_money(a.get('price'))}",
     "count.start": lambda e, b, a: (
         f"Started count #{e} “{a.get('name')}” with "
         f"{plural(int(a.get('lines') or 0), 'expected package')}" + (" (blind)" if a.get("blind") else "")
@@ -137,7 +136,7 @@ _SENTENCES: dict[str, Callable[[str, Facts, Facts], str]] = {
     "count.submit": lambda e, b, a: (
         f"Submitted count #{e}: {a.get('lines_matching')} of "
         f"{plural(int(a.get('lines_counted') or 0), 'package')} matched, variance "
-        f"{_plain(a.get('unit_variance'))} units (${_money(a.get('dollar_variance'))})"
+        f"{_plain(a.get('unit_variance'))} units ({_money(a.get('dollar_variance'))})"
     ),
     "reconcile.day": lambda e, b, a: (
         f"Reconciled {e}: {plural(int(a.get('pos_lines') or 0), 'POS line')} against "
@@ -193,7 +192,8 @@ def _signed(value: Any) -> str:
 
 
 def _money(value: Any) -> str:
-    return "—" if value is None else f"{Decimal(str(value)):,.2f}"
+    """An amount from an event's JSON: -$64.25 for a loss, not $-64.25."""
+    return "—" if value is None else money_text(Decimal(str(value)))
 
 
 def audit_sentence(

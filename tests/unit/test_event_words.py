@@ -129,3 +129,16 @@ def test_refused_pins_read_as_refusals_with_their_reason() -> None:
     assert audit_sentence("user.approval_failed", "user", "mallory", None, None, "unknown user") == (
         "Approval refused for user mallory. Unknown user."
     )
+
+
+def test_money_in_events_reads_as_people_write_it() -> None:
+    text = audit_sentence(
+        "count.submit",
+        "count",
+        "7",
+        None,
+        '{"lines_matching":9,"lines_counted":10,"unit_variance":"-2","dollar_variance":"-64.25"}',
+    )
+    assert text.endswith("variance -2 units (-$64.25).")
+    text = audit_sentence("item.price", "item", "SKU-1", '{"price":"20"}', '{"price":"24.99"}')
+    assert text == "Changed the price of SKU-1 from $20.00 to $24.99."
