@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from backoffice.domain.numbers import money_text
 from backoffice.services.counts import DIFFERS, LineStatus, VarianceLine
 
 Index = QModelIndex | QPersistentModelIndex
@@ -128,7 +129,7 @@ def _value(line: VarianceLine, col: Col) -> Any:
 def _display(line: VarianceLine, col: Col) -> str:
     value = _value(line, col)
     if col is Col.VALUE:
-        return "" if not value else f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+        return "" if not value else money_text(value)
     if col is Col.SOLD:
         return "" if not value else _qty(value)
     if isinstance(value, Decimal) or value is None:

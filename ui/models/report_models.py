@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from backoffice.domain.numbers import money_text
 from backoffice.exporters.xlsx_common import Column, Kind
 
 Index = QModelIndex | QPersistentModelIndex
@@ -25,7 +26,7 @@ def display(kind: Kind, value: Any) -> str:
     if value is None:
         return ""
     if kind is Kind.MONEY:
-        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+        return money_text(value)
     if kind is Kind.PERCENT:
         return f"{value:.1%}"
     if kind is Kind.CHANGE:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from backoffice.domain.numbers import money_text
 from backoffice.errors import UserError
 from backoffice.services import counts, inventory, locations
 from backoffice.services import settings as store_settings
@@ -326,7 +327,7 @@ class CycleCountTab(Tab):
         metrc = counts.metrc_agreement_of(lines)
         self.summary.setText(
             f"{figures.lines_matching}/{figures.lines_counted} match the ledger · {differing} differ"
-            f" ({investigate} unexplained) · ${figures.dollar_variance:,.2f}"
+            f" ({investigate} unexplained) · {money_text(figures.dollar_variance)}"
             + (f" · METRC agrees on {metrc.agreeing}/{metrc.compared}" if metrc.compared else "")
         )
 
