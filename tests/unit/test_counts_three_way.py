@@ -19,21 +19,11 @@ from backoffice.errors import PermissionDenied, RuleViolation, ValidationError
 from backoffice.services import adjustments, counts, ledger, metrc_packages_import, sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.counts import LineStatus, Scope
-from tests.unit.test_sales_import import write_csv
+from tests.unit.test_sales_import import B_HEADER, write_csv
 
 EDIBLES = "Edible (weight - each)"
 GUMMY = "1A4060300000000000000002"  # Edible, Vault, 12 Each in the store and in METRC's sample list
 OTHER = "1A4060300000000000000010"  # Edible, Vault, 24 Each
-POS_HEADER = [
-    "order_id",
-    "completed_at",
-    "metrc_tag",
-    "product",
-    "product_category",
-    "qty_sold",
-    "unit_of_measure",
-    "line_total",
-]
 
 
 @pytest.fixture
@@ -66,7 +56,7 @@ def _sale_metrc_never_heard_of(db: Database, alex: Actor, tmp_path: Path) -> Non
     write_csv(
         tmp_path / "pos.csv",
         [
-            POS_HEADER,
+            B_HEADER,
             ["R6", "2026-11-20 10:00:00", OTHER, "x", "x", "1", "Each", "9.00"],
             ["R7", "2026-11-20 15:02:00", GUMMY, "x", "x", "2", "Each", "18.00"],
         ],

@@ -33,7 +33,7 @@ from backoffice.services import (
 )
 from backoffice.services.actor import SYSTEM, Actor
 from backoffice.services.reconciliation import Resolution
-from tests.unit.test_sales_import import DAY, store, write_csv  # noqa: F401 — `store` is a fixture
+from tests.unit.test_sales_import import B_HEADER, DAY, store, write_csv  # noqa: F401 — `store` is a fixture
 
 MISSING = (FindingKind.MISSING_IN_METRC, "R1120-0019", "1A4060300000000000000096")
 OVER_DEDUCTED = (FindingKind.QUANTITY_MISMATCH, "R1120-0039", "1A4060300000000000000087")
@@ -163,16 +163,7 @@ def test_a_line_missing_from_a_receipt_metrc_has_is_not_queued_again(
 ) -> None:
     db, alex = store
     tags = ["1A4060300000000000000009", "1A4060300000000000000048"]
-    header = [
-        "order_id",
-        "completed_at",
-        "metrc_tag",
-        "product",
-        "product_category",
-        "qty_sold",
-        "unit_of_measure",
-        "line_total",
-    ]
+    header = B_HEADER
     write_csv(
         tmp_path / "pos.csv",
         [header, *(["R1", "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"] for t in tags)],
@@ -250,16 +241,7 @@ def test_sales_off_the_floor_and_of_unknown_tags(store: tuple[Database, Actor], 
     in_vault, moved_up = _vault_tags(samples)[:2]
     stray = "1A4060300000000000099999"
     sales = [("R1", floor_tag), ("R2", in_vault), ("R3", moved_up), ("R4", stray)]
-    header = [
-        "order_id",
-        "completed_at",
-        "metrc_tag",
-        "product",
-        "product_category",
-        "qty_sold",
-        "unit_of_measure",
-        "line_total",
-    ]
+    header = B_HEADER
     write_csv(
         tmp_path / "pos.csv",
         [header, *([n, "2026-11-20 10:00:00", t, "x", "x", "1", "Each", "10.00"] for n, t in sales)],

@@ -337,16 +337,7 @@ def test_a_receipt_number_used_again_on_another_day_is_another_sale(
     store: tuple[Database, Actor], tmp_path: Path
 ) -> None:
     db, alex = store
-    header = [
-        "order_id",
-        "completed_at",
-        "metrc_tag",
-        "product",
-        "product_category",
-        "qty_sold",
-        "unit_of_measure",
-        "line_total",
-    ]
+    header = B_HEADER
     for day in ("2026-11-20", "2026-11-21"):  # a POS that numbers its receipts from 1 every morning
         sale = ["1", f"{day} 10:00:00", TINCTURE, "Tincture", "Tincture", "1", "Each", "32.00"]
         result = sales_import.import_pos_file(db, alex, write_csv(tmp_path / f"{day}.csv", [header, sale]))
