@@ -21,6 +21,7 @@ def main() -> int:
     from backoffice.services import users
     from ui.context import AppContext
     from ui.main_window import MainWindow
+    from ui.tabs.inventory import InventoryTab
     from ui.theme import follow_desktop
 
     follow_desktop(app)
@@ -34,7 +35,7 @@ def main() -> int:
     while time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.02)
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     if inventory.model.rows:
         window.handle_scan(inventory.model.rows[3].tag)
     for index, tab in enumerate(window.tab_widgets):

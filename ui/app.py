@@ -64,8 +64,9 @@ def self_test(url: str, settings: QSettings) -> int:
     window = MainWindow(ctx)
     ctx.sign_in(SYSTEM)
     window.show()
+    tabs = window.tab_widgets  # builds every tab (each is otherwise built on first view): the bundle carries them all
     QApplication.processEvents()
-    print(f"self-test ok: {len(window.tab_widgets)} tabs on {db.display_url}")
+    print(f"self-test ok: {len(tabs)} tabs on {db.display_url}")
     window.close()
     return 0
 

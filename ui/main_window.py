@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
@@ -32,12 +32,13 @@ from ui.login import LoginDialog
 from ui.scan_router import ScanRouter
 from ui.scanner import ScanDetector, mark_scan_field, unit_code_package
 from ui.settings_dialog import SettingsDialog, idle_minutes
-from ui.tabs import TAB_CLASSES
+from ui.tabs import TABS, spec_of
 from ui.tabs.base import ScanFeedback, Tab
 from ui.tabs.inventory import InventoryTab
 from ui.theme import STATUS_COLOURS
 
 READY = "Ready. Scan a tag anywhere in this window."
+T = TypeVar("T", bound=Tab)
 
 
 class MainWindow(QMainWindow):
@@ -50,9 +51,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        self.tab_widgets: list[Tab] = [cls(ctx) for cls in TAB_CLASSES]
-        for tab in self.tab_widgets:
-            self.tabs.addTab(tab, tab.title)
+        # Every tab is listed from the start; each is built when first shown (see _build), so
+        # start-up imports and builds only the Inventory tab, where a sign-in starts.
+        self._built: list[Tab | None] = [None] * len(TABS)
+        for spec in TABS:
+            self.tabs.addTab(QWidget(), spec.title)
+        self.tabs.currentChanged.connect(self._build)
+        self._build(TABS.index(spec_of(InventoryTab)))
         self.setCentralWidget(self.tabs)
         self._build_toolbar()
         self._build_status()
@@ -121,7 +126,7 @@ class MainWindow(QMainWindow):
         self._status_reset.timeout.connect(lambda: self._colour_status("info"))
 
     def _build_shortcuts(self) -> None:
-        for number in range(1, len(self.tab_widgets) + 1):
+        for number in range(1, len(TABS) + 1):
             QShortcut(QKeySequence(f"Ctrl+{number}"), self).activated.connect(
                 lambda n=number - 1: self.tabs.setCurrentIndex(n)
             )
@@ -208,7 +213,50 @@ class MainWindow(QMainWindow):
         self.status_label.setPalette(palette)
 
     def _inventory_tab(self) -> InventoryTab:
-        return next(t for t in self.tab_widgets if isinstance(t, InventoryTab))
+        return self.tab(InventoryTab)
+
+    # --- tabs, built on first view ----------------------------------------------------------
+
+    def tab(self, kind: type[T]) -> T:
+        """The tab of this class, built now if it has not been shown yet."""
+        tab = self._build(TABS.index(spec_of(kind)))
+        if not isinstance(tab, kind):
+            raise TypeError(f"the {spec_of(kind).title} tab is a {type(tab).__name__}")
+        return tab
+
+    @property
+    def tab_widgets(self) -> list[Tab]:
+        """Every tab, in order, building those not shown yet (the self-test, screenshots)."""
+        return [self._build(index) for index in range(len(TABS))]
+
+    def built_tabs(self) -> list[Tab]:
+        return [tab for tab in self._built if tab is not None]
+
+    def _build(self, index: int) -> Tab:
+        """Put the tab at ``index`` in place of its placeholder. It reads what it shows as it is
+        built, so the changes announced before it existed need no replay."""
+        built = self._built[index]
+        if built is not None:
+            return built
+        tab = TABS[index].load()(self.ctx)
+        self._built[index] = tab
+        placeholder = self.tabs.widget(index)
+        enabled, tip = self.tabs.isTabEnabled(index), self.tabs.tabToolTip(index)
+        showing = self.tabs.currentIndex() == index
+        # insert before the placeholder, then drop it: no other tab comes to the front on the way,
+        # and the index shifts on the way are no news (signals blocked)
+        was_blocked = self.tabs.blockSignals(True)
+        self.tabs.insertTab(index, tab, TABS[index].title)
+        self.tabs.setTabEnabled(index, enabled)
+        self.tabs.setTabToolTip(index, tip)
+        if showing:
+            self.tabs.setCurrentIndex(index)
+        self.tabs.removeTab(index + 1)
+        self.tabs.blockSignals(was_blocked)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        self._restore_splitters(tab)
+        return tab
 
     # --- users -------------------------------------------------------------------------------
 
@@ -216,7 +264,7 @@ class MainWindow(QMainWindow):
         """A new person: their own tabs, from the Inventory tab, with nothing left of the last one's messages."""
         self.show_status(READY, "info")
         self._status_reset.stop()
-        for tab in self.tab_widgets:
+        for tab in self.built_tabs():
             if tab.panel is not None:
                 tab.panel.reset()
         if not self.ctx.signed_in:
@@ -224,8 +272,8 @@ class MainWindow(QMainWindow):
             return
         actor = self.ctx.actor
         self.user_label.setText(f"Signed in: <b>{actor.username}</b> ({actor.role.value}) ")
-        for index, tab in enumerate(self.tab_widgets):
-            needed = tab.permission
+        for index, spec in enumerate(TABS):
+            needed = spec.permission
             allowed = needed is None or actor.can(needed)
             self.tabs.setTabEnabled(index, allowed)
             refusal = "" if needed is None or allowed else f"Your role ({actor.role.value}) may not {needed.value}."
@@ -262,7 +310,7 @@ class MainWindow(QMainWindow):
     # --- refresh, settings, about, layout -----------------------------------------------------
 
     def _on_changed(self, changes: Changes) -> None:
-        for tab in self.tab_widgets:
+        for tab in self.built_tabs():  # a tab built later reads the news as it is built
             tab.refresh(changes)
 
     def open_settings(self) -> None:
@@ -287,8 +335,11 @@ class MainWindow(QMainWindow):
         state = qs.value("window/state")
         if state is not None:
             self.restoreState(state)
-        for splitter in self.findChildren(QSplitter):
-            saved = qs.value(f"splitters/{splitter.objectName()}")
+        self._restore_splitters(self)
+
+    def _restore_splitters(self, within: QWidget) -> None:
+        for splitter in within.findChildren(QSplitter):
+            saved = self.ctx.settings.value(f"splitters/{splitter.objectName()}")
             if splitter.objectName() and saved is not None:
                 splitter.restoreState(saved)
 

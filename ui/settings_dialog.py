@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
-from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +48,8 @@ class SettingsDialog(QDialog):
         self.idle.setRange(1, 240)
         self.idle.setSuffix(" min")
         self.idle.setValue(idle_minutes(qs))
+        from PySide6.QtPrintSupport import QPrinterInfo  # loaded when the dialog opens, not with the window
+
         self.printer = QComboBox()
         self.printer.addItem("(system default)", "")
         for name in QPrinterInfo.availablePrinterNames():

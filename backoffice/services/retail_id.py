@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -22,16 +23,18 @@ from backoffice.db.engine import Database
 from backoffice.db.models import Manifest, ManifestLine, RetailIdCode, utcnow
 from backoffice.domain.tags import normalize_tag, validate_tag
 from backoffice.errors import NotFound, UserError, ValidationError
-from backoffice.metrc.client import MetrcClient
 from backoffice.metrc.errors import MetrcNotFound, MetrcUnavailable
-from backoffice.services import audit, metrc_connection, settings
+from backoffice.services import audit, settings
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.changes import Changes
+
+if TYPE_CHECKING:
+    from backoffice.metrc.client import MetrcClient
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
 
-Connect = Callable[[], MetrcClient]
+Connect = Callable[[], "MetrcClient"]
 
 
 class RetailIdOffline(UserError):
@@ -170,4 +173,8 @@ def _store(db: Database, actor: Actor, codes: Iterable[tuple[str, str, str]], so
 
 
 def _connector(db: Database, actor: Actor) -> Connect:
+    # the METRC client is imported when a unit code is first looked up, not when the window
+    # that tells a QR code from a tag starts
+    from backoffice.services import metrc_connection
+
     return lambda: metrc_connection.connect(db, actor.username)

@@ -44,6 +44,7 @@ from backoffice.db.migrate import upgrade
 from backoffice.services import users
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.tabs.inventory import InventoryTab  # already imported by the window: the tab a sign-in starts on
 db = Database(sys.argv[1])
 upgrade(db)
 ctx = AppContext(db, QSettings(sys.argv[2], QSettings.Format.IniFormat))
@@ -52,11 +53,11 @@ ctx.sign_in(users.authenticate(db, "alex", "1111").as_actor())
 window.show()
 app.processEvents()
 startup = time.perf_counter() - t0
-while not window.tab_widgets[0].model.rows:
+inventory = window.tab(InventoryTab)
+while not inventory.model.rows:
     app.processEvents()
 first_page = time.perf_counter() - t0
 window.scanner.install(app)
-inventory = window.tab_widgets[0]
 while inventory.model.active_search is None:  # steady state: the in-memory search is loaded
     app.processEvents()
     time.sleep(0.01)

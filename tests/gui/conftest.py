@@ -54,7 +54,7 @@ def main_window(qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch):  # typ
     win.scanner.install(QApplication.instance())
     win.show()
     qtbot.waitExposed(win)
-    inventory = win.tab_widgets[0]
+    inventory = win.tab(InventoryTab)
     qtbot.waitUntil(lambda: bool(inventory.model.rows) and inventory.model.active_search is not None)
     yield win
     QApplication.instance().removeEventFilter(win.scanner)

@@ -40,7 +40,7 @@ def _save(dialog: QWidget) -> None:
 
 def _open(qtbot, window: MainWindow, who: str = "maria") -> CatalogueTab:  # type: ignore[no-untyped-def]
     window.ctx.sign_in(users.authenticate(window.ctx.db, who, PINS[who]).as_actor())
-    tab = next(t for t in window.tab_widgets if isinstance(t, CatalogueTab))
+    tab = window.tab(CatalogueTab)
     window.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: bool(tab.model.rows) and tab.brand.count() > 1, timeout=10_000)
     return tab

@@ -32,7 +32,7 @@ STRANGER = "1A40603000000000000009ZZ"  # in no system
 
 @pytest.fixture
 def tab(main_window: MainWindow) -> CycleCountTab:
-    found = next(t for t in main_window.tab_widgets if isinstance(t, CycleCountTab))
+    found = main_window.tab(CycleCountTab)
     main_window.tabs.setCurrentWidget(found)
     found.view.setFocus()
     return found

@@ -48,6 +48,7 @@ from backoffice.services.actor import SYSTEM
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
+from ui.tabs import TABS, spec_of
 from ui.tabs.base import Tab
 
 pytestmark = [
@@ -121,10 +122,10 @@ def choose(qtbot, box: QComboBox, text: str) -> None:  # type: ignore[no-untyped
 
 
 def open_tab(qtbot, win: MainWindow, kind: type[Tab]) -> Tab:  # type: ignore[no-untyped-def]
-    tab = next(t for t in win.tab_widgets if isinstance(t, kind))
-    bar = win.tabs.tabBar()
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(win.tabs.indexOf(tab)).center())
-    assert win.tabs.currentWidget() is tab
+    bar = win.tabs.tabBar()  # a tab is built when first shown: the click builds it
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(TABS.index(spec_of(kind))).center())
+    tab = win.tabs.currentWidget()
+    assert isinstance(tab, kind) and win.tab(kind) is tab
     return tab
 
 
@@ -334,6 +335,7 @@ def _receive_the_delivery(qtbot, win: MainWindow, db: Database, view) -> list[st
     maria = users.actor_for(db, "maria")
     tags = [line.tag for line in view.lines]
     tab = open_tab(qtbot, win, ReceivingTab)
+    qtbot.waitUntil(lambda: any(r.id == view.id for r in tab.list_model.rows))  # read as the tab is first shown
     row = next(r for r in range(tab.list_model.rowCount()) if tab.list_model.rows[r].id == view.id)
     click_row(qtbot, tab.list_view, tab.list_view.proxy.mapFromSource(tab.list_model.index(row, 0)).row())
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.id == view.id)

@@ -42,7 +42,7 @@ def _audit_rows(model: AuditTableModel) -> list[tuple[str, str]]:
 def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type: ignore[no-untyped-def]
     qtbot, main_window: MainWindow, samples: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    labels_tab = next(t for t in main_window.tab_widgets if isinstance(t, LabelsTab))
+    labels_tab = main_window.tab(LabelsTab)
     tags = [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())][:2]
     path = main_window.ctx.db.sqlite_path
     assert path is not None
@@ -89,7 +89,7 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
     assert "Wrong PIN" in answers[1] and main_window.ctx.actor.username == "maria"
 
     # maria opens the Audit tab and looks for failures
-    audit_tab = next(t for t in main_window.tab_widgets if isinstance(t, AuditTab))
+    audit_tab = main_window.tab(AuditTab)
     qtbot.mouseClick(
         main_window.tabs.tabBar(),
         Qt.MouseButton.LeftButton,

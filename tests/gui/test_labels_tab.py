@@ -29,7 +29,7 @@ pytestmark = pytest.mark.gui
 
 
 def _tab(window: MainWindow) -> LabelsTab:
-    return next(t for t in window.tab_widgets if isinstance(t, LabelsTab))
+    return window.tab(LabelsTab)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from tests.conftest import PINS
 from tests.gui.conftest import scan
 from ui.commands import wait_until_idle
 from ui.context import AppContext
+from ui.tabs.inventory import InventoryTab
 
 pytestmark = pytest.mark.gui
 EACH_TAG = "1A4060300000000000000001"
@@ -105,7 +106,7 @@ def test_settings_dialog_has_the_metrc_fields(qtbot, ctx: AppContext) -> None:  
 
 
 def test_a_qr_scan_shows_its_package_and_offline_says_so(qtbot, main_window, sim: MetrcSimulator) -> None:  # type: ignore[no-untyped-def]
-    inventory = main_window.tab_widgets[0]
+    inventory = main_window.tab(InventoryTab)
     inventory.view.setFocus()
     url = sim.state.qr_codes(EACH_TAG)[0]
     scan(qtbot, inventory.view, url)

@@ -33,7 +33,7 @@ FLOWER = 4
 @pytest.fixture
 def tab(qtbot, main_window: MainWindow, samples: Path) -> ReceivingTab:  # type: ignore[no-untyped-def]
     locations.add_location(main_window.ctx.db, SYSTEM, "Quarantine", "quarantine")  # listed before the vault
-    found = next(t for t in main_window.tab_widgets if isinstance(t, ReceivingTab))
+    found = main_window.tab(ReceivingTab)
     main_window.tabs.setCurrentWidget(found)
     found.import_file(samples / "metrc_incoming_transfer.json")
     qtbot.waitUntil(

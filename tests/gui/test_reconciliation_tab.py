@@ -270,7 +270,7 @@ def test_export_the_day(
 
 
 def test_the_window_has_the_tab_for_associates(main_window: MainWindow) -> None:
-    tab = next(t for t in main_window.tab_widgets if isinstance(t, ReconciliationTab))
+    tab = main_window.tab(ReconciliationTab)
     assert main_window.tabs.isTabEnabled(main_window.tabs.indexOf(tab))
 
 

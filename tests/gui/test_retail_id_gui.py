@@ -41,7 +41,7 @@ def sim(samples: Path, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def _receiving(qtbot, window: MainWindow, samples: Path) -> ReceivingTab:  # type: ignore[no-untyped-def]
-    tab = next(t for t in window.tab_widgets if isinstance(t, ReceivingTab))
+    tab = window.tab(ReceivingTab)
     window.tabs.setCurrentWidget(tab)
     tab.import_file(samples / "metrc_incoming_transfer.json")
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.manifest_number == SAMPLE_NUMBER, timeout=10_000)
@@ -125,7 +125,7 @@ def _line_state(tab: ReceivingTab, tag: str) -> ManifestLineState:
 def test_a_qr_url_typed_into_the_labels_field_adds_its_package(  # type: ignore[no-untyped-def]
     qtbot, sim: MetrcSimulator, main_window: MainWindow
 ) -> None:
-    tab = next(t for t in main_window.tab_widgets if isinstance(t, LabelsTab))
+    tab = main_window.tab(LabelsTab)
     main_window.tabs.setCurrentWidget(tab)
     tab.tag_entry.setFocus()
     qtbot.keyClicks(tab.tag_entry, sim.state.qr_codes(EACH_TAG)[2])

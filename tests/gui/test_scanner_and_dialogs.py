@@ -38,7 +38,7 @@ def _vault_tags(samples: Path) -> list[str]:
 
 
 def _tab(window: MainWindow, kind: type[QWidget]) -> QWidget:
-    return next(t for t in window.tab_widgets if isinstance(t, kind))
+    return window.tab(kind)
 
 
 def _open_boxes() -> list[QMessageBox]:

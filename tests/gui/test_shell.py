@@ -78,7 +78,7 @@ def test_the_first_page_read_in_the_background_never_replaces_a_list_asked_for_m
     monkeypatch.setattr(InventoryTab, "SEARCH_LOAD_DELAY_MS", 60_000)  # the database's list, not the in-memory one
     win = MainWindow(ctx)
     qtbot.addWidget(win)
-    inventory = win.tab_widgets[0]
+    inventory = win.tab(InventoryTab)
     assert isinstance(inventory, InventoryTab)
     ctx.sign_in(users.authenticate(ctx.db, "alex", PINS["alex"]).as_actor())  # the first page is on its way
     inventory.filter.setText("gummies")
@@ -90,7 +90,7 @@ def test_the_first_page_read_in_the_background_never_replaces_a_list_asked_for_m
 
 
 def test_filter_narrows_the_browser(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     assert isinstance(inventory, InventoryTab)
     everything = len(inventory.model.rows)
     assert everything == 120
@@ -103,12 +103,12 @@ def test_filter_narrows_the_browser(qtbot, window: MainWindow) -> None:  # type:
 
 
 def test_model_passes_the_qt_model_tester(qtmodeltester, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    qtmodeltester.check(window.tab_widgets[0].model)
+    qtmodeltester.check(window.tab(InventoryTab).model)
 
 
 def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tag = _sample_tags(samples)[77]
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     inventory.view.setFocus()
     scan(qtbot, inventory.view, tag)
     assert "in Vault" in window.status_label.text() or "in Sales Floor" in window.status_label.text()
@@ -121,7 +121,7 @@ def test_scanner_burst_of_known_tag_selects_its_row(qtbot, window: MainWindow, s
 
 def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tag = _sample_tags(samples)[3]
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     inventory.filter.setFocus()
     qtbot.keyClicks(inventory.filter, "blue ", delay=60)
     scan(qtbot, inventory.filter, tag)
@@ -131,20 +131,20 @@ def test_scan_typed_into_the_filter_box_is_taken_back_out(qtbot, window: MainWin
 
 
 def test_unknown_tag_gets_a_clear_message(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    window.tab_widgets[0].view.setFocus()
-    scan(qtbot, window.tab_widgets[0].view, "1A4060300000000000099999")
+    window.tab(InventoryTab).view.setFocus()
+    scan(qtbot, window.tab(InventoryTab).view, "1A4060300000000000099999")
     assert "not in this store's inventory" in window.status_label.text()
     assert window.status_kind == "error"
 
 
 def test_garbage_scan_is_called_malformed(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    window.tab_widgets[0].view.setFocus()
-    scan(qtbot, window.tab_widgets[0].view, "HELLO-WORLD-42")
+    window.tab(InventoryTab).view.setFocus()
+    scan(qtbot, window.tab(InventoryTab).view, "HELLO-WORLD-42")
     assert "is not a METRC tag" in window.status_label.text()
 
 
 def test_slow_typing_is_not_a_scan(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     inventory.filter.setFocus()
     qtbot.keyClicks(inventory.filter, "tincture", delay=60)  # a person: 60 ms between keys
     qtbot.keyClick(inventory.filter, Qt.Key.Key_Return)
@@ -156,9 +156,9 @@ def test_double_scan_is_suppressed(qtbot, window: MainWindow, samples: Path) -> 
     tag = _sample_tags(samples)[5]
     seen: list[str] = []
     window.scanner.scanned.connect(seen.append)
-    window.tab_widgets[0].view.setFocus()
-    scan(qtbot, window.tab_widgets[0].view, tag)
-    scan(qtbot, window.tab_widgets[0].view, tag)
+    window.tab(InventoryTab).view.setFocus()
+    scan(qtbot, window.tab(InventoryTab).view, tag)
+    scan(qtbot, window.tab(InventoryTab).view, tag)
     assert seen == [tag]
     assert "ignored the repeat" in window.status_label.text()
 
@@ -168,7 +168,7 @@ def test_manual_entry_works_like_a_scan(qtbot, window: MainWindow, samples: Path
     window.scan_entry.setFocus()
     qtbot.keyClicks(window.scan_entry, tag, delay=20)
     qtbot.keyClick(window.scan_entry, Qt.Key.Key_Return)
-    inventory = window.tab_widgets[0]
+    inventory = window.tab(InventoryTab)
     qtbot.waitUntil(lambda: not inventory.showing_scan)
     assert inventory.model.rows[inventory.view.currentIndex().row()].tag == tag
     assert window.scan_entry.text() == ""

@@ -16,6 +16,7 @@ from tests.conftest import PINS
 from ui import commands, messages
 from ui.login import LoginDialog
 from ui.main_window import READY, MainWindow
+from ui.tabs import TABS
 from ui.tabs.cycle_count import CycleCountTab
 from ui.tabs.inventory import InventoryTab
 from ui.tabs.transfers import TransfersTab
@@ -66,11 +67,12 @@ def test_each_sign_in_starts_clean_on_the_inventory_tab(
 ) -> None:
     db, actors = store
     open_count = counts.start_count(db, actors["alex"], "Vault shelf A", Scope(locations=("Vault",)))
-    count_tab = next(t for t in main_window.tab_widgets if isinstance(t, CycleCountTab))
+    count_tab = main_window.tab(CycleCountTab)
     count_tab.reload_counts(select_id=open_count.id)  # alex was counting when the next person came
     qtbot.waitUntil(lambda: count_tab.current is not None)
-    transfers_tab = next(t for t in main_window.tab_widgets if isinstance(t, TransfersTab))
+    transfers_tab = main_window.tab(TransfersTab)
     main_window.tabs.setCurrentWidget(transfers_tab)
+    assert len(main_window.tab_widgets) == len(TABS)  # every tab built: each one meets the next person
     messages.error("alex's problem: 1A4060300000000000000001 has no recorded transfer.")
     assert "alex's problem" in main_window.status_label.text() and "alex's problem" in transfers_tab.panel.text()
     QTimer.singleShot(20, _sign_in_when_asked(qtbot, username, PINS[username]))

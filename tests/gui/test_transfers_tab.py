@@ -22,7 +22,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(main_window: MainWindow) -> MainWindow:
-    tab = next(t for t in main_window.tab_widgets if isinstance(t, TransfersTab))
+    tab = main_window.tab(TransfersTab)
     main_window.tabs.setCurrentWidget(tab)
     tab.transfer_view.setFocus()
     return main_window
@@ -37,7 +37,7 @@ def _vault_tags(samples: Path) -> list[str]:
 
 
 def _tab(window: MainWindow) -> TransfersTab:
-    return next(t for t in window.tab_widgets if isinstance(t, TransfersTab))
+    return window.tab(TransfersTab)
 
 
 def _answer_message_box(qtbot, button_text: str) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_cycle_count_with_no_count_shows_no_progress(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    tab = next(t for t in main_window.tab_widgets if isinstance(t, CycleCountTab))
+    tab = main_window.tab(CycleCountTab)
     main_window.tabs.setCurrentWidget(tab)  # it reads its counts when first shown
     qtbot.waitUntil(lambda: not tab.loading)
     assert "No count yet" in tab.header.text()

@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLineEdit, QMessageBox, QPushButton, QTableView, QVBoxLayout
 
 from backoffice.services import audit, ledger
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from ui.commands import Job, run_query
 from ui.context import AppContext
@@ -16,9 +15,6 @@ from ui.tabs.base import Tab
 
 
 class AuditTab(Tab):
-    title = "Audit"
-    permission = Permission.VIEW_AUDIT
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.filter = QLineEdit()

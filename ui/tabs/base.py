@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from PySide6.QtWidgets import QWidget
 
 from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from ui.context import AppContext
+from ui.tabs import spec_of
 from ui.widgets.instruction_panel import InstructionPanel
 
 
@@ -34,7 +34,9 @@ class Tab(QWidget):
     """A tab is one module of widgets over its service.
 
     - ``title``: the tab's label; ``permission``: what the signed-in role needs to use it
-      (the tab is disabled with a tooltip otherwise; services enforce it anyway).
+      (the tab is disabled with a tooltip otherwise; services enforce it anyway). Both are
+      stated in the tab list (ui/tabs/__init__.py), which the window reads without importing
+      the tab: a tab is built when it is first shown.
     - ``refresh(changes)``: called after any service call; reload only if ``changes``
       touches what the tab shows.
     - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
@@ -49,13 +51,18 @@ class Tab(QWidget):
       that only need the package take it as a tag scan (the default).
     """
 
-    title: ClassVar[str] = ""
-    permission: ClassVar[Permission | None] = Permission.VIEW_INVENTORY
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.panel: InstructionPanel | None = None
+
+    @property
+    def title(self) -> str:
+        return spec_of(type(self)).title
+
+    @property
+    def permission(self) -> Permission | None:
+        return spec_of(type(self)).permission
 
     def usable(self) -> bool:
         return self.ctx.signed_in and (self.permission is None or self.ctx.actor.can(self.permission))

@@ -37,9 +37,6 @@ SEARCH_DELAY_MS = 250
 
 
 class CatalogueTab(Tab):
-    title = "Catalogue"
-    permission = Permission.VIEW_INVENTORY
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.search = QLineEdit()

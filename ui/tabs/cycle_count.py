@@ -29,7 +29,6 @@ from backoffice.domain.numbers import money_text
 from backoffice.errors import UserError
 from backoffice.services import counts, inventory, locations
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.counts import CountInfo, TagCount, VarianceLine
 from backoffice.services.transfers import NotRecorded
@@ -60,8 +59,6 @@ BLIND_COLUMNS = (
 
 
 class CycleCountTab(Tab):
-    title = "Cycle Count"
-    permission = Permission.COUNT
     RELOAD_DELAY_MS = 150  # a burst of scans reloads the table once
 
     def __init__(self, ctx: AppContext) -> None:

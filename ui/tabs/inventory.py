@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from backoffice.domain.enums import PackageStatus
 from backoffice.services import inventory
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.inventory import ActiveSearch, PackageRow
 from ui.commands import QueryRunner
@@ -29,8 +28,6 @@ from ui.widgets.package_detail import PackageDetail
 
 
 class InventoryTab(Tab):
-    title = "Inventory"
-    permission = Permission.VIEW_INVENTORY
     SEARCH_LOAD_DELAY_MS = 1500  # build the in-memory search once start-up is over
     SHOW_SCANNED_DELAY_MS = 16  # a scanned package's row follows its answer by about one frame
 

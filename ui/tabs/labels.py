@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 from backoffice.errors import UserError
 from backoffice.labels.fields import potency, price, total_thc
 from backoffice.services import labels, retail_id, transfers
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.labels import LabelKind, LabelLine, LabelRun, Selection, Source
 from ui import messages
@@ -51,9 +50,6 @@ def _flag(line: LabelLine) -> str | None:
 
 
 class LabelsTab(LabelPrintingTab):
-    title = "Labels"
-    permission = Permission.PRINT_LABELS
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.tags: list[str] = []

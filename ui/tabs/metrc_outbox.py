@@ -61,8 +61,6 @@ def _sender(db: Database, actor: Actor) -> Callable[[Job], metrc_sync.SyncResult
 
 
 class MetrcTab(Tab):
-    title = "METRC"
-    permission = Permission.VIEW_INVENTORY
     AUTO_SYNC_MS = 5 * 60_000  # sales are due in METRC within 24 h; changes go out every 5 min
 
     def __init__(self, ctx: AppContext) -> None:

@@ -65,9 +65,6 @@ NO_MANIFEST = (
 
 
 class ReceivingTab(Tab):
-    title = "Receiving"
-    permission = Permission.RECEIVE
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.list_model: RowTableModel[ManifestSummary] = RowTableModel(

@@ -29,7 +29,6 @@ from backoffice.errors import UserError
 from backoffice.importers.pos_sales_file import UnknownLayoutError
 from backoffice.services import inventory, metrc_receipts_import, pos_layouts, reconciliation, sales_import
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reconciliation import DayView, FindingRow, Resolution
 from ui import messages, store_time
@@ -60,9 +59,6 @@ def _qdate(day: date) -> QDate:
 
 
 class ReconciliationTab(Tab):
-    title = "Reconciliation"
-    permission = Permission.RECONCILE
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.day = QDateEdit()

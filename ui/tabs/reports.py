@@ -38,7 +38,6 @@ from backoffice.exporters import accuracy_workbook, velocity_workbook
 from backoffice.exporters.velocity_workbook import CHART_COLOURS
 from backoffice.exporters.xlsx_common import Column, ExportResult, Kind
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.reports import (
     AccuracyReport,
@@ -105,9 +104,6 @@ def _msecs(moment: date | datetime) -> float:
 
 
 class ReportsTab(Tab):
-    title = "Reports"
-    permission = Permission.REPORTS
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.report: Report | None = None

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from backoffice.domain.enums import LocationKind, TransferStatus
 from backoffice.services import locations, replenishment, transfers
 from backoffice.services import settings as store_settings
-from backoffice.services.actor import Permission
 from backoffice.services.changes import Changes
 from backoffice.services.replenishment import Suggestion
 from backoffice.services.transfers import LineInfo, TransferInfo
@@ -48,9 +47,6 @@ STATUS_COLOURS = {
 
 
 class TransfersTab(Tab):
-    title = "Transfers"
-    permission = Permission.TRANSFER
-
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.transfer_model: RowTableModel[TransferInfo] = RowTableModel(
