@@ -34,24 +34,26 @@ def install(engine: Engine) -> None:
             _check_rows(statement.table.name, rows, limits)
 
 
-def check_rows(table: Table, rows: list[Mapping[str, Any]]) -> None:
-    """The same check, for bulk rows sent to the driver directly (``batches.insert_rows``)."""
+def check_column(table: Table, key: str, values: Sequence[Any]) -> None:
+    """The same check for one column's values of bulk rows sent to the driver directly
+    (``batches.insert_rows``, which has them column by column already)."""
     limits = _limits(table)
-    if limits and rows:
-        _check_rows(table.name, rows, limits)
+    if key in limits:
+        _check_values(table.name, key, values, limits[key])
 
 
 def _check_rows(table: str, rows: list[Mapping[str, Any]], limits: Mapping[str, int | None]) -> None:
     """Column by column: a day's import binds 10,000 rows at once, and this runs on every one."""
     keys = {key for row in (rows[0], rows[-1]) for key in row if key in limits}
     for key in keys:
-        texts = [value for row in rows if (value := row.get(key)).__class__ is str]
-        if not texts:
-            continue
-        length = limits[key]
-        if "\x00" in "".join(texts) or (length is not None and max(map(len, texts)) > length):
-            for value in texts:
-                _check_text(table, key, value, length)
+        _check_values(table, key, [row.get(key) for row in rows], limits[key])
+
+
+def _check_values(table: str, key: str, values: Sequence[Any], length: int | None) -> None:
+    texts = [value for value in values if value.__class__ is str]
+    if texts and ("\x00" in "".join(texts) or (length is not None and max(map(len, texts)) > length)):
+        for value in texts:
+            _check_text(table, key, value, length)
 
 
 _CACHE: dict[Table, dict[str, int | None]] = {}

@@ -102,20 +102,9 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     session.flush()  # then Core rows: the ORM's per-row loading is not needed here
     connection = session.connection()
     for chunk in in_chunks(ids):
-        for row in connection.execute(
-            select(
-                Package.id,
-                Package.tag,
-                Package.quantity,
-                Package.unit,
-                Package.status,
-                Package.finished_at,
-                Package.version,
-            )
-            .where(Package.id.in_(chunk))
-            .with_for_update()
-        ):
-            state[row.id] = row._asdict()
+        for row in connection.execute(select(*_STATE).where(Package.id.in_(chunk)).with_for_update()):
+            state[row.id] = dict(zip(_STATE_KEYS, row, strict=True))
+    started = {pid: pkg["status"] for pid, pkg in state.items()}
     entries = []
     for p in postings:
         pkg = state[p.package_id]
@@ -151,6 +140,20 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     entries.sort(key=lambda e: (e["package_id"], e["at"]))
     for batch in in_chunks(entries, 10_000):  # a statement per 10,000 rows bounds the parameters held
         insert_rows(connection, table_of(LedgerEntry), batch)
+    # only the packages that finish get their status written: status is in two of the package
+    # indexes, and setting it (even to the same value) rewrites their entries
+    finishing = {pid for pid, pkg in state.items() if pkg["status"] is not started[pid]}
+    changes = sorted(state.items())
+    update_rows(
+        connection,
+        table_of(Package),
+        ("id",),
+        [
+            {"id": pid, "quantity": pkg["quantity"], "version": pkg["version"] + 1}
+            for pid, pkg in changes
+            if pid not in finishing
+        ],
+    )
     update_rows(
         connection,
         table_of(Package),
@@ -163,7 +166,8 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
                 "finished_at": pkg["finished_at"],
                 "version": pkg["version"] + 1,
             }
-            for pid, pkg in sorted(state.items())
+            for pid, pkg in changes
+            if pid in finishing
         ],
     )
     for obj in list(session.identity_map.values()):
@@ -172,6 +176,9 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
 
 
 _FINISHING = (LedgerKind.SALE, LedgerKind.ADJUSTMENT, LedgerKind.SPLIT_OUT)
+# what post_many reads of each package, as plain dicts (a Row's _asdict costs more than the query)
+_STATE = (Package.id, Package.tag, Package.quantity, Package.unit, Package.status, Package.finished_at, Package.version)
+_STATE_KEYS = tuple(column.key for column in _STATE)
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,16 @@ def test_inserted_rows_give_their_ids_in_order(db: Database) -> None:
         first = session.scalar(select(PosImport.id).where(PosImport.file_name == "first.csv"))
     assert len(set(ids)) == 3 and min(ids) > (first or 0)
     assert [stored[i] for i in ids] == [0, 1, 2]
+
+
+def test_text_is_checked_on_every_bulk_path(db: Database) -> None:
+    """Rows given back their ids and rows updated in bulk go through the same text check."""
+    bad = [{"file_name": "a.csv", "file_sha256": "9" * 64, "layout": "x\x00", "line_count": 1}]
+    with pytest.raises(ValidationError, match=r"the layout \(pos_imports\) holds a NUL"), db.transaction() as session:
+        insert_rows_returning_ids(session.connection(), table_of(PosImport), bad)
+    with db.transaction() as session:
+        [import_id] = insert_rows_returning_ids(session.connection(), table_of(PosImport), [{**bad[0], "layout": "x"}])
+    with pytest.raises(ValidationError, match=r"the layout .* 61 characters long"), db.transaction() as session:
+        update_rows(session.connection(), table_of(PosImport), ("id",), [{"id": import_id, "layout": "L" * 61}])
+    with db.read() as session:
+        assert session.scalar(select(PosImport.layout).where(PosImport.id == import_id)) == "x"
