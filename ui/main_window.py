@@ -42,6 +42,8 @@ T = TypeVar("T", bound=Tab)
 
 
 class MainWindow(QMainWindow):
+    UNSEEN_TABS_DELAY_MS = 3000  # tabs that work unseen are built once start-up and the first page are over
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(QWidget(), spec.title)
         self.tabs.currentChanged.connect(self._build)
         self._build(TABS.index(spec_of(InventoryTab)))
+        QTimer.singleShot(self.UNSEEN_TABS_DELAY_MS, self, self._build_unseen_tabs)
         self.setCentralWidget(self.tabs)
         self._build_toolbar()
         self._build_status()
@@ -231,6 +234,12 @@ class MainWindow(QMainWindow):
 
     def built_tabs(self) -> list[Tab]:
         return [tab for tab in self._built if tab is not None]
+
+    def _build_unseen_tabs(self) -> None:
+        """The METRC tab sends the outbox every few minutes, whether or not anyone opens it."""
+        for index, spec in enumerate(TABS):
+            if spec.works_unseen:
+                self._build(index)
 
     def _build(self, index: int) -> Tab:
         """Put the tab at ``index`` in place of its placeholder. It reads what it shows as it is

@@ -17,10 +17,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TabSpec:
+    """``works_unseen``: the tab has work of its own to do whether or not anyone opens it, so
+    the window builds it soon after start-up instead of on first view."""
+
     title: str
     permission: Permission | None
     module: str
     class_name: str
+    works_unseen: bool = False
 
     def load(self) -> type[Tab]:
         tab_class: type[Tab] = getattr(import_module(self.module), self.class_name)
@@ -36,7 +40,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("Reconciliation", Permission.RECONCILE, "ui.tabs.reconciliation", "ReconciliationTab"),
     TabSpec("Reports", Permission.REPORTS, "ui.tabs.reports", "ReportsTab"),
     TabSpec("Labels", Permission.PRINT_LABELS, "ui.tabs.labels", "LabelsTab"),
-    TabSpec("METRC", Permission.VIEW_INVENTORY, "ui.tabs.metrc_outbox", "MetrcTab"),
+    TabSpec(
+        "METRC", Permission.VIEW_INVENTORY, "ui.tabs.metrc_outbox", "MetrcTab", works_unseen=True
+    ),  # sends the outbox
     TabSpec("Audit", Permission.VIEW_AUDIT, "ui.tabs.audit", "AuditTab"),
 )
 
