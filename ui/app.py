@@ -5,15 +5,25 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
-
+# The data layer is imported before Qt. Once PySide6 is imported it reads the source of every
+# module imported after it (its ``__feature__`` switch looks for the word "PySide6" in it):
+# some 280 files, SQLAlchemy's among them, read at start-up for nothing.
 from backoffice import __version__
+from backoffice.db.engine import Database
+from backoffice.db.migrate import upgrade
 from backoffice.paths import APP_NAME, default_database_url
+from backoffice.services import users  # noqa: F401 — the sign-in's service and the ORM models, before Qt
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("LANG", "C.UTF-8")
     QCoreApplication.setOrganizationName(APP_NAME)
@@ -52,8 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def self_test(url: str, settings: QSettings) -> int:
     """Open the store, build the whole window (every tab) and show it once, then exit 0.
     Used by packaging/build.sh to prove a bundle starts on a bare machine."""
-    from backoffice.db.engine import Database
-    from backoffice.db.migrate import upgrade
+    from PySide6.QtWidgets import QApplication
+
     from backoffice.services.actor import SYSTEM
     from ui.context import AppContext
     from ui.main_window import MainWindow
@@ -80,8 +90,8 @@ def _database_url(args: list[str], settings: QSettings) -> str:
 def open_window(url: str, settings: QSettings):  # type: ignore[no-untyped-def]
     """Open the database (upgrading it if needed), ask for a sign-in, build the window.
     Returns None when the user cancels the sign-in."""
-    from backoffice.db.engine import Database
-    from backoffice.db.migrate import upgrade
+    from PySide6.QtWidgets import QApplication
+
     from ui.context import AppContext
     from ui.main_window import ActivityWatcher, MainWindow
 

@@ -81,12 +81,12 @@ def test_start_up_imports_no_other_tab_and_none_of_their_libraries(store, tmp_pa
     db, _ = store
     probe = f"""
 import sys
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
 from backoffice.db.engine import Database
 from backoffice.db.migrate import upgrade
 from backoffice.services import users
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
 from ui.context import AppContext
 from ui.main_window import MainWindow
 db = Database(sys.argv[1])
