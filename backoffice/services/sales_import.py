@@ -215,10 +215,17 @@ def _store_pos(
     for line in lines:
         if len(line.receipt_number) > 40:
             problems.append(
-                Problem(file_name, line.line, "receipt number", f"{line.receipt_number!r} is longer than 40 characters")
+                Problem(
+                    file_name,
+                    line.line,
+                    parsed.header("receipt_number"),
+                    f"{line.receipt_number!r} is longer than 40 characters",
+                )
             )
         if line.sku and len(line.sku) > 40:
-            problems.append(Problem(file_name, line.line, "SKU", f"{line.sku!r} is longer than 40 characters"))
+            problems.append(
+                Problem(file_name, line.line, parsed.header("sku"), f"{line.sku!r} is longer than 40 characters")
+            )
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
@@ -243,7 +250,7 @@ def _store_pos(
                     Problem(
                         file_name,
                         line.line,
-                        "quantity",
+                        parsed.header("quantity"),
                         f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
                         f"{plain(before.quantity)} {before.unit.value} for {money_text(before.amount)}; this file says "
                         f"{plain(line.quantity)} {unit.value} for {money_text(line.amount)}. An imported sale is not changed "
@@ -254,7 +261,7 @@ def _store_pos(
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
         new.append(_NewLine(line, key, day, unit, pkg, item))
     _mark_voids(new)
-    problems += _booking_problems(file_name, new, _sold_before(session, new))
+    problems += _booking_problems(file_name, parsed.header, new, _sold_before(session, new))
     if problems:
         raise ImportFileError(
             f"{file_name}: {len(problems)} sale line(s) cannot be imported; nothing was imported. "
@@ -423,7 +430,9 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     return sold
 
 
-def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int, Decimal]) -> list[Problem]:
+def _booking_problems(
+    file_name: str, header: Callable[[str], str], new: list[_NewLine], sold_before: dict[int, Decimal]
+) -> list[Problem]:
     """Lines the stock ledger would refuse, checked in sale order before anything is written.
     A return to a package that is (or the file's own sales leave) finished is kept but does not
     move stock: reopening a finished package is a manager's decision."""
@@ -442,7 +451,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                 Problem(
                     file_name,
                     n.parsed.line,
-                    "unit",
+                    header("unit"),
                     f"{plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, but that package is "
                     f"counted in {pkg.unit.value}; correct the unit in the POS and export again",
                 )
@@ -460,7 +469,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                     Problem(
                         file_name,
                         n.parsed.line,
-                        "quantity",
+                        header("quantity"),
                         f"receipt {n.parsed.receipt_number} returns {plain(-n.parsed.quantity)} {n.unit.value} of "
                         f"{pkg.tag}, but only {plain(max(available, Decimal(0)))} {pkg.unit.value} were sold from it "
                         "before; a return puts back at most what was sold. Correct the line in the POS and export again",
@@ -473,7 +482,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                 Problem(
                     file_name,
                     n.parsed.line,
-                    "quantity",
+                    header("quantity"),
                     f"receipt {n.parsed.receipt_number} sold {plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, "
                     f"but this store's records show {plain(held)} {pkg.unit.value} left in it. Count the package and "
                     "adjust it (or import the day's earlier sales first), then import this file again",

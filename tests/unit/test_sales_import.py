@@ -125,7 +125,7 @@ def test_a_later_file_that_changes_an_imported_sale_is_refused(
     before = counts(db), quantities(db)
     with pytest.raises(ImportFileError) as caught:
         sales_import.import_pos_file(db, alex, write_csv(tmp_path / "corrected.csv", rows))
-    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "quantity")]
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "qty_sold")]
     assert "imported before with 2 Each for $64.00; this file says 3 Each" in caught.value.problems[0].reason
     assert "nothing was imported" in str(caught.value)
     assert (counts(db), quantities(db)) == before
@@ -190,6 +190,8 @@ def test_selling_more_than_a_package_holds_or_in_another_unit_family_imports_not
     assert set(problems) == {2, 4}
     assert f"records show {held.normalize():f} Each left in it. Count the package and adjust it" in problems[2]
     assert "that package is counted in Grams" in problems[4]
+    # each problem names the column as the file's own header spells it
+    assert {p.line: p.field for p in caught.value.problems} == {2: "qty_sold", 4: "unit_of_measure"}
     assert counts(db)["lines"] == 0 and quantities(db)[TINCTURE] == held
 
 
@@ -260,7 +262,7 @@ def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], 
     with pytest.raises(ImportFileError) as caught:
         sales_import.import_pos_file(db, alex, huge)
     assert (
-        f"huge.csv, line 2, field 'quantity': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
+        f"huge.csv, line 2, field 'qty_sold': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
         "sold from it before; a return puts back at most what was sold"
     ) in str(caught.value)
     assert counts(db) == before and quantities(db)[TINCTURE] == held - 2
