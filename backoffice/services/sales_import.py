@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
+from backoffice.db.batches import bulk_page_cache, in_chunks, insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -165,7 +165,8 @@ def _import_pos_file(
     progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
     try:
         with db.transaction() as session:
-            result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
+            with bulk_page_cache(session.connection()):
+                result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
         raise RuleViolation(
             collision_message(
