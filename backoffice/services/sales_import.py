@@ -48,7 +48,7 @@ from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES, money_text
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
-from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.errors import Cancelled, ImportFileError, Problem, RuleViolation
 from backoffice.gc_pause import paused_gc
 from backoffice.importers.csv_common import plain
 from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
@@ -71,6 +71,23 @@ _FALLBACK_UNIT = Unit.EACH
 
 def _quiet(_text: str, _fraction: float) -> None:
     """Progress sink for callers that do not show progress."""
+
+
+def _never() -> bool:
+    return False
+
+
+class _Steps:
+    """Progress for the person, and the points where a cancel stops the import: all before
+    the commit, so a cancelled import rolls back whole."""
+
+    def __init__(self, file_name: str, progress: Progress, cancelled: Callable[[], bool]) -> None:
+        self.file_name, self.progress, self.cancelled = file_name, progress, cancelled
+
+    def __call__(self, text: str, fraction: float) -> None:
+        if self.cancelled():
+            raise Cancelled(f"{self.file_name} was not imported: the import was cancelled, and nothing was stored.")
+        self.progress(text, fraction)
 
 
 # --- POS sales -----------------------------------------------------------------------------
@@ -142,31 +159,37 @@ class _NewLine:
 
 
 def import_pos_file(
-    db: Database, actor: Actor, path: Path | str, *, layout: str | None = None, progress: Progress = _quiet
+    db: Database,
+    actor: Actor,
+    path: Path | str,
+    *,
+    layout: str | None = None,
+    progress: Progress = _quiet,
+    cancelled: Callable[[], bool] = _never,
 ) -> PosImportResult:
     """Read a POS end-of-day export and store its sales (see the module's doc).
 
     ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
-    file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping."""
+    file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping.
+    ``cancelled`` is asked between the steps (and every 10,000 lines stored): once it says
+    yes, ``Cancelled`` is raised and nothing is stored."""
     actor.require(Permission.IMPORT_DATA)
     with paused_gc():
-        return _import_pos_file(db, actor, path, layout, progress)
+        return _import_pos_file(db, actor, path, layout, _Steps(Path(path).name, progress, cancelled))
 
 
-def _import_pos_file(
-    db: Database, actor: Actor, path: Path | str, layout: str | None, progress: Progress
-) -> PosImportResult:
+def _import_pos_file(db: Database, actor: Actor, path: Path | str, layout: str | None, step: _Steps) -> PosImportResult:
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
     forced = layout_named(db, layout) if layout else None
-    progress("Reading the export", 0.05)
+    step("Reading the export", 0.05)
     parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
-    progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
+    step(f"Checking {len(parsed.lines):,} sale lines", 0.4)
     try:
         with db.transaction() as session:
             with bulk_page_cache(session.connection()):
-                result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
+                result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name), step)
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
         raise RuleViolation(
             collision_message(
@@ -176,7 +199,7 @@ def _import_pos_file(
                 ours=("line_key", "file_sha256"),
             )
         ) from None
-    progress("Imported", 1.0)
+    step.progress("Imported", 1.0)  # committed: too late to cancel
     return result
 
 
@@ -203,7 +226,7 @@ def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
 
 
 def _store_pos(
-    session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar
+    session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar, step: _Steps
 ) -> PosImportResult:
     lines = parsed.lines
     earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
@@ -279,7 +302,8 @@ def _store_pos(
     )
     session.add(record)
     session.flush()
-    _insert_lines(session, record.id, new)
+    _insert_lines(session, record.id, new, step)
+    step("Posting the sales to the stock ledger", 0.8)
     ledger.post_many(
         session,
         actor,
@@ -296,6 +320,7 @@ def _store_pos(
             if n.package is not None and n.moves_stock
         ],
     )
+    step("Adding to the daily totals", 0.9)
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
     days = tuple(sorted(set(line_days)))
@@ -497,12 +522,14 @@ def _booking_problems(
     return problems
 
 
-def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> None:
+def _insert_lines(session: Session, import_id: int, new: list[_NewLine], step: _Steps) -> None:
     """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
     at once) and note each one's id on it."""
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
-    for batch in in_chunks(ordered, _BATCH):
+    for done, batch in enumerate(in_chunks(ordered, _BATCH)):
+        stored = done * _BATCH
+        step(f"Storing sale lines: {stored:,} of {len(ordered):,}", 0.5 + 0.3 * stored / len(ordered))
         ids = insert_rows_returning_ids(
             connection,
             table_of(PosSaleLine),
