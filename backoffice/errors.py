@@ -33,6 +33,10 @@ class RuleViolation(UserError):
     """A business rule refuses the action (transfer-before-move, frozen count, …)."""
 
 
+class Cancelled(UserError):
+    """The person stopped a long job part-way; nothing of it was saved."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One bad record in an imported file: where it is and what is wrong with it."""

@@ -54,7 +54,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
 from backoffice.db.errors import known_error
-from backoffice.errors import UserError
+from backoffice.errors import Cancelled, UserError
 from backoffice.services.changes import Changes
 from ui import messages
 from ui.context import AppContext
@@ -63,10 +63,6 @@ T = TypeVar("T")
 ErrorHandler = Callable[[BaseException], object]  # what a callback returns is ignored
 SHOW_PROGRESS_AFTER_MS = 300
 _log = logging.getLogger("ui")
-
-
-class Cancelled(Exception):
-    """Raised by an op that noticed the person pressed Cancel."""
 
 
 class Job:
@@ -209,7 +205,7 @@ class _Task(QObject):
 
     def _report(self, exc: BaseException) -> None:
         exc = known_error(exc) or exc  # a busy, full, read-only or damaged database is the person's to fix
-        expected = isinstance(exc, (UserError, Cancelled))
+        expected = isinstance(exc, UserError)  # Cancelled among them
         if not self._current():
             if not expected:
                 _log.error("stale background job failed", exc_info=(type(exc), exc, exc.__traceback__))
@@ -220,8 +216,8 @@ class _Task(QObject):
             _log.info("dropped the outcome of a job whose window was closed: %s", exc)
         elif self._on_error is not None:
             self._on_error(exc)
-        elif isinstance(exc, Cancelled):
-            messages.warning("Cancelled: nothing was changed.")
+        elif isinstance(exc, Cancelled):  # an op that noticed the person pressed Cancel
+            messages.warning(str(exc) or "Cancelled: nothing was changed.")
         else:
             messages.problem(str(exc), parent=self._parent)
 

@@ -218,6 +218,12 @@ class ParsedPosFile:
     layout_name: str
     file_sha256: str
     lines: tuple[PosSaleLine, ...]
+    headers: Mapping[str, str]  # canonical field → the file's own header for it
+
+    def header(self, name: str) -> str:
+        """The file's header for a field, so a problem found after parsing names the column
+        as the person sees it in the file."""
+        return self.headers.get(name, name.replace("_", " "))
 
 
 def detect_layout(headers: Sequence[str], layouts: Sequence[PosLayout] = ()) -> PosLayout | None:
@@ -313,7 +319,7 @@ def _parse_rows(
         if (parsed := reader.line(line_no, values)) is not None:
             lines.append(parsed)
     reader.problems.raise_if_any()
-    return ParsedPosFile(layout.name, sha256, tuple(lines))
+    return ParsedPosFile(layout.name, sha256, tuple(lines), reader.names)
 
 
 class _LineReader:

@@ -80,7 +80,7 @@ def post(
     return entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a month's import makes 100,000 of them
 class Posting:
     """One quantity change for ``post_many`` (no move)."""
 
@@ -105,7 +105,6 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
         for row in connection.execute(select(*_STATE).where(Package.id.in_(chunk)).with_for_update()):
             state[row.id] = dict(zip(_STATE_KEYS, row, strict=True))
     started = {pid: pkg["status"] for pid, pkg in state.items()}
-    entries = []
     for p in postings:
         pkg = state[p.package_id]
         new_quantity = pkg["quantity"] + p.delta
@@ -119,27 +118,32 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
             pkg["status"], pkg["finished_at"] = PackageStatus.FINISHED, p.at
         elif p.delta > 0 and pkg["status"] is PackageStatus.FINISHED:
             raise RuleViolation(f"package {pkg['tag']} is finished; only a manager's adjustment brings it back")
-        entries.append(
-            {
-                "package_id": p.package_id,
-                "at": p.at,
-                "kind": p.kind,
-                "quantity_delta": p.delta,
-                "unit": pkg["unit"],
-                "from_location_id": None,
-                "to_location_id": None,
-                "doc_type": p.doc.type,
-                "doc_id": p.doc.id,
-                "user_id": actor.user_id,
-                "note": p.note,
-            }
-        )
-    if not entries:
+    if not postings:
         return
-    # in index order: each package's rows go to one place in the (package, time) index
-    entries.sort(key=lambda e: (e["package_id"], e["at"]))
-    for batch in in_chunks(entries, 10_000):  # a statement per 10,000 rows bounds the parameters held
-        insert_rows(connection, table_of(LedgerEntry), batch)
+    # in index order: each package's rows go to one place in the (package, time) index; the
+    # rows are built a statement (10,000) at a time, so a month's sales are not all held as dicts
+    ordered = sorted(postings, key=lambda p: (p.package_id, p.at))
+    for batch in in_chunks(ordered, 10_000):
+        insert_rows(
+            connection,
+            table_of(LedgerEntry),
+            [
+                {
+                    "package_id": p.package_id,
+                    "at": p.at,
+                    "kind": p.kind,
+                    "quantity_delta": p.delta,
+                    "unit": state[p.package_id]["unit"],
+                    "from_location_id": None,
+                    "to_location_id": None,
+                    "doc_type": p.doc.type,
+                    "doc_id": p.doc.id,
+                    "user_id": actor.user_id,
+                    "note": p.note,
+                }
+                for p in batch
+            ],
+        )
     # only the packages that finish get their status written: status is in two of the package
     # indexes, and setting it (even to the same value) rewrites their entries
     finishing = {pid for pid, pkg in state.items() if pkg["status"] is not started[pid]}

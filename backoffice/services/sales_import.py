@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
+from backoffice.db.batches import bulk_page_cache, in_chunks, insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.errors import collision_message
 from backoffice.db.models import (
@@ -48,7 +48,7 @@ from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.domain.numbers import QTY_PLACES, money_text
 from backoffice.domain.store_calendar import StoreCalendar
 from backoffice.domain.units import Unit, convert
-from backoffice.errors import ImportFileError, Problem, RuleViolation
+from backoffice.errors import Cancelled, ImportFileError, Problem, RuleViolation
 from backoffice.gc_pause import paused_gc
 from backoffice.importers.csv_common import plain
 from backoffice.importers.pos_sales_file import ParsedPosFile, parse_pos_file
@@ -71,6 +71,23 @@ _FALLBACK_UNIT = Unit.EACH
 
 def _quiet(_text: str, _fraction: float) -> None:
     """Progress sink for callers that do not show progress."""
+
+
+def _never() -> bool:
+    return False
+
+
+class _Steps:
+    """Progress for the person, and the points where a cancel stops the import: all before
+    the commit, so a cancelled import rolls back whole."""
+
+    def __init__(self, file_name: str, progress: Progress, cancelled: Callable[[], bool]) -> None:
+        self.file_name, self.progress, self.cancelled = file_name, progress, cancelled
+
+    def __call__(self, text: str, fraction: float) -> None:
+        if self.cancelled():
+            raise Cancelled(f"{self.file_name} was not imported: the import was cancelled, and nothing was stored.")
+        self.progress(text, fraction)
 
 
 # --- POS sales -----------------------------------------------------------------------------
@@ -142,30 +159,37 @@ class _NewLine:
 
 
 def import_pos_file(
-    db: Database, actor: Actor, path: Path | str, *, layout: str | None = None, progress: Progress = _quiet
+    db: Database,
+    actor: Actor,
+    path: Path | str,
+    *,
+    layout: str | None = None,
+    progress: Progress = _quiet,
+    cancelled: Callable[[], bool] = _never,
 ) -> PosImportResult:
     """Read a POS end-of-day export and store its sales (see the module's doc).
 
     ``layout`` forces a built-in or saved layout by name; otherwise it is found by the
-    file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping."""
+    file's headers, and UnknownLayoutError (carrying the headers) asks for a mapping.
+    ``cancelled`` is asked between the steps (and every 10,000 lines stored): once it says
+    yes, ``Cancelled`` is raised and nothing is stored."""
     actor.require(Permission.IMPORT_DATA)
     with paused_gc():
-        return _import_pos_file(db, actor, path, layout, progress)
+        return _import_pos_file(db, actor, path, layout, _Steps(Path(path).name, progress, cancelled))
 
 
-def _import_pos_file(
-    db: Database, actor: Actor, path: Path | str, layout: str | None, progress: Progress
-) -> PosImportResult:
+def _import_pos_file(db: Database, actor: Actor, path: Path | str, layout: str | None, step: _Steps) -> PosImportResult:
     with db.read() as session:
         tz_name = settings.get(session, settings.TIMEZONE)
         strict = settings.get(session, settings.STRICT_TAGS)
     forced = layout_named(db, layout) if layout else None
-    progress("Reading the export", 0.05)
+    step("Reading the export", 0.05)
     parsed = parse_pos_file(path, store_tz=tz_name, layout=forced, layouts=saved_layouts(db), strict_tags=strict)
-    progress(f"Storing {len(parsed.lines):,} sale lines", 0.5)
+    step(f"Checking {len(parsed.lines):,} sale lines", 0.4)
     try:
         with db.transaction() as session:
-            result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name))
+            with bulk_page_cache(session.connection()):
+                result = _store_pos(session, actor, Path(path).name, parsed, StoreCalendar.named(tz_name), step)
     except IntegrityError as exc:  # PostgreSQL: two workstations stored the same sales at once, or another clash
         raise RuleViolation(
             collision_message(
@@ -175,7 +199,7 @@ def _import_pos_file(
                 ours=("line_key", "file_sha256"),
             )
         ) from None
-    progress("Imported", 1.0)
+    step.progress("Imported", 1.0)  # committed: too late to cancel
     return result
 
 
@@ -202,7 +226,7 @@ def _line_keys(lines: Sequence[ParsedLine], days: Sequence[date]) -> list[str]:
 
 
 def _store_pos(
-    session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar
+    session: Session, actor: Actor, file_name: str, parsed: ParsedPosFile, calendar: StoreCalendar, step: _Steps
 ) -> PosImportResult:
     lines = parsed.lines
     earlier = session.scalar(select(PosImport).where(PosImport.file_sha256 == parsed.file_sha256))
@@ -215,10 +239,17 @@ def _store_pos(
     for line in lines:
         if len(line.receipt_number) > 40:
             problems.append(
-                Problem(file_name, line.line, "receipt number", f"{line.receipt_number!r} is longer than 40 characters")
+                Problem(
+                    file_name,
+                    line.line,
+                    parsed.header("receipt_number"),
+                    f"{line.receipt_number!r} is longer than 40 characters",
+                )
             )
         if line.sku and len(line.sku) > 40:
-            problems.append(Problem(file_name, line.line, "SKU", f"{line.sku!r} is longer than 40 characters"))
+            problems.append(
+                Problem(file_name, line.line, parsed.header("sku"), f"{line.sku!r} is longer than 40 characters")
+            )
     if problems:
         raise ImportFileError(f"{file_name}: {len(problems)} problem(s); nothing was imported.", problems)
 
@@ -243,7 +274,7 @@ def _store_pos(
                     Problem(
                         file_name,
                         line.line,
-                        "quantity",
+                        parsed.header("quantity"),
                         f"receipt {line.receipt_number} ({line.tag or line.product_name}) was imported before with "
                         f"{plain(before.quantity)} {before.unit.value} for {money_text(before.amount)}; this file says "
                         f"{plain(line.quantity)} {unit.value} for {money_text(line.amount)}. An imported sale is not changed "
@@ -254,7 +285,7 @@ def _store_pos(
         item = _Item(pkg.item_id, "", pkg.item_unit) if pkg else items_by_sku.get(line.sku or "")
         new.append(_NewLine(line, key, day, unit, pkg, item))
     _mark_voids(new)
-    problems += _booking_problems(file_name, new, _sold_before(session, new))
+    problems += _booking_problems(file_name, parsed.header, new, _sold_before(session, new))
     if problems:
         raise ImportFileError(
             f"{file_name}: {len(problems)} sale line(s) cannot be imported; nothing was imported. "
@@ -271,7 +302,8 @@ def _store_pos(
     )
     session.add(record)
     session.flush()
-    _insert_lines(session, record.id, new)
+    _insert_lines(session, record.id, new, step)
+    step("Posting the sales to the stock ledger", 0.8)
     ledger.post_many(
         session,
         actor,
@@ -288,6 +320,7 @@ def _store_pos(
             if n.package is not None and n.moves_stock
         ],
     )
+    step("Adding to the daily totals", 0.9)
     _add_to_daily(session, new)
     unknown = tuple(sorted({n.parsed.tag for n in new if n.parsed.tag and n.package is None}))
     days = tuple(sorted(set(line_days)))
@@ -423,7 +456,9 @@ def _sold_before(session: Session, new: list[_NewLine]) -> dict[int, Decimal]:
     return sold
 
 
-def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int, Decimal]) -> list[Problem]:
+def _booking_problems(
+    file_name: str, header: Callable[[str], str], new: list[_NewLine], sold_before: dict[int, Decimal]
+) -> list[Problem]:
     """Lines the stock ledger would refuse, checked in sale order before anything is written.
     A return to a package that is (or the file's own sales leave) finished is kept but does not
     move stock: reopening a finished package is a manager's decision."""
@@ -442,7 +477,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                 Problem(
                     file_name,
                     n.parsed.line,
-                    "unit",
+                    header("unit"),
                     f"{plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, but that package is "
                     f"counted in {pkg.unit.value}; correct the unit in the POS and export again",
                 )
@@ -460,7 +495,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                     Problem(
                         file_name,
                         n.parsed.line,
-                        "quantity",
+                        header("quantity"),
                         f"receipt {n.parsed.receipt_number} returns {plain(-n.parsed.quantity)} {n.unit.value} of "
                         f"{pkg.tag}, but only {plain(max(available, Decimal(0)))} {pkg.unit.value} were sold from it "
                         "before; a return puts back at most what was sold. Correct the line in the POS and export again",
@@ -473,7 +508,7 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
                 Problem(
                     file_name,
                     n.parsed.line,
-                    "quantity",
+                    header("quantity"),
                     f"receipt {n.parsed.receipt_number} sold {plain(n.parsed.quantity)} {n.unit.value} of {pkg.tag}, "
                     f"but this store's records show {plain(held)} {pkg.unit.value} left in it. Count the package and "
                     "adjust it (or import the day's earlier sales first), then import this file again",
@@ -487,12 +522,14 @@ def _booking_problems(file_name: str, new: list[_NewLine], sold_before: dict[int
     return problems
 
 
-def _insert_lines(session: Session, import_id: int, new: list[_NewLine]) -> None:
+def _insert_lines(session: Session, import_id: int, new: list[_NewLine], step: _Steps) -> None:
     """Insert the lines (a statement per 10,000: a 200,000-row file's parameters are not all held
     at once) and note each one's id on it."""
     connection = session.connection()
     ordered = sorted(new, key=lambda n: n.parsed.tag or "")  # in the tag index's order
-    for batch in in_chunks(ordered, _BATCH):
+    for done, batch in enumerate(in_chunks(ordered, _BATCH)):
+        stored = done * _BATCH
+        step(f"Storing sale lines: {stored:,} of {len(ordered):,}", 0.5 + 0.3 * stored / len(ordered))
         ids = insert_rows_returning_ids(
             connection,
             table_of(PosSaleLine),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,11 +22,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QProgressDialog,
+    QPushButton,
 )
+from sqlalchemy import func, select
 
 from backoffice.db.engine import Database
+from backoffice.db.models import PosSaleLine
 from backoffice.domain.enums import FindingKind, FindingStatus
-from backoffice.services import pos_layouts
+from backoffice.services import pos_layouts, sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
 from ui import commands
@@ -283,3 +288,33 @@ def test_amounts_show_in_cents() -> None:
     model.set_rows([Decimal("12.5"), Decimal("-1234")])
     assert [model.index(r, 0).data() for r in range(2)] == ["12.50", "-1,234.00"]
     assert [model.index(r, 1).data() for r in range(2)] == ["12.5", "-1234"]  # quantities stay as written
+
+
+def test_cancelling_an_import_stores_nothing(  # type: ignore[no-untyped-def]
+    qtbot,
+    tab: ReconciliationTab,
+    store: tuple[Database, dict[str, Actor]],
+    monkeypatch: pytest.MonkeyPatch,
+    samples: Path,
+) -> None:
+    release = threading.Event()
+    reading = sales_import.parse_pos_file
+
+    def slow_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        release.wait(10)  # a month's export: long enough for the person to press Cancel
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(sales_import, "parse_pos_file", slow_read)
+    _opening(monkeypatch, samples / "pos_sales_export_a.csv")
+    qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in tab.findChildren(QProgressDialog)), timeout=5_000)
+    dialog = next(d for d in tab.findChildren(QProgressDialog) if d.isVisible())
+    qtbot.waitUntil(lambda: dialog.labelText() == "Reading the export", timeout=5_000)
+    cancel = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    release.set()
+    said = "pos_sales_export_a.csv was not imported: the import was cancelled, and nothing was stored."
+    qtbot.waitUntil(lambda: ("warn", said) in tab.statuses, timeout=10_000)  # type: ignore[attr-defined]
+    with store[0].read() as session:
+        assert session.scalar(select(func.count()).select_from(PosSaleLine)) == 0
+    assert not any(box.isVisible() for box in tab.findChildren(QMessageBox))  # a warning, not a problem box

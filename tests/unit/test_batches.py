@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.db.batches import insert_rows, insert_rows_returning_ids, update_rows
+from backoffice.db.batches import (
+    BULK_PAGE_CACHE_KIB,
+    bulk_page_cache,
+    insert_rows,
+    insert_rows_returning_ids,
+    update_rows,
+)
 from backoffice.db.engine import Database
 from backoffice.db.models import Item, PosImport, SalesDaily, table_of
 from backoffice.domain.enums import QuantityType
@@ -112,3 +118,18 @@ def test_text_is_checked_on_every_bulk_path(db: Database) -> None:
         update_rows(session.connection(), table_of(PosImport), ("id",), [{"id": import_id, "layout": "L" * 61}])
     with db.read() as session:
         assert session.scalar(select(PosImport.layout).where(PosImport.id == import_id)) == "x"
+
+
+def test_a_bulk_page_cache_is_given_back_after_the_bulk_write(db: Database) -> None:
+    with db.transaction() as session:
+        connection = session.connection()
+        if not db.is_sqlite:
+            with bulk_page_cache(connection):  # PostgreSQL sizes its own buffers: nothing to change
+                return
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        with bulk_page_cache(connection):
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_PAGE_CACHE_KIB
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+        with pytest.raises(ValidationError), bulk_page_cache(connection):
+            insert_rows(connection, table_of(PosImport), [{"file_name": "\x00", "file_sha256": "1", "layout": "x"}])
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before  # also when it fails

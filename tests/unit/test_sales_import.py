@@ -24,7 +24,7 @@ from backoffice.db.models import (
     SalesDaily,
 )
 from backoffice.domain.enums import LedgerKind, PackageStatus
-from backoffice.errors import ImportFileError, ValidationError
+from backoffice.errors import Cancelled, ImportFileError, ValidationError
 from backoffice.importers.pos_sales_file import UnknownLayoutError, parse_pos_file
 from backoffice.services import (
     audit,
@@ -125,7 +125,7 @@ def test_a_later_file_that_changes_an_imported_sale_is_refused(
     before = counts(db), quantities(db)
     with pytest.raises(ImportFileError) as caught:
         sales_import.import_pos_file(db, alex, write_csv(tmp_path / "corrected.csv", rows))
-    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "quantity")]
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "qty_sold")]
     assert "imported before with 2 Each for $64.00; this file says 3 Each" in caught.value.problems[0].reason
     assert "nothing was imported" in str(caught.value)
     assert (counts(db), quantities(db)) == before
@@ -190,6 +190,8 @@ def test_selling_more_than_a_package_holds_or_in_another_unit_family_imports_not
     assert set(problems) == {2, 4}
     assert f"records show {held.normalize():f} Each left in it. Count the package and adjust it" in problems[2]
     assert "that package is counted in Grams" in problems[4]
+    # each problem names the column as the file's own header spells it
+    assert {p.line: p.field for p in caught.value.problems} == {2: "qty_sold", 4: "unit_of_measure"}
     assert counts(db)["lines"] == 0 and quantities(db)[TINCTURE] == held
 
 
@@ -260,7 +262,7 @@ def test_a_return_restocks_at_most_what_was_sold(store: tuple[Database, Actor], 
     with pytest.raises(ImportFileError) as caught:
         sales_import.import_pos_file(db, alex, huge)
     assert (
-        f"huge.csv, line 2, field 'quantity': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
+        f"huge.csv, line 2, field 'qty_sold': receipt R2 returns 3 Each of {TINCTURE}, but only 2 Each were "
         "sold from it before; a return puts back at most what was sold"
     ) in str(caught.value)
     assert counts(db) == before and quantities(db)[TINCTURE] == held - 2
@@ -413,3 +415,43 @@ def test_an_excel_export_is_the_same_sales_as_its_csv(
     book.save(tmp_path / "export.xlsx")
     assert sales_import.import_pos_file(db, alex, tmp_path / "export.xlsx").lines_added == 76
     assert sales_import.import_pos_file(db, alex, samples / "pos_sales_export_b.csv").lines_added == 0
+
+
+# Reading, checking, one batch of lines, the ledger, the daily totals: where a cancel is heard.
+CANCEL_POINTS = 5
+
+
+@pytest.mark.parametrize("heard_at", range(CANCEL_POINTS))
+def test_a_cancelled_import_stores_nothing(store: tuple[Database, Actor], samples: Path, heard_at: int) -> None:
+    db, alex = store
+    before = counts(db), quantities(db)
+    asked: list[int] = []
+
+    def cancelled() -> bool:  # the person presses Cancel just before the step ``heard_at``
+        asked.append(1)
+        return len(asked) > heard_at
+
+    with pytest.raises(Cancelled, match="pos_sales_export_b.csv was not imported: the import was cancelled"):
+        sales_import.import_pos_file(db, alex, samples / "pos_sales_export_b.csv", cancelled=cancelled)
+    assert (counts(db), quantities(db)) == before
+    with db.read() as session:
+        assert session.scalar(select(func.count()).where(AuditEvent.action == "import.pos_sales")) == 0
+
+
+def test_a_cancel_after_the_last_step_comes_too_late_and_the_import_stands(
+    store: tuple[Database, Actor], samples: Path
+) -> None:
+    db, alex = store
+    asked: list[int] = []
+    said: list[tuple[str, float]] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > CANCEL_POINTS
+
+    result = sales_import.import_pos_file(
+        db, alex, samples / "pos_sales_export_b.csv", cancelled=cancelled, progress=lambda t, f: said.append((t, f))
+    )
+    assert result.lines_added > 0 and counts(db)["lines"] == result.lines_added
+    assert len(asked) == CANCEL_POINTS and said[-1] == ("Imported", 1.0)
+    assert [f for _, f in said] == sorted(f for _, f in said)  # the bar only moves forward

@@ -254,11 +254,15 @@ class ReconciliationTab(Tab):
         db, actor = self.ctx.db, self.ctx.actor
 
         def work(job: Job) -> sales_import.PosImportResult:
-            return sales_import.import_pos_file(db, actor, path, layout=layout, progress=job.progress)
+            return sales_import.import_pos_file(
+                db, actor, path, layout=layout, progress=job.progress, cancelled=job.cancelled
+            )
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UnknownLayoutError):
                 self._map_columns(path, exc)
+            elif isinstance(exc, Cancelled):
+                messages.warning(str(exc))
             else:
                 messages.exception(exc, parent=self)
 
