@@ -38,7 +38,8 @@ class Tab(QWidget):
       stated in the tab list (ui/tabs/__init__.py), which the window reads without importing
       the tab: a tab is built when it is first shown.
     - ``refresh(changes)``: called after any service call; reload only if ``changes``
-      touches what the tab shows.
+      touches what the tab shows. A tab not built yet is not called: it reads what it shows
+      as it is built.
     - ``handle_scan(code)``: a scan while this tab is in front. Return feedback, or None to
       let the window do its default (look the tag up in the inventory browser). Writes go
       through ``ui.commands.run_command``, never on the GUI thread.
