@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.domain.numbers import money_text
 
 # option → item field, for `add` and `set`
 _FIELDS = {
@@ -137,7 +138,7 @@ def import_prices(ctx: CliContext, args: argparse.Namespace) -> int:
 
     result = catalogue.import_prices(ctx.db, ctx.actor, args.file, reason=args.reason)
     for sku, before, after in result.changed:
-        print(f"  {sku:<16} ${before:,.2f} → ${after:,.2f}")
+        print(f"  {sku:<16} {money_text(before)} → {money_text(after)}")
     print(
         f"{result.file}: {result.lines} line(s), {len(result.changed)} price(s) changed; their shelf labels are "
         "listed under `backoffice labels --price-changed`"

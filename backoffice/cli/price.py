@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.domain.numbers import money_text
 
 
 def register(sub: Any) -> None:
@@ -22,10 +23,10 @@ def set_price(ctx: CliContext, args: argparse.Namespace) -> int:
 
     change = prices.set_price(ctx.db, ctx.actor, args.sku, args.amount, reason=args.reason)
     if not change.changed:
-        print(f"{change.sku} {change.item}: already ${change.after:,.2f}; nothing changed")
+        print(f"{change.sku} {change.item}: already {money_text(change.after)}; nothing changed")
         return 0
     print(
-        f"{change.sku} {change.item}: ${change.before:,.2f} → ${change.after:,.2f}; "
+        f"{change.sku} {change.item}: {money_text(change.before)} → {money_text(change.after)}; "
         "its labels are now listed under --price-changed"
     )
     return 0

@@ -10,6 +10,7 @@ import sys
 from decimal import Decimal
 
 from backoffice.cli.context import CliContext
+from backoffice.domain.numbers import money_text
 from backoffice.errors import ValidationError
 from backoffice.services import catalogue, receiving
 from backoffice.services.receiving import BadScan, FinishResult, ManifestView
@@ -98,7 +99,7 @@ def _create_items(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -
         no_price_ok=args.no_price,
     )
     for item in made.items:
-        price = f"${item.price:,.2f}" if item.price else catalogue.NO_PRICE
+        price = money_text(item.price) if item.price else catalogue.NO_PRICE
         print(f"  {item.sku:<16} {price:>12}  {item.brand or '—':<20} {item.name}")
     print(made.message)
 

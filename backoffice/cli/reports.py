@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from backoffice.cli.context import CliContext
+from backoffice.domain.numbers import money_text
 
 
 def _day(text: str) -> date:
@@ -87,6 +88,6 @@ def accuracy(ctx: CliContext, args: argparse.Namespace) -> int:
     accuracy_text = f"{report.accuracy:.1%}" if report.accuracy is not None else "no lines counted"
     print(
         f"wrote {result.path}: {len(report.counts)} counts ({accuracy_text}), {len(report.adjustments)} "
-        f"adjustments, shrinkage ${report.shrinkage_value:,.2f}"
+        f"adjustments, shrinkage {money_text(report.shrinkage_value)}"
     )
     return 0

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from backoffice.domain.numbers import to_money
+from backoffice.domain.numbers import money_text, to_money
 from backoffice.labels.model import LabelData
 
 BARCODE = "barcode"  # the one field that is not text
@@ -34,7 +34,7 @@ def total_thc(label: LabelData) -> str:
 
 
 def price(label: LabelData) -> str:
-    return "" if label.price is None else f"${to_money(label.price):,.2f}"
+    return "" if label.price is None else money_text(to_money(label.price))
 
 
 def _day(prefix: str, day: date | None) -> str:
