@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -13,6 +14,9 @@ from backoffice.services import metrc_packages_import
 from backoffice.services.actor import Actor
 from tests.conftest import make_users
 from ui.context import AppContext
+from ui.tabs.base import Tab
+
+T = TypeVar("T", bound=Tab)
 
 
 @pytest.fixture
@@ -27,6 +31,20 @@ def ctx(store: tuple[Database, dict[str, Actor]], tmp_path: Path) -> Iterator[Ap
     db, _ = store
     context = AppContext(db, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     yield context
+
+
+def open_tab(qtbot, win, kind: type[T]) -> T:  # type: ignore[no-untyped-def]
+    """Click the window's tab of ``kind`` by its place in the tab bar, as a person does; a tab
+    is built when first shown, so the click builds it."""
+    from PySide6.QtCore import Qt
+
+    from ui.tabs import TABS, spec_of
+
+    bar = win.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(TABS.index(spec_of(kind))).center())
+    tab = win.tabs.currentWidget()
+    assert isinstance(tab, kind) and win.tab(kind) is tab
+    return tab
 
 
 def scan(qtbot, widget, code: str) -> None:  # type: ignore[no-untyped-def]

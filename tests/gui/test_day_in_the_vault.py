@@ -45,11 +45,10 @@ from backoffice.services import (
     users,
 )
 from backoffice.services.actor import SYSTEM
+from tests.gui.conftest import open_tab
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
-from ui.tabs import TABS, spec_of
-from ui.tabs.base import Tab
 
 pytestmark = [
     pytest.mark.gui,
@@ -119,14 +118,6 @@ def choose(qtbot, box: QComboBox, text: str) -> None:  # type: ignore[no-untyped
             return
         qtbot.keyClick(box, Qt.Key.Key_Down if box.currentIndex() < target else Qt.Key.Key_Up)
     assert box.currentText() == text, f"{box.objectName()}: arrow keys reached {box.currentText()!r}, not {text!r}"
-
-
-def open_tab(qtbot, win: MainWindow, kind: type[Tab]) -> Tab:  # type: ignore[no-untyped-def]
-    bar = win.tabs.tabBar()  # a tab is built when first shown: the click builds it
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(TABS.index(spec_of(kind))).center())
-    tab = win.tabs.currentWidget()
-    assert isinstance(tab, kind) and win.tab(kind) is tab
-    return tab
 
 
 def scan(qtbot, win: MainWindow, code: str) -> None:  # type: ignore[no-untyped-def]

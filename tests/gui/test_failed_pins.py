@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
 
 from tests.conftest import PINS
-from tests.gui.conftest import scan, type_keys
+from tests.gui.conftest import open_tab, scan, type_keys
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
 from ui.models.audit_table import AuditTableModel
@@ -89,13 +89,7 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
     assert "Wrong PIN" in answers[1] and main_window.ctx.actor.username == "maria"
 
     # maria opens the Audit tab and looks for failures
-    audit_tab = main_window.tab(AuditTab)
-    qtbot.mouseClick(
-        main_window.tabs.tabBar(),
-        Qt.MouseButton.LeftButton,
-        pos=main_window.tabs.tabBar().tabRect(main_window.tabs.indexOf(audit_tab)).center(),
-    )
-    assert main_window.tabs.currentWidget() is audit_tab
+    audit_tab = open_tab(qtbot, main_window, AuditTab)
     audit_tab.filter.setFocus()
     type_keys("failed", 60, widget=audit_tab.filter)  # typed at a person's pace, then Enter
     assert audit_tab.filter.text() == "failed"

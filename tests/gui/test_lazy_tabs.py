@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from backoffice.services.changes import Changes
 from tests.conftest import PINS
+from tests.gui.conftest import open_tab
 from ui.main_window import MainWindow
 from ui.tabs import TABS
 from ui.tabs.cycle_count import CycleCountTab
@@ -23,12 +23,6 @@ from ui.tabs.transfers import TransfersTab
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _click_tab(qtbot, window: MainWindow, title: str) -> None:  # type: ignore[no-untyped-def]
-    bar = window.tabs.tabBar()
-    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
 
 
 def test_every_tab_is_listed_with_its_permission_but_only_inventory_is_built(main_window: MainWindow) -> None:
@@ -47,14 +41,11 @@ def test_clicking_a_tab_builds_it_in_place_and_it_reads_fresh_data(qtbot, main_w
     db, actors = store
     main_window.ctx.notify(Changes.TRANSFERS | Changes.INVENTORY)  # news before the tab exists builds nothing
     assert not any(isinstance(t, TransfersTab) for t in main_window.built_tabs())
-    _click_tab(qtbot, main_window, "Transfers")
-    tab = main_window.tabs.currentWidget()
-    assert isinstance(tab, TransfersTab) and tab.isVisible() and tab.isEnabled()
-    assert main_window.tab(TransfersTab) is tab and main_window.tabs.count() == len(TABS)
+    tab = open_tab(qtbot, main_window, TransfersTab)
+    assert tab.isVisible() and tab.isEnabled() and main_window.tabs.count() == len(TABS)
     assert main_window.tabs.indexOf(tab) == [s.title for s in TABS].index("Transfers")
     assert tab.from_box.count() > 0  # its locations were read as it was built
-    _click_tab(qtbot, main_window, "Cycle Count")
-    assert isinstance(main_window.tabs.currentWidget(), CycleCountTab)
+    open_tab(qtbot, main_window, CycleCountTab)
     assert {type(t) for t in main_window.built_tabs()} - {MetrcTab} == {InventoryTab, TransfersTab, CycleCountTab}
 
 
