@@ -16,10 +16,10 @@ painted), filter keystroke latency, resident memory; offscreen and on a real X s
   site-packages, Qt's libraries among them, and the application's code): the start of a
   machine that has not run it for a while, whose idle page cache was reclaimed. Pages that
   another running process has mapped (a Qt library under a test run) stay cached, so on a
-  busy machine it is a little warmer than a fresh boot. The store is not evicted (see below). The store's pages are assumed to be in
-  the OS cache: evicted, reading the first page (SQLite scans the packages' item index of a
-  250,000-package store) takes about 8 s, the likely cause of a 7.5 s cold start measured
-  while that read still ran on the GUI thread during sign-in.
+  busy machine it is a little warmer than a fresh boot. The store is not evicted: evicting it
+  as well measured 1.1–1.2 s to the window and 1.4–1.6 s to the first page, which is read off
+  the GUI thread (while it was read during sign-in, a store dropped from the cache once made
+  a 7.5 s cold start).
 - Scan-to-feedback ends when the answer (status line and instruction panel) is painted and,
   on X, the server has it. The scanned package's row is selected, and its history loaded, a
   frame or two later (ui/tabs/inventory.py); between two scans the probe waits for both, as
