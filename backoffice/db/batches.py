@@ -118,6 +118,23 @@ def update_rows(connection: Connection, table: Table, match: tuple[str, ...], ro
     connection.exec_driver_sql(sql, _values(connection, [table.c[k] for k in keys], rows, keys))
 
 
+def as_read_back(connection: Connection, column: Column[Any], values: Sequence[Any]) -> list[Any]:
+    """``values`` as reading them back from ``column`` gives them: the bind conversion, then the
+    result conversion (a UTC-aware timestamp, a Decimal at the column's scale, an enum), once
+    per distinct value. For SQLite, which stores what it is given."""
+    dialect = connection.dialect
+    impl = column.type.dialect_impl(dialect)
+    bind, result = impl.bind_processor(dialect), impl.result_processor(dialect, None)
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        if value not in done:
+            stored = bind(value) if bind is not None else value
+            done[value] = result(stored) if result is not None else stored
+        out.append(done[value])
+    return out
+
+
 def _direct(connection: Connection, table: Table, given: set[str], *, updating: bool) -> bool:
     if connection.dialect.name != "sqlite":
         return False

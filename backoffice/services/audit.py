@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,9 +20,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks
+from backoffice.db.batches import as_read_back, in_chunks
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, utcnow
+from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, table_of, utcnow
 from backoffice.services import audit_anchor as anchors
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.event_words import audit_sentence
@@ -103,21 +103,51 @@ def _ledger_line(row: Sequence[Any]) -> bytes:
     return (_LINE_ENCODER.encode(list(row)) + "\n").encode()
 
 
+# session.info key: ledger rows a bulk write inserted in the open transaction, hashed as written
+_WRITTEN = "audit.written_ledger_rows"
+
+
+@dataclass(slots=True)
+class _Written:
+    hasher: Any = field(default_factory=hashlib.sha256)
+    first: int = 0
+    last: int = 0
+    usable: bool = True
+
+
+def note_written_ledger_rows(session: Session, ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Hash ledger rows a bulk write has just inserted (SQLite only: it gives back what it was
+    given), so the transaction's event need not read them back: a day's 10,000 sales cost a
+    query of 10,000 rows, a month's 200,000 more than a second. ``ids`` are the rows' new ids,
+    in order. The event uses this hash only if the rows it would read are exactly these (see
+    ``_claim_ledger_rows``); ids that do not follow on, or a column left out, make it read."""
+    written = session.info.setdefault(_WRITTEN, _Written())
+    if not written.usable or not ids:
+        return
+    keys = [column.key for column in _LEDGER_FIELDS[1:]]
+    contiguous = list(ids) == list(range(ids[0], ids[0] + len(ids)))
+    if not contiguous or (written.last and ids[0] != written.last + 1) or not all(k in rows[0] for k in keys):
+        written.usable = False
+        return
+    connection = session.connection()
+    columns = [as_read_back(connection, table_of(LedgerEntry).c[k], [row[k] for row in rows]) for k in keys]
+    hasher = written.hasher
+    for line in zip(ids, *columns, strict=True):
+        hasher.update(_ledger_line(line))
+    written.first, written.last = written.first or ids[0], ids[-1]
+
+
 def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     """Digest of the ledger rows this transaction wrote since its last event, which are then
     marked as covered by ``event_id``. Streamed: a bulk load may have written millions."""
-    hasher = hashlib.sha256()
-    count, first, last = 0, 0, 0
-    query = select(*_LEDGER_FIELDS).where(LedgerEntry.audit_event_id.is_(None)).order_by(LedgerEntry.id)
     session.flush()  # the ledger rows added as objects; then Core rows, without the ORM's per-row loading
-    for row in session.connection().execute(query.execution_options(yield_per=20_000)):
-        hasher.update(_ledger_line(row))
-        first, last, count = first or row.id, row.id, count + 1
+    unclaimed = LedgerEntry.audit_event_id.is_(None)
+    hasher, count, first, last = _hashed_as_written(session, unclaimed) or _read_and_hash(session, unclaimed)
     if not count:
         return None
     result = session.execute(
         update(LedgerEntry)
-        .where(LedgerEntry.audit_event_id.is_(None), LedgerEntry.id.between(first, last))
+        .where(unclaimed, LedgerEntry.id.between(first, last))
         .values(audit_event_id=event_id)
         .execution_options(synchronize_session=False)
     )
@@ -125,6 +155,30 @@ def _claim_ledger_rows(session: Session, event_id: int) -> str | None:
     if claimed != count:
         raise RuntimeError(f"audit event {event_id}: {count} ledger rows read but {claimed} claimed")
     return hasher.hexdigest()
+
+
+def _hashed_as_written(session: Session, unclaimed: Any) -> tuple[Any, int, int, int] | None:
+    """The hash ``note_written_ledger_rows`` kept, if the rows not yet covered by an event are
+    exactly the ones it hashed (a count and the id range, from the index)."""
+    written = session.info.pop(_WRITTEN, None)
+    if written is None or not written.usable or not written.last:
+        return None
+    count, first, last = session.execute(
+        select(func.count(LedgerEntry.id), func.min(LedgerEntry.id), func.max(LedgerEntry.id)).where(unclaimed)
+    ).one()
+    if (count, first, last) != (written.last - written.first + 1, written.first, written.last):
+        return None
+    return written.hasher, count, first, last
+
+
+def _read_and_hash(session: Session, unclaimed: Any) -> tuple[Any, int, int, int]:
+    hasher = hashlib.sha256()
+    count, first, last = 0, 0, 0
+    query = select(*_LEDGER_FIELDS).where(unclaimed).order_by(LedgerEntry.id)
+    for row in session.connection().execute(query.execution_options(yield_per=20_000)):
+        hasher.update(_ledger_line(row))
+        first, last, count = first or row.id, row.id, count + 1
+    return hasher, count, first, last
 
 
 def record(

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks, insert_rows, update_rows
+from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
 from backoffice.errors import RuleViolation
+from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
 
 
@@ -123,27 +124,29 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     # in index order: each package's rows go to one place in the (package, time) index; the
     # rows are built a statement (10,000) at a time, so a month's sales are not all held as dicts
     ordered = sorted(postings, key=lambda p: (p.package_id, p.at))
+    table = table_of(LedgerEntry)
+    sqlite = connection.dialect.name == "sqlite"
     for batch in in_chunks(ordered, 10_000):
-        insert_rows(
-            connection,
-            table_of(LedgerEntry),
-            [
-                {
-                    "package_id": p.package_id,
-                    "at": p.at,
-                    "kind": p.kind,
-                    "quantity_delta": p.delta,
-                    "unit": state[p.package_id]["unit"],
-                    "from_location_id": None,
-                    "to_location_id": None,
-                    "doc_type": p.doc.type,
-                    "doc_id": p.doc.id,
-                    "user_id": actor.user_id,
-                    "note": p.note,
-                }
-                for p in batch
-            ],
-        )
+        rows = [
+            {
+                "package_id": p.package_id,
+                "at": p.at,
+                "kind": p.kind,
+                "quantity_delta": p.delta,
+                "unit": state[p.package_id]["unit"],
+                "from_location_id": None,
+                "to_location_id": None,
+                "doc_type": p.doc.type,
+                "doc_id": p.doc.id,
+                "user_id": actor.user_id,
+                "note": p.note,
+            }
+            for p in batch
+        ]
+        if sqlite:  # the new ids come free there: the audit event hashes the rows as written
+            audit.note_written_ledger_rows(session, insert_rows_returning_ids(connection, table, rows), rows)
+        else:
+            insert_rows(connection, table, rows)
     # only the packages that finish get their status written: status is in two of the package
     # indexes, and setting it (even to the same value) rewrites their entries
     finishing = {pid for pid, pkg in state.items() if pkg["status"] is not started[pid]}

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from backoffice.db.engine import Database
-from backoffice.db.models import AuditEvent, AuditHead
+from backoffice.db.models import AuditEvent, AuditHead, LedgerEntry, Package
+from backoffice.domain.enums import LedgerKind
 from backoffice.errors import PermissionDenied, UserError
 from backoffice.services import audit, audit_anchor, backup, ledger, metrc_packages_import
 from backoffice.services.actor import SYSTEM, Actor
@@ -215,3 +220,72 @@ def test_a_daily_backup_records_its_head(sqlite_db: Database, users_of: dict[str
     assert made is not None
     last = audit_anchor.read(sqlite_db.url)[0][-1]
     assert (last.kind, last.event_id, last.note) == ("backup", 6, str(made))  # 4 users + 2 events
+
+
+def _bulk_sales(session: Session, actor: Actor, package_ids: list[int], at: datetime) -> None:
+    ledger.post_many(
+        session,
+        actor,
+        [
+            # a fraction, a time zone other than UTC and microseconds: stored as UTC, scaled integers
+            ledger.Posting(pid, LedgerKind.SALE, Decimal("-0.5"), ledger.Doc("test", n), at, f"sale {n}")
+            for n, pid in enumerate(package_ids)
+        ],
+    )
+
+
+def _two_packages(db: Database, actors: dict[str, Actor], samples: Path) -> list[int]:
+    _store(db, actors, samples)
+    with db.read() as session:
+        return list(session.scalars(select(Package.id).where(Package.quantity >= 2).order_by(Package.id).limit(2)))
+
+
+def test_a_bulk_written_ledger_row_edited_later_fails(
+    db: Database, actors: dict[str, Actor], samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows the event hashes as they were written (SQLite) or reads back (PostgreSQL) verify, and
+    one edited afterwards is named."""
+    ids = _two_packages(db, actors, samples)
+    at = datetime(2026, 11, 30, 17, 5, 9, 123456, tzinfo=ZoneInfo("America/Los_Angeles"))
+    if db.is_sqlite:  # the hash kept as the rows were written, not a read
+        monkeypatch.setattr(audit, "_read_and_hash", lambda *_: pytest.fail("read the bulk rows back"))
+    with db.transaction() as session:
+        _bulk_sales(session, actors["alex"], ids, at)
+        audit.record(session, actors["alex"], "test.bulk", "thing", 1)
+    monkeypatch.undo()
+    assert _problems(db) == []
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE stock_ledger SET note = 'sale 9' WHERE note = 'sale 1'"))
+    assert any("a ledger row written with it was" in p for p in _problems(db))
+
+
+@pytest.mark.parametrize("single_first", [True, False])
+def test_bulk_and_single_ledger_rows_in_one_event_verify(
+    db: Database, actors: dict[str, Actor], samples: Path, single_first: bool
+) -> None:
+    """A row written one at a time beside the bulk ones (before or after them) is not in the
+    hash kept as they were written: the event reads them all back instead."""
+    ids = _two_packages(db, actors, samples)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        package = session.get_one(Package, ids[0])
+        if single_first:
+            ledger.post(session, actors["alex"], package, LedgerKind.SALE, Decimal(-1), ledger.Doc("test", 99), at=at)
+        _bulk_sales(session, actors["alex"], ids, at)
+        if not single_first:
+            ledger.post(session, actors["alex"], package, LedgerKind.SALE, Decimal(-1), ledger.Doc("test", 99), at=at)
+        event = audit.record(session, actors["alex"], "test.bulk", "thing", 1)
+    with db.read() as session:
+        covered = session.scalar(select(func.count()).where(LedgerEntry.audit_event_id == event.id))
+    assert covered == 3 and _problems(db) == []
+
+
+def test_two_bulk_writes_then_one_event_verify(db: Database, actors: dict[str, Actor], samples: Path) -> None:
+    ids = _two_packages(db, actors, samples)
+    with db.transaction() as session:
+        _bulk_sales(session, actors["alex"], ids, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+        _bulk_sales(session, actors["alex"], ids[::-1], datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+        audit.record(session, actors["alex"], "test.bulk", "thing", 1)
+        _bulk_sales(session, actors["alex"], ids, datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
+        audit.record(session, actors["alex"], "test.bulk", "thing", 2)
+    assert _problems(db) == [] and ledger.check_balances(db, SYSTEM) == []
