@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, func, select
@@ -55,7 +56,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not _direct(connection, table, set(keys), updating=False):
         connection.execute(table.insert(), rows)
         return
-    _insert_direct(connection, table, columns, _values(connection, columns, rows, keys))
+    _insert_direct(connection, table, columns, list(zip(*_stored(connection, columns, rows, keys), strict=True)))
 
 
 def insert_rows_returning_ids(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -68,19 +69,45 @@ def insert_rows_returning_ids(connection: Connection, table: Table, rows: Sequen
     (SQLAlchemy's batched form, kept in the rows' order)."""
     if not rows:
         return []
-    keys = list(rows[0])
-    if not _direct(connection, table, set(keys), updating=False):
-        returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return [int(row_id) for (row_id,) in connection.execute(returning, rows)]
+    written = insert_rows_written(connection, table, rows)
+    if written is not None:
+        return written.ids
+    returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return [int(row_id) for (row_id,) in connection.execute(returning, rows)]
+
+
+@dataclass(frozen=True)
+class Written:
+    """Rows inserted by ``insert_rows_written``: their new ids, and each column's values as
+    the database holds them (``read_back`` turns them into what a query would return)."""
+
+    ids: list[int]
+    stored: dict[str, list[Any]]
+
+
+def insert_rows_written(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> Written | None:
+    """``insert_rows_returning_ids``'s SQLite path, handing back what was stored as well; None,
+    and nothing inserted, where that path is not taken (another database, a Python-side default)."""
+    keys = list(rows[0]) if rows else []
+    if not rows or not _direct(connection, table, set(keys), updating=False):
+        return None
     first = int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     ids = list(range(first, first + len(rows)))
     columns = [table.c.id, *(table.c[key] for key in keys)]
-    values = [
-        (row_id, *converted)
-        for row_id, converted in zip(ids, _values(connection, columns[1:], rows, keys), strict=True)
-    ]
-    _insert_direct(connection, table, columns, values)
-    return ids
+    stored = _stored(connection, columns[1:], rows, keys)
+    _insert_direct(connection, table, columns, list(zip(ids, *stored, strict=True)))
+    return Written(ids, dict(zip(keys, stored, strict=True)))
+
+
+def read_back(connection: Connection, column: Column[Any], stored: Sequence[Any]) -> list[Any]:
+    """Values ``column`` holds as a query returns them (a UTC-aware timestamp, a Decimal at the
+    column's scale, an enum), converted once per distinct value. SQLite returns what it stored."""
+    dialect = connection.dialect
+    result = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if result is None:
+        return list(stored)
+    done: dict[Any, Any] = {}
+    return [done[v] if v in done else done.setdefault(v, result(v)) for v in stored]
 
 
 def _insert_direct(
@@ -115,24 +142,9 @@ def update_rows(connection: Connection, table: Table, match: tuple[str, ...], ro
     sets = ", ".join(f"{quote.format_column(table.c[k])} = ?" for k in setting)
     where = " AND ".join(f"{quote.format_column(table.c[k])} = ?" for k in match)
     sql = f"UPDATE {quote.format_table(table)} SET {sets} WHERE {where}"
-    connection.exec_driver_sql(sql, _values(connection, [table.c[k] for k in keys], rows, keys))
-
-
-def as_read_back(connection: Connection, column: Column[Any], values: Sequence[Any]) -> list[Any]:
-    """``values`` as reading them back from ``column`` gives them: the bind conversion, then the
-    result conversion (a UTC-aware timestamp, a Decimal at the column's scale, an enum), once
-    per distinct value. For SQLite, which stores what it is given."""
-    dialect = connection.dialect
-    impl = column.type.dialect_impl(dialect)
-    bind, result = impl.bind_processor(dialect), impl.result_processor(dialect, None)
-    done: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        if value not in done:
-            stored = bind(value) if bind is not None else value
-            done[value] = result(stored) if result is not None else stored
-        out.append(done[value])
-    return out
+    connection.exec_driver_sql(
+        sql, list(zip(*_stored(connection, [table.c[k] for k in keys], rows, keys), strict=True))
+    )
 
 
 def _direct(connection: Connection, table: Table, given: set[str], *, updating: bool) -> bool:
@@ -142,13 +154,13 @@ def _direct(connection: Connection, table: Table, given: set[str], *, updating: 
     return not any((c.onupdate if updating else c.default) is not None for c in table.columns if c.key not in given)
 
 
-def _values(
+def _stored(
     connection: Connection, columns: list[Column[Any]], rows: Sequence[Mapping[str, Any]], keys: list[str]
-) -> list[tuple[Any, ...]]:
-    """The rows as tuples of database values: each column's text checked as ``text_guard``
-    checks every statement, then its bind processor (the scaled Decimals, UTC timestamps,
-    enums) applied once per distinct value, column by column (a day's sales repeat a few
-    prices, units and receipt times thousands of times)."""
+) -> list[list[Any]]:
+    """Each column's values as the database stores them: the text checked as ``text_guard``
+    checks every statement, then the column's bind processor (the scaled Decimals, UTC
+    timestamps, enums) applied once per distinct value (a day's sales repeat a few prices,
+    units and receipt times thousands of times)."""
     dialect = connection.dialect
     converted = []
     for column, k in zip(columns, keys, strict=True):
@@ -159,4 +171,4 @@ def _values(
             done: dict[Any, Any] = {}
             values = [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
         converted.append(values)
-    return list(zip(*converted, strict=True))
+    return converted

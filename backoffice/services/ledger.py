@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backoffice.db.batches import in_chunks, insert_rows, insert_rows_returning_ids, update_rows
+from backoffice.db.batches import in_chunks, insert_rows, insert_rows_written, update_rows
 from backoffice.db.engine import Database
 from backoffice.db.models import LedgerEntry, Location, Package, table_of, utcnow
 from backoffice.domain.enums import LedgerKind, PackageStatus
@@ -125,7 +125,6 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
     # rows are built a statement (10,000) at a time, so a month's sales are not all held as dicts
     ordered = sorted(postings, key=lambda p: (p.package_id, p.at))
     table = table_of(LedgerEntry)
-    sqlite = connection.dialect.name == "sqlite"
     for batch in in_chunks(ordered, 10_000):
         rows = [
             {
@@ -143,8 +142,9 @@ def post_many(session: Session, actor: Actor, postings: Sequence[Posting]) -> No
             }
             for p in batch
         ]
-        if sqlite:  # the new ids come free there: the audit event hashes the rows as written
-            audit.note_written_ledger_rows(session, insert_rows_returning_ids(connection, table, rows), rows)
+        written = insert_rows_written(connection, table, rows)
+        if written is not None:  # SQLite: the audit event hashes the rows as written, without reading them back
+            audit.note_written_ledger_rows(session, written)
         else:
             insert_rows(connection, table, rows)
     # only the packages that finish get their status written: status is in two of the package
