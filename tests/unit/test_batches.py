@@ -3,21 +3,24 @@ databases, and text is refused as text_guard refuses it for any statement."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.db.batches import (
     BULK_PAGE_CACHE_KIB,
     bulk_page_cache,
     insert_rows,
     insert_rows_returning_ids,
+    insert_rows_written,
+    read_back,
     update_rows,
 )
 from backoffice.db.engine import Database
-from backoffice.db.models import Item, PosImport, SalesDaily, table_of
+from backoffice.db.models import Item, PosImport, PosSaleLine, SalesDaily, table_of
 from backoffice.domain.enums import QuantityType
 from backoffice.domain.units import Unit
 from backoffice.errors import ValidationError
@@ -105,6 +108,44 @@ def test_inserted_rows_give_their_ids_in_order(db: Database) -> None:
         first = session.scalar(select(PosImport.id).where(PosImport.file_name == "first.csv"))
     assert len(set(ids)) == 3 and min(ids) > (first or 0)
     assert [stored[i] for i in ids] == [0, 1, 2]
+
+
+def test_rows_written_read_back_as_a_query_returns_them(db: Database) -> None:
+    """SQLite hands back the ids and the stored values, which read back exactly as a query
+    returns the rows (scaled Decimals, UTC-aware times, enums); elsewhere nothing is inserted
+    and the caller takes the ordinary path."""
+    at = datetime(2026, 11, 30, 9, 30, 1, 250, tzinfo=ZoneInfo("America/Denver"))
+    rows = [
+        {
+            "receipt_number": f"R{n}",
+            "line_key": "k",
+            "sold_at": at,
+            "business_date": date(2026, 11, 30),
+            "product_name": "Gummies",
+            "quantity": Decimal("1.5") * n,
+            "unit": Unit.GRAMS,
+            "amount": Decimal("12.5"),
+        }
+        for n in range(3)
+    ]
+    table = table_of(PosSaleLine)
+    with db.transaction() as session:
+        written = insert_rows_written(session.connection(), table, rows)
+        if not db.is_sqlite:
+            assert written is None and session.scalar(select(func.count()).select_from(table)) == 0
+            return
+        assert written is not None
+        got = [
+            dict(zip(written.stored, values, strict=True))
+            for values in zip(
+                *(read_back(session.connection(), table.c[k], v) for k, v in written.stored.items()), strict=True
+            )
+        ]
+        queried = session.execute(
+            select(*(table.c[k] for k in written.stored)).where(table.c.id.in_(written.ids)).order_by(table.c.id)
+        )
+    assert got == [row._asdict() for row in queried] == [{**row, "sold_at": at} for row in rows]
+    assert {row["sold_at"].tzinfo for row in got} == {UTC} and got[1]["quantity"] == Decimal("1.5000")
 
 
 def test_text_is_checked_on_every_bulk_path(db: Database) -> None:
