@@ -19,6 +19,9 @@ from backoffice.services import users  # noqa: F401 — the sign-in's service an
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
 
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QCoreApplication, QSettings
@@ -87,24 +90,69 @@ def _database_url(args: list[str], settings: QSettings) -> str:
     return os.environ.get("BACKOFFICE_DB") or str(settings.value("database/url", "")) or default_database_url()
 
 
-def open_window(url: str, settings: QSettings):  # type: ignore[no-untyped-def]
+def open_window(url: str, settings: QSettings) -> MainWindow | None:
     """Open the database (upgrading it if needed), ask for a sign-in, build the window.
-    Returns None when the user cancels the sign-in."""
-    from PySide6.QtWidgets import QApplication
+    Returns None when the user cancels the sign-in.
 
+    The sign-in is asked first and the window is built behind it: as soon as a PIN check
+    starts (the check hashes off this thread, see ui/login.py) or once the prompt has been
+    up for ``BUILD_BEHIND_PROMPT_MS``, whichever comes first, so a quick Enter does not wait
+    for the build and the build does not wait for the PIN."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from backoffice.services import settings as store_settings
     from ui.context import AppContext
-    from ui.main_window import ActivityWatcher, MainWindow
+    from ui.login import LoginDialog
 
     db = Database(url)
     upgrade(db)
     ctx = AppContext(db, settings)
-    window = MainWindow(ctx)
-    if not window.prompt_login():
+    dialog = LoginDialog(ctx, store_settings.read(db, store_settings.STORE_NAME))
+    builder = _WindowBuilder(ctx)
+    dialog.checking.connect(builder.build)
+    QTimer.singleShot(BUILD_BEHIND_PROMPT_MS, dialog, builder.build)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         return None
+    window = builder.window()
+    window.signed_in(dialog.user)
+    from ui.main_window import ActivityWatcher  # loaded by the build, behind the prompt
+
     _start_daily_backup(db)
     window.scanner.install(QApplication.instance())  # type: ignore[arg-type]
     QApplication.instance().installEventFilter(ActivityWatcher(window))  # type: ignore[union-attr]
     return window
+
+
+BUILD_BEHIND_PROMPT_MS = 300  # a person takes longer to type a PIN: the window is ready when they press Enter
+
+
+class _WindowBuilder:
+    """Builds the main window once, from a signal or a timer while the sign-in is up. A failure
+    there (the database gone meanwhile) is kept and raised by ``window()``, after the prompt,
+    where start-up failures are shown, instead of escaping from a slot."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._window: MainWindow | None = None
+        self._failure: Exception | None = None
+
+    def build(self) -> None:
+        if self._window is not None or self._failure is not None:
+            return
+        from ui.main_window import MainWindow
+
+        try:
+            self._window = MainWindow(self._ctx)
+        except Exception as exc:  # noqa: BLE001 — raised again by window(), outside the event loop
+            self._failure = exc
+
+    def window(self) -> MainWindow:
+        self.build()
+        if self._failure is not None:
+            raise self._failure
+        assert self._window is not None
+        return self._window
 
 
 def _start_daily_backup(db) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from backoffice.errors import UserError
 from backoffice.services import retail_id
 from backoffice.services import settings as store_settings
 from backoffice.services.changes import Changes
+from backoffice.services.users import UserInfo
 from ui import messages
 from ui.context import AppContext
 from ui.login import LoginDialog
@@ -301,12 +302,15 @@ class MainWindow(QMainWindow):
         self.show()
 
     def prompt_login(self, *, username: str = "") -> bool:
-        dialog = LoginDialog(self.ctx.db, self.store_name, self if self.isVisible() else None, username=username)
+        dialog = LoginDialog(self.ctx, self.store_name, self if self.isVisible() else None, username=username)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
             return False
-        self.ctx.sign_in(dialog.user.as_actor())
-        self._last_activity = time.monotonic()
+        self.signed_in(dialog.user)
         return True
+
+    def signed_in(self, user: UserInfo) -> None:
+        self.ctx.sign_in(user.as_actor())
+        self._last_activity = time.monotonic()
 
     def note_activity(self) -> None:
         self._last_activity = time.monotonic()

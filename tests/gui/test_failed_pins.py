@@ -77,6 +77,7 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
         assert isinstance(dialog, LoginDialog)
         qtbot.keyClicks(dialog.pin, "0000")
         qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not dialog.busy)  # the PIN is checked off the GUI thread
         answers.append(dialog.message.text())
         dialog.username.clear()
         qtbot.keyClicks(dialog.username, "maria")

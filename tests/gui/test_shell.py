@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,32 +31,70 @@ def _sample_tags(samples: Path) -> list[str]:
     return [r["Label"] for r in json.loads((samples / "metrc_packages_active.json").read_text())]
 
 
+def _enter(qtbot, dialog: LoginDialog, pin: str) -> None:  # type: ignore[no-untyped-def]
+    """Type the PIN and Enter, then wait for the check (it runs off the GUI thread)."""
+    qtbot.keyClicks(dialog.pin, pin)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.busy)
+
+
 def test_login_with_good_pin(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
-    dialog = LoginDialog(ctx.db, "Test Store")
+    dialog = LoginDialog(ctx, "Test Store")
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.username, "maria")
-    qtbot.keyClicks(dialog.pin, PINS["maria"])
-    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    _enter(qtbot, dialog, PINS["maria"])
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.user is not None and dialog.user.role.value == "manager"
 
 
 def test_login_with_bad_pin_then_lockout(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
-    dialog = LoginDialog(ctx.db, "Test Store", username="alex")
+    dialog = LoginDialog(ctx, "Test Store", username="alex")
     qtbot.addWidget(dialog)
-    qtbot.keyClicks(dialog.pin, "0000")
-    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    _enter(qtbot, dialog, "0000")
     assert dialog.user is None and "4 attempts left" in dialog.message.text()
     assert dialog.pin.text() == ""
     for _ in range(4):
-        qtbot.keyClicks(dialog.pin, "0000")
-        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+        _enter(qtbot, dialog, "0000")
     assert "locked" in dialog.message.text()
-    qtbot.keyClicks(dialog.pin, PINS["alex"])
-    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    _enter(qtbot, dialog, PINS["alex"])
     assert dialog.user is None and "locked" in dialog.message.text()
     failed = [e.reason for e in audit.list_events(ctx.db, SYSTEM, "user.sign_in_failed")]
     assert failed == ["account locked"] + ["wrong PIN"] * 5  # the same users service as the CLI: audited
+
+
+def test_a_pin_check_keeps_the_dialog_drawn_and_takes_one_enter(  # type: ignore[no-untyped-def]
+    qtbot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the PIN is checked (its hash takes a quarter of a second in production) the dialog
+    says so, keeps the keys to itself, takes a second Enter as nothing and cannot be escaped;
+    then the answer lands."""
+    release = threading.Event()
+    checks: list[str] = []
+    real = users.authenticate
+
+    def slow(db, username, pin, **kw):  # type: ignore[no-untyped-def]
+        checks.append(username)
+        release.wait(5)
+        return real(db, username, pin, **kw)
+
+    monkeypatch.setattr(users, "authenticate", slow)
+    dialog = LoginDialog(ctx, "Test Store", username="maria")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    started: list[bool] = []
+    dialog.checking.connect(lambda: started.append(True))
+    try:
+        qtbot.keyClicks(dialog.pin, PINS["maria"])
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+        assert dialog.busy and started == [True] and dialog.message.text() == "Checking…"
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)  # impatient
+        qtbot.keyClicks(dialog.pin, "99")  # typed meanwhile: the field is read-only
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert dialog.isVisible() and dialog.pin.text() == PINS["maria"] and not dialog.sign_in_button.isEnabled()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert checks == ["maria"] and dialog.result() == QDialog.DialogCode.Accepted and dialog.user is not None
 
 
 def test_role_gating_disables_tabs_with_a_reason(window: MainWindow, ctx: AppContext) -> None:
@@ -180,3 +219,19 @@ def test_tab_shortcuts_and_layout_is_remembered(qtbot, window: MainWindow, ctx: 
     window.close()
     assert ctx.settings.value("window/geometry") is not None
     assert ctx.settings.value("window/tab") is None  # every sign-in starts on the Inventory tab
+
+
+def test_enter_after_the_user_name_moves_on_and_checks_nothing(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    """User name, Enter: on to the PIN, with no attempt made (a PIN not yet typed used to be
+    checked, and counted as a wrong one towards the lockout); Enter on an empty PIN asks for it."""
+    dialog = LoginDialog(ctx, "Test Store")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.username, "alex")
+    qtbot.keyClick(dialog.username, Qt.Key.Key_Return)
+    assert dialog.focusWidget() is dialog.pin and not dialog.busy and dialog.message.text() == ""
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert not dialog.busy and "Type your PIN" in dialog.message.text()
+    _enter(qtbot, dialog, PINS["alex"])
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert audit.list_events(ctx.db, SYSTEM, "user.sign_in_failed") == []
