@@ -43,7 +43,6 @@ class LoginDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("loginMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828")
         form = QFormLayout()
         form.addRow("User", self.username)
         form.addRow("PIN", self.pin)
@@ -74,12 +73,12 @@ class LoginDialog(QDialog):
         if self.busy:  # a second Enter while the first is being checked
             return
         if not self.pin.text():  # nothing to check: not a wrong PIN, which would count towards a lockout
-            self.message.setText("Type your PIN, then press Enter.")
+            self._say("Type your PIN, then press Enter.", problem=True)
             self.pin.setFocus()
             return
         db, username, pin = self.ctx.db, self.username.text(), self.pin.text()
         self._set_busy(True)
-        self.message.setText("Checking…")
+        self._say("Checking…", problem=False)
         run_command(
             self,
             self.ctx,
@@ -100,9 +99,13 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
-        self.message.setText(str(exc))
+        self._say(str(exc), problem=True)
         self.pin.clear()
         self.pin.setFocus()
+
+    def _say(self, text: str, *, problem: bool) -> None:
+        self.message.setStyleSheet("color: #c62828" if problem else "")
+        self.message.setText(text)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
