@@ -69,6 +69,7 @@ window = vault.open_window(sys.argv[1], QSettings(sys.argv[2], QSettings.Format.
 window.show()
 app.processEvents()
 startup = time.perf_counter() - t0
+db = window.ctx.db
 from ui.tabs.inventory import InventoryTab  # already imported by the window: the tab a sign-in starts on
 inventory = window.tab(InventoryTab)
 while not inventory.model.rows:
