@@ -261,7 +261,6 @@ def unreported_sales(
     """POS sales of ``tags`` sold by ``as_of`` that METRC's receipts (of the same number) lack,
     on business days whose METRC receipts this store has."""
     zone = zone or settings.calendar(session).zone
-    checked_days = select(MetrcReceipt.business_date).distinct().scalar_subquery()
     found: dict[str, list[PendingItem]] = defaultdict(list)
     ordered = sorted(set(tags))
     for start in range(0, len(ordered), CHUNK):
@@ -273,12 +272,14 @@ def unreported_sales(
             PosSaleLine.sold_at,
             PosSaleLine.quantity,
             PosSaleLine.unit,
-        ).where(PosSaleLine.tag.in_(chunk), PosSaleLine.business_date.in_(checked_days))
+        ).where(PosSaleLine.tag.in_(chunk))
         if as_of is not None:
             query = query.where(PosSaleLine.sold_at <= as_of)
+        rows = session.execute(query).all()
+        checked = _days_with_receipts(session, {row.business_date for row in rows})
         sold: dict[tuple[str, str, date], list[Any]] = {}
-        for tag, number, day, sold_at, quantity, unit in session.execute(query):
-            if tag is None:
+        for tag, number, day, sold_at, quantity, unit in rows:
+            if tag is None or day not in checked:
                 continue
             key = (tag, number, day)
             change = _in_unit(quantity, unit, units.get(tag))
@@ -314,6 +315,20 @@ def unreported_sales(
                 )
             )
     return dict(found)
+
+
+def _days_with_receipts(session: Session, days: set[date]) -> set[date]:
+    """Which of ``days`` this store has METRC's receipts for: looked up day by day in the index,
+    not through a subquery of the distinct days of every receipt beside the sale lines, which
+    took 4.3 s for 755 tags on a store with two years (1.5 million) of METRC receipts."""
+    ordered = sorted(days)
+    found: set[date] = set()
+    for start in range(0, len(ordered), CHUNK):
+        part = ordered[start : start + CHUNK]
+        found.update(
+            session.scalars(select(MetrcReceipt.business_date).where(MetrcReceipt.business_date.in_(part)).distinct())
+        )
+    return found
 
 
 def _metrc_quantities(

@@ -250,3 +250,20 @@ def test_a_package_where_everything_agrees_stays_a_match(
     done = counts.submit(store, alex, info.id, uncounted_as_zero=True)
     assert done.metrc_lines_compared == done.lines_counted and done.metrc_lines_agreeing is not None
     assert _line(store, alex, info.id, GUMMY).status is LineStatus.MATCH  # shown to everyone after submit
+
+
+def test_only_days_with_metrc_receipts_count_as_unreported(
+    store: Database, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    """A POS sale on a day whose METRC receipts the store holds, but not this one, never reached
+    METRC; a sale on a day with no METRC receipts at all proves nothing (they were not fetched)."""
+    from backoffice.domain.units import Unit
+    from backoffice.services import metrc_pending
+
+    _sale_metrc_never_heard_of(store, actors["alex"], tmp_path)  # 2026-11-20: R6 in METRC, R7 not
+    write_csv(tmp_path / "later.csv", [B_HEADER, ["R9", "2026-11-22 11:00:00", GUMMY, "x", "x", "1", "Each", "9.00"]])
+    sales_import.import_pos_file(store, actors["alex"], tmp_path / "later.csv")  # no METRC receipts that day
+    with store.read() as session:
+        found = metrc_pending.unreported_sales(session, [GUMMY, OTHER], {GUMMY: Unit.EACH, OTHER: Unit.EACH})
+    assert list(found) == [GUMMY] and [p.receipt_number for p in found[GUMMY]] == ["R7"]
+    assert found[GUMMY][0].quantity == -2
