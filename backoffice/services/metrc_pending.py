@@ -262,6 +262,8 @@ def unreported_sales(
     on business days whose METRC receipts this store has."""
     zone = zone or settings.calendar(session).zone
     found: dict[str, list[PendingItem]] = defaultdict(list)
+    asked: set[date] = set()  # business days looked up so far, and which of them METRC's receipts cover
+    checked: set[date] = set()
     ordered = sorted(set(tags))
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
@@ -276,7 +278,9 @@ def unreported_sales(
         if as_of is not None:
             query = query.where(PosSaleLine.sold_at <= as_of)
         rows = session.execute(query).all()
-        checked = _days_with_receipts(session, {row.business_date for row in rows})
+        new_days = {row.business_date for row in rows} - asked
+        checked |= _days_with_receipts(session, new_days)
+        asked |= new_days
         sold: dict[tuple[str, str, date], list[Any]] = {}
         for tag, number, day, sold_at, quantity, unit in rows:
             if tag is None or day not in checked:
@@ -318,17 +322,13 @@ def unreported_sales(
 
 
 def _days_with_receipts(session: Session, days: set[date]) -> set[date]:
-    """Which of ``days`` this store has METRC's receipts for: looked up day by day in the index,
-    not through a subquery of the distinct days of every receipt beside the sale lines, which
+    """Which of ``days`` this store has METRC's receipts for, read once from the business-day
+    index over their range. Put beside the sale lines as a subquery of every receipt's day, it
     took 4.3 s for 755 tags on a store with two years (1.5 million) of METRC receipts."""
-    ordered = sorted(days)
-    found: set[date] = set()
-    for start in range(0, len(ordered), CHUNK):
-        part = ordered[start : start + CHUNK]
-        found.update(
-            session.scalars(select(MetrcReceipt.business_date).where(MetrcReceipt.business_date.in_(part)).distinct())
-        )
-    return found
+    if not days:
+        return set()
+    within = MetrcReceipt.business_date.between(min(days), max(days))
+    return set(session.scalars(select(MetrcReceipt.business_date).where(within).distinct())) & days
 
 
 def _metrc_quantities(
