@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from backoffice.db.engine import Database
 from backoffice.services import metrc_packages_import
@@ -118,3 +119,29 @@ def type_keys(text: str, gap_ms: float, *, enter: bool = True, start_ms: float =
             QApplication.sendEvent(target, event)
         at += gap_ms
     return at
+
+
+FAILED_IN_DIALOGS: list[BaseException] = []
+
+
+def when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
+    """Answer the next modal dialog of ``kind`` once it is up (it runs its own event loop). A failure
+    closes the dialog, so the test fails instead of waiting for a person forever."""
+
+    def attempt() -> None:
+        widget = QApplication.activeModalWidget()
+        if not isinstance(widget, kind):
+            QTimer.singleShot(20, attempt)
+            return
+        try:
+            act(widget)
+        except BaseException as exc:  # noqa: BLE001 — re-raised by the test once the dialog is gone
+            FAILED_IN_DIALOGS.append(exc)
+            widget.close()
+
+    QTimer.singleShot(20, attempt)
+
+
+def no_failure_in_dialogs() -> None:
+    if FAILED_IN_DIALOGS:
+        raise FAILED_IN_DIALOGS.pop()

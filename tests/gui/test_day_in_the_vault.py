@@ -9,14 +9,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -45,7 +45,7 @@ from backoffice.services import (
     users,
 )
 from backoffice.services.actor import SYSTEM
-from tests.gui.conftest import open_tab
+from tests.gui.conftest import no_failure_in_dialogs, open_tab, when_modal
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
@@ -72,31 +72,6 @@ def demo_store(
 
 
 # --- driving the window like a person --------------------------------------------------------
-
-FAILED_IN_DIALOGS: list[BaseException] = []
-
-
-def when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
-    """Answer the next modal dialog of ``kind`` once it is up (it runs its own event loop). A failure
-    closes the dialog, so the test fails instead of waiting for a person forever."""
-
-    def attempt() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, attempt)
-            return
-        try:
-            act(widget)
-        except BaseException as exc:  # noqa: BLE001 — re-raised by the test once the dialog is gone
-            FAILED_IN_DIALOGS.append(exc)
-            widget.close()
-
-    QTimer.singleShot(20, attempt)
-
-
-def no_failure_in_dialogs() -> None:
-    if FAILED_IN_DIALOGS:
-        raise FAILED_IN_DIALOGS.pop()
 
 
 def button(parent: QWidget, text: str) -> QPushButton:

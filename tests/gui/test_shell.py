@@ -235,3 +235,17 @@ def test_enter_after_the_user_name_moves_on_and_checks_nothing(qtbot, ctx: AppCo
     _enter(qtbot, dialog, PINS["alex"])
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert audit.list_events(ctx.db, SYSTEM, "user.sign_in_failed") == []
+
+
+def test_enter_on_the_focused_sign_in_button_signs_in(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    """A person who tabs from the PIN to "Sign in" and presses Enter signs in, once."""
+    dialog = LoginDialog(ctx, "Test Store", username="maria")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    checks: list[bool] = []
+    dialog.checking.connect(lambda: checks.append(True))
+    qtbot.keyClicks(dialog.pin, PINS["maria"])
+    dialog.sign_in_button.setFocus()
+    qtbot.keyClick(dialog.sign_in_button, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert checks == [True] and dialog.result() == QDialog.DialogCode.Accepted

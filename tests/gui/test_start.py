@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QWidget
 
 from backoffice.db.engine import Database
 from backoffice.errors import UserError
 from backoffice.services.actor import Actor
 from tests.conftest import PINS
+from tests.gui.conftest import no_failure_in_dialogs, when_modal
 from ui import app, commands
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
@@ -48,24 +49,8 @@ def _main_windows() -> set[int]:
     return {id(w) for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)}
 
 
-def _at_the_prompt(act: Callable[[LoginDialog], None], failures: list[BaseException]) -> None:
-    def attempt() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, LoginDialog):
-            QTimer.singleShot(10, attempt)
-            return
-        try:
-            act(dialog)
-        except BaseException as exc:  # noqa: BLE001 — re-raised by the test once the prompt is gone
-            failures.append(exc)
-            dialog.setEnabled(True)
-            dialog.busy = False
-            dialog.reject()
-
-    QTimer.singleShot(0, attempt)
-
-
-def _type_pin(qtbot, dialog: LoginDialog, username: str) -> None:  # type: ignore[no-untyped-def]
+def _type_pin(qtbot, dialog: QWidget, username: str) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(dialog, LoginDialog)
     qtbot.keyClicks(dialog.username, username)
     qtbot.keyClick(dialog.username, Qt.Key.Key_Return)
     qtbot.keyClicks(dialog.pin, PINS[username])
@@ -75,16 +60,15 @@ def _type_pin(qtbot, dialog: LoginDialog, username: str) -> None:  # type: ignor
 def test_the_window_is_built_behind_the_prompt_while_the_pin_is_typed(qtbot, start) -> None:  # type: ignore[no-untyped-def]
     before = _main_windows()
     seen: dict[str, bool] = {}
-    failures: list[BaseException] = []
 
-    def type_slowly(dialog: LoginDialog) -> None:
+    def type_slowly(dialog: QWidget) -> None:
         seen["window at the prompt"] = bool(_main_windows() - before)
         qtbot.waitUntil(lambda: bool(_main_windows() - before), timeout=3_000)  # built while she types
         _type_pin(qtbot, dialog, "maria")
 
-    _at_the_prompt(type_slowly, failures)
+    when_modal(LoginDialog, type_slowly)
     window = start()
-    assert not failures, failures
+    no_failure_in_dialogs()
     assert seen == {"window at the prompt": False}  # the prompt came first
     assert window is not None and window.ctx.actor.username == "maria"
     assert _main_windows() - before == {id(window)}  # the one built behind the prompt, not a second
@@ -92,10 +76,9 @@ def test_the_window_is_built_behind_the_prompt_while_the_pin_is_typed(qtbot, sta
 
 def test_a_quick_pin_is_checked_while_the_window_is_built(qtbot, start) -> None:  # type: ignore[no-untyped-def]
     before = _main_windows()
-    failures: list[BaseException] = []
-    _at_the_prompt(lambda dialog: _type_pin(qtbot, dialog, "alex"), failures)
+    when_modal(LoginDialog, lambda dialog: _type_pin(qtbot, dialog, "alex"))
     window = start()
-    assert not failures, failures
+    no_failure_in_dialogs()
     assert window is not None and window.ctx.actor.username == "alex"
     assert _main_windows() - before == {id(window)}
 
@@ -107,14 +90,13 @@ def test_a_window_that_cannot_be_built_is_reported_after_the_sign_in(  # type: i
         raise UserError("The store's settings cannot be read.")
 
     monkeypatch.setattr(MainWindow, "__init__", broken)
-    failures: list[BaseException] = []
-    _at_the_prompt(lambda dialog: _type_pin(qtbot, dialog, "alex"), failures)
+    when_modal(LoginDialog, lambda dialog: _type_pin(qtbot, dialog, "alex"))
     with pytest.raises(UserError, match="settings cannot be read"):  # main() shows it in a box and exits 1
         start()
-    assert not failures, failures
+    no_failure_in_dialogs()
 
 
 def test_a_cancelled_sign_in_opens_nothing(qtbot, start) -> None:  # type: ignore[no-untyped-def]
-    failures: list[BaseException] = []
-    _at_the_prompt(lambda dialog: qtbot.keyClick(dialog, Qt.Key.Key_Escape), failures)
-    assert start() is None and not failures
+    when_modal(LoginDialog, lambda dialog: qtbot.keyClick(dialog, Qt.Key.Key_Escape))
+    assert start() is None
+    no_failure_in_dialogs()
