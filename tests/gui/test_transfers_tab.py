@@ -59,9 +59,12 @@ def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: P
     tab.transfer_view.setFocus()
     for tag in tags:
         scan(qtbot, tab.transfer_view, tag)
-    qtbot.waitUntil(lambda: [line.tag for line in tab.current.lines] == tags and "Added" in window.status_label.text())
+    # the second scan's own answer, not the first's: a refresh may show both lines before it lands
+    qtbot.waitUntil(lambda: f"Added {tags[1]}" in window.status_label.text())
+    assert [line.tag for line in tab.current.lines] == tags
     tab.record_button.click()
-    qtbot.waitUntil(lambda: tab.current.status is TransferStatus.RECORDED)
+    qtbot.waitUntil(lambda: "recorded and queued for METRC" in window.status_label.text())
+    assert tab.current.status is TransferStatus.RECORDED
     assert "Move the product now" in tab.panel.text()
     tab.transfer_view.setFocus()
     for tag in tags:
