@@ -145,3 +145,12 @@ def when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
 def no_failure_in_dialogs() -> None:
     if FAILED_IN_DIALOGS:
         raise FAILED_IN_DIALOGS.pop()
+
+
+@pytest.fixture(autouse=True)
+def _dialog_failures_fail_the_test() -> Iterator[None]:
+    """A check that failed inside a dialog (``when_modal``) fails its own test, even one that
+    does not ask, and never the next test."""
+    FAILED_IN_DIALOGS.clear()
+    yield
+    no_failure_in_dialogs()

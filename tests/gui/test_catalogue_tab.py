@@ -4,16 +4,15 @@ nothing and says which line); the model passes Qt's model tester."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QWidget
 
 from backoffice.services import catalogue, users
 from backoffice.services.actor import SYSTEM
 from tests.conftest import PINS
+from tests.gui.conftest import when_modal
 from ui import commands
 from ui.main_window import MainWindow
 from ui.models.catalogue_table import Column
@@ -21,17 +20,6 @@ from ui.tabs.catalogue import CatalogueTab
 from ui.tabs.catalogue_dialogs import ItemDialog
 
 pytestmark = pytest.mark.gui
-
-
-def _when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
-    def attempt() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, attempt)
-            return
-        act(widget)
-
-    QTimer.singleShot(20, attempt)
 
 
 def _save(dialog: QWidget) -> None:
@@ -86,7 +74,7 @@ def test_filter_price_add_and_archive(qtbot, main_window: MainWindow, branded: l
         dialog.price.setText("24.99")
         _save(dialog)
 
-    _when_modal(ItemDialog, price)
+    when_modal(ItemDialog, price)
     tab.edit_button.click()
     qtbot.waitUntil(lambda: main_window.status_label.text() == f"Item {branded[0]}: price changed.")
     _wait_loaded(qtbot, tab)
@@ -107,7 +95,7 @@ def test_filter_price_add_and_archive(qtbot, main_window: MainWindow, branded: l
         dialog.sku.setText("VL-KC-35")
         _save(dialog)
 
-    _when_modal(ItemDialog, add)
+    when_modal(ItemDialog, add)
     tab.new_button.click()
     qtbot.waitUntil(lambda: "Item VL-KC-35 added" in main_window.status_label.text())
     _wait_loaded(qtbot, tab)
@@ -136,7 +124,7 @@ def test_a_price_list_with_a_bad_line_is_refused_whole(
         said.append(box.text())
         box.accept()
 
-    _when_modal(QMessageBox, read)
+    when_modal(QMessageBox, read)
     tab.import_price_list(path)
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
     assert "nothing was imported" in said[0] and "line 3, field 'SKU': there is no item with SKU NOPE" in said[0]

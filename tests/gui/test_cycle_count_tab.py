@@ -3,18 +3,17 @@ quantities, adjust a variance (with a manager's PIN over the threshold), and sub
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from backoffice.domain.enums import CountStatus
 from backoffice.services import adjustments, counts
 from backoffice.services.actor import SYSTEM
 from backoffice.services.counts import LineStatus
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, when_modal
 from ui import commands
 from ui.main_window import MainWindow
 from ui.models.count_models import Col, Show
@@ -38,19 +37,6 @@ def tab(main_window: MainWindow) -> CycleCountTab:
     return found
 
 
-def _when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
-    """Answer the next modal dialog of ``kind`` once it is up."""
-
-    def attempt() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, attempt)
-            return
-        act(widget)
-
-    QTimer.singleShot(20, attempt)
-
-
 def _start(qtbot, tab: CycleCountTab, *, blind: bool) -> None:  # type: ignore[no-untyped-def]
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, StartCountDialog)
@@ -61,7 +47,7 @@ def _start(qtbot, tab: CycleCountTab, *, blind: bool) -> None:  # type: ignore[n
         dialog.blind.setChecked(blind)
         next(b for b in dialog.findChildren(QPushButton) if b.text() == "Start count").click()
 
-    _when_modal(StartCountDialog, fill)
+    when_modal(StartCountDialog, fill)
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Gummies, vault", timeout=10_000)
     _settled(qtbot, tab)
@@ -118,7 +104,7 @@ def _adjust(
             dialog.reject()
 
     tab.select_tag(tag)
-    _when_modal(AdjustDialog, fill)
+    when_modal(AdjustDialog, fill)
     qtbot.mouseClick(tab.adjust_button, Qt.MouseButton.LeftButton)
     _settled(qtbot, tab)
     return seen
@@ -179,7 +165,7 @@ def test_count_by_scans_adjust_and_submit(
     assert approved[0].approved_by == "maria" and approved[0].count_session_id == info.id
 
     # submit: the packages nobody counted are recorded as not found
-    _when_modal(QMessageBox, lambda box: next(b for b in box.buttons() if "not found (0)" in b.text()).click())
+    when_modal(QMessageBox, lambda box: next(b for b in box.buttons() if "not found (0)" in b.text()).click())
     qtbot.mouseClick(tab.submit_button, Qt.MouseButton.LeftButton)
     _settled(qtbot, tab)
     assert tab.current is not None and tab.current.status is CountStatus.SUBMITTED
@@ -208,7 +194,7 @@ def test_counting_on_the_floor_without_a_recorded_transfer_is_refused(  # type: 
 ) -> None:
     _start(qtbot, tab, blind=True)
     tab.location_box.setCurrentIndex(tab.location_box.findData("Sales Floor"))
-    _when_modal(QMessageBox, lambda box: box.accept())
+    when_modal(QMessageBox, lambda box: box.accept())
     _count(qtbot, main_window, tab, GUMMY, "12")
     assert main_window.status_kind == "error" and "no recorded transfer" in main_window.status_label.text()
     assert tab.current is not None and counts.get_count(main_window.ctx.db, SYSTEM, tab.current.id).entries == 0
@@ -297,7 +283,7 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
         dialog.metrc_file.edit.setText(str(tmp_path / "metrc_packages.json"))
         next(b for b in dialog.findChildren(QPushButton) if b.text() == "Start count").click()
 
-    _when_modal(StartCountDialog, fill)
+    when_modal(StartCountDialog, fill)
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.name == "Gummies, three-way", timeout=10_000)
     _settled(qtbot, tab)
@@ -326,7 +312,7 @@ def test_metrc_difference_shown_filtered_and_fixed_from_the_line(  # type: ignor
         qtbot.keyClicks(dialog.note, "sale of 2 on R7 never reached METRC")
         dialog.ok.click()
 
-    _when_modal(MetrcFixDialog, queue)
+    when_modal(MetrcFixDialog, queue)
     qtbot.mouseClick(tab.fix_metrc_button, Qt.MouseButton.LeftButton)
     _settled(qtbot, tab)
     assert (

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from tests.conftest import PINS
-from tests.gui.conftest import open_tab, scan, type_keys
+from tests.gui.conftest import open_tab, scan, type_keys, when_modal
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
 from ui.models.audit_table import AuditTableModel
@@ -21,17 +20,6 @@ from ui.tabs.audit import AuditTab
 from ui.tabs.labels import LabelsTab, LabOverrideDialog
 
 pytestmark = pytest.mark.gui
-
-
-def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
-    def poll() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, poll)
-            return
-        act(widget)
-
-    QTimer.singleShot(20, poll)
 
 
 def _audit_rows(model: AuditTableModel) -> list[tuple[str, str]]:
@@ -68,7 +56,7 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
         dialog.reject()  # she walks away; nothing is printed
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
-    _when_modal(LabOverrideDialog, wrong_pin)
+    when_modal(LabOverrideDialog, wrong_pin)
     labels_tab.pdf_button.click()
     assert answers and "Wrong PIN" in answers[0]
 
@@ -85,7 +73,7 @@ def test_wrong_pins_at_sign_in_and_for_an_approval_are_in_the_audit_tab(  # type
         qtbot.keyClicks(dialog.pin, PINS["maria"])
         qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
 
-    _when_modal(LoginDialog, sign_in)
+    when_modal(LoginDialog, sign_in)
     main_window.sign_out()
     assert "Wrong PIN" in answers[1] and main_window.ctx.actor.username == "maria"
 

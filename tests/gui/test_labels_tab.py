@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from sqlalchemy import select
 
 from backoffice.db.models import LabelPrint
 from backoffice.services import users
 from backoffice.services.labels import Source
 from tests.conftest import PINS
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, when_modal
 from tests.unit.test_labels_render import decode, needs_tools, rasterize
 from ui.main_window import MainWindow
 from ui.settings_dialog import PRINTER_KEY
@@ -49,24 +48,6 @@ def _scan(qtbot, window: MainWindow, code: str) -> None:  # type: ignore[no-unty
     tab.view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # a person scans the next package, not the same one twice in a second
     scan(qtbot, tab.view, code)
-
-
-def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
-    """Act on the next modal dialog of ``kind`` once it is up (exec() blocks the test until then).
-    The dialog is closed afterwards even when ``act`` fails, so a failure cannot hang the run."""
-
-    def poll() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, poll)
-            return
-        try:
-            act(widget)
-        finally:
-            if widget.isVisible():
-                widget.reject()
-
-    QTimer.singleShot(20, poll)
 
 
 def _log(window: MainWindow) -> list[LabelPrint]:
@@ -168,7 +149,7 @@ def test_failed_lab_results_show_red_and_print_with_a_managers_pin(
         qtbot.keyClicks(dialog.pin, PINS["maria"])
         qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
 
-    _when_modal(LabOverrideDialog, wrong_then_right)
+    when_modal(LabOverrideDialog, wrong_then_right)
     _save_pdf(qtbot, window, tmp_path / "override.pdf", monkeypatch)
     maria = users.authenticate(window.ctx.db, "maria", PINS["maria"]).id
     assert [(row.barcode_value, row.lab_override_by_id) for row in _log(window)] == [(tags[0], None), (tags[1], maria)]
@@ -185,7 +166,7 @@ def test_flagged_labels_can_be_left_out(
     _fail_lab(window, tags[0])
     for code in tags[:2]:
         _scan(qtbot, window, code)
-    _when_modal(LabOverrideDialog, lambda dialog: dialog.leave_button.click())  # type: ignore[attr-defined]
+    when_modal(LabOverrideDialog, lambda dialog: dialog.leave_button.click())  # type: ignore[attr-defined]
     _save_pdf(qtbot, window, tmp_path / "cleared.pdf", monkeypatch)
     assert [row.barcode_value for row in _log(window)] == tags[1:2]
 
@@ -203,7 +184,7 @@ def test_preview_opens_with_the_labels_and_prints_nothing(qtbot, window: MainWin
         pages.append(preview.pageCount())
         dialog.reject()
 
-    _when_modal(QPrintPreviewDialog, look_and_close)
+    when_modal(QPrintPreviewDialog, look_and_close)
     tab.preview_button.click()
     assert pages == [3] and _log(window) == []  # a thermal roll: a page per label; a preview is not a print
 
@@ -215,7 +196,7 @@ def test_test_print_preview_opens(qtbot, window: MainWindow) -> None:  # type: i
         seen.append(dialog.objectName())
         dialog.reject()
 
-    _when_modal(QPrintPreviewDialog, close)
+    when_modal(QPrintPreviewDialog, close)
     _tab(window).test_button.click()
     assert seen == ["labelTestPrint"]
 
@@ -229,7 +210,7 @@ def test_printing_needs_the_configured_printer(qtbot, window: MainWindow, tags: 
         messages.append(box.text())  # type: ignore[attr-defined]
         box.accept()
 
-    _when_modal(QMessageBox, read)
+    when_modal(QMessageBox, read)
     _tab(window).print_button.click()
     assert "printer Zebra-ZD421-nowhere is not available" in messages[0] and _log(window) == []
 

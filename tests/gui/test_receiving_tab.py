@@ -5,19 +5,18 @@ and save bin labels; a receiving in progress reopens where it was."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 from sqlalchemy import select
 
 from backoffice.db.models import Package
 from backoffice.domain.enums import ManifestLineState, ManifestStatus
 from backoffice.services import locations, receiving
 from backoffice.services.actor import SYSTEM
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, when_modal
 from tests.unit.receiving_store import SAMPLE_NUMBER, line, manifest, sample_tag
 from ui.main_window import MainWindow
 from ui.tabs.receiving import ReceivingTab
@@ -41,19 +40,6 @@ def tab(qtbot, main_window: MainWindow, samples: Path) -> ReceivingTab:  # type:
     )
     found.line_view.setFocus()
     return found
-
-
-def _when_modal(kind: type[QWidget], act: Callable[[QWidget], None]) -> None:
-    """Answer the next modal dialog of ``kind`` once it is up."""
-
-    def attempt() -> None:
-        widget = QApplication.activeModalWidget()
-        if not isinstance(widget, kind):
-            QTimer.singleShot(20, attempt)
-            return
-        act(widget)
-
-    QTimer.singleShot(20, attempt)
 
 
 def _scan(qtbot, window: MainWindow, tab: ReceivingTab, code: str) -> str:  # type: ignore[no-untyped-def]
@@ -112,7 +98,7 @@ def test_a_whole_receiving_by_scans(
         assert dialog.no_price.isChecked() and not dialog.no_price.isEnabled()  # an associate sets no price
         _click(dialog, "Create items")
 
-    _when_modal(CreateItemsDialog, create)
+    when_modal(CreateItemsDialog, create)
     tab.item_button.click()
     assert offered == [("Kind Harvest GMO Cookies Live Resin Cart 1g", "")]  # the store knows no brands yet
     qtbot.waitUntil(lambda: _line(tab, sample_tag(1)).problem is None)
@@ -127,7 +113,7 @@ def test_a_whole_receiving_by_scans(
             qtbot.keyClicks(dialog.note, "not on our purchase order; driver took it back")
             _click(dialog, "Reject package")
 
-        _when_modal(RejectDialog, refuse)
+        when_modal(RejectDialog, refuse)
         tab.reject_button.click()
         assert _line(tab, sample_tag(n)).state is ManifestLineState.REJECTED
 
@@ -144,7 +130,7 @@ def test_a_whole_receiving_by_scans(
         qtbot.keyClicks(dialog.note, "scale shows 452.8 g")
         _click(dialog, "Save")
 
-    _when_modal(QuantityDialog, weigh)
+    when_modal(QuantityDialog, weigh)
     tab.quantity_button.click()
     assert "Say why in a note" in errors[0]
     assert str(_line(tab, sample_tag(FLOWER)).received_quantity) == "452.8000"
@@ -179,8 +165,8 @@ def test_a_whole_receiving_by_scans(
         qtbot.waitUntil(lambda: "Receiving report saved" in window.status_label.text(), timeout=20_000)
         _click(dialog, "Close")
 
-    _when_modal(FinishDialog, receive)
-    _when_modal(ReceivedDialog, save_both)
+    when_modal(FinishDialog, receive)
+    when_modal(ReceivedDialog, save_both)
     tab.finish_button.click()
     qtbot.waitUntil(lambda: "Receiving report saved" in window.status_label.text(), timeout=30_000)
     assert bins[sample_tag(FLOWER)] == "V-BUD-01" and len(bins) == 12
@@ -277,7 +263,7 @@ def test_check_that_metrc_agrees_from_its_export(
         said.append(box.text())
         box.accept()
 
-    _when_modal(QMessageBox, read)
+    when_modal(QMessageBox, read)
     tab.check_button.click()
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
     assert said[0] == (
