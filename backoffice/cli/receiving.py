@@ -71,6 +71,12 @@ def register(sub: Any) -> None:
         help="accept every package not rejected yet at its shipped quantity and finish (checked on paper)",
     )
     p.add_argument("--finish", action="store_true", help="receive the manifest once every package is decided")
+    p.add_argument(
+        "--without-unit-codes",
+        action="store_true",
+        help="accept or finish even with packages METRC lists no Retail ID unit codes for where the state "
+        "requires them (after `retail-id fetch`); the audit names them",
+    )
     p.add_argument("--location", help="where the packages go (default: the vault)")
     _user_option(p)
     p.set_defaults(func=receive)

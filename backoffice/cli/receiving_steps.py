@@ -59,17 +59,21 @@ def run_steps(ctx: CliContext, args: argparse.Namespace, manifest_id: int) -> bo
         raise ValidationError(f"--reject needs --reason, one of: {', '.join(receiving.REJECT_REASONS)}")
     for tag in args.reject:
         print(receiving.reject(db, actor, manifest_id, tag, args.reason, args.note).message)
+    knowingly = args.without_unit_codes
     if args.accept:
-        print(f"{len(receiving.accept(db, actor, manifest_id, args.accept).accepted)} package(s) accepted.")
+        accepted = receiving.accept(db, actor, manifest_id, args.accept, without_unit_codes=knowingly)
+        print(f"{len(accepted.accepted)} package(s) accepted.")
     if args.accept_scanned:
-        accepted = receiving.accept_scanned(db, actor, manifest_id)
+        accepted = receiving.accept_scanned(db, actor, manifest_id, without_unit_codes=knowingly)
         print(f"{len(accepted.accepted)} package(s) accepted.")
         for tag, why in accepted.left:
             print(f"warning: {tag} needs a decision by hand: {why}", file=sys.stderr)
     if args.accept_all:
-        _print_finished(receiving.accept_all(db, actor, manifest_id, location=args.location))
+        _print_finished(
+            receiving.accept_all(db, actor, manifest_id, location=args.location, without_unit_codes=knowingly)
+        )
     elif args.finish:
-        _print_finished(receiving.finish(db, actor, manifest_id, location=args.location))
+        _print_finished(receiving.finish(db, actor, manifest_id, location=args.location, without_unit_codes=knowingly))
     elif args.location:
         raise ValidationError("--location goes with --finish or --accept-all")
     return True
@@ -134,6 +138,12 @@ def print_manifest(view: ManifestView) -> None:
             f"{line.unit.value:<6}  {line.item_name}"
             + (f"  [{line.problem.value}]" if line.problem else "")
             + (f"  ({line.reject_reason})" if line.reject_reason else "")
+            + ("  [⚠ no Retail ID unit codes]" if line.tag in view.unit_codes_missing else "")
+        )
+    if view.open and view.unit_codes_missing:
+        print(
+            f"warning: {len(view.unit_codes_missing)} package(s) with {receiving.RETAIL_ID_MISSING}.",
+            file=sys.stderr,
         )
 
 

@@ -60,7 +60,7 @@ class ManifestCodes:
     codes: int  # unit codes cached
     without_codes: list[str]  # tags METRC lists no unit code for
     required: bool  # the store's state requires a code on every unit
-    changes: Changes = Changes.AUDIT
+    changes: Changes = Changes.MANIFESTS | Changes.AUDIT  # the manifest is marked checked
 
     @property
     def flagged(self) -> list[str]:
@@ -145,14 +145,27 @@ def fetch_manifest_codes(
             if not urls:
                 without.append(tag)
             found += [(short_code(url), url, tag) for url in urls]
-    _store(db, actor, found, f"manifest:{number}")
+    _store(db, actor, found, f"manifest:{number}", checked_manifest=manifest_id)
     return ManifestCodes(number, len(found), without, required)
 
 
-def _store(db: Database, actor: Actor, codes: Iterable[tuple[str, str, str]], source: str) -> None:
+def _store(
+    db: Database,
+    actor: Actor,
+    codes: Iterable[tuple[str, str, str]],
+    source: str,
+    *,
+    checked_manifest: int | None = None,
+) -> None:
+    """Cache ``codes`` (short code, URL, tag); ``checked_manifest``: every code of that
+    manifest's packages is among them, so a package without one has none (receiving flags it)."""
     rows = list(codes)
     now = utcnow()
     with db.transaction() as session:
+        if checked_manifest is not None:
+            manifest = session.get(Manifest, checked_manifest)
+            if manifest is not None:
+                manifest.unit_codes_checked_at = now
         known = (
             {
                 c.short_code: c

@@ -1,16 +1,20 @@
 """Retail ID in the tabs, against the METRC simulator in v2 mode: the Receiving tab fetches a
 manifest's unit codes and flags the packages without them when the state requires codes
-(accepting one asks first); a unit's QR URL typed into the Labels tab's field adds its package."""
+(accepting one asks first; the flags are kept in the store and outlive the window); a unit's
+QR URL typed into the Labels tab's field adds its package."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy import select
 
+from backoffice.db.models import AuditEvent
 from backoffice.domain.enums import ManifestLineState
 from backoffice.metrc.simulator import MetrcSimulator
 from backoffice.services import receiving, settings
@@ -159,7 +163,9 @@ def test_finishing_with_a_flagged_package_accepted_asks_first(  # type: ignore[n
         ln.tag for ln in tab.line_model.rows if ln.tag in flagged and ln.problem is None and ln.item_id is not None
     )
     receiving.scan(db, actor, manifest_id, accepted)
-    receiving.accept(db, actor, manifest_id, [accepted])  # accepted anyway (the service leaves it to the person)
+    with pytest.raises(receiving.UnitCodesMissing, match="To go ahead anyway, confirm it"):
+        receiving.accept(db, actor, manifest_id, [accepted])  # the service asks for the person's say-so
+    receiving.accept(db, actor, manifest_id, [accepted], without_unit_codes=True)  # accepted knowingly
     for line in tab.line_model.rows:
         if line.tag != accepted:
             receiving.reject(db, actor, manifest_id, line.tag, "Other", "not in this test")
@@ -178,3 +184,43 @@ def test_finishing_with_a_flagged_package_accepted_asks_first(  # type: ignore[n
     assert asked and accepted in asked[0] and "no Retail ID unit codes" in asked[0]
     wait_until_idle()
     assert receiving.get_manifest(db, actor, manifest_id).open
+
+
+def test_the_flags_outlive_the_window_and_yes_accepts_knowingly(  # type: ignore[no-untyped-def]
+    qtbot, sim: MetrcSimulator, main_window: MainWindow, ctx: AppContext, samples: Path
+) -> None:
+    from backoffice.services import users
+    from tests.conftest import PINS
+    from tests.gui.conftest import when_modal
+
+    settings.set_value(ctx.db, SYSTEM, "retail_id_required", True)
+    tab = _receiving(qtbot, main_window, samples)
+    bare = _weighed_tag(sim)
+    tab.retail_ids.button.click()
+    qtbot.waitUntil(lambda: bare in tab.retail_ids.flagged(), timeout=15_000)
+    wait_until_idle()
+    main_window.close()
+    sim.go_away()  # the flags are the store's now: no METRC needed to show them
+
+    again = MainWindow(ctx)  # the application started again
+    qtbot.addWidget(again)
+    again.signed_in(users.authenticate(ctx.db, "alex", PINS["alex"]))
+    again.show()
+    tab = again.tab(ReceivingTab)
+    again.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.current is not None and bare in tab.retail_ids.flagged(), timeout=10_000)
+    assert _problem_text(tab, bare).startswith("⚠ no Retail ID unit codes")
+    line = next(ln for ln in tab.line_model.rows if ln.tag == bare)
+    assert line.problem is None and line.item_id is not None  # an item the store carries: it may be accepted
+    receiving.scan(ctx.db, ctx.actor, tab.current.id, bare)  # type: ignore[union-attr]
+    tab._reload_current()
+    qtbot.waitUntil(lambda: _line_state(tab, bare) is ManifestLineState.SCANNED, timeout=10_000)
+    row = tab.line_model.row_of_tag(bare)
+    assert row is not None
+    tab.line_view.setCurrentIndex(tab.line_view.proxy.mapFromSource(tab.line_model.index(row, 0)))
+    when_modal(QMessageBox, lambda box: box.button(QMessageBox.StandardButton.Yes).click())  # type: ignore[attr-defined]
+    tab.accept_selected()
+    qtbot.waitUntil(lambda: _line_state(tab, bare) is ManifestLineState.ACCEPTED, timeout=10_000)
+    with ctx.db.read() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "manifest.accept")).one()
+        assert json.loads(event.after or "{}") == {"tags": [bare], "without_unit_codes": [bare]}

@@ -189,3 +189,44 @@ def _accepted(samples: Path) -> list[tuple[int, str, str]]:
         for n, p in enumerate(packages, start=1)
         if p["PackageLabel"] not in UNKNOWN_TAGS
     ]
+
+
+def test_packages_without_retail_id_unit_codes_are_shown_and_need_the_flag(
+    monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backoffice.metrc.simulator import MetrcSimulator
+    from backoffice.services import receiving, retail_id, settings, users
+    from backoffice.services.actor import SYSTEM
+    from tests.unit.test_retail_id import connector
+
+    assert (
+        main(
+            [*store, *signin(monkeypatch, "admin"), "import", "manifest", str(samples / "metrc_incoming_transfer.json")]
+        )
+        == 0
+    )
+    db = Database(store[1])
+    try:
+        alex = users.actor_for(db, "alex")
+        manifest_id = receiving.find_manifest(db, SAMPLE_NUMBER)
+        for code in UNKNOWN_TAGS:
+            receiving.reject(db, alex, manifest_id, code, "Not ordered", "not on our purchase order")
+        settings.set_value(db, SYSTEM, "retail_id_required", True)
+        with MetrcSimulator(seed_dir=samples, api="v2") as sim:
+            flagged = retail_id.fetch_manifest_codes(db, alex, manifest_id, connect=connector(sim)).flagged
+    finally:
+        db.dispose()
+    bare = sorted(set(flagged) - set(UNKNOWN_TAGS))
+    assert bare
+    assert main([*store, "receive", SAMPLE_NUMBER, *signin(monkeypatch, "alex")]) == 0
+    shown = capsys.readouterr()
+    assert f"{bare[0]}  " in shown.out and "[⚠ no Retail ID unit codes]" in shown.out.split(bare[0])[1].split("\n")[0]
+    assert f"warning: {len(flagged)} package(s) with no Retail ID unit codes" in shown.err
+    assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", *signin(monkeypatch, "alex")]) == 1
+    err = capsys.readouterr().err
+    assert "Accepting all was refused" in err and bare[0] in err and "--without-unit-codes" in err
+    assert (
+        main([*store, "receive", SAMPLE_NUMBER, "--accept-all", "--without-unit-codes", *signin(monkeypatch, "alex")])
+        == 0
+    )
+    assert f"manifest {SAMPLE_NUMBER} received into Vault: 11 package(s) accepted" in capsys.readouterr().out

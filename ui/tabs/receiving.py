@@ -436,18 +436,18 @@ class ReceivingTab(Tab):
     def accept_selected(self) -> None:
         view = self.current
         tags = [row.tag for row in self.line_view.selected_rows() if isinstance(row, LineView)]
-        if view is None or not tags or not self.retail_ids.confirm("Accept selected", tags):
+        if view is None or not tags or (knowingly := self.retail_ids.confirm("Accept selected", tags)) is None:
             return
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
         self._write(
-            lambda job: receiving.accept(db, actor, manifest_id, tags),
+            lambda job: receiving.accept(db, actor, manifest_id, tags, without_unit_codes=knowingly),
             lambda result: self._after_accept(f"{len(result.accepted)} package(s) accepted."),
         )
 
     def accept_scanned(self) -> None:
         view = self.current
         scanned = [line.tag for line in self.line_model.rows if line.state is ManifestLineState.SCANNED]
-        if view is None or not self.retail_ids.confirm("Accept all scanned", scanned):
+        if view is None or (knowingly := self.retail_ids.confirm("Accept all scanned", scanned)) is None:
             return
         db, actor, manifest_id = self.ctx.db, self.ctx.actor, view.id
 
@@ -462,7 +462,9 @@ class ReceivingTab(Tab):
             )
             self._after_accept(f"{len(result.accepted)} package(s) accepted.{left}", warn=bool(result.left))
 
-        self._write(lambda job: receiving.accept_scanned(db, actor, manifest_id), accepted)
+        self._write(
+            lambda job: receiving.accept_scanned(db, actor, manifest_id, without_unit_codes=knowingly), accepted
+        )
 
     def _after_accept(self, message: str, *, warn: bool = False) -> None:
         self._reload_current()

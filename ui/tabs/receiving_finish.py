@@ -38,7 +38,8 @@ class FinishFlow:
             show_error(tab, exc)
             return
         accepting = [line.tag for line in view.lines if line.state is ManifestLineState.ACCEPTED]
-        if not tab.retail_ids.confirm("Finish receiving", accepting):
+        knowingly = tab.retail_ids.confirm("Finish receiving", accepting, view.unit_codes_missing)
+        if knowingly is None:
             return
         db, actor = self.ctx.db, self.ctx.actor
 
@@ -55,7 +56,7 @@ class FinishFlow:
         run_command(
             tab,
             self.ctx,
-            lambda job: receiving.finish(db, actor, view.id, location=location),
+            lambda job: receiving.finish(db, actor, view.id, location=location, without_unit_codes=knowingly),
             self._finished,
             progress=f"Receiving manifest {view.manifest_number}",
         )

@@ -1,8 +1,10 @@
 """Retail ID at receiving: "Fetch unit codes" caches every unit code METRC lists for the open
-manifest's packages (so a unit's QR code resolves offline later) and marks the packages
-without codes when the store's state requires them. The flags are shown on the lines and in
-the instruction panel, and accepting or finishing with a flagged package asks first (the
-words come from ``receiving.retail_id_warning``)."""
+manifest's packages (so a unit's QR code resolves offline later); the packages without codes
+where the store's state requires them come back with the manifest (``unit_codes_missing``,
+kept in the store, so they outlive this window). The flags are shown on the lines and in the
+instruction panel, and accepting or finishing with a flagged package asks first (the words
+come from ``receiving.retail_id_warning``); the service refuses it unless that was answered
+Yes."""
 
 from __future__ import annotations
 
@@ -28,11 +30,10 @@ class RetailIdFlow:
         self.button.setToolTip("Save the Retail ID unit codes METRC lists for this manifest's packages")
         self.button.clicked.connect(self.fetch)
         self.available = False  # the store is connected to METRC through API v2 (Retail ID is v2 only)
-        self._flagged: dict[int, frozenset[str]] = {}  # manifest id → flagged tags, from the last fetch
 
     def flagged(self) -> frozenset[str]:
         view = self.tab.current
-        return self._flagged.get(view.id, frozenset()) if view is not None else frozenset()
+        return view.unit_codes_missing if view is not None and view.open else frozenset()
 
     def enable(self) -> None:
         view = self.tab.current
@@ -48,14 +49,13 @@ class RetailIdFlow:
             self.tab,
             self.ctx,
             lambda job: retail_id.fetch_manifest_codes(db, actor, manifest_id),
-            lambda result: self._fetched(manifest_id, result),
+            self._fetched,
             progress=f"Fetching Retail ID unit codes of manifest {view.manifest_number}",
             network=True,
         )
 
-    def _fetched(self, manifest_id: int, result: retail_id.ManifestCodes) -> None:
-        self._flagged[manifest_id] = frozenset(result.flagged)
-        self.enable()
+    def _fetched(self, result: retail_id.ManifestCodes) -> None:
+        # the flags come with the manifest, reloaded on the announced change
         saved = f"Manifest {result.manifest_number}: {plural(result.codes, 'unit code')} saved."
         if result.flagged:
             text = (
@@ -72,11 +72,14 @@ class RetailIdFlow:
         )
         messages.ok(saved + bare)
 
-    def confirm(self, title: str, accepting: Sequence[str]) -> bool:
-        """True when nothing flagged is being accepted, or the person goes ahead knowingly."""
-        warning = receiving.retail_id_warning(self.flagged(), accepting)
+    def confirm(self, title: str, accepting: Sequence[str], flagged: frozenset[str] | None = None) -> bool | None:
+        """Ask before accepting a flagged package (by default, flagged on the open manifest).
+        None: the person said No. Otherwise what to pass as ``without_unit_codes``: True when
+        they go ahead knowingly, False when nothing flagged is being accepted (so a package
+        flagged meanwhile is still refused by the service, not accepted unasked)."""
+        warning = receiving.retail_id_warning(self.flagged() if flagged is None else flagged, accepting)
         if warning is None:
-            return True
+            return False
         answer = QMessageBox.warning(
             self.tab,
             title,
@@ -84,4 +87,4 @@ class RetailIdFlow:
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        return True if answer == QMessageBox.StandardButton.Yes else None

@@ -33,6 +33,9 @@ class Manifest(Timestamped, Base):
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # when METRC's Retail ID unit codes of the manifest's packages were last fetched: from then
+    # on a package without codes is known to have none (receiving.unit_codes)
+    unit_codes_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     lines: Mapped[list[ManifestLine]] = relationship(
         back_populates="manifest", order_by="ManifestLine.id", cascade="all, delete-orphan"

@@ -31,6 +31,7 @@ from backoffice.services.receiving.importing import import_file, import_manifest
 from backoffice.services.receiving.lines import scan, set_expiration, set_received_quantity
 from backoffice.services.receiving.lookup import find_manifest
 from backoffice.services.receiving.reading import get_manifest, list_manifests
+from backoffice.services.receiving.unit_codes import UnitCodesMissing
 from backoffice.services.receiving.views import (
     DECIDED,
     NOTE_LIMIT,
@@ -53,6 +54,7 @@ __all__ = [
     "NOTE_LIMIT",
     "REJECT_REASONS",
     "RETAIL_ID_MISSING",
+    "UnitCodesMissing",
     "AcceptResult",
     "BadScan",
     "FinishResult",

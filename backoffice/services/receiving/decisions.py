@@ -17,7 +17,14 @@ from backoffice.domain.numbers import parse_decimal, to_quantity
 from backoffice.errors import RuleViolation, ValidationError
 from backoffice.services import audit
 from backoffice.services.actor import Actor, Permission
-from backoffice.services.receiving.checks import LineAction, allows, decided_words, known_about, why_not_acceptable
+from backoffice.services.receiving.checks import (
+    RETAIL_ID_MISSING,
+    LineAction,
+    allows,
+    decided_words,
+    known_about,
+    why_not_acceptable,
+)
 from backoffice.services.receiving.lookup import (
     clean_note,
     clean_tag,
@@ -27,12 +34,17 @@ from backoffice.services.receiving.lookup import (
     plain_number,
 )
 from backoffice.services.receiving.reading import line_views
+from backoffice.services.receiving.unit_codes import accepted_without_codes, missing_unit_codes
 from backoffice.services.receiving.views import REJECT_REASONS, AcceptResult, LineChange
 
 
-def accept(db: Database, actor: Actor, manifest_id: int, tags: Sequence[str]) -> AcceptResult:
+def accept(
+    db: Database, actor: Actor, manifest_id: int, tags: Sequence[str], *, without_unit_codes: bool = False
+) -> AcceptResult:
     """Accept scanned packages whole, at their received quantity. All or none: a tag that may
-    not be accepted (not scanned, failed lab, on hold, unknown item, …) refuses the lot."""
+    not be accepted (not scanned, failed lab, on hold, unknown item, …) refuses the lot, and so
+    does one without Retail ID unit codes where the state requires them, unless the person
+    confirmed it (``without_unit_codes``; see ``unit_codes``)."""
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         manifest = open_manifest(session, manifest_id)
@@ -44,12 +56,16 @@ def accept(db: Database, actor: Actor, manifest_id: int, tags: Sequence[str]) ->
             listed = "; ".join(why for _, why in refusals[:5])
             more = f"; and {len(refusals) - 5} more" if len(refusals) > 5 else ""
             raise RuleViolation(f"nothing was accepted: {listed}{more}")
-        decide_accept(session, actor, manifest, lines)
+        bare = accepted_without_codes(
+            session, manifest, [line.tag for line in lines], confirmed=without_unit_codes, doing="Accepting"
+        )
+        decide_accept(session, actor, manifest, lines, without_codes=bare)
     return AcceptResult([line.tag for line in lines], [])
 
 
-def accept_scanned(db: Database, actor: Actor, manifest_id: int) -> AcceptResult:
-    """Accept every scanned package that may be accepted; the others stay for a decision each."""
+def accept_scanned(db: Database, actor: Actor, manifest_id: int, *, without_unit_codes: bool = False) -> AcceptResult:
+    """Accept every scanned package that may be accepted; the others stay for a decision each
+    (one without Retail ID unit codes where the state requires them, too, unless confirmed)."""
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         manifest = open_manifest(session, manifest_id)
@@ -61,14 +77,29 @@ def accept_scanned(db: Database, actor: Actor, manifest_id: int) -> AcceptResult
         ).all()
         known = known_about(session, scanned)
         left = [(line.tag, why) for line in scanned if (why := why_not_acceptable(line, known))]
+        missing = missing_unit_codes(session, manifest)
+        if not without_unit_codes:
+            refused = {tag for tag, _ in left}
+            left += [(line.tag, RETAIL_ID_MISSING) for line in scanned if line.tag in missing - refused]
         refused = {tag for tag, _ in left}
         chosen = [line for line in scanned if line.tag not in refused]
         if chosen:
-            decide_accept(session, actor, manifest, chosen)
+            decide_accept(
+                session, actor, manifest, chosen, without_codes=[line.tag for line in chosen if line.tag in missing]
+            )
     return AcceptResult([line.tag for line in chosen], left)
 
 
-def decide_accept(session: Session, actor: Actor, manifest: Manifest, lines: Sequence[ManifestLine]) -> None:
+def decide_accept(
+    session: Session,
+    actor: Actor,
+    manifest: Manifest,
+    lines: Sequence[ManifestLine],
+    *,
+    without_codes: Sequence[str] = (),
+) -> None:
+    """Mark ``lines`` accepted, with one audit event; ``without_codes`` names the packages the
+    person accepted knowing METRC lists no Retail ID unit codes for them."""
     now = utcnow()
     for line in lines:
         line.state, line.decided_at, line.decided_by_id = ManifestLineState.ACCEPTED, now, actor.user_id
@@ -81,7 +112,10 @@ def decide_accept(session: Session, actor: Actor, manifest: Manifest, lines: Seq
         "manifest.accept",
         "manifest",
         manifest.manifest_number,
-        after={"tags": [line.tag for line in lines]},
+        after={
+            "tags": [line.tag for line in lines],
+            **({"without_unit_codes": list(without_codes)} if without_codes else {}),
+        },
     )
 
 

@@ -29,6 +29,7 @@ from backoffice.services.receiving.checks import known_about, problem, undecided
 from backoffice.services.receiving.decisions import decide_accept
 from backoffice.services.receiving.lookup import manifest_row, open_manifest, plain_number
 from backoffice.services.receiving.reading import get_manifest
+from backoffice.services.receiving.unit_codes import accepted_without_codes
 from backoffice.services.receiving.views import DECIDED, FinishResult, ManifestView, ReceivedPackage
 
 
@@ -94,16 +95,28 @@ def ready_to_finish(db: Database, actor: Actor, manifest_id: int) -> ManifestVie
     return view
 
 
-def finish(db: Database, actor: Actor, manifest_id: int, *, location: str | None = None) -> FinishResult:
-    """Receive the manifest: only when every line is accepted or rejected (see module doc)."""
+def finish(
+    db: Database, actor: Actor, manifest_id: int, *, location: str | None = None, without_unit_codes: bool = False
+) -> FinishResult:
+    """Receive the manifest: only when every line is accepted or rejected (see module doc), and,
+    with an accepted package METRC lists no Retail ID unit codes for where the state requires
+    them, only when the person confirmed it (``without_unit_codes``; see ``unit_codes``)."""
     actor.require(Permission.RECEIVE)
     with db.transaction() as session:
         manifest = open_manifest(session, manifest_id, lock=True)
+        accepted = [line.tag for line in manifest.lines if line.state is ManifestLineState.ACCEPTED]
+        accepted_without_codes(session, manifest, accepted, confirmed=without_unit_codes, doing="Finishing")
         return _finish(session, actor, manifest, location)
 
 
 def accept_all(
-    db: Database, actor: Actor, manifest_id: int, *, location: str | None = None, note: str = "checked on paper"
+    db: Database,
+    actor: Actor,
+    manifest_id: int,
+    *,
+    location: str | None = None,
+    note: str = "checked on paper",
+    without_unit_codes: bool = False,
 ) -> FinishResult:
     """For stores that check deliveries on paper first: accept every undecided package at its
     shipped quantity and finish, in one transaction with the same ledger and audit rows."""
@@ -120,11 +133,18 @@ def accept_all(
                 f"{len(refusals)} package(s) of manifest {manifest.manifest_number} may not be "
                 f"accepted as they are; nothing was received:\n  {listed}{more}"
             )
+        accepting = [line.tag for line in manifest.lines if line.state is ManifestLineState.ACCEPTED]
+        accepting += [line.tag for line in undecided]
+        bare = set(
+            accepted_without_codes(session, manifest, accepting, confirmed=without_unit_codes, doing="Accepting all")
+        )
         for line in undecided:
             line.received_quantity = line.received_quantity or line.shipped_quantity
             line.note = line.note or note
         if undecided:
-            decide_accept(session, actor, manifest, undecided)
+            decide_accept(
+                session, actor, manifest, undecided, without_codes=[ln.tag for ln in undecided if ln.tag in bare]
+            )
         return _finish(session, actor, manifest, location)
 
 

@@ -14,6 +14,7 @@ from backoffice.domain.enums import ManifestLineState, ManifestStatus
 from backoffice.services.actor import Actor, Permission
 from backoffice.services.receiving.checks import Known, known_about, problem
 from backoffice.services.receiving.lookup import manifest_row, usernames
+from backoffice.services.receiving.unit_codes import missing_unit_codes
 from backoffice.services.receiving.views import DECIDED, LineView, ManifestSummary, ManifestView
 
 
@@ -79,6 +80,7 @@ def get_manifest(db: Database, actor: Actor, manifest_id: int) -> ManifestView:
             finished_by=names.get(manifest.finished_by_id) if manifest.finished_by_id else None,
             receiving_location=location.name if location else None,
             lines=[line_view(line, known, names) for line in lines],
+            unit_codes_missing=missing_unit_codes(session, manifest),
         )
 
 

@@ -101,6 +101,8 @@ class ManifestView:
     finished_by: str | None
     receiving_location: str | None
     lines: list[LineView]
+    # packages METRC lists no Retail ID unit codes for, where the state requires them (unit_codes)
+    unit_codes_missing: frozenset[str] = frozenset()
 
     @property
     def open(self) -> bool:
