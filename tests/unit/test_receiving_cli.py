@@ -76,10 +76,20 @@ def test_a_bad_manifest_file_exits_1_and_imports_nothing(
     assert f"there is no manifest {SAMPLE_NUMBER}; import it first" in capsys.readouterr().err
 
 
+def _reject_unknown_items(db: Database) -> int:
+    """Reject the sample manifest's packages of items the sample store does not carry."""
+    from backoffice.services import receiving, users
+
+    alex = users.actor_for(db, "alex")
+    manifest_id = receiving.find_manifest(db, SAMPLE_NUMBER)
+    for code in UNKNOWN_TAGS:
+        receiving.reject(db, alex, manifest_id, code, "Not ordered", "not on our purchase order")
+    return manifest_id
+
+
 def test_paper_receiving_with_accept_all(
     monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from backoffice.services import receiving, users
 
     assert (
         main(
@@ -94,10 +104,7 @@ def test_paper_receiving_with_accept_all(
     assert "3 package(s) of manifest 0004412217 may not be accepted as they are; nothing was received" in err
     db = Database(store[1])
     try:
-        alex = users.actor_for(db, "alex")
-        manifest_id = receiving.find_manifest(db, SAMPLE_NUMBER)
-        for code in UNKNOWN_TAGS:
-            receiving.reject(db, alex, manifest_id, code, "Not ordered", "not on our purchase order")
+        _reject_unknown_items(db)
     finally:
         db.dispose()
     assert main([*store, "receive", SAMPLE_NUMBER, "--accept-all", *signin(monkeypatch, "alex")]) == 0
@@ -195,7 +202,7 @@ def test_packages_without_retail_id_unit_codes_are_shown_and_need_the_flag(
     monkeypatch: pytest.MonkeyPatch, store: list[str], samples: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from backoffice.metrc.simulator import MetrcSimulator
-    from backoffice.services import receiving, retail_id, settings, users
+    from backoffice.services import retail_id, settings, users
     from backoffice.services.actor import SYSTEM
     from tests.unit.test_retail_id import connector
 
@@ -207,12 +214,10 @@ def test_packages_without_retail_id_unit_codes_are_shown_and_need_the_flag(
     )
     db = Database(store[1])
     try:
-        alex = users.actor_for(db, "alex")
-        manifest_id = receiving.find_manifest(db, SAMPLE_NUMBER)
-        for code in UNKNOWN_TAGS:
-            receiving.reject(db, alex, manifest_id, code, "Not ordered", "not on our purchase order")
+        manifest_id = _reject_unknown_items(db)
         settings.set_value(db, SYSTEM, "retail_id_required", True)
         with MetrcSimulator(seed_dir=samples, api="v2") as sim:
+            alex = users.actor_for(db, "alex")
             flagged = retail_id.fetch_manifest_codes(db, alex, manifest_id, connect=connector(sim)).flagged
     finally:
         db.dispose()
