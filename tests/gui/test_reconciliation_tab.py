@@ -7,14 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -33,6 +32,7 @@ from backoffice.domain.enums import FindingKind, FindingStatus
 from backoffice.services import pos_layouts, sales_import
 from backoffice.services.actor import Actor
 from backoffice.services.reconciliation import Resolution
+from tests.gui.conftest import when_modal
 from ui import commands
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -65,19 +65,6 @@ def tab(
 
 def _opening(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
-
-
-def _when_dialog(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
-    """Act on the next modal dialog of ``kind`` once it is open (it runs its own event loop)."""
-
-    def attempt() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, kind):
-            QTimer.singleShot(20, attempt)
-            return
-        act(dialog)
-
-    QTimer.singleShot(20, attempt)
 
 
 def _last_status(tab: ReconciliationTab) -> tuple[str, str]:
@@ -129,7 +116,7 @@ def test_import_reconcile_and_resolve(
         qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "resolveNote"), "POS did not sync at 11:17")
         dialog.accept()
 
-    _when_dialog(ResolveDialog, queue)
+    when_modal(ResolveDialog, queue)
     qtbot.mouseClick(tab.resolve_button, Qt.MouseButton.LeftButton)
     kind, text = _last_status(tab)
     assert kind == "ok" and text.startswith("Resolved 1 finding(s); receipt queued for METRC (outbox #")
@@ -139,14 +126,14 @@ def test_import_reconcile_and_resolve(
     assert tab.view.proxy.rowCount() == 1
 
     def explain_without_then_with_note(dialog: QDialog) -> None:
-        _when_dialog(QMessageBox, lambda box: box.accept())  # "write a note…": the dialog stays open
+        when_modal(QMessageBox, lambda box: box.accept())  # "write a note…": the dialog stays open
         dialog.accept()
         qtbot.waitUntil(dialog.isEnabled)
         assert dialog.isVisible()
         qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "resolveNote"), "Counted: POS right; METRC fixed by hand")
         dialog.accept()
 
-    _when_dialog(ResolveDialog, explain_without_then_with_note)
+    when_modal(ResolveDialog, explain_without_then_with_note)
     centre = tab.view.visualRect(tab.view.proxy.index(0, 1)).center()
     qtbot.mouseClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseDClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
@@ -204,7 +191,7 @@ def test_an_unknown_layout_is_mapped_once_then_recognised(
         qtbot.keyClicks(dialog.findChild(QLineEdit, "layoutName"), "Acme POS")
         dialog.accept()
 
-    _when_dialog(ColumnMappingDialog, map_columns)
+    when_modal(ColumnMappingDialog, map_columns)
     qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "acme.csv (Acme POS): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
     assert ("ok", "Layout 'Acme POS' saved; files with these columns are read this way.") in tab.statuses  # type: ignore[attr-defined]
@@ -237,7 +224,7 @@ def test_a_tab_separated_till_with_split_date_and_time_is_mapped_from_the_guess(
         qtbot.keyClicks(dialog.findChild(QLineEdit, "layoutName"), "Till Four")
         dialog.accept()
 
-    _when_dialog(ColumnMappingDialog, map_columns)
+    when_modal(ColumnMappingDialog, map_columns)
     qtbot.mouseClick(tab.pos_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "till4.tsv (Till Four): 76 sale lines imported" in _last_status(tab)[1], timeout=10_000)
     assert seen["columns"] == {

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy import select
 
 from backoffice.db.models import AuditEvent
@@ -19,7 +19,7 @@ from backoffice.domain.enums import ManifestLineState
 from backoffice.metrc.simulator import MetrcSimulator
 from backoffice.services import receiving, settings
 from backoffice.services.actor import SYSTEM
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, when_modal
 from tests.gui.test_metrc_v2_gui import MemoryKeys
 from tests.unit.receiving_store import SAMPLE_NUMBER
 from ui.commands import wait_until_idle
@@ -96,15 +96,12 @@ def test_fetch_unit_codes_flags_the_packages_without_when_the_state_requires(  #
     tab.line_view.setCurrentIndex(tab.line_view.proxy.mapFromSource(tab.line_model.index(row, 0)))
     asked: list[str] = []
 
-    def answer_no() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, answer_no)
-            return
+    def answer_no(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
         asked.append(box.text())
         box.button(QMessageBox.StandardButton.No).click()
 
-    QTimer.singleShot(20, answer_no)
+    when_modal(QMessageBox, answer_no)
     tab.accept_selected()
     assert asked and bare in asked[0] and "Accept them anyway?" in asked[0]
     wait_until_idle()
@@ -171,15 +168,12 @@ def test_finishing_with_a_flagged_package_accepted_asks_first(  # type: ignore[n
             receiving.reject(db, actor, manifest_id, line.tag, "Other", "not in this test")
     asked: list[str] = []
 
-    def answer_no() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, answer_no)
-            return
+    def answer_no(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
         asked.append(box.text())
         box.button(QMessageBox.StandardButton.No).click()
 
-    QTimer.singleShot(20, answer_no)
+    when_modal(QMessageBox, answer_no)
     tab.finishing.finish()  # "No": no finish dialog, the manifest stays open
     assert asked and accepted in asked[0] and "no Retail ID unit codes" in asked[0]
     wait_until_idle()
@@ -191,7 +185,6 @@ def test_the_flags_outlive_the_window_and_yes_accepts_knowingly(  # type: ignore
 ) -> None:
     from backoffice.services import users
     from tests.conftest import PINS
-    from tests.gui.conftest import when_modal
 
     settings.set_value(ctx.db, SYSTEM, "retail_id_required", True)
     tab = _receiving(qtbot, main_window, samples)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QM
 from backoffice.services import counts, transfers
 from backoffice.services.actor import SYSTEM
 from backoffice.services.counts import Scope
-from tests.gui.conftest import type_keys
+from tests.gui.conftest import type_keys, when_modal
 from ui import commands
 from ui.main_window import MainWindow
 from ui.tabs.cycle_count import CycleCountTab
@@ -172,15 +172,12 @@ def test_enter_on_the_submit_warning_keeps_counting(qtbot, main_window: MainWind
     qtbot.waitUntil(lambda: tab.current is not None and tab.current.id == started.id and tab.submit_button.isEnabled())
     seen: list[str] = []
 
-    def press_enter() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, press_enter)
-            return
+    def press_enter(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
         seen.append(box.defaultButton().text())
         type_keys("", 0, widget=box.focusWidget() or box)
 
-    QTimer.singleShot(20, press_enter)
+    when_modal(QMessageBox, press_enter)
     qtbot.mouseClick(tab.submit_button, Qt.MouseButton.LeftButton)
     assert seen == ["Keep counting"]
     assert counts.get_count(db, SYSTEM, started.id).is_open

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from backoffice.domain.enums import TransferStatus
 from backoffice.services import users
 from tests.conftest import PINS
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, when_modal
 from ui import commands
 from ui.main_window import MainWindow
 from ui.tabs.transfers import TransfersTab
@@ -40,15 +40,12 @@ def _tab(window: MainWindow) -> TransfersTab:
     return window.tab(TransfersTab)
 
 
-def _answer_message_box(qtbot, button_text: str) -> None:  # type: ignore[no-untyped-def]
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, click)
-            return
+def _answer_message_box(button_text: str) -> None:
+    def click(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
         next(b for b in box.buttons() if button_text in b.text()).click()
 
-    QTimer.singleShot(20, click)
+    when_modal(QMessageBox, click)
 
 
 def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -76,12 +73,12 @@ def test_build_record_and_confirm_by_scans(qtbot, window: MainWindow, samples: P
 def test_scan_before_record_is_refused_and_offers_to_record(qtbot, window: MainWindow, samples: Path) -> None:  # type: ignore[no-untyped-def]
     tab = _tab(window)
     tag = _vault_tags(samples)[0]
-    _answer_message_box(qtbot, "Put it back")
+    _answer_message_box("Put it back")
     scan(qtbot, tab.transfer_view, tag)
     qtbot.waitUntil(lambda: "Refused" in window.status_label.text())
     assert window.status_kind == "error"
     commands.wait_until_idle()
-    _answer_message_box(qtbot, "Create and record")
+    _answer_message_box("Create and record")
     tab.transfer_view.setFocus()
     window.scanner._last_scan = ("", 0.0)  # the associate scans again after reading the message
     scan(qtbot, tab.transfer_view, tag)
